@@ -1,0 +1,1 @@
+"""The Instagram DM inbox for sales teams."""

@@ -1,0 +1,1 @@
+"""Instagram protocol: signatures, payload parsing, Graph API client, OAuth."""
