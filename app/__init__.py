@@ -1,1 +1,190 @@
-"""The Instagram DM inbox for sales teams."""
+"""The Instagram DM inbox for sales teams: the application factory."""
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+from flask import Flask, jsonify, make_response, redirect, render_template, request, url_for
+from flask_wtf.csrf import CSRFError
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import InterfaceError as SAInterfaceError
+
+from app.config import ConfigError, load_config
+from app.extensions import csrf, db, htmx, login_manager, migrate
+
+ROOT = Path(__file__).resolve().parent.parent
+log = logging.getLogger(__name__)
+
+# One blueprint package per feature; each exposes `bp` (and may attach CLI groups to it).
+BLUEPRINTS = (
+    "app.auth",
+    "app.ops",
+    "app.inbox",
+    "app.leads",
+    "app.accounts",
+    "app.webhooks",
+    "app.api",
+    "app.settings",
+    "app.demo",
+)
+
+
+def create_app(config: dict | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+        instance_path=str(ROOT / "instance"),
+    )
+    if os.environ.get("APP_ENV", "development") != "test":
+        from dotenv import load_dotenv
+
+        load_dotenv(ROOT / ".env")
+    app.config.update(load_config(app.instance_path))
+    if config:
+        app.config.update(config)
+
+    _init_extensions(app)
+    _register_blueprints(app)
+    _register_error_handlers(app)
+    _register_cli(app)
+    _register_template_helpers(app)
+    if app.config["APP_ENV"] == "production":
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        # Behind the platform's router: trust its one hop for client IP and https scheme.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
+    if app.config["JOBS_INLINE"] and not app.testing:
+        from app.jobs.schedule import start_inline_clock
+
+        app.before_request(lambda: start_inline_clock(app))
+    return app
+
+
+def _init_extensions(app: Flask) -> None:
+    from app import models  # noqa: F401  (every model registered before migrations look)
+    from app import jobs
+    from app.ops import request_log
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True, compare_type=True)
+    csrf.init_app(app)
+    htmx.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Please sign in to continue."
+    login_manager.login_message_category = "info"
+    jobs.init_app(app)
+    request_log.init_app(app)
+
+
+@login_manager.user_loader
+def _load_user(user_id: str):
+    from app.models import User
+
+    try:
+        return db.session.get(User, int(user_id))
+    except (TypeError, ValueError):
+        return None
+
+
+@login_manager.unauthorized_handler
+def _unauthorized():
+    from app.htmx_responses import hx_redirect
+
+    if request.path.startswith("/api/"):
+        return _json_error(401, "unauthorized", "A valid API token is required.")
+    login_url = url_for("auth.login", next=request.full_path if request.method == "GET" else None)
+    if htmx:
+        # A login form swapped into a fragment would be nonsense: send the whole page there.
+        return hx_redirect(make_response("", 401), url_for("auth.login"))
+    return redirect(login_url)
+
+
+def _json_error(status: int, code: str, message: str):
+    return jsonify(error={"code": code, "message": message}), status
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, connection_record):
+    # SQLite only: enforce foreign keys and let readers proceed while a writer commits.
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.close()
+
+
+def _register_blueprints(app: Flask) -> None:
+    import importlib
+
+    for name in BLUEPRINTS:
+        module = importlib.import_module(name)
+        app.register_blueprint(module.bp)
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/") or request.path.startswith("/webhooks/")
+
+
+def _register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def _csrf_error(exc):
+        message = "This form has expired or was not sent from the inbox. Reload the page and try again."
+        if _wants_json():
+            return _json_error(400, "csrf_failed", message)
+        return render_template("errors/error.html", status=400, title="Form expired", message=message), 400
+
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(SAInterfaceError)
+    def _database_unavailable(exc):
+        db.session.rollback()
+        log.error("database unavailable: %s", type(exc).__name__)
+        message = "The database is not reachable right now. Please try again in a moment."
+        if _wants_json():
+            return _json_error(503, "database_unavailable", message)
+        return render_template("errors/error.html", status=503, title="Temporarily unavailable", message=message), 503
+
+    for status, title, message in (
+        (400, "Bad request", "The request could not be understood."),
+        (403, "Not allowed", "Your role does not allow this action."),
+        (404, "Not found", "There is nothing here, or it belongs to another workspace."),
+        (405, "Method not allowed", "This address does not accept that method."),
+        (413, "Too large", "What you sent is larger than allowed."),
+        (429, "Slow down", "Too many requests. Please wait a moment."),
+        (500, "Something went wrong", "The error has been logged. Please try again."),
+    ):
+        app.register_error_handler(status, _make_error_handler(status, title, message))
+
+
+def _make_error_handler(status: int, title: str, message: str):
+    codes = {400: "bad_request", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
+             413: "too_large", 429: "rate_limited", 500: "internal_error"}
+
+    def handler(exc):
+        description = getattr(exc, "description", None)
+        text = description if isinstance(description, str) and status != 500 and description[:20] != "The requested URL" else message
+        if _wants_json():
+            return _json_error(status, codes[status], text)
+        return render_template("errors/error.html", status=status, title=title, message=text), status
+
+    return handler
+
+
+def _register_cli(app: Flask) -> None:
+    from app.cli import register
+
+    register(app)
+
+
+def _register_template_helpers(app: Flask) -> None:
+    from app.templating import register
+
+    register(app)
+
+
+__all__ = ["create_app", "ConfigError"]

@@ -1,0 +1,11 @@
+"""JSON API v1 for integrations: bearer tokens only, everything scoped to the token's workspace."""
+from flask import Blueprint
+
+from app.extensions import csrf
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+# Token-authenticated calls carry no ambient credential, so CSRF does not apply; cookie
+# sessions are refused outright (see auth.py), which closes the CSRF hole through the API.
+csrf.exempt(bp)
+
+from app.api import auth, routes  # noqa: E402,F401

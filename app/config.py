@@ -1,0 +1,188 @@
+"""Configuration read from the environment, exactly as docs/CONTRACT.md names it.
+
+One `load_config()` turns environment variables into a plain dict for `app.config`, through
+small typed parsers, and refuses unsafe production settings with a message that names the fix.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+import secrets
+from pathlib import Path
+
+DEFAULT_GRAPH_URL = "https://graph.instagram.com"
+DEFAULT_API_URL = "https://api.instagram.com"
+DEFAULT_AUTHORIZE_URL = "https://www.instagram.com/oauth/authorize"
+DEFAULT_GRAPH_VERSION = "v24.0"
+ENVIRONMENTS = ("development", "test", "production")
+
+
+class ConfigError(RuntimeError):
+    """The environment describes a configuration the app must not run with."""
+
+
+def env_str(env, name: str, default: str | None = None) -> str | None:
+    value = env.get(name)
+    if value is None or value.strip() == "":
+        return default
+    return value.strip()
+
+
+def env_int(env, name: str, default: int) -> int:
+    raw = env_str(env, name)
+    if raw is None:
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
+
+
+def env_bool(env, name: str, default: bool) -> bool:
+    raw = env_str(env, name)
+    if raw is None:
+        return default
+    if raw.lower() in ("1", "true", "yes", "on"):
+        return True
+    if raw.lower() in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{name} must be true or false, got {raw!r}")
+
+
+def env_list(env, name: str) -> list[str]:
+    raw = env_str(env, name) or ""
+    return [part.strip() for part in raw.split(",") if part.strip()]
+
+
+def normalize_database_url(url: str) -> str:
+    """Heroku hands out `postgres://`; SQLAlchemy wants an explicit driver (psycopg 3)."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def _instance_secret_key(instance_path: Path) -> str:
+    """A development key generated once and kept on disk, so every process (web, worker,
+    CLI) signs sessions the same way and logins survive restarts."""
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key_file = instance_path / "secret_key"
+    if not key_file.exists():
+        tmp = key_file.with_suffix(".tmp")
+        tmp.write_text(secrets.token_urlsafe(48))
+        tmp.chmod(0o600)
+        try:
+            os.link(tmp, key_file)  # atomic: two processes starting together agree on one key
+        except FileExistsError:
+            pass
+        tmp.unlink(missing_ok=True)
+    return key_file.read_text().strip()
+
+
+def derived_fernet_key(secret_key: str, purpose: str) -> str:
+    """A Fernet key derived from SECRET_KEY for development only (refused in production)."""
+    digest = hashlib.sha256(f"{purpose}:{secret_key}".encode()).digest()
+    return base64.urlsafe_b64encode(digest).decode()
+
+
+def load_config(instance_path: str | Path, env=None) -> dict:
+    env = os.environ if env is None else env
+    instance_path = Path(instance_path)
+    app_env = (env_str(env, "APP_ENV", "development") or "").lower()
+    if app_env not in ENVIRONMENTS:
+        raise ConfigError(f"APP_ENV must be one of {', '.join(ENVIRONMENTS)}, got {app_env!r}")
+    production = app_env == "production"
+
+    problems: list[str] = []
+    secret_key = env_str(env, "SECRET_KEY")
+    if secret_key is None:
+        if production:
+            problems.append("SECRET_KEY is required (a long random string, e.g. `python -c 'import secrets; print(secrets.token_urlsafe(48))'`)")
+        else:
+            secret_key = _instance_secret_key(instance_path)
+
+    app_id = env_str(env, "INSTAGRAM_APP_ID")
+    app_secret = env_str(env, "INSTAGRAM_APP_SECRET")
+    demo_mode = app_id is None
+    verify_token = env_str(env, "INSTAGRAM_VERIFY_TOKEN")
+    encryption_keys = env_list(env, "TOKEN_ENCRYPTION_KEYS")
+
+    if production:
+        if demo_mode:
+            problems.append("INSTAGRAM_APP_ID is required: demo mode (simulated Instagram) is never enabled in production")
+        if app_secret is None:
+            problems.append("INSTAGRAM_APP_SECRET is required (it checks webhook signatures)")
+        if not encryption_keys:
+            problems.append("TOKEN_ENCRYPTION_KEYS is required (comma-separated Fernet keys; make one with `python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'`)")
+        if verify_token is None or len(verify_token) < 32:
+            problems.append("INSTAGRAM_VERIFY_TOKEN must be at least 32 characters")
+    if problems:
+        raise ConfigError("Refusing to start with APP_ENV=production:\n  - " + "\n  - ".join(problems))
+
+    # Outside production a missing secret is derived, so development and demo work at once.
+    if app_secret is None:
+        app_secret = hashlib.sha256(f"demo-app-secret:{secret_key}".encode()).hexdigest()
+    if verify_token is None:
+        verify_token = hashlib.sha256(f"demo-verify:{secret_key}".encode()).hexdigest()
+    if not encryption_keys:
+        encryption_keys = [derived_fernet_key(secret_key, "tokens")]
+
+    database_url = env_str(env, "DATABASE_URL")
+    if database_url is None:
+        instance_path.mkdir(parents=True, exist_ok=True)
+        database_url = f"sqlite:///{instance_path / 'inbox.sqlite3'}"
+    database_url = normalize_database_url(database_url)
+
+    port = env_int(env, "PORT", 5000)
+    public_url = env_str(env, "PUBLIC_URL")
+    if public_url:
+        public_url = public_url.rstrip("/")
+    # In demo mode the Graph API is the in-app stand-in, reached over real HTTP.
+    own_base = public_url or f"http://127.0.0.1:{port}"
+    graph_default = f"{own_base}/_meta/graph" if demo_mode else DEFAULT_GRAPH_URL
+    api_default = f"{own_base}/_meta/api" if demo_mode else DEFAULT_API_URL
+    authorize_default = f"{own_base}/_meta/authorize" if demo_mode else DEFAULT_AUTHORIZE_URL
+
+    config = {
+        "APP_ENV": app_env,
+        "PORT": port,
+        "SECRET_KEY": secret_key,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "REDIS_URL": env_str(env, "REDIS_URL"),
+        "INSTAGRAM_APP_ID": app_id or "demo-app",
+        "INSTAGRAM_APP_SECRET": app_secret,
+        "INSTAGRAM_VERIFY_TOKEN": verify_token,
+        "TOKEN_ENCRYPTION_KEYS": encryption_keys,
+        "INSTAGRAM_GRAPH_URL": (env_str(env, "INSTAGRAM_GRAPH_URL") or graph_default).rstrip("/"),
+        "INSTAGRAM_API_URL": (env_str(env, "INSTAGRAM_API_URL") or api_default).rstrip("/"),
+        "INSTAGRAM_AUTHORIZE_URL": env_str(env, "INSTAGRAM_AUTHORIZE_URL") or authorize_default,
+        "INSTAGRAM_GRAPH_VERSION": env_str(env, "INSTAGRAM_GRAPH_VERSION", DEFAULT_GRAPH_VERSION),
+        "PUBLIC_URL": public_url,
+        "DEMO_MODE": demo_mode,
+        "STANDIN_WEBHOOK_URL": f"{own_base}/webhooks/instagram",
+        "STANDIN_SIGNING_KEY": hashlib.sha256(f"standin:{secret_key}".encode()).hexdigest(),
+        # Sessions: HttpOnly and SameSite always; Secure wherever the site is served over HTTPS.
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": production,
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": production,
+        "PREFERRED_URL_SCHEME": "https" if production else "http",
+        # CSRF tokens live as long as the session; a long shift in the inbox must not expire forms.
+        "WTF_CSRF_TIME_LIMIT": None,
+        "WTF_CSRF_HEADERS": ["X-CSRFToken"],
+        "MAX_CONTENT_LENGTH": 26 * 1024 * 1024,  # largest attachment Meta takes (25 MB) + form overhead
+        "WEBHOOK_MAX_BYTES": env_int(env, "WEBHOOK_MAX_BYTES", 5 * 1024 * 1024),
+        "LOGIN_RATE_LIMIT": env_int(env, "LOGIN_RATE_LIMIT", 10),  # failures per window per IP and per email
+        "LOGIN_RATE_WINDOW": env_int(env, "LOGIN_RATE_WINDOW", 15 * 60),
+        "JOBS_INLINE": env_str(env, "REDIS_URL") is None,
+        "JOBS_INLINE_RETRY_DELAYS": app_env != "test",  # tests retry at once, development waits
+        "LLM_API_URL": env_str(env, "LLM_API_URL"),
+        "LLM_API_KEY": env_str(env, "LLM_API_KEY"),
+        "LLM_MODEL": env_str(env, "LLM_MODEL"),
+        "TESTING": app_env == "test",
+    }
+    return config

@@ -1,0 +1,195 @@
+"""Background jobs: one enqueue helper for every job in the app.
+
+Two modes (docs/DESIGN.md):
+- queued (REDIS_URL set): RQ queues `high` (sends), `default` (ingestion follow-ups), `low`
+  (upkeep), run by `python worker.py`;
+- inline (no REDIS_URL): jobs run in this process. Inside a request they run after the view has
+  returned (so after its commit), each in a fresh app context; elsewhere they run at once.
+
+Jobs are plain importable functions that take ids, re-fetch, are idempotent and raise on failure.
+Call `enqueue` after committing what the job will read. If Redis is unreachable the enqueue is
+logged and dropped: the periodic sweep finds the undone work again, so no data depends on Redis.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from flask import current_app, g, has_request_context
+from redis import Redis
+from redis.exceptions import RedisError
+
+log = logging.getLogger(__name__)
+
+QUEUE_HIGH = "high"
+QUEUE_DEFAULT = "default"
+QUEUE_LOW = "low"
+QUEUES = (QUEUE_HIGH, QUEUE_DEFAULT, QUEUE_LOW)  # the worker listens in this priority order
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How often and how long to wait before re-running a failed job (seconds per retry)."""
+
+    intervals: tuple[int, ...] = ()
+
+    @property
+    def max(self) -> int:
+        return len(self.intervals)
+
+
+NO_RETRY = RetryPolicy()
+
+
+@dataclass
+class InlineJob:
+    func: Callable
+    args: tuple
+    kwargs: dict
+    retry: RetryPolicy
+    attempt: int = 0
+    description: str = field(default="")
+
+
+def redis_connection(app=None) -> Redis | None:
+    app = app or current_app
+    url = app.config.get("REDIS_URL")
+    if not url:
+        return None
+    conn = app.extensions.get("redis")
+    if conn is None:
+        conn = Redis.from_url(url, socket_connect_timeout=2, socket_timeout=5, health_check_interval=30)
+        app.extensions["redis"] = conn
+    return conn
+
+
+def is_inline(app=None) -> bool:
+    app = app or current_app
+    return bool(app.config.get("JOBS_INLINE", True))
+
+
+def enqueue(
+    func: Callable,
+    *args: Any,
+    queue: str = QUEUE_DEFAULT,
+    retry: RetryPolicy = NO_RETRY,
+    timeout: int = 60,
+    job_id: str | None = None,
+    **kwargs: Any,
+) -> bool:
+    """Run `func(*args, **kwargs)` in the background. Returns False when the job could not be
+    queued (Redis down); callers never need to act on that, the sweep will."""
+    if queue not in QUEUES:
+        raise ValueError(f"unknown queue {queue!r}")
+    app = current_app._get_current_object()
+    if is_inline(app):
+        _inline_submit(app, InlineJob(func, args, kwargs, retry, description=_describe(func)))
+        return True
+    from rq import Queue, Retry
+
+    try:
+        Queue(queue, connection=redis_connection(app)).enqueue(
+            func,
+            args=args,
+            kwargs=kwargs,
+            job_timeout=timeout,
+            retry=Retry(max=retry.max, interval=list(retry.intervals)) if retry.max else None,
+            job_id=job_id,
+            result_ttl=3600,
+            failure_ttl=7 * 24 * 3600,
+            description=_describe(func),
+        )
+        return True
+    except RedisError as exc:
+        log.warning("enqueue of %s failed, the sweep will redo it: %s", _describe(func), type(exc).__name__)
+        return False
+
+
+def _describe(func: Callable) -> str:
+    return f"{func.__module__}.{func.__qualname__}"
+
+
+# --- inline mode -------------------------------------------------------------------------------
+
+def _inline_submit(app, job: InlineJob) -> None:
+    if has_request_context():
+        # Deferred to after the view: the job must see what the request committed.
+        pending = g.setdefault("inline_jobs", [])
+        pending.append(job)
+        return
+    state = _inline_state()
+    state.queue.append(job)
+    if not state.draining:
+        _drain(app)
+
+
+class _InlineState(threading.local):
+    def __init__(self) -> None:
+        self.queue: deque[InlineJob] = deque()
+        self.draining = False
+
+
+_state = _InlineState()
+
+
+def _inline_state() -> _InlineState:
+    return _state
+
+
+def _drain(app) -> None:
+    """Run queued inline jobs one after another; jobs that enqueue jobs extend the same loop."""
+    state = _inline_state()
+    state.draining = True
+    try:
+        while state.queue:
+            _run_inline(app, state.queue.popleft())
+    finally:
+        state.draining = False
+
+
+def _run_inline(app, job: InlineJob) -> None:
+    from app.extensions import db
+
+    with app.app_context():
+        try:
+            job.func(*job.args, **job.kwargs)
+            return
+        except Exception:
+            db.session.rollback()
+            log.exception("inline job %s failed (attempt %d)", job.description, job.attempt + 1)
+        finally:
+            db.session.remove()
+    if job.attempt >= job.retry.max:
+        return
+    delay = job.retry.intervals[job.attempt]
+    job.attempt += 1
+    if app.config.get("JOBS_INLINE_RETRY_DELAYS") and delay > 0:
+        timer = threading.Timer(delay, lambda: _inline_submit_from_thread(app, job))
+        timer.daemon = True
+        timer.start()
+    else:
+        _inline_state().queue.append(job)
+
+
+def _inline_submit_from_thread(app, job: InlineJob) -> None:
+    with app.app_context():
+        _inline_submit(app, job)
+
+
+def run_request_jobs(response):
+    """`after_request` hook: run what the request enqueued, after its commit."""
+    jobs = g.pop("inline_jobs", None)
+    if jobs:
+        app = current_app._get_current_object()
+        state = _inline_state()
+        state.queue.extend(jobs)
+        if not state.draining:
+            _drain(app)
+    return response
+
+
+def init_app(app) -> None:
+    app.after_request(run_request_jobs)

@@ -1,0 +1,81 @@
+"""Periodic jobs: what the clock runs, how often, on which queue.
+
+Run by `python worker.py --clock` (Procfile `clock:`, RQ's cron scheduler) in queued mode, or by
+a background thread of the web process in inline mode, so scheduled upkeep happens either way.
+Every entry must be idempotent: two clocks running at once must do no harm.
+"""
+from __future__ import annotations
+
+import importlib
+import logging
+import threading
+import time
+from dataclasses import dataclass
+
+from app.jobs import QUEUE_DEFAULT, QUEUE_LOW
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PeriodicJob:
+    path: str  # "module:function", imported when run so this list stays import-light
+    every_seconds: int
+    queue: str = QUEUE_LOW
+    timeout: int = 300
+
+    def resolve(self):
+        module, _, name = self.path.partition(":")
+        return getattr(importlib.import_module(module), name)
+
+
+PERIODIC_JOBS: list[PeriodicJob] = [
+    PeriodicJob("app.jobs.upkeep:wake_snoozed_conversations", 60, QUEUE_DEFAULT),
+    PeriodicJob("app.jobs.upkeep:purge_expired_uploads", 3600),
+]
+
+
+def run_clock(app, connection) -> None:
+    """Queued mode: RQ's cron scheduler enqueues each periodic job on its interval."""
+    from rq.cron import CronScheduler
+
+    scheduler = CronScheduler(connection=connection, name="igdm-clock")
+    for job in PERIODIC_JOBS:
+        scheduler.register(job.resolve(), queue_name=job.queue, interval=job.every_seconds,
+                           job_timeout=job.timeout, failure_ttl=7 * 24 * 3600)
+    scheduler.start()
+
+
+_inline_clock_started = False
+_inline_clock_lock = threading.Lock()
+
+
+def start_inline_clock(app) -> None:
+    """Inline mode: a daemon thread in the web process runs the periodic jobs."""
+    global _inline_clock_started
+    with _inline_clock_lock:
+        if _inline_clock_started:
+            return
+        _inline_clock_started = True
+    thread = threading.Thread(target=_inline_clock_loop, args=(app,), name="inline-clock", daemon=True)
+    thread.start()
+
+
+def _inline_clock_loop(app) -> None:
+    from app.extensions import db
+
+    next_run = {job.path: 0.0 for job in PERIODIC_JOBS}
+    while True:
+        now = time.monotonic()
+        for job in PERIODIC_JOBS:
+            if now >= next_run[job.path]:
+                next_run[job.path] = now + job.every_seconds
+                with app.app_context():
+                    try:
+                        job.resolve()()
+                    except Exception:
+                        db.session.rollback()
+                        log.exception("periodic job %s failed", job.path)
+                    finally:
+                        db.session.remove()
+        time.sleep(5)

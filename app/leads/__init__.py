@@ -1,0 +1,6 @@
+"""Leads: every new customer becomes one, worked through a pipeline."""
+from flask import Blueprint
+
+bp = Blueprint("leads", __name__)
+
+from app.leads import routes  # noqa: E402,F401

@@ -1,0 +1,53 @@
+"""Workspace isolation in one place.
+
+Every page and API route reaches conversations, messages, leads, contacts and accounts through
+these functions, which add the current user's workspace to the query. An id from another
+workspace is indistinguishable from one that does not exist: 404.
+"""
+from __future__ import annotations
+
+from flask import abort
+from flask_login import current_user
+from sqlalchemy import Select, select
+
+from app.extensions import db
+from app.models import Conversation, Message
+
+
+def current_workspace_id() -> int:
+    if not current_user or not current_user.is_authenticated:
+        abort(401)
+    return current_user.workspace_id
+
+
+def scoped(model) -> Select:
+    """`SELECT model` limited to the current workspace (models carrying `workspace_id`)."""
+    return select(model).where(model.workspace_id == current_workspace_id())
+
+
+def get_or_404(model, object_id):
+    """The row with this id in the current workspace, or 404."""
+    try:
+        object_id = int(object_id)
+    except (TypeError, ValueError):
+        abort(404)
+    row = db.session.scalar(scoped(model).where(model.id == object_id))
+    if row is None:
+        abort(404)
+    return row
+
+
+def get_message_or_404(message_id) -> Message:
+    """Messages are scoped through their conversation."""
+    try:
+        message_id = int(message_id)
+    except (TypeError, ValueError):
+        abort(404)
+    row = db.session.scalar(
+        select(Message)
+        .join(Conversation, Conversation.id == Message.conversation_id)
+        .where(Message.id == message_id, Conversation.workspace_id == current_workspace_id())
+    )
+    if row is None:
+        abort(404)
+    return row

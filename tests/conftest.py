@@ -1,0 +1,213 @@
+"""Test fixtures: an app on a fresh database per test, clients, an auth helper and factories.
+
+With DATABASE_URL set the suite runs on that (PostgreSQL) database, whose schema it rebuilds from
+the migrations once per run and truncates after every test; without it, on a SQLite file. With
+REDIS_URL set, queued-mode tests use that Redis and a real RQ worker; without it, fakeredis.
+"""
+from __future__ import annotations
+
+import os
+import re
+
+os.environ["APP_ENV"] = "test"
+os.environ.setdefault("SECRET_KEY", "test-secret-key-" + "x" * 32)
+
+import pytest
+from cryptography.fernet import Fernet
+from sqlalchemy import text
+
+from app import create_app
+from app.extensions import db
+
+TEST_APP_SECRET = "test-app-secret"
+TEST_VERIFY_TOKEN = "test-verify-token-0123456789abcdef0123"
+TEST_FERNET_KEY = Fernet.generate_key().decode()
+GRAPH_URL = "http://graph.test"
+API_URL = "http://api.test"
+AUTHORIZE_URL = "http://authorize.test/oauth/authorize"
+
+from tests.factories import Factory  # noqa: E402
+
+
+def _database_url(tmp_path_factory) -> str:
+    url = os.environ.get("DATABASE_URL")
+    if url:
+        from app.config import normalize_database_url
+
+        return normalize_database_url(url)
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+
+
+def base_config(database_url: str) -> dict:
+    return {
+        "TESTING": True,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SECRET_KEY": os.environ["SECRET_KEY"],
+        "INSTAGRAM_APP_ID": "test-app-id",
+        "INSTAGRAM_APP_SECRET": TEST_APP_SECRET,
+        "INSTAGRAM_VERIFY_TOKEN": TEST_VERIFY_TOKEN,
+        "TOKEN_ENCRYPTION_KEYS": [TEST_FERNET_KEY],
+        "INSTAGRAM_GRAPH_URL": GRAPH_URL,
+        "INSTAGRAM_API_URL": API_URL,
+        "INSTAGRAM_AUTHORIZE_URL": AUTHORIZE_URL,
+        "INSTAGRAM_GRAPH_VERSION": "v24.0",
+        "PUBLIC_URL": "http://inbox.test",
+        "DEMO_MODE": False,
+        "REDIS_URL": None,
+        "JOBS_INLINE": True,
+        "JOBS_INLINE_RETRY_DELAYS": False,
+        "SERVER_NAME": None,
+    }
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory):
+    url = _database_url(tmp_path_factory)
+    app = create_app(base_config(url))
+    with app.app_context():
+        if db.engine.dialect.name == "postgresql":
+            with db.engine.begin() as conn:
+                conn.execute(text("DROP SCHEMA public CASCADE"))
+                conn.execute(text("CREATE SCHEMA public"))
+        from flask_migrate import upgrade
+
+        upgrade()  # the schema comes from the migrations, as in production
+        db.engine.dispose()
+    return url
+
+
+def _clean_database():
+    tables = [t.name for t in reversed(db.metadata.sorted_tables)]
+    if db.engine.dialect.name == "postgresql":
+        with db.engine.begin() as conn:
+            conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+    else:
+        with db.engine.begin() as conn:
+            for name in tables:
+                conn.execute(text(f"DELETE FROM {name}"))
+
+
+@pytest.fixture
+def app(database_url):
+    app = create_app(base_config(database_url))
+    with app.app_context():
+        yield app
+        db.session.remove()
+        _clean_database()
+
+
+@pytest.fixture
+def redis_conn():
+    """Real Redis when REDIS_URL is set (keys of this app cleared), else fakeredis."""
+    url = os.environ.get("REDIS_URL")
+    if url:
+        from redis import Redis
+
+        conn = Redis.from_url(url)
+        _flush_app_keys(conn)
+        yield conn
+        _flush_app_keys(conn)
+        conn.close()
+    else:
+        import fakeredis
+
+        yield fakeredis.FakeRedis()
+
+
+def _flush_app_keys(conn):
+    for pattern in ("rq:*", "igdm:*"):
+        keys = list(conn.scan_iter(pattern, count=1000))
+        if keys:
+            conn.delete(*keys)
+
+
+@pytest.fixture
+def queued(app, redis_conn):
+    """Switch the app to queued mode on a real (or fake) Redis; `.work()` runs a real RQ worker
+    in burst mode until the queues are empty."""
+    app.config["JOBS_INLINE"] = False
+    app.config["REDIS_URL"] = os.environ.get("REDIS_URL") or "redis://fake"
+    app.extensions["redis"] = redis_conn
+
+    class Queued:
+        connection = redis_conn
+
+        @staticmethod
+        def work():
+            from app.jobs.worker import InProcessWorker, make_worker
+
+            db.session.remove()  # the worker's jobs must see committed data, and so must we after
+            worker = make_worker(app, InProcessWorker)
+            worker.work(burst=True, with_scheduler=False)
+            db.session.remove()
+            return worker
+
+        @staticmethod
+        def depth():
+            from rq import Queue
+
+            from app.jobs import QUEUES
+
+            return sum(Queue(name, connection=redis_conn).count for name in QUEUES)
+
+    return Queued()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def factory(app):
+    return Factory()
+
+
+CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|"X-CSRFToken": "([^"]+)"')
+
+
+def csrf_token_from(html: str) -> str:
+    match = CSRF_RE.search(html)
+    assert match, "no CSRF token in page"
+    return match.group(1) or match.group(2)
+
+
+class AuthActions:
+    def __init__(self, client, factory):
+        self.client = client
+        self.factory = factory
+        self.user = None
+
+    def csrf_token(self, path: str = "/login") -> str:
+        response = self.client.get(path)
+        return csrf_token_from(response.get_data(as_text=True))
+
+    def login(self, user=None, password: str = "correct-horse-battery"):
+        if user is None:
+            user = self.factory.user(password=password)
+        token = self.csrf_token("/login")
+        response = self.client.post("/login", data={"email": user.email, "password": password, "csrf_token": token})
+        assert response.status_code == 302, response.get_data(as_text=True)
+        self.user = user
+        return user
+
+    def post(self, path: str, data: dict | None = None, htmx: bool = False, **kwargs):
+        """A state-changing request as the browser sends it: form field or htmx header token."""
+        token = self.csrf_token("/settings")
+        headers = kwargs.pop("headers", {})
+        data = dict(data or {})
+        if htmx:
+            headers.update({"HX-Request": "true", "X-CSRFToken": token})
+        else:
+            data.setdefault("csrf_token", token)
+        return self.client.post(path, data=data, headers=headers, **kwargs)
+
+
+@pytest.fixture
+def auth(client, factory):
+    return AuthActions(client, factory)

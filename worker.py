@@ -1,0 +1,53 @@
+"""The background worker (Procfile `worker:`) and, with --clock, the scheduler (`clock:`).
+
+`python worker.py` builds the app once, preloads the job modules and listens to the queues in
+priority order: high (sends), default (ingestion follow-ups), low (upkeep).
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+
+from app import create_app
+from app.extensions import db
+from app.jobs import redis_connection
+from app.jobs.schedule import PERIODIC_JOBS, run_clock
+from app.jobs.worker import make_worker
+
+# Imported once in the parent so each forked work horse starts with them loaded.
+JOB_MODULES = ("app.jobs.upkeep",)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--clock", action="store_true", help="run the periodic-job scheduler instead of a worker")
+    parser.add_argument("--burst", action="store_true", help="exit when the queues are empty")
+    args = parser.parse_args(argv)
+
+    app = create_app()
+    if app.config["JOBS_INLINE"]:
+        print("REDIS_URL is not set: jobs run inline in the web process and no worker is needed.", file=sys.stderr)
+        return 2
+    for name in JOB_MODULES:
+        importlib.import_module(name)
+    for job in PERIODIC_JOBS:
+        job.resolve()
+
+    conn = redis_connection(app)
+    if args.clock:
+        run_clock(app, conn)
+        return 0
+
+    with app.app_context():
+        engine = db.engine
+    # A forked work horse must not reuse the parent's database sockets.
+    os.register_at_fork(after_in_child=lambda: engine.dispose(close=False))
+    worker = make_worker(app)
+    worker.work(burst=args.burst, with_scheduler=True, logging_level="INFO")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
