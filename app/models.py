@@ -215,7 +215,8 @@ class Conversation(db.Model):
     snoozed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
     unread_count: Mapped[int] = mapped_column(Integer, default=0, server_default=sql_text("0"))
-    last_message_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Never null (a conversation starts with its first message) so the inbox index orders it as is.
+    last_message_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_message_preview: Mapped[str | None] = mapped_column(String(200))
     last_inbound_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     waiting_since: Mapped[datetime | None] = mapped_column(UTCDateTime)  # oldest unanswered inbound

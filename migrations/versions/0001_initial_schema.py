@@ -177,7 +177,7 @@ def upgrade():
     sa.Column('snoozed_until', sa.DateTime(timezone=True), nullable=True),
     sa.Column('assignee_id', sa.Integer(), nullable=True),
     sa.Column('unread_count', sa.Integer(), server_default=sa.text('0'), nullable=False),
-    sa.Column('last_message_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('last_message_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('last_message_preview', sa.String(length=200), nullable=True),
     sa.Column('last_inbound_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('waiting_since', sa.DateTime(timezone=True), nullable=True),

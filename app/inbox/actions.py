@@ -1,0 +1,72 @@
+"""What staff do to a conversation, as plain functions the pages and the JSON API both call.
+
+Each function validates, changes the row and commits; errors are `ActionRefused` with a readable
+message naming the field, so a route only translates them into its own kind of response."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import CONVERSATION_STATUSES, Conversation, Note, User, utcnow
+
+
+class ActionRefused(ValueError):
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+def mark_read(conversation: Conversation) -> None:
+    if conversation.unread_count:
+        conversation.unread_count = 0
+        db.session.commit()
+
+
+def mark_unread(conversation: Conversation) -> None:
+    conversation.unread_count = max(conversation.unread_count, 1)
+    db.session.commit()
+
+
+def set_status(conversation: Conversation, status: str, snoozed_until: datetime | None = None) -> None:
+    if status not in CONVERSATION_STATUSES:
+        raise ActionRefused("status", f"status must be one of {', '.join(CONVERSATION_STATUSES)}")
+    if status == "snoozed":
+        if snoozed_until is None:
+            raise ActionRefused("snoozed_until", "choose until when to snooze")
+        if snoozed_until.tzinfo is None:
+            raise ActionRefused("snoozed_until", "snooze time needs a time zone")
+        if snoozed_until <= utcnow():
+            raise ActionRefused("snoozed_until", "snooze time must be in the future")
+        if snoozed_until > utcnow() + timedelta(days=366):
+            raise ActionRefused("snoozed_until", "snooze for at most a year")
+        conversation.snoozed_until = snoozed_until
+    else:
+        conversation.snoozed_until = None
+    conversation.status = status
+    db.session.commit()
+
+
+def assign(conversation: Conversation, assignee_id: int | None) -> None:
+    """Assign to a user of the same workspace, or to nobody (None)."""
+    if assignee_id is not None:
+        user = db.session.scalar(select(User).where(User.id == assignee_id, User.workspace_id == conversation.workspace_id))
+        if user is None or not user.is_active:
+            raise ActionRefused("assignee_id", "no such user in this workspace")
+    conversation.assignee_id = assignee_id
+    db.session.commit()
+
+
+def add_note(conversation: Conversation, author: User, body: str) -> Note:
+    body = (body or "").strip()
+    if not body:
+        raise ActionRefused("body", "a note cannot be empty")
+    if len(body) > 5000:
+        raise ActionRefused("body", "a note can be at most 5000 characters")
+    note = Note(conversation_id=conversation.id, author_id=author.id, body=body)
+    db.session.add(note)
+    conversation.updated_at = utcnow()  # other staff's open views pick the note up
+    db.session.commit()
+    return note

@@ -1,0 +1,45 @@
+"""Opaque keyset cursors: a page boundary encoded so clients cannot depend on its shape.
+
+Keyset (not offset) paging keeps every page an index range scan whatever the data size, and
+never skips or repeats rows when new ones arrive between pages."""
+from __future__ import annotations
+
+import base64
+import json
+from datetime import datetime
+
+MAX_LIMIT = 100
+DEFAULT_LIMIT = 50
+
+
+class BadCursor(ValueError):
+    pass
+
+
+def encode_cursor(timestamp: datetime, row_id: int) -> str:
+    raw = json.dumps([timestamp.isoformat(), row_id], separators=(",", ":"))
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, int]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        stamp, row_id = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        if not isinstance(row_id, int) or isinstance(row_id, bool):
+            raise TypeError
+        moment = datetime.fromisoformat(stamp)
+        if moment.tzinfo is None:
+            raise ValueError
+        return moment, row_id
+    except (ValueError, TypeError, json.JSONDecodeError, UnicodeDecodeError):
+        raise BadCursor("cursor is not valid") from None
+
+
+def clamp_limit(value, default: int = DEFAULT_LIMIT) -> int:
+    """Page size from user input: invalid → ValueError, too large → MAX_LIMIT."""
+    if value in (None, ""):
+        return default
+    limit = int(value)
+    if limit < 1:
+        raise ValueError("limit must be at least 1")
+    return min(limit, MAX_LIMIT)
