@@ -86,8 +86,10 @@ def check_attachment(data: bytes, filename: str | None) -> CheckedAttachment:
         raise AttachmentRejected(f"This file type can't be sent on Instagram. Allowed: {ALLOWED_DESCRIPTION}.")
     limit = SIZE_LIMITS[kind.type]
     if len(data) > limit:
+        # Callers read at most LARGEST + 1 bytes, so beyond that the true size is unknown.
+        size = f"more than {_mb(LARGEST)}" if len(data) > LARGEST else _mb(len(data))
         raise AttachmentRejected(
-            f"The {kind.type if kind.type != 'file' else 'PDF'} is {_mb(len(data))}; Instagram takes at most "
+            f"The {kind.type if kind.type != 'file' else 'PDF'} is {size}; Instagram takes at most "
             f"{_mb(limit)} for this type."
         )
     return CheckedAttachment(kind, data, _filename(filename, kind))

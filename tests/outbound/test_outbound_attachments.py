@@ -107,7 +107,10 @@ def test_size_limits_per_type(app, world, meta, data, size, allowed):
     else:
         with pytest.raises(ReplyRefused) as refused:
             send_reply(world.conversation, text=None, upload=upload(content, "x"), user=world.user)
-        assert refused.value.code == "bad_attachment" and "MB" in refused.value.message
+        assert refused.value.code == "bad_attachment"
+        limit = "8 MB" if data == files.PNG else "25 MB"
+        assert refused.value.message.endswith(f"takes at most {limit} for this type.")
+        assert ("is 8 MB;" if data == files.PNG else "is more than 25 MB;") in refused.value.message
         assert len(meta.calls) == 0
 
 
