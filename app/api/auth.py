@@ -44,13 +44,16 @@ def _throttle(token: str) -> None:
 
 
 def _limit_body() -> None:
+    if request.method not in ("POST", "PUT", "PATCH"):
+        return  # the API never reads the body of another method
     limit = current_app.config["API_MAX_BODY_BYTES"]
     if request.content_length is not None and request.content_length > limit:
         raise body_too_large()
-    # A body without a Content-Length (chunked) is cut off at the same size while it is read.
-    request.max_content_length = limit
+    # A body without a Content-Length (chunked) is read at most one byte past the limit, so that
+    # the reader can tell "too large" from "exactly the limit" (Werkzeug stops quietly at it).
+    request.max_content_length = limit + 1
     has_body = bool(request.content_length) or "chunked" in request.headers.get("Transfer-Encoding", "").lower()
-    if request.method in ("POST", "PUT", "PATCH") and has_body and not request.is_json:
+    if has_body and not request.is_json:
         raise ApiError(415, "unsupported_media_type", "Send the body as JSON with Content-Type: application/json.")
 
 

@@ -116,6 +116,8 @@ def json_body(allowed: tuple[str, ...]) -> dict:
         raw = request.get_data(cache=True)
     except RequestEntityTooLarge:
         raise body_too_large() from None
+    if len(raw) > current_app.config["API_MAX_BODY_BYTES"]:
+        raise body_too_large()
     try:
         # NaN and Infinity are Python's extension, not JSON; deep nesting is refused, not a crash.
         body = json.loads(raw, parse_constant=_refuse_constant)
