@@ -231,7 +231,14 @@ PATHS = {
         "get": {
             "operationId": "listLeads",
             "summary": "Leads, newest first",
-            "parameters": [{"name": "status", "in": "query", "schema": {"enum": list(LEAD_STATUSES)}}, CURSOR, LIMIT],
+            "parameters": [
+                {"name": "status", "in": "query", "schema": {"enum": list(LEAD_STATUSES)}},
+                {"name": "owner", "in": "query", "description": "`me`, `none` or a user id.",
+                 "schema": {"type": "string", "examples": ["me", "none", "42"]}},
+                {"name": "source", "in": "query", "description": "e.g. `dm`, `ad`, `link`, `story`.",
+                 "schema": {"type": "string", "maxLength": 20}},
+                CURSOR, LIMIT,
+            ],
             "responses": {"200": _json(_page("Lead"), "A page of leads."), **_errors(400, *READ_ERRORS)},
         },
     },

@@ -86,6 +86,16 @@ def query_assignee() -> str | None:
     return str(_id("assignee", value))
 
 
+def query_owner() -> str | None:
+    """`me`, `none` or a user id (an extra filter of the leads list, as on the leads page)."""
+    value = request.args.get("owner")
+    if value is None or value == "":
+        return None
+    if value in ("me", "none"):
+        return value
+    return str(_id("owner", value))
+
+
 def page_limit() -> int:
     raw = request.args.get("limit")
     if raw is not None and not (raw.isascii() and raw.strip().isdigit() and len(raw) <= 10):

@@ -19,6 +19,7 @@ from app.api.params import (
     query_bool,
     query_choice,
     query_id,
+    query_owner,
     query_text,
 )
 from app.api.serializers import account_json, conversation_json, lead_json, message_json
@@ -26,7 +27,7 @@ from app.extensions import db
 from app.inbox.actions import ActionRefused, assign, check_assignee, check_status, mark_read, set_status
 from app.inbox.queries import ConversationFilters, conversation_page, message_page
 from app.leads.actions import UNSET, update_lead
-from app.leads.queries import lead_page
+from app.leads.queries import LeadFilters, lead_page
 from app.models import CONVERSATION_STATUSES, LEAD_STATUSES, Conversation, InstagramAccount, Lead
 from app.pagination import BadCursor
 from app.scoping import get_or_404, scoped
@@ -110,10 +111,14 @@ def list_messages(conversation_id: int):
 
 @bp.get("/leads")
 def list_leads():
-    status = query_choice("status", LEAD_STATUSES)
+    filters = LeadFilters(
+        status=query_choice("status", LEAD_STATUSES),
+        owner=query_owner(),
+        source=query_text("source", max_length=20),
+    )
     limit = page_limit()
     try:
-        rows, next_cursor = lead_page(status, cursor=cursor_param("cursor"), limit=limit)
+        rows, next_cursor = lead_page(filters, current_user, cursor=cursor_param("cursor"), limit=limit)
     except BadCursor:
         raise _bad_cursor("cursor") from None
     return jsonify(data=[lead_json(lead) for lead in rows], next_cursor=next_cursor)

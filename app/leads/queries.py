@@ -3,6 +3,8 @@
 new ones arrive between pages."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy import and_, or_
 from sqlalchemy.orm import joinedload
 
@@ -12,15 +14,35 @@ from app.pagination import DEFAULT_LIMIT, decode_cursor, encode_cursor
 from app.scoping import scoped
 
 
-def lead_page(status: str | None = None, cursor: str | None = None,
-              limit: int = DEFAULT_LIMIT) -> tuple[list[Lead], str | None]:
-    """One page of leads (optionally of one status) and the cursor of the next page (or None).
-    An unknown status is a ValueError; a malformed cursor is a BadCursor."""
-    if status is not None and status not in LEAD_STATUSES:
+@dataclass(frozen=True)
+class LeadFilters:
+    status: str | None = None
+    owner: str | None = None     # "me", "none", or a user id as a string
+    source: str | None = None
+
+
+def _filtered(filters: LeadFilters, user):
+    if filters.status is not None and filters.status not in LEAD_STATUSES:
         raise ValueError(f"status must be one of {', '.join(LEAD_STATUSES)}")
-    query = scoped(Lead).options(joinedload(Lead.contact))
-    if status:
-        query = query.where(Lead.status == status)
+    query = scoped(Lead)
+    if filters.status:
+        query = query.where(Lead.status == filters.status)
+    if filters.owner == "me":
+        query = query.where(Lead.owner_id == user.id)
+    elif filters.owner == "none":
+        query = query.where(Lead.owner_id.is_(None))
+    elif filters.owner:
+        query = query.where(Lead.owner_id == int(filters.owner))
+    if filters.source:
+        query = query.where(Lead.source == filters.source)
+    return query
+
+
+def lead_page(filters: LeadFilters, user, cursor: str | None = None,
+              limit: int = DEFAULT_LIMIT) -> tuple[list[Lead], str | None]:
+    """One page of leads, newest first, and the cursor of the next page (or None). A malformed
+    cursor is a BadCursor."""
+    query = _filtered(filters, user).options(joinedload(Lead.contact))
     if cursor:
         stamp, last_id = decode_cursor(cursor)
         query = query.where(or_(Lead.created_at < stamp, and_(Lead.created_at == stamp, Lead.id < last_id)))

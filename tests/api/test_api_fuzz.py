@@ -26,7 +26,7 @@ query_values = st.sampled_from(TRICKY) | st.sampled_from(TRICKY) | query_text | 
 digits = st.integers(min_value=-(2**70), max_value=2**70).map(str)
 QUERY_TYPED = {
     "q": st.text(alphabet=st.sampled_from("ab%_\\\x00@ 'é"), max_size=12),
-    "account_id": digits, "assignee": digits, "limit": digits,
+    "account_id": digits, "assignee": digits, "owner": digits, "limit": digits,
     "cursor": st.builds(encode_cursor, st.datetimes(timezones=st.just(timezone.utc)), st.integers(-(2**40), 2**40)),
 }
 QUERY_TYPED["before"] = QUERY_TYPED["cursor"]
@@ -34,7 +34,7 @@ ENDPOINT_PARAMS = {
     "/conversations": ["status", "unread", "account_id", "assignee", "q", "cursor", "limit", "other"],
     "/conversations/{c}": ["other"],
     "/conversations/{c}/messages": ["before", "limit", "cursor"],
-    "/leads": ["status", "cursor", "limit"],
+    "/leads": ["status", "owner", "source", "cursor", "limit"],
     "/accounts": ["other"],
 }
 

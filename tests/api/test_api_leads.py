@@ -81,3 +81,23 @@ def test_patch_lead_validation(api, factory):
     db.session.expire_all()
     row = db.session.get(Lead, lead.id)
     assert (row.status, row.owner_id, row.notes) == ("new", None, "keep me")
+
+
+def test_owner_and_source_filters(api, factory):
+    colleague = factory.user(api.workspace, role="agent")
+    mine = _lead(factory, api.account, owner_id=api.user.id, source="ad")
+    theirs = _lead(factory, api.account, owner_id=colleague.id)
+    nobodys = _lead(factory, api.account, source="link")
+
+    def ids(query):
+        response = api.get(f"/leads?{query}")
+        assert response.status_code == 200, response.get_json()
+        return {lead["id"] for lead in response.get_json()["data"]}
+
+    assert ids("owner=me") == {mine.id}
+    assert ids("owner=none") == {nobodys.id}
+    assert ids(f"owner={colleague.id}") == {theirs.id}
+    assert ids("source=ad") == {mine.id}
+    assert ids("source=link&owner=none&status=new") == {nobodys.id}
+    for query, field in (("owner=someone", "owner"), ("owner=99999999999", "owner"), ("source=" + "x" * 21, "source")):
+        assert error_of(api.get(f"/leads?{query}"), 400)["field"] == field
