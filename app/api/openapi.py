@@ -103,9 +103,11 @@ SCHEMAS = {
         "unread_count": {"type": "integer", "minimum": 0},
         "last_message_at": TIME,
         "last_message_preview": _nullable("string"),
-        "can_reply": {"type": "boolean", "description": "Whether a reply can be sent now."},
-        "reply_window_ends_at": {**TIME_OR_NULL, "description": "When the current reply window closes; "
-                                 "null when the customer has never written."},
+        "can_reply": {"type": "boolean", "description": "Whether a reply sent through the API now is inside "
+                      "Instagram's reply window (24 hours after the customer's last message). A disconnected "
+                      "account still refuses it (409 `account_unavailable`; see the account's `status`)."},
+        "reply_window_ends_at": {**TIME_OR_NULL, "description": "When replying stops being possible; null "
+                                 "when it is not possible now."},
         "created_at": TIME,
         "updated_at": TIME,
     }),
@@ -161,6 +163,9 @@ SCHEMAS = {
         "snoozed_until": {**TIME_OR_NULL, "description": "With status `snoozed` (implied when given alone): "
                           "when it reopens; in the future, at most a year ahead, with a time zone."},
     }, required=[], additionalProperties=False),
+    "NewMessage": _object({
+        "text": {"type": "string", "minLength": 1, "description": "At most 1000 bytes in UTF-8 (Instagram's limit)."},
+    }, additionalProperties=False),
     "LeadUpdate": _object({
         "status": {"enum": list(LEAD_STATUSES)},
         "owner_id": {**_nullable("integer"), "minimum": 1},
@@ -225,6 +230,18 @@ PATHS = {
                 LIMIT,
             ],
             "responses": {"200": _json(_page("Message"), "A page of messages."), **_errors(400, 404, *READ_ERRORS)},
+        },
+        "post": {
+            "operationId": "sendMessage",
+            "summary": "Reply to the customer",
+            "description": "Stores the reply as `pending` and queues it; it becomes `sent` (or `failed` with "
+                           "a readable `error`) once Instagram answers — read the thread to follow it. Refusals: "
+                           "409 `window_closed` / `human_agent_required` (outside Instagram's reply window for "
+                           "automated senders), 409 `account_unavailable`, 422 `too_long` (over 1000 bytes) / "
+                           "`empty`, both naming the field `text`.",
+            "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("NewMessage")}}},
+            "responses": {"202": _json(_data(_ref("Message")), "The reply, queued (status `pending`)."),
+                          **_errors(409, *WRITE_ERRORS)},
         },
     },
     "/leads": {

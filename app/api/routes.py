@@ -13,6 +13,7 @@ from app.api.params import (
     body_text,
     body_time_or_null,
     cursor_param,
+    invalid,
     json_body,
     page_limit,
     query_assignee,
@@ -29,6 +30,7 @@ from app.inbox.queries import ConversationFilters, conversation_page, message_pa
 from app.leads.actions import UNSET, update_lead
 from app.leads.queries import LeadFilters, lead_page
 from app.models import CONVERSATION_STATUSES, LEAD_STATUSES, Conversation, InstagramAccount, Lead
+from app.outbound.service import ReplyRefused, send_reply
 from app.pagination import BadCursor
 from app.scoping import get_or_404, scoped
 
@@ -107,6 +109,30 @@ def list_messages(conversation_id: int):
     except BadCursor:
         raise _bad_cursor("before") from None
     return jsonify(data=[message_json(m) for m in rows], next_cursor=older)
+
+
+# Why a reply was refused → status. The conversation's state forbids it now: 409 (retrying the
+# same request later may work, or not until the customer writes). The text itself is at fault: 422.
+REFUSAL_STATUS = {"window_closed": 409, "human_agent_required": 409, "account_unavailable": 409,
+                  "too_long": 422, "empty": 422}
+TEXT_REFUSALS = ("too_long", "empty")
+
+
+@bp.post("/conversations/<int:conversation_id>/messages")
+def send_message(conversation_id: int):
+    conversation = get_or_404(Conversation, conversation_id)
+    body = json_body(("text",))
+    if "text" not in body:
+        raise invalid("text", "text is required")
+    text = body_text(body, "text")
+    try:
+        message = send_reply(conversation, text=text, upload=None, user=current_user, source="api")
+    except ReplyRefused as refused:
+        db.session.rollback()
+        field = "text" if refused.code in TEXT_REFUSALS else None
+        raise ApiError(REFUSAL_STATUS.get(refused.code, 422), refused.code, refused.message, field=field) from None
+    # Accepted, not yet sent: the send job reports back on the message (poll the thread for its status).
+    return jsonify(data=message_json(message)), 202
 
 
 @bp.get("/leads")

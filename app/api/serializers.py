@@ -5,13 +5,13 @@ OpenAPI document (app/api/openapi.py) describes exactly these shapes, and a test
 together."""
 from __future__ import annotations
 
-from datetime import timedelta
-
-from app.models import Contact, Conversation, InstagramAccount, Lead, Message, utcnow
+from app.models import Contact, Conversation, InstagramAccount, Lead, Message
+from app.outbound.sending import HUMAN_SOURCES
+from app.outbound.windows import reply_window
 from app.templating import iso, safe_url
 
-# Meta's standard messaging window after the customer's last message.
-REPLY_WINDOW = timedelta(hours=24)
+# Whether an API reply counts as a person's (Instagram's Human Agent tag) is the sending rules' call.
+API_IS_HUMAN = "api" in HUMAN_SOURCES
 
 
 def _time(value) -> str | None:
@@ -45,7 +45,9 @@ def contact_json(contact: Contact) -> dict:
 
 
 def conversation_json(conversation: Conversation) -> dict:
-    window_ends = conversation.last_inbound_at + REPLY_WINDOW if conversation.last_inbound_at else None
+    # The same window POST .../messages is held to: can_reply says whether a reply sent through
+    # the API now would be accepted (the account being connected aside: see Account.status).
+    window = reply_window(conversation, human=API_IS_HUMAN)
     return {
         "id": conversation.id,
         "account_id": conversation.account_id,
@@ -56,8 +58,8 @@ def conversation_json(conversation: Conversation) -> dict:
         "unread_count": conversation.unread_count,
         "last_message_at": _time(conversation.last_message_at),
         "last_message_preview": conversation.last_message_preview,
-        "can_reply": window_ends is not None and window_ends > utcnow(),
-        "reply_window_ends_at": _time(window_ends),
+        "can_reply": window.can_reply,
+        "reply_window_ends_at": _time(window.ends_at) if window.can_reply else None,
         "created_at": _time(conversation.created_at),
         "updated_at": _time(conversation.updated_at),
     }

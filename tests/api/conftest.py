@@ -2,11 +2,16 @@
 the token and checks every response against the OpenAPI document."""
 from __future__ import annotations
 
+import json
+import re
+
 import pytest
+import responses
 
 from app.auth.api_tokens import create_token
 from app.extensions import db
 from tests.api.openapi_check import PREFIX, check_response
+from tests.conftest import GRAPH_URL
 
 
 class ApiClient:
@@ -45,6 +50,17 @@ def api(app, client, factory):
     api.workspace = user.workspace
     api.account = factory.account(user.workspace, username="shop")
     return api
+
+
+@pytest.fixture
+def meta():
+    """Meta's Graph API at the HTTP boundary: every send succeeds with a new mid."""
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        counter = iter(range(1, 10**6))
+        mock.add_callback(responses.POST, re.compile(re.escape(GRAPH_URL) + r"/v[\d.]+/\d+/messages"),
+                          callback=lambda request: (200, {}, json.dumps(
+                              {"recipient_id": "r", "message_id": f"mid.api.{next(counter)}"})))
+        yield mock
 
 
 def error_of(response, status: int) -> dict:

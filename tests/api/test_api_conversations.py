@@ -2,7 +2,7 @@
 from datetime import timedelta
 
 from app.extensions import db
-from app.models import Conversation, utcnow
+from app.models import Conversation, Message, utcnow
 from tests.api.conftest import error_of
 
 
@@ -283,7 +283,7 @@ def test_message_paging_while_messages_arrive(api, factory):
     assert seen == [m.id for m in sorted(made, key=lambda m: (m.created_at, m.id))]
 
 
-def test_other_workspaces_ids_are_404_everywhere(api, factory):
+def test_other_workspaces_ids_are_404_everywhere(api, factory, meta):
     other_account = factory.account()
     theirs = factory.conversation(other_account, unread_count=3)
     factory.message(theirs, text="secret from B")
@@ -293,12 +293,15 @@ def test_other_workspaces_ids_are_404_everywhere(api, factory):
         ("GET", f"/conversations/{theirs.id}/messages", {}),
         ("POST", f"/conversations/{theirs.id}/read", {}),
         ("PATCH", f"/conversations/{theirs.id}", {"json": {"status": "resolved"}}),
+        ("POST", f"/conversations/{theirs.id}/messages", {"json": {"text": "hi"}}),
         ("PATCH", f"/leads/{lead.id}", {"json": {"status": "won"}}),
     ):
         response = api.request(method, path, **kwargs)
         assert error_of(response, 404)["code"] == "not_found", path
         assert "secret" not in response.get_data(as_text=True)
+    assert len(meta.calls) == 0  # nothing sent to their customer
     db.session.expire_all()
+    assert db.session.query(Message).count() == 1
     assert db.session.get(Conversation, theirs.id).unread_count == 3
     assert db.session.get(Conversation, theirs.id).status == "open"
     assert lead.status == "new"

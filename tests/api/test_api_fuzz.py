@@ -66,6 +66,7 @@ TYPED = {
     "owner_id": any_id,
     "snoozed_until": any_time | any_text,
     "notes": any_text | st.integers(min_value=19990, max_value=20010).map(lambda n: "y" * n),
+    "text": any_text | st.integers(min_value=990, max_value=1010).map(lambda n: "é" * (n // 2)),
 }
 
 
@@ -78,7 +79,7 @@ def _assert_sane(response):
 
 
 @pytest.fixture
-def world(app, api, factory):
+def world(app, api, factory, meta):
     app.config["API_RATE_LIMIT"] = 10**9
     colleague = factory.user(api.workspace, role="agent")
     conversation = factory.conversation(api.account, unread_count=1, last_inbound_at=utcnow())
@@ -138,6 +139,7 @@ def test_fuzz_path_ids(world):
 
 BODY_FIELDS = {
     "/conversations/{c}": ["status", "assignee_id", "snoozed_until"],
+    "/conversations/{c}/messages": ["text"],
     "/leads/{l}": ["status", "owner_id", "notes"],
     "/conversations/{c}/read": [],
 }
@@ -145,7 +147,7 @@ BODY_FIELDS = {
 
 def _target(world, target):
     path = target.format(c=world["conversation"].id, l=world["lead"].id)
-    return ("POST" if path.endswith("/read") else "PATCH"), path
+    return ("POST" if path.endswith(("/read", "/messages")) else "PATCH"), path
 
 
 @pytest.mark.parametrize("target", list(BODY_FIELDS))
@@ -180,7 +182,7 @@ def test_fuzz_each_body_field(world, target, field):
     run()
 
 
-@pytest.mark.parametrize("target", ["/conversations/{c}", "/leads/{l}", "/conversations/{c}/read"])
+@pytest.mark.parametrize("target", list(BODY_FIELDS))
 def test_fuzz_raw_bodies_and_content_types(world, target):
     api = world["api"]
     method, path = _target(world, target)

@@ -43,7 +43,7 @@ def test_path_parameters_match_the_rules(app):
         assert names == set(rule.arguments), rule.rule
 
 
-def test_every_operation_answers_as_documented(api, factory):
+def test_every_operation_answers_as_documented(api, factory, meta):
     """One successful call per documented operation; the client validates each body against the
     operation's schema with every object closed, so an undocumented field fails here too."""
     colleague = factory.user(api.workspace, role="agent")
@@ -68,6 +68,8 @@ def test_every_operation_answers_as_documented(api, factory):
         ("patch", "/conversations/{conversation_id}"): (f"/conversations/{conversation.id}", {"json": {"status": "open"}}),
         ("post", "/conversations/{conversation_id}/read"): (f"/conversations/{conversation.id}/read", {}),
         ("get", "/conversations/{conversation_id}/messages"): (f"/conversations/{conversation.id}/messages?limit=2", {}),
+        ("post", "/conversations/{conversation_id}/messages"): (f"/conversations/{conversation.id}/messages",
+                                                               {"json": {"text": "On its way"}}),
         ("get", "/leads"): ("/leads?limit=1", {}),
         ("patch", "/leads/{lead_id}"): (f"/leads/{lead.id}", {"json": {"status": "won", "notes": None}}),
         ("get", "/accounts"): ("/accounts", {}),
