@@ -94,6 +94,9 @@ def app(database_url):
         yield app
         db.session.remove()
         _clean_database()
+        # Each test's app has its own engine: close its pooled connections now rather than at
+        # garbage collection, so a long run does not pile up idle connections on a shared server.
+        db.engine.dispose()
 
 
 @pytest.fixture
