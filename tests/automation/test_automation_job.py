@@ -458,3 +458,24 @@ def test_ai_never_answers_outside_the_window(app, world, factory, llm):
     db.session.commit()
     run_automation_for_message(message.id)
     assert automated_replies(world) == [] and not model_calls(llm) and not graph_sends(llm)
+
+
+# -- Housekeeping ------------------------------------------------------------------------------
+
+def test_old_history_is_purged_and_recent_history_kept(app, world, factory):
+    from app.automation.jobs import purge_automation_history
+    from app.automation.models import AiDraft
+
+    old_message, new_message = inbound(factory, world, "old"), inbound(factory, world, "new")
+    common = dict(workspace_id=world.workspace.id, conversation_id=world.conversation.id, outcome="skipped")
+    db.session.add_all([
+        AutomationLog(message_id=old_message.id, created_at=utcnow() - timedelta(days=91), **common),
+        AutomationLog(message_id=new_message.id, created_at=utcnow() - timedelta(days=89), **common),
+        AiDraft(conversation_id=world.conversation.id, status="ready", text="old", created_at=utcnow() - timedelta(days=2)),
+        AiDraft(conversation_id=world.conversation.id, status="ready", text="new"),
+    ])
+    db.session.commit()
+    purge_automation_history()
+    db.session.expire_all()
+    assert [e.message_id for e in db.session.scalars(select(AutomationLog))] == [new_message.id]
+    assert [d.text for d in db.session.scalars(select(AiDraft))] == ["new"]
