@@ -312,3 +312,13 @@ def test_another_workspaces_rules_are_404_and_invisible(client, auth, admin, fac
     assert "THEIR SECRET REPLY" not in preview and "No rule applies" in preview
     (kept,) = rules_of(other.id)
     assert kept.reply_text == "THEIR SECRET REPLY" and kept.enabled
+
+
+def test_the_settings_page_links_admins_to_automation(client, auth, factory):
+    admin = factory.user(role="admin")
+    agent = factory.user(admin.workspace, role="agent")
+    auth.login(admin)
+    assert 'href="/settings/automation"' in client.get("/settings").get_data(as_text=True)
+    client.post("/logout", data={"csrf_token": auth.csrf_token("/settings")})
+    auth.login(agent)
+    assert 'href="/settings/automation"' not in client.get("/settings").get_data(as_text=True)
