@@ -27,7 +27,7 @@ from app.automation.rulebook import RULE_FIELDS, create_rule, delete_rule, move_
 from app.automation.rules import KIND_LABELS, Inbound, choose_rule, describe
 from app.automation.settings import save_settings, workspace_settings
 from app.extensions import db
-from app.htmx_responses import hx_trigger, render_page
+from app.htmx_responses import hx_trigger, is_fragment_request, render_page
 from app.inbox.actions import ActionRefused
 from app.jobs import QUEUE_HIGH, enqueue
 from app.models import LEAD_STATUSES, Conversation, InstagramAccount, Message, User, utcnow
@@ -80,7 +80,7 @@ def _page(status: int = 200, *, settings_values=None, settings_error=None, previ
         rules=rules, describe=describe, kind_labels=KIND_LABELS, settings=settings,
         values=settings_values or _settings_form_values(settings), error=settings_error,
         weekdays=WEEKDAYS, timezones=timezone_names(), accounts=_accounts(), users=_users(),
-        activity=activity, llm_ready=llm_configured(), preview=preview, preview_args={},
+        activity=activity, llm_ready=llm_configured(), preview=preview,
     )
 
 
@@ -184,7 +184,7 @@ def reorder_rule(rule_id: int):
 
 def _after_rule_change():
     # htmx swaps just the rule list; without JavaScript the whole page comes back.
-    if request.headers.get("HX-Request"):
+    if is_fragment_request():
         return render_page("automation/settings.html", block="rule_list", rules=ordered_rules(current_workspace_id()),
                            describe=describe, kind_labels=KIND_LABELS, accounts=_accounts())
     return redirect(url_for("automation.settings_page"))
@@ -223,8 +223,7 @@ def preview():
         account_id = int(result["account_id"]) if result["account_id"] else None
     except (PreviewInvalid, ValueError) as exc:
         result["error"] = str(exc) if isinstance(exc, PreviewInvalid) else "Choose one of the listed accounts."
-        return render_page("automation/settings.html", block="preview_result", status=400, preview=result,
-                           **_preview_context())
+        return _preview_response(result, 400)
     inbound = Inbound(text=result["text"], at=moment, kind="story_mention" if result["story"] else "message",
                       account_id=account_id, is_first_message=result["first"])
     choice = choose_rule(ordered_rules(workspace_id), inbound, business_hours=settings.business_hours,
@@ -232,13 +231,14 @@ def preview():
     result.update(choice=choice, moment=moment.astimezone(ZoneInfo(settings.timezone)),
                   open=is_open(settings.business_hours, settings.timezone, moment),
                   ai_would_answer=choice is None and settings.ai_auto_reply and llm_configured())
-    if request.headers.get("HX-Request"):
-        return render_page("automation/settings.html", block="preview_result", preview=result, **_preview_context())
-    return _page(preview=result)
+    return _preview_response(result)
 
 
-def _preview_context() -> dict:
-    return {"describe": describe, "kind_labels": KIND_LABELS, "accounts": _accounts()}
+def _preview_response(result: dict, status: int = 200):
+    if is_fragment_request():
+        return render_page("automation/settings.html", block="preview_result", status=status, preview=result,
+                           describe=describe, kind_labels=KIND_LABELS)
+    return _page(status, preview=result)
 
 
 # -- Suggest reply (composer) -----------------------------------------------------------------

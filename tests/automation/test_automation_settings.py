@@ -294,6 +294,11 @@ def test_preview_refuses_a_bad_time(client, admin):
     response = client.get("/settings/automation/preview", query_string={"text": "hi", "at": "tomorrow"},
                           headers={"HX-Request": "true"})
     assert response.status_code == 400 and "YYYY-MM-DD HH:MM" in response.get_data(as_text=True)
+    page = client.get("/settings/automation/preview", query_string={"text": "hi", "at": "tomorrow", "account_id": "x"})
+    assert page.status_code == 400 and "YYYY-MM-DD HH:MM" in page.get_data(as_text=True)
+    assert 'value="tomorrow"' in page.get_data(as_text=True)  # the form keeps what was typed
+    page = client.get("/settings/automation/preview", query_string={"text": "hi", "account_id": "x"})
+    assert page.status_code == 400 and "Choose one of the listed accounts" in page.get_data(as_text=True)
 
 
 # -- Isolation -------------------------------------------------------------------------------
