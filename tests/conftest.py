@@ -94,6 +94,9 @@ def app(database_url):
         yield app
         db.session.remove()
         _clean_database()
+        # Each test's app has its own pool: close it now, not at garbage collection, so a long
+        # run on a shared PostgreSQL server does not pile up idle connections.
+        db.engine.dispose()
 
 
 @pytest.fixture

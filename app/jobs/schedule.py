@@ -31,6 +31,7 @@ class PeriodicJob:
 
 PERIODIC_JOBS: list[PeriodicJob] = [
     PeriodicJob("app.jobs.upkeep:wake_snoozed_conversations", 60, QUEUE_DEFAULT),
+    PeriodicJob("app.webhooks.jobs:sweep_ingest", 60, QUEUE_DEFAULT),
     PeriodicJob("app.jobs.upkeep:purge_expired_uploads", 3600),
     # Sends left behind by a lost enqueue or a crashed worker (see app.outbound.sending).
     PeriodicJob("app.outbound.jobs:sweep_outbound", 60, QUEUE_DEFAULT),

@@ -1,14 +1,14 @@
 """automation: rules, workspace automation settings, the automation log and AI drafts
 
 Revision ID: automation_0002
-Revises: outbound_0002 (chained after the merged branch; originally 0001)
+Revises: ingest_0002 (re-chained after the merged outbound and ingest branches; originally 0001)
 """
 from alembic import op
 import sqlalchemy as sa
 
 
 revision = "automation_0002"
-down_revision = "outbound_0002"
+down_revision = "ingest_0002"
 branch_labels = None
 depends_on = None
 
