@@ -479,3 +479,36 @@ def test_old_history_is_purged_and_recent_history_kept(app, world, factory):
     db.session.expire_all()
     assert [e.message_id for e in db.session.scalars(select(AutomationLog))] == [new_message.id]
     assert [d.text for d in db.session.scalars(select(AiDraft))] == ["new"]
+
+
+# -- Concurrency (PostgreSQL: where concurrent workers really interleave) -----------------------
+
+@pytest.mark.parametrize("round_", range(3))
+def test_two_workers_racing_on_one_message_send_once(app, world, factory, meta, round_):
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("concurrent workers need PostgreSQL (run the suite with DATABASE_URL)")
+    import threading
+
+    configure(world)
+    add_rule(world, "greeting", "Welcome")
+    message_id = inbound(factory, world).id
+    barrier = threading.Barrier(4)
+    errors: list[BaseException] = []
+
+    def worker():
+        with app.app_context():
+            try:
+                barrier.wait()
+                run_automation_for_message(message_id)
+            except BaseException as exc:  # noqa: BLE001 - reported below
+                errors.append(exc)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert len(automated_replies(world)) == 1 and len(graph_sends(meta)) == 1
