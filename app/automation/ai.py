@@ -13,14 +13,13 @@ from sqlalchemy import select
 
 from app.automation.llm import ModelUnavailable, complete, llm_configured
 from app.automation.models import AiDraft
-from app.automation.settings import workspace_settings
+from app.automation.settings import MAX_KNOWLEDGE_CHARS, workspace_settings
 from app.extensions import db
 from app.models import Conversation, Message, User, utcnow
 
 log = logging.getLogger(__name__)
 
 THREAD_MESSAGES = 20
-MAX_KNOWLEDGE_CHARS = 20000
 # A pending draft older than this was lost (worker crash, dropped enqueue): say so, stop polling.
 DRAFT_GIVES_UP_AFTER = timedelta(seconds=90)
 
