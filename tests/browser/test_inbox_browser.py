@@ -71,6 +71,15 @@ def inbox(factory):
     return Inbox
 
 
+def traverse(page, step):
+    """Back or forward. The inbox keeps no history snapshots (htmx historyCacheSize 0, so no
+    private messages are stored in the browser), so htmx reloads the page from the server:
+    wait until the reloaded document is there."""
+    page.evaluate("window.__before_traverse = true")
+    step()
+    page.wait_for_function("!window.__before_traverse && document.readyState === 'complete'")
+
+
 def row(page, conversation):
     return page.locator(f"#conversation-list #conv-{conversation.id}")
 
@@ -145,16 +154,15 @@ def test_filters_search_and_history(browsing, inbox):
     expect(page.locator("#conversation-list > li")).to_have_count(1)
 
     # Back and forward walk through the filters and conversations as they were.
-    page.go_back()
+    traverse(page, page.go_back)
     expect(page).to_have_url(re.compile(r"/\?q=ann$"))
     expect(page.locator("#thread-view")).to_have_count(0)
-    page.go_back()
+    traverse(page, page.go_back)
     expect(page).to_have_url(re.compile(r"/\?q=nobody-like-this$"))
     expect(page.locator(".convlist-empty")).to_be_visible()
-    page.go_forward()
+    traverse(page, page.go_forward)
     expect(page).to_have_url(re.compile(r"/\?q=ann$"))
-    page.wait_for_load_state()
-    page.go_forward()
+    traverse(page, page.go_forward)
     expect(page.locator("#thread-title")).to_have_text("Ann O'Neil")
 
 
@@ -283,7 +291,7 @@ def test_phone_layout_back_control(browsing, inbox):
     page.get_by_role("link", name="Back to conversations").click()
     expect(page.locator(".inbox__list")).to_be_visible()
     expect(page).to_have_url(browsing.url + "/")
-    page.go_back()
+    traverse(page, page.go_back)
     expect(page.locator("#thread-title")).to_have_text("Bruno Díaz")
     expect(page.locator(".inbox__list")).to_be_hidden()
 
@@ -323,3 +331,59 @@ def test_failing_fragment_shows_a_message_and_session_expiry_redirects(browsing,
     page.context.clear_cookies()
     expect(page).to_have_url(re.compile(r"/login"), timeout=LIVE)
     browsing.allowed_errors.append("401 (UNAUTHORIZED)")
+
+
+def test_list_and_thread_load_more_as_you_scroll(browsing, inbox, factory):
+    now = utcnow()
+    for i in range(35):
+        factory.conversation(inbox.accounts[0], last_message_at=now - timedelta(hours=2, minutes=i))
+    base = now - timedelta(days=2)
+    for i in range(60):
+        factory.message(inbox.bruno, f"Old message {i}", created_at=base + timedelta(minutes=i))
+    page = browsing.login(inbox.user)
+    rows = page.locator("#conversation-list > li.convlist__item")
+    expect(rows).to_have_count(30)
+    page.locator(".convlist-region").evaluate("el => el.scrollTop = el.scrollHeight")
+    expect(rows).to_have_count(38)
+    expect(page.locator("[data-more]")).to_have_count(0)
+
+    row(page, inbox.bruno).locator("a").click()
+    messages = page.locator("#thread-messages .msg")
+    expect(messages).to_have_count(50)
+    expect(messages.last).to_be_in_viewport()
+    page.locator("#thread-scroll").evaluate("el => el.scrollTop = 0")
+    expect(messages).to_have_count(61)
+    expect(page.locator("#older-loader")).to_have_count(0)
+    expect(page.locator("#thread-messages .daysep")).to_have_count(2)  # two days, each heading once
+    # The reader stays where they were: the newly loaded messages are above the view.
+    expect(page.get_by_text("Old message 0", exact=True)).not_to_be_in_viewport()
+
+
+def test_composer_counts_bytes_and_says_when_replies_are_closed(browsing, inbox, factory):
+    page = browsing.login(inbox.user)
+    row(page, inbox.ann).locator("a").click()
+    page.fill("#composer-text", "héllo 👋")
+    expect(page.locator("#byte-count")).to_have_text("11 / 1000 bytes")
+    page.fill("#composer-text", "é" * 501)
+    expect(page.locator("#byte-count")).to_contain_text("1002 / 1000 bytes — too long")
+    expect(page.locator("[data-send]")).to_be_disabled()
+    page.fill("#composer-text", "")
+    expect(page.locator("[data-send]")).to_be_enabled()
+
+    conversation = db.session.get(Conversation, inbox.bruno.id)
+    conversation.last_inbound_at = utcnow() - timedelta(hours=30)
+    db.session.commit()
+    row(page, inbox.bruno).locator("a").click()
+    expect(page.locator("#window-closed")).to_contain_text("Replies are closed.")
+    expect(page.locator("#mode-note")).to_be_checked()
+    page.get_by_text("Reply", exact=True).click()
+    expect(page.locator("[data-send]")).to_be_disabled()
+    browsing.check_page("thread-closed")
+
+    workspace = db.session.get(type(inbox.user.workspace), inbox.user.workspace_id)
+    workspace.human_agent_enabled = True
+    db.session.commit()
+    row(page, inbox.ann).locator("a").click()
+    row(page, inbox.bruno).locator("a").click()
+    expect(page.locator(".notice--human")).to_contain_text("Human agent reply.")
+    expect(page.locator("[data-send]")).to_be_enabled()
