@@ -1,0 +1,253 @@
+"""Shared benchmark machinery: a gunicorn server as the Procfile runs it, and a load generator in
+separate processes (so the client does not share the server's interpreter).
+
+Figures are throughput and latency percentiles; every script compares against a reference run in
+the same session on the same server, because these machines are shared and noisy: only ratios
+are meaningful."""
+from __future__ import annotations
+
+import http.client
+import multiprocessing as mp
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DB = "postgresql://postgres@127.0.0.1:5432/igdm_bench"
+DEFAULT_REDIS = "redis://127.0.0.1:6379/14"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def bench_env(**extra: str) -> dict:
+    env = dict(os.environ)
+    env.setdefault("DATABASE_URL", DEFAULT_DB)
+    env.setdefault("REDIS_URL", DEFAULT_REDIS)
+    env.setdefault("SECRET_KEY", "bench-secret-key-" + "x" * 32)
+    env.setdefault("INSTAGRAM_APP_ID", "bench-app")
+    env.setdefault("INSTAGRAM_APP_SECRET", "bench-app-secret")
+    env.setdefault("INSTAGRAM_VERIFY_TOKEN", "bench-verify-token-0123456789abcdef")
+    env.setdefault("TOKEN_ENCRYPTION_KEYS", "Fz8m0Zb3F1m2Ew9bJ3QeZ1b6V6o3o3G3YV7nF0b0b0A=")
+    env["APP_ENV"] = "development"
+    env.update(extra)
+    return env
+
+
+def flask_cli(*args: str, env: dict | None = None) -> str:
+    result = subprocess.run([sys.executable, "-m", "flask", "--app", "app", *args], cwd=ROOT, env=env or bench_env(),
+                            capture_output=True, text=True, check=True)
+    return result.stdout
+
+
+class Server:
+    """gunicorn with the Procfile's settings (workers x threads), serving `bench.wsgi:app`, which
+    is the real app plus the reference endpoints the ratios are measured against."""
+
+    def __init__(self, env: dict | None = None, workers: int = 2, threads: int = 4, app: str = "bench.wsgi:app"):
+        self.env, self.workers, self.threads, self.app = env or bench_env(), workers, threads, app
+        self.port = free_port()
+        self.proc: subprocess.Popen | None = None
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def __enter__(self) -> "Server":
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", self.app, "--bind", f"127.0.0.1:{self.port}",
+             "--workers", str(self.workers), "--threads", str(self.threads), "--log-level", "warning"],
+            cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=1)
+                conn.request("GET", "/healthz")
+                if conn.getresponse().status == 200:
+                    return self
+            except OSError:
+                time.sleep(0.2)
+        self.__exit__()
+        raise RuntimeError("gunicorn did not start")
+
+    def __exit__(self, *exc) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+
+    def rss_kb(self) -> int:
+        """Resident memory of the master and its workers."""
+        pids = [str(self.proc.pid)] + subprocess.run(["pgrep", "-P", str(self.proc.pid)], capture_output=True,
+                                                      text=True).stdout.split()
+        total = 0
+        for pid in pids:
+            try:
+                for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1])
+            except FileNotFoundError:
+                pass
+        return total
+
+
+@dataclass
+class LoadResult:
+    name: str
+    requests: int
+    errors: int
+    seconds: float
+    latencies_ms: list[float]
+    statuses: dict
+
+    @property
+    def throughput(self) -> float:
+        return self.requests / self.seconds if self.seconds else 0.0
+
+    def pct(self, p: float) -> float:
+        if not self.latencies_ms:
+            return 0.0
+        ordered = sorted(self.latencies_ms)
+        return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))]
+
+    def line(self) -> str:
+        return (f"{self.name:<34} {self.throughput:8.1f} req/s  p50 {self.pct(50):6.1f} ms  p99 {self.pct(99):6.1f} ms"
+                f"  n={self.requests} errors={self.errors} statuses={self.statuses}")
+
+
+# A request is (method, path, body bytes | None, headers dict); a factory builds the i-th one.
+RequestFactory = Callable[[int, int], tuple]
+
+
+def _worker(port: int, factory: RequestFactory, worker_id: int, count: int, threads: int, queue: mp.Queue) -> None:
+    import threading
+
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+    errors = 0
+    lock = threading.Lock()
+
+    def run(thread_id: int) -> None:
+        nonlocal errors
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        for i in range(thread_id, count, threads):
+            method, path, body, headers = factory(worker_id, i)
+            started = time.perf_counter()
+            try:
+                conn.request(method, path, body=body, headers=headers)
+                response = conn.getresponse()
+                response.read()
+                status = response.status
+            except (OSError, http.client.HTTPException):
+                conn.close()
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+                status = 0
+            elapsed = (time.perf_counter() - started) * 1000
+            with lock:
+                latencies.append(elapsed)
+                statuses[status] = statuses.get(status, 0) + 1
+                if status == 0 or status >= 500:
+                    errors += 1
+        conn.close()
+
+    pool = [threading.Thread(target=run, args=(t,)) for t in range(threads)]
+    for t in pool:
+        t.start()
+    for t in pool:
+        t.join()
+    queue.put((latencies, statuses, errors))
+
+
+def load(name: str, port: int, factory: RequestFactory, total: int, connections: int = 32,
+         processes: int = 2) -> LoadResult:
+    """Send `total` requests over `connections` keep-alive connections from `processes` processes."""
+    ctx = mp.get_context("fork")
+    queue: mp.Queue = ctx.Queue()
+    per_proc = total // processes
+    threads = max(1, connections // processes)
+    procs = [ctx.Process(target=_worker, args=(port, factory, w, per_proc, threads, queue)) for w in range(processes)]
+    started = time.perf_counter()
+    for p in procs:
+        p.start()
+    results = [queue.get() for _ in procs]
+    for p in procs:
+        p.join()
+    seconds = time.perf_counter() - started
+    latencies = [x for r in results for x in r[0]]
+    statuses: dict = {}
+    for r in results:
+        for k, v in r[1].items():
+            statuses[k] = statuses.get(k, 0) + v
+    return LoadResult(name, len(latencies), sum(r[2] for r in results), seconds, latencies, statuses)
+
+
+def alternating(rounds: int, runs: dict[str, Callable[[], LoadResult]]) -> dict[str, LoadResult]:
+    """Run each named load `rounds` times, interleaved (A B A B ...), and keep each one's median
+    round by throughput: interleaving spreads the machine's background noise over both sides."""
+    collected: dict[str, list[LoadResult]] = {name: [] for name in runs}
+    for _ in range(rounds):
+        for name, run in runs.items():
+            collected[name].append(run())
+    chosen = {}
+    for name, results in collected.items():
+        ordered = sorted(results, key=lambda r: r.throughput)
+        chosen[name] = ordered[len(ordered) // 2]
+        print(chosen[name].line(), f"(median of {rounds}: {', '.join(f'{r.throughput:.0f}' for r in results)})")
+    return chosen
+
+
+def ratio_line(label: str, measured: float, reference: float, target: str) -> str:
+    ratio = measured / reference if reference else float("nan")
+    return f"RATIO {label}: {ratio:.2f} (target {target})"
+
+
+def machine_line() -> str:
+    return f"machine: {os.cpu_count()} cores, python {sys.version.split()[0]}, load from separate processes on loopback"
+
+
+def median(values):
+    return statistics.median(values)
+
+
+def login_cookie(port: int, email: str, password: str) -> str:
+    """Sign in like a browser (CSRF token from the form) and return the Cookie header value."""
+    import re
+
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    conn.request("GET", "/login")
+    response = conn.getresponse()
+    html = response.read().decode()
+    cookie = response.getheader("Set-Cookie").split(";")[0]
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html).group(1)
+    from urllib.parse import urlencode
+
+    conn.request("POST", "/login", body=urlencode({"email": email, "password": password, "csrf_token": token}),
+                 headers={"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie})
+    response = conn.getresponse()
+    response.read()
+    if response.status != 302:
+        raise RuntimeError(f"login failed: {response.status}")
+    return response.getheader("Set-Cookie").split(";")[0]
+
+
+def reset_database(env: dict) -> None:
+    """An empty bench database with the current migrations."""
+    url = env["DATABASE_URL"].replace("postgresql+psycopg://", "postgresql://")
+    name = url.rsplit("/", 1)[1]
+    admin = url.rsplit("/", 1)[0] + "/postgres"
+    subprocess.run(["psql", admin, "-qc", f"DROP DATABASE IF EXISTS {name}", "-c", f"CREATE DATABASE {name}"],
+                   check=True, capture_output=True)
+    flask_cli("db", "upgrade", env=env)
