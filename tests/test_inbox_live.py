@@ -126,7 +126,7 @@ def test_the_open_thread_gets_new_messages_and_notes(client, inbox, factory):
     message = receive(ann.id, "second message")
     response = client.get(f"/inbox/changes?since={since}&thread={thread}&open={ann.id}", headers=HX)
     html = response.get_data(as_text=True)
-    assert f'<div data-conversation="{ann.id}"' in html and f'id="msg-{message.id}"' in html
+    assert f'<div data-conversation="{ann.id}"' in html and f'id="message-{message.id}"' in html
     assert "data-unread" in html  # the browser marks it read if the staff member is looking
     new_thread = re.search(r'data-state="([^"]+)"', html).group(1)
     new_since = re.search(r'id="live-since" name="since" value="([^"]+)"', html).group(1)
@@ -137,7 +137,7 @@ def test_the_open_thread_gets_new_messages_and_notes(client, inbox, factory):
 
     add_note(db.session.get(Conversation, ann.id), user, "Note from a colleague")
     html = client.get(f"/inbox/changes?since={new_since}&thread={new_thread}&open={ann.id}", headers=HX).get_data(as_text=True)
-    assert "Note from a colleague" in html and "msg--note" in html
+    assert "Note from a colleague" in html and "bubble--note" in html
 
     # A read receipt on the last message changes it without bumping the conversation.
     html2 = client.get(f"/conversations/{ann.id}").get_data(as_text=True)
@@ -146,7 +146,7 @@ def test_the_open_thread_gets_new_messages_and_notes(client, inbox, factory):
     last.reactions = [{"emoji": "❤️", "reaction": "love", "by": "customer"}]
     db.session.commit()
     html = client.get(f"/inbox/changes?since={since2}&thread={thread2}&open={ann.id}", headers=HX).get_data(as_text=True)
-    assert f'id="msg-{message.id}"' in html and "❤️" in html
+    assert f'id="message-{message.id}"' in html and "❤️" in html
 
 
 def test_rows_that_no_longer_match_the_filters_are_removed(client, auth, inbox):

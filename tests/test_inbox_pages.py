@@ -147,7 +147,7 @@ def test_notes_are_interleaved_in_time_order(client, setup):
 def test_add_note(auth, setup):
     response = auth.post(f"/conversations/{setup.ann.id}/notes", {"text": "  VIP <script>  "}, htmx=True)
     assert response.status_code == 200
-    assert "VIP &lt;script&gt;" in body(response) and 'class="msg msg--note"' in body(response)
+    assert "VIP &lt;script&gt;" in body(response) and 'class="bubble bubble--note"' in body(response)
     note = db.session.query(Note).one()
     assert note.body == "VIP <script>" and note.author_id == setup.user.id
     empty = auth.post(f"/conversations/{setup.ann.id}/notes", {"text": "   "}, htmx=True)

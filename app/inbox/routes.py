@@ -23,6 +23,8 @@ from app.inbox.queries import (
     workspace_users,
 )
 from app.models import Conversation
+from app.outbound.service import queue_mark_seen
+from app.outbound.windows import reply_window
 from app.pagination import BadCursor
 from app.scoping import current_workspace_id
 
@@ -42,16 +44,10 @@ def _list_context(listing: ListView, cursor: str | None = None, open_id: int | N
                 accounts=workspace_accounts(), views=VIEWS)
 
 
-def _reply_window(conversation: Conversation):
-    from app.outbound.windows import reply_window
-
-    return reply_window(conversation, human=True)
-
-
 def _thread_context(conversation: Conversation, listing: ListView) -> dict:
     return dict(
         current=conversation, listing=listing, thread=thread_page(conversation, limit=THREAD_PAGE),
-        window=_reply_window(conversation), users=workspace_users(),
+        window=reply_window(conversation, human=True), users=workspace_users(),
         thread_token=live.current_thread_state(current_workspace_id(), conversation).token(),
         snooze_presets=localtime.SNOOZE_PRESETS,
     )
@@ -107,8 +103,7 @@ def index():
 def conversation(conversation_id: int):
     listing = ListView.from_args(request.args)
     current = conversation_or_404(conversation_id)
-    actions.mark_read(current)
-    _queue_mark_seen(current)
+    _read(current)
     if is_fragment_request():
         response = render_page("inbox/index.html", block="thread", oob_row=True, open_id=current.id,
                                unread=unread_total(), **_thread_context(current, listing))
@@ -116,10 +111,13 @@ def conversation(conversation_id: int):
     return render_page("inbox/index.html", **_page_context(listing, current))
 
 
-def _queue_mark_seen(conversation: Conversation) -> None:
-    from app.outbound.service import queue_mark_seen
-
-    queue_mark_seen(conversation)
+def _read(conversation: Conversation) -> None:
+    """Staff have seen the conversation: clear its unread count and, when there was something
+    new, tell Instagram the customer's messages were seen (one receipt, not one per visit)."""
+    had_unread = conversation.unread_count > 0
+    actions.mark_read(conversation)
+    if had_unread:
+        queue_mark_seen(conversation)
 
 
 @bp.get("/conversations/<int:conversation_id>/older")
@@ -274,8 +272,7 @@ def mark_unread(conversation_id: int):
 def mark_read(conversation_id: int):
     """Sent by the open thread when new messages arrive while the staff member is looking."""
     current = conversation_or_404(conversation_id)
-    actions.mark_read(current)
-    _queue_mark_seen(current)
+    _read(current)
     if not is_fragment_request():
         return redirect(url_for("inbox.conversation", conversation_id=current.id))
     return render_template("inbox/_row_update.html", rows=[current], open_id=current.id,

@@ -45,7 +45,7 @@
 
   function isBackground(elt) {
     // Polls (the live poll, a pending message's status) retry by themselves: a banner, not an error.
-    return elt && elt.matches && elt.matches("[data-live-poller], .msg--pending");
+    return elt && elt.matches && elt.matches("[data-live-poller], .bubble--pending");
   }
 
   function showFailure(elt, xhr, target) {
@@ -200,7 +200,7 @@
       list.insertBefore(item, ref);
     });
     var none = document.querySelector(".thread__none");
-    if (none && list.querySelector(".msg")) none.remove();
+    if (none && list.querySelector(".bubble")) none.remove();
   }
 
   function placeThread() {
@@ -301,7 +301,10 @@
   }
 
   document.addEventListener("htmx:afterSettle", afterSwap);
-  document.addEventListener("htmx:afterSwap", function () {
+  document.addEventListener("htmx:afterSwap", function (e) {
+    // A refusal the server retargeted into an error slot (HX-Retarget) must be seen.
+    var target = e.detail.target;
+    if (target && target.classList && target.classList.contains("region-error") && target.textContent.trim()) target.hidden = false;
     var scroller = byId("thread-scroll");
     if (scroller && scroller.dataset.fromBottom) {
       dedupeThread();

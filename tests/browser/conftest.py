@@ -106,8 +106,10 @@ def live_server(database_url, fake_graph):
     server.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
+    # Module scope: Playwright's sync API runs an event loop while started, and other test
+    # modules start their own Playwright; two at once refuse to run.
     reason = browser_available()
     if reason:
         pytest.skip(reason)

@@ -112,7 +112,7 @@ def test_new_message_appears_live_and_opening_clears_unread(browsing, inbox):
     page.locator("#composer-text").press("Shift+Enter")
     page.locator("#composer-text").type("second line")
     receive(inbox.carla, "Also, what sizes?")
-    expect(page.locator("#thread-messages .msg").last).to_contain_text("Also, what sizes?", timeout=LIVE)
+    expect(page.locator("#thread-messages .bubble").last).to_contain_text("Also, what sizes?", timeout=LIVE)
     expect(page.locator("#composer-text")).to_have_value("Half-written answer\nsecond line")
     expect(page.locator("#composer-text")).to_be_focused()
     expect(page.locator("#unread-badge")).to_be_hidden(timeout=LIVE)
@@ -201,7 +201,7 @@ def test_private_note(browsing, inbox):
     page.get_by_text("Private note", exact=True).click()
     page.fill("#composer-text", "Call him <tomorrow>")
     page.locator("#composer-text").press("Enter")
-    note = page.locator("#thread-messages .msg--note")
+    note = page.locator("#thread-messages .bubble--note")
     expect(note).to_contain_text("Call him <tomorrow>")
     expect(note).to_contain_text("Private note · Maya Agent")
     expect(page.locator("#composer-text")).to_have_value("")
@@ -214,7 +214,7 @@ def test_failed_message_shows_reason_and_retry(browsing, inbox, factory):
                     error="This person isn't available right now.", created_at=utcnow())
     page = browsing.login(inbox.user)
     row(page, inbox.ann).locator("a").click()
-    failed = page.locator("#thread-messages .msg--failed")
+    failed = page.locator("#thread-messages .bubble--failed")
     expect(failed).to_contain_text("This person isn't available right now.")
     expect(failed.get_by_role("button", name="Retry")).to_be_visible()
     expect(failed.get_by_role("button", name="Delete")).to_be_visible()
@@ -348,7 +348,7 @@ def test_list_and_thread_load_more_as_you_scroll(browsing, inbox, factory):
     expect(page.locator("[data-more]")).to_have_count(0)
 
     row(page, inbox.bruno).locator("a").click()
-    messages = page.locator("#thread-messages .msg")
+    messages = page.locator("#thread-messages .bubble")
     expect(messages).to_have_count(50)
     expect(messages.last).to_be_in_viewport()
     page.locator("#thread-scroll").evaluate("el => el.scrollTop = 0")
@@ -387,3 +387,53 @@ def test_composer_counts_bytes_and_says_when_replies_are_closed(browsing, inbox,
     row(page, inbox.bruno).locator("a").click()
     expect(page.locator(".notice--human")).to_contain_text("Human agent reply.")
     expect(page.locator("[data-send]")).to_be_enabled()
+
+
+def test_reply_goes_pending_then_sent_exactly_once(browsing, inbox, fake_graph):
+    page = browsing.login(inbox.user)
+    row(page, inbox.ann).locator("a").click()
+    page.fill("#composer-text", "Thanks! Shipping today 📦")
+    page.locator("#composer-text").press("Enter")
+    mine = page.locator("#thread-messages .bubble--out", has_text="Shipping today")
+    expect(mine).to_have_class(re.compile("bubble--pending"))
+    expect(mine).to_contain_text("Sending…")
+    expect(page.locator("#composer-text")).to_have_value("")
+    expect(page.locator("#byte-count")).to_have_text("0 / 1000 bytes")
+    expect(mine).to_have_class(re.compile("bubble--sent"), timeout=LIVE)
+    expect(mine.locator(".tick")).to_have_attribute("aria-label", "Sent")
+    page.wait_for_timeout(2500)  # a live poll later, still exactly one copy
+    expect(mine).to_have_count(1)
+    assert any((body.get("message") or {}).get("text") == "Thanks! Shipping today 📦" for body in fake_graph.sent)
+    expect(row(page, inbox.ann)).to_contain_text("Thanks! Shipping today")
+    browsing.check_page("thread-sent")
+
+
+def test_failed_send_shows_its_reason_and_retry(browsing, inbox):
+    page = browsing.login(inbox.user)
+    page.on("dialog", lambda dialog: dialog.accept())
+    row(page, inbox.ann).locator("a").click()
+    page.fill("#composer-text", "Please FAIL this one")
+    page.get_by_role("button", name="Send").click()
+    failed = page.locator("#thread-messages .bubble--out", has_text="Please FAIL this one")
+    expect(failed).to_have_class(re.compile("bubble--failed"), timeout=LIVE)
+    expect(failed.locator(".bubble__failure p")).not_to_be_empty()
+    expect(failed.locator(".tick--failed")).to_have_text("Not sent")
+    browsing.check_page("thread-failed")
+    failed.get_by_role("button", name="Retry").click()
+    expect(failed).to_have_class(re.compile("bubble--pending"))
+    expect(failed).to_have_class(re.compile("bubble--failed"), timeout=LIVE)
+    failed.get_by_role("button", name="Delete").click()
+    expect(failed).to_have_count(0)
+
+
+def test_refused_reply_keeps_the_text_and_says_why(browsing, inbox):
+    page = browsing.login(inbox.user)
+    row(page, inbox.ann).locator("a").click()
+    page.fill("#composer-text", "x" * 1001)
+    expect(page.locator("[data-send]")).to_be_disabled()  # the counter stops it in the browser...
+    page.evaluate("document.querySelector('[data-send]').disabled = false")
+    page.get_by_role("button", name="Send").click()  # ...and the server refuses it readably
+    browsing.allowed_errors.append("status of 422")
+    expect(page.locator("#composer-error")).to_contain_text("1,001 bytes")
+    expect(page.locator("#composer-text")).to_have_value("x" * 1001)
+    expect(page.locator("#thread-messages .bubble--out")).to_have_count(0)
