@@ -246,3 +246,18 @@ def test_session_expiry_answers_htmx_with_a_redirect(app, setup):
 def test_list_state_token_round_trip():
     state = ListState(mark=utcnow(), fingerprint="abc")
     assert ListState.from_token(state.token()) == state
+
+
+def test_opening_an_unread_conversation_sends_one_seen_receipt(client, setup):
+    import json
+
+    import responses
+
+    url = f"http://graph.test/v24.0/{setup.account.ig_user_id}/messages"
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as meta:
+        meta.post(url, json={"recipient_id": "r"})
+        client.get(f"/conversations/{setup.ann.id}")   # two unread: a receipt
+        client.get(f"/conversations/{setup.ann.id}")   # nothing new: none
+        client.get(f"/conversations/{setup.bob.id}")   # never unread: none
+        bodies = [json.loads(call.request.body) for call in meta.calls]
+    assert bodies == [{"recipient": {"id": setup.ann.contact.igsid}, "sender_action": "mark_seen"}]

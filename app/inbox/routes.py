@@ -44,12 +44,15 @@ def _list_context(listing: ListView, cursor: str | None = None, open_id: int | N
                 accounts=workspace_accounts(), views=VIEWS)
 
 
+def _header_context(conversation: Conversation, listing: ListView) -> dict:
+    return dict(current=conversation, listing=listing, users=workspace_users(), snooze_presets=localtime.SNOOZE_PRESETS)
+
+
 def _thread_context(conversation: Conversation, listing: ListView) -> dict:
     return dict(
-        current=conversation, listing=listing, thread=thread_page(conversation, limit=THREAD_PAGE),
-        window=reply_window(conversation, human=True), users=workspace_users(),
+        _header_context(conversation, listing),
+        thread=thread_page(conversation, limit=THREAD_PAGE), window=reply_window(conversation, human=True),
         thread_token=live.current_thread_state(current_workspace_id(), conversation).token(),
-        snooze_presets=localtime.SNOOZE_PRESETS,
     )
 
 
@@ -184,7 +187,7 @@ def _after_action(conversation: Conversation, listing: ListView, error: ActionRe
     if is_fragment_request():
         return render_page("inbox/index.html", block="thread_header", status=status, oob_row=True,
                            open_id=conversation.id, unread=unread_total(), action_error=error, action_done=done,
-                           **_thread_context(conversation, listing))
+                           **_header_context(conversation, listing))
     if error is not None:
         flash(error.message, "error")
     elif done:

@@ -168,10 +168,18 @@ class Browsing:
         return found
 
     def check_page(self, name: str):
-        """Screenshot at the current width and no serious accessibility violations."""
-        self.screenshot(name)
-        violations = self.axe_violations()
-        assert not violations, f"{name}: accessibility violations:\n" + "\n".join(violations)
+        """The page as it is now, at a phone's and a desktop's width: a screenshot of each into
+        test-artifacts/, and no serious or critical accessibility violation at either."""
+        original = self.page.viewport_size
+        try:
+            for size in ({"width": 375, "height": 740}, {"width": 1280, "height": 800}):
+                self.page.set_viewport_size(size)
+                self.page.evaluate("() => new Promise(requestAnimationFrame)")
+                self.screenshot(name)
+                violations = self.axe_violations()
+                assert not violations, f"{name} at {size['width']} px: accessibility violations:\n" + "\n".join(violations)
+        finally:
+            self.page.set_viewport_size(original)
 
     def unexpected_errors(self) -> list[str]:
         return [e for e in self.console_errors if not any(a in e for a in self.allowed_errors)]

@@ -250,14 +250,12 @@ def test_leads_page(browsing, inbox):
     expect(page.locator("#thread-title")).to_have_text("Ann O'Neil")
 
 
-@pytest.mark.parametrize("width,height", [(375, 740), (1280, 800)])
-def test_every_page_looks_right_and_is_accessible(browsing, inbox, factory, width, height):
+def test_every_page_looks_right_and_is_accessible(browsing, inbox, factory):
     factory.message(inbox.ann, "We can ship tomorrow.", direction="out", status="read", created_at=utcnow(),
                     sent_by_id=inbox.user.id)
     factory.message(inbox.ann, None, created_at=utcnow(), attachments=[
         {"type": "image", "url": f"{browsing.url}/static/icons/favicon.svg"}])
     page = browsing.page
-    page.set_viewport_size({"width": width, "height": height})
     page.goto(browsing.url + "/login")
     browsing.check_page("login")
     browsing.login(inbox.user)
