@@ -122,3 +122,10 @@ def test_leads_load_more(client, leads, factory):
     more = text(client.get(f"/leads?cursor={cursor}", headers=HX))
     assert more.count('<tr id="lead-') == 9
     assert client.get("/leads?cursor=bad", headers=HX).status_code == 400
+
+
+def test_filtered_fragment_updates_the_export_link(client, leads):
+    html = text(client.get("/leads?status=won", headers=HX))
+    assert 'id="leads-csv" href="/leads.csv?status=won" download hx-swap-oob="true"' in html
+    page = text(client.get("/leads?status=won"))
+    assert 'id="leads-csv" href="/leads.csv?status=won" download>' in page and page.count('id="leads-csv"') == 1

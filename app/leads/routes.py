@@ -47,7 +47,7 @@ def index():
         return render_page("leads/index.html", block="lead_rows", **context)
     context.update(counts=status_counts(filters, current_user), sources=lead_sources())
     if is_fragment_request():
-        response = render_page("leads/index.html", block="lead_results", **context)
+        response = render_page("leads/index.html", block="lead_results", oob=True, **context)
         return hx_push_url(response, url_for("leads.index", **filters.params()))
     if cursor:
         return redirect(url_for("leads.index", **filters.params()))
