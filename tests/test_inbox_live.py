@@ -190,8 +190,11 @@ def test_another_workspaces_thread_token_reveals_nothing(client, inbox, factory)
     since, _ = page_tokens(client.get("/").get_data(as_text=True))
     forged = ThreadState(other.id, 1, utcnow(), utcnow()).token()
     response = client.get(f"/inbox/changes?since={since}&thread={forged}", headers=HX)
-    assert "their secret" not in response.get_data(as_text=True)
-    assert response.status_code in (204, 404)
+    html = response.get_data(as_text=True)
+    assert "their secret" not in html
+    # Exactly what a conversation that does not exist gets: "gone", nothing more.
+    assert response.status_code == 200 and f'<div data-conversation="{other.id}" data-gone></div>' in html
+    assert f'id="conv-{other.id}"' not in html
 
 
 def test_overlap_is_short_enough_to_keep_polls_cheap():
@@ -249,3 +252,13 @@ def test_pages_cost_a_bounded_number_of_statements(app, client, factory, auth, p
     large = measure(30, 50)
     assert len(large) == len(small), f"{len(small)} statements for a small inbox:\n" + "\n".join(small) + f"\n\n{len(large)} for a large one:\n" + "\n".join(large)
     assert len(large) <= 14, "\n".join(large)
+
+
+def test_an_open_conversation_deleted_meanwhile_is_reported_once(client, inbox):
+    _, ann, _ = inbox
+    since, thread = page_tokens(client.get(f"/conversations/{ann.id}").get_data(as_text=True))
+    db.session.delete(db.session.get(Conversation, ann.id))
+    db.session.commit()
+    response = client.get(f"/inbox/changes?since={since}&thread={thread}&open={ann.id}", headers=HX)
+    assert response.status_code == 200
+    assert f'<div data-conversation="{ann.id}" data-gone></div>' in response.get_data(as_text=True)

@@ -101,17 +101,21 @@ def list_conversations(limit: int = 30, user=None) -> list[Conversation]:
 NO_SUCH_CONVERSATION = "This conversation does not exist (any more), or it belongs to another workspace."
 
 
-def conversation_or_404(conversation_id) -> Conversation:
-    """One conversation of the workspace with its contact, account and assignee, or 404."""
+def find_conversation(conversation_id) -> Conversation | None:
+    """One conversation of the workspace with its contact, account and assignee, or None."""
     try:
         conversation_id = int(conversation_id)
     except (TypeError, ValueError):
-        abort(404, description=NO_SUCH_CONVERSATION)
-    row = db.session.scalar(
+        return None
+    return db.session.scalar(
         scoped(Conversation)
         .options(joinedload(Conversation.contact), joinedload(Conversation.account), joinedload(Conversation.assignee))
         .where(Conversation.id == conversation_id)
     )
+
+
+def conversation_or_404(conversation_id) -> Conversation:
+    row = find_conversation(conversation_id)
     if row is None:
         abort(404, description=NO_SUCH_CONVERSATION)
     return row

@@ -16,6 +16,7 @@ from app.inbox.filters import VIEWS, ListView
 from app.inbox.queries import (
     conversation_or_404,
     conversation_page,
+    find_conversation,
     matching_conversations,
     thread_page,
     unread_total,
@@ -168,15 +169,18 @@ def changes():
         rows = matching_conversations(listing.conversation_filters(), current_user, list_changes.changed_ids)
         matched = {c.id for c in rows}
         removed = [i for i in list_changes.changed_ids if i not in matched and i != _open_param()]
-    thread_update, thread_unread = None, False
+    thread_update, thread_unread, thread_gone = None, False, None
     if thread_last is not None:
-        current = conversation_or_404(thread_since.conversation_id)
-        thread_update = live.thread_update(current, thread_since, thread_last)
-        thread_unread = current.unread_count > 0
+        current = find_conversation(thread_since.conversation_id)
+        if current is None:
+            thread_gone = thread_since.conversation_id  # deleted meanwhile (e.g. a data deletion request)
+        else:
+            thread_update = live.thread_update(current, thread_since, thread_last)
+            thread_unread = current.unread_count > 0
     return render_template(
         "inbox/_changes.html", list_token=state.token(), rows=rows, removed=removed, listing=listing,
         open_id=_open_param(), unread=unread_total(workspace_id), thread_update=thread_update,
-        thread_unread=thread_unread,
+        thread_unread=thread_unread, thread_gone=thread_gone,
     )
 
 

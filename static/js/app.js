@@ -209,7 +209,14 @@
     if (!staged) return;
     var view = byId("thread-view");
     var list = byId("thread-messages");
-    if (view && list && view.dataset.conversation === staged.dataset.conversation) {
+    if (view && staged.hasAttribute("data-gone") && view.dataset.conversation === staged.dataset.conversation) {
+      // Deleted while open (e.g. a data deletion request): say so, and stop asking about it.
+      var gone = document.createElement("div");
+      gone.className = "empty-state thread__empty";
+      gone.setAttribute("role", "status");
+      gone.innerHTML = "<h2>This conversation no longer exists</h2><p>It was deleted, or its Instagram account was removed.</p>";
+      byId("thread").replaceChildren(gone);
+    } else if (view && list && view.dataset.conversation === staged.dataset.conversation) {
       var scroller = byId("thread-scroll");
       var stick = scroller && nearBottom(scroller);
       var items = Array.prototype.slice.call(staged.querySelectorAll("ol > li"));

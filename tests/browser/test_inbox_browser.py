@@ -435,3 +435,14 @@ def test_refused_reply_keeps_the_text_and_says_why(browsing, inbox):
     expect(page.locator("#composer-error")).to_contain_text("1,001 bytes")
     expect(page.locator("#composer-text")).to_have_value("x" * 1001)
     expect(page.locator("#thread-messages .bubble--out")).to_have_count(0)
+
+
+def test_open_conversation_deleted_meanwhile(browsing, inbox):
+    page = browsing.login(inbox.user)
+    row(page, inbox.carla).locator("a").click()
+    page.fill("#composer-text", "typing…")
+    db.session.delete(db.session.get(Conversation, inbox.carla.id))
+    db.session.commit()
+    expect(page.locator("#thread")).to_contain_text("This conversation no longer exists", timeout=LIVE)
+    expect(page.locator("#thread-state")).to_have_count(0)
+
