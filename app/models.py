@@ -68,6 +68,9 @@ MESSAGE_STATUSES = ("received", "pending", "sent", "delivered", "read", "failed"
 MESSAGE_SOURCES = ("instagram", "inbox", "api", "app", "automation")
 LEAD_STATUSES = ("new", "contacted", "qualified", "won", "lost")
 WEBHOOK_STATUSES = ("received", "applied", "failed", "ignored", "rejected")
+# Primary keys are 32-bit integers. A larger number from outside names no row, and PostgreSQL
+# refuses to compare it with the column (an error, not an empty result), so callers check first.
+MAX_ID = 2**31 - 1
 
 
 class Workspace(db.Model):
@@ -337,6 +340,7 @@ class WebhookEvent(db.Model):
     __table_args__ = (
         _enum_check("status", WEBHOOK_STATUSES),
         Index("ix_webhook_events_status", "status", "received_at"),
+        Index("ix_webhook_events_workspace", "workspace_id", "id"),  # the admin log page
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -348,6 +352,8 @@ class WebhookEvent(db.Model):
     applied_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     ig_account_ids: Mapped[str | None] = mapped_column(String(255))  # entry ids, for the log page
     event_count: Mapped[int] = mapped_column(Integer, default=0, server_default=sql_text("0"))
+    # Set only when every entry belongs to this workspace's accounts: who may read the raw body.
+    workspace_id: Mapped[int | None] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
 
     @property
     def body_text(self) -> str:

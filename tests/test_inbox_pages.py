@@ -261,3 +261,22 @@ def test_opening_an_unread_conversation_sends_one_seen_receipt(client, setup):
         client.get(f"/conversations/{setup.bob.id}")   # never unread: none
         bodies = [json.loads(call.request.body) for call in meta.calls]
     assert bodies == [{"recipient": {"id": setup.ann.contact.igsid}, "sender_action": "mark_seen"}]
+
+
+def test_ids_beyond_32_bits_are_refused_not_errors(client, auth, setup, factory):
+    """PostgreSQL refuses to compare an integer column with a larger number: checked first."""
+    huge = str(2**31)
+    assert client.get(f"/conversations/{huge}").status_code == 404
+    assert client.get(f"/conversations/{huge}/older", headers=HX).status_code == 404
+    assert "Unknown account" in body(client.get(f"/?account={huge}"))
+    refused = auth.post(f"/conversations/{setup.ann.id}/assign", {"assignee": huge}, htmx=True)
+    assert refused.status_code == 422
+    assert client.get(f"/?q=a&open={huge}", headers=HX).headers["HX-Push-Url"] == "/?q=a"
+    from app.inbox.live import ThreadState
+
+    since = re.search(r'id="live-since" name="since" value="([^"]+)"', body(client.get("/"))).group(1)
+    forged = ThreadState(2**31, 2**40, None, utcnow()).token()
+    assert client.get(f"/inbox/changes?since={since}&thread={forged}", headers=HX).status_code == 204
+    assert "Unknown owner" in body(client.get(f"/leads?owner={huge}"))
+    lead = factory.lead(setup.ann)
+    assert auth.post(f"/leads/{lead.id}/owner", {"owner_id": huge}, htmx=True).status_code == 422

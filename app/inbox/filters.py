@@ -8,7 +8,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from app.inbox.queries import ConversationFilters
-from app.models import CONVERSATION_STATUSES
+from app.models import CONVERSATION_STATUSES, MAX_ID
+
+def parse_id(raw: str | None) -> int | None:
+    """A row id from a form or URL, or None when it cannot be one (our keys are 32-bit)."""
+    raw = (raw or "").strip()
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 10):
+        return None
+    value = int(raw)
+    return value if 1 <= value <= MAX_ID else None
+
 
 VIEWS = {"all": "All", "unread": "Unread", "mine": "Mine", "unassigned": "Unassigned"}
 MAX_QUERY = 100
@@ -36,9 +45,8 @@ class ListView:
         account_id = None
         raw_account = (args.get("account") or "").strip()
         if raw_account:
-            if raw_account.isdigit() and len(raw_account) < 12:
-                account_id = int(raw_account)
-            else:
+            account_id = parse_id(raw_account)
+            if account_id is None:
                 notices.append(f"Unknown account “{raw_account[:40]}” was ignored.")
         q = " ".join((args.get("q") or "").split())
         if len(q) > MAX_QUERY:

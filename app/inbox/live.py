@@ -25,7 +25,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.inbox.queries import thread_changes
-from app.models import Conversation, Message, utcnow
+from app.models import MAX_ID, Conversation, Message, utcnow
 
 OVERLAP = timedelta(seconds=15)
 MAX_LIVE_ROWS = 50  # rows re-sent per change; more than this in 15 s only happens in bulk imports
@@ -137,6 +137,10 @@ def list_changes(workspace_id: int, since: ListState) -> ListChanges | None:
     return ListChanges(updated=dict(rows[:MAX_LIVE_ROWS]), state=state)
 
 
+def _is_id(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_ID
+
+
 @dataclass(frozen=True)
 class ThreadState:
     conversation_id: int
@@ -154,9 +158,7 @@ class ThreadState:
     def from_token(cls, token: str) -> ThreadState:
         payload = _decode(token)
         conversation_id, last_id, last_updated = payload.get("c"), payload.get("m"), payload.get("u")
-        if not isinstance(conversation_id, int) or isinstance(conversation_id, bool):
-            raise BadToken("token is not valid")
-        if last_id is not None and (not isinstance(last_id, int) or isinstance(last_id, bool)):
+        if not _is_id(conversation_id) or (last_id is not None and not _is_id(last_id)):
             raise BadToken("token is not valid")
         return cls(conversation_id=conversation_id, last_id=last_id,
                    last_updated=_moment(last_updated) if last_updated is not None else None,

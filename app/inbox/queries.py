@@ -13,7 +13,7 @@ from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import joinedload
 
 from app.extensions import db
-from app.models import CONVERSATION_STATUSES, Contact, Conversation, InstagramAccount, Message, Note, User
+from app.models import CONVERSATION_STATUSES, MAX_ID, Contact, Conversation, InstagramAccount, Message, Note, User
 from app.pagination import decode_cursor, encode_cursor
 from app.scoping import current_workspace_id, scoped
 
@@ -106,6 +106,8 @@ def find_conversation(conversation_id) -> Conversation | None:
     try:
         conversation_id = int(conversation_id)
     except (TypeError, ValueError):
+        return None
+    if not 1 <= conversation_id <= MAX_ID:
         return None
     return db.session.scalar(
         scoped(Conversation)

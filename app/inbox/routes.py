@@ -12,7 +12,7 @@ from app.extensions import htmx
 from app.htmx_responses import hx_push_url, is_fragment_request, render_page
 from app.inbox import actions, bp, display, live, localtime
 from app.inbox.actions import ActionRefused
-from app.inbox.filters import VIEWS, ListView
+from app.inbox.filters import VIEWS, ListView, parse_id
 from app.inbox.queries import (
     conversation_or_404,
     conversation_page,
@@ -74,8 +74,7 @@ def _list_url(listing: ListView, open_id: int | None = None) -> str:
 
 
 def _open_param() -> int | None:
-    value = (request.values.get("open") or "").strip()
-    return int(value) if value.isdigit() and len(value) < 12 else None
+    return parse_id(request.values.get("open"))
 
 
 @bp.get("/")
@@ -213,8 +212,8 @@ def assign(conversation_id: int):
         assignee_id = current_user.id
     elif raw in ("", "none"):
         assignee_id = None
-    elif raw.isdigit() and len(raw) < 12:
-        assignee_id = int(raw)
+    elif parse_id(raw) is not None:
+        assignee_id = parse_id(raw)
     else:
         return _after_action(current, listing, ActionRefused("assignee", "Choose someone from the list."), status=422)
     try:

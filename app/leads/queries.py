@@ -1,7 +1,9 @@
-"""Reading leads for the leads page and its CSV export, scoped to the workspace.
+"""Reading leads, scoped to the workspace, for the leads page, its CSV export and the JSON API.
 
-Filters come from the URL (`/leads?status=new&owner=me&source=ad`), so the page, a reload, a
-shared link and the CSV export of the same URL show the same leads."""
+Newest lead first, keyset-paginated on (created_at, id) — the `ix_leads_list` index — so paging
+neither skips nor repeats a lead when new ones arrive between pages. On the page, filters come
+from the URL (`/leads?status=new&owner=me&source=ad`), so the page, a reload, a shared link and
+the CSV export of the same URL show the same leads."""
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -11,8 +13,9 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import joinedload
 
 from app.extensions import db
+from app.inbox.filters import parse_id
 from app.models import LEAD_STATUSES, Contact, Conversation, Lead
-from app.pagination import decode_cursor, encode_cursor
+from app.pagination import DEFAULT_LIMIT, decode_cursor, encode_cursor
 from app.scoping import current_workspace_id, scoped
 
 
@@ -31,7 +34,7 @@ class LeadFilters:
             notices.append(f"Unknown status “{status[:40]}” was ignored.")
             status = None
         owner = (args.get("owner") or "").strip() or None
-        if owner is not None and owner not in ("me", "none") and not (owner.isdigit() and len(owner) < 12):
+        if owner is not None and owner not in ("me", "none") and parse_id(owner) is None:
             notices.append(f"Unknown owner “{owner[:40]}” was ignored.")
             owner = None
         source = (args.get("source") or "").strip()[:20] or None
@@ -43,6 +46,8 @@ class LeadFilters:
 
 
 def _filtered(filters: LeadFilters, user, with_status: bool = True):
+    if filters.status is not None and filters.status not in LEAD_STATUSES:
+        raise ValueError(f"status must be one of {', '.join(LEAD_STATUSES)}")
     query = scoped(Lead)
     if with_status and filters.status:
         query = query.where(Lead.status == filters.status)
@@ -65,8 +70,10 @@ def _with_row_data(query):
     )
 
 
-def lead_page(filters: LeadFilters, user, cursor: str | None = None, limit: int = 50) -> tuple[list[Lead], str | None]:
-    """Newest leads first, keyset-paginated like the inbox."""
+def lead_page(filters: LeadFilters, user, cursor: str | None = None,
+              limit: int = DEFAULT_LIMIT) -> tuple[list[Lead], str | None]:
+    """One page of leads, newest first, and the cursor of the next page (or None). A malformed
+    cursor is a BadCursor."""
     query = _with_row_data(_filtered(filters, user))
     if cursor:
         stamp, last_id = decode_cursor(cursor)

@@ -14,6 +14,7 @@ from flask_login import current_user, login_required
 
 from app.htmx_responses import hx_push_url, is_fragment_request, render_page
 from app.inbox.actions import ActionRefused
+from app.inbox.filters import parse_id
 from app.inbox.queries import workspace_users
 from app.leads import bp
 from app.leads.actions import update_lead
@@ -85,10 +86,11 @@ def set_status(lead_id: int):
 def set_owner(lead_id: int):
     lead = get_or_404(Lead, lead_id)
     raw = (request.form.get("owner_id") or "").strip()
-    if raw and not (raw.isdigit() and len(raw) < 12):
+    owner_id = parse_id(raw)
+    if raw and owner_id is None:
         return _cell(lead, "owner", ActionRefused("owner_id", "Choose someone from the list."))
     try:
-        update_lead(lead, owner_id=int(raw) if raw else None)
+        update_lead(lead, owner_id=owner_id)
     except ActionRefused as exc:
         return _cell(lead, "owner", exc)
     return _cell(lead, "owner")
