@@ -272,6 +272,13 @@ def test_every_page_looks_right_and_is_accessible(browsing, inbox, factory):
     browsing.check_page("accounts")
     browsing.go("/settings")
     browsing.check_page("settings")
+    from app.models import WebhookEvent
+
+    db.session.add(WebhookEvent(body=b'{"object": "instagram", "entry": []}', status="failed", error="No entries",
+                                workspace_id=inbox.user.workspace_id, event_count=0))
+    db.session.commit()
+    browsing.go("/webhooks/log")
+    browsing.check_page("webhook-log")
     browsing.go("/conversations/999999")
     browsing.check_page("not-found")
     browsing.allowed_errors.append("404 (NOT FOUND)")
