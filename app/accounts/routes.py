@@ -1,14 +1,188 @@
-from flask_login import login_required
+"""Accounts pages (status, Connect, admin actions) and Meta's deauthorize / data-deletion callbacks.
 
-from app.accounts import bp
-from app.extensions import db
+Admin-only routes refuse agents with 403 even though the page hides their buttons. Every
+outcome a person should read goes through `flash`; no token ever reaches a template.
+"""
+from __future__ import annotations
+
+import logging
+from functools import wraps
+
+from flask import abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from app.accounts import bp, oauth
+from app.accounts.data_deletion import request_data_deletion
+from app.accounts.lifecycle import (
+    AccountActionFailed,
+    AccountConnectError,
+    check_connection,
+    connect_account,
+    deauthorize_ig_user,
+    disconnect_account,
+    retry_webhook_subscription,
+)
+from app.extensions import csrf, db
 from app.htmx_responses import render_page
-from app.models import InstagramAccount
-from app.scoping import scoped
+from app.instagram.signature import SignedRequestError, parse_signed_request
+from app.models import DataDeletionRequest, InstagramAccount, utcnow
+from app.scoping import get_or_404, scoped
+
+log = logging.getLogger(__name__)
+
+
+def admin_required(view):
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        if not current_user.is_admin:
+            abort(403, "Only workspace admins can manage Instagram accounts.")
+        return view(*args, **kwargs)
+
+    return wrapped
 
 
 @bp.get("/accounts")
 @login_required
 def index():
     accounts = db.session.scalars(scoped(InstagramAccount).order_by(InstagramAccount.id)).all()
-    return render_page("accounts/index.html", block="account_list", accounts=accounts)
+    return render_page("accounts/index.html", block="account_list", accounts=accounts, now=utcnow())
+
+
+# --- connecting ------------------------------------------------------------------------------
+
+@bp.get("/accounts/connect")
+@login_required
+@admin_required
+def connect():
+    return redirect(oauth.begin_authorization(), code=302)
+
+
+@bp.get("/accounts/instagram/callback")
+@login_required
+@admin_required
+def instagram_callback():
+    state_ok = oauth.consume_state(request.args.get("state"))
+    if request.args.get("error"):
+        log.info("connect: Instagram returned error %r", request.args.get("error")[:50])
+        flash(oauth.denied_message(request.args, trusted=state_ok), "error")
+        return redirect(url_for("accounts.index"))
+    if not state_ok:
+        abort(400, "This Instagram sign-in is invalid, was already used or has expired (they last 10 minutes). "
+                   "Nothing was connected: start again with “Connect Instagram account”.")
+    try:
+        token = oauth.token_from_code(request.args.get("code") or "")
+        result = connect_account(current_user.workspace, token.access_token, token.expires_in)
+    except AccountConnectError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("accounts.index"))
+    _flash_connected(result)
+    return redirect(url_for("accounts.index"))
+
+
+@bp.post("/accounts/connect-token")
+@login_required
+@admin_required
+def connect_with_token():
+    try:
+        result = connect_account(current_user.workspace, request.form.get("token") or "")
+    except AccountConnectError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("accounts.index"))
+    _flash_connected(result)
+    return redirect(url_for("accounts.index"))
+
+
+def _flash_connected(result) -> None:
+    account = result.account
+    verb = "connected" if result.created else "reconnected"
+    if result.subscription_error:
+        flash(f"@{account.username} is {verb}, with a problem:", "info")
+        flash(result.subscription_error, "error")
+    else:
+        flash(f"@{account.username} is {verb}; new messages will appear in the inbox.", "info")
+
+
+# --- admin actions on one account ------------------------------------------------------------
+
+@bp.post("/accounts/<int:account_id>/test")
+@login_required
+@admin_required
+def check_account(account_id: int):
+    account = get_or_404(InstagramAccount, account_id)
+    try:
+        flash(check_connection(account), "info")
+    except AccountActionFailed as exc:
+        flash(str(exc), "error")
+    return redirect(url_for("accounts.index"))
+
+
+@bp.post("/accounts/<int:account_id>/subscribe")
+@login_required
+@admin_required
+def subscribe(account_id: int):
+    account = get_or_404(InstagramAccount, account_id)
+    try:
+        retry_webhook_subscription(account)
+        flash(f"@{account.username} is subscribed to webhooks again; new messages will arrive.", "info")
+    except AccountActionFailed as exc:
+        flash(str(exc), "error")
+    return redirect(url_for("accounts.index"))
+
+
+@bp.post("/accounts/<int:account_id>/disconnect")
+@login_required
+@admin_required
+def disconnect(account_id: int):
+    account = get_or_404(InstagramAccount, account_id)
+    warning = disconnect_account(account)
+    flash(f"@{account.username} is disconnected. Its conversations stay readable.", "info")
+    if warning:
+        flash(warning, "error")
+    return redirect(url_for("accounts.index"))
+
+
+# --- Meta's callbacks (signed_request, no session, no CSRF) ---------------------------------
+
+def _signed_payload():
+    """The verified payload and its Instagram user id, or a 400 response for Meta."""
+    try:
+        payload = parse_signed_request(current_app.config["INSTAGRAM_APP_SECRET"], request.form.get("signed_request"))
+    except SignedRequestError as exc:
+        log.warning("rejected signed_request on %s: %s", request.path, exc)
+        return None, (jsonify(error={"code": "bad_signed_request", "message": str(exc)}), 400)
+    user_id = payload.get("user_id")
+    if isinstance(user_id, bool) or not isinstance(user_id, (str, int)) or not str(user_id).strip():
+        return None, (jsonify(error={"code": "bad_signed_request", "message": "signed_request has no user_id"}), 400)
+    return str(user_id).strip(), None
+
+
+@bp.post("/accounts/instagram/deauthorize")
+@csrf.exempt
+def instagram_deauthorize():
+    ig_user_id, error = _signed_payload()
+    if error:
+        return error
+    account = deauthorize_ig_user(ig_user_id)
+    if account is None:
+        log.info("deauthorize for an Instagram account that is not connected here")
+    return jsonify(status="ok")
+
+
+@bp.post("/accounts/instagram/data-deletion")
+@csrf.exempt
+def instagram_data_deletion():
+    ig_user_id, error = _signed_payload()
+    if error:
+        return error
+    deletion = request_data_deletion(ig_user_id)
+    code = deletion.confirmation_code
+    return jsonify(url=oauth.public_url_for("accounts.data_deletion_status", code=code), confirmation_code=code)
+
+
+@bp.get("/accounts/instagram/data-deletion/<code>")
+def data_deletion_status(code: str):
+    deletion = db.session.scalar(select(DataDeletionRequest).where(DataDeletionRequest.confirmation_code == code[:64]))
+    if deletion is None:
+        abort(404, "There is no data deletion request with this confirmation code.")
+    return render_template("accounts/data_deletion_status.html", deletion=deletion)
