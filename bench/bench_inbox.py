@@ -6,10 +6,9 @@ Run: python bench/bench_inbox.py  (PostgreSQL + Redis; DATABASE_URL/REDIS_URL ov
 """
 from __future__ import annotations
 
-import re
 import sys
 
-from harness import Server, bench_env, flask_cli, load, login_cookie, machine_line, ratio_line, reset_database
+from harness import Server, alternating, bench_env, flask_cli, load, login_cookie, machine_line, ratio_line, reset_database
 
 REQUESTS = 1500
 
@@ -22,16 +21,15 @@ def main() -> int:
                         "--accounts", "3", "--workspace", name, env=env).strip())
         flask_cli("users", "create", f"{name.lower()}@bench.test", "--password", "bench-password", "--workspace", name, env=env)
     with Server(env) as server:
-        results = {}
+        runs = {}
         for name in ("Small", "Large"):
             cookie = login_cookie(server.port, f"{name.lower()}@bench.test", "bench-password")
             for variant, headers in (("page", {}), ("fragment", {"HX-Request": "true"})):
                 hdrs = {"Cookie": cookie, **headers}
-                load(f"warmup {name}", server.port, lambda w, i, h=hdrs: ("GET", "/", None, h), 100, connections=8)
-                result = load(f"inbox {variant} {name}", server.port, lambda w, i, h=hdrs: ("GET", "/", None, h),
-                              REQUESTS, connections=8)
-                results[(name, variant)] = result
-                print(result.line())
+                load("warmup", server.port, lambda w, i, h=hdrs: ("GET", "/", None, h), 100, connections=8)
+                runs[(name, variant)] = (lambda h=hdrs, label=f"inbox {variant} {name}": load(
+                    label, server.port, lambda w, i: ("GET", "/", None, h), REQUESTS, connections=8))
+        results = alternating(3, runs)
     print(machine_line())
     ok = True
     for variant in ("page", "fragment"):

@@ -6,11 +6,10 @@ Run: python bench/bench_thread.py
 """
 from __future__ import annotations
 
-import re
 import subprocess
 import sys
 
-from harness import Server, bench_env, flask_cli, load, login_cookie, machine_line, ratio_line, reset_database
+from harness import Server, alternating, bench_env, flask_cli, load, login_cookie, machine_line, ratio_line, reset_database
 
 REQUESTS = 1500
 
@@ -28,16 +27,16 @@ def main() -> int:
     for name, messages in (("Short", 50), ("Long", 10_000)):
         print(flask_cli("seed", "--conversations", "1", "--messages", str(messages), "--workspace", name, env=env).strip())
         flask_cli("users", "create", f"{name.lower()}@bench.test", "--password", "bench-password", "--workspace", name, env=env)
-    results = {}
     with Server(env) as server:
+        runs = {}
         for name in ("Short", "Long"):
             cookie = login_cookie(server.port, f"{name.lower()}@bench.test", "bench-password")
             path = f"/conversations/{conversation_id(env, name)}"
             hdrs = {"Cookie": cookie, "HX-Request": "true"}
-            load("warmup", server.port, lambda w, i: ("GET", path, None, hdrs), 100, connections=8)
-            results[name] = load(f"thread first page {name}", server.port, lambda w, i: ("GET", path, None, hdrs),
-                                 REQUESTS, connections=8)
-            print(results[name].line())
+            load("warmup", server.port, lambda w, i, p=path, h=hdrs: ("GET", p, None, h), 100, connections=8)
+            runs[name] = (lambda p=path, h=hdrs, n=name: load(
+                f"thread first page {n}", server.port, lambda w, i: ("GET", p, None, h), REQUESTS, connections=8))
+        results = alternating(3, runs)
     print(machine_line())
     print(ratio_line("thread 10k/50 throughput", results["Long"].throughput, results["Short"].throughput, ">= 0.77"))
     return 0 if results["Long"].throughput / results["Short"].throughput >= 0.77 else 1

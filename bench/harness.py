@@ -194,13 +194,28 @@ def load(name: str, port: int, factory: RequestFactory, total: int, connections:
     return LoadResult(name, len(latencies), sum(r[2] for r in results), seconds, latencies, statuses)
 
 
+def alternating(rounds: int, runs: dict[str, Callable[[], LoadResult]]) -> dict[str, LoadResult]:
+    """Run each named load `rounds` times, interleaved (A B A B ...), and keep each one's median
+    round by throughput: interleaving spreads the machine's background noise over both sides."""
+    collected: dict[str, list[LoadResult]] = {name: [] for name in runs}
+    for _ in range(rounds):
+        for name, run in runs.items():
+            collected[name].append(run())
+    chosen = {}
+    for name, results in collected.items():
+        ordered = sorted(results, key=lambda r: r.throughput)
+        chosen[name] = ordered[len(ordered) // 2]
+        print(chosen[name].line(), f"(median of {rounds}: {', '.join(f'{r.throughput:.0f}' for r in results)})")
+    return chosen
+
+
 def ratio_line(label: str, measured: float, reference: float, target: str) -> str:
     ratio = measured / reference if reference else float("nan")
     return f"RATIO {label}: {ratio:.2f} (target {target})"
 
 
 def machine_line() -> str:
-    return f"machine: {os.cpu_count()} cores, python {sys.version.split()[0]}, median of repeated runs not used: single run per figure"
+    return f"machine: {os.cpu_count()} cores, python {sys.version.split()[0]}, load from separate processes on loopback"
 
 
 def median(values):

@@ -45,21 +45,21 @@ STALE_AFTER = timedelta(minutes=15)  # a request still open this long lost its j
 
 def request_data_deletion(ig_user_id: str) -> DataDeletionRequest:
     """Record the request, drop the token now, and enqueue the erasure (after the commit)."""
-    request = DataDeletionRequest(
+    deletion = DataDeletionRequest(
         confirmation_code=secrets.token_urlsafe(24),  # the status page is public: unguessable
         ig_user_id=ig_user_id,
         status="received",
     )
-    db.session.add(request)
+    db.session.add(deletion)
     account = db.session.scalar(select(InstagramAccount).where(InstagramAccount.ig_user_id == ig_user_id))
     if account is not None:
         forget_token(account)
         account.status = "disconnected"
         account.last_error = "The account owner asked Meta to delete this account's data; it is being erased."
     db.session.commit()
-    log.info("data deletion request %s received (account %s)", request.id, account.id if account else "unknown")
-    enqueue(erase_instagram_user_data, request.id, queue=QUEUE_LOW, retry=ERASURE_RETRY)
-    return request
+    log.info("data deletion request %s received (account %s)", deletion.id, account.id if account else "unknown")
+    enqueue(erase_instagram_user_data, deletion.id, queue=QUEUE_LOW, retry=ERASURE_RETRY)
+    return deletion
 
 
 def _names_account(ig_account_ids: str | None, ig_user_id: str) -> bool:
@@ -68,10 +68,10 @@ def _names_account(ig_account_ids: str | None, ig_user_id: str) -> bool:
 
 def erase_instagram_user_data(request_id: int) -> bool:
     """The erasure job (idempotent): returns True when it completed the request now."""
-    request = db.session.get(DataDeletionRequest, request_id)
-    if request is None or request.status == "completed":
+    deletion = db.session.get(DataDeletionRequest, request_id)
+    if deletion is None or deletion.status == "completed":
         return False
-    ig_user_id = request.ig_user_id
+    ig_user_id = deletion.ig_user_id
     counts = {"accounts": 0, "contacts": 0, "conversations": 0, "messages": 0, "leads": 0, "webhook deliveries": 0}
     account = db.session.scalar(select(InstagramAccount).where(InstagramAccount.ig_user_id == ig_user_id))
     if account is not None:
@@ -85,18 +85,20 @@ def erase_instagram_user_data(request_id: int) -> bool:
         counts["conversations"] = _delete(delete(Conversation).where(Conversation.account_id == account.id))
         counts["contacts"] = _delete(delete(Contact).where(Contact.account_id == account.id))
         counts["accounts"] = _delete(delete(InstagramAccount).where(InstagramAccount.id == account.id))
+    # Raw deliveries hold message text; a LIKE narrows them down, the exact id check decides.
     candidates = db.session.execute(
-        select(WebhookEvent.id, WebhookEvent.ig_account_ids).where(WebhookEvent.ig_account_ids.contains(ig_user_id, autoescape=True))
+        select(WebhookEvent.id, WebhookEvent.ig_account_ids)
+        .where(WebhookEvent.ig_account_ids.contains(ig_user_id, autoescape=True))
     ).all()
     event_ids = [row.id for row in candidates if _names_account(row.ig_account_ids, ig_user_id)]
     if event_ids:
         counts["webhook deliveries"] = _delete(delete(WebhookEvent).where(WebhookEvent.id.in_(event_ids)))
-    request.status = "completed"
-    request.completed_at = utcnow()
+    deletion.status = "completed"
+    deletion.completed_at = utcnow()
     erased = ", ".join(f"{what}: {n}" for what, n in counts.items() if n)
-    request.summary = f"Erased {erased}." if erased else "No data was held for this Instagram account."
+    deletion.summary = f"Erased {erased}." if erased else "No data was held for this Instagram account."
     db.session.commit()
-    log.info("data deletion request %s completed: %s", request.id, request.summary)
+    log.info("data deletion request %s completed: %s", deletion.id, deletion.summary)
     return True
 
 
