@@ -51,7 +51,7 @@ def simulator_deliver():
     try:
         result = simulate(form)
     except SimulationRefused as exc:
-        return _page(status=400, form=form, error=exc)
+        return _page(status=422, form=form, error=exc)
     # Keep who and what for the next event; the text was used.
     form.pop("text", None)
     return _page(form=form, result=result)

@@ -160,9 +160,15 @@ def seed_demo(app: Flask) -> DemoSeedResult:
         # With a real Meta app configured, a stand-in account's token would be sent to Meta.
         return result
     result.account = _demo_account(app, workspace)
-    with _standin_reachable(app):
-        for story in STORIES:
-            _play(app, story, result)
+    request_log = logging.getLogger("app.request")
+    level = request_log.level
+    request_log.setLevel(logging.WARNING)  # a line per delivery would bury the login the command prints
+    try:
+        with _standin_reachable(app):
+            for story in STORIES:
+                _play(app, story, result)
+    finally:
+        request_log.setLevel(level)
     return result
 
 

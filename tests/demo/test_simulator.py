@@ -103,7 +103,7 @@ def test_every_event_kind_is_one_webhook_event(auth, admin, factory):
 ])
 def test_bad_input_is_refused_and_nothing_is_delivered(auth, admin, form, field, message):
     response = auth.post("/demo/simulator", form)
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert message in response.text
     assert event_count() == 0
 
@@ -111,7 +111,7 @@ def test_bad_input_is_refused_and_nothing_is_delivered(auth, admin, form, field,
 def test_pointing_at_a_message_that_is_not_there_is_refused(auth, admin):
     assert simulate(auth, username="nina", text="hello").status_code == 200
     response = simulate(auth, kind="read", username="nina")
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert "no message from you in this conversation" in response.text
     assert event_count() == 1
 
@@ -120,9 +120,9 @@ def test_another_workspaces_account_and_customers_are_out_of_reach(auth, admin, 
     other = factory.account(username="other.shop")
     stranger = factory.contact(other, username="stranger")
     response = simulate(auth, username="nina", text="hi", account_id=str(other.id))
-    assert response.status_code == 400
+    assert response.status_code == 422
     response = simulate(auth, contact_id=str(stranger.id), text="hi")
-    assert response.status_code == 400 and "not in this workspace" in response.text
+    assert response.status_code == 422 and "not in this workspace" in response.text
     assert event_count() == 0
 
 
