@@ -41,6 +41,22 @@ def app(database_url, meta):
         yield app
         db.session.remove()
         _clean_database()
+        db.engine.dispose()  # every app has its own pool; a shared PostgreSQL counts connections
+
+
+@pytest.fixture
+def other_app():
+    """Builds more apps (other environments) on the same database; closes their pools after."""
+    made = []
+
+    def build(config: dict):
+        made.append(create_app(config))
+        return made[-1]
+
+    yield build
+    for extra in made:
+        with extra.app_context():
+            db.engine.dispose()
 
 
 def stand_in_token(username: str) -> str:

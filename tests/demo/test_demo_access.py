@@ -75,8 +75,8 @@ def test_demo_mode_mounts_the_stand_in_without_login_or_csrf(client):
     assert client.get("/_meta/graph/v24.0/me").get_json()["error"]["code"] == 104
 
 
-def test_outside_demo_mode_there_is_no_stand_in(database_url):
-    app = create_app(base_config(database_url))
+def test_outside_demo_mode_there_is_no_stand_in(database_url, other_app):
+    app = other_app(base_config(database_url))
     assert app.test_client().get("/_meta/authorize").status_code == 404
     assert app.test_client().get("/_meta/graph/v24.0/me").status_code == 404
 
@@ -88,24 +88,24 @@ def _admin_client(app, factory):
     return client, auth
 
 
-def test_simulator_is_404_with_a_meta_app_outside_development(database_url, factory):
-    app = create_app(base_config(database_url))  # test environment, INSTAGRAM_APP_ID set
+def test_simulator_is_404_with_a_meta_app_outside_development(database_url, factory, other_app):
+    app = other_app(base_config(database_url))  # test environment, INSTAGRAM_APP_ID set
     client, auth = _admin_client(app, factory)
     assert client.get("/demo/simulator").status_code == 404
     assert auth.post("/demo/simulator", {"kind": "text", "username": "x", "text": "hi"}).status_code == 404
     assert "Simulator" not in client.get("/settings").text
 
 
-def test_simulator_is_404_in_production_even_for_admins(database_url, factory):
-    app = create_app({**base_config(database_url), "APP_ENV": "production"})
+def test_simulator_is_404_in_production_even_for_admins(database_url, factory, other_app):
+    app = other_app({**base_config(database_url), "APP_ENV": "production"})
     assert app.test_client().get("/demo/simulator").status_code == 404  # not even a login redirect
     client, auth = _admin_client(app, factory)
     assert client.get("/demo/simulator").status_code == 404
     assert auth.post("/demo/simulator", {"kind": "text", "username": "x", "text": "hi"}).status_code == 404
 
 
-def test_simulator_exists_in_development_with_a_real_meta_app(database_url, factory):
-    app = create_app({**base_config(database_url), "APP_ENV": "development", "DEMO_MODE": False})
+def test_simulator_exists_in_development_with_a_real_meta_app(database_url, factory, other_app):
+    app = other_app({**base_config(database_url), "APP_ENV": "development", "DEMO_MODE": False})
     client, _ = _admin_client(app, factory)
     assert client.get("/demo/simulator").status_code == 200
 
@@ -143,8 +143,8 @@ def test_simulator_form_needs_its_csrf_token(client, auth, demo):
     assert db.session.query(WebhookEvent).count() == 0
 
 
-def test_flask_demo_refuses_production(database_url):
-    app = create_app({**demo_config(database_url), "APP_ENV": "production", "DEMO_MODE": False})
+def test_flask_demo_refuses_production(database_url, other_app):
+    app = other_app({**demo_config(database_url), "APP_ENV": "production", "DEMO_MODE": False})
     result = app.test_cli_runner().invoke(args=["demo"])
     assert result.exit_code != 0
     assert "never created in production" in result.output
