@@ -21,6 +21,7 @@ JOB_MODULES = (
     "app.jobs.upkeep",
     "app.accounts.tokens",
     "app.accounts.data_deletion",
+    "app.webhooks.jobs",
     "app.outbound.jobs",
     "app.webhooks.jobs",
 )
