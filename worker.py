@@ -23,7 +23,6 @@ JOB_MODULES = (
     "app.accounts.data_deletion",
     "app.webhooks.jobs",
     "app.outbound.jobs",
-    "app.webhooks.jobs",
 )
 
 
