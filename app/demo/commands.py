@@ -3,7 +3,7 @@ import click
 from flask import current_app
 
 from app.demo import bp
-from app.demo.seed import DEMO_AGENT_EMAIL, DEMO_EMAIL, DEMO_PASSWORD, own_base_url, seed_demo
+from app.demo.seed import DEMO_AGENT_EMAIL, DEMO_EMAIL, DEMO_PASSWORD, DemoSeedError, own_base_url, seed_demo
 
 
 @bp.cli.command("demo")
@@ -12,7 +12,10 @@ def demo_command():
     app = current_app._get_current_object()
     if app.config["APP_ENV"] == "production":
         raise click.ClickException("demo data is never created in production")
-    result = seed_demo(app)
+    try:
+        result = seed_demo(app)
+    except DemoSeedError as exc:
+        raise click.ClickException(str(exc)) from None
     if result.account is None:
         click.echo("INSTAGRAM_APP_ID is set, so there is no simulated Instagram: created the logins only. "
                    "Unset INSTAGRAM_APP_ID for the demo account and conversations.")

@@ -152,8 +152,8 @@ class DemoSeedResult:
 def seed_demo(app: Flask) -> DemoSeedResult:
     """Create (or find) everything `flask demo` promises; safe to run any number of times."""
     workspace, _ = get_or_create_workspace(DEMO_WORKSPACE)
-    admin = _user(DEMO_EMAIL, "Demo Admin", "admin")
-    agent = _user(DEMO_AGENT_EMAIL, "Sam Rivera", "agent")
+    admin = _user(DEMO_EMAIL, "Demo Admin", "admin", workspace)
+    agent = _user(DEMO_AGENT_EMAIL, "Sam Rivera", "agent", workspace)
     db.session.commit()
     result = DemoSeedResult(workspace=workspace, admin=admin, agent=agent, account=None)
     if not app.config.get("DEMO_MODE"):
@@ -172,9 +172,17 @@ def seed_demo(app: Flask) -> DemoSeedResult:
     return result
 
 
-def _user(email: str, name: str, role: str) -> User:
+class DemoSeedError(Exception):
+    """The database holds something the demo cannot be built on; the text says what."""
+
+
+def _user(email: str, name: str, role: str, workspace: Workspace) -> User:
     user = db.session.scalar(select(User).where(User.email == email))
-    return user or create_user(email, DEMO_PASSWORD, DEMO_WORKSPACE, role=role, name=name)
+    if user is None:
+        return create_user(email, DEMO_PASSWORD, DEMO_WORKSPACE, role=role, name=name)
+    if user.workspace_id != workspace.id:
+        raise DemoSeedError(f"{email} already belongs to another workspace; the demo needs it in {DEMO_WORKSPACE!r}.")
+    return user
 
 
 def own_base_url(app: Flask) -> str:
@@ -186,6 +194,9 @@ def _demo_account(app: Flask, workspace: Workspace) -> InstagramAccount:
     identity = business_account(DEMO_ACCOUNT)
     account = db.session.scalar(select(InstagramAccount).where(InstagramAccount.ig_user_id == identity.ig_user_id))
     if account is not None:
+        if account.workspace_id != workspace.id:
+            raise DemoSeedError(f"@{DEMO_ACCOUNT} is connected to another workspace; the demo needs it in "
+                                f"{DEMO_WORKSPACE!r}.")
         return account
     now = utcnow()
     token = Signer(app.config["STANDIN_SIGNING_KEY"]).mint_token(

@@ -172,10 +172,15 @@ def _customer(account: InstagramAccount, raw_username: str | None, raw_contact_i
         contact = db.session.scalar(scoped(Contact).where(Contact.id == _as_int(raw_contact_id)))
         if contact is None:
             raise SimulationRefused("contact_id", "That customer is not in this workspace.")
-        if contact.account_id != account.id:
-            # IGSIDs are per account: the same person has another id towards another account.
-            return contact.username, customer_igsid(contact.username)
-        return contact.username or contact.igsid, contact.igsid
+        if contact.account_id == account.id:
+            return contact.username or contact.igsid, contact.igsid
+        # IGSIDs are per account: towards another account the same person has another id, which
+        # the stand-in derives from their username.
+        username = normalise_username(contact.username or "")
+        if username is None:
+            raise SimulationRefused("contact_id", "That customer has no username to write to another account with; "
+                                                  "type one instead.")
+        return username, customer_igsid(username)
     raise SimulationRefused("username", "Pick a customer or type a username.")
 
 

@@ -145,6 +145,7 @@ def test_simulator_form_needs_its_csrf_token(client, auth, demo):
 
 def test_flask_demo_refuses_production(database_url, other_app):
     app = other_app({**demo_config(database_url), "APP_ENV": "production", "DEMO_MODE": False})
-    result = app.test_cli_runner().invoke(args=["demo"])
+    with app.app_context():
+        result = app.test_cli_runner().invoke(args=["demo"])
     assert result.exit_code != 0
     assert "never created in production" in result.output

@@ -23,6 +23,7 @@ from app.models import (
 )
 from app.standin import Signer, business_account, customer_igsid, customer_profile
 from app.token_crypto import token_cipher
+from tests.conftest import base_config
 from tests.demo.conftest import SIGNING_KEY
 
 TABLES = (Workspace, User, InstagramAccount, Contact, Conversation, Message, Lead, WebhookEvent)
@@ -123,3 +124,22 @@ def test_a_second_run_leaves_what_staff_changed_alone(runner):
     update_lead(lead, status="won")
     run_demo(runner)
     assert db.session.get(Lead, lead.id).status == "won"
+
+
+def test_with_a_real_meta_app_only_the_logins_are_made(app, database_url, other_app):
+    real = other_app({**base_config(database_url), "APP_ENV": "development"})  # INSTAGRAM_APP_ID set
+    with real.app_context():  # the command runs in the current app context, so push this one
+        result = real.test_cli_runner().invoke(args=["demo"])
+    assert result.exit_code == 0, result.output
+    assert "created the logins only" in result.output
+    db.session.expire_all()
+    assert counts()["InstagramAccount"] == 0 and counts()["WebhookEvent"] == 0
+    assert counts()["User"] == 2
+
+
+def test_a_demo_login_taken_by_another_workspace_is_refused_clearly(runner, factory):
+    factory.user(factory.workspace("Someone Else"), email="demo@example.com")
+    result = runner.invoke(args=["demo"])
+    assert result.exit_code != 0
+    assert "demo@example.com already belongs to another workspace" in result.output
+    assert counts()["WebhookEvent"] == 0

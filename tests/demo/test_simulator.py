@@ -139,3 +139,16 @@ def test_htmx_gets_the_simulator_fragment(auth, admin):
     assert response.status_code == 200
     assert response.text.lstrip().startswith('<div id="simulator"')
     assert "<html" not in response.text
+
+
+def test_a_customer_of_another_account_is_reached_by_username(auth, admin, factory):
+    second = factory.account(admin.workspace, username="demo.studio")
+    known = factory.contact(second, igsid="5512345678901234", username="known.one")
+    nameless = factory.contact(second, igsid="5512345678905678")
+    response = simulate(auth, contact_id=str(known.id), text="hi", account_id=str(admin.account.id))
+    assert response.status_code == 200
+    event = db.session.scalar(select(WebhookEvent))
+    assert json.loads(event.body)["entry"][0]["messaging"][0]["sender"]["id"] == customer_igsid("known.one")
+    response = simulate(auth, contact_id=str(nameless.id), text="hi", account_id=str(admin.account.id))
+    assert response.status_code == 422 and "no username" in response.text
+    assert event_count() == 1
