@@ -51,6 +51,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     _init_extensions(app)
     _register_blueprints(app)
+    _mount_standin(app)
     _register_error_handlers(app)
     _register_cli(app)
     _register_template_helpers(app)
@@ -127,6 +128,22 @@ def _register_blueprints(app: Flask) -> None:
     for name in BLUEPRINTS:
         module = importlib.import_module(name)
         app.register_blueprint(module.bp)
+
+
+def _mount_standin(app: Flask) -> None:
+    """Demo mode: serve the stand-in of Meta at /_meta/... so OAuth, sends and profile lookups work
+    without a Meta app. Its routes carry no login requirement and are exempt from CSRF, as Meta's are."""
+    if not app.config.get("DEMO_MODE"):
+        return
+    # load_config already refuses production without a Meta app; a config passed to create_app
+    # could still claim both, and a fake Meta must never answer in production.
+    if app.config["APP_ENV"] == "production":
+        raise ConfigError("Refusing to start with APP_ENV=production: demo mode (simulated Instagram) "
+                          "is never enabled in production; set INSTAGRAM_APP_ID and INSTAGRAM_APP_SECRET")
+    from app.standin import init_standin
+
+    app.config.setdefault("STANDIN_APP_NAME", "Instagram Inbox (demo)")
+    init_standin(app)
 
 
 def _wants_json() -> bool:

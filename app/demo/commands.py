@@ -1,26 +1,32 @@
+"""`flask demo`: the demo workspace, logins, account and conversations (see app.demo.seed)."""
 import click
 from flask import current_app
-from sqlalchemy import select
 
-from app.cli import create_user
 from app.demo import bp
-from app.extensions import db
-from app.models import User
-
-DEMO_WORKSPACE = "Demo Shop"
-DEMO_EMAIL = "demo@example.com"
-DEMO_PASSWORD = "demo-inbox"
+from app.demo.seed import DEMO_AGENT_EMAIL, DEMO_EMAIL, DEMO_PASSWORD, DemoSeedError, own_base_url, seed_demo
 
 
 @bp.cli.command("demo")
 def demo_command():
-    """Create the demo workspace and login (idempotent) and print the login."""
-    if current_app.config["APP_ENV"] == "production":
+    """Create the demo workspace, logins, Instagram account and conversations (idempotent); print the login."""
+    app = current_app._get_current_object()
+    if app.config["APP_ENV"] == "production":
         raise click.ClickException("demo data is never created in production")
-    user = db.session.scalar(select(User).where(User.email == DEMO_EMAIL))
-    if user is None:
-        user = create_user(DEMO_EMAIL, DEMO_PASSWORD, DEMO_WORKSPACE, role="admin", name="Demo Admin")
-        db.session.commit()
-    click.echo(f"Demo inbox ready. Sign in at http://127.0.0.1:{current_app.config['PORT']}/login")
-    click.echo(f"  email:    {DEMO_EMAIL}")
+    try:
+        result = seed_demo(app)
+    except DemoSeedError as exc:
+        raise click.ClickException(str(exc)) from None
+    if result.account is None:
+        click.echo("INSTAGRAM_APP_ID is set, so there is no simulated Instagram: created the logins only. "
+                   "Unset INSTAGRAM_APP_ID for the demo account and conversations.")
+    else:
+        click.echo(f"Demo account @{result.account.username}: {result.delivered} webhook deliveries made, "
+                   f"{result.skipped} already there.")
+    for problem in result.failed:
+        click.echo(f"  problem: {problem}", err=True)
+    click.echo(f"Demo inbox ready. Sign in at {own_base_url(app)}/login")
+    click.echo(f"  email:    {DEMO_EMAIL}   (admin)")
     click.echo(f"  password: {DEMO_PASSWORD}")
+    click.echo(f"  an agent: {DEMO_AGENT_EMAIL}, same password")
+    if result.failed:
+        raise click.ClickException(f"{len(result.failed)} demo deliveries were not applied; see above")

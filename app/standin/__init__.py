@@ -15,7 +15,14 @@ from .blueprint import DEFAULT_PREFIXES, create_blueprint, init_standin
 from .control import EchoDelivery, FaultRule, RecordedRequest, StandinControl
 from .errors import GraphError
 from .messages import new_mid
-from .profiles import BusinessAccount, CustomerProfile, business_account, customer_profile
+from .profiles import (
+    BusinessAccount,
+    CustomerProfile,
+    business_account,
+    customer_igsid,
+    customer_profile,
+    username_of_igsid,
+)
 from .server import DEFAULT_SCOPES, StandinServer, create_standin_app
 from .signing import Signer
 from .webhooks import deliver, echo_event, encode_payload, inbound_event, messaging_event, signature_256
@@ -35,6 +42,7 @@ __all__ = [
     "business_account",
     "create_blueprint",
     "create_standin_app",
+    "customer_igsid",
     "customer_profile",
     "deliver",
     "echo_event",
@@ -44,4 +52,5 @@ __all__ = [
     "messaging_event",
     "new_mid",
     "signature_256",
+    "username_of_igsid",
 ]

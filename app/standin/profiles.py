@@ -72,16 +72,65 @@ class CustomerProfile:
     is_verified_user: bool
 
 
+# Customers named by username (demo data, the simulator): the IGSID carries the username,
+# encoded reversibly, so the profile lookup in any process answers with that same username.
+# Layout: "8" + bijective base-38 number of the username + 3 check digits.
+_USERNAME_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789._"
+_NAMED_PREFIX = "8"
+
+
+def _check_digits(username: str) -> str:
+    return str(_number(_digest("igsid", username), 0, 4) % 1000).zfill(3)
+
+
+def customer_igsid(username: str) -> str:
+    """The IGSID of the customer with this Instagram username (stable across processes).
+
+    `customer_profile()` of the result reports `username` back, as Meta's profile lookup would.
+    Raises ValueError for a string that can never be an Instagram username.
+    """
+    normalised = normalise_username(username)
+    if normalised is None:
+        raise ValueError("not an Instagram username (letters, digits, periods and underscores, at most 30)")
+    number = 0
+    for ch in reversed(normalised):
+        number = number * len(_USERNAME_ALPHABET) + _USERNAME_ALPHABET.index(ch) + 1
+    return f"{_NAMED_PREFIX}{number}{_check_digits(normalised)}"
+
+
+def username_of_igsid(igsid: str) -> str | None:
+    """The username a `customer_igsid()` result carries; None for any other IGSID."""
+    body = igsid[len(_NAMED_PREFIX):-3]
+    if not (igsid.startswith(_NAMED_PREFIX) and body.isdigit() and body[0] != "0"):
+        return None
+    number, chars = int(body), []
+    base = len(_USERNAME_ALPHABET)
+    while number > 0 and len(chars) <= 30:
+        number, index = divmod(number - 1, base)
+        chars.append(_USERNAME_ALPHABET[index])
+    username = "".join(chars)
+    if number or not USERNAME_RE.match(username) or igsid[-3:] != _check_digits(username):
+        return None
+    return username
+
+
+def _name_from_username(username: str) -> str:
+    words = [w for w in re.split(r"[._0-9]+", username) if w]
+    return " ".join(w.capitalize() for w in words[:2]) or username
+
+
 def customer_profile(igsid: str) -> CustomerProfile:
     """The profile Meta would report for a customer's IGSID.
 
     About one customer in sixteen has no name and no picture: Meta documents both as
-    nullable, and the inbox must cope.
+    nullable, and the inbox must cope. Customers from `customer_igsid()` keep their username
+    and always have a name (made from it).
     """
     digest = _digest("customer", igsid)
     first = _FIRST_NAMES[digest[0] % len(_FIRST_NAMES)]
     last = _LAST_NAMES[digest[1] % len(_LAST_NAMES)]
-    anonymous = digest[2] % 16 == 0
+    named = username_of_igsid(igsid)
+    anonymous = named is None and digest[2] % 16 == 0
     ascii_first = first.encode("ascii", "ignore").decode().lower()
     ascii_last = last.encode("ascii", "ignore").decode().lower()
     # Follower counts are heavy-tailed: most customers have a few hundred, a few have many.
@@ -90,8 +139,8 @@ def customer_profile(igsid: str) -> CustomerProfile:
         followers *= 100
     return CustomerProfile(
         igsid=igsid,
-        name=None if anonymous else f"{first} {last}",
-        username=f"{ascii_first}.{ascii_last}{digest[6] % 100}",
+        name=None if anonymous else (_name_from_username(named) if named else f"{first} {last}"),
+        username=named or f"{ascii_first}.{ascii_last}{digest[6] % 100}",
         has_picture=not anonymous,
         follower_count=followers,
         is_user_follow_business=bool(digest[7] & 1),

@@ -7,7 +7,7 @@ import logging
 import pickle
 
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from app.instagram.errors import (
@@ -279,6 +279,9 @@ def test_a_known_secret_never_survives_redaction(token, before, after):
     around=st.text(max_size=40),
 )
 def test_no_error_shape_leaks_the_token(token, status, code, subcode, around):
+    # A "token" spelled inside the error's own vocabulary (e.g. "BadReque") is found in any repr.
+    assume(token not in repr(BadRequestError("m", code=1, subcode=1, http_status=400, fbtrace_id="f"))
+           and all(token not in cls.__name__ for cls in (GraphError, *GraphError.__subclasses__())))
     message = f"{around}{token}{around}"
     bodies = [
         {

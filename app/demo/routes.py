@@ -1,0 +1,57 @@
+"""The simulator page: an admin makes a customer do something, Meta-style."""
+from __future__ import annotations
+
+from flask import abort, request
+from flask_login import current_user, login_required
+
+from app.demo import bp
+from app.demo.simulator import (
+    EVENT_KINDS,
+    REACTION_TARGETS,
+    REACTIONS,
+    SimulationRefused,
+    simulate,
+    simulator_accounts,
+    simulator_contacts,
+)
+from app.htmx_responses import render_page
+
+
+def _admin_only() -> None:
+    if not current_user.is_admin:
+        abort(403, "Only workspace admins can use the simulator.")
+
+
+def _page(status: int = 200, **context):
+    return render_page(
+        "demo/simulator.html",
+        block="simulator",
+        status=status,
+        accounts=simulator_accounts(),
+        contacts=simulator_contacts(),
+        kinds=EVENT_KINDS,
+        reactions=REACTIONS,
+        reaction_targets=REACTION_TARGETS,
+        **context,
+    )
+
+
+@bp.get("/demo/simulator")
+@login_required
+def simulator():
+    _admin_only()
+    return _page(form={"kind": "text", "reaction": "love", "reaction_target": "ours"})
+
+
+@bp.post("/demo/simulator")
+@login_required
+def simulator_deliver():
+    _admin_only()
+    form = request.form.to_dict()
+    try:
+        result = simulate(form)
+    except SimulationRefused as exc:
+        return _page(status=422, form=form, error=exc)
+    # Keep who and what for the next event; the text was used.
+    form.pop("text", None)
+    return _page(form=form, result=result)

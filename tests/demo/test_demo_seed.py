@@ -1,0 +1,145 @@
+"""`flask demo`: a lived-in inbox made by signed webhook deliveries through ingestion, the same
+after any number of runs."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from app.demo.seed import DEMO_ACCOUNT, STORIES, demo_mid
+from app.extensions import db
+from app.leads.actions import update_lead
+from app.models import (
+    LEAD_STATUSES,
+    Contact,
+    Conversation,
+    InstagramAccount,
+    Lead,
+    Message,
+    User,
+    WebhookEvent,
+    Workspace,
+    utcnow,
+)
+from app.standin import Signer, business_account, customer_igsid, customer_profile
+from app.token_crypto import token_cipher
+from tests.conftest import base_config
+from tests.demo.conftest import SIGNING_KEY
+
+TABLES = (Workspace, User, InstagramAccount, Contact, Conversation, Message, Lead, WebhookEvent)
+
+
+def counts() -> dict[str, int]:
+    return {model.__name__: db.session.scalar(select(func.count()).select_from(model)) for model in TABLES}
+
+
+def run_demo(runner):
+    result = runner.invoke(args=["demo"])
+    assert result.exit_code == 0, result.output
+    db.session.expire_all()
+    return result
+
+
+def test_flask_demo_prints_the_login_and_connects_a_demo_account(runner):
+    output = run_demo(runner).output
+    assert "demo@example.com" in output and "demo-inbox" in output
+
+    account = db.session.scalar(select(InstagramAccount))
+    assert (account.username, account.status, account.is_demo, account.webhook_subscribed) == (
+        DEMO_ACCOUNT, "active", True, True)
+    assert account.ig_user_id == business_account(DEMO_ACCOUNT).ig_user_id
+    # The token is the stand-in's own, so every Graph call the inbox makes with it is accepted.
+    claims = Signer(SIGNING_KEY).read_token(token_cipher().decrypt(account.token_encrypted))
+    assert claims.ig_user_id == account.ig_user_id
+    assert account.token_expires_at > utcnow() + timedelta(days=365)
+    assert {u.email: u.role for u in db.session.scalars(select(User))} == {
+        "demo@example.com": "admin", "sam@example.com": "agent"}
+
+
+def test_every_demo_row_comes_from_a_signed_delivery_through_ingestion(runner, app):
+    run_demo(runner)
+    events = db.session.scalars(select(WebhookEvent).order_by(WebhookEvent.id)).all()
+    assert len(events) == sum(len(story.steps) for story in STORIES)
+    assert {event.status for event in events} == {"applied"}
+    # Stored exactly as Meta encodes (escaped slashes), i.e. the raw signed bytes were posted.
+    assert any(b"https:\\/\\/" in event.body for event in events)
+
+    account = db.session.scalar(select(InstagramAccount))
+    conversations = db.session.scalars(select(Conversation)).all()
+    assert len(conversations) == len(STORIES)
+    messages = db.session.scalars(select(Message)).all()
+    mids = {m.mid for m in messages}
+    assert demo_mid(account.ig_user_id, "lena1") in mids
+
+    kinds = {m.kind for m in messages}
+    assert "story_mention" in kinds
+    assert any(a.get("type") == "image" for m in messages for a in m.attachments)
+    assert {m.source for m in messages if m.direction == "out"} == {"app"}  # typed in the Instagram app
+    assert any(m.reactions for m in messages)
+    assert any(m.is_deleted for m in messages) and any(m.edited for m in messages)
+    assert any(m.status == "read" for m in messages if m.direction == "out")
+
+
+def test_profiles_come_from_the_stand_ins_lookup(runner):
+    run_demo(runner)
+    contacts = {c.igsid: c for c in db.session.scalars(select(Contact))}
+    for story in STORIES:
+        contact = contacts[customer_igsid(story.username)]
+        assert contact.username == story.username
+        assert contact.name == customer_profile(contact.igsid).name
+        assert contact.profile_fetched_at is not None
+        assert contact.profile_pic_url.startswith("http://inbox.test/_meta/graph/_standin/avatar/customer/")
+
+
+def test_the_demo_inbox_looks_lived_in(runner):
+    run_demo(runner)
+    conversations = db.session.scalars(select(Conversation)).all()
+    leads = db.session.scalars(select(Lead)).all()
+    assert {lead.status for lead in leads} == set(LEAD_STATUSES)
+    assert any(lead.source == "ad" for lead in leads)
+    assert {c.status for c in conversations} >= {"open", "pending", "resolved"}
+    assert any(c.assignee_id for c in conversations)
+    assert any(c.unread_count for c in conversations) and any(not c.unread_count for c in conversations)
+    newest = max(c.last_message_at for c in conversations)
+    oldest = min(c.last_message_at for c in conversations)
+    assert utcnow() - newest < timedelta(hours=1)
+    assert utcnow() - oldest > timedelta(days=2)
+
+
+def test_running_it_twice_changes_nothing(runner):
+    run_demo(runner)
+    before = counts()
+    snapshot = sorted(db.session.execute(select(Conversation.id, Conversation.status, Conversation.unread_count,
+                                                Conversation.assignee_id, Conversation.last_message_at)).all())
+    output = run_demo(runner).output
+    assert counts() == before
+    assert sorted(db.session.execute(select(Conversation.id, Conversation.status, Conversation.unread_count,
+                                            Conversation.assignee_id, Conversation.last_message_at)).all()) == snapshot
+    assert "0 webhook deliveries made" in output
+
+
+def test_a_second_run_leaves_what_staff_changed_alone(runner):
+    run_demo(runner)
+    lead = db.session.scalar(select(Lead).join(Contact).where(Contact.igsid == customer_igsid("marco_fit")))
+    update_lead(lead, status="won")
+    run_demo(runner)
+    assert db.session.get(Lead, lead.id).status == "won"
+
+
+def test_with_a_real_meta_app_only_the_logins_are_made(app, database_url, other_app):
+    real = other_app({**base_config(database_url), "APP_ENV": "development"})  # INSTAGRAM_APP_ID set
+    with real.app_context():  # the command runs in the current app context, so push this one
+        result = real.test_cli_runner().invoke(args=["demo"])
+    assert result.exit_code == 0, result.output
+    assert "created the logins only" in result.output
+    db.session.expire_all()
+    assert counts()["InstagramAccount"] == 0 and counts()["WebhookEvent"] == 0
+    assert counts()["User"] == 2
+
+
+def test_a_demo_login_taken_by_another_workspace_is_refused_clearly(runner, factory):
+    factory.user(factory.workspace("Someone Else"), email="demo@example.com")
+    result = runner.invoke(args=["demo"])
+    assert result.exit_code != 0
+    assert "demo@example.com already belongs to another workspace" in result.output
+    assert counts()["WebhookEvent"] == 0
