@@ -187,7 +187,10 @@ def _make_error_handler(status: int, title: str, message: str):
 
     def handler(exc):
         description = getattr(exc, "description", None)
-        text = description if isinstance(description, str) and status != 500 and description[:20] != "The requested URL" else message
+        # Werkzeug's stock descriptions ("The requested URL was not found...") are replaced by ours;
+        # a description a view passed to abort() on purpose is shown as it is.
+        stock = getattr(type(exc), "description", None)
+        text = description if isinstance(description, str) and status != 500 and description != stock else message
         # A 405 must say which methods the address does accept (RFC 9110), whatever the body.
         valid = getattr(exc, "valid_methods", None)
         headers = {"Allow": ", ".join(valid)} if status == 405 and valid else {}
