@@ -128,7 +128,8 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def _wants_json() -> bool:
-    return request.path.startswith("/api/") or request.path.startswith("/webhooks/")
+    # Meta's endpoint answers JSON; the admin's webhook log under /webhooks/log is a page.
+    return request.path.startswith(("/api/", "/webhooks/instagram"))
 
 
 def _register_error_handlers(app: Flask) -> None:

@@ -332,6 +332,7 @@ class WebhookEvent(db.Model):
     __table_args__ = (
         _enum_check("status", WEBHOOK_STATUSES),
         Index("ix_webhook_events_status", "status", "received_at"),
+        Index("ix_webhook_events_workspace", "workspace_id", "id"),  # the admin log page
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -343,6 +344,8 @@ class WebhookEvent(db.Model):
     applied_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     ig_account_ids: Mapped[str | None] = mapped_column(String(255))  # entry ids, for the log page
     event_count: Mapped[int] = mapped_column(Integer, default=0, server_default=sql_text("0"))
+    # Set only when every entry belongs to this workspace's accounts: who may read the raw body.
+    workspace_id: Mapped[int | None] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
 
     @property
     def body_text(self) -> str:

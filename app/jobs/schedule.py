@@ -31,6 +31,7 @@ class PeriodicJob:
 
 PERIODIC_JOBS: list[PeriodicJob] = [
     PeriodicJob("app.jobs.upkeep:wake_snoozed_conversations", 60, QUEUE_DEFAULT),
+    PeriodicJob("app.webhooks.jobs:sweep_ingest", 60, QUEUE_DEFAULT),
     PeriodicJob("app.jobs.upkeep:purge_expired_uploads", 3600),
     PeriodicJob("app.accounts.tokens:refresh_expiring_tokens", 24 * 3600),
     PeriodicJob("app.accounts.data_deletion:resume_pending_deletions", 3600),

@@ -1,8 +1,22 @@
+"""Meta-facing endpoints (verify, deliveries) and the admin's webhook log page.
+
+Only Meta's POST is exempt from CSRF (it is signed instead); the log page's replay button is a
+normal form post of a signed-in admin and carries the CSRF token like every other."""
 import hmac
 
-from flask import current_app, request
+from flask import abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import select
 
+from app.extensions import csrf, db
+from app.instagram.signature import verify_signature
+from app.models import InstagramAccount, WebhookEvent
+from app.scoping import current_workspace_id
 from app.webhooks import bp
+from app.webhooks.followups import after_apply
+from app.webhooks.log import LOG_STATUSES, apply_delivery, pretty_body, record_delivery, replay, workspace_deliveries
+
+SIGNATURE_HEADER = "X-Hub-Signature-256"
 
 
 @bp.get("/webhooks/instagram")
@@ -15,3 +29,85 @@ def verify():
     if mode == "subscribe" and hmac.compare_digest(token.encode(), expected.encode()):
         return challenge, 200, {"Content-Type": "text/plain; charset=utf-8"}
     return "verification failed", 403, {"Content-Type": "text/plain; charset=utf-8"}
+
+
+def _error(status: int, code: str, message: str):
+    return jsonify(error={"code": code, "message": message}), status
+
+
+def _read_body(limit: int) -> bytes | None:
+    """The raw body, or None when it is larger than `limit` (also without a Content-Length)."""
+    if request.content_length is not None and request.content_length > limit:
+        return None
+    chunks, size = [], 0
+    while True:
+        chunk = request.stream.read(min(65536, limit + 1 - size))
+        if not chunk:
+            return b"".join(chunks)
+        chunks.append(chunk)
+        size += len(chunk)
+        if size > limit:
+            return None
+
+
+@bp.post("/webhooks/instagram")
+@csrf.exempt
+def receive():
+    """A delivery: signature on the raw bytes, then stored, then applied (CONTRACT: Meta-facing)."""
+    limit = current_app.config["WEBHOOK_MAX_BYTES"]
+    body = _read_body(limit)
+    if body is None:
+        return _error(413, "too_large", f"Webhook bodies are limited to {limit} bytes; nothing was stored.")
+    if not verify_signature(current_app.config["INSTAGRAM_APP_SECRET"], body, request.headers.get(SIGNATURE_HEADER)):
+        return _error(401, "invalid_signature", f"Missing or wrong {SIGNATURE_HEADER}; nothing was stored.")
+    # A database error from here on is answered 503 by the app's handler, so Meta retries.
+    recorded = record_delivery(body)
+    if not recorded.is_json:
+        return _error(400, "not_json", "The body is not JSON; it was kept for audit and not applied.")
+    outcome = apply_delivery(recorded.event_id, body, recorded.received_at, recorded.payload)
+    after_apply(outcome.result)
+    # Applied, ignored or failed: all stored and visible, none a reason for Meta to retry.
+    return jsonify(status=outcome.status)
+
+
+# --------------------------------------------------------------------- the log page
+
+
+def _require_admin() -> int:
+    if not current_user.is_admin:
+        abort(403)
+    return current_workspace_id()
+
+
+@bp.get("/webhooks/log")
+@login_required
+def event_log():
+    workspace_id = _require_admin()
+    status = request.args.get("status") or None
+    if status not in (None, *LOG_STATUSES):
+        abort(400, description=f"status must be one of {', '.join(LOG_STATUSES)}")
+    before = request.args.get("before", type=int)
+    rows, next_before = workspace_deliveries(workspace_id, status=status, before=before)
+    usernames = dict(db.session.execute(
+        select(InstagramAccount.ig_user_id, InstagramAccount.username).where(InstagramAccount.workspace_id == workspace_id)
+    ).all())
+    return render_template("webhooks/log.html", rows=rows, status=status, statuses=LOG_STATUSES,
+                           next_before=next_before, usernames=usernames, pretty_body=pretty_body)
+
+
+@bp.post("/webhooks/log/<int:event_id>/replay")
+@login_required
+def replay_event(event_id: int):
+    workspace_id = _require_admin()
+    found = db.session.scalar(
+        select(WebhookEvent.id).where(WebhookEvent.id == event_id, WebhookEvent.workspace_id == workspace_id)
+    )
+    if found is None:
+        abort(404)
+    outcome = replay(event_id)
+    after_apply(outcome.result)
+    if outcome.status == "applied":
+        flash(f"Delivery #{event_id} was applied.", "success")
+    else:
+        flash(f"Delivery #{event_id} is {outcome.status}: {outcome.error or 'nothing to apply'}", "error")
+    return redirect(url_for("webhooks.event_log", status=request.args.get("status") or None))

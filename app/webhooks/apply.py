@@ -1,0 +1,705 @@
+"""Apply parsed webhook events to the inbox's rows: contacts, conversations, messages, leads.
+
+`apply_events` runs inside the caller's transaction and never commits: the caller (app.webhooks.log)
+commits the whole delivery at once, or rolls it all back and keeps the delivery as `failed`.
+
+Idempotency comes from the database, not from lookups: contacts, conversations, messages and leads
+are inserted with ON CONFLICT DO NOTHING on their unique keys, so a redelivery (or two deliveries
+racing in two processes) changes nothing the first one did not. Every other change (counters,
+reactions, edits, read receipts) is computed from the new rows only, or compares before it writes,
+so a second application finds nothing to do and does not even bump `updated_at`.
+
+The work is set-based: a delivery of N events costs a fixed number of statements (bulk lookups
+and multi-row inserts), not N round trips. Conversation rows are locked (FOR UPDATE, in id order)
+before their counters are changed, so concurrent deliveries for one customer cannot lose an unread.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Iterable
+
+from sqlalchemy import delete, select, update
+
+from app.extensions import db
+from app.instagram.events import (
+    EXPECTED_OBJECT,
+    Attachment,
+    Event,
+    MessageEditEvent,
+    MessageEvent,
+    ParsedDelivery,
+    PostbackEvent,
+    ReactionEvent,
+    ReadEvent,
+    Referral,
+    ReferralEvent,
+    UnknownEvent,
+    lead_source,
+    preview_text,
+)
+from app.models import Contact, Conversation, DeferredEvent, InstagramAccount, Lead, Message, utcnow
+from app.outbound.echo import match_echo
+
+# Event kinds the inbox applies; an UnknownEvent of one of these kinds is a malformed item.
+HANDLED_KINDS = frozenset({"message", "reaction", "read", "postback", "referral", "message_edit", "unknown"})
+PROFILE_STALE_AFTER = timedelta(days=7)
+PREVIEW_MAX = 200  # Conversation.last_message_preview
+MID_MAX = 255  # Message.mid, Message.reply_to_mid, DeferredEvent.mid
+IGSID_MAX = 64  # Contact.igsid
+INSERT_CHUNK = 500  # rows per multi-row INSERT, far below SQLite's and PostgreSQL's parameter limits
+
+
+@dataclass
+class ApplyResult:
+    """What one delivery did, for its log row and for the follow-up jobs (run after commit)."""
+
+    applied: int = 0  # events for our accounts that the inbox handles (also when already applied)
+    ignored: int = 0  # unknown or disconnected accounts, kinds the inbox does not handle
+    problems: list[str] = field(default_factory=list)  # malformed items and envelope errors
+    notes: list[str] = field(default_factory=list)  # why events were ignored, for the log page
+    account_workspaces: dict[str, int] = field(default_factory=dict)  # entry id -> workspace, known accounts
+    new_contact_ids: list[int] = field(default_factory=list)
+    stale_contact_ids: list[int] = field(default_factory=list)
+    new_message_ids: list[int] = field(default_factory=list)
+    automation_message_ids: list[int] = field(default_factory=list)  # new inbound, not standby
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _insert(model):
+    """The dialect's INSERT, which has ON CONFLICT DO NOTHING (PostgreSQL and SQLite)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(model)
+
+
+def _chunks(rows: list, size: int = INSERT_CHUNK) -> Iterable[list]:
+    for start in range(0, len(rows), size):
+        yield rows[start:start + size]
+
+
+def _ms(moment: datetime) -> int:
+    return int(moment.timestamp() * 1000)
+
+
+def _attachments_json(attachments: tuple[Attachment, ...]) -> list[dict[str, Any]]:
+    return [{"type": a.type, "url": a.url, "title": a.title, "payload": a.payload} for a in attachments]
+
+
+def _referral_json(referral: Referral) -> dict[str, str]:
+    values = {
+        "ref": referral.ref, "source": referral.source, "type": referral.type, "ad_id": referral.ad_id,
+        "ad_title": referral.ad_title, "photo_url": referral.photo_url, "video_url": referral.video_url,
+    }
+    return {key: value for key, value in values.items() if value is not None}
+
+
+def synthetic_mid(kind: str, raw: Any) -> str:
+    """A stable key for events Meta sends without a mid (postbacks may lack one, referrals never
+    have one): the same item redelivered gets the same key, so the unique constraint dedupes it."""
+    digest = hashlib.sha256(json.dumps(raw, sort_keys=True, default=str).encode()).hexdigest()
+    return f"synthetic.{kind}.{digest[:48]}"
+
+
+def message_mid(event: Event) -> str:
+    """The key a message-like event is stored under."""
+    mid = getattr(event, "mid", None)
+    return mid or synthetic_mid(event.kind, event.raw)
+
+
+def _too_long(event: Event) -> str | None:
+    """Ids longer than their columns would fail the whole delivery on PostgreSQL: refuse the item."""
+    if len(event.customer_id or "") > IGSID_MAX:
+        return f"customer id longer than {IGSID_MAX} characters"
+    for name in ("mid", "reply_to_mid"):
+        value = getattr(event, name, None)
+        if value is not None and len(value) > MID_MAX:
+            return f"{name} longer than {MID_MAX} characters"
+    return None
+
+
+# ------------------------------------------------------------------- the new rows
+
+
+@dataclass(eq=False)
+class _NewMessage:
+    """A message row to insert, with what the conversation needs to know about it."""
+
+    event: Event
+    account: InstagramAccount
+    customer_id: str
+    direction: str
+    kind: str
+    mid: str
+    row: dict[str, Any] = field(default_factory=dict)
+    matched: bool = False  # an echo of our own send, found by match_echo
+
+    @property
+    def counts_as_inbound(self) -> bool:
+        # A referral is context ("came from an ad"), not something the customer wrote.
+        return self.direction == "in" and self.kind != "referral"
+
+
+def _message_kind(event: MessageEvent) -> str:
+    if event.is_unsupported:
+        return "unsupported"
+    if any(a.type == "story_mention" for a in event.attachments):
+        return "story_mention"
+    if event.reply_to_story is not None:
+        return "story_reply"
+    if event.quick_reply_payload is not None:
+        return "quick_reply"
+    return "message"
+
+
+def _message_meta(event: MessageEvent, kind: str) -> dict[str, Any]:
+    meta: dict[str, Any] = {}
+    if kind != "message":
+        meta["kind"] = kind
+    if event.quick_reply_payload is not None:
+        meta["payload"] = event.quick_reply_payload
+    if event.reply_to_story is not None:
+        meta["story"] = {k: v for k, v in (("id", event.reply_to_story.id), ("url", event.reply_to_story.url)) if v}
+    if event.referral is not None:
+        meta["referral"] = _referral_json(event.referral)
+    return meta
+
+
+def _new_message(event: Event, account: InstagramAccount) -> _NewMessage:
+    """The row for a message-like event (message, echo, postback, referral)."""
+    if isinstance(event, MessageEvent):
+        kind = _message_kind(event)
+        direction = "out" if event.is_echo else "in"
+        mid, text = event.mid, event.text
+        attachments = _attachments_json(event.attachments)
+        meta = _message_meta(event, kind)
+        reply_to_mid = event.reply_to_mid
+    elif isinstance(event, PostbackEvent):
+        kind, direction = "postback", "in"
+        mid = message_mid(event)
+        text = event.title or event.payload
+        attachments = []
+        meta = {"kind": "postback", "payload": event.payload, "title": event.title}
+        reply_to_mid = None
+    elif isinstance(event, ReferralEvent):
+        kind, direction = "referral", "in"
+        mid = message_mid(event)
+        text = None
+        attachments = []
+        meta = {"kind": "referral", "referral": _referral_json(event.referral), "label": preview_text(event)}
+        reply_to_mid = None
+    else:  # pragma: no cover - the caller only passes the kinds above
+        raise TypeError(f"not a message-like event: {type(event).__name__}")
+    if event.standby:
+        # Another app (or a human in the Instagram app) owned the thread: automation must not answer.
+        meta["standby"] = True
+    row = {
+        "account_id": account.id,
+        "mid": mid,
+        "direction": direction,
+        "kind": kind,
+        "text": text,
+        "attachments": attachments,
+        "status": "sent" if direction == "out" else "received",
+        "source": "app" if direction == "out" else "instagram",
+        "reply_to_mid": reply_to_mid,
+        "meta": meta,
+        "raw": event.raw,
+        "created_at": event.timestamp,
+    }
+    return _NewMessage(event, account, event.customer_id, direction, kind, mid, row)
+
+
+# ------------------------------------------------------------------------ the apply
+
+
+class _Delivery:
+    """State of one delivery being applied; methods are the steps of `apply_events`."""
+
+    def __init__(self, parsed: ParsedDelivery, now: datetime) -> None:
+        self.parsed = parsed
+        self.now = now
+        self.result = ApplyResult(problems=list(parsed.errors))
+        self.accounts: dict[str, InstagramAccount] = {}  # ig_user_id -> account (usable ones)
+        self.contacts: dict[tuple[int, str], int] = {}  # (account id, igsid) -> contact id
+        self.conversations: dict[int, Conversation] = {}  # contact id -> locked conversation
+        self.conversations_by_id: dict[int, Conversation] = {}
+        self.created_contacts: set[int] = set()
+        self.had_inbound: dict[int, bool] = {}  # conversation id -> had an inbound before this delivery
+        self.waiting_applied = 0  # deferred events applied now that their message is here
+
+    # -- step 1: sort out what can be applied
+    def usable_events(self) -> list[Event]:
+        if self.parsed.object_type != EXPECTED_OBJECT:
+            # Not an Instagram delivery (a Page's, say): its ids mean something else. Kept, not applied.
+            if not self.result.problems:
+                self.result.problems.append(f"object is not '{EXPECTED_OBJECT}'")
+            return []
+        ig_ids = {e.account_id for e in self.parsed.events if e.account_id is not None}
+        if ig_ids:
+            rows = db.session.scalars(select(InstagramAccount).where(InstagramAccount.ig_user_id.in_(ig_ids))).all()
+            for account in rows:
+                self.result.account_workspaces[account.ig_user_id] = account.workspace_id
+                # reauth_required accounts keep receiving: applying needs no token.
+                if account.status != "disconnected":
+                    self.accounts[account.ig_user_id] = account
+        usable: list[Event] = []
+        ignored_reasons: dict[str, int] = defaultdict(int)
+        for event in self.parsed.events:
+            if isinstance(event, UnknownEvent):
+                if event.kind in HANDLED_KINDS:
+                    self.result.problems.append(event.reason)
+                else:
+                    self.result.ignored += 1
+                    ignored_reasons[f"{event.kind} not handled"] += 1
+                continue
+            account = self.accounts.get(event.account_id)
+            if account is None:
+                self.result.ignored += 1
+                known = event.account_id in self.result.account_workspaces
+                ignored_reasons[f"account {event.account_id:.64} {'is disconnected' if known else 'is not connected here'}"] += 1
+                continue
+            if event.customer_id == event.account_id:
+                self.result.ignored += 1
+                ignored_reasons["message to itself"] += 1
+                continue
+            problem = _too_long(event)
+            if problem:
+                self.result.problems.append(f"{event.kind} event: {problem}")
+                continue
+            usable.append(event)
+        self.result.notes.extend(f"{reason} ({count})" for reason, count in ignored_reasons.items())
+        self.result.applied = len(usable)
+        # Meta does not guarantee order: apply in timestamp order (stable for equal times).
+        usable.sort(key=lambda e: e.timestamp)
+        return usable
+
+    # -- step 2: contacts and conversations, created race-safely
+    def resolve_threads(self, events: list[Event]) -> None:
+        needed: dict[tuple[int, str], tuple[InstagramAccount, datetime]] = {}
+        for event in events:
+            if _creates_thread(event):
+                account = self.accounts[event.account_id]
+                needed.setdefault((account.id, event.customer_id), (account, event.timestamp))
+        if not needed:
+            return
+        account_ids = {key[0] for key in needed}
+        igsids = {key[1] for key in needed}
+        known = db.session.execute(
+            select(Contact.id, Contact.account_id, Contact.igsid, Contact.profile_fetched_at, Contact.profile_error)
+            .where(Contact.account_id.in_(account_ids), Contact.igsid.in_(igsids))
+        ).all()
+        stale_before = self.now - PROFILE_STALE_AFTER
+        for row in known:
+            key = (row.account_id, row.igsid)
+            if key in needed:
+                self.contacts[key] = row.id
+                if row.profile_fetched_at is not None and row.profile_fetched_at < stale_before:
+                    self.result.stale_contact_ids.append(row.id)
+        missing = sorted(key for key in needed if key not in self.contacts)  # sorted: lock order
+        if missing:
+            rows = [{"workspace_id": needed[key][0].workspace_id, "account_id": key[0], "igsid": key[1],
+                     "created_at": self.now} for key in missing]
+            inserted = db.session.execute(
+                _insert(Contact).values(rows).on_conflict_do_nothing(index_elements=["account_id", "igsid"])
+                .returning(Contact.id, Contact.account_id, Contact.igsid)
+            ).all()
+            for row in inserted:
+                self.contacts[(row.account_id, row.igsid)] = row.id
+                self.created_contacts.add(row.id)
+            self.result.new_contact_ids.extend(sorted(self.created_contacts))
+            lost_race = [key for key in missing if key not in self.contacts]
+            if lost_race:  # another process created them a moment ago
+                for row in db.session.execute(
+                    select(Contact.id, Contact.account_id, Contact.igsid)
+                    .where(Contact.account_id.in_({k[0] for k in lost_race}), Contact.igsid.in_({k[1] for k in lost_race}))
+                ).all():
+                    self.contacts[(row.account_id, row.igsid)] = row.id
+
+        contact_ids = sorted(set(self.contacts.values()))
+        self._lock_conversations(select(Conversation).where(Conversation.contact_id.in_(contact_ids)))
+        missing_threads = [(key, cid) for key, cid in self.contacts.items() if cid not in self.conversations]
+        if missing_threads:
+            rows = []
+            for (account_id, igsid), contact_id in sorted(missing_threads, key=lambda item: item[1]):
+                account, first_at = needed[(account_id, igsid)]
+                rows.append({"workspace_id": account.workspace_id, "account_id": account_id, "contact_id": contact_id,
+                             "status": "open", "unread_count": 0, "last_message_at": first_at,
+                             "created_at": self.now, "updated_at": self.now})
+            created = db.session.scalars(
+                _insert(Conversation).values(rows)
+                .on_conflict_do_nothing(index_elements=["account_id", "contact_id"]).returning(Conversation)
+            ).all()
+            for conversation in created:
+                self._remember(conversation)
+            if len(created) < len(rows):  # lost a race: lock the rows the other process made
+                self._lock_conversations(select(Conversation).where(
+                    Conversation.contact_id.in_([cid for _, cid in missing_threads if cid not in self.conversations])))
+
+    def _lock_conversations(self, query) -> None:
+        for conversation in db.session.scalars(query.order_by(Conversation.id).with_for_update()).all():
+            self._remember(conversation)
+
+    def _remember(self, conversation: Conversation) -> None:
+        self.conversations[conversation.contact_id] = conversation
+        self.conversations_by_id[conversation.id] = conversation
+        self.had_inbound.setdefault(conversation.id, conversation.last_inbound_at is not None)
+
+    def conversation_for(self, event: Event) -> Conversation:
+        account = self.accounts[event.account_id]
+        return self.conversations[self.contacts[(account.id, event.customer_id)]]
+
+    # -- step 3: message rows
+    def insert_messages(self, events: list[Event]) -> dict[tuple[int, str], int]:
+        """Insert message-like events; returns (account id, mid) -> id of every message that now
+        exists because of this delivery (new rows and echoes matched to our own sends)."""
+        arrived: dict[tuple[int, str], int] = {}
+        pending: list[_NewMessage] = []
+        matched: list[_NewMessage] = []
+        seen: set[tuple[int, str]] = set()
+        for event in events:
+            if not _creates_thread(event):
+                continue
+            new = _new_message(event, self.accounts[event.account_id])
+            if (new.account.id, new.mid) in seen:
+                continue  # Meta repeated an item inside one delivery
+            seen.add((new.account.id, new.mid))
+            conversation = self.conversation_for(event)
+            if new.direction == "out":
+                # Our own send (from the inbox, API or automation) coming back: attach the mid to
+                # that message instead of showing it twice. None means it was typed in the app.
+                own = match_echo(new.account, conversation, mid=new.mid, text=new.row["text"],
+                                 attachments=new.row["attachments"], timestamp=event.timestamp)
+                if own is not None:
+                    arrived[(new.account.id, new.mid)] = own.id
+                    new.matched = True
+                    matched.append(new)
+                    continue
+            new.row["conversation_id"] = conversation.id
+            new.row["received_at"] = self.now
+            new.row["updated_at"] = self.now
+            pending.append(new)
+        inserted: dict[tuple[int, str], int] = {}
+        if pending:
+            db.session.flush()  # what match_echo changed is written before the inserts
+            for chunk in _chunks(pending):
+                rows = db.session.execute(
+                    _insert(Message).values([new.row for new in chunk])
+                    .on_conflict_do_nothing(index_elements=["account_id", "mid"])
+                    .returning(Message.id, Message.account_id, Message.mid)
+                ).all()
+                inserted.update({(row.account_id, row.mid): row.id for row in rows})
+        # Conversation counters follow Meta's timestamps, whatever order the items came in.
+        for new in sorted(matched + pending, key=lambda n: n.event.timestamp):
+            key = (new.account.id, new.mid)
+            is_new = key in inserted
+            if not is_new and not new.matched:
+                continue  # a redelivery: the first delivery did everything
+            if is_new:
+                arrived[key] = inserted[key]
+                self.result.new_message_ids.append(inserted[key])
+                if new.counts_as_inbound and not new.event.standby:
+                    self.result.automation_message_ids.append(inserted[key])
+            self._conversation_effects(self.conversation_for(new.event), new, is_new=is_new)
+        return arrived
+
+    def _conversation_effects(self, conversation: Conversation, new: _NewMessage, is_new: bool) -> None:
+        at = new.event.timestamp
+        changed = False
+        if new.counts_as_inbound and is_new:
+            conversation.unread_count = (conversation.unread_count or 0) + 1
+            changed = True
+            if conversation.status in ("resolved", "snoozed"):
+                conversation.status = "open"
+                conversation.snoozed_until = None
+            if conversation.waiting_since is None and at >= conversation.last_message_at:
+                # Only unanswered if nothing newer is in the thread: an old inbound arriving late
+                # after our reply must not make the customer look ignored.
+                conversation.waiting_since = at
+            if conversation.last_inbound_at is None or at > conversation.last_inbound_at:
+                conversation.last_inbound_at = at
+        if new.direction == "out" and conversation.waiting_since is not None and at >= conversation.waiting_since:
+            conversation.waiting_since = None
+            changed = True
+        if is_new or new.direction == "out":
+            # Never backwards: an older message arriving late leaves the newest one in the list.
+            if at >= conversation.last_message_at:
+                preview = preview_text(new.event)[:PREVIEW_MAX] or None
+                if at != conversation.last_message_at or preview != conversation.last_message_preview:
+                    conversation.last_message_at = at
+                    conversation.last_message_preview = preview
+                    changed = True
+        if changed or is_new:
+            self._touch(conversation)
+
+    # -- step 4: leads for customers who write for the first time
+    def create_leads(self, events: list[Event], arrived: dict[tuple[int, str], int]) -> None:
+        first: dict[int, Event] = {}
+        for event in events:
+            if not _creates_thread(event) or event.is_echo:
+                continue
+            conversation = self.conversation_for(event)
+            if self.had_inbound[conversation.id]:
+                continue
+            if (self.accounts[event.account_id].id, message_mid(event)) not in arrived:
+                continue  # a redelivery, or an echo matched to our own send
+            # The first event names the source, unless a later one in the same batch knows better
+            # (an ad referral right after a plain first line).
+            current = first.get(conversation.id)
+            if current is None or (lead_source(current)[0] == "dm" and lead_source(event)[0] != "dm"):
+                first[conversation.id] = event
+        rows = []
+        for conversation_id, event in sorted(first.items()):
+            conversation = self.conversations_by_id[conversation_id]
+            source, detail = lead_source(event)
+            rows.append({"workspace_id": conversation.workspace_id, "contact_id": conversation.contact_id,
+                         "conversation_id": conversation.id, "status": "new", "source": source,
+                         "source_detail": detail, "created_at": self.now, "updated_at": self.now})
+        if rows:
+            # One lead per contact, ever: a later referral never overwrites where they came from.
+            db.session.execute(_insert(Lead).values(rows).on_conflict_do_nothing(index_elements=["contact_id"]))
+
+    # -- step 5: reactions, reads, edits, unsends (and those deferred earlier)
+    def apply_changes(self, events: list[Event], arrived: dict[tuple[int, str], int]) -> None:
+        changes: list[_Change] = []
+        watermark_reads: list[ReadEvent] = []
+        for n, event in enumerate(events):
+            if isinstance(event, ReadEvent) and event.mid is None:
+                watermark_reads.append(event)
+                continue
+            change = _change_of(event, self.accounts[event.account_id].id, n)
+            if change is not None:
+                changes.append(change)
+        if arrived:
+            waiting = db.session.scalars(
+                select(DeferredEvent).where(DeferredEvent.account_id.in_({k[0] for k in arrived}),
+                                            DeferredEvent.mid.in_({k[1] for k in arrived}))
+            ).all()
+            changes.extend(_Change(row.occurred_at, -1, row.kind, row.account_id, row.mid, row.payload, row)
+                           for row in waiting if (row.account_id, row.mid) in arrived)
+        reads: dict[int, datetime] = {}  # conversation id -> our messages up to this time were seen
+        if changes:
+            changes.sort(key=lambda c: (c.occurred_at, c.order))
+            targets = self._load_targets({(c.account_id, c.mid) for c in changes})
+            to_defer: list[_Change] = []
+            for change in changes:
+                message = targets.get((change.account_id, change.mid))
+                if message is None:
+                    to_defer.append(change)
+                    continue
+                if change.deferred is not None:
+                    db.session.delete(change.deferred)
+                    self.waiting_applied += 1
+                conversation = self.conversations_by_id[message.conversation_id]
+                if change.kind == "read":
+                    if message.conversation_id not in reads or message.created_at > reads[message.conversation_id]:
+                        reads[message.conversation_id] = message.created_at
+                elif change.kind == "reaction":
+                    self._touch(conversation, _apply_reaction(message, change.payload))
+                elif change.kind == "edit":
+                    self._touch(conversation, _apply_edit(message, change.payload, conversation))
+                elif change.kind == "unsend":
+                    self._touch(conversation, _apply_unsend(message, change.payload, conversation))
+            if to_defer:
+                self._defer(to_defer)
+        for event in watermark_reads:
+            conversation = self._existing_conversation(event)
+            if conversation is not None and (conversation.id not in reads or event.watermark > reads[conversation.id]):
+                reads[conversation.id] = event.watermark
+        db.session.flush()
+        for conversation_id, upto in sorted(reads.items()):
+            # Read receipts only move forward: pending/failed stay as they are, read stays read.
+            result = db.session.execute(
+                update(Message)
+                .where(Message.conversation_id == conversation_id, Message.direction == "out",
+                       Message.status.in_(("sent", "delivered")), Message.created_at <= upto)
+                .values(status="read", updated_at=self.now)
+                .execution_options(synchronize_session=False)
+            )
+            if result.rowcount:
+                self._touch(self.conversations_by_id[conversation_id])
+
+    def _existing_conversation(self, event: Event) -> Conversation | None:
+        """The conversation with this event's customer, if there is one (never creates it)."""
+        account = self.accounts[event.account_id]
+        contact_id = self.contacts.get((account.id, event.customer_id))
+        if contact_id is not None and contact_id in self.conversations:
+            return self.conversations[contact_id]
+        found = db.session.scalar(
+            select(Conversation).join(Contact, Contact.id == Conversation.contact_id)
+            .where(Contact.account_id == account.id, Contact.igsid == event.customer_id)
+            .with_for_update(of=Conversation)
+        )
+        if found is not None:
+            self._remember(found)
+        return found
+
+    def _load_targets(self, keys: set[tuple[int, str]]) -> dict[tuple[int, str], Message]:
+        if not keys:
+            return {}
+        messages = db.session.scalars(
+            select(Message).where(Message.account_id.in_({k[0] for k in keys}), Message.mid.in_({k[1] for k in keys}))
+        ).all()
+        found = {(m.account_id, m.mid): m for m in messages if (m.account_id, m.mid) in keys}
+        unlocked = sorted({m.conversation_id for m in found.values()} - set(self.conversations_by_id))
+        if unlocked:
+            self._lock_conversations(select(Conversation).where(Conversation.id.in_(unlocked)))
+        return found
+
+    def _touch(self, conversation: Conversation, changed: bool = True) -> None:
+        if changed:
+            conversation.updated_at = self.now  # the inbox's live poll watches this
+
+    def _defer(self, changes: list[_Change]) -> None:
+        """Keep events about messages we have not seen yet; the message's arrival applies them."""
+        existing = db.session.execute(
+            select(DeferredEvent.account_id, DeferredEvent.mid, DeferredEvent.kind, DeferredEvent.payload)
+            .where(DeferredEvent.account_id.in_({c.account_id for c in changes}),
+                   DeferredEvent.mid.in_({c.mid for c in changes}))
+        ).all()
+        seen = {(r.account_id, r.mid, r.kind, json.dumps(r.payload, sort_keys=True)) for r in existing}
+        for change in changes:
+            if change.deferred is not None:
+                continue  # a row that is already waiting stays as it is
+            key = (change.account_id, change.mid, change.kind, json.dumps(change.payload, sort_keys=True))
+            if key in seen:
+                continue  # a redelivery of an event that is already waiting
+            seen.add(key)
+            db.session.add(DeferredEvent(account_id=change.account_id, mid=change.mid, kind=change.kind,
+                                         payload=change.payload, occurred_at=change.occurred_at, created_at=self.now))
+
+    # -- step 6: bookkeeping
+    def finish(self) -> None:
+        heard_from = sorted({self.accounts[e.account_id].id for e in self.parsed.events if e.account_id in self.accounts})
+        if heard_from:
+            db.session.execute(
+                update(InstagramAccount).where(InstagramAccount.id.in_(heard_from))
+                .values(last_webhook_at=self.now).execution_options(synchronize_session=False)
+            )
+        db.session.flush()
+
+
+def _creates_thread(event: Event) -> bool:
+    """Events that are a line in the thread, so they need the contact and conversation."""
+    if isinstance(event, MessageEvent):
+        return not event.is_deleted
+    return isinstance(event, (PostbackEvent, ReferralEvent))
+
+
+@dataclass
+class _Change:
+    """An event that changes an existing message. `payload` is JSON so it can wait in a
+    DeferredEvent row until the message arrives (`deferred` is that row once it has waited)."""
+
+    occurred_at: datetime
+    order: int  # position in the delivery; deferred ones (older by nature) sort first on ties
+    kind: str  # reaction, read, edit, unsend
+    account_id: int
+    mid: str
+    payload: dict[str, Any]
+    deferred: DeferredEvent | None = None
+
+
+def _change_of(event: Event, account_id: int, order: int) -> _Change | None:
+    at = _ms(event.timestamp)
+    if isinstance(event, MessageEvent) and event.is_deleted:
+        kind, mid, payload = "unsend", event.mid, {"at": at, "raw": event.raw}
+    elif isinstance(event, ReactionEvent):
+        by = "business" if event.sender_id == event.account_id else "customer"
+        kind, mid = "reaction", event.mid
+        payload = {"at": at, "action": event.action, "reaction": event.reaction, "emoji": event.emoji, "by": by}
+    elif isinstance(event, MessageEditEvent):
+        kind, mid, payload = "edit", event.mid, {"at": at, "text": event.text, "num_edit": event.num_edit}
+    elif isinstance(event, ReadEvent) and event.mid is not None:
+        kind, mid, payload = "read", event.mid, {"at": at}
+    else:
+        return None
+    return _Change(event.timestamp, order, kind, account_id, mid, payload)
+
+
+def _apply_reaction(message: Message, payload: dict[str, Any]) -> bool:
+    by = payload.get("by") or "customer"
+    meta = dict(message.meta or {})
+    stamps = dict(meta.get("reaction_at") or {})
+    at = int(payload.get("at") or 0)
+    if at <= int(stamps.get(by, 0)):
+        return False  # this one or a newer one was applied already; order by Meta's time
+    reactions = [r for r in (message.reactions or []) if r.get("by") != by]  # one reaction per side
+    if payload.get("action") == "react":
+        reactions.append({"emoji": payload.get("emoji"), "reaction": payload.get("reaction"), "by": by})
+    stamps[by] = at
+    meta["reaction_at"] = stamps
+    message.reactions = reactions
+    message.meta = meta
+    return True
+
+
+def _apply_edit(message: Message, payload: dict[str, Any], conversation: Conversation) -> bool:
+    if message.is_deleted:
+        return False
+    meta = dict(message.meta or {})
+    num_edit, at = payload.get("num_edit"), int(payload.get("at") or 0)
+    if num_edit is not None and int(meta.get("num_edit") or 0) >= num_edit:
+        return False
+    if num_edit is None and at <= int(meta.get("edited_at") or 0):
+        return False
+    meta["edited_at"] = at
+    if num_edit is not None:
+        meta["num_edit"] = num_edit
+    message.text = payload.get("text")
+    message.edited = True
+    message.meta = meta
+    if message.created_at >= conversation.last_message_at and message.text:
+        conversation.last_message_preview = message.text[:PREVIEW_MAX]
+    return True
+
+
+def _apply_unsend(message: Message, payload: dict[str, Any], conversation: Conversation) -> bool:
+    if message.is_deleted:
+        return False
+    # The customer took it back: nothing of its content stays visible (raw included).
+    message.text = None
+    message.attachments = []
+    message.is_deleted = True
+    message.meta = {"unsent_at": payload.get("at")}
+    message.raw = payload.get("raw")
+    if message.created_at >= conversation.last_message_at:
+        conversation.last_message_preview = "Message deleted"
+    return True
+
+
+def apply_events(parsed: ParsedDelivery, now: datetime | None = None) -> ApplyResult:
+    """Apply one parsed delivery in the current transaction (the caller commits)."""
+    delivery = _Delivery(parsed, now or utcnow())
+    events = delivery.usable_events()
+    if events:
+        delivery.resolve_threads(events)
+        arrived = delivery.insert_messages(events)
+        delivery.create_leads(events, arrived)
+        delivery.apply_changes(events, arrived)
+    delivery.finish()
+    return delivery.result
+
+
+def apply_waiting(now: datetime | None = None, limit: int = 500) -> int:
+    """Apply deferred events whose message has arrived by a path that does not look for them (our
+    send job storing Meta's mid, say). The caller commits. Returns how many were applied."""
+    found = db.session.execute(
+        select(Message.account_id, Message.mid)
+        .join(DeferredEvent, (DeferredEvent.account_id == Message.account_id) & (DeferredEvent.mid == Message.mid))
+        .distinct().limit(limit)
+    ).all()
+    if not found:
+        return 0
+    delivery = _Delivery(ParsedDelivery([], [], True), now or utcnow())
+    arrived = {(row.account_id, row.mid): 0 for row in found}
+    delivery.apply_changes([], arrived)
+    delivery.finish()
+    return delivery.waiting_applied

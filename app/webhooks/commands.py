@@ -1,0 +1,34 @@
+"""`flask webhooks replay [--failed] [--id N]`: re-apply stored raw deliveries (CONTRACT: Commands)."""
+from __future__ import annotations
+
+import click
+
+from app.webhooks import bp
+from app.webhooks.followups import after_apply
+from app.webhooks.log import replay, replayable_ids
+
+
+@bp.cli.command("replay")
+@click.option("--failed", is_flag=True, help="every delivery whose status is failed")
+@click.option("--id", "event_ids", type=int, multiple=True, metavar="N", help="this delivery (repeatable), whatever its status")
+def replay_command(failed: bool, event_ids: tuple[int, ...]) -> None:
+    """Re-apply stored webhook deliveries. Idempotent: what was applied before stays as it is."""
+    if not failed and not event_ids:
+        raise click.UsageError("say which deliveries to replay: --failed, or --id N")
+    ids = list(dict.fromkeys([*event_ids, *(replayable_ids(("failed",)) if failed else [])]))
+    unhappy = 0
+    for event_id in ids:
+        outcome = replay(event_id)
+        if outcome is None:
+            click.echo(f"#{event_id}: no such delivery", err=True)
+            unhappy += 1
+            continue
+        after_apply(outcome.result)
+        line = f"#{event_id}: {outcome.status}"
+        if outcome.error:
+            line += f" - {outcome.error}"
+        click.echo(line)
+        unhappy += outcome.status in ("failed", "rejected")
+    click.echo(f"{len(ids)} replayed, {unhappy} not applied")
+    if unhappy:
+        raise SystemExit(1)

@@ -1,0 +1,46 @@
+"""What happens after a delivery is committed: jobs for the slow parts (docs/DESIGN.md, flow 2).
+
+Nothing here is needed for a message to exist. If an enqueue is lost (Redis down), the periodic
+sweep in app.webhooks.jobs finds the undone work again.
+"""
+from __future__ import annotations
+
+import importlib
+
+from app.jobs import QUEUE_DEFAULT, RetryPolicy, enqueue
+from app.webhooks.apply import ApplyResult
+
+# Meta's hiccups and rate limits pass within minutes; the sweep catches anything later.
+PROFILE_RETRY = RetryPolicy((30, 120, 600))
+AUTOMATION_RETRY = RetryPolicy((10, 60, 300))
+
+
+def after_apply(result: ApplyResult) -> None:
+    """Enqueue the follow-ups of one applied delivery (call after its commit)."""
+    for contact_id in dict.fromkeys(result.new_contact_ids + result.stale_contact_ids):
+        enqueue_profile_fetch(contact_id)
+    after_inbound(result.automation_message_ids)
+
+
+def enqueue_profile_fetch(contact_id: int) -> bool:
+    from app.webhooks.jobs import fetch_contact_profile
+
+    return enqueue(fetch_contact_profile, contact_id, queue=QUEUE_DEFAULT, retry=PROFILE_RETRY)
+
+
+def after_inbound(message_ids: list[int]) -> None:
+    """The automation hook: each new inbound message (never standby ones, never echoes) goes to
+    `app.automation.run_automation_for_message(message_id)` as a job, once that package exists.
+
+    The package is looked up at call time so ingestion works before (and without) automation; a
+    package that exists but lacks the function is a programming error and raises."""
+    if not message_ids:
+        return
+    try:
+        automation = importlib.import_module("app.automation")
+    except ModuleNotFoundError as exc:
+        if exc.name != "app.automation":
+            raise
+        return
+    for message_id in message_ids:
+        enqueue(automation.run_automation_for_message, message_id, queue=QUEUE_DEFAULT, retry=AUTOMATION_RETRY)

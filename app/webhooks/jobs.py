@@ -1,0 +1,117 @@
+"""Ingestion's background jobs: the customer's profile lookup, and the sweep that redoes whatever a
+lost enqueue or a dropped database connection left undone."""
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, select
+
+from app.accounts.lifecycle import mark_reauth_required
+from app.extensions import db
+from app.instagram.client import AccountNotConnected, account_token, graph_client
+from app.instagram.errors import GraphError, RateLimitedError, TokenInvalidError, TransientError
+from app.models import Contact, DeferredEvent, InstagramAccount, utcnow
+from app.webhooks import followups
+from app.webhooks.apply import PROFILE_STALE_AFTER, apply_waiting
+from app.webhooks.log import replay, replayable_ids
+
+log = logging.getLogger(__name__)
+
+SWEEP_GRACE = timedelta(minutes=2)  # younger work may still be on its way through the queue
+PROFILE_GIVE_UP_AFTER = timedelta(days=1)  # the sweep stops retrying a profile that keeps failing
+DEFERRED_KEEP = timedelta(days=7)  # a message that has not arrived in a week never will
+SWEEP_BATCH = 200
+
+
+def _text(value: Any, limit: int) -> str | None:
+    return value[:limit] if isinstance(value, str) and value else None
+
+
+def _flag(value: Any) -> bool | None:
+    return value if isinstance(value, bool) else None
+
+
+def _count(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2**31 else None
+
+
+def fetch_contact_profile(contact_id: int) -> None:
+    """Fill in a customer's name, username and picture from Meta. Idempotent: a profile fetched
+    within the last week is left alone. A failure never touches the contact's messages or lead."""
+    contact = db.session.get(Contact, contact_id)
+    if contact is None:
+        return
+    if contact.profile_fetched_at is not None and contact.profile_fetched_at > utcnow() - PROFILE_STALE_AFTER:
+        return
+    account = contact.account
+    if account.status != "active":
+        return  # no usable token now; the sweep fetches it once the account is reconnected
+    try:
+        token = account_token(account)
+    except AccountNotConnected:
+        return
+    try:
+        profile = graph_client().get_profile(token, contact.igsid)
+    except TokenInvalidError:
+        mark_reauth_required(account.id, "Instagram rejected the access token while looking up a customer's profile.")
+        db.session.commit()
+        return
+    except (TransientError, RateLimitedError):
+        raise  # RQ retries with backoff; the sweep picks up what is left
+    except GraphError as exc:
+        contact.profile_error = f"{type(exc).__name__}: {exc.user_message}"[:500]
+        db.session.commit()
+        log.info("profile of contact %s not available: %s", contact_id, type(exc).__name__)
+        return
+    contact.name = _text(profile.get("name"), 255)
+    contact.username = _text(profile.get("username"), 120)
+    contact.profile_pic_url = _text(profile.get("profile_pic"), 4000)
+    contact.follower_count = _count(profile.get("follower_count"))
+    contact.is_verified_user = _flag(profile.get("is_verified_user"))
+    contact.is_user_follow_business = _flag(profile.get("is_user_follow_business"))
+    contact.is_business_follow_user = _flag(profile.get("is_business_follow_user"))
+    contact.profile_fetched_at = utcnow()
+    contact.profile_error = None
+    db.session.commit()
+
+
+def sweep_ingest(now: datetime | None = None) -> dict[str, int]:
+    """Every minute (app.jobs.schedule): redo what a lost enqueue or a lost connection left undone.
+
+    - deliveries still `received` after the grace period are applied (and their follow-ups queued);
+    - contacts whose profile was never fetched (nor refused) get the lookup queued again;
+    - events that waited for a message that has since arrived by another path are applied;
+    - events still waiting for a message after a week are dropped.
+    Safe to run twice at once: every step is idempotent."""
+    now = now or utcnow()
+    cutoff = now - SWEEP_GRACE
+    done = {"deliveries": 0, "profiles": 0, "waiting_applied": 0, "waiting_dropped": 0}
+
+    for event_id in replayable_ids(("received",), older_than=cutoff, limit=SWEEP_BATCH):
+        outcome = replay(event_id)
+        if outcome is not None:
+            done["deliveries"] += 1
+            followups.after_apply(outcome.result)
+
+    contact_ids = list(db.session.scalars(
+        select(Contact.id).join(InstagramAccount, InstagramAccount.id == Contact.account_id)
+        .where(InstagramAccount.status == "active", Contact.profile_fetched_at.is_(None),
+               Contact.profile_error.is_(None), Contact.created_at < cutoff,
+               Contact.created_at > now - PROFILE_GIVE_UP_AFTER)
+        .order_by(Contact.id).limit(SWEEP_BATCH)
+    ))
+    db.session.commit()
+    for contact_id in contact_ids:
+        followups.enqueue_profile_fetch(contact_id)
+    done["profiles"] = len(contact_ids)
+
+    done["waiting_applied"] = apply_waiting(now=now, limit=SWEEP_BATCH)
+    db.session.commit()
+    dropped = db.session.execute(delete(DeferredEvent).where(DeferredEvent.created_at < now - DEFERRED_KEEP))
+    db.session.commit()
+    done["waiting_dropped"] = dropped.rowcount or 0
+    if any(done.values()):
+        log.info("ingest sweep: %s", done)
+    return done

@@ -1,0 +1,259 @@
+"""The raw webhook log: every signed delivery is stored before it is applied, and can be replayed.
+
+Flow (docs/DESIGN.md, data flow 1): the raw bytes are committed first, in their own transaction,
+so nothing Meta accepted from us can be lost; the delivery is then applied in one transaction and
+its row says how that went:
+
+- `received`  stored, not applied yet (or the database went away mid-way: the sweep retries it);
+- `applied`   its events are in the inbox;
+- `ignored`   nothing in it was for a connected account, or nothing the inbox handles;
+- `failed`    applying raised, or items were malformed: `error` says why; replayable after a fix;
+- `rejected`  signed but not JSON: kept for audit, there is nothing to apply.
+
+Which workspace may see a row on the log page: `workspace_id` is set only when every entry of the
+delivery belongs to an account of that one workspace. Deliveries for unknown accounts (the App
+Dashboard's test button, an account connected elsewhere) or mixing several workspaces' accounts
+carry raw messages that no single workspace may read in full; they are visible to operators
+through `flask webhooks replay` and the database only.
+"""
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import insert, select, update
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+
+from app.extensions import db
+from app.instagram.events import parse_delivery
+from app.instagram.redaction import redact
+from app.models import InstagramAccount, WebhookEvent, utcnow
+from app.webhooks.apply import ApplyResult, apply_events
+
+log = logging.getLogger(__name__)
+
+ERROR_MAX = 4000
+IDS_MAX = 255  # WebhookEvent.ig_account_ids
+
+
+class BodyNotJSON(ValueError):
+    """A signed body that does not decode as JSON (UTF-8, no NaN/Infinity)."""
+
+
+def _refuse_constant(name: str):
+    raise ValueError(f"{name} is not JSON")
+
+
+def _clean(value: Any) -> Any:
+    """Strings as the database can store them: PostgreSQL text takes no NUL characters and
+    UTF-8 has no lone surrogates (both are valid JSON escapes). Replaced, not dropped, so the
+    customer's text stays recognisable; the raw bytes keep the original."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            value = value.replace("\x00", "\ufffd")
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            value = value.encode("utf-8", "replace").decode("utf-8")
+        return value
+    if isinstance(value, list):
+        return [_clean(item) for item in value]
+    if isinstance(value, dict):
+        return {_clean(key): _clean(item) for key, item in value.items()}
+    return value
+
+
+def decode_body(body: bytes) -> Any:
+    """The JSON value of a raw body, cleaned for storage; raises BodyNotJSON."""
+    try:
+        return _clean(json.loads(body.decode("utf-8"), parse_constant=_refuse_constant))
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        reason = "nested too deeply" if isinstance(exc, RecursionError) else f"{type(exc).__name__}: {exc}"
+        raise BodyNotJSON(f"body is not JSON ({reason})"[:500]) from None
+
+
+def entry_account_ids(payload: Any) -> list[str]:
+    """The `entry[].id`s of a delivery as given (strings), for the log row."""
+    ids: list[str] = []
+    entries = payload.get("entry") if isinstance(payload, dict) else None
+    for entry in entries if isinstance(entries, list) else ():
+        value = entry.get("id") if isinstance(entry, dict) else None
+        if isinstance(value, (str, int)) and not isinstance(value, bool) and str(value) not in ids:
+            ids.append(str(value))
+    return ids
+
+
+def _ids_text(ids: list[str]) -> str | None:
+    text = ",".join(ids)
+    return text[:IDS_MAX] if text else None
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """A stored delivery: its row id and time, and its decoded body unless it was not JSON."""
+
+    event_id: int
+    received_at: datetime
+    is_json: bool
+    payload: Any = None
+
+
+def record_delivery(body: bytes, received_at: datetime | None = None) -> Recorded:
+    """Store a signed delivery and commit at once; a body that is not JSON is stored `rejected`."""
+    received_at = received_at or utcnow()
+    values: dict[str, Any] = {"body": body, "received_at": received_at, "status": "received", "attempts": 0,
+                              "event_count": 0}
+    payload: Any = None
+    is_json = True
+    try:
+        payload = decode_body(body)
+        values["ig_account_ids"] = _ids_text(entry_account_ids(payload))
+    except BodyNotJSON as exc:
+        is_json = False
+        values.update(status="rejected", error=str(exc))
+    event_id = db.session.execute(insert(WebhookEvent).values(values).returning(WebhookEvent.id)).scalar_one()
+    db.session.commit()
+    return Recorded(event_id, received_at, is_json, payload)
+
+
+@dataclass
+class Outcome:
+    """How applying a stored delivery went."""
+
+    event_id: int
+    status: str
+    error: str | None = None
+    result: ApplyResult = field(default_factory=ApplyResult)
+
+
+def _status_of(result: ApplyResult) -> tuple[str, str | None]:
+    if result.problems:
+        summary = f"applied {result.applied} event(s); could not use: " + "; ".join(result.problems)
+        return "failed", summary[:ERROR_MAX]
+    if result.applied == 0:
+        notes = "; ".join(result.notes) or "no events"
+        return "ignored", notes[:ERROR_MAX]
+    return "applied", ("; ".join(result.notes)[:ERROR_MAX] or None)
+
+
+def _workspace_of(ids: list[str], account_workspaces: dict[str, int]) -> int | None:
+    """The one workspace all entries belong to, else None (see the module docstring)."""
+    workspaces = {account_workspaces.get(ig_id) for ig_id in ids}
+    if len(workspaces) == 1 and None not in workspaces:
+        return workspaces.pop()
+    return None
+
+
+def describe_error(exc: BaseException) -> str:
+    """Class and message of a failure, for the log row: never a token, never megabytes of SQL."""
+    if isinstance(exc, DBAPIError) and exc.orig is not None:
+        # The driver's first line; SQLAlchemy's own text would add the SQL and every parameter.
+        name, lines = type(exc.orig).__name__, str(exc.orig).strip().splitlines()
+        message = lines[0] if lines else ""
+    else:
+        name, message = type(exc).__name__, str(exc)
+    text = f"{name}: {message}" if message else name
+    return redact(text, (current_app.config.get("INSTAGRAM_APP_SECRET"),))[:ERROR_MAX]
+
+
+_UNDECODED = object()
+
+
+def apply_delivery(event_id: int, body: bytes, received_at: datetime, payload: Any = _UNDECODED) -> Outcome:
+    """Apply a stored delivery in one transaction and record the outcome on its row.
+
+    Any failure rolls the whole delivery back and leaves the row `failed` with the error. A lost
+    database connection is re-raised instead (the row stays `received`, the sweep retries it, and
+    the web request answers 503 so Meta retries too)."""
+    if payload is _UNDECODED:
+        try:
+            payload = decode_body(body)
+        except BodyNotJSON as exc:
+            _finish(event_id, status="rejected", error=str(exc))
+            db.session.commit()
+            return Outcome(event_id, "rejected", str(exc))
+    ids = entry_account_ids(payload)
+    parsed = parse_delivery(payload, received_at=received_at)
+    try:
+        result = apply_events(parsed)
+        status, error = _status_of(result)
+        _finish(event_id, status=status, error=error, applied_at=utcnow(), event_count=len(parsed.events),
+                ig_account_ids=_ids_text(ids), workspace_id=_workspace_of(ids, result.account_workspaces))
+        db.session.commit()
+        return Outcome(event_id, status, error, result)
+    except (OperationalError, InterfaceError):
+        db.session.rollback()
+        raise
+    except Exception as exc:
+        db.session.rollback()
+        error = describe_error(exc)
+        log.exception("webhook delivery %s could not be applied: %s", event_id, error)
+        known = dict(db.session.execute(
+            select(InstagramAccount.ig_user_id, InstagramAccount.workspace_id).where(InstagramAccount.ig_user_id.in_(ids))
+        ).all()) if ids else {}
+        _finish(event_id, status="failed", error=error, event_count=len(parsed.events), ig_account_ids=_ids_text(ids),
+                workspace_id=_workspace_of(ids, known))
+        db.session.commit()
+        return Outcome(event_id, "failed", error)
+
+
+def _finish(event_id: int, **values: Any) -> None:
+    db.session.execute(
+        update(WebhookEvent).where(WebhookEvent.id == event_id)
+        .values(attempts=WebhookEvent.attempts + 1, **values).execution_options(synchronize_session=False)
+    )
+
+
+def replay(event_id: int) -> Outcome | None:
+    """Apply a stored delivery again (idempotent: what was applied before stays as it is)."""
+    row = db.session.execute(
+        select(WebhookEvent.id, WebhookEvent.body, WebhookEvent.received_at).where(WebhookEvent.id == event_id)
+    ).first()
+    if row is None:
+        return None
+    return apply_delivery(row.id, row.body, row.received_at)
+
+
+def replayable_ids(statuses: tuple[str, ...], older_than: datetime | None = None, limit: int | None = None) -> list[int]:
+    query = select(WebhookEvent.id).where(WebhookEvent.status.in_(statuses)).order_by(WebhookEvent.id)
+    if older_than is not None:
+        query = query.where(WebhookEvent.received_at < older_than)
+    if limit is not None:
+        query = query.limit(limit)
+    return list(db.session.scalars(query))
+
+
+# ------------------------------------------------------------------------ log page
+
+
+LOG_STATUSES = ("received", "applied", "failed", "ignored", "rejected")
+BODY_PREVIEW_MAX = 20_000
+
+
+def workspace_deliveries(workspace_id: int, status: str | None = None, before: int | None = None,
+                         limit: int = 50) -> tuple[list[WebhookEvent], int | None]:
+    """One page of a workspace's deliveries, newest first, and the id to continue before."""
+    query = select(WebhookEvent).where(WebhookEvent.workspace_id == workspace_id)
+    if status:
+        query = query.where(WebhookEvent.status == status)
+    if before:
+        query = query.where(WebhookEvent.id < before)
+    rows = list(db.session.scalars(query.order_by(WebhookEvent.id.desc()).limit(limit + 1)))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return rows, (rows[-1].id if more else None)
+
+
+def pretty_body(row: WebhookEvent) -> tuple[str, bool]:
+    """The body for people: indented JSON when it is JSON, cut at BODY_PREVIEW_MAX characters."""
+    try:
+        text = json.dumps(json.loads(row.body), indent=2, ensure_ascii=False)
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        text = row.body_text
+    if len(text) > BODY_PREVIEW_MAX:
+        return text[:BODY_PREVIEW_MAX], True
+    return text, False
