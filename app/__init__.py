@@ -29,6 +29,7 @@ BLUEPRINTS = (
     "app.api",
     "app.settings",
     "app.demo",
+    "app.outbound",
 )
 
 

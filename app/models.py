@@ -238,6 +238,8 @@ class Message(db.Model):
         _enum_check("source", MESSAGE_SOURCES),
         # The thread: a conversation's messages in Meta's timestamp order, keyset by (time, id).
         Index("ix_messages_thread", "conversation_id", "created_at", "id"),
+        # The outbound sweep: pending sends that are stuck or were never queued.
+        Index("ix_messages_outbox", "status", "send_after"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -261,6 +263,9 @@ class Message(db.Model):
     human_agent: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sql_text("false"))
     send_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default=sql_text("0"))
     send_claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A pending send is due from this time (later after a failed try); the sweep re-queues it
+    # if nothing has picked it up some minutes after.
+    send_after: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)  # Meta's timestamp
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)  # when we stored it
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -67,3 +67,36 @@ def test_enqueue_with_redis_down_is_logged_not_raised(app, queued, caplog):
     app.extensions["redis"] = Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.2)
     assert enqueue(record, 1) is False
     assert "the sweep will redo it" in caplog.text
+
+
+def enqueue_record(value):
+    CALLS.append("outer")
+    enqueue(record, value)
+
+
+def test_inline_job_enqueued_by_a_job_after_a_request_runs(app):
+    @app.get("/_test_nested_enqueue")
+    def _view():
+        enqueue(enqueue_record, "inner")
+        return "ok"
+
+    assert app.test_client().get("/_test_nested_enqueue").status_code == 200
+    assert CALLS == ["outer", "inner"]
+
+
+def test_inline_delay_runs_at_once_in_tests(app):
+    enqueue(record, "later", delay=30)
+    assert CALLS == ["later"]
+
+
+def test_queued_delay_waits_in_the_scheduled_registry(app, queued):
+    from datetime import datetime, timedelta, timezone
+
+    from rq import Queue
+    from rq.registry import ScheduledJobRegistry
+
+    assert enqueue(record, "later", delay=120) is True
+    assert queued.depth() == 0
+    registry = ScheduledJobRegistry(queue=Queue("default", connection=queued.connection))
+    [job_id] = registry.get_job_ids()
+    assert registry.get_scheduled_time(job_id) > datetime.now(timezone.utc) + timedelta(seconds=100)

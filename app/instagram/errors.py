@@ -41,6 +41,9 @@ class GraphError(Exception):
         user_message: one readable sentence for staff.
         retryable: whether trying the same call again later can succeed.
         retry_after: seconds to wait before retrying (a hint), or None when not retryable.
+        delivery_uncertain: the request may have reached Meta and been acted on even though no
+            usable answer came back (a read timeout, a dropped connection, a send answered
+            without a message id). Retrying such a send could deliver it twice.
     """
 
     retryable: bool = False
@@ -58,9 +61,11 @@ class GraphError(Exception):
         error_type: str | None = None,
         user_message: str | None = None,
         retry_after: float | None = None,
+        delivery_uncertain: bool = False,
         secrets: Iterable[str | None] = (),
     ) -> None:
         secrets = tuple(secrets)
+        self.delivery_uncertain = delivery_uncertain
         self.message = redact(str(message), secrets)
         self.code = code
         self.subcode = subcode
@@ -292,4 +297,6 @@ def error_from_response(
         f"Instagram API answered HTTP {http_status} without an error body",
         http_status=http_status,
         retry_after=retry_after,
+        # A gateway timeout means the proxy gave up waiting: Meta may still have acted.
+        delivery_uncertain=http_status == 504,
     )

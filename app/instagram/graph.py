@@ -21,6 +21,7 @@ from typing import Any, NamedTuple
 from urllib.parse import quote, urlencode, urlsplit
 
 import requests
+import urllib3
 
 from app.instagram.errors import GraphError, TransientError, error_from_response
 from app.instagram.redaction import install_log_redaction
@@ -155,7 +156,8 @@ class GraphClient:
         7 days after the customer's last message; never use it for automated replies.
 
         A `TransientError` from a read timeout is ambiguous: Meta may have delivered the
-        message, so a retry can send it twice.
+        message, so a retry can send it twice. Such errors carry `delivery_uncertain=True`;
+        a failure to connect (nothing was sent) does not, and is safe to retry.
         """
         body: dict[str, Any] = {"recipient": {"id": recipient_igsid}}
         if human_agent:
@@ -166,7 +168,7 @@ class GraphClient:
         message_id = payload.get("message_id")
         if not message_id:
             # Not retryable: the message may well have gone out.
-            raise GraphError("Instagram accepted the message but returned no message id")
+            raise GraphError("Instagram accepted the message but returned no message id", delivery_uncertain=True)
         recipient_id = str(payload.get("recipient_id") or recipient_igsid)
         return SendResult(recipient_id=recipient_id, message_id=message_id)
 
@@ -359,7 +361,9 @@ class GraphClient:
         if not isinstance(payload, dict):
             # Not retried: for a send, Meta may have acted on it.
             raise GraphError(
-                f"Instagram API answered {where} with an unexpected body", http_status=response.status_code
+                f"Instagram API answered {where} with an unexpected body",
+                http_status=response.status_code,
+                delivery_uncertain=True,
             )
         return payload
 
@@ -378,14 +382,33 @@ class GraphClient:
                 timeout=self.timeout,
                 allow_redirects=False,
             )
+        except requests.ConnectTimeout:
+            # Checked before Timeout (it is both): no connection, so nothing was sent.
+            return TransientError(f"Timed out connecting to the Instagram API ({where})")
         except requests.Timeout:
-            return TransientError(f"Timed out calling the Instagram API ({where})")
-        except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
-            return TransientError(f"Could not reach the Instagram API ({where}): {type(exc).__name__}")
+            # The request went out and no answer came: Meta may have acted on it.
+            return TransientError(f"Timed out calling the Instagram API ({where})", delivery_uncertain=True)
+        except requests.ConnectionError as exc:
+            return TransientError(
+                f"Could not reach the Instagram API ({where}): {type(exc).__name__}",
+                delivery_uncertain=not _never_connected(exc),
+            )
+        except requests.exceptions.ChunkedEncodingError as exc:
+            return TransientError(
+                f"The Instagram API answer broke off ({where}): {type(exc).__name__}", delivery_uncertain=True
+            )
         except requests.RequestException as exc:
             # A malformed URL or similar: a configuration problem, retrying will not help.
             return GraphError(f"Could not call the Instagram API ({where}): {type(exc).__name__}")
         return response
+
+
+def _never_connected(exc: requests.ConnectionError) -> bool:
+    """True when the connection itself failed (DNS, refused, connect timeout), so the request
+    was provably never sent; a connection dropped after sending ("Connection aborted") is not."""
+    reason = exc.args[0] if exc.args else None
+    reason = getattr(reason, "reason", reason)  # urllib3's MaxRetryError wraps the real cause
+    return isinstance(reason, (urllib3.exceptions.NewConnectionError, urllib3.exceptions.ConnectTimeoutError))
 
 
 def _message_content(text: str | None, attachment: Attachment | tuple[str, str] | None) -> dict[str, Any]:

@@ -16,6 +16,7 @@ import logging
 import threading
 from collections import deque
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any, Callable
 
 from flask import current_app, g, has_request_context
@@ -78,30 +79,41 @@ def enqueue(
     retry: RetryPolicy = NO_RETRY,
     timeout: int = 60,
     job_id: str | None = None,
+    delay: float = 0,
     **kwargs: Any,
 ) -> bool:
-    """Run `func(*args, **kwargs)` in the background. Returns False when the job could not be
-    queued (Redis down); callers never need to act on that, the sweep will."""
+    """Run `func(*args, **kwargs)` in the background, no earlier than `delay` seconds from now.
+    Returns False when the job could not be queued (Redis down); callers never need to act on
+    that, the sweep will."""
     if queue not in QUEUES:
         raise ValueError(f"unknown queue {queue!r}")
     app = current_app._get_current_object()
     if is_inline(app):
-        _inline_submit(app, InlineJob(func, args, kwargs, retry, description=_describe(func)))
+        job = InlineJob(func, args, kwargs, retry, description=_describe(func))
+        if delay > 0 and app.config.get("JOBS_INLINE_RETRY_DELAYS"):
+            _inline_submit_later(app, job, delay)
+        else:
+            _inline_submit(app, job)
         return True
     from rq import Queue, Retry
 
+    options = dict(
+        args=args,
+        kwargs=kwargs,
+        job_timeout=timeout,
+        retry=Retry(max=retry.max, interval=list(retry.intervals)) if retry.max else None,
+        job_id=job_id,
+        result_ttl=3600,
+        failure_ttl=7 * 24 * 3600,
+        description=_describe(func),
+    )
     try:
-        Queue(queue, connection=redis_connection(app)).enqueue(
-            func,
-            args=args,
-            kwargs=kwargs,
-            job_timeout=timeout,
-            retry=Retry(max=retry.max, interval=list(retry.intervals)) if retry.max else None,
-            job_id=job_id,
-            result_ttl=3600,
-            failure_ttl=7 * 24 * 3600,
-            description=_describe(func),
-        )
+        rq_queue = Queue(queue, connection=redis_connection(app))
+        if delay > 0:
+            # Held in RQ's scheduled registry until due; the worker's scheduler moves it over.
+            rq_queue.enqueue_in(timedelta(seconds=delay), func, **options)
+        else:
+            rq_queue.enqueue(func, **options)
         return True
     except RedisError as exc:
         log.warning("enqueue of %s failed, the sweep will redo it: %s", _describe(func), type(exc).__name__)
@@ -115,15 +127,19 @@ def _describe(func: Callable) -> str:
 # --- inline mode -------------------------------------------------------------------------------
 
 def _inline_submit(app, job: InlineJob) -> None:
+    state = _inline_state()
+    if state.draining:
+        # A job enqueueing a job: the running drain loop picks it up (also when that loop runs
+        # at the end of a request, where `g` belongs to the finished job's app context).
+        state.queue.append(job)
+        return
     if has_request_context():
         # Deferred to after the view: the job must see what the request committed.
         pending = g.setdefault("inline_jobs", [])
         pending.append(job)
         return
-    state = _inline_state()
     state.queue.append(job)
-    if not state.draining:
-        _drain(app)
+    _drain(app)
 
 
 class _InlineState(threading.local):
@@ -167,11 +183,15 @@ def _run_inline(app, job: InlineJob) -> None:
     delay = job.retry.intervals[job.attempt]
     job.attempt += 1
     if app.config.get("JOBS_INLINE_RETRY_DELAYS") and delay > 0:
-        timer = threading.Timer(delay, lambda: _inline_submit_from_thread(app, job))
-        timer.daemon = True
-        timer.start()
+        _inline_submit_later(app, job, delay)
     else:
         _inline_state().queue.append(job)
+
+
+def _inline_submit_later(app, job: InlineJob, delay: float) -> None:
+    timer = threading.Timer(delay, lambda: _inline_submit_from_thread(app, job))
+    timer.daemon = True
+    timer.start()
 
 
 def _inline_submit_from_thread(app, job: InlineJob) -> None:

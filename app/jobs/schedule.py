@@ -35,6 +35,8 @@ PERIODIC_JOBS: list[PeriodicJob] = [
     PeriodicJob("app.jobs.upkeep:purge_expired_uploads", 3600),
     PeriodicJob("app.accounts.tokens:refresh_expiring_tokens", 24 * 3600),
     PeriodicJob("app.accounts.data_deletion:resume_pending_deletions", 3600),
+    # Sends left behind by a lost enqueue or a crashed worker (see app.outbound.sending).
+    PeriodicJob("app.outbound.jobs:sweep_outbound", 60, QUEUE_DEFAULT),
 ]
 
 

@@ -1,0 +1,206 @@
+"""Background jobs of the outbound side: sending replies, reactions and seen receipts, and the
+periodic sweep that finds sends a lost enqueue or a crashed worker left behind.
+
+Jobs take ids, re-fetch, and are safe to run twice (a send is claimed before it goes out).
+Graph errors are handled here, by kind; anything unexpected is raised for RQ's retry and
+failed-job registry.
+"""
+from __future__ import annotations
+
+import logging
+
+from app.accounts.lifecycle import mark_reauth_required
+from app.extensions import db
+from app.instagram.client import AccountNotConnected, account_token, graph_client
+from app.instagram.errors import GraphError, MissingPermissionError, OutsideWindowError, TokenInvalidError
+from app.jobs import QUEUE_HIGH, enqueue
+from app.models import Conversation, Message, Workspace, utcnow
+from app.outbound import sending
+from app.outbound.windows import HUMAN_AGENT_WINDOW
+
+log = logging.getLogger(__name__)
+
+TOKEN_REJECTED = "Instagram rejected the access token (error 190); reconnect the account."
+
+
+# -- Sending a reply --------------------------------------------------------------------------
+
+def send_message_job(message_id: int, then: tuple[int, ...] = ()) -> None:
+    """Send one pending message once; `then` are messages of the same reply to send after it,
+    in order."""
+    claimed_at = sending.claim(message_id)
+    if claimed_at is None:
+        log.info("message %s is not waiting to be sent (already claimed, sent or gone)", message_id)
+        _send_next(then)
+        return
+    message = db.session.get(Message, message_id)
+    try:
+        plan = sending.plan_send(message)
+    except sending.CannotSend as exc:
+        sending.record_failure(message_id, claimed_at, exc.reason, uncertain=False)
+        _send_next(then)
+        return
+    except Exception:
+        # Nothing went to Meta yet: hand the claim back so the RQ retry or the sweep sends it.
+        db.session.rollback()
+        sending.release_for_retry(message_id, claimed_at, "Sending was delayed by an internal error; it will be "
+                                  "tried again.", delay=60)
+        raise
+
+    try:
+        result = graph_client().send_message(plan.token, plan.ig_user_id, plan.recipient, text=plan.text,
+                                             attachment=plan.attachment, human_agent=plan.human_agent)
+    except GraphError as error:
+        _handle_send_error(message_id, claimed_at, error, then)
+        return
+    except ValueError as exc:
+        # The client's own validation refused before any request: nothing was sent.
+        sending.record_failure(message_id, claimed_at, f"The message could not be sent: {exc}", uncertain=False)
+        _send_next(then)
+        return
+    # From here a crash leaves the claim in place: the echo or the sweep settles it, never a resend.
+    for other_id in sending.record_sent(message_id, result.message_id):
+        enqueue(send_message_job, other_id, queue=QUEUE_HIGH, retry=sending.JOB_RETRY)
+    log.info("message %s sent", message_id)
+    _send_next(then)
+
+
+def _handle_send_error(message_id: int, claimed_at, error: GraphError, then: tuple[int, ...]) -> None:
+    message = db.session.get(Message, message_id, populate_existing=True)
+    attempt = message.send_attempts
+    log.warning("send of message %s failed on attempt %d: %r", message_id, attempt, error)
+
+    if isinstance(error, TokenInvalidError):
+        mark_reauth_required(message.account_id, TOKEN_REJECTED)
+        sending.record_failure(message_id, claimed_at, sending.RENEW_CONNECTION, uncertain=False)
+    elif error.delivery_uncertain:
+        sending.record_failure(message_id, claimed_at, sending.MAY_NOT_HAVE_BEEN_DELIVERED, uncertain=True)
+    elif error.retryable and attempt < sending.MAX_SEND_ATTEMPTS:
+        delay = sending.retry_delay(attempt, error)
+        if sending.release_for_retry(message_id, claimed_at, sending.retrying_note(attempt, error), delay):
+            # The rest of the reply waits for this one, to keep its order.
+            enqueue(send_message_job, message_id, then=then, queue=QUEUE_HIGH, retry=sending.JOB_RETRY, delay=delay)
+            return
+    elif error.retryable:
+        sending.record_failure(message_id, claimed_at, sending.gave_up_reason(error), uncertain=False)
+    elif isinstance(error, OutsideWindowError) and _may_retry_as_human_agent(message):
+        # Meta's clock says the 24 hours are over where ours did not: a person's reply may still go
+        # with the Human Agent tag. Nothing was sent, so trying again is safe.
+        note = "Instagram counts the 24 hours as over; sending again as a human agent reply."
+        if sending.release_for_retry(message_id, claimed_at, note, 0, human_agent=True):
+            enqueue(send_message_job, message_id, then=then, queue=QUEUE_HIGH, retry=sending.JOB_RETRY)
+            return
+    else:
+        if isinstance(error, MissingPermissionError):
+            # Staff can't fix this; admins see it on the Accounts page.
+            message.conversation.account.last_error = error.user_message
+        sending.record_failure(message_id, claimed_at, error.user_message, uncertain=False)
+    _send_next(then)
+
+
+def _may_retry_as_human_agent(message: Message) -> bool:
+    conversation = message.conversation
+    workspace = db.session.get(Workspace, conversation.workspace_id)
+    return (not message.human_agent and sending.is_human(message) and workspace.human_agent_enabled
+            and conversation.last_inbound_at is not None
+            and utcnow() < conversation.last_inbound_at + HUMAN_AGENT_WINDOW)
+
+
+def _send_next(then: tuple[int, ...]) -> None:
+    if then:
+        enqueue(send_message_job, then[0], then=tuple(then[1:]), queue=QUEUE_HIGH, retry=sending.JOB_RETRY)
+
+
+# -- Reactions --------------------------------------------------------------------------------
+
+def sync_reaction_job(message_id: int, attempt: int = 1) -> None:
+    """Make Instagram show the business reaction the message has now (react, or unreact when
+    there is none). Runs for every change, so whichever run comes last sends the latest state."""
+    message = db.session.get(Message, message_id)
+    if message is None or not message.mid:
+        return
+    wanted = _business_reaction(message)
+    account = message.conversation.account
+    try:
+        token = account_token(account)
+    except AccountNotConnected:
+        _reaction_failed(message, wanted, sending.DISCONNECTED)
+        return
+    recipient = message.conversation.contact.igsid
+    client = graph_client()
+    try:
+        if wanted:
+            client.send_reaction(token, account.ig_user_id, recipient, message.mid, wanted["reaction"])
+        else:
+            client.remove_reaction(token, account.ig_user_id, recipient, message.mid)
+    except TokenInvalidError:
+        mark_reauth_required(account.id, TOKEN_REJECTED)
+        _reaction_failed(message, wanted, sending.RENEW_CONNECTION)
+        return
+    except GraphError as error:
+        log.warning("reaction on message %s failed on attempt %d: %r", message_id, attempt, error)
+        if error.retryable and attempt < sending.MAX_SEND_ATTEMPTS:
+            enqueue(sync_reaction_job, message_id, attempt=attempt + 1, queue=QUEUE_HIGH,
+                    delay=sending.retry_delay(attempt, error))
+            return
+        _reaction_failed(message, wanted, error.user_message)
+        return
+    db.session.refresh(message)
+    if _business_reaction(message) != wanted:
+        # Staff changed it while this call was under way: send the newer state too.
+        enqueue(sync_reaction_job, message_id, queue=QUEUE_HIGH)
+
+
+def _business_reaction(message: Message) -> dict | None:
+    return next((r for r in message.reactions or [] if r.get("by") == "business"), None)
+
+
+def _reaction_failed(message: Message, wanted: dict | None, reason: str) -> None:
+    db.session.refresh(message)
+    if wanted is not None and _business_reaction(message) == wanted:
+        # It never reached Instagram: stop showing it.
+        message.reactions = [r for r in message.reactions if r.get("by") != "business"]
+    action = "reaction" if wanted else "removal of the reaction"
+    message.meta = {**(message.meta or {}), "reaction_error": f"The {action} could not be sent: {reason}"}
+    db.session.commit()
+
+
+# -- Seen receipts ----------------------------------------------------------------------------
+
+def mark_seen_job(conversation_id: int) -> None:
+    """Send `mark_seen` for a conversation. Best effort: only transient errors are raised (for
+    RQ's retry); the rest are logged."""
+    conversation = db.session.get(Conversation, conversation_id)
+    if conversation is None:
+        return
+    workspace = db.session.get(Workspace, conversation.workspace_id)
+    account = conversation.account
+    if not workspace.mark_seen_enabled or account.status != "active":
+        return
+    try:
+        token = account_token(account)
+    except AccountNotConnected:
+        return
+    try:
+        graph_client().mark_seen(token, account.ig_user_id, conversation.contact.igsid)
+    except TokenInvalidError:
+        mark_reauth_required(account.id, TOKEN_REJECTED)
+        db.session.commit()
+        log.warning("mark_seen for conversation %s: the account's token is no longer valid", conversation_id)
+    except GraphError as error:
+        if error.retryable:
+            raise
+        log.warning("mark_seen for conversation %s failed: %r", conversation_id, error)
+
+
+# -- Periodic sweep ---------------------------------------------------------------------------
+
+def sweep_outbound() -> dict[str, int]:
+    """Settle sends whose job died mid-way, and queue sends whose enqueue was lost."""
+    failed = sending.fail_stale_claims()
+    lost = sending.take_lost_sends()
+    for message_id in lost:
+        enqueue(send_message_job, message_id, queue=QUEUE_HIGH, retry=sending.JOB_RETRY)
+    if failed or lost:
+        log.warning("outbound sweep: %d stale sends failed, %d lost sends queued again", failed, len(lost))
+    return {"failed_stale": failed, "requeued": len(lost)}

@@ -1,0 +1,268 @@
+"""Replying to a customer, and the other things staff do towards Instagram: retry or delete a
+failed reply, react to a customer's message, mark a conversation seen.
+
+Every rule is checked here, on the server, whoever sends (the inbox, the JSON API, automation):
+the account must be connected, the reply window open for this kind of sender, the text within
+Instagram's 1000 bytes, an attachment of an allowed type and size by its content. A refused reply
+raises `ReplyRefused` and stores nothing. An accepted one is committed `pending` and handed to a
+background send job (app.outbound.jobs).
+"""
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import select, update
+from werkzeug.datastructures import FileStorage
+
+from app.extensions import db
+from app.instagram.graph import MAX_TEXT_BYTES
+from app.jobs import QUEUE_DEFAULT, QUEUE_HIGH, RetryPolicy, enqueue
+from app.models import Conversation, InstagramAccount, Message, User, Workspace, utcnow
+from app.outbound.attachments import LARGEST, AttachmentRejected, CheckedAttachment, check_attachment
+from app.outbound.echo import normalize_text
+from app.outbound.media_store import NoPublicUrl, media_store, public_media_url, require_public_url
+from app.outbound.sending import (
+    ATTACHMENT_GONE,
+    DISCONNECTED,
+    HUMAN_SOURCES,
+    JOB_RETRY,
+    OUR_SOURCES,
+    RENEW_CONNECTION,
+)
+from app.outbound.windows import reply_window
+
+log = logging.getLogger(__name__)
+
+REACTIONS = {"love": "❤️", "like": "👍", "laugh": "😆", "wow": "😮", "sad": "😢", "angry": "😡"}
+_ATTACHMENT_PREVIEW = {"image": "📷 Photo", "video": "🎬 Video", "audio": "🎤 Audio"}
+
+
+class ReplyRefused(Exception):
+    """A reply (or action) the server will not send. `code` is stable for programs
+    ("window_closed", "human_agent_required", "too_long", "empty", "bad_attachment",
+    "account_unavailable", "not_failed", "bad_reaction", "cannot_react"); `message` is one
+    readable sentence for people."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+# -- Sending ----------------------------------------------------------------------------------
+
+def send_reply(conversation: Conversation, *, text: str | None, upload: FileStorage | None = None,
+               user: User | None = None, source: str = "inbox") -> Message:
+    """Validate and queue a reply; returns the pending Message. With both text and a file, the
+    file goes first as its own message and the text follows: the returned one is the text."""
+    return compose_reply(conversation, text=text, upload=upload, user=user, source=source)[-1]
+
+
+def compose_reply(conversation: Conversation, *, text: str | None, upload: FileStorage | None = None,
+                  user: User | None = None, source: str = "inbox") -> list[Message]:
+    """`send_reply`, returning every message created (one per attachment, one for the text)."""
+    if source not in OUR_SOURCES:
+        raise ValueError(f"source must be one of {OUR_SOURCES}, got {source!r}")
+    text = normalize_text(text) or None
+    attachment = _read_upload(upload)
+    if text is None and attachment is None:
+        raise ReplyRefused("empty", "Write a message or attach a file to send.")
+    if text is not None:
+        size = len(text.encode("utf-8"))
+        if size > MAX_TEXT_BYTES:
+            raise ReplyRefused(
+                "too_long",
+                f"This message is {size:,} bytes; Instagram allows at most {MAX_TEXT_BYTES:,} bytes (about "
+                f"{MAX_TEXT_BYTES:,} plain letters, fewer with emoji or accented and non-Latin letters). "
+                "Shorten it or split it into several messages.",
+            )
+    _require_connected(conversation.account)
+    window = reply_window(conversation, human=source in HUMAN_SOURCES)
+    if not window.can_reply:
+        raise ReplyRefused(window.refusal_code or "window_closed", window.reason)
+    if attachment is not None:
+        try:
+            require_public_url()
+        except NoPublicUrl as exc:
+            raise ReplyRefused("bad_attachment", str(exc)) from None
+
+    now = utcnow()
+    user_id = _user_id(user)
+    common = dict(account_id=conversation.account_id, conversation_id=conversation.id, direction="out",
+                  status="pending", source=source, sent_by_id=user_id, human_agent=window.human_agent,
+                  created_at=now, received_at=now, send_after=now)
+    messages = []
+    if attachment is not None:
+        messages.append(Message(text=None, attachments=[_store(conversation, attachment)], **common))
+    if text is not None:
+        messages.append(Message(text=text, attachments=[], **common))
+    db.session.add_all(messages)
+    conversation.last_message_at = now
+    conversation.last_message_preview = preview(messages[-1])
+    conversation.waiting_since = None  # answered
+    db.session.commit()
+    _enqueue_sends([m.id for m in messages])
+    log.info("reply queued in conversation %s: messages %s (%s)", conversation.id, [m.id for m in messages], source)
+    return messages
+
+
+def _read_upload(upload) -> CheckedAttachment | None:
+    if upload is None:
+        return None
+    filename = getattr(upload, "filename", None)
+    stream = getattr(upload, "stream", upload)
+    data = stream.read(LARGEST + 1)  # one byte more than any limit is enough to refuse
+    if not filename and not data:
+        return None  # a form's empty file field
+    try:
+        return check_attachment(data, filename)
+    except AttachmentRejected as exc:
+        raise ReplyRefused("bad_attachment", str(exc)) from None
+
+
+def _store(conversation: Conversation, attachment: CheckedAttachment) -> dict:
+    stored = media_store().put(conversation.workspace_id, attachment.data,
+                               content_type=attachment.kind.content_type, filename=attachment.filename)
+    url = public_media_url(stored.key)
+    return {"type": attachment.kind.type, "url": url, "filename": attachment.filename,
+            "content_type": attachment.kind.content_type, "media_key": stored.key,
+            "expires_at": stored.expires_at.isoformat()}
+
+
+def _require_connected(account: InstagramAccount) -> None:
+    if account.status == "reauth_required":
+        raise ReplyRefused("account_unavailable",
+                           f"{RENEW_CONNECTION} An admin can reconnect @{account.username} on the Accounts page.")
+    if account.status != "active" or not account.token_encrypted:
+        raise ReplyRefused("account_unavailable", DISCONNECTED)
+
+
+def _user_id(user) -> int | None:
+    if user is None or not getattr(user, "is_authenticated", False):
+        return None
+    return user.id
+
+
+def _enqueue_sends(message_ids: list[int]) -> None:
+    # One job for the batch, in order: a photo and its caption reach the customer as written.
+    from app.outbound.jobs import send_message_job
+
+    if message_ids:
+        enqueue(send_message_job, message_ids[0], then=tuple(message_ids[1:]), queue=QUEUE_HIGH, retry=JOB_RETRY)
+
+
+def preview(message: Message) -> str:
+    """The conversation list's one-line summary of a message."""
+    if message.text:
+        return message.text[:200]
+    for item in message.attachments or []:
+        kind = item.get("type")
+        if kind == "file":
+            return f"📄 {item.get('filename') or 'File'}"[:200]
+        return _ATTACHMENT_PREVIEW.get(kind, "📎 Attachment")
+    return ""
+
+
+def retry_message(message: Message, user: User | None = None) -> Message:
+    """Send a failed reply again (staff's decision, also after "may not have been delivered")."""
+    if message.direction != "out" or message.status != "failed":
+        raise ReplyRefused("not_failed", "Only a reply that failed to send can be retried.")
+    conversation = message.conversation
+    _require_connected(conversation.account)
+    window = reply_window(conversation, human=message.source in HUMAN_SOURCES)
+    if not window.can_reply:
+        raise ReplyRefused(window.refusal_code or "window_closed", window.reason)
+    for item in message.attachments or []:
+        key = item.get("media_key")
+        if key and not media_store().extend(key):
+            raise ReplyRefused("bad_attachment", ATTACHMENT_GONE)
+    now = utcnow()
+    result = db.session.execute(
+        update(Message).where(Message.id == message.id, Message.status == "failed")
+        .values(status="pending", error=None, send_claimed_at=None, send_attempts=0, send_after=now,
+                human_agent=window.human_agent, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    db.session.refresh(message)
+    if result.rowcount == 1:  # a double click retries once
+        log.info("message %s retried by user %s", message.id, _user_id(user))
+        _enqueue_sends([message.id])
+    return message
+
+
+def delete_failed_message(message: Message) -> None:
+    """Remove a reply that failed to send (and its stored attachment) from the thread."""
+    if message.direction != "out" or message.status != "failed":
+        raise ReplyRefused("not_failed", "Only a reply that failed to send can be deleted.")
+    conversation = message.conversation
+    for item in message.attachments or []:
+        if item.get("media_key"):
+            media_store().delete(item["media_key"])
+    db.session.delete(message)
+    db.session.flush()
+    _refresh_preview(conversation)
+    db.session.commit()
+
+
+def _refresh_preview(conversation: Conversation) -> None:
+    latest = db.session.scalar(
+        select(Message).where(Message.conversation_id == conversation.id, Message.is_deleted.is_(False))
+        .order_by(Message.created_at.desc(), Message.id.desc()).limit(1)
+    )
+    conversation.last_message_preview = preview(latest) if latest else None
+    conversation.last_message_at = latest.created_at if latest else conversation.last_message_at
+
+
+# -- Reactions --------------------------------------------------------------------------------
+
+def react(message: Message, user: User, reaction: str = "love") -> None:
+    """React to a customer's message as the business (replacing any earlier business reaction)."""
+    emoji = REACTIONS.get(reaction)
+    if emoji is None:
+        raise ReplyRefused("bad_reaction", f"Choose one of these reactions: {', '.join(REACTIONS)}.")
+    _require_reactable(message)
+    others = [r for r in message.reactions or [] if r.get("by") != "business"]
+    message.reactions = others + [{"emoji": emoji, "reaction": reaction, "by": "business", "user_id": _user_id(user)}]
+    _queue_reaction_sync(message)
+
+
+def unreact(message: Message, user: User) -> None:
+    """Take the business's reaction off a customer's message."""
+    _require_reactable(message)
+    message.reactions = [r for r in message.reactions or [] if r.get("by") != "business"]
+    _queue_reaction_sync(message)
+
+
+def _require_reactable(message: Message) -> None:
+    if message.direction != "in" or not message.mid or message.is_deleted:
+        raise ReplyRefused("cannot_react", "Only a customer's message can be reacted to.")
+    _require_connected(message.conversation.account)
+
+
+def _queue_reaction_sync(message: Message) -> None:
+    from app.outbound.jobs import sync_reaction_job
+
+    # Shown at once; the job makes Instagram match (and undoes it if Instagram refuses).
+    meta = dict(message.meta or {})
+    meta.pop("reaction_error", None)
+    message.meta = meta
+    db.session.commit()
+    enqueue(sync_reaction_job, message.id, queue=QUEUE_HIGH, retry=JOB_RETRY)
+
+
+# -- Seen receipts ----------------------------------------------------------------------------
+
+def queue_mark_seen(conversation: Conversation) -> None:
+    """Tell Instagram the customer's messages were seen, in the background. Best effort: it never
+    raises into the page that opened the conversation."""
+    from app.outbound.jobs import mark_seen_job
+
+    try:
+        workspace = db.session.get(Workspace, conversation.workspace_id)
+        account = conversation.account
+        if not workspace.mark_seen_enabled or account.status != "active" or conversation.last_inbound_at is None:
+            return
+        enqueue(mark_seen_job, conversation.id, queue=QUEUE_DEFAULT, retry=RetryPolicy((30,)))
+    except Exception:
+        log.exception("could not queue mark_seen for conversation %s", conversation.id)

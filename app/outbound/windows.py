@@ -1,0 +1,84 @@
+"""Instagram's reply windows, as the server enforces them for every send (inbox, API, automation).
+
+Inside 24 hours of the customer's last message anyone may reply. From 24 hours to 7 days only a
+person may, with the HUMAN_AGENT tag, and only if the workspace has that permission from Meta.
+Beyond that, or before the customer ever wrote, Instagram accepts no reply at all.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from app.extensions import db
+from app.models import Conversation, Workspace, utcnow
+
+STANDARD_WINDOW = timedelta(hours=24)
+HUMAN_AGENT_WINDOW = timedelta(days=7)
+
+OPEN = "open"
+HUMAN_AGENT = "human_agent"
+CLOSED = "closed"
+
+
+@dataclass(frozen=True)
+class ReplyWindow:
+    """Where a conversation stands, for a human (or automated) sender.
+
+    state: "open" (< 24 h), "human_agent" (24 h - 7 d) or "closed".
+    ends_at: when the current state's window ends (None when closed).
+    can_reply: whether this sender may reply now.
+    human_agent: the reply must carry the HUMAN_AGENT tag.
+    reason: one readable sentence for staff (why they can or cannot reply).
+    refusal_code: the ReplyRefused code when `can_reply` is False.
+    """
+
+    state: str
+    ends_at: datetime | None
+    can_reply: bool
+    human_agent: bool
+    reason: str
+    refusal_code: str | None = None
+
+
+def reply_window(conversation: Conversation, now: datetime | None = None, human: bool = True) -> ReplyWindow:
+    now = now or utcnow()
+    last_inbound = conversation.last_inbound_at
+    if last_inbound is None:
+        return ReplyWindow(CLOSED, None, False, False,
+                           "This customer has not written to the account yet; Instagram only allows a reply "
+                           "after they message first.", "window_closed")
+
+    standard_end = last_inbound + STANDARD_WINDOW
+    if now < standard_end:
+        return ReplyWindow(OPEN, standard_end, True, False,
+                           f"Replies are open until {_when(standard_end)} (24 hours after the customer's "
+                           "last message).")
+
+    human_end = last_inbound + HUMAN_AGENT_WINDOW
+    if now >= human_end:
+        return ReplyWindow(CLOSED, None, False, False,
+                           "More than 7 days have passed since the customer's last message; Instagram does "
+                           "not allow a reply until they write again.", "window_closed")
+
+    if not _human_agent_enabled(conversation):
+        return ReplyWindow(HUMAN_AGENT, human_end, False, False,
+                           "More than 24 hours have passed since the customer's last message, so Instagram "
+                           "no longer accepts a reply. (A person may answer for up to 7 days with the Human "
+                           "Agent permission, which this workspace has not turned on.)", "window_closed")
+    if not human:
+        return ReplyWindow(HUMAN_AGENT, human_end, False, False,
+                           "More than 24 hours have passed since the customer's last message: only a person "
+                           "replying from the inbox may answer now (Instagram's Human Agent tag); automated "
+                           "and API replies are not allowed.", "human_agent_required")
+    return ReplyWindow(HUMAN_AGENT, human_end, True, True,
+                       "More than 24 hours have passed since the customer's last message: your reply is sent "
+                       f"as a human agent reply, possible until {_when(human_end)}.")
+
+
+def _human_agent_enabled(conversation: Conversation) -> bool:
+    workspace = db.session.get(Workspace, conversation.workspace_id)
+    return bool(workspace and workspace.human_agent_enabled)
+
+
+def _when(moment: datetime) -> str:
+    return moment.strftime("%-d %b %H:%M UTC")
