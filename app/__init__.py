@@ -5,7 +5,7 @@ import logging
 import os
 from pathlib import Path
 
-from flask import Flask, jsonify, make_response, redirect, render_template, request, url_for
+from flask import Flask, g, jsonify, make_response, redirect, render_template, request, url_for
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -149,6 +149,9 @@ def _register_error_handlers(app: Flask) -> None:
         message = "The database is not reachable right now. Please try again in a moment."
         if _wants_json():
             return _json_error(503, "database_unavailable", message)
+        # The page's navigation reads the signed-in user, which needs the database that just
+        # failed: render it as signed out rather than fail again into a bare 500.
+        g._login_user = login_manager.anonymous_user()
         return render_template("errors/error.html", status=503, title="Temporarily unavailable", message=message), 503
 
     for status, title, message in (
