@@ -6,6 +6,7 @@ the same session on the same server, because these machines are shared and noisy
 are meaningful."""
 from __future__ import annotations
 
+import contextlib
 import http.client
 import multiprocessing as mp
 import os
@@ -20,6 +21,8 @@ from pathlib import Path
 from typing import Callable
 
 ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(1, str(ROOT))  # the app package, for scripts that set up data in-process
 DEFAULT_DB = "postgresql://postgres@127.0.0.1:5432/igdm_bench"
 DEFAULT_REDIS = "redis://127.0.0.1:6379/14"
 
@@ -181,6 +184,27 @@ class Standin:
             ig_user_id=account.ig_user_id, app_user_id=account.app_user_id, username=account.username,
             kind="long", scopes=["instagram_business_basic", "instagram_business_manage_messages"],
             client_id=self.env["INSTAGRAM_APP_ID"], issued_at=time.time(), lifetime=None)
+
+
+@contextlib.contextmanager
+def app_context(env: dict):
+    """The real app, configured from `env`, for setting up data and enqueueing jobs in-process."""
+    import logging
+
+    os.environ.update(env)
+    from app import create_app
+
+    app = create_app()
+    logging.getLogger("app").setLevel(logging.WARNING)  # a line per enqueued reply would drown the figures
+    with app.app_context():
+        yield app
+
+
+def flush_redis(env: dict) -> None:
+    """Empty the benchmark's own Redis database (never the app's or the tests')."""
+    import redis
+
+    redis.Redis.from_url(env["REDIS_URL"]).flushdb()
 
 
 def worker_burst(env: dict) -> float:
