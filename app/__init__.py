@@ -5,7 +5,7 @@ import logging
 import os
 from pathlib import Path
 
-from flask import Flask, g, jsonify, make_response, redirect, render_template, request, url_for
+from flask import Flask, abort, g, jsonify, make_response, redirect, render_template, request, url_for
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -51,6 +51,7 @@ def create_app(config: dict | None = None) -> Flask:
     _init_extensions(app)
     _register_blueprints(app)
     _register_error_handlers(app)
+    app.before_request(_refuse_nul_characters)
     _register_cli(app)
     _register_template_helpers(app)
     if app.config["APP_ENV"] == "production":
@@ -178,6 +179,23 @@ def _make_error_handler(status: int, title: str, message: str):
         return render_template("errors/error.html", status=status, title=title, message=text), status
 
     return handler
+
+
+FORM_MIMETYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+def _refuse_nul_characters():
+    """A NUL character in a query string or form field is never meaningful, and PostgreSQL text
+    cannot hold one: refuse it at the door (400, nothing applied) rather than fail in a query
+    halfway through a view. Webhook bodies are not forms; ingestion cleans its own text."""
+    fields = [request.args]
+    if request.method != "GET" and request.mimetype in FORM_MIMETYPES and request.endpoint != "webhooks.receive":
+        fields.append(request.form)
+    for multidict in fields:
+        for key, values in multidict.lists():
+            if "\x00" in key or any("\x00" in value for value in values):
+                abort(400, description="The request contains a NUL character, which no field accepts. "
+                                       "Nothing was changed.")
 
 
 def _register_cli(app: Flask) -> None:

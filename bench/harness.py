@@ -371,6 +371,29 @@ def seeded_user(env: dict, workspace: str, conversations: int, messages: int, ac
 BENCH_PASSWORD = "bench-password"
 
 
+def signed_delivery(secret: str, account_id: str, customer: int, mid: str, text: str) -> tuple[bytes, dict]:
+    """A one-message webhook delivery as Meta sends it, and its headers (X-Hub-Signature-256)."""
+    import hashlib
+    import hmac
+    import json
+
+    now_ms = int(time.time() * 1000)
+    body = json.dumps({"object": "instagram", "entry": [{"id": account_id, "time": now_ms, "messaging": [{
+        "sender": {"id": str(customer)}, "recipient": {"id": account_id}, "timestamp": now_ms,
+        "message": {"mid": mid, "text": text}}]}]}, separators=(",", ":")).encode()
+    signature = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    return body, {"Content-Type": "application/json", "X-Hub-Signature-256": signature}
+
+
+def bench_account(env: dict, workspace: str, ig_user_id: str) -> None:
+    """A connected-looking account (no token: nothing calls Meta) that webhooks can address."""
+    psql(env, "INSERT INTO workspaces (name, human_agent_enabled, mark_seen_enabled, created_at) "
+              f"SELECT '{workspace}', false, true, now() WHERE NOT EXISTS (SELECT 1 FROM workspaces WHERE name = '{workspace}')")
+    psql(env, "INSERT INTO instagram_accounts (workspace_id, ig_user_id, username, status, webhook_subscribed, is_demo, "
+              f"created_at, updated_at) SELECT id, '{ig_user_id}', 'bench_shop_{ig_user_id[-4:]}', 'active', true, false, "
+              f"now(), now() FROM workspaces WHERE name = '{workspace}'")
+
+
 def login_cookie(port: int, email: str, password: str) -> str:
     """Sign in like a browser (CSRF token from the form) and return the Cookie header value."""
     import re

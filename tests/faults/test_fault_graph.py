@@ -15,7 +15,7 @@ from app.instagram.graph import GraphClient
 from app.models import Message, utcnow
 from app.outbound.sending import MAX_SEND_ATTEMPTS, MAY_NOT_HAVE_BEEN_DELIVERED
 from app.outbound.service import send_reply
-from tests.faults.helpers import make_due, work
+from tests.faults.scenario import make_due, work
 
 pytestmark = pytest.mark.faults
 

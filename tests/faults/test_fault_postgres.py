@@ -11,7 +11,7 @@ from sqlalchemy import event, select
 from app.extensions import db
 from app.models import Message, WebhookEvent, utcnow
 from app.webhooks.jobs import sweep_ingest
-from tests.faults.helpers import SWEEP_LATER, counts, inbound
+from tests.faults.scenario import SWEEP_LATER, counts, inbound
 from tests.webhooks.helpers import post
 
 pytestmark = pytest.mark.faults

@@ -12,7 +12,7 @@ from app.jobs import QUEUES
 from app.models import Contact, Message, utcnow
 from app.standin.profiles import customer_profile
 from app.webhooks.jobs import sweep_ingest
-from tests.faults.helpers import CUSTOMER, SWEEP_LATER, counts, inbound, work
+from tests.faults.scenario import CUSTOMER, SWEEP_LATER, counts, inbound, work
 from tests.webhooks.helpers import post
 
 pytestmark = pytest.mark.faults

@@ -14,7 +14,7 @@ from app.models import Message, utcnow
 from app.outbound.jobs import send_message_job, sweep_outbound
 from app.outbound.sending import JOB_RETRY, MAY_NOT_HAVE_BEEN_DELIVERED, STALE_CLAIM_AFTER
 from app.outbound.service import send_reply
-from tests.faults.helpers import age_claims, start_worker
+from tests.faults.scenario import age_claims, start_worker
 from tests.faults.services import kill_tree, wait_until
 
 pytestmark = pytest.mark.faults
