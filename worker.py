@@ -19,8 +19,13 @@ from app.jobs.schedule import PERIODIC_JOBS, run_clock
 from app.jobs.worker import make_worker
 
 # Imported once in the parent so each forked work horse starts with them loaded.
-JOB_MODULES = ("app.jobs.upkeep", "app.accounts.tokens", "app.accounts.data_deletion", "app.webhooks.jobs",
-               "app.outbound.jobs")
+JOB_MODULES = (
+    "app.jobs.upkeep",
+    "app.accounts.tokens",
+    "app.accounts.data_deletion",
+    "app.webhooks.jobs",
+    "app.outbound.jobs",
+)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -174,9 +174,12 @@ def _make_error_handler(status: int, title: str, message: str):
     def handler(exc):
         description = getattr(exc, "description", None)
         text = description if isinstance(description, str) and status != 500 and description[:20] != "The requested URL" else message
+        # A 405 must say which methods the address does accept (RFC 9110), whatever the body.
+        valid = getattr(exc, "valid_methods", None)
+        headers = {"Allow": ", ".join(valid)} if status == 405 and valid else {}
         if _wants_json():
-            return _json_error(status, codes[status], text)
-        return render_template("errors/error.html", status=status, title=title, message=text), status
+            return *_json_error(status, codes[status], text), headers
+        return render_template("errors/error.html", status=status, title=title, message=text), status, headers
 
     return handler
 

@@ -178,6 +178,9 @@ def load_config(instance_path: str | Path, env=None) -> dict:
         "WEBHOOK_MAX_BYTES": env_int(env, "WEBHOOK_MAX_BYTES", 5 * 1024 * 1024),
         "LOGIN_RATE_LIMIT": env_int(env, "LOGIN_RATE_LIMIT", 10),  # failures per window per IP and per email
         "LOGIN_RATE_WINDOW": env_int(env, "LOGIN_RATE_WINDOW", 15 * 60),
+        "API_RATE_LIMIT": env_int(env, "API_RATE_LIMIT", 120),  # requests per window per API token
+        "API_RATE_WINDOW": env_int(env, "API_RATE_WINDOW", 60),
+        "API_MAX_BODY_BYTES": 64 * 1024,  # a JSON API body is a few fields; anything larger is refused
         "JOBS_INLINE": env_str(env, "REDIS_URL") is None,
         "JOBS_INLINE_RETRY_DELAYS": app_env != "test",  # tests retry at once, development waits
         "LLM_API_URL": env_str(env, "LLM_API_URL"),

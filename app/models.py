@@ -68,6 +68,9 @@ MESSAGE_STATUSES = ("received", "pending", "sent", "delivered", "read", "failed"
 MESSAGE_SOURCES = ("instagram", "inbox", "api", "app", "automation")
 LEAD_STATUSES = ("new", "contacted", "qualified", "won", "lost")
 WEBHOOK_STATUSES = ("received", "applied", "failed", "ignored", "rejected")
+# Primary keys are 32-bit integers. A larger number from outside names no row, and PostgreSQL
+# refuses to compare it with the column (an error, not an empty result), so callers check first.
+MAX_ID = 2**31 - 1
 
 
 class Workspace(db.Model):

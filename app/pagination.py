@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import base64
 import json
-from datetime import datetime
+from datetime import datetime, timezone
+
+from app.models import MAX_ID
 
 MAX_LIMIT = 100
 DEFAULT_LIMIT = 50
@@ -25,13 +27,15 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         stamp, row_id = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        if not isinstance(row_id, int) or isinstance(row_id, bool):
+        if not isinstance(row_id, int) or isinstance(row_id, bool) or not 0 <= row_id <= MAX_ID:
             raise TypeError
         moment = datetime.fromisoformat(stamp)
         if moment.tzinfo is None:
             raise ValueError
-        return moment, row_id
-    except (ValueError, TypeError, json.JSONDecodeError, UnicodeDecodeError):
+        # Normalised here: an offset that pushes the moment past year 1 or 9999 would otherwise
+        # only fail when the query binds it.
+        return moment.astimezone(timezone.utc), row_id
+    except (ValueError, TypeError, OverflowError, json.JSONDecodeError, UnicodeDecodeError):
         raise BadCursor("cursor is not valid") from None
 
 

@@ -11,7 +11,7 @@ from flask_login import current_user
 from sqlalchemy import Select, select
 
 from app.extensions import db
-from app.models import Conversation, Message
+from app.models import MAX_ID, Conversation, Message
 
 
 def current_workspace_id() -> int:
@@ -25,12 +25,19 @@ def scoped(model) -> Select:
     return select(model).where(model.workspace_id == current_workspace_id())
 
 
-def get_or_404(model, object_id):
-    """The row with this id in the current workspace, or 404."""
+def _id_or_404(object_id) -> int:
     try:
         object_id = int(object_id)
     except (TypeError, ValueError):
         abort(404)
+    if not 1 <= object_id <= MAX_ID:
+        abort(404)
+    return object_id
+
+
+def get_or_404(model, object_id):
+    """The row with this id in the current workspace, or 404."""
+    object_id = _id_or_404(object_id)
     row = db.session.scalar(scoped(model).where(model.id == object_id))
     if row is None:
         abort(404)
@@ -39,10 +46,7 @@ def get_or_404(model, object_id):
 
 def get_message_or_404(message_id) -> Message:
     """Messages are scoped through their conversation."""
-    try:
-        message_id = int(message_id)
-    except (TypeError, ValueError):
-        abort(404)
+    message_id = _id_or_404(message_id)
     row = db.session.scalar(
         select(Message)
         .join(Conversation, Conversation.id == Message.conversation_id)

@@ -94,6 +94,9 @@ def app(database_url):
         yield app
         db.session.remove()
         _clean_database()
+        # Each test's app has its own pool; close it now rather than whenever the garbage
+        # collector frees the app, or a long run exhausts the server's connection slots.
+        db.engine.dispose()
 
 
 @pytest.fixture

@@ -8,4 +8,4 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 # sessions are refused outright (see auth.py), which closes the CSRF hole through the API.
 csrf.exempt(bp)
 
-from app.api import auth, routes  # noqa: E402,F401
+from app.api import auth, openapi, routes  # noqa: E402,F401

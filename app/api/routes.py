@@ -1,10 +1,168 @@
+"""The API's endpoints (docs/CONTRACT.md, "JSON API"). Each reads its input through
+app.api.params, calls the same queries and actions the pages use, and answers a serializer's shape."""
+from __future__ import annotations
+
 from flask import jsonify
+from flask_login import current_user
 
 from app.api import bp
-from app.api.serializers import account_json
+from app.api.errors import ApiError
+from app.api.params import (
+    body_choice,
+    body_id_or_null,
+    body_text,
+    body_time_or_null,
+    cursor_param,
+    invalid,
+    json_body,
+    page_limit,
+    query_assignee,
+    query_bool,
+    query_choice,
+    query_id,
+    query_owner,
+    query_text,
+)
+from app.api.serializers import account_json, conversation_json, lead_json, message_json
 from app.extensions import db
-from app.models import InstagramAccount
-from app.scoping import scoped
+from app.inbox.actions import ActionRefused, assign, check_assignee, check_status, mark_read, set_status
+from app.inbox.queries import ConversationFilters, conversation_page, message_page
+from app.leads.actions import UNSET, update_lead
+from app.leads.queries import LeadFilters, lead_page
+from app.models import CONVERSATION_STATUSES, LEAD_STATUSES, Conversation, InstagramAccount, Lead
+from app.outbound.service import ReplyRefused, send_reply
+from app.pagination import BadCursor
+from app.scoping import get_or_404, scoped
+
+
+@bp.errorhandler(ActionRefused)
+def _refused(exc: ActionRefused):
+    # Well-formed input the rules do not allow; nothing of the request is kept.
+    db.session.rollback()
+    return ApiError(422, "unprocessable", exc.message, field=exc.field).response()
+
+
+def _bad_cursor(field: str) -> ApiError:
+    return ApiError(400, "invalid_cursor", f"{field} is not a cursor this API returned", field=field)
+
+
+@bp.get("/conversations")
+def list_conversations():
+    filters = ConversationFilters(
+        status=query_choice("status", CONVERSATION_STATUSES),
+        unread=query_bool("unread"),
+        assignee=query_assignee(),
+        account_id=query_id("account_id"),
+        q=query_text("q"),
+    )
+    limit = page_limit()
+    try:
+        rows, next_cursor = conversation_page(filters, current_user, cursor=cursor_param("cursor"), limit=limit)
+    except BadCursor:
+        raise _bad_cursor("cursor") from None
+    return jsonify(data=[conversation_json(c) for c in rows], next_cursor=next_cursor)
+
+
+@bp.get("/conversations/<int:conversation_id>")
+def get_conversation(conversation_id: int):
+    return jsonify(data=conversation_json(get_or_404(Conversation, conversation_id)))
+
+
+@bp.patch("/conversations/<int:conversation_id>")
+def update_conversation(conversation_id: int):
+    conversation = get_or_404(Conversation, conversation_id)
+    body = json_body(("status", "assignee_id", "snoozed_until"))
+    status = body_choice(body, "status", CONVERSATION_STATUSES) if "status" in body else None
+    snoozed_until = body_time_or_null(body, "snoozed_until") if "snoozed_until" in body else None
+    assignee_id = body_id_or_null(body, "assignee_id") if "assignee_id" in body else UNSET
+    if snoozed_until is not None:
+        # Giving a snooze time snoozes; it means nothing with another status.
+        status = status or "snoozed"
+        if status != "snoozed":
+            raise ActionRefused("snoozed_until", "snoozed_until goes only with status snoozed")
+    elif "snoozed_until" in body and status is None and conversation.status == "snoozed":
+        raise ActionRefused("snoozed_until", "to end a snooze, set a status (e.g. open)")
+    # Every change is checked before the first is committed, so a refused field changes nothing.
+    if status is not None:
+        check_status(status, snoozed_until)
+    if assignee_id is not UNSET:
+        check_assignee(conversation, assignee_id)
+        assign(conversation, assignee_id)
+    if status is not None:
+        set_status(conversation, status, snoozed_until)
+    return jsonify(data=conversation_json(conversation))
+
+
+@bp.post("/conversations/<int:conversation_id>/read")
+def read_conversation(conversation_id: int):
+    conversation = get_or_404(Conversation, conversation_id)
+    mark_read(conversation)
+    return jsonify(data=conversation_json(conversation))
+
+
+@bp.get("/conversations/<int:conversation_id>/messages")
+def list_messages(conversation_id: int):
+    conversation = get_or_404(Conversation, conversation_id)
+    limit = page_limit()
+    try:
+        rows, older = message_page(conversation, before=cursor_param("before"), limit=limit)
+    except BadCursor:
+        raise _bad_cursor("before") from None
+    return jsonify(data=[message_json(m) for m in rows], next_cursor=older)
+
+
+# Why a reply was refused → status. The conversation's state forbids it now: 409 (retrying the
+# same request later may work, or not until the customer writes). The text itself is at fault: 422.
+REFUSAL_STATUS = {"window_closed": 409, "human_agent_required": 409, "account_unavailable": 409,
+                  "too_long": 422, "empty": 422}
+TEXT_REFUSALS = ("too_long", "empty")
+
+
+@bp.post("/conversations/<int:conversation_id>/messages")
+def send_message(conversation_id: int):
+    conversation = get_or_404(Conversation, conversation_id)
+    body = json_body(("text",))
+    if "text" not in body:
+        raise invalid("text", "text is required")
+    text = body_text(body, "text")
+    try:
+        message = send_reply(conversation, text=text, upload=None, user=current_user, source="api")
+    except ReplyRefused as refused:
+        db.session.rollback()
+        field = "text" if refused.code in TEXT_REFUSALS else None
+        raise ApiError(REFUSAL_STATUS.get(refused.code, 422), refused.code, refused.message, field=field) from None
+    # Accepted, not yet sent: the send job reports back on the message (poll the thread for its status).
+    return jsonify(data=message_json(message)), 202
+
+
+@bp.get("/leads")
+def list_leads():
+    filters = LeadFilters(
+        status=query_choice("status", LEAD_STATUSES),
+        owner=query_owner(),
+        source=query_text("source", max_length=20),
+    )
+    limit = page_limit()
+    try:
+        rows, next_cursor = lead_page(filters, current_user, cursor=cursor_param("cursor"), limit=limit)
+    except BadCursor:
+        raise _bad_cursor("cursor") from None
+    return jsonify(data=[lead_json(lead) for lead in rows], next_cursor=next_cursor)
+
+
+@bp.patch("/leads/<int:lead_id>")
+def patch_lead(lead_id: int):
+    lead = get_or_404(Lead, lead_id)
+    body = json_body(("status", "owner_id", "notes"))
+    changes = {}
+    if "status" in body:
+        changes["status"] = body_choice(body, "status", LEAD_STATUSES)
+    if "owner_id" in body:
+        changes["owner_id"] = body_id_or_null(body, "owner_id")
+    if "notes" in body:
+        changes["notes"] = body_text(body, "notes", nullable=True)
+    update_lead(lead, **changes)
+    return jsonify(data=lead_json(lead))
 
 
 @bp.get("/accounts")

@@ -1,8 +1,21 @@
-"""JSON shapes of the API (docs/CONTRACT.md): one function per resource."""
+"""JSON shapes of the API (docs/CONTRACT.md): one function per resource.
+
+Times are ISO-8601 in UTC with a `Z`; absent values are `null`, never an empty string. The
+OpenAPI document (app/api/openapi.py) describes exactly these shapes, and a test holds the two
+together."""
 from __future__ import annotations
 
-from app.models import InstagramAccount
-from app.templating import iso
+from app.models import Contact, Conversation, InstagramAccount, Lead, Message
+from app.outbound.sending import HUMAN_SOURCES
+from app.outbound.windows import reply_window
+from app.templating import iso, safe_url
+
+# Whether an API reply counts as a person's (Instagram's Human Agent tag) is the sending rules' call.
+API_IS_HUMAN = "api" in HUMAN_SOURCES
+
+
+def _time(value) -> str | None:
+    return iso(value) or None
 
 
 def account_json(account: InstagramAccount) -> dict:
@@ -14,8 +27,103 @@ def account_json(account: InstagramAccount) -> dict:
         "name": account.name,
         "profile_picture_url": account.profile_picture_url,
         "status": account.status,
-        "token_expires_at": iso(account.token_expires_at) or None,
+        "token_expires_at": _time(account.token_expires_at),
         "webhook_subscribed": account.webhook_subscribed,
-        "last_webhook_at": iso(account.last_webhook_at) or None,
+        "last_webhook_at": _time(account.last_webhook_at),
         "last_error": account.last_error,
+    }
+
+
+def contact_json(contact: Contact) -> dict:
+    return {
+        "id": contact.id,
+        "igsid": contact.igsid,
+        "username": contact.username,
+        "name": contact.name,
+        "profile_pic_url": safe_url(contact.profile_pic_url),
+    }
+
+
+def conversation_json(conversation: Conversation) -> dict:
+    # The same window POST .../messages is held to: can_reply says whether a reply sent through
+    # the API now would be accepted (the account being connected aside: see Account.status).
+    window = reply_window(conversation, human=API_IS_HUMAN)
+    return {
+        "id": conversation.id,
+        "account_id": conversation.account_id,
+        "contact": contact_json(conversation.contact),
+        "status": conversation.status,
+        "snoozed_until": _time(conversation.snoozed_until),
+        "assignee_id": conversation.assignee_id,
+        "unread_count": conversation.unread_count,
+        "last_message_at": _time(conversation.last_message_at),
+        "last_message_preview": conversation.last_message_preview,
+        "can_reply": window.can_reply,
+        "reply_window_ends_at": _time(window.ends_at) if window.can_reply else None,
+        "created_at": _time(conversation.created_at),
+        "updated_at": _time(conversation.updated_at),
+    }
+
+
+def _attachments(message: Message) -> list[dict]:
+    # Stored as Meta sent them (the URL may sit under `payload`); only http(s) links go out.
+    items = []
+    for item in message.attachments or ():
+        if not isinstance(item, dict):
+            continue
+        payload = item.get("payload") if isinstance(item.get("payload"), dict) else {}
+        url = item.get("url") if isinstance(item.get("url"), str) else payload.get("url")
+        items.append({
+            "type": str(item.get("type") or "file"),
+            "url": safe_url(url) if isinstance(url, str) else None,
+        })
+    return items
+
+
+def _reactions(message: Message) -> list[dict]:
+    def text(value):
+        return value if isinstance(value, str) else None
+
+    return [
+        {"emoji": text(r.get("emoji")), "reaction": text(r.get("reaction")), "by": text(r.get("by"))}
+        for r in message.reactions or ()
+        if isinstance(r, dict)
+    ]
+
+
+def message_json(message: Message) -> dict:
+    deleted = bool(message.is_deleted)
+    return {
+        "id": message.id,
+        "conversation_id": message.conversation_id,
+        "mid": message.mid,
+        "direction": message.direction,
+        "kind": message.kind,
+        # An unsent message keeps its row (the thread shows that something was removed), not its content.
+        "text": None if deleted else message.text,
+        "attachments": [] if deleted else _attachments(message),
+        "status": message.status,
+        "error": message.error,
+        "source": message.source,
+        "sent_by_id": message.sent_by_id,
+        "reply_to_mid": message.reply_to_mid,
+        "is_deleted": deleted,
+        "edited": bool(message.edited),
+        "reactions": _reactions(message),
+        "created_at": _time(message.created_at),
+    }
+
+
+def lead_json(lead: Lead) -> dict:
+    return {
+        "id": lead.id,
+        "contact": contact_json(lead.contact),
+        "conversation_id": lead.conversation_id,
+        "status": lead.status,
+        "owner_id": lead.owner_id,
+        "source": lead.source,
+        "source_detail": lead.source_detail if isinstance(lead.source_detail, dict) else {},
+        "notes": lead.notes,
+        "created_at": _time(lead.created_at),
+        "updated_at": _time(lead.updated_at),
     }

@@ -30,7 +30,9 @@ def mark_unread(conversation: Conversation) -> None:
     db.session.commit()
 
 
-def set_status(conversation: Conversation, status: str, snoozed_until: datetime | None = None) -> None:
+def check_status(status: str, snoozed_until: datetime | None = None) -> None:
+    """The rules of `set_status`, on their own so a caller changing several fields at once can
+    check them all before anything is committed."""
     if status not in CONVERSATION_STATUSES:
         raise ActionRefused("status", f"status must be one of {', '.join(CONVERSATION_STATUSES)}")
     if status == "snoozed":
@@ -42,19 +44,26 @@ def set_status(conversation: Conversation, status: str, snoozed_until: datetime 
             raise ActionRefused("snoozed_until", "snooze time must be in the future")
         if snoozed_until > utcnow() + timedelta(days=366):
             raise ActionRefused("snoozed_until", "snooze for at most a year")
-        conversation.snoozed_until = snoozed_until
-    else:
-        conversation.snoozed_until = None
+
+
+def set_status(conversation: Conversation, status: str, snoozed_until: datetime | None = None) -> None:
+    check_status(status, snoozed_until)
+    conversation.snoozed_until = snoozed_until if status == "snoozed" else None
     conversation.status = status
     db.session.commit()
 
 
-def assign(conversation: Conversation, assignee_id: int | None) -> None:
-    """Assign to a user of the same workspace, or to nobody (None)."""
+def check_assignee(conversation: Conversation, assignee_id: int | None) -> None:
+    """The rule of `assign`: a user of the same workspace, or nobody (None)."""
     if assignee_id is not None:
         user = db.session.scalar(select(User).where(User.id == assignee_id, User.workspace_id == conversation.workspace_id))
         if user is None or not user.is_active:
             raise ActionRefused("assignee_id", "no such user in this workspace")
+
+
+def assign(conversation: Conversation, assignee_id: int | None) -> None:
+    """Assign to a user of the same workspace, or to nobody (None)."""
+    check_assignee(conversation, assignee_id)
     conversation.assignee_id = assignee_id
     db.session.commit()
 

@@ -1,14 +1,14 @@
 """webhook_events.workspace_id: which workspace's admins may see a raw delivery
 
 Revision ID: ingest_0002
-Revises: 0001
+Revises: outbound_0002
 """
 from alembic import op
 import sqlalchemy as sa
 
 
 revision = "ingest_0002"
-down_revision = "0001"
+down_revision = "outbound_0002"  # re-chained when outbound was merged in
 branch_labels = None
 depends_on = None
 

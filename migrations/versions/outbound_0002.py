@@ -1,14 +1,14 @@
 """outbound: when a pending send is due (messages.send_after) and the sweep's index
 
 Revision ID: outbound_0002
-Revises: ingest_0002
+Revises: 0001
 """
 from alembic import op
 import sqlalchemy as sa
 
 
 revision = "outbound_0002"
-down_revision = "ingest_0002"
+down_revision = "0001"
 branch_labels = None
 depends_on = None
 

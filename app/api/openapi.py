@@ -1,0 +1,321 @@
+"""The OpenAPI 3.1 description of the JSON API, served at /api/v1/openapi.json without a token.
+
+Written by hand as a dict next to the code it describes; tests/test_api_openapi.py checks that
+every /api/v1 route is documented with its methods and that real responses match these schemas."""
+from __future__ import annotations
+
+from flask import jsonify
+
+from app.api import bp
+from app.models import (
+    ACCOUNT_STATUSES,
+    CONVERSATION_STATUSES,
+    DIRECTIONS,
+    LEAD_STATUSES,
+    MESSAGE_SOURCES,
+    MESSAGE_STATUSES,
+)
+from app.pagination import DEFAULT_LIMIT, MAX_LIMIT
+
+
+def _ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _nullable(type_: str, **extra) -> dict:
+    return {"type": [type_, "null"], **extra}
+
+
+TIME = {"type": "string", "format": "date-time", "description": "ISO-8601, UTC, e.g. 2030-01-31T09:00:00Z"}
+TIME_OR_NULL = {**TIME, "type": ["string", "null"]}
+ID = {"type": "integer", "minimum": 1}
+
+
+def _object(properties: dict, required: list[str] | None = None, **extra) -> dict:
+    return {"type": "object", "properties": properties,
+            "required": list(properties) if required is None else required, **extra}
+
+
+def _data(schema: dict) -> dict:
+    return _object({"data": schema})
+
+
+def _page(item: str) -> dict:
+    return _object({
+        "data": {"type": "array", "items": _ref(item)},
+        "next_cursor": _nullable("string", description="Pass back to get the next page; null on the last page."),
+    })
+
+
+def _json(schema: dict, description: str) -> dict:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _errors(*statuses: int) -> dict:
+    return {str(s): {"$ref": f"#/components/responses/{ERROR_RESPONSES[s][0]}"} for s in statuses}
+
+
+ERROR_RESPONSES = {
+    400: ("BadRequest", "Malformed input: invalid JSON, a wrong type, an unknown field or value, a bad cursor or limit. "
+                        "`error.field` names the field."),
+    401: ("Unauthorized", "Missing, unknown or revoked token."),
+    404: ("NotFound", "No such id in the token's workspace (another workspace's ids look exactly like this)."),
+    409: ("Conflict", "The conversation cannot take a reply now (outside Meta's reply window, account disconnected)."),
+    413: ("TooLarge", "The body is larger than 64 KB."),
+    415: ("UnsupportedMediaType", "The body is not `application/json`."),
+    422: ("Unprocessable", "Well-formed, but the inbox's rules refuse it (e.g. a user of another workspace). "
+                           "`error.field` names the field."),
+    429: ("RateLimited", "Too many requests for this token; wait `Retry-After` seconds."),
+}
+
+READ_ERRORS = (401, 429)
+WRITE_ERRORS = (400, 401, 404, 413, 415, 422, 429)
+
+CONVERSATION_ID = {"name": "conversation_id", "in": "path", "required": True, "schema": ID}
+LIMIT = {"name": "limit", "in": "query", "required": False,
+         "description": f"Page size, default {DEFAULT_LIMIT}; larger values are capped at {MAX_LIMIT}.",
+         "schema": {"type": "integer", "minimum": 1, "default": DEFAULT_LIMIT}}
+CURSOR = {"name": "cursor", "in": "query", "required": False,
+          "description": "The `next_cursor` of the previous page.", "schema": {"type": "string"}}
+
+SCHEMAS = {
+    "Error": _object({
+        "error": _object({
+            "code": {"type": "string", "examples": ["validation_failed", "not_found", "window_closed"]},
+            "message": {"type": "string"},
+            "field": {"type": "string", "description": "The field at fault (validation errors)."},
+        }, required=["code", "message"]),
+    }),
+    "Contact": _object({
+        "id": ID,
+        "igsid": {"type": "string", "description": "Instagram-scoped id of the customer (per account)."},
+        "username": _nullable("string"),
+        "name": _nullable("string"),
+        "profile_pic_url": _nullable("string", format="uri"),
+    }),
+    "Conversation": _object({
+        "id": ID,
+        "account_id": ID,
+        "contact": _ref("Contact"),
+        "status": {"enum": list(CONVERSATION_STATUSES)},
+        "snoozed_until": TIME_OR_NULL,
+        "assignee_id": _nullable("integer"),
+        "unread_count": {"type": "integer", "minimum": 0},
+        "last_message_at": TIME,
+        "last_message_preview": _nullable("string"),
+        "can_reply": {"type": "boolean", "description": "Whether a reply sent through the API now is inside "
+                      "Instagram's reply window (24 hours after the customer's last message). A disconnected "
+                      "account still refuses it (409 `account_unavailable`; see the account's `status`)."},
+        "reply_window_ends_at": {**TIME_OR_NULL, "description": "When replying stops being possible; null "
+                                 "when it is not possible now."},
+        "created_at": TIME,
+        "updated_at": TIME,
+    }),
+    "Attachment": _object({"type": {"type": "string", "examples": ["image", "video", "audio", "file", "share"]},
+                           "url": _nullable("string", format="uri")}),
+    "Reaction": _object({"emoji": _nullable("string"), "reaction": _nullable("string"),
+                         "by": _nullable("string", description="Who reacted.")}),
+    "Message": _object({
+        "id": ID,
+        "conversation_id": ID,
+        "mid": _nullable("string", description="Meta's message id; null while an outbound message is pending."),
+        "direction": {"enum": list(DIRECTIONS)},
+        "kind": {"type": "string", "examples": ["message", "postback", "story_mention"]},
+        "text": _nullable("string", description="null for attachments only, and once the sender unsent it."),
+        "attachments": {"type": "array", "items": _ref("Attachment")},
+        "status": {"enum": list(MESSAGE_STATUSES)},
+        "error": _nullable("string", description="Why sending failed, readable."),
+        "source": {"enum": list(MESSAGE_SOURCES)},
+        "sent_by_id": _nullable("integer", description="The user who sent an outbound message."),
+        "reply_to_mid": _nullable("string"),
+        "is_deleted": {"type": "boolean", "description": "Unsent by the customer: text and attachments are withheld."},
+        "edited": {"type": "boolean"},
+        "reactions": {"type": "array", "items": _ref("Reaction")},
+        "created_at": TIME,
+    }),
+    "Lead": _object({
+        "id": ID,
+        "contact": _ref("Contact"),
+        "conversation_id": _nullable("integer"),
+        "status": {"enum": list(LEAD_STATUSES)},
+        "owner_id": _nullable("integer"),
+        "source": {"type": "string", "examples": ["dm", "ad", "link", "story"]},
+        "source_detail": {"type": "object", "description": "What Meta told us about where the lead came from."},
+        "notes": _nullable("string"),
+        "created_at": TIME,
+        "updated_at": TIME,
+    }),
+    "Account": _object({
+        "id": ID,
+        "ig_user_id": {"type": "string"},
+        "username": _nullable("string"),
+        "name": _nullable("string"),
+        "profile_picture_url": _nullable("string"),
+        "status": {"enum": list(ACCOUNT_STATUSES)},
+        "token_expires_at": TIME_OR_NULL,
+        "webhook_subscribed": {"type": "boolean"},
+        "last_webhook_at": TIME_OR_NULL,
+        "last_error": _nullable("string"),
+    }),
+    "ConversationUpdate": _object({
+        "status": {"enum": list(CONVERSATION_STATUSES)},
+        "assignee_id": {**_nullable("integer"), "minimum": 1, "description": "A user of the workspace, or null to unassign."},
+        "snoozed_until": {**TIME_OR_NULL, "description": "With status `snoozed` (implied when given alone): "
+                          "when it reopens; in the future, at most a year ahead, with a time zone."},
+    }, required=[], additionalProperties=False),
+    "NewMessage": _object({
+        "text": {"type": "string", "minLength": 1, "description": "At most 1000 bytes in UTF-8 (Instagram's limit)."},
+    }, additionalProperties=False),
+    "LeadUpdate": _object({
+        "status": {"enum": list(LEAD_STATUSES)},
+        "owner_id": {**_nullable("integer"), "minimum": 1},
+        "notes": _nullable("string", maxLength=20000),
+    }, required=[], additionalProperties=False),
+}
+
+PATHS = {
+    "/conversations": {
+        "get": {
+            "operationId": "listConversations",
+            "summary": "Conversations, newest activity first",
+            "description": "A conversation that gets new activity while you page moves to the top of the "
+                           "list; read from the first page again to pick it up. Paging never repeats a conversation.",
+            "parameters": [
+                {"name": "status", "in": "query", "schema": {"enum": list(CONVERSATION_STATUSES)}},
+                {"name": "unread", "in": "query", "schema": {"type": "boolean"}, "description": "true: only unread."},
+                {"name": "account_id", "in": "query", "schema": ID},
+                {"name": "assignee", "in": "query", "description": "`me`, `unassigned` or a user id.",
+                 "schema": {"type": "string", "examples": ["me", "unassigned", "42"]}},
+                {"name": "q", "in": "query", "description": "Search contact name, username and message text.",
+                 "schema": {"type": "string", "maxLength": 200}},
+                CURSOR, LIMIT,
+            ],
+            "responses": {"200": _json(_page("Conversation"), "A page of conversations."), **_errors(400, *READ_ERRORS)},
+        },
+    },
+    "/conversations/{conversation_id}": {
+        "parameters": [CONVERSATION_ID],
+        "get": {
+            "operationId": "getConversation",
+            "summary": "One conversation",
+            "responses": {"200": _json(_data(_ref("Conversation")), "The conversation."), **_errors(404, *READ_ERRORS)},
+        },
+        "patch": {
+            "operationId": "updateConversation",
+            "summary": "Change status, assignee or snooze",
+            "description": "All fields optional; every change is checked before any is saved.",
+            "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("ConversationUpdate")}}},
+            "responses": {"200": _json(_data(_ref("Conversation")), "The updated conversation."), **_errors(*WRITE_ERRORS)},
+        },
+    },
+    "/conversations/{conversation_id}/read": {
+        "parameters": [CONVERSATION_ID],
+        "post": {
+            "operationId": "markConversationRead",
+            "summary": "Mark read (unread count becomes 0)",
+            "responses": {"200": _json(_data(_ref("Conversation")), "The conversation, now read."),
+                          **_errors(404, 413, 415, *READ_ERRORS)},
+        },
+    },
+    "/conversations/{conversation_id}/messages": {
+        "parameters": [CONVERSATION_ID],
+        "get": {
+            "operationId": "listMessages",
+            "summary": "A page of the thread, oldest first within the page",
+            "description": "Without `before`: the newest messages. `next_cursor` points at the older page; "
+                           "pass it as `before`.",
+            "parameters": [
+                {"name": "before", "in": "query", "description": "The `next_cursor` of the newer page.",
+                 "schema": {"type": "string"}},
+                LIMIT,
+            ],
+            "responses": {"200": _json(_page("Message"), "A page of messages."), **_errors(400, 404, *READ_ERRORS)},
+        },
+        "post": {
+            "operationId": "sendMessage",
+            "summary": "Reply to the customer",
+            "description": "Stores the reply as `pending` and queues it; it becomes `sent` (or `failed` with "
+                           "a readable `error`) once Instagram answers — read the thread to follow it. Refusals: "
+                           "409 `window_closed` / `human_agent_required` (outside Instagram's reply window for "
+                           "automated senders), 409 `account_unavailable`, 422 `too_long` (over 1000 bytes) / "
+                           "`empty`, both naming the field `text`.",
+            "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("NewMessage")}}},
+            "responses": {"202": _json(_data(_ref("Message")), "The reply, queued (status `pending`)."),
+                          **_errors(409, *WRITE_ERRORS)},
+        },
+    },
+    "/leads": {
+        "get": {
+            "operationId": "listLeads",
+            "summary": "Leads, newest first",
+            "parameters": [
+                {"name": "status", "in": "query", "schema": {"enum": list(LEAD_STATUSES)}},
+                {"name": "owner", "in": "query", "description": "`me`, `none` or a user id.",
+                 "schema": {"type": "string", "examples": ["me", "none", "42"]}},
+                {"name": "source", "in": "query", "description": "e.g. `dm`, `ad`, `link`, `story`.",
+                 "schema": {"type": "string", "maxLength": 20}},
+                CURSOR, LIMIT,
+            ],
+            "responses": {"200": _json(_page("Lead"), "A page of leads."), **_errors(400, *READ_ERRORS)},
+        },
+    },
+    "/leads/{lead_id}": {
+        "parameters": [{"name": "lead_id", "in": "path", "required": True, "schema": ID}],
+        "patch": {
+            "operationId": "updateLead",
+            "summary": "Change status, owner or notes",
+            "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("LeadUpdate")}}},
+            "responses": {"200": _json(_data(_ref("Lead")), "The updated lead."), **_errors(*WRITE_ERRORS)},
+        },
+    },
+    "/accounts": {
+        "get": {
+            "operationId": "listAccounts",
+            "summary": "Connected Instagram accounts (never a token)",
+            "responses": {"200": _json(_object({"data": {"type": "array", "items": _ref("Account")}}), "The accounts."),
+                          **_errors(*READ_ERRORS)},
+        },
+    },
+    "/openapi.json": {
+        "get": {
+            "operationId": "getOpenApi",
+            "summary": "This document",
+            "security": [],
+            "responses": {"200": {"description": "The OpenAPI document.",
+                                  "content": {"application/json": {"schema": {"type": "object"}}}}},
+        },
+    },
+}
+
+OPENAPI = {
+    "openapi": "3.1.0",
+    "info": {
+        "title": "Instagram Inbox API",
+        "version": "1",
+        "description": "Conversations, messages and leads of the token owner's workspace. Errors are "
+                       "`{\"error\": {\"code\", \"message\", \"field\"?}}`. Lists are keyset-paginated: pass "
+                       "`next_cursor` back until it is null.",
+    },
+    "servers": [{"url": "/api/v1"}],
+    "security": [{"bearerAuth": []}],
+    "paths": PATHS,
+    "components": {
+        "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer",
+                                           "description": "`flask --app app tokens create EMAIL`, or Settings → API tokens."}},
+        "schemas": SCHEMAS,
+        "responses": {
+            name: {
+                "description": description,
+                "content": {"application/json": {"schema": _ref("Error")}},
+                **({"headers": {"Retry-After": {"schema": {"type": "integer"}, "description": "Seconds to wait."}}}
+                   if status == 429 else {}),
+            }
+            for status, (name, description) in ERROR_RESPONSES.items()
+        },
+    },
+}
+
+
+@bp.get("/openapi.json")
+def openapi_document():
+    return jsonify(OPENAPI)

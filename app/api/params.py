@@ -1,0 +1,181 @@
+"""Reading API input — query parameters and JSON bodies — into checked Python values.
+
+Anything malformed becomes an `ApiError` (400, naming the field) here, before a rule or a query
+sees it: the rules in app/inbox and app/leads then only decide what is allowed (422), and no
+input can reach the database in a shape it would refuse with an error (a NUL byte, a lone
+surrogate, an integer wider than the id columns)."""
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+from flask import current_app, request
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from app.api.errors import ApiError
+from app.models import MAX_ID
+from app.pagination import clamp_limit
+
+MAX_QUERY_TEXT = 200
+
+
+def invalid(field: str, message: str) -> ApiError:
+    return ApiError(400, "validation_failed", message, field=field)
+
+
+def _check_text(field: str, value: str) -> str:
+    # PostgreSQL cannot store NUL in text, and a lone surrogate cannot be encoded to UTF-8.
+    if "\x00" in value:
+        raise invalid(field, f"{field} must not contain NUL characters")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise invalid(field, f"{field} is not valid Unicode text") from None
+    return value
+
+
+# Query parameters ---------------------------------------------------------------------------
+
+def query_text(name: str, max_length: int = MAX_QUERY_TEXT) -> str | None:
+    value = request.args.get(name)
+    if value is None or value.strip() == "":
+        return None
+    if len(value) > max_length:
+        raise invalid(name, f"{name} can be at most {max_length} characters")
+    return _check_text(name, value)
+
+
+def query_choice(name: str, choices: tuple[str, ...]) -> str | None:
+    value = request.args.get(name)
+    if value is None or value == "":
+        return None
+    if value not in choices:
+        raise invalid(name, f"{name} must be one of {', '.join(choices)}")
+    return value
+
+
+def query_bool(name: str) -> bool:
+    value = (request.args.get(name) or "").lower()
+    if value in ("", "false", "0"):
+        return False
+    if value in ("true", "1"):
+        return True
+    raise invalid(name, f"{name} must be true or false")
+
+
+def query_id(name: str) -> int | None:
+    value = request.args.get(name)
+    if value is None or value == "":
+        return None
+    return _id(name, value)
+
+
+def _id(name: str, value: str) -> int:
+    if not (value.isascii() and value.isdigit() and len(value) <= 10 and 1 <= int(value) <= MAX_ID):
+        raise invalid(name, f"{name} must be a positive integer id")
+    return int(value)
+
+
+def query_assignee() -> str | None:
+    """`me`, `unassigned` or a user id (an extra filter of the list, as on the inbox page)."""
+    value = request.args.get("assignee")
+    if value is None or value == "":
+        return None
+    if value in ("me", "unassigned"):
+        return value
+    return str(_id("assignee", value))
+
+
+def query_owner() -> str | None:
+    """`me`, `none` or a user id (an extra filter of the leads list, as on the leads page)."""
+    value = request.args.get("owner")
+    if value is None or value == "":
+        return None
+    if value in ("me", "none"):
+        return value
+    return str(_id("owner", value))
+
+
+def page_limit() -> int:
+    raw = request.args.get("limit")
+    if raw is not None and not (raw.isascii() and raw.strip().isdigit() and len(raw) <= 10):
+        raise invalid("limit", "limit must be a whole number from 1 to 100")
+    try:
+        return clamp_limit(raw)
+    except ValueError:
+        raise invalid("limit", "limit must be a whole number from 1 to 100") from None
+
+
+def cursor_param(name: str) -> str | None:
+    value = request.args.get(name)
+    return value or None
+
+
+# JSON bodies --------------------------------------------------------------------------------
+
+def _refuse_constant(name: str):
+    raise ValueError(f"{name} is not JSON")
+
+
+def json_body(allowed: tuple[str, ...]) -> dict:
+    """The request's JSON object, with only `allowed` keys. A typo in a field name is an error
+    rather than a silently ignored change."""
+    if not request.is_json:
+        raise ApiError(415, "unsupported_media_type", "Send the body as JSON with Content-Type: application/json.")
+    try:
+        raw = request.get_data(cache=True)
+    except RequestEntityTooLarge:
+        raise body_too_large() from None
+    if len(raw) > current_app.config["API_MAX_BODY_BYTES"]:
+        raise body_too_large()
+    try:
+        # NaN and Infinity are Python's extension, not JSON; deep nesting is refused, not a crash.
+        body = json.loads(raw, parse_constant=_refuse_constant)
+    except (ValueError, RecursionError):
+        raise ApiError(400, "invalid_json", "The body is not valid JSON.") from None
+    if not isinstance(body, dict):
+        raise ApiError(400, "invalid_json", "The body must be a JSON object.")
+    for key in body:
+        if key not in allowed:
+            raise invalid(_check_text("body", key)[:100], f"unknown field (allowed: {', '.join(allowed)})")
+    return body
+
+
+def body_too_large() -> ApiError:
+    limit = current_app.config["API_MAX_BODY_BYTES"]
+    return ApiError(413, "too_large", f"The body can be at most {limit // 1024} KB.")
+
+
+def body_text(body: dict, name: str, nullable: bool = False) -> str | None:
+    value = body[name]
+    if value is None and nullable:
+        return None
+    if not isinstance(value, str):
+        raise invalid(name, f"{name} must be a string" + (" or null" if nullable else ""))
+    return _check_text(name, value)
+
+
+def body_choice(body: dict, name: str, choices: tuple[str, ...]) -> str:
+    value = body[name]
+    if not isinstance(value, str) or value not in choices:
+        raise invalid(name, f"{name} must be one of {', '.join(choices)}")
+    return value
+
+
+def body_id_or_null(body: dict, name: str) -> int | None:
+    value = body[name]
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_ID:
+        raise invalid(name, f"{name} must be a user id or null")
+    return value
+
+
+def body_time_or_null(body: dict, name: str) -> datetime | None:
+    value = body_text(body, name, nullable=True)
+    if value is None:
+        return None
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        raise invalid(name, f"{name} must be an ISO-8601 date and time, e.g. 2030-01-31T09:00:00Z") from None
