@@ -190,7 +190,10 @@ FORM_MIMETYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 def _refuse_nul_characters():
     """A NUL character in a query string or form field is never meaningful, and PostgreSQL text
     cannot hold one: refuse it at the door (400, nothing applied) rather than fail in a query
-    halfway through a view. Webhook bodies are not forms; ingestion cleans its own text."""
+    halfway through a view. Not for the JSON API, which names the offending field in its own
+    error shape, nor for webhook bodies, which are not forms (ingestion cleans its own text)."""
+    if request.path.startswith("/api/"):
+        return
     fields = [request.args]
     if request.method != "GET" and request.mimetype in FORM_MIMETYPES and request.endpoint != "webhooks.receive":
         fields.append(request.form)
