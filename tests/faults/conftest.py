@@ -21,19 +21,26 @@ from tests.conftest import TEST_APP_SECRET, base_config
 from tests.faults.services import PrivateRedis, TcpProxy
 
 
+def _unavailable(reason: str):
+    # CI sets FAULT_TESTS_REQUIRED so that missing services fail the run instead of skipping.
+    if os.environ.get("FAULT_TESTS_REQUIRED"):
+        pytest.fail(f"fault tests are required here but cannot run: {reason}")
+    pytest.skip(reason)
+
+
 @pytest.fixture
 def real_services(database_url):
     if not (os.environ.get("DATABASE_URL") and os.environ.get("REDIS_URL")):
-        pytest.skip("fault tests need real services: set DATABASE_URL (PostgreSQL) and REDIS_URL")
+        _unavailable("fault tests need real services: set DATABASE_URL (PostgreSQL) and REDIS_URL")
     if make_url(database_url).get_backend_name() != "postgresql":
-        pytest.skip("fault tests need PostgreSQL")
+        _unavailable("fault tests need PostgreSQL")
     return database_url
 
 
 @pytest.fixture
 def private_redis(real_services):
     if shutil.which("redis-server") is None:
-        pytest.skip("redis-server is not installed, so a private Redis cannot be started and killed")
+        _unavailable("redis-server is not installed, so a private Redis cannot be started and killed")
     server = PrivateRedis().start()
     yield server
     server.stop()

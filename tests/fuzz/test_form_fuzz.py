@@ -15,7 +15,7 @@ from app.models import Conversation, Message, User, utcnow
 from app.outbound.echo import normalize_text
 from tests.conftest import csrf_token_from
 
-FUZZ = settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 # Text as forms carry it: any character a browser can encode (no lone surrogates), with the
 # troublemakers over-represented: NUL and control characters, bidi overrides, HTML, SQL, emoji.
