@@ -25,6 +25,7 @@ JOB_MODULES = (
     "app.accounts.data_deletion",
     "app.webhooks.jobs",
     "app.outbound.jobs",
+    "app.automation.jobs",
 )
 
 

@@ -30,6 +30,7 @@ BLUEPRINTS = (
     "app.settings",
     "app.demo",
     "app.outbound",
+    "app.automation",
 )
 
 

@@ -389,3 +389,7 @@ class DataDeletionRequest(db.Model):
     summary: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+# Feature packages that own tables register them here, so one metadata sees every model.
+from app.automation.models import AiDraft, AutomationLog, AutomationRule, AutomationSettings  # noqa: E402,F401

@@ -6,13 +6,17 @@ JSON API both read through here."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from sqlalchemy import and_, exists, or_, select
+from datetime import datetime, timezone
+
+from flask import abort
+from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import joinedload
 
 from app.extensions import db
-from app.models import CONVERSATION_STATUSES, Contact, Conversation, Message
+from app.models import CONVERSATION_STATUSES, MAX_ID, Contact, Conversation, InstagramAccount, Message, Note, User
 from app.pagination import decode_cursor, encode_cursor
-from app.scoping import scoped
+from app.scoping import current_workspace_id, scoped
+
 
 @dataclass(frozen=True)
 class ConversationFilters:
@@ -27,11 +31,9 @@ class ConversationFilters:
             raise ValueError(f"status must be one of {', '.join(CONVERSATION_STATUSES)}")
 
 
-def conversation_page(filters: ConversationFilters, user, cursor: str | None = None,
-                      limit: int = 30) -> tuple[list[Conversation], str | None]:
-    """One page of the list, newest activity first, and the cursor of the next page (or None)."""
+def _filtered_conversations(filters: ConversationFilters, user):
+    """The workspace's conversations matching the filters, with what a list row shows."""
     filters.validate()
-    activity = Conversation.last_message_at
     query = scoped(Conversation).options(
         joinedload(Conversation.contact), joinedload(Conversation.account), joinedload(Conversation.assignee)
     )
@@ -47,7 +49,7 @@ def conversation_page(filters: ConversationFilters, user, cursor: str | None = N
         query = query.where(Conversation.assignee_id == int(filters.assignee))
     if filters.account_id:
         query = query.where(Conversation.account_id == filters.account_id)
-    if filters.q:
+    if filters.q and filters.q.strip().lstrip("@"):
         pattern = f"%{_escape_like(filters.q.strip().lstrip('@'))}%"
         query = query.join(Contact, Contact.id == Conversation.contact_id).where(or_(
             Contact.name.ilike(pattern, escape="\\"),
@@ -55,6 +57,14 @@ def conversation_page(filters: ConversationFilters, user, cursor: str | None = N
             exists().where(Message.conversation_id == Conversation.id,
                            Message.is_deleted.is_(False), Message.text.ilike(pattern, escape="\\")),
         ))
+    return query
+
+
+def conversation_page(filters: ConversationFilters, user, cursor: str | None = None,
+                      limit: int = 30) -> tuple[list[Conversation], str | None]:
+    """One page of the list, newest activity first, and the cursor of the next page (or None)."""
+    activity = Conversation.last_message_at
+    query = _filtered_conversations(filters, user)
     if cursor:
         stamp, last_id = decode_cursor(cursor)
         query = query.where(or_(activity < stamp, and_(activity == stamp, Conversation.id < last_id)))
@@ -68,6 +78,15 @@ def conversation_page(filters: ConversationFilters, user, cursor: str | None = N
     return rows, next_cursor
 
 
+def matching_conversations(filters: ConversationFilters, user, ids) -> list[Conversation]:
+    """Those of `ids` that the filters let through (the live list re-checks changed rows)."""
+    ids = list(ids)
+    if not ids:
+        return []
+    query = _filtered_conversations(filters, user).where(Conversation.id.in_(ids))
+    return list(db.session.scalars(query).unique())
+
+
 def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
@@ -79,11 +98,37 @@ def list_conversations(limit: int = 30, user=None) -> list[Conversation]:
     return rows
 
 
+NO_SUCH_CONVERSATION = "This conversation does not exist (any more), or it belongs to another workspace."
+
+
+def find_conversation(conversation_id) -> Conversation | None:
+    """One conversation of the workspace with its contact, account and assignee, or None."""
+    try:
+        conversation_id = int(conversation_id)
+    except (TypeError, ValueError):
+        return None
+    if not 1 <= conversation_id <= MAX_ID:
+        return None
+    return db.session.scalar(
+        scoped(Conversation)
+        .options(joinedload(Conversation.contact), joinedload(Conversation.account), joinedload(Conversation.assignee))
+        .where(Conversation.id == conversation_id)
+    )
+
+
+def conversation_or_404(conversation_id) -> Conversation:
+    row = find_conversation(conversation_id)
+    if row is None:
+        abort(404, description=NO_SUCH_CONVERSATION)
+    return row
+
+
 def message_page(conversation: Conversation, before: str | None = None,
                  limit: int = 50) -> tuple[list[Message], str | None]:
     """The newest `limit` messages older than the cursor, returned oldest first, and the cursor
     for the page before them (None when there is nothing older)."""
-    query = select(Message).where(Message.conversation_id == conversation.id)
+    query = (select(Message).where(Message.conversation_id == conversation.id)
+             .options(joinedload(Message.sent_by)))
     if before:
         stamp, last_id = decode_cursor(before)
         query = query.where(or_(Message.created_at < stamp, and_(Message.created_at == stamp, Message.id < last_id)))
@@ -100,3 +145,76 @@ def message_page(conversation: Conversation, before: str | None = None,
 def thread_messages(conversation: Conversation, limit: int = 50) -> list[Message]:
     rows, _ = message_page(conversation, limit=limit)
     return rows
+
+
+@dataclass(frozen=True)
+class ThreadPage:
+    """A page of the thread: messages and the private notes of the same stretch of time,
+    interleaved in time order, plus what the messages refer to."""
+
+    items: list                       # Message and Note rows, oldest first
+    older: str | None                 # cursor of the page before, None at the start
+    replied: dict[str, Message]       # mid -> message, for "replying to ..." quotes
+
+
+def thread_page(conversation: Conversation, before: str | None = None, limit: int = 50) -> ThreadPage:
+    messages, older = message_page(conversation, before, limit)
+    # The notes between this page's first message (or the beginning, on the first page of the
+    # conversation) and the page after it, so every note shows exactly once across pages.
+    notes = select(Note).where(Note.conversation_id == conversation.id).options(joinedload(Note.author))
+    if older and messages:
+        notes = notes.where(Note.created_at >= messages[0].created_at)
+    if before:
+        stamp, _ = decode_cursor(before)
+        notes = notes.where(Note.created_at < stamp)
+    items = sorted([*messages, *db.session.scalars(notes)], key=item_sort_key)
+    return ThreadPage(items=items, older=older, replied=replied_messages(conversation, messages))
+
+
+def replied_messages(conversation: Conversation, messages) -> dict[str, Message]:
+    """The messages these messages reply to, in one query (a quote must not cost one each)."""
+    mids = {m.reply_to_mid for m in messages if m.reply_to_mid}
+    if not mids:
+        return {}
+    rows = db.session.scalars(
+        select(Message).where(Message.conversation_id == conversation.id, Message.mid.in_(mids))
+    )
+    return {m.mid: m for m in rows}
+
+
+def item_sort_key(item) -> str:
+    """Thread order: Meta's timestamp, then id; the same string orders items in the browser."""
+    return thread_key(item.created_at, "n" if isinstance(item, Note) else "m", item.id)
+
+
+def thread_key(moment: datetime, kind: str, row_id: int) -> str:
+    moment = moment.astimezone(timezone.utc)
+    return f"{moment.strftime('%Y-%m-%dT%H:%M:%S.%f')}|{kind}|{row_id:012d}"
+
+
+def thread_changes(conversation: Conversation, since: datetime) -> tuple[list, dict[str, Message]]:
+    """Messages stored or changed, and notes added, after `since` (the live thread update)."""
+    messages = list(db.session.scalars(
+        select(Message).where(Message.conversation_id == conversation.id, Message.updated_at > since)
+        .options(joinedload(Message.sent_by))
+    ))
+    notes = list(db.session.scalars(
+        select(Note).where(Note.conversation_id == conversation.id, Note.created_at > since)
+        .options(joinedload(Note.author))
+    ))
+    return sorted([*messages, *notes], key=item_sort_key), replied_messages(conversation, messages)
+
+
+def unread_total(workspace_id: int | None = None) -> int:
+    workspace_id = workspace_id or current_workspace_id()
+    return db.session.scalar(
+        select(func.coalesce(func.sum(Conversation.unread_count), 0)).where(Conversation.workspace_id == workspace_id)
+    ) or 0
+
+
+def workspace_accounts() -> list[InstagramAccount]:
+    return list(db.session.scalars(scoped(InstagramAccount).order_by(InstagramAccount.username, InstagramAccount.id)))
+
+
+def workspace_users() -> list[User]:
+    return list(db.session.scalars(scoped(User).where(User.active.is_(True)).order_by(User.name, User.email)))

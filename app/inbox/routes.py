@@ -1,22 +1,302 @@
-from flask_login import login_required
+"""Inbox pages: the conversation list, a thread, the live poll, and what staff do to a conversation.
 
-from app.htmx_responses import render_page
-from app.inbox import bp
-from app.inbox.queries import list_conversations, thread_messages
+Every GET here renders a full page for a normal or history-restore request and the matching
+block of the same template for an htmx request (render_page), so any URL the browser shows can
+be reloaded or shared. Rules live in app.inbox.actions / queries; routes only translate."""
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from app.extensions import htmx
+from app.htmx_responses import hx_push_url, is_fragment_request, render_page
+from app.inbox import actions, bp, display, live, localtime
+from app.inbox.actions import ActionRefused
+from app.inbox.filters import VIEWS, ListView, parse_id
+from app.inbox.queries import (
+    conversation_or_404,
+    conversation_page,
+    find_conversation,
+    matching_conversations,
+    thread_page,
+    unread_total,
+    workspace_accounts,
+    workspace_users,
+)
 from app.models import Conversation
-from app.scoping import get_or_404
+from app.outbound.service import queue_mark_seen
+from app.outbound.windows import reply_window
+from app.pagination import BadCursor
+from app.scoping import current_workspace_id
+
+LIST_PAGE = 30
+THREAD_PAGE = 50
+
+localtime.register(bp)
+display.register(bp)
+
+
+def _list_context(listing: ListView, cursor: str | None = None, open_id: int | None = None) -> dict:
+    try:
+        rows, next_cursor = conversation_page(listing.conversation_filters(), current_user, cursor, LIST_PAGE)
+    except BadCursor:
+        abort(400, description="This list link is out of date. Reload the inbox.")
+    return dict(listing=listing, conversations=rows, next_cursor=next_cursor, open_id=open_id,
+                accounts=workspace_accounts(), views=VIEWS)
+
+
+def _header_context(conversation: Conversation, listing: ListView) -> dict:
+    return dict(current=conversation, listing=listing, users=workspace_users(), snooze_presets=localtime.SNOOZE_PRESETS)
+
+
+def _thread_context(conversation: Conversation, listing: ListView) -> dict:
+    return dict(
+        _header_context(conversation, listing),
+        thread=thread_page(conversation, limit=THREAD_PAGE), window=reply_window(conversation, human=True),
+        thread_token=live.current_thread_state(current_workspace_id(), conversation).token(),
+    )
+
+
+def _page_context(listing: ListView, conversation: Conversation | None = None) -> dict:
+    context = _list_context(listing, open_id=conversation.id if conversation else None)
+    context["list_token"] = live.current_list_state(current_workspace_id()).token()
+    if conversation is not None:
+        context.update(_thread_context(conversation, listing))
+    else:
+        context["current"] = None
+    return context
+
+
+def _list_url(listing: ListView, open_id: int | None = None) -> str:
+    if open_id:
+        return url_for("inbox.conversation", conversation_id=open_id, **listing.params())
+    return url_for("inbox.index", **listing.params())
+
+
+def _open_param() -> int | None:
+    return parse_id(request.values.get("open"))
 
 
 @bp.get("/")
 @login_required
 def index():
-    return render_page("inbox/index.html", block="conversation_list",
-                       conversations=list_conversations(), current=None, messages=[])
+    listing = ListView.from_args(request.args)
+    cursor = request.args.get("cursor") or None
+    if is_fragment_request():
+        if htmx.target == "thread":
+            # The phone's back control: the thread area goes back to its empty state.
+            response = render_page("inbox/index.html", block="thread", current=None, listing=listing)
+            return hx_push_url(response, _list_url(listing))
+        if cursor:
+            return render_page("inbox/index.html", block="conversation_rows", **_list_context(listing, cursor, _open_param()))
+        open_id = _open_param()
+        response = render_page("inbox/index.html", block="conversation_list", **_list_context(listing, open_id=open_id))
+        # The filters change, the open conversation stays: the address says both.
+        return hx_push_url(response, _list_url(listing, open_id))
+    if _open_param():
+        # The filter form submitted without JavaScript carries the open conversation along.
+        return redirect(_list_url(listing, _open_param()))
+    if cursor:
+        return redirect(_list_url(listing))
+    return render_page("inbox/index.html", **_page_context(listing))
 
 
 @bp.get("/conversations/<int:conversation_id>")
 @login_required
 def conversation(conversation_id: int):
-    current = get_or_404(Conversation, conversation_id)
-    return render_page("inbox/index.html", block="thread",
-                       conversations=list_conversations(), current=current, messages=thread_messages(current))
+    listing = ListView.from_args(request.args)
+    current = conversation_or_404(conversation_id)
+    _read(current)
+    if is_fragment_request():
+        response = render_page("inbox/index.html", block="thread", oob_row=True, open_id=current.id,
+                               unread=unread_total(), **_thread_context(current, listing))
+        return response
+    return render_page("inbox/index.html", **_page_context(listing, current))
+
+
+def _read(conversation: Conversation) -> None:
+    """Staff have seen the conversation: clear its unread count and, when there was something
+    new, tell Instagram the customer's messages were seen (one receipt, not one per visit)."""
+    had_unread = conversation.unread_count > 0
+    actions.mark_read(conversation)
+    if had_unread:
+        queue_mark_seen(conversation)
+
+
+@bp.get("/conversations/<int:conversation_id>/older")
+@login_required
+def older_messages(conversation_id: int):
+    current = conversation_or_404(conversation_id)
+    if not is_fragment_request():
+        return redirect(url_for("inbox.conversation", conversation_id=current.id))
+    try:
+        page = thread_page(current, before=request.args.get("before") or None, limit=THREAD_PAGE)
+    except BadCursor:
+        abort(400, description="This link to older messages is out of date. Reload the conversation.")
+    return render_template("inbox/_older.html", current=current, thread=page)
+
+
+@bp.get("/inbox/changes")
+@login_required
+def changes():
+    """The live poll (see app/inbox/live.py for why polling). Nothing changed: 204, no body,
+    no template. Something changed: out-of-band fragments for the changed list rows, the open
+    thread's new or changed messages, the unread badge and the poll's own new token."""
+    workspace_id = current_workspace_id()
+    try:
+        since = live.ListState.from_token(request.args.get("since") or "")
+    except live.BadToken:
+        since = None  # a token from an older page or version: start over from now
+    thread_since = None
+    if request.args.get("thread"):
+        try:
+            thread_since = live.ThreadState.from_token(request.args["thread"])
+        except live.BadToken:
+            thread_since = None
+
+    list_changes = live.list_changes(workspace_id, since) if since else None
+    bumped = bool(list_changes and thread_since
+                  and list_changes.bumped_since(thread_since.conversation_id, thread_since.mark))
+    thread_last = live.thread_last_message(workspace_id, thread_since, bumped) if thread_since else None
+    if since is not None and list_changes is None and thread_last is None:
+        return "", 204
+
+    listing = ListView.from_args(request.args)
+    state = list_changes.state if list_changes else (since or live.current_list_state(workspace_id))
+    rows, removed = [], []
+    if list_changes:
+        rows = matching_conversations(listing.conversation_filters(), current_user, list_changes.changed_ids)
+        matched = {c.id for c in rows}
+        removed = [i for i in list_changes.changed_ids if i not in matched and i != _open_param()]
+    thread_update, thread_unread, thread_gone = None, False, None
+    if thread_last is not None:
+        current = find_conversation(thread_since.conversation_id)
+        if current is None:
+            thread_gone = thread_since.conversation_id  # deleted meanwhile (e.g. a data deletion request)
+        else:
+            thread_update = live.thread_update(current, thread_since, thread_last)
+            thread_unread = current.unread_count > 0
+    return render_template(
+        "inbox/_changes.html", list_token=state.token(), rows=rows, removed=removed, listing=listing,
+        open_id=_open_param(), unread=unread_total(workspace_id), thread_update=thread_update,
+        thread_unread=thread_unread, thread_gone=thread_gone,
+    )
+
+
+# -- Conversation actions (POST; htmx gets the refreshed header, plain forms a redirect) --------
+
+def _after_action(conversation: Conversation, listing: ListView, error: ActionRefused | None = None,
+                  done: str | None = None, status: int = 200):
+    if is_fragment_request():
+        return render_page("inbox/index.html", block="thread_header", status=status, oob_row=True,
+                           open_id=conversation.id, unread=unread_total(), action_error=error, action_done=done,
+                           **_header_context(conversation, listing))
+    if error is not None:
+        flash(error.message, "error")
+    elif done:
+        flash(done, "info")
+    return redirect(url_for("inbox.conversation", conversation_id=conversation.id, **listing.params()))
+
+
+def _action_listing() -> ListView:
+    return ListView.from_args(request.args)
+
+
+@bp.post("/conversations/<int:conversation_id>/assign")
+@login_required
+def assign(conversation_id: int):
+    current = conversation_or_404(conversation_id)
+    raw = (request.form.get("assignee") or "").strip()
+    listing = _action_listing()
+    if raw == "me":
+        assignee_id = current_user.id
+    elif raw in ("", "none"):
+        assignee_id = None
+    elif parse_id(raw) is not None:
+        assignee_id = parse_id(raw)
+    else:
+        return _after_action(current, listing, ActionRefused("assignee", "Choose someone from the list."), status=422)
+    try:
+        actions.assign(current, assignee_id)
+    except ActionRefused as exc:
+        return _after_action(current, listing, exc, status=422)
+    current = conversation_or_404(conversation_id)
+    who = current.assignee.display_name if current.assignee else "nobody"
+    return _after_action(current, listing, done=f"Assigned to {who}.")
+
+
+@bp.post("/conversations/<int:conversation_id>/status")
+@login_required
+def set_status(conversation_id: int):
+    current = conversation_or_404(conversation_id)
+    listing = _action_listing()
+    status = (request.form.get("status") or "").strip()
+    if status == "snoozed":
+        # Snoozing needs a time; it has its own form.
+        return _after_action(current, listing, ActionRefused("status", "Choose until when to snooze."), status=422)
+    try:
+        actions.set_status(current, status)
+    except ActionRefused as exc:
+        return _after_action(current, listing, exc, status=422)
+    labels = {"open": "Conversation reopened.", "resolved": "Conversation resolved.", "pending": "Marked as pending."}
+    return _after_action(current, listing, done=labels.get(status))
+
+
+@bp.post("/conversations/<int:conversation_id>/snooze")
+@login_required
+def snooze(conversation_id: int):
+    current = conversation_or_404(conversation_id)
+    listing = _action_listing()
+    try:
+        until = localtime.snooze_until(request.form.get("preset") or None, request.form.get("until") or None)
+    except ValueError as exc:
+        return _after_action(current, listing, ActionRefused("snoozed_until", f"{str(exc).capitalize()}."), status=422)
+    try:
+        actions.set_status(current, "snoozed", until)
+    except ActionRefused as exc:
+        return _after_action(current, listing, exc, status=422)
+    return _after_action(current, listing, done=f"Snoozed until {localtime.full_datetime(until)}.")
+
+
+@bp.post("/conversations/<int:conversation_id>/unread")
+@login_required
+def mark_unread(conversation_id: int):
+    """Mark unread and leave the conversation, as a mail client does: the list shows it bold."""
+    current = conversation_or_404(conversation_id)
+    listing = _action_listing()
+    actions.mark_unread(current)
+    if is_fragment_request():
+        response = render_page("inbox/index.html", block="thread", current=None, listing=listing,
+                               oob_conversation=current, unread=unread_total(), oob_row=True)
+        return hx_push_url(response, _list_url(listing))
+    flash("Marked as unread.", "info")
+    return redirect(_list_url(listing))
+
+
+@bp.post("/conversations/<int:conversation_id>/read")
+@login_required
+def mark_read(conversation_id: int):
+    """Sent by the open thread when new messages arrive while the staff member is looking."""
+    current = conversation_or_404(conversation_id)
+    _read(current)
+    if not is_fragment_request():
+        return redirect(url_for("inbox.conversation", conversation_id=current.id))
+    return render_template("inbox/_row_update.html", rows=[current], open_id=current.id,
+                           listing=_action_listing(), unread=unread_total())
+
+
+@bp.post("/conversations/<int:conversation_id>/notes")
+@login_required
+def add_note(conversation_id: int):
+    current = conversation_or_404(conversation_id)
+    text = request.form.get("text") or ""
+    try:
+        note = actions.add_note(current, current_user, text)
+    except ActionRefused as exc:
+        if is_fragment_request():
+            return render_template("inbox/_composer_error.html", message=exc.message), 422
+        flash(exc.message, "error")
+        return redirect(url_for("inbox.conversation", conversation_id=current.id))
+    if is_fragment_request():
+        return render_template("inbox/_thread_items.html", items=[note], replied={}, current=current)
+    return redirect(url_for("inbox.conversation", conversation_id=current.id))

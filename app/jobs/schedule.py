@@ -37,6 +37,7 @@ PERIODIC_JOBS: list[PeriodicJob] = [
     PeriodicJob("app.accounts.data_deletion:resume_pending_deletions", 3600),
     # Sends left behind by a lost enqueue or a crashed worker (see app.outbound.sending).
     PeriodicJob("app.outbound.jobs:sweep_outbound", 60, QUEUE_DEFAULT),
+    PeriodicJob("app.automation.jobs:purge_automation_history", 24 * 3600),
 ]
 
 

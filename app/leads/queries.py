@@ -1,17 +1,22 @@
-"""Reading the leads list, scoped to the workspace: newest lead first, keyset-paginated on
-(created_at, id) — the `ix_leads_list` index — so paging neither skips nor repeats a lead when
-new ones arrive between pages."""
+"""Reading leads, scoped to the workspace, for the leads page, its CSV export and the JSON API.
+
+Newest lead first, keyset-paginated on (created_at, id) — the `ix_leads_list` index — so paging
+neither skips nor repeats a lead when new ones arrive between pages. On the page, filters come
+from the URL (`/leads?status=new&owner=me&source=ad`), so the page, a reload, a shared link and
+the CSV export of the same URL show the same leads."""
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
-from sqlalchemy import and_, or_
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import joinedload
 
 from app.extensions import db
-from app.models import LEAD_STATUSES, Lead
+from app.inbox.filters import parse_id
+from app.models import LEAD_STATUSES, Contact, Conversation, Lead
 from app.pagination import DEFAULT_LIMIT, decode_cursor, encode_cursor
-from app.scoping import scoped
+from app.scoping import current_workspace_id, scoped
 
 
 @dataclass(frozen=True)
@@ -19,13 +24,32 @@ class LeadFilters:
     status: str | None = None
     owner: str | None = None     # "me", "none", or a user id as a string
     source: str | None = None
+    notices: tuple[str, ...] = ()
+
+    @classmethod
+    def from_args(cls, args) -> LeadFilters:
+        notices = []
+        status = (args.get("status") or "").strip() or None
+        if status is not None and status not in LEAD_STATUSES:
+            notices.append(f"Unknown status “{status[:40]}” was ignored.")
+            status = None
+        owner = (args.get("owner") or "").strip() or None
+        if owner is not None and owner not in ("me", "none") and parse_id(owner) is None:
+            notices.append(f"Unknown owner “{owner[:40]}” was ignored.")
+            owner = None
+        source = (args.get("source") or "").strip()[:20] or None
+        return cls(status=status, owner=owner, source=source, notices=tuple(notices))
+
+    def params(self, **overrides) -> dict[str, str]:
+        values = {"status": self.status, "owner": self.owner, "source": self.source, **overrides}
+        return {k: v for k, v in values.items() if v}
 
 
-def _filtered(filters: LeadFilters, user):
+def _filtered(filters: LeadFilters, user, with_status: bool = True):
     if filters.status is not None and filters.status not in LEAD_STATUSES:
         raise ValueError(f"status must be one of {', '.join(LEAD_STATUSES)}")
     query = scoped(Lead)
-    if filters.status:
+    if with_status and filters.status:
         query = query.where(Lead.status == filters.status)
     if filters.owner == "me":
         query = query.where(Lead.owner_id == user.id)
@@ -38,18 +62,54 @@ def _filtered(filters: LeadFilters, user):
     return query
 
 
+def _with_row_data(query):
+    # Everything a row shows, in the same query: contact (and its account), owner, conversation.
+    return query.options(
+        joinedload(Lead.contact).joinedload(Contact.account), joinedload(Lead.owner),
+        joinedload(Lead.conversation),
+    )
+
+
 def lead_page(filters: LeadFilters, user, cursor: str | None = None,
               limit: int = DEFAULT_LIMIT) -> tuple[list[Lead], str | None]:
     """One page of leads, newest first, and the cursor of the next page (or None). A malformed
     cursor is a BadCursor."""
-    query = _filtered(filters, user).options(joinedload(Lead.contact))
+    query = _with_row_data(_filtered(filters, user))
     if cursor:
         stamp, last_id = decode_cursor(cursor)
         query = query.where(or_(Lead.created_at < stamp, and_(Lead.created_at == stamp, Lead.id < last_id)))
-    query = query.order_by(Lead.created_at.desc(), Lead.id.desc()).limit(limit + 1)
-    rows = list(db.session.scalars(query).unique())
+    rows = list(db.session.scalars(query.order_by(Lead.created_at.desc(), Lead.id.desc()).limit(limit + 1)).unique())
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]
         next_cursor = encode_cursor(rows[-1].created_at, rows[-1].id)
     return rows, next_cursor
+
+
+def iter_leads(filters: LeadFilters, user, batch: int = 500) -> Iterator[Lead]:
+    """Every matching lead, newest first, read in batches (the CSV export streams them)."""
+    cursor = None
+    while True:
+        rows, cursor = lead_page(filters, user, cursor, batch)
+        yield from rows
+        if cursor is None:
+            return
+
+
+def status_counts(filters: LeadFilters, user) -> dict[str, int]:
+    """How many leads are at each stage, under the other filters: the funnel."""
+    query = _filtered(filters, user, with_status=False).with_only_columns(Lead.status, func.count()).group_by(Lead.status)
+    counts = dict.fromkeys(LEAD_STATUSES, 0)
+    counts.update({status: n for status, n in db.session.execute(query)})
+    return counts
+
+
+def lead_sources() -> list[str]:
+    return list(db.session.scalars(
+        select(Lead.source).where(Lead.workspace_id == current_workspace_id()).distinct().order_by(Lead.source)
+    ))
+
+
+def last_activity(lead: Lead):
+    conversation: Conversation | None = lead.conversation
+    return conversation.last_message_at if conversation else None

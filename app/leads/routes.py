@@ -1,18 +1,157 @@
-from flask_login import login_required
-from sqlalchemy.orm import joinedload
+"""The leads page: a filterable table with a funnel, inline status/owner/notes, CSV export.
 
-from app.extensions import db
-from app.htmx_responses import render_page
+Inline edits post one field and get back only the small "Saved" (or the refusal) next to the
+control, so the select or textarea being used is never replaced under the user's hands; the
+funnel counts come along out of band."""
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+
+from flask import Response, abort, flash, redirect, render_template, request, stream_with_context, url_for
+from flask_login import current_user, login_required
+
+from app.htmx_responses import hx_push_url, is_fragment_request, render_page
+from app.inbox.actions import ActionRefused
+from app.inbox.filters import parse_id
+from app.inbox.queries import workspace_users
 from app.leads import bp
-from app.models import Lead
-from app.scoping import scoped
+from app.leads.actions import update_lead
+from app.leads.queries import LeadFilters, iter_leads, last_activity, lead_page, lead_sources, status_counts
+from app.models import LEAD_STATUSES, Lead
+from app.pagination import BadCursor
+from app.scoping import get_or_404
+from app.templating import iso
+
+PAGE = 50
+SOURCE_LABELS = {"dm": "Direct message", "ad": "Ad", "link": "Link", "story": "Story", "comment": "Comment"}
+bp.add_app_template_global(SOURCE_LABELS, "source_labels")
+
+
+def _page(filters: LeadFilters, cursor: str | None) -> tuple[list[Lead], str | None]:
+    try:
+        return lead_page(filters, current_user, cursor, PAGE)
+    except BadCursor:
+        abort(400, description="This list link is out of date. Reload the leads page.")
 
 
 @bp.get("/leads")
 @login_required
 def index():
-    leads = db.session.scalars(
-        scoped(Lead).options(joinedload(Lead.contact), joinedload(Lead.owner))
-        .order_by(Lead.created_at.desc(), Lead.id.desc()).limit(100)
-    ).all()
-    return render_page("leads/index.html", block="lead_table", leads=leads)
+    filters = LeadFilters.from_args(request.args)
+    cursor = request.args.get("cursor") or None
+    leads, next_cursor = _page(filters, cursor)
+    context = dict(filters=filters, leads=leads, next_cursor=next_cursor, users=workspace_users(),
+                   statuses=LEAD_STATUSES, last_activity=last_activity)
+    if is_fragment_request() and cursor:
+        return render_page("leads/index.html", block="lead_rows", **context)
+    context.update(counts=status_counts(filters, current_user), sources=lead_sources())
+    if is_fragment_request():
+        response = render_page("leads/index.html", block="lead_results", oob=True, **context)
+        return hx_push_url(response, url_for("leads.index", **filters.params()))
+    if cursor:
+        return redirect(url_for("leads.index", **filters.params()))
+    return render_page("leads/index.html", **context)
+
+
+def _cell(lead: Lead, field: str, error: ActionRefused | None = None):
+    filters = LeadFilters.from_args(request.args)
+    status = 422 if error else 200
+    if is_fragment_request():
+        body = render_template("leads/_cell_saved.html", lead=lead, field=field, error=error, filters=filters,
+                               counts=status_counts(filters, current_user) if field == "status" and not error else None,
+                               statuses=LEAD_STATUSES)
+        return body, status
+    if error:
+        flash(error.message, "error")
+    else:
+        flash("Lead saved.", "info")
+    return redirect(url_for("leads.index", **filters.params()))
+
+
+@bp.post("/leads/<int:lead_id>/status")
+@login_required
+def set_status(lead_id: int):
+    lead = get_or_404(Lead, lead_id)
+    try:
+        update_lead(lead, status=(request.form.get("status") or "").strip())
+    except ActionRefused as exc:
+        return _cell(lead, "status", exc)
+    return _cell(lead, "status")
+
+
+@bp.post("/leads/<int:lead_id>/owner")
+@login_required
+def set_owner(lead_id: int):
+    lead = get_or_404(Lead, lead_id)
+    raw = (request.form.get("owner_id") or "").strip()
+    owner_id = parse_id(raw)
+    if raw and owner_id is None:
+        return _cell(lead, "owner", ActionRefused("owner_id", "Choose someone from the list."))
+    try:
+        update_lead(lead, owner_id=owner_id)
+    except ActionRefused as exc:
+        return _cell(lead, "owner", exc)
+    return _cell(lead, "owner")
+
+
+@bp.post("/leads/<int:lead_id>/notes")
+@login_required
+def set_notes(lead_id: int):
+    lead = get_or_404(Lead, lead_id)
+    notes = (request.form.get("notes") or "").strip() or None
+    try:
+        update_lead(lead, notes=notes)
+    except ActionRefused as exc:
+        return _cell(lead, "notes", exc)
+    return _cell(lead, "notes")
+
+
+# -- CSV export -------------------------------------------------------------------------------
+
+CSV_COLUMNS = ("id", "status", "name", "username", "instagram_account", "source", "ad_name", "owner",
+               "created_at", "last_activity_at", "notes", "conversation_url")
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_safe(value) -> str:
+    """A cell a spreadsheet will not run: text starting like a formula gets a leading quote
+    (OWASP's CSV injection advice); customers choose their own names, so this matters."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def lead_csv_row(lead: Lead) -> list[str]:
+    contact = lead.contact
+    detail = lead.source_detail if isinstance(lead.source_detail, dict) else {}
+    conversation_url = (url_for("inbox.conversation", conversation_id=lead.conversation_id, _external=True)
+                        if lead.conversation_id else "")
+    values = (lead.id, lead.status, contact.name, contact.username, contact.account.username, lead.source,
+              detail.get("ad_title"), lead.owner.display_name if lead.owner else "", iso(lead.created_at),
+              iso(last_activity(lead)), lead.notes, conversation_url)
+    return [csv_safe(v) for v in values]
+
+
+@bp.get("/leads.csv")
+@login_required
+def export_csv():
+    filters = LeadFilters.from_args(request.args)
+    user = current_user._get_current_object()
+
+    def generate():
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        buffer.write("\ufeff")  # so spreadsheet programs read the file as UTF-8
+        writer.writerow(CSV_COLUMNS)
+        for lead in iter_leads(filters, user):
+            writer.writerow(lead_csv_row(lead))
+            if buffer.tell() > 32_768:
+                yield buffer.getvalue()
+                buffer.seek(0)
+                buffer.truncate()
+        yield buffer.getvalue()
+
+    filename = f"leads-{date.today().isoformat()}.csv"
+    return Response(stream_with_context(generate()), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})

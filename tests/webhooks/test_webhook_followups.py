@@ -191,7 +191,7 @@ def test_redis_down_during_a_delivery_loses_nothing(app, client, factory, queued
 def test_queued_mode_runs_the_profile_job_on_a_worker(app, client, factory, queued):
     account = factory.account()
     post(client, first_message(account))
-    assert queued.depth() == 1
+    assert queued.depth() == 2  # the profile lookup and the automation run
     db.session.expire_all()
     assert only(Contact).profile_fetched_at is None
     queued.work()

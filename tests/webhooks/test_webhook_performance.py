@@ -36,7 +36,7 @@ def test_first_message_of_a_new_contact_is_a_handful_of_statements(client, facto
         print("  ", statement)
     assert len(counter.statements) <= 15
     assert only(Message) and only(Lead)
-    assert queued.depth() == 1  # the profile lookup, for a worker
+    assert queued.depth() == 2  # the profile lookup and the automation run, for a worker
 
 
 def test_next_message_and_redelivery_are_fewer(client, factory, queued):
@@ -88,7 +88,7 @@ def test_a_1000_event_batch(client, factory, queued):
     for contact in db.session.scalars(select(Contact)):
         n = customers.index(contact.igsid)
         assert by_contact[contact.id].last_message_preview == f"message number {950 + n}"
-    assert queued.depth() == 50  # one profile lookup per new contact
+    assert queued.depth() == 50 + 1000  # a profile lookup per new contact, an automation run per message
     started = time.perf_counter()
     assert post(client, body).get_json() == {"status": "applied"}
     print(f"the same 1000 again (all duplicates) in {time.perf_counter() - started:.2f} s")

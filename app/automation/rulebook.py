@@ -1,0 +1,145 @@
+"""A workspace's automation rules: reading them in order, and what admins do to them (create,
+edit, delete, move up/down, switch on/off). Validation errors are `ActionRefused(field, message)`."""
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from sqlalchemy import func, or_, select
+
+from app.automation.models import MATCH_TYPES, RULE_CONVERSATION_STATUSES, RULE_KINDS, AutomationRule
+from app.automation.patterns import MAX_PATTERN_LENGTH, PatternRejected, check_regex, normalize
+from app.extensions import db
+from app.inbox.actions import ActionRefused
+from app.instagram.graph import MAX_TEXT_BYTES
+from app.models import LEAD_STATUSES, InstagramAccount, User
+
+RULE_FIELDS = ("kind", "account_id", "match_type", "pattern", "reply_text", "set_lead_status", "assign_to_id",
+               "set_conversation_status", "enabled")
+
+
+def ordered_rules(workspace_id: int, *, account_id: int | None = None, enabled_only: bool = False) -> list[AutomationRule]:
+    """The workspace's rules in their order; with account_id, only those that apply to it."""
+    query = select(AutomationRule).where(AutomationRule.workspace_id == workspace_id)
+    if account_id is not None:
+        query = query.where(or_(AutomationRule.account_id.is_(None), AutomationRule.account_id == account_id))
+    if enabled_only:
+        query = query.where(AutomationRule.enabled.is_(True))
+    return list(db.session.scalars(query.order_by(AutomationRule.position, AutomationRule.id)))
+
+
+def _optional_id(form: Mapping, field: str) -> int | None:
+    raw = (form.get(field) or "").strip()
+    if not raw:
+        return None
+    try:
+        return int(raw)
+    except ValueError:
+        raise ActionRefused(field, "Choose one of the listed options.") from None
+
+
+def _optional_choice(form: Mapping, field: str, choices: tuple[str, ...]) -> str | None:
+    value = (form.get(field) or "").strip()
+    if not value:
+        return None
+    if value not in choices:
+        raise ActionRefused(field, f"Choose one of: {', '.join(choices)}.")
+    return value
+
+
+def parse_rule_form(workspace_id: int, form: Mapping) -> dict:
+    """Validated rule values from the form; ActionRefused names the first bad field."""
+    kind = (form.get("kind") or "").strip()
+    if kind not in RULE_KINDS:
+        raise ActionRefused("kind", "Choose what the rule answers: greeting, away, keyword or story mention.")
+
+    account_id = _optional_id(form, "account_id")
+    if account_id is not None and db.session.scalar(
+        select(InstagramAccount.id).where(InstagramAccount.id == account_id, InstagramAccount.workspace_id == workspace_id)
+    ) is None:
+        raise ActionRefused("account_id", "That Instagram account is not connected to this workspace.")
+
+    match_type = pattern = None
+    if kind == "keyword":
+        match_type = (form.get("match_type") or "").strip()
+        if match_type not in MATCH_TYPES:
+            raise ActionRefused("match_type", "Choose how the keyword matches: contains, exact or regular expression.")
+        pattern = (form.get("pattern") or "").strip()
+        if not pattern or (match_type != "regex" and not normalize(pattern)):
+            raise ActionRefused("pattern", "Enter the keyword or phrase to look for.")
+        if len(pattern) > MAX_PATTERN_LENGTH:
+            raise ActionRefused("pattern", f"The keyword can be at most {MAX_PATTERN_LENGTH} characters.")
+        if match_type == "regex":
+            try:
+                check_regex(pattern)
+            except PatternRejected as exc:
+                raise ActionRefused("pattern", str(exc)) from None
+
+    reply_text = (form.get("reply_text") or "").replace("\r\n", "\n").strip()
+    if not reply_text:
+        raise ActionRefused("reply_text", "Write the reply the customer gets.")
+    size = len(reply_text.encode("utf-8"))
+    if size > MAX_TEXT_BYTES:
+        raise ActionRefused("reply_text", f"The reply is {size:,} bytes; Instagram allows at most {MAX_TEXT_BYTES:,} "
+                                          "(fewer letters when they are emoji or non-Latin).")
+
+    assign_to_id = _optional_id(form, "assign_to_id")
+    if assign_to_id is not None and db.session.scalar(
+        select(User.id).where(User.id == assign_to_id, User.workspace_id == workspace_id, User.active.is_(True))
+    ) is None:
+        raise ActionRefused("assign_to_id", "Choose an active member of this workspace.")
+
+    return {
+        "kind": kind,
+        "account_id": account_id,
+        "match_type": match_type,
+        "pattern": pattern,
+        "reply_text": reply_text,
+        "set_lead_status": _optional_choice(form, "set_lead_status", LEAD_STATUSES),
+        "assign_to_id": assign_to_id,
+        "set_conversation_status": _optional_choice(form, "set_conversation_status", RULE_CONVERSATION_STATUSES),
+        "enabled": form.get("enabled") in ("on", "1", "true", "yes"),
+    }
+
+
+def create_rule(workspace_id: int, form: Mapping) -> AutomationRule:
+    values = parse_rule_form(workspace_id, form)
+    last = db.session.scalar(select(func.max(AutomationRule.position)).where(AutomationRule.workspace_id == workspace_id))
+    rule = AutomationRule(workspace_id=workspace_id, position=(last or 0) + 1, **values)
+    db.session.add(rule)
+    db.session.commit()
+    return rule
+
+
+def update_rule(rule: AutomationRule, form: Mapping) -> AutomationRule:
+    for key, value in parse_rule_form(rule.workspace_id, form).items():
+        setattr(rule, key, value)
+    db.session.commit()
+    return rule
+
+
+def delete_rule(rule: AutomationRule) -> None:
+    db.session.delete(rule)
+    db.session.commit()
+
+
+def set_enabled(rule: AutomationRule, enabled: bool) -> None:
+    rule.enabled = enabled
+    db.session.commit()
+
+
+def move_rule(rule: AutomationRule, direction: str) -> bool:
+    """Swap the rule with its neighbour above ("up") or below ("down"); False at either end.
+    Positions are renumbered 1..n first, so gaps and ties from deletions never confuse the order."""
+    if direction not in ("up", "down"):
+        raise ActionRefused("direction", "Move a rule up or down.")
+    rules = ordered_rules(rule.workspace_id)
+    for number, each in enumerate(rules, start=1):
+        each.position = number
+    index = rules.index(rule)
+    other = index - 1 if direction == "up" else index + 1
+    if not 0 <= other < len(rules):
+        db.session.commit()
+        return False
+    rules[index].position, rules[other].position = rules[other].position, rules[index].position
+    db.session.commit()
+    return True

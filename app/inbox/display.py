@@ -1,0 +1,39 @@
+"""What the inbox templates need beyond plain Jinja: the sort keys that let the browser put live
+rows and messages in their place, and small labels."""
+from __future__ import annotations
+
+from datetime import date, timezone
+
+from app.inbox.localtime import day_start_utc, local_day
+from app.inbox.queries import item_sort_key, thread_key
+from app.models import Conversation, Note
+
+REACTION_EMOJI = {"like": "👍", "love": "❤️", "laugh": "😆", "wow": "😮", "sad": "😢", "angry": "😠"}
+
+
+def list_key(conversation: Conversation) -> str:
+    """The list's order (newest activity first) as a string the browser can compare."""
+    moment = conversation.last_message_at.astimezone(timezone.utc)
+    return f"{moment.strftime('%Y-%m-%dT%H:%M:%S.%f')}|{conversation.id:012d}"
+
+
+def day_key(day: date) -> str:
+    """A day heading sorts before every item of that (local) day."""
+    return thread_key(day_start_utc(day).astimezone(timezone.utc), "0", 0)
+
+
+def reaction_emoji(reaction: str | None) -> str:
+    return REACTION_EMOJI.get(reaction or "", "👍" if not reaction else "✨")
+
+
+def is_note(item) -> bool:
+    return isinstance(item, Note)
+
+
+def register(bp) -> None:
+    bp.add_app_template_global(list_key, "list_key")
+    bp.add_app_template_global(item_sort_key, "item_key")
+    bp.add_app_template_global(day_key, "day_key")
+    bp.add_app_template_global(reaction_emoji, "reaction_emoji")
+    bp.add_app_template_filter(local_day, "local_day")
+    bp.add_app_template_test(is_note, "note")

@@ -1,0 +1,211 @@
+"""Live updates of the inbox by cheap polling.
+
+Why polling and not WebSockets/SSE: the app runs under gunicorn sync workers on a Heroku-style
+platform, where a long-lived connection would pin a whole worker per open tab. A poll every 2 s is
+a short request that, when nothing changed, costs one indexed range query and answers 204 with no
+body and no template rendering, so it scales with plain web processes and survives restarts.
+
+The browser holds two opaque tokens: the list token (what it has seen of the workspace's
+conversations) and, with a thread open, the thread token (that conversation's last message).
+
+Change detection works on `conversations.updated_at` (index `ix_conversations_changes`). A bare
+"max(updated_at) > since" would miss a transaction that commits *after* another one with a later
+timestamp (timestamps are taken before commit, by processes whose clocks differ slightly), so the
+token keeps a fingerprint of every row updated in a short overlap window before its high-water
+mark: a late commit inside the window changes the fingerprint and is picked up."""
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+
+from app.extensions import db
+from app.inbox.queries import thread_changes
+from app.models import MAX_ID, Conversation, Message, utcnow
+
+OVERLAP = timedelta(seconds=15)
+MAX_LIVE_ROWS = 50  # rows re-sent per change; more than this in 15 s only happens in bulk imports
+
+
+class BadToken(ValueError):
+    pass
+
+
+def _encode(payload: dict) -> str:
+    raw = json.dumps(payload, separators=(",", ":"), sort_keys=True)
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def _decode(token: str) -> dict:
+    try:
+        padded = token + "=" * (-len(token) % 4)
+        payload = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        if not isinstance(payload, dict):
+            raise TypeError
+        return payload
+    except (ValueError, TypeError, UnicodeDecodeError):
+        raise BadToken("token is not valid") from None
+
+
+def _moment(value) -> datetime:
+    if not isinstance(value, str):
+        raise BadToken("token is not valid")
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise BadToken("token is not valid") from None
+    if moment.tzinfo is None:
+        raise BadToken("token is not valid")
+    return moment
+
+
+@dataclass(frozen=True)
+class ListState:
+    mark: datetime       # the newest updated_at seen
+    fingerprint: str     # of the (id, updated_at) pairs in (mark - OVERLAP, now]
+
+    def token(self) -> str:
+        return _encode({"t": self.mark.isoformat(), "f": self.fingerprint})
+
+    @classmethod
+    def from_token(cls, token: str) -> ListState:
+        payload = _decode(token)
+        fingerprint = payload.get("f")
+        if not isinstance(fingerprint, str):
+            raise BadToken("token is not valid")
+        return cls(mark=_moment(payload.get("t")), fingerprint=fingerprint)
+
+
+def _recent_updates(workspace_id: int, after: datetime) -> list[tuple[int, datetime]]:
+    # One range scan of ix_conversations_changes (workspace_id, updated_at).
+    rows = db.session.execute(
+        select(Conversation.id, Conversation.updated_at)
+        .where(Conversation.workspace_id == workspace_id, Conversation.updated_at > after)
+        .order_by(Conversation.updated_at.desc())
+    ).all()
+    return [(row_id, updated) for row_id, updated in rows]
+
+
+def _fingerprint(rows) -> str:
+    digest = hashlib.sha256()
+    for row_id, updated in sorted(rows):
+        digest.update(f"{row_id}:{updated.isoformat()};".encode())
+    return digest.hexdigest()[:24]
+
+
+def _state_from(rows, floor: datetime) -> ListState:
+    mark = max([floor, *(updated for _, updated in rows)])
+    window = [(i, u) for i, u in rows if u > mark - OVERLAP]
+    return ListState(mark=mark, fingerprint=_fingerprint(window))
+
+
+def current_list_state(workspace_id: int, now: datetime | None = None) -> ListState:
+    """The state a freshly rendered page starts from."""
+    now = now or utcnow()
+    newest = db.session.scalar(
+        select(Conversation.updated_at).where(Conversation.workspace_id == workspace_id)
+        .order_by(Conversation.updated_at.desc()).limit(1)
+    )
+    mark = newest or now
+    return _state_from(_recent_updates(workspace_id, mark - OVERLAP), mark)
+
+
+@dataclass(frozen=True)
+class ListChanges:
+    updated: dict[int, datetime]   # conversations updated in the overlap window -> when
+    state: ListState
+
+    @property
+    def changed_ids(self) -> list[int]:
+        return list(self.updated)
+
+    def bumped_since(self, conversation_id: int, moment: datetime) -> bool:
+        updated = self.updated.get(conversation_id)
+        return updated is not None and updated > moment - OVERLAP
+
+
+def list_changes(workspace_id: int, since: ListState) -> ListChanges | None:
+    """None when nothing changed since the token; else which rows to re-send and the new state."""
+    rows = _recent_updates(workspace_id, since.mark - OVERLAP)
+    if _fingerprint(rows) == since.fingerprint:
+        return None
+    state = _state_from(rows, since.mark)
+    return ListChanges(updated=dict(rows[:MAX_LIVE_ROWS]), state=state)
+
+
+def _is_id(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_ID
+
+
+@dataclass(frozen=True)
+class ThreadState:
+    conversation_id: int
+    last_id: int | None          # the thread's last message (in Meta's order)...
+    last_updated: datetime | None  # ...and when it last changed (status, reaction, edit)
+    mark: datetime               # changes after this (minus the overlap) are re-sent
+
+    def token(self) -> str:
+        return _encode({
+            "c": self.conversation_id, "m": self.last_id,
+            "u": self.last_updated.isoformat() if self.last_updated else None, "t": self.mark.isoformat(),
+        })
+
+    @classmethod
+    def from_token(cls, token: str) -> ThreadState:
+        payload = _decode(token)
+        conversation_id, last_id, last_updated = payload.get("c"), payload.get("m"), payload.get("u")
+        if not _is_id(conversation_id) or (last_id is not None and not _is_id(last_id)):
+            raise BadToken("token is not valid")
+        return cls(conversation_id=conversation_id, last_id=last_id,
+                   last_updated=_moment(last_updated) if last_updated is not None else None,
+                   mark=_moment(payload.get("t")))
+
+
+def _last_message(workspace_id: int, conversation_id: int) -> tuple[int | None, datetime | None]:
+    # The top of ix_messages_thread for this conversation, scoped to the workspace.
+    row = db.session.execute(
+        select(Message.id, Message.updated_at)
+        .join(Conversation, Conversation.id == Message.conversation_id)
+        .where(Message.conversation_id == conversation_id, Conversation.workspace_id == workspace_id)
+        .order_by(Message.created_at.desc(), Message.id.desc()).limit(1)
+    ).first()
+    return (row[0], row[1]) if row else (None, None)
+
+
+def current_thread_state(workspace_id: int, conversation: Conversation, now: datetime | None = None) -> ThreadState:
+    last_id, last_updated = _last_message(workspace_id, conversation.id)
+    return ThreadState(conversation.id, last_id, last_updated, now or utcnow())
+
+
+def thread_last_message(workspace_id: int, since: ThreadState,
+                        conversation_bumped: bool) -> tuple[int | None, datetime | None] | None:
+    """The thread's last message (id, updated_at) when the thread may have changed, else None.
+
+    It may have changed when its last message is not the one the token saw (a new message, a
+    status or reaction on the last one) or when its conversation was bumped (a message arriving
+    anywhere in time order, a new note)."""
+    last = _last_message(workspace_id, since.conversation_id)
+    if not conversation_bumped and last == (since.last_id, since.last_updated):
+        return None
+    return last
+
+
+@dataclass(frozen=True)
+class ThreadUpdate:
+    items: list                  # messages and notes to (re)place, in thread order
+    replied: dict                # mid -> message, for quotes
+    state: ThreadState
+
+
+def thread_update(conversation: Conversation, since: ThreadState,
+                  last: tuple[int | None, datetime | None]) -> ThreadUpdate:
+    """Every message changed and note added since the token's mark (minus the overlap), re-sent
+    whole: the browser replaces what it has and inserts the rest in order."""
+    items, replied = thread_changes(conversation, since.mark - OVERLAP)
+    stamps = [getattr(item, "updated_at", None) or item.created_at for item in items]
+    mark = max([since.mark, *stamps])
+    return ThreadUpdate(items, replied, ThreadState(conversation.id, last[0], last[1], mark))

@@ -1,0 +1,124 @@
+"""The viewer's local time: clock times, day headings and snooze presets in their time zone.
+
+The browser reports its IANA zone in a `tz` cookie (static/js/inbox.js); the server renders every
+time with it so full pages and htmx fragments agree. Without the cookie (first visit, no JS) times
+are shown in UTC, which is still correct, only less convenient."""
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta, timezone
+from urllib.parse import unquote
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from flask import has_request_context, request
+
+from app.models import utcnow
+
+TZ_COOKIE = "tz"
+
+
+def user_zone():
+    if not has_request_context():
+        return timezone.utc
+    name = unquote(request.cookies.get(TZ_COOKIE) or "").strip()
+    if not name or len(name) > 64:
+        return timezone.utc
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        return timezone.utc
+
+
+def to_local(value: datetime | None) -> datetime | None:
+    return value.astimezone(user_zone()) if value else None
+
+
+def clock(value: datetime | None) -> str:
+    """"14:05" in the viewer's zone."""
+    local = to_local(value)
+    return local.strftime("%H:%M") if local else ""
+
+
+def day_label(value: datetime | None, now: datetime | None = None) -> str:
+    """"Today", "Yesterday", "Monday 3 March", "3 March 2023" — headings between days in a thread."""
+    local = to_local(value)
+    if local is None:
+        return ""
+    today = (now or utcnow()).astimezone(user_zone()).date()
+    day = local.date()
+    if day == today:
+        return "Today"
+    if day == today - timedelta(days=1):
+        return "Yesterday"
+    if day.year == today.year:
+        return f"{local.strftime('%A')} {day.day} {local.strftime('%B')}"
+    return f"{day.day} {local.strftime('%B')} {day.year}"
+
+
+def local_day(value: datetime) -> date:
+    return value.astimezone(user_zone()).date()
+
+
+def day_start_utc(day: date) -> datetime:
+    """Local midnight of `day`, in UTC: the sort key of that day's heading in the thread."""
+    return datetime.combine(day, time(0, 0), tzinfo=user_zone()).astimezone(timezone.utc)
+
+
+def short_datetime(value: datetime | None, now: datetime | None = None) -> str:
+    """"Tue 4 Mar, 14:05" (the year only when it is not this one) — for list rows."""
+    local = to_local(value)
+    if local is None:
+        return ""
+    this_year = (now or utcnow()).astimezone(user_zone()).year
+    year = "" if local.year == this_year else f" {local.year}"
+    return f"{local.strftime('%a')} {local.day} {local.strftime('%b')}{year}, {local.strftime('%H:%M')}"
+
+
+def full_datetime(value: datetime | None) -> str:
+    """"Tue 4 Mar 2025, 14:05" — for tooltips and snooze times."""
+    local = to_local(value)
+    if local is None:
+        return ""
+    return f"{local.strftime('%a')} {local.day} {local.strftime('%b %Y, %H:%M')}"
+
+
+SNOOZE_PRESETS = {
+    "1h": "In 1 hour",
+    "tomorrow": "Tomorrow 9:00",
+    "nextweek": "Next week (Monday 9:00)",
+}
+
+
+def snooze_until(preset: str | None, custom: str | None, now: datetime | None = None) -> datetime | None:
+    """When a snooze ends, from a preset or a `datetime-local` value read in the viewer's zone.
+
+    Returns None for an empty choice and raises ValueError for one that cannot be read, so the
+    route can say which it was; whether the time is acceptable is `actions.set_status`'s rule."""
+    now = now or utcnow()
+    zone = user_zone()
+    local_now = now.astimezone(zone)
+    if preset:
+        if preset == "1h":
+            return now + timedelta(hours=1)
+        if preset == "tomorrow":
+            day = local_now.date() + timedelta(days=1)
+            return datetime.combine(day, time(9, 0), tzinfo=zone).astimezone(timezone.utc)
+        if preset == "nextweek":
+            day = local_now.date() + timedelta(days=7 - local_now.weekday())
+            return datetime.combine(day, time(9, 0), tzinfo=zone).astimezone(timezone.utc)
+        raise ValueError("unknown snooze choice")
+    if custom:
+        try:
+            naive = datetime.fromisoformat(custom.strip())
+        except ValueError:
+            raise ValueError("the snooze time is not a valid date and time") from None
+        if naive.tzinfo is None:
+            naive = naive.replace(tzinfo=zone)
+        return naive.astimezone(timezone.utc)
+    return None
+
+
+def register(bp) -> None:
+    bp.add_app_template_filter(clock, "clock")
+    bp.add_app_template_filter(day_label, "day_label")
+    bp.add_app_template_filter(full_datetime, "full_datetime")
+    bp.add_app_template_filter(short_datetime, "short_datetime")

@@ -1,0 +1,428 @@
+/* The inbox's small amount of JavaScript, on top of htmx:
+   - the viewer's time zone for server-rendered times (a cookie);
+   - a readable message in place when an htmx request fails, instead of a silent nothing;
+   - live updates: out-of-band fragments land in hidden staging areas and are put in their place
+     here (list rows by newest activity, thread items by time), so a row or message the browser
+     already shows is replaced, never duplicated, and the composer is never touched;
+   - the unread count in the tab title, the composer (UTF-8 byte counter, Enter to send, note mode),
+     the thread's scroll position. */
+(function () {
+  "use strict";
+
+  var zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  if (zone && /^[A-Za-z0-9_+\/-]+$/.test(zone) && document.cookie.split("; ").indexOf("tz=" + zone) === -1) {
+    document.cookie = "tz=" + zone + "; path=/; max-age=31536000; samesite=lax";
+  }
+
+  function byId(id) { return document.getElementById(id); }
+
+  /* ---- Errors ------------------------------------------------------------------------------ */
+
+  var STATUS_TEXT = {
+    0: "The server could not be reached. Check your connection and try again.",
+    400: "The request was not understood. Reload the page and try again.",
+    403: "You are not allowed to do this.",
+    404: "This is no longer here: it may have been deleted, or it belongs to another workspace.",
+    413: "That is larger than allowed.",
+    429: "Too many requests. Wait a moment and try again.",
+    500: "Something went wrong on the server. Try again in a moment.",
+    503: "The service is temporarily unavailable. Try again in a moment."
+  };
+
+  function serverMessage(xhr) {
+    // Our error pages say what went wrong in one sentence: use it when there is one.
+    try {
+      var doc = new DOMParser().parseFromString(xhr.responseText || "", "text/html");
+      var p = doc.querySelector("main [role=alert] h1 + p");
+      return p ? p.textContent.trim() : "";
+    } catch (e) { return ""; }
+  }
+
+  function errorSlot(elt) {
+    var region = elt && elt.closest ? elt.closest("[data-error-region]") : null;
+    return (region && region.querySelector(".region-error")) || byId("global-error");
+  }
+
+  function isBackground(elt) {
+    // Polls (the live poll, a pending message's status) retry by themselves: a banner, not an error.
+    return elt && elt.matches && elt.matches("[data-live-poller], .bubble--pending");
+  }
+
+  function showFailure(elt, xhr, target) {
+    var status = xhr ? xhr.status : 0;
+    if (isBackground(elt)) {
+      byId("net-status").hidden = false;
+      return;
+    }
+    var text = (xhr && status >= 400 && serverMessage(xhr)) ||
+      STATUS_TEXT[status] || STATUS_TEXT[status >= 500 ? 500 : 0];
+    if (elt && elt.hasAttribute && elt.hasAttribute("data-retryable")) {
+      // A "load more" that failed: say so where it was, with a way to try again.
+      elt.textContent = text + " ";
+      var again = document.createElement("button");
+      again.type = "button";
+      again.className = "btn btn--sm";
+      again.textContent = "Try again";
+      again.addEventListener("click", function () { elt.textContent = "Loading…"; htmx.trigger(elt, "retry"); });
+      elt.appendChild(again);
+      return;
+    }
+    // In place: next to where the answer would have gone (or the control), else at the top.
+    var slot = errorSlot(target && target.isConnected ? target : elt);
+    if (slot.offsetParent === null && slot.id !== "global-error") {
+      slot.hidden = false;
+      if (slot.offsetParent === null) { slot.hidden = true; slot = byId("global-error"); }
+    }
+    slot.textContent = text;
+    slot.hidden = false;
+  }
+
+  document.addEventListener("htmx:responseError", function (e) { showFailure(e.detail.elt, e.detail.xhr, e.detail.target); });
+  document.addEventListener("htmx:sendError", function (e) { showFailure(e.detail.elt, null, e.detail.target); });
+  document.addEventListener("htmx:timeout", function (e) { showFailure(e.detail.elt, null, e.detail.target); });
+
+  // Leaving the page cuts off a poll in flight; that is not an error worth reporting.
+  var leaving = false;
+  window.addEventListener("beforeunload", function () { leaving = true; });
+  window.addEventListener("pageshow", function () { leaving = false; });
+  document.addEventListener("htmx:beforeRequest", function (e) {
+    var xhr = e.detail.xhr, onabort = xhr.onabort;
+    xhr.onabort = function () { if (!leaving) return onabort.apply(this, arguments); };
+  });
+
+  function accepted(e) {
+    // A 422 counts as "successful" for htmx (its fragment is swapped) but nothing was done.
+    return e.detail.successful && e.detail.xhr && e.detail.xhr.status < 300;
+  }
+
+  document.addEventListener("htmx:afterRequest", function (e) {
+    if (!e.detail.successful) return;
+    byId("net-status").hidden = true;
+    if (accepted(e) && !isBackground(e.detail.elt)) {
+      var slot = errorSlot(e.detail.elt);
+      if (slot && slot.id !== "composer-error") { slot.hidden = true; slot.textContent = ""; }
+    }
+  });
+
+  document.addEventListener("htmx:beforeSwap", function (e) {
+    var elt = e.detail.elt;
+    // A 422 is a refusal the server explains in a fragment; some controls show it elsewhere
+    // (the composer's note above the textarea) instead of in their usual target.
+    if (e.detail.xhr.status === 422 && elt && elt.getAttribute) {
+      var where = elt.getAttribute("data-refusal-target");
+      if (where && document.querySelector(where)) {
+        e.detail.target = document.querySelector(where);
+        e.detail.swapOverride = "innerHTML";
+        e.detail.target.hidden = false;
+      }
+    }
+    // Older messages go above what the reader sees: remember their place to restore it.
+    if (elt && elt.id === "older-loader") {
+      var scroller = byId("thread-scroll");
+      if (scroller) scroller.dataset.fromBottom = String(scroller.scrollHeight - scroller.scrollTop);
+    }
+  });
+
+  /* ---- Placing live items -------------------------------------------------------------------- */
+
+  function childrenById(list) {
+    var map = {};
+    for (var el = list.firstElementChild; el; el = el.nextElementSibling) { if (el.id) map[el.id] = el; }
+    return map;
+  }
+
+  function replaceKeepingFocus(old, item) {
+    var hadFocus = old.contains(document.activeElement);
+    old.replaceWith(item);
+    if (hadFocus) {
+      var target = item.querySelector("a, button, [tabindex]") || item;
+      target.focus({ preventScroll: true });
+    }
+  }
+
+  function placeRows() {
+    var staging = byId("live-rows");
+    var staged = staging && staging.querySelector("ul");
+    var list = byId("conversation-list");
+    if (!staged) return;
+    if (list && staged.dataset.filters === list.dataset.filters) {
+      var updateOnly = staged.hasAttribute("data-update-only");
+      var existing = childrenById(list);
+      var items = Array.prototype.slice.call(staged.children);
+      for (var i = items.length - 1; i >= 0; i--) {  // oldest first, so each lands above the last
+        var item = items[i];
+        var old = existing[item.id];
+        if (item.hasAttribute("data-remove")) { if (old) old.remove(); continue; }
+        if (old && old.dataset.key === item.dataset.key) { replaceKeepingFocus(old, item); continue; }
+        if (updateOnly && !old) continue;
+        var ref = null, more = null;
+        for (var el = list.firstElementChild; el; el = el.nextElementSibling) {
+          if (el === old) continue;
+          if (el.hasAttribute("data-more")) { more = el; break; }
+          if (el.dataset.key && el.dataset.key < item.dataset.key) { ref = el; break; }
+        }
+        if (old) old.remove();
+        if (!ref && more) continue;  // belongs to a page not loaded yet
+        list.insertBefore(item, ref);
+        var empty = list.parentNode.querySelector(".convlist-empty");
+        if (empty) empty.remove();
+      }
+    }
+    staging.replaceChildren();
+    syncActiveRow();
+  }
+
+  function nearBottom(scroller) {
+    return scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight < 120;
+  }
+
+  function scrollToBottom() {
+    var scroller = byId("thread-scroll");
+    if (scroller) scroller.scrollTop = scroller.scrollHeight;
+  }
+
+  function placeThreadItems(list, items) {
+    var existing = childrenById(list);
+    items.forEach(function (item) {
+      var old = existing[item.id];
+      if (old) {
+        if (!item.classList.contains("daysep")) replaceKeepingFocus(old, item);
+        return;
+      }
+      var ref = null, first = null;
+      for (var el = list.lastElementChild; el; el = el.previousElementSibling) {
+        if (!el.dataset.key) continue;  // the "earlier messages" loader
+        if (el.dataset.key <= item.dataset.key) break;
+        ref = el;
+      }
+      first = list.querySelector("[data-key]");
+      if (ref && ref === first && byId("older-loader")) return;  // older than what is loaded
+      list.insertBefore(item, ref);
+    });
+    var none = document.querySelector(".thread__none");
+    if (none && list.querySelector(".bubble")) none.remove();
+  }
+
+  function placeThread() {
+    var staging = byId("live-thread");
+    var staged = staging && staging.firstElementChild;
+    if (!staged) return;
+    var view = byId("thread-view");
+    var list = byId("thread-messages");
+    if (view && staged.hasAttribute("data-gone") && view.dataset.conversation === staged.dataset.conversation) {
+      // Deleted while open (e.g. a data deletion request): say so, and stop asking about it.
+      var gone = document.createElement("div");
+      gone.className = "empty-state thread__empty";
+      gone.setAttribute("role", "status");
+      gone.innerHTML = "<h2>This conversation no longer exists</h2><p>It was deleted, or its Instagram account was removed.</p>";
+      byId("thread").replaceChildren(gone);
+    } else if (view && list && view.dataset.conversation === staged.dataset.conversation) {
+      var scroller = byId("thread-scroll");
+      var stick = scroller && nearBottom(scroller);
+      var items = Array.prototype.slice.call(staged.querySelectorAll("ol > li"));
+      placeThreadItems(list, items);
+      byId("thread-state").value = staged.dataset.state;
+      if (staged.hasAttribute("data-unread")) markReadWhenSeen();
+      if (stick) scrollToBottom();
+    }
+    staging.replaceChildren();
+  }
+
+  function markReadWhenSeen() {
+    // New messages arrived in the conversation on screen: they are read, once the tab is visible.
+    var reader = byId("thread-read");
+    if (!reader) return;
+    if (document.visibilityState === "visible") { htmx.trigger(reader, "mark-read"); return; }
+    reader.dataset.pending = "1";
+  }
+  document.addEventListener("visibilitychange", function () {
+    var reader = byId("thread-read");
+    if (reader && reader.dataset.pending && document.visibilityState === "visible") {
+      delete reader.dataset.pending;
+      htmx.trigger(reader, "mark-read");
+    }
+  });
+
+  function dedupeThread() {
+    // A reply can arrive twice (its own response and a live update): keep the newest copy;
+    // a day heading can arrive twice (older messages of the same day): keep the first.
+    var list = byId("thread-messages");
+    if (!list) return;
+    var seen = {};
+    var items = Array.prototype.slice.call(list.children);
+    for (var i = items.length - 1; i >= 0; i--) {
+      var el = items[i];
+      if (!el.id) continue;
+      if (seen[el.id]) {
+        if (el.classList.contains("daysep")) { seen[el.id].remove(); seen[el.id] = el; }
+        else el.remove();
+      } else seen[el.id] = el;
+    }
+  }
+
+  function syncActiveRow() {
+    var view = byId("thread-view");
+    var open = view ? "conv-" + view.dataset.conversation : null;
+    document.querySelectorAll("#conversation-list .convrow").forEach(function (a) {
+      var active = a.parentNode.id === open;
+      a.classList.toggle("is-active", active);
+      if (active) a.setAttribute("aria-current", "true"); else a.removeAttribute("aria-current");
+    });
+  }
+
+  function syncTitle() {
+    var badge = byId("unread-badge");
+    if (!badge) return;
+    var count = parseInt(badge.dataset.count || "0", 10) || 0;
+    var view = byId("thread-view");
+    var page = document.querySelector("[data-page-title]");
+    var base = view ? view.dataset.title : page ? page.dataset.pageTitle : null;
+    var rest = document.title.replace(/^\(\d+\) /, "");
+    if (base) rest = base + " · Instagram Inbox";
+    document.title = (count ? "(" + count + ") " : "") + rest;
+  }
+
+  /* ---- After every swap ---------------------------------------------------------------------- */
+
+  var lastThread = null;
+
+  function afterSwap() {
+    placeRows();
+    placeThread();
+    dedupeThread();
+    syncActiveRow();
+    syncTitle();
+    var view = byId("thread-view");
+    var current = view ? view.dataset.conversation : null;
+    if (current !== lastThread) {
+      lastThread = current;
+      setUpComposer();
+      scrollToBottom();
+      var list = document.querySelector(".inbox__list");
+      if (view && list && list.offsetParent === null) {
+        // On a phone the list is gone: take the reader to the conversation's name.
+        var title = byId("thread-title");
+        if (title) title.focus({ preventScroll: true });
+      }
+    }
+  }
+
+  document.addEventListener("htmx:afterSettle", afterSwap);
+  document.addEventListener("htmx:afterSwap", function (e) {
+    // A refusal the server retargeted into an error slot (HX-Retarget) must be seen.
+    var target = e.detail.target;
+    if (target && target.classList && target.classList.contains("region-error") && target.textContent.trim()) target.hidden = false;
+    var scroller = byId("thread-scroll");
+    if (scroller && scroller.dataset.fromBottom) {
+      dedupeThread();
+      scroller.scrollTop = scroller.scrollHeight - parseInt(scroller.dataset.fromBottom, 10);
+      delete scroller.dataset.fromBottom;
+    }
+  });
+
+  document.addEventListener("htmx:afterRequest", function (e) {
+    var elt = e.detail.elt;
+    if (!accepted(e) || !elt || !elt.closest) return;
+    var form = elt.closest("#composer");
+    if (form && (elt.hasAttribute("data-send") || elt.hasAttribute("data-note"))) {
+      var mode = form.dataset.mode;
+      form.reset();
+      byId("mode-" + mode).checked = true;
+      byId("composer-error").hidden = true;
+      setMode(form, mode);
+      updateCount(form);
+      showFileName(form);
+      scrollToBottom();
+      byId("composer-text").focus();
+    }
+    var menu = elt.closest("details.menu");
+    if (menu) menu.open = false;
+  });
+
+  /* ---- Composer ------------------------------------------------------------------------------ */
+
+  var encoder = new TextEncoder();
+
+  function updateCount(form) {
+    var text = form.querySelector("textarea");
+    var out = byId("byte-count");
+    var send = form.querySelector("[data-send]");
+    if (!text || !out) return;
+    var limit = parseInt(text.dataset.byteLimit, 10);
+    var bytes = encoder.encode(text.value).length;
+    out.textContent = bytes + " / " + limit + " bytes";
+    var over = bytes > limit;
+    out.classList.toggle("is-over", over);
+    if (over) out.textContent += " — too long for Instagram";
+    if (send && !form.classList.contains("composer--closed")) send.disabled = over;
+  }
+
+  function showFileName(form) {
+    var input = form.querySelector("input[type=file]");
+    var label = byId("composer-file-name");
+    if (input && label) label.textContent = input.files && input.files.length ? input.files[0].name : "";
+  }
+
+  function setMode(form, mode) {
+    form.dataset.mode = mode;
+    form.querySelectorAll("[data-reply-only]").forEach(function (el) { el.hidden = mode !== "reply"; });
+    form.querySelectorAll("[data-note-only]").forEach(function (el) { el.hidden = mode !== "note"; });
+    var text = form.querySelector("textarea");
+    text.placeholder = mode === "note" ? "Write a private note for your team…" :
+      (form.classList.contains("composer--closed") ? "Replies are closed for this conversation" : "Write a reply…");
+  }
+
+  function activeButton(form) {
+    return form.querySelector(form.dataset.mode === "note" ? "[data-note]" : "[data-send]");
+  }
+
+  function setUpComposer() {
+    var form = byId("composer");
+    if (!form || form.dataset.ready) return;
+    form.dataset.ready = "1";
+    var text = form.querySelector("textarea");
+    if (form.classList.contains("composer--closed")) {
+      form.querySelector("#mode-note").checked = true;
+    }
+    setMode(form, form.querySelector("[name=mode]:checked").value);
+    updateCount(form);
+    text.addEventListener("input", function () { updateCount(form); });
+    text.addEventListener("keydown", function (e) {
+      if (e.key !== "Enter" || e.shiftKey || e.isComposing || e.altKey || e.ctrlKey || e.metaKey) return;
+      e.preventDefault();
+      var button = activeButton(form);
+      if (button && !button.disabled && (text.value.trim() || form.dataset.mode === "reply" && hasFile(form))) button.click();
+    });
+    form.addEventListener("change", function (e) {
+      if (e.target.name === "mode") { setMode(form, e.target.value); text.focus(); }
+      if (e.target.type === "file") showFileName(form);
+    });
+    form.addEventListener("submit", function (e) {
+      // htmx sends through the buttons; a bare submit (e.g. from the file picker) must not reload.
+      if (window.htmx) { e.preventDefault(); var b = activeButton(form); if (b && !b.disabled) b.click(); }
+    });
+  }
+
+  function hasFile(form) {
+    var input = form.querySelector("input[type=file]");
+    return input && input.files && input.files.length > 0;
+  }
+
+  /* ---- Menus --------------------------------------------------------------------------------- */
+
+  document.addEventListener("keydown", function (e) {
+    if (e.key !== "Escape") return;
+    document.querySelectorAll("details.menu[open], details.usermenu[open]").forEach(function (d) {
+      d.open = false;
+      var summary = d.querySelector("summary");
+      if (summary && d.contains(document.activeElement)) summary.focus();
+    });
+  });
+  document.addEventListener("click", function (e) {
+    document.querySelectorAll("details.menu[open], details.usermenu[open]").forEach(function (d) {
+      if (!d.contains(e.target)) d.open = false;
+    });
+  });
+
+  document.addEventListener("DOMContentLoaded", afterSwap);
+})();
