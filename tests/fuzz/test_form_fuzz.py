@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.instagram.graph import MAX_TEXT_BYTES
-from app.models import Conversation, Message, User, utcnow
+from app.models import LEAD_STATUSES, Conversation, Lead, Message, Note, User, utcnow
 from app.outbound.echo import normalize_text
 from tests.conftest import csrf_token_from
 
@@ -142,3 +142,79 @@ def test_reply_form_with_raw_bodies(auth, factory, queued, body, content_type):
     assert response.status_code < 500, response.status_code
     if response.status_code >= 400:
         assert _outbound_count() == before
+
+
+def _signed_in_lead(auth, factory) -> Lead:
+    conversation = _conversation(auth, factory)
+    lead = db.session.scalar(select(Lead).where(Lead.conversation_id == conversation.id))
+    return lead or factory.lead(conversation)
+
+
+@FUZZ
+@given(text=form_text, htmx=st.booleans())
+def test_note_form_with_any_text(auth, factory, text, htmx):
+    conversation = _conversation(auth, factory)
+    before = db.session.scalar(select(func.count()).select_from(Note))
+
+    response = auth.post(f"/conversations/{conversation.id}/notes", {"text": text}, htmx=htmx)
+
+    assert response.status_code in (200, 302, 400, 422), response.status_code
+    db.session.rollback()
+    after = db.session.scalar(select(func.count()).select_from(Note))
+    body = text.strip()
+    if "\x00" in text or not body or len(body) > 5000:
+        assert after == before  # refused: nothing stored
+    else:
+        assert after == before + 1
+        note = db.session.scalars(select(Note).order_by(Note.id.desc())).first()
+        assert note.body == body
+        if htmx:
+            assert "<script>" not in response.get_data(as_text=True)
+
+
+lead_field_values = st.one_of(form_text, st.sampled_from(LEAD_STATUSES),
+                              st.integers(min_value=-(2**70), max_value=2**70).map(str))
+
+
+@FUZZ
+@given(field=st.sampled_from(["status", "owner_id", "notes"]), value=lead_field_values, htmx=st.booleans())
+def test_lead_updates_with_any_value(auth, factory, field, value, htmx):
+    lead = _signed_in_lead(auth, factory)
+    path = {"status": "status", "owner_id": "owner", "notes": "notes"}[field]
+    before = (lead.status, lead.owner_id, lead.notes)
+
+    response = auth.post(f"/leads/{lead.id}/{path}", {field: value}, htmx=htmx)
+
+    assert response.status_code in (200, 302, 400, 422), response.status_code
+    db.session.rollback()
+    db.session.refresh(lead)
+    after = (lead.status, lead.owner_id, lead.notes)
+    if response.status_code in (400, 422):
+        assert after == before  # a refused value changes nothing
+    if field == "status":
+        assert lead.status in LEAD_STATUSES
+        assert lead.status == (value.strip() if value.strip() in LEAD_STATUSES and "\x00" not in value else before[0])
+    elif field == "owner_id":
+        assert lead.owner_id in (None, auth.user.id)  # never someone outside the workspace
+    else:
+        assert lead.notes is None or ("\x00" not in lead.notes and len(lead.notes) <= 20000)
+
+
+QUERY_KEYS = ["view", "status", "account", "q", "cursor", "owner", "source", "since", "thread", "open", "before",
+              "limit", "next", "page", "from", "to", "sort"]
+query_strings = st.dictionaries(st.sampled_from(QUERY_KEYS) | st.text(max_size=6), form_text, max_size=5)
+
+
+@FUZZ
+@given(path=st.sampled_from(["/", "/leads", "/leads.csv", "/inbox/changes", "/conversations/{id}",
+                             "/conversations/{id}/older", "/webhooks/log", "/accounts", "/settings/automation"]),
+       query=query_strings, htmx=st.booleans())
+def test_pages_with_any_filters_and_search(auth, factory, path, query, htmx):
+    """Filters and search live in the query string, so anyone can type anything there: the page
+    answers (a notice for what it could not use) or refuses with a 4xx, never a 500."""
+    conversation = _conversation(auth, factory)
+    headers = {"HX-Request": "true"} if htmx else {}
+
+    response = auth.client.get(path.format(id=conversation.id), query_string=query, headers=headers)
+
+    assert response.status_code in (200, 204, 302, 400, 404), (response.status_code, query)
