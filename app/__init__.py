@@ -5,7 +5,7 @@ import logging
 import os
 from pathlib import Path
 
-from flask import Flask, jsonify, make_response, redirect, render_template, request, url_for
+from flask import Flask, abort, g, jsonify, make_response, redirect, render_template, request, url_for
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -53,6 +53,7 @@ def create_app(config: dict | None = None) -> Flask:
     _register_blueprints(app)
     _mount_standin(app)
     _register_error_handlers(app)
+    app.before_request(_refuse_nul_characters)
     _register_cli(app)
     _register_template_helpers(app)
     if app.config["APP_ENV"] == "production":
@@ -167,6 +168,9 @@ def _register_error_handlers(app: Flask) -> None:
         message = "The database is not reachable right now. Please try again in a moment."
         if _wants_json():
             return _json_error(503, "database_unavailable", message)
+        # The page's navigation reads the signed-in user, which needs the database that just
+        # failed: render it as signed out rather than fail again into a bare 500.
+        g._login_user = login_manager.anonymous_user()
         return render_template("errors/error.html", status=503, title="Temporarily unavailable", message=message), 503
 
     for status, title, message in (
@@ -199,6 +203,26 @@ def _make_error_handler(status: int, title: str, message: str):
         return render_template("errors/error.html", status=status, title=title, message=text), status, headers
 
     return handler
+
+
+FORM_MIMETYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+def _refuse_nul_characters():
+    """A NUL character in a query string or form field is never meaningful, and PostgreSQL text
+    cannot hold one: refuse it at the door (400, nothing applied) rather than fail in a query
+    halfway through a view. Not for the JSON API, which names the offending field in its own
+    error shape, nor for webhook bodies, which are not forms (ingestion cleans its own text)."""
+    if request.path.startswith("/api/"):
+        return
+    fields = [request.args]
+    if request.method != "GET" and request.mimetype in FORM_MIMETYPES and request.endpoint != "webhooks.receive":
+        fields.append(request.form)
+    for multidict in fields:
+        for key, values in multidict.lists():
+            if "\x00" in key or any("\x00" in value for value in values):
+                abort(400, description="The request contains a NUL character, which no field accepts. "
+                                       "Nothing was changed.")
 
 
 def _register_cli(app: Flask) -> None:

@@ -6,6 +6,7 @@ the same session on the same server, because these machines are shared and noisy
 are meaningful."""
 from __future__ import annotations
 
+import contextlib
 import http.client
 import multiprocessing as mp
 import os
@@ -20,6 +21,8 @@ from pathlib import Path
 from typing import Callable
 
 ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(1, str(ROOT))  # the app package, for scripts that set up data in-process
 DEFAULT_DB = "postgresql://postgres@127.0.0.1:5432/igdm_bench"
 DEFAULT_REDIS = "redis://127.0.0.1:6379/14"
 
@@ -82,26 +85,134 @@ class Server:
         raise RuntimeError("gunicorn did not start")
 
     def __exit__(self, *exc) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
+        stop(self.proc)
+
+    def worker_pids(self) -> list[int]:
+        return children(self.proc.pid)
 
     def rss_kb(self) -> int:
         """Resident memory of the master and its workers."""
-        pids = [str(self.proc.pid)] + subprocess.run(["pgrep", "-P", str(self.proc.pid)], capture_output=True,
-                                                      text=True).stdout.split()
-        total = 0
-        for pid in pids:
-            try:
-                for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                    if line.startswith("VmRSS:"):
-                        total += int(line.split()[1])
-            except FileNotFoundError:
-                pass
-        return total
+        return rss_kb(self.proc.pid, *self.worker_pids())
+
+
+def children(pid: int) -> list[int]:
+    out = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout
+    return [int(p) for p in out.split()]
+
+
+def rss_kb(*pids: int) -> int:
+    """Sum of VmRSS over `pids` (processes that have gone count as 0)."""
+    total = 0
+    for pid in pids:
+        try:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+        except (FileNotFoundError, ProcessLookupError):
+            pass
+    return total
+
+
+def fit_slope(xs: list[float], ys: list[float]) -> float:
+    """Least-squares slope of ys over xs."""
+    mean_x, mean_y = statistics.fmean(xs), statistics.fmean(ys)
+    var = sum((x - mean_x) ** 2 for x in xs)
+    return sum((x - mean_x) * (y - mean_y) for x, y in zip(xs, ys)) / var if var else 0.0
+
+
+def wait_for_port(port: int, proc: subprocess.Popen, what: str, path: str = "/", seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{what} exited with {proc.returncode}: {proc.stderr.read() if proc.stderr else ''}")
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
+            conn.request("GET", path)
+            if conn.getresponse().status < 500:
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"{what} did not start")
+
+
+def stop(proc: subprocess.Popen | None) -> None:
+    if proc and proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+class Standin:
+    """The Meta stand-in as its own process (`python -m app.standin`), no injected latency and no
+    echo webhooks (a worker benchmark measures the worker, not the ingestion of echoes)."""
+
+    def __init__(self, env: dict | None = None, signing_key: str = "bench-standin-signing-key"):
+        self.env = env or bench_env()
+        self.signing_key = signing_key
+        self.port = free_port()
+        self.proc: subprocess.Popen | None = None
+
+    @property
+    def graph_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/graph"
+
+    @property
+    def api_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/api"
+
+    def __enter__(self) -> "Standin":
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "app.standin", "--port", str(self.port), "--echo", "off",
+             "--app-secret", self.env["INSTAGRAM_APP_SECRET"], "--signing-key", self.signing_key],
+            cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_for_port(self.port, self.proc, "the stand-in")
+        return self
+
+    def __exit__(self, *exc) -> None:
+        stop(self.proc)
+
+    def issue_token(self, username: str = "bench.shop") -> str:
+        """A long-lived token the stand-in accepts (signed with the same key, minted locally)."""
+        from app.standin.profiles import business_account
+        from app.standin.signing import Signer
+
+        account = business_account(username)
+        return Signer(self.signing_key).mint_token(
+            ig_user_id=account.ig_user_id, app_user_id=account.app_user_id, username=account.username,
+            kind="long", scopes=["instagram_business_basic", "instagram_business_manage_messages"],
+            client_id=self.env["INSTAGRAM_APP_ID"], issued_at=time.time(), lifetime=None)
+
+
+@contextlib.contextmanager
+def app_context(env: dict):
+    """The real app, configured from `env`, for setting up data and enqueueing jobs in-process."""
+    import logging
+
+    os.environ.update(env)
+    from app import create_app
+
+    app = create_app()
+    logging.getLogger("app").setLevel(logging.WARNING)  # a line per enqueued reply would drown the figures
+    with app.app_context():
+        yield app
+
+
+def flush_redis(env: dict) -> None:
+    """Empty the benchmark's own Redis database (never the app's or the tests')."""
+    import redis
+
+    redis.Redis.from_url(env["REDIS_URL"]).flushdb()
+
+
+def worker_burst(env: dict) -> float:
+    """`python worker.py --burst` as the Procfile runs the worker; returns its wall time."""
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "worker.py", "--burst"], cwd=ROOT, env=env, check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    return time.perf_counter() - started
 
 
 @dataclass
@@ -194,32 +305,93 @@ def load(name: str, port: int, factory: RequestFactory, total: int, connections:
     return LoadResult(name, len(latencies), sum(r[2] for r in results), seconds, latencies, statuses)
 
 
-def alternating(rounds: int, runs: dict[str, Callable[[], LoadResult]]) -> dict[str, LoadResult]:
-    """Run each named load `rounds` times, interleaved (A B A B ...), and keep each one's median
-    round by throughput: interleaving spreads the machine's background noise over both sides."""
+class Comparison:
+    """The rounds of an interleaved run. Ratios are the median of per-round ratios: each round's
+    two sides ran back to back, so pairing them cancels most of the machine's drift."""
+
+    def __init__(self, rounds: dict[str, list[LoadResult]]):
+        self.rounds = rounds
+
+    def __getitem__(self, name) -> LoadResult:
+        ordered = sorted(self.rounds[name], key=lambda r: r.throughput)
+        return ordered[len(ordered) // 2]
+
+    def ratio(self, measured, reference) -> float:
+        pairs = zip(self.rounds[measured], self.rounds[reference])
+        return statistics.median(m.throughput / r.throughput if r.throughput else 0.0 for m, r in pairs)
+
+
+def alternating(rounds: int, runs: dict[str, Callable[[], LoadResult]]) -> Comparison:
+    """Run each named load `rounds` times, interleaved, reversing the order every other round
+    (A B, B A, A B ...) so neither side always runs first, and print each one's median round:
+    interleaving spreads the machine's background noise over both sides."""
     collected: dict[str, list[LoadResult]] = {name: [] for name in runs}
-    for _ in range(rounds):
-        for name, run in runs.items():
-            collected[name].append(run())
-    chosen = {}
+    order = list(runs)
+    for n in range(rounds):
+        for name in (order if n % 2 == 0 else order[::-1]):
+            collected[name].append(runs[name]())
+    comparison = Comparison(collected)
     for name, results in collected.items():
-        ordered = sorted(results, key=lambda r: r.throughput)
-        chosen[name] = ordered[len(ordered) // 2]
-        print(chosen[name].line(), f"(median of {rounds}: {', '.join(f'{r.throughput:.0f}' for r in results)})")
-    return chosen
+        print(comparison[name].line(), f"(median of {rounds}: {', '.join(f'{r.throughput:.0f}' for r in results)})")
+    return comparison
 
 
-def ratio_line(label: str, measured: float, reference: float, target: str) -> str:
-    ratio = measured / reference if reference else float("nan")
-    return f"RATIO {label}: {ratio:.2f} (target {target})"
+def ratio_line(label: str, measured: float, reference: float | None = None, target: str = "") -> str:
+    """`measured` is either a ratio already (reference None) or a figure to divide by `reference`."""
+    if reference is not None:
+        measured = measured / reference if reference else float("nan")
+    return f"RATIO {label}: {measured:.2f} (target {target})"
 
 
 def machine_line() -> str:
-    return f"machine: {os.cpu_count()} cores, python {sys.version.split()[0]}, load from separate processes on loopback"
+    load1, load5, _ = os.getloadavg()
+    return (f"machine: {os.cpu_count()} cores, load average {load1:.1f}/{load5:.1f} (shared), python "
+            f"{sys.version.split()[0]}, PostgreSQL + Redis on loopback, load from separate processes")
 
 
 def median(values):
     return statistics.median(values)
+
+
+def psql(env: dict, sql: str) -> str:
+    url = env["DATABASE_URL"].replace("postgresql+psycopg://", "postgresql://")
+    return subprocess.run(["psql", url, "-tAc", sql], capture_output=True, text=True, check=True).stdout.strip()
+
+
+def seeded_user(env: dict, workspace: str, conversations: int, messages: int, accounts: int = 1) -> str:
+    """Seed a workspace with `flask seed` and create its first user; returns the user's email
+    (password BENCH_PASSWORD)."""
+    print(flask_cli("seed", "--conversations", str(conversations), "--messages", str(messages),
+                    "--accounts", str(accounts), "--workspace", workspace, env=env).strip())
+    email = f"{workspace.lower()}@bench.test"
+    flask_cli("users", "create", email, "--password", BENCH_PASSWORD, "--workspace", workspace, env=env)
+    return email
+
+
+BENCH_PASSWORD = "bench-password"
+
+
+def signed_delivery(secret: str, account_id: str, customer: int, mid: str, text: str) -> tuple[bytes, dict]:
+    """A one-message webhook delivery as Meta sends it, and its headers (X-Hub-Signature-256)."""
+    import hashlib
+    import hmac
+    import json
+
+    now_ms = int(time.time() * 1000)
+    body = json.dumps({"object": "instagram", "entry": [{"id": account_id, "time": now_ms, "messaging": [{
+        "sender": {"id": str(customer)}, "recipient": {"id": account_id}, "timestamp": now_ms,
+        "message": {"mid": mid, "text": text}}]}]}, separators=(",", ":")).encode()
+    signature = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    return body, {"Content-Type": "application/json", "X-Hub-Signature-256": signature}
+
+
+def bench_account(env: dict, workspace: str, ig_user_id: str) -> None:
+    """A connected-looking account (no token: nothing calls Meta) that webhooks can address."""
+    psql(env, "INSERT INTO workspaces (name, human_agent_enabled, mark_seen_enabled, created_at) "
+              f"SELECT '{workspace}', false, true, now() WHERE NOT EXISTS (SELECT 1 FROM workspaces WHERE name = '{workspace}')")
+    psql(env, "INSERT INTO instagram_accounts (workspace_id, ig_user_id, username, status, webhook_subscribed, is_demo, "
+              f"created_at, updated_at) SELECT id, '{ig_user_id}', 'bench_shop_{ig_user_id[-4:]}', 'active', true, false, "
+              f"now(), now() FROM workspaces WHERE name = '{workspace}'")
 
 
 def login_cookie(port: int, email: str, password: str) -> str:

@@ -26,3 +26,14 @@ def test_seed_twice_coexists(runner):
     assert runner.invoke(args=["seed", "--conversations", "5", "--messages", "10"]).exit_code == 0
     assert runner.invoke(args=["seed", "--conversations", "5", "--messages", "10"]).exit_code == 0
     assert db.session.scalar(select(func.count()).select_from(Message)) == 20
+
+
+def test_seed_leaves_planner_statistics_current(runner):
+    """Without fresh statistics PostgreSQL reads a whole long thread to find its newest page."""
+    from sqlalchemy import text
+
+    assert runner.invoke(args=["seed", "--conversations", "3", "--messages", "300"]).exit_code == 0
+    if db.engine.dialect.name == "postgresql":
+        assert db.session.scalar(text("SELECT reltuples FROM pg_class WHERE relname = 'messages'")) >= 300
+    else:
+        assert db.session.scalar(text("SELECT count(*) FROM sqlite_stat1 WHERE tbl = 'messages'")) > 0

@@ -14,7 +14,9 @@ from app.instagram import payloads as p
 from app.instagram.events import UnknownEvent, parse_delivery
 from app.webhooks.apply import HANDLED_KINDS
 from app.models import Contact, Conversation, DeferredEvent, Lead, Message, WebhookEvent
-from tests.webhooks.helpers import T0, post
+from app.instagram.signature import compute_signature
+from tests.conftest import TEST_APP_SECRET
+from tests.webhooks.helpers import T0, post, snapshot
 
 ACCOUNT = "17841400000000777"
 C = "6543210987654321"
@@ -128,3 +130,59 @@ def test_mutated_signed_deliveries(client, factory, raw):
     if not usable:
         assert row.status in ("failed", "ignored")
         assert [count(m) for m in (Contact, Conversation, Message, Lead, DeferredEvent)] == [0, 0, 0, 0, 0], row.error
+
+
+def _fresh_state(factory):
+    from app.models import InstagramAccount
+
+    if db.session.scalar(select(InstagramAccount).where(InstagramAccount.ig_user_id == ACCOUNT)) is None:
+        factory.account(ig_user_id=ACCOUNT)
+    for model in (DeferredEvent, Lead, Message, Conversation, Contact, WebhookEvent):
+        db.session.execute(delete(model))
+    db.session.commit()
+
+
+def _tampered(raw: bytes, how: str) -> tuple[bytes, str | bool]:
+    """A body and X-Hub-Signature-256 value that Meta did not produce together."""
+    good = compute_signature(TEST_APP_SECRET, raw)
+    if how == "body":
+        return raw + b" ", good  # one byte more than what was signed
+    if how == "digit":
+        last = good[-1]
+        return raw, good[:-1] + ("0" if last != "0" else "1")
+    if how == "secret":
+        return raw, compute_signature("another-app-secret", raw)
+    if how == "sha1":
+        return raw, "sha1=" + good.split("=", 1)[1]
+    if how == "bare":
+        return raw, good.split("=", 1)[1]  # the hex without its scheme
+    return raw, False  # no header at all
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(raw=mutated_bodies(), how=st.sampled_from(["body", "digit", "secret", "sha1", "bare", "missing"]))
+def test_mutated_deliveries_with_a_bad_signature_write_nothing(client, factory, raw, how):
+    _fresh_state(factory)
+    body, signature = _tampered(raw, how)
+
+    response = post(client, body, signature=signature)
+
+    assert response.status_code == 401
+    assert [count(m) for m in (WebhookEvent, Contact, Conversation, Message, Lead, DeferredEvent)] == [0] * 6
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(raw=mutated_bodies(), times=st.integers(min_value=2, max_value=3))
+def test_redelivering_any_mutated_delivery_changes_nothing(client, factory, raw, times):
+    """DESIGN invariant: whatever a delivery holds, redelivering it changes nothing after the first
+    time (not even a timestamp), and every copy is answered alike."""
+    _fresh_state(factory)
+    first = post(client, raw)
+    after_first = snapshot()
+
+    for _ in range(times - 1):
+        again = post(client, raw)
+        assert again.status_code == first.status_code
+        assert again.get_json() == first.get_json()
+    assert snapshot() == after_first
+    assert count(WebhookEvent) == times  # every copy is kept in the log

@@ -1,0 +1,153 @@
+"""Background job throughput: profile lookups and reply sends against a local stand-in of the
+Graph API (`python -m app.standin`, no injected latency), vs RQ no-op jobs, all run by the
+Procfile's worker (`python worker.py --burst`: InboxWorker, a forked work horse per job).
+
+Target: each real job kind >= 0.7 of the no-op rate. The rate is jobs / (last job's end - first
+job's start) from RQ's own timestamps, so the worker's start-up is not counted.
+Run: python bench/bench_worker.py
+"""
+from __future__ import annotations
+
+import sys
+from datetime import timedelta
+
+from harness import (Standin, app_context, bench_env, flush_redis, machine_line, median, psql, ratio_line,
+                     reset_database, worker_burst)
+
+JOBS = 200  # per round and kind
+ROUNDS = 5
+TARGET = 0.7
+ACCOUNT = "bench.shop"
+
+
+def setup(standin: Standin) -> list[int]:
+    """One workspace, one connected account (its token minted by the stand-in's key), JOBS
+    customers whose last message was a minute ago (so replies are allowed); returns conversation ids."""
+    from app.extensions import db
+    from app.models import Contact, Conversation, InstagramAccount, Workspace, utcnow
+    from app.standin.profiles import business_account
+    from app.token_crypto import token_cipher
+
+    now = utcnow()
+    workspace = Workspace(name="Bench")
+    db.session.add(workspace)
+    db.session.flush()
+    shop = business_account(ACCOUNT)
+    account = InstagramAccount(workspace_id=workspace.id, ig_user_id=shop.ig_user_id, username=shop.username,
+                               status="active", webhook_subscribed=True,
+                               token_encrypted=token_cipher().encrypt(standin.issue_token(ACCOUNT)),
+                               token_expires_at=now + timedelta(days=59))
+    db.session.add(account)
+    db.session.flush()
+    ids = []
+    for i in range(JOBS):
+        contact = Contact(workspace_id=workspace.id, account_id=account.id, igsid=str(6_100_000_000_000_000 + i))
+        db.session.add(contact)
+        db.session.flush()
+        conversation = Conversation(workspace_id=workspace.id, account_id=account.id, contact_id=contact.id,
+                                    last_message_at=now, last_inbound_at=now - timedelta(minutes=1))
+        db.session.add(conversation)
+        db.session.flush()
+        ids.append(conversation.id)
+    db.session.commit()
+    return ids
+
+
+def enqueue_noop(conversation_ids: list[int]) -> None:
+    from bench.jobs import noop
+
+    from app.jobs import enqueue
+
+    for i in range(len(conversation_ids)):
+        enqueue(noop, i)
+
+
+def enqueue_profiles(conversation_ids: list[int]) -> None:
+    """A lookup for each conversation's customer, whose profile is first forgotten (the job skips
+    a profile fetched within the week)."""
+    from sqlalchemy import select, update
+
+    from app.extensions import db
+    from app.models import Contact, Conversation
+    from app.webhooks.followups import enqueue_profile_fetch
+
+    contact_ids = list(db.session.scalars(select(Conversation.contact_id).where(Conversation.id.in_(conversation_ids))))
+    db.session.execute(update(Contact).where(Contact.id.in_(contact_ids))
+                       .values(profile_fetched_at=None, name=None, username=None))
+    db.session.commit()
+    for contact_id in contact_ids:
+        enqueue_profile_fetch(contact_id)
+
+
+def enqueue_sends(conversation_ids: list[int]) -> None:
+    """Replies through the product's own path: send_reply commits `pending` and enqueues the job."""
+    from app.extensions import db
+    from app.models import Conversation
+    from app.outbound.service import send_reply
+
+    for n, conversation_id in enumerate(conversation_ids):
+        send_reply(db.session.get(Conversation, conversation_id), text=f"Yes, it ships tomorrow ({n})")
+    db.session.remove()
+
+
+def measure(env: dict, kind: str) -> tuple[float, int, int]:
+    """Run the worker until the queues are empty; jobs per second by RQ's timestamps, done, failed."""
+    from rq import Queue
+    from rq.job import Job
+    from rq.registry import FailedJobRegistry, FinishedJobRegistry
+
+    from app.jobs import QUEUES, redis_connection
+
+    conn = redis_connection()
+    worker_burst(env)
+    ids = [job_id for name in QUEUES for job_id in FinishedJobRegistry(name, connection=conn).get_job_ids()]
+    failed = sum(FailedJobRegistry(name, connection=conn).count for name in QUEUES)
+    jobs = [job for job in Job.fetch_many(ids, connection=conn) if job is not None]
+    left = sum(Queue(name, connection=conn).count for name in QUEUES)
+    if not jobs or left:
+        raise RuntimeError(f"{kind}: {len(jobs)} jobs finished, {left} still queued")
+    span = (max(j.ended_at for j in jobs) - min(j.started_at for j in jobs)).total_seconds()
+    return len(jobs) / span, len(jobs), failed
+
+
+def main() -> int:
+    env = bench_env()
+    reset_database(env)
+    with Standin(env) as standin:
+        env.update(INSTAGRAM_GRAPH_URL=standin.graph_url, INSTAGRAM_API_URL=standin.api_url)
+        with app_context(env):
+            conversation_ids = setup(standin)
+            kinds = {"noop": lambda: enqueue_noop(conversation_ids),
+                     "profile": lambda: enqueue_profiles(conversation_ids),
+                     "send": lambda: enqueue_sends(conversation_ids)}
+            rates: dict[str, list[float]] = {kind: [] for kind in kinds}
+            problems = []
+            for n in range(ROUNDS):
+                order = list(kinds) if n % 2 == 0 else list(kinds)[::-1]
+                for kind in order:
+                    flush_redis(env)
+                    kinds[kind]()
+                    rate, done, failed = measure(env, kind)
+                    rates[kind].append(rate)
+                    print(f"round {n + 1} {kind:<8} {rate:7.1f} jobs/s  ({done} done, {failed} failed)", flush=True)
+                    if failed or done != len(conversation_ids):
+                        problems.append(f"{kind} round {n + 1}: {done} done, {failed} failed")
+            sent = int(psql(env, "SELECT count(*) FROM messages WHERE direction = 'out' AND status = 'sent'"))
+            fetched = int(psql(env, "SELECT count(*) FROM contacts WHERE profile_fetched_at IS NOT NULL"))
+    print(machine_line())
+    for kind, values in rates.items():
+        print(f"{kind:<8} median {median(values):7.1f} jobs/s (rounds: {', '.join(f'{v:.0f}' for v in values)})")
+    print(f"replies sent {sent} of {ROUNDS * JOBS}; profiles filled {fetched} of {JOBS}")
+    ok = not problems and sent == ROUNDS * JOBS and fetched == JOBS
+    for kind in ("profile", "send"):
+        # Paired per round: each real round against the no-op round next to it.
+        ratio = median(r / b for r, b in zip(rates[kind], rates["noop"]))
+        print(ratio_line(f"worker {kind}/noop jobs per second", ratio, target=f">= {TARGET}"))
+        ok &= ratio >= TARGET
+    for problem in problems:
+        print("PROBLEM", problem)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
