@@ -86,9 +86,10 @@ STORIES: tuple[Story, ...] = (
         Step(4 * DAY + 30 * MINUTE, "in", "lena5", "Ordered! Thanks so much 🙏"),
     ), lead_status="won", status="resolved", staff_read=True),
     Story("marco_fit", (
-        Step(26 * HOUR, "ad", "marco1", "Hi, I saw your ad — is the blue shirt still available in L?",
+        # Inside the 24-hour reply window: a fresh ad lead someone should answer.
+        Step(20 * HOUR, "ad", "marco1", "Hi, I saw your ad — is the blue shirt still available in L?",
              extra={"ad_title": "Summer collection — 20% off"}),
-        Step(25 * HOUR + 50 * MINUTE, "in", "marco2", "And do you ship to Milan?"),
+        Step(19 * HOUR + 50 * MINUTE, "in", "marco2", "And do you ship to Milan?"),
     )),
     Story("sofia.draws", (
         Step(3 * DAY + 5 * HOUR, "story", "sofia1"),
