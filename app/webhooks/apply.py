@@ -50,6 +50,7 @@ PROFILE_STALE_AFTER = timedelta(days=7)
 PREVIEW_MAX = 200  # Conversation.last_message_preview
 MID_MAX = 255  # Message.mid, Message.reply_to_mid, DeferredEvent.mid
 IGSID_MAX = 64  # Contact.igsid
+LAST_WEBHOOK_RESOLUTION = timedelta(seconds=30)  # InstagramAccount.last_webhook_at
 INSERT_CHUNK = 500  # rows per multi-row INSERT, far below SQLite's and PostgreSQL's parameter limits
 
 
@@ -78,6 +79,20 @@ def _insert(model):
     else:
         from sqlalchemy.dialects.sqlite import insert
     return insert(model)
+
+
+def _insert_new(model, rows: list[dict[str, Any]], unique: list[str], *returning):
+    """INSERT `rows` ... ON CONFLICT (`unique`) DO NOTHING [RETURNING `returning`]; the rows that
+    a conflict skipped are simply not returned.
+
+    The rows go as parameter sets (executemany), which SQLAlchemy sends as multi-row VALUES
+    ("insertmanyvalues"), so the statement is compiled once per process and then served from
+    the cache: `.values(list_of_rows)` would be compiled anew on every delivery, and compiling
+    was a large part of a one-message delivery's cost (bench/bench_ingest.py)."""
+    statement = _insert(model).on_conflict_do_nothing(index_elements=unique)
+    if returning:
+        statement = statement.returning(*returning)
+    return db.session.execute(statement, rows)
 
 
 def _chunks(rows: list, size: int = INSERT_CHUNK) -> Iterable[list]:
@@ -307,10 +322,8 @@ class _Delivery:
         if missing:
             rows = [{"workspace_id": needed[key][0].workspace_id, "account_id": key[0], "igsid": key[1],
                      "created_at": self.now} for key in missing]
-            inserted = db.session.execute(
-                _insert(Contact).values(rows).on_conflict_do_nothing(index_elements=["account_id", "igsid"])
-                .returning(Contact.id, Contact.account_id, Contact.igsid)
-            ).all()
+            inserted = _insert_new(Contact, rows, ["account_id", "igsid"], Contact.id, Contact.account_id,
+                                   Contact.igsid).all()
             for row in inserted:
                 self.contacts[(row.account_id, row.igsid)] = row.id
                 self.created_contacts.add(row.id)
@@ -333,10 +346,7 @@ class _Delivery:
                 rows.append({"workspace_id": account.workspace_id, "account_id": account_id, "contact_id": contact_id,
                              "status": "open", "unread_count": 0, "last_message_at": first_at,
                              "created_at": self.now, "updated_at": self.now})
-            created = db.session.scalars(
-                _insert(Conversation).values(rows)
-                .on_conflict_do_nothing(index_elements=["account_id", "contact_id"]).returning(Conversation)
-            ).all()
+            created = _insert_new(Conversation, rows, ["account_id", "contact_id"], Conversation).scalars().all()
             for conversation in created:
                 self._remember(conversation)
             if len(created) < len(rows):  # lost a race: lock the rows the other process made
@@ -390,11 +400,8 @@ class _Delivery:
         if pending:
             db.session.flush()  # what match_echo changed is written before the inserts
             for chunk in _chunks(pending):
-                rows = db.session.execute(
-                    _insert(Message).values([new.row for new in chunk])
-                    .on_conflict_do_nothing(index_elements=["account_id", "mid"])
-                    .returning(Message.id, Message.account_id, Message.mid)
-                ).all()
+                rows = _insert_new(Message, [new.row for new in chunk], ["account_id", "mid"],
+                                   Message.id, Message.account_id, Message.mid).all()
                 inserted.update({(row.account_id, row.mid): row.id for row in rows})
         # Conversation counters follow Meta's timestamps, whatever order the items came in.
         for new in sorted(matched + pending, key=lambda n: n.event.timestamp):
@@ -464,7 +471,7 @@ class _Delivery:
                          "source_detail": detail, "created_at": self.now, "updated_at": self.now})
         if rows:
             # One lead per contact, ever: a later referral never overwrites where they came from.
-            db.session.execute(_insert(Lead).values(rows).on_conflict_do_nothing(index_elements=["contact_id"]))
+            _insert_new(Lead, rows, ["contact_id"])
 
     # -- step 5: reactions, reads, edits, unsends (and those deferred earlier)
     def apply_changes(self, events: list[Event], arrived: dict[tuple[int, str], int]) -> None:
@@ -577,7 +584,11 @@ class _Delivery:
 
     # -- step 6: bookkeeping
     def finish(self) -> None:
-        heard_from = sorted({self.accounts[e.account_id].id for e in self.parsed.events if e.account_id in self.accounts})
+        # "Last webhook" is shown to the minute. Writing it on every delivery would make every
+        # concurrent delivery for an account queue on that one row's lock until its commit.
+        stale_before = self.now - LAST_WEBHOOK_RESOLUTION
+        heard_from = sorted({account.id for account in self.accounts.values()
+                             if account.last_webhook_at is None or account.last_webhook_at <= stale_before})
         if heard_from:
             db.session.execute(
                 update(InstagramAccount).where(InstagramAccount.id.in_(heard_from))

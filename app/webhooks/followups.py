@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import importlib
 
-from app.jobs import QUEUE_DEFAULT, RetryPolicy, enqueue
+from app.jobs import QUEUE_DEFAULT, Call, RetryPolicy, enqueue_all
 from app.webhooks.apply import ApplyResult
 
 # Meta's hiccups and rate limits pass within minutes; the sweep catches anything later.
@@ -16,31 +16,39 @@ AUTOMATION_RETRY = RetryPolicy((10, 60, 300))
 
 
 def after_apply(result: ApplyResult) -> None:
-    """Enqueue the follow-ups of one applied delivery (call after its commit)."""
-    for contact_id in dict.fromkeys(result.new_contact_ids + result.stale_contact_ids):
-        enqueue_profile_fetch(contact_id)
-    after_inbound(result.automation_message_ids)
+    """Enqueue the follow-ups of one applied delivery (call after its commit), all in one Redis
+    round trip: this runs on the webhook's critical path, before Meta gets its 200."""
+    contact_ids = dict.fromkeys(result.new_contact_ids + result.stale_contact_ids)
+    enqueue_all([_profile_call(contact_id) for contact_id in contact_ids]
+                + _automation_calls(result.automation_message_ids))
 
 
 def enqueue_profile_fetch(contact_id: int) -> bool:
-    from app.webhooks.jobs import fetch_contact_profile
-
-    return enqueue(fetch_contact_profile, contact_id, queue=QUEUE_DEFAULT, retry=PROFILE_RETRY)
+    return enqueue_all([_profile_call(contact_id)])
 
 
 def after_inbound(message_ids: list[int]) -> None:
     """The automation hook: each new inbound message (never standby ones, never echoes) goes to
-    `app.automation.run_automation_for_message(message_id)` as a job, once that package exists.
+    `app.automation.run_automation_for_message(message_id)` as a job."""
+    enqueue_all(_automation_calls(message_ids))
 
-    The package is looked up at call time so ingestion works before (and without) automation; a
-    package that exists but lacks the function is a programming error and raises."""
+
+def _profile_call(contact_id: int) -> Call:
+    from app.webhooks.jobs import fetch_contact_profile
+
+    return Call(fetch_contact_profile, (contact_id,), queue=QUEUE_DEFAULT, retry=PROFILE_RETRY)
+
+
+def _automation_calls(message_ids: list[int]) -> list[Call]:
+    """The package is looked up at call time so ingestion works without it (a trimmed
+    deployment); a package that exists but lacks the function is a programming error and raises."""
     if not message_ids:
-        return
+        return []
     try:
         automation = importlib.import_module("app.automation")
     except ModuleNotFoundError as exc:
         if exc.name != "app.automation":
             raise
-        return
-    for message_id in message_ids:
-        enqueue(automation.run_automation_for_message, message_id, queue=QUEUE_DEFAULT, retry=AUTOMATION_RETRY)
+        return []
+    return [Call(automation.run_automation_for_message, (message_id,), queue=QUEUE_DEFAULT, retry=AUTOMATION_RETRY)
+            for message_id in message_ids]

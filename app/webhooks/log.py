@@ -1,10 +1,12 @@
-"""The raw webhook log: every signed delivery is stored before it is applied, and can be replayed.
+"""The raw webhook log: every signed delivery is stored with what applying it did, and can be replayed.
 
-Flow (docs/DESIGN.md, data flow 1): the raw bytes are committed first, in their own transaction,
-so nothing Meta accepted from us can be lost; the delivery is then applied in one transaction and
-its row says how that went:
+Flow (docs/DESIGN.md, data flow 1): a delivery's raw bytes are inserted in the same transaction
+as its rows, after the apply, and committed once, before Meta gets its 200: so nothing Meta was
+told we accepted can be lost, and if the database goes away mid-way nothing was written and Meta
+delivers again. (Committing the raw bytes first, in a transaction of their own, cost a second
+commit and an UPDATE on every delivery: bench/bench_ingest.py.) Its row says how applying went:
 
-- `received`  stored, not applied yet (or the database went away mid-way: the sweep retries it);
+- `received`  stored, not applied yet (rows written before this flow, or by hand: the sweep applies them);
 - `applied`   its events are in the inbox;
 - `ignored`   nothing in it was for a connected account, or nothing the inbox handles;
 - `failed`    applying raised, or items were malformed: `error` says why; replayable after a fix;
@@ -22,7 +24,7 @@ import json
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Callable
 
 from flask import current_app
 from sqlalchemy import insert, select, update
@@ -92,34 +94,6 @@ def _ids_text(ids: list[str]) -> str | None:
     return text[:IDS_MAX] if text else None
 
 
-@dataclass(frozen=True)
-class Recorded:
-    """A stored delivery: its row id and time, and its decoded body unless it was not JSON."""
-
-    event_id: int
-    received_at: datetime
-    is_json: bool
-    payload: Any = None
-
-
-def record_delivery(body: bytes, received_at: datetime | None = None) -> Recorded:
-    """Store a signed delivery and commit at once; a body that is not JSON is stored `rejected`."""
-    received_at = received_at or utcnow()
-    values: dict[str, Any] = {"body": body, "received_at": received_at, "status": "received", "attempts": 0,
-                              "event_count": 0}
-    payload: Any = None
-    is_json = True
-    try:
-        payload = decode_body(body)
-        values["ig_account_ids"] = _ids_text(entry_account_ids(payload))
-    except BodyNotJSON as exc:
-        is_json = False
-        values.update(status="rejected", error=str(exc))
-    event_id = db.session.execute(insert(WebhookEvent).values(values).returning(WebhookEvent.id)).scalar_one()
-    db.session.commit()
-    return Recorded(event_id, received_at, is_json, payload)
-
-
 @dataclass
 class Outcome:
     """How applying a stored delivery went."""
@@ -160,15 +134,29 @@ def describe_error(exc: BaseException) -> str:
     return redact(text, (current_app.config.get("INSTAGRAM_APP_SECRET"),))[:ERROR_MAX]
 
 
+def ingest_delivery(body: bytes, received_at: datetime | None = None) -> Outcome:
+    """Store a signed delivery and apply it, in one transaction with one commit.
+
+    Its row is inserted with the outcome, after the apply. If applying raises, the apply is
+    rolled back and the row is stored `failed` with the error. If the database goes away, the
+    error is raised: nothing was stored, nothing is half-applied, the request answers 503 and Meta
+    delivers again. A body that is not JSON is stored `rejected`."""
+    received_at = received_at or utcnow()
+    try:
+        payload = decode_body(body)
+    except BodyNotJSON as exc:
+        event_id = _store(body, received_at, status="rejected", error=str(exc), attempts=0, event_count=0)
+        db.session.commit()
+        return Outcome(event_id, "rejected", str(exc))
+    return _apply_and_record(payload, received_at, lambda **values: _store(body, received_at, attempts=1, **values))
+
+
 _UNDECODED = object()
 
 
 def apply_delivery(event_id: int, body: bytes, received_at: datetime, payload: Any = _UNDECODED) -> Outcome:
-    """Apply a stored delivery in one transaction and record the outcome on its row.
-
-    Any failure rolls the whole delivery back and leaves the row `failed` with the error. A lost
-    database connection is re-raised instead (the row stays `received`, the sweep retries it, and
-    the web request answers 503 so Meta retries too)."""
+    """Apply a delivery stored earlier (a replay, or the sweep) and record the outcome on its row;
+    the same rules as `ingest_delivery`."""
     if payload is _UNDECODED:
         try:
             payload = decode_body(body)
@@ -176,13 +164,24 @@ def apply_delivery(event_id: int, body: bytes, received_at: datetime, payload: A
             _finish(event_id, status="rejected", error=str(exc))
             db.session.commit()
             return Outcome(event_id, "rejected", str(exc))
+
+    def record(**values: Any) -> int:
+        _finish(event_id, **values)
+        return event_id
+
+    return _apply_and_record(payload, received_at, record)
+
+
+def _apply_and_record(payload: Any, received_at: datetime, record: Callable[..., int]) -> Outcome:
+    """Apply a decoded delivery, write its log row with `record(**columns)` (which returns the
+    row's id) and commit; see `ingest_delivery` for what happens on failure."""
     ids = entry_account_ids(payload)
     parsed = parse_delivery(payload, received_at=received_at)
     try:
         result = apply_events(parsed)
         status, error = _status_of(result)
-        _finish(event_id, status=status, error=error, applied_at=utcnow(), event_count=len(parsed.events),
-                ig_account_ids=_ids_text(ids), workspace_id=_workspace_of(ids, result.account_workspaces))
+        event_id = record(status=status, error=error, applied_at=utcnow(), event_count=len(parsed.events),
+                          ig_account_ids=_ids_text(ids), workspace_id=_workspace_of(ids, result.account_workspaces))
         db.session.commit()
         return Outcome(event_id, status, error, result)
     except (OperationalError, InterfaceError):
@@ -191,14 +190,20 @@ def apply_delivery(event_id: int, body: bytes, received_at: datetime, payload: A
     except Exception as exc:
         db.session.rollback()
         error = describe_error(exc)
-        log.exception("webhook delivery %s could not be applied: %s", event_id, error)
         known = dict(db.session.execute(
             select(InstagramAccount.ig_user_id, InstagramAccount.workspace_id).where(InstagramAccount.ig_user_id.in_(ids))
         ).all()) if ids else {}
-        _finish(event_id, status="failed", error=error, event_count=len(parsed.events), ig_account_ids=_ids_text(ids),
-                workspace_id=_workspace_of(ids, known))
+        event_id = record(status="failed", error=error, event_count=len(parsed.events), ig_account_ids=_ids_text(ids),
+                          workspace_id=_workspace_of(ids, known))
         db.session.commit()
+        log.exception("webhook delivery %s could not be applied: %s", event_id, error)
         return Outcome(event_id, "failed", error)
+
+
+def _store(body: bytes, received_at: datetime, **values: Any) -> int:
+    return db.session.execute(
+        insert(WebhookEvent).values(body=body, received_at=received_at, **values).returning(WebhookEvent.id)
+    ).scalar_one()
 
 
 def _finish(event_id: int, **values: Any) -> None:

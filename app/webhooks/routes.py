@@ -14,7 +14,7 @@ from app.models import InstagramAccount, WebhookEvent
 from app.scoping import current_workspace_id
 from app.webhooks import bp
 from app.webhooks.followups import after_apply
-from app.webhooks.log import LOG_STATUSES, apply_delivery, pretty_body, record_delivery, replay, workspace_deliveries
+from app.webhooks.log import LOG_STATUSES, ingest_delivery, pretty_body, replay, workspace_deliveries
 
 SIGNATURE_HEADER = "X-Hub-Signature-256"
 
@@ -61,10 +61,9 @@ def receive():
     if not verify_signature(current_app.config["INSTAGRAM_APP_SECRET"], body, request.headers.get(SIGNATURE_HEADER)):
         return _error(401, "invalid_signature", f"Missing or wrong {SIGNATURE_HEADER}; nothing was stored.")
     # A database error from here on is answered 503 by the app's handler, so Meta retries.
-    recorded = record_delivery(body)
-    if not recorded.is_json:
+    outcome = ingest_delivery(body)
+    if outcome.status == "rejected":
         return _error(400, "not_json", "The body is not JSON; it was kept for audit and not applied.")
-    outcome = apply_delivery(recorded.event_id, body, recorded.received_at, recorded.payload)
     after_apply(outcome.result)
     # Applied, ignored or failed: all stored and visible, none a reason for Meta to retry.
     return jsonify(status=outcome.status)

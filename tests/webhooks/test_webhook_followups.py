@@ -217,15 +217,18 @@ def test_queued_transient_failure_is_retried_by_rq_with_backoff(app, client, fac
 
 
 def test_sweep_applies_deliveries_stuck_in_received(app, factory):
-    from app.webhooks.log import record_delivery
     import json
 
     account = factory.account()
-    recorded = record_delivery(json.dumps(first_message(account)).encode())  # the process died here
+    # Stored but never applied: an earlier version's crash between its two commits, or a row put back by hand.
+    stored = WebhookEvent(body=json.dumps(first_message(account)).encode(), received_at=utcnow(), status="received",
+                          attempts=0, event_count=0)
+    db.session.add(stored)
+    db.session.commit()
     assert sweep_ingest()["deliveries"] == 0  # still within its grace period
     assert sweep_ingest(now=utcnow() + timedelta(minutes=3))["deliveries"] == 1
     db.session.expire_all()
-    assert db.session.get(WebhookEvent, recorded.event_id).status == "applied"
+    assert db.session.get(WebhookEvent, stored.id).status == "applied"
     assert only(Message).text == "hi"
     assert only(Contact).name == "Customer 4321"  # and its follow-ups ran
     assert sweep_ingest(now=utcnow() + timedelta(minutes=3))["deliveries"] == 0
