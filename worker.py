@@ -1,7 +1,8 @@
 """The background worker (Procfile `worker:`) and, with --clock, the scheduler (`clock:`).
 
 `python worker.py` builds the app once, preloads the job modules and listens to the queues in
-priority order: high (sends), default (ingestion follow-ups), low (upkeep).
+priority order: high (sends), default (ingestion follow-ups), low (upkeep), running each job in
+this process (see app/jobs/worker.py for why; `--fork` forks a work horse per job instead).
 """
 from __future__ import annotations
 
@@ -16,9 +17,9 @@ from app import create_app
 from app.extensions import db
 from app.jobs import redis_connection
 from app.jobs.schedule import PERIODIC_JOBS, run_clock
-from app.jobs.worker import make_worker
+from app.jobs.worker import ForkingWorker, InboxWorker, make_worker
 
-# Imported once in the parent so each forked work horse starts with them loaded.
+# Imported before the first job (and, with --fork, inherited by every work horse).
 JOB_MODULES = (
     "app.jobs.upkeep",
     "app.accounts.tokens",
@@ -33,6 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--clock", action="store_true", help="run the periodic-job scheduler instead of a worker")
     parser.add_argument("--burst", action="store_true", help="exit when the queues are empty")
+    parser.add_argument("--fork", action="store_true", help="fork a work horse per job (RQ's HerokuWorker)")
     args = parser.parse_args(argv)
 
     app = create_app()
@@ -44,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     for job in PERIODIC_JOBS:
         job.resolve()
     # Mapper configuration costs tens of milliseconds the first time a model is queried: done
-    # once here, every forked work horse inherits it instead of redoing it for each job.
+    # once here, before the first job (and inherited by forked work horses).
     configure_mappers()
 
     conn = redis_connection(app)
@@ -54,9 +56,9 @@ def main(argv: list[str] | None = None) -> int:
 
     with app.app_context():
         engine = db.engine
-    # A forked work horse must not reuse the parent's database sockets.
+    # A forked process (a work horse with --fork, RQ's scheduler) must not reuse our database sockets.
     os.register_at_fork(after_in_child=lambda: engine.dispose(close=False))
-    worker = make_worker(app)
+    worker = make_worker(app, ForkingWorker if args.fork else InboxWorker)
     worker.work(burst=args.burst, with_scheduler=True, logging_level="INFO")
     return 0
 

@@ -5,9 +5,6 @@ from datetime import datetime, timezone
 
 from flask_login import current_user
 from markupsafe import Markup
-from sqlalchemy import func, select
-
-from app.extensions import db
 
 
 def relative_time(value: datetime | None, now: datetime | None = None) -> str:
@@ -53,22 +50,21 @@ def safe_url(url: str | None) -> str | None:
 
 
 def workspace_unread_total() -> int:
-    from app.models import Conversation
+    from app.inbox.queries import unread_total
 
     if not current_user or not current_user.is_authenticated:
         return 0
-    return db.session.scalar(
-        select(func.coalesce(func.sum(Conversation.unread_count), 0)).where(
-            Conversation.workspace_id == current_user.workspace_id
-        )
-    ) or 0
+    return unread_total(current_user.workspace_id)
 
 
 def register(app) -> None:
+    from app.inbox.queries import badge_count
+
     app.jinja_env.filters["reltime"] = relative_time
     app.jinja_env.filters["initials"] = initials
     app.jinja_env.filters["iso"] = iso
     app.jinja_env.filters["hue"] = avatar_hue
     app.jinja_env.filters["safe_url"] = safe_url
     app.jinja_env.globals["unread_total"] = workspace_unread_total
+    app.jinja_env.filters["badge_count"] = badge_count
     app.jinja_env.globals["Markup"] = Markup

@@ -1,10 +1,12 @@
 """Background job throughput: profile lookups and reply sends against a local stand-in of the
 Graph API (`python -m app.standin`, no injected latency), vs RQ no-op jobs, all run by the
-Procfile's worker (`python worker.py --burst`: InboxWorker, a forked work horse per job).
+Procfile's worker (`python worker.py --burst`: InboxWorker, jobs in the worker's process).
 
 Target: each real job kind >= 0.7 of the no-op rate. The rate is jobs / (last job's end - first
 job's start) from RQ's own timestamps, so the worker's start-up is not counted.
-Run: python bench/bench_worker.py
+With --compare-fork the same jobs also run on RQ's forking worker (`worker.py --fork`, a work
+horse per job, what the Procfile ran before), and each kind's rate is compared across the two.
+Run: python bench/bench_worker.py [--compare-fork]
 """
 from __future__ import annotations
 
@@ -90,7 +92,7 @@ def enqueue_sends(conversation_ids: list[int]) -> None:
     db.session.remove()
 
 
-def measure(env: dict, kind: str) -> tuple[float, int, int]:
+def measure(env: dict, kind: str, *flags: str) -> tuple[float, int, int]:
     """Run the worker until the queues are empty; jobs per second by RQ's timestamps, done, failed."""
     from rq import Queue
     from rq.job import Job
@@ -99,7 +101,7 @@ def measure(env: dict, kind: str) -> tuple[float, int, int]:
     from app.jobs import QUEUES, redis_connection
 
     conn = redis_connection()
-    worker_burst(env)
+    worker_burst(env, *flags)
     ids = [job_id for name in QUEUES for job_id in FinishedJobRegistry(name, connection=conn).get_job_ids()]
     failed = sum(FailedJobRegistry(name, connection=conn).count for name in QUEUES)
     jobs = [job for job in Job.fetch_many(ids, connection=conn) if job is not None]
@@ -110,44 +112,57 @@ def measure(env: dict, kind: str) -> tuple[float, int, int]:
     return len(jobs) / span, len(jobs), failed
 
 
-def main() -> int:
+def main(argv: list[str]) -> int:
+    compare_fork = "--compare-fork" in argv
     env = bench_env()
     reset_database(env)
     with Standin(env) as standin:
         env.update(INSTAGRAM_GRAPH_URL=standin.graph_url, INSTAGRAM_API_URL=standin.api_url)
         with app_context(env):
             conversation_ids = setup(standin)
-            kinds = {"noop": lambda: enqueue_noop(conversation_ids),
-                     "profile": lambda: enqueue_profiles(conversation_ids),
-                     "send": lambda: enqueue_sends(conversation_ids)}
-            rates: dict[str, list[float]] = {kind: [] for kind in kinds}
+            enqueues = {"noop": lambda: enqueue_noop(conversation_ids),
+                        "profile": lambda: enqueue_profiles(conversation_ids),
+                        "send": lambda: enqueue_sends(conversation_ids)}
+            # (label, enqueue, worker.py flags): the Procfile's worker, and optionally the forking one.
+            runs = [(kind, enqueue, ()) for kind, enqueue in enqueues.items()]
+            if compare_fork:
+                runs += [(f"{kind} fork", enqueue, ("--fork",)) for kind, enqueue in enqueues.items()]
+            rates: dict[str, list[float]] = {label: [] for label, _, _ in runs}
             problems = []
             for n in range(ROUNDS):
-                order = list(kinds) if n % 2 == 0 else list(kinds)[::-1]
-                for kind in order:
+                for label, enqueue, flags in (runs if n % 2 == 0 else runs[::-1]):
                     flush_redis(env)
-                    kinds[kind]()
-                    rate, done, failed = measure(env, kind)
-                    rates[kind].append(rate)
-                    print(f"round {n + 1} {kind:<8} {rate:7.1f} jobs/s  ({done} done, {failed} failed)", flush=True)
+                    enqueue()
+                    rate, done, failed = measure(env, label, *flags)
+                    rates[label].append(rate)
+                    print(f"round {n + 1} {label:<13} {rate:7.1f} jobs/s  ({done} done, {failed} failed)", flush=True)
                     if failed or done != len(conversation_ids):
-                        problems.append(f"{kind} round {n + 1}: {done} done, {failed} failed")
+                        problems.append(f"{label} round {n + 1}: {done} done, {failed} failed")
+            sends = sum(1 for label, _, _ in runs if label.startswith("send")) * ROUNDS * JOBS
             sent = int(psql(env, "SELECT count(*) FROM messages WHERE direction = 'out' AND status = 'sent'"))
             fetched = int(psql(env, "SELECT count(*) FROM contacts WHERE profile_fetched_at IS NOT NULL"))
     print(machine_line())
-    for kind, values in rates.items():
-        print(f"{kind:<8} median {median(values):7.1f} jobs/s (rounds: {', '.join(f'{v:.0f}' for v in values)})")
-    print(f"replies sent {sent} of {ROUNDS * JOBS}; profiles filled {fetched} of {JOBS}")
-    ok = not problems and sent == ROUNDS * JOBS and fetched == JOBS
+    for label, values in rates.items():
+        print(f"{label:<13} median {median(values):7.1f} jobs/s (rounds: {', '.join(f'{v:.0f}' for v in values)})")
+    print(f"replies sent {sent} of {sends}; profiles filled {fetched} of {JOBS}")
+    ok = not problems and sent == sends and fetched == JOBS
+
+    def paired(measured: str, reference: str) -> float:
+        # Per round: each run against the reference run next to it.
+        return median(m / r for m, r in zip(rates[measured], rates[reference]))
+
     for kind in ("profile", "send"):
-        # Paired per round: each real round against the no-op round next to it.
-        ratio = median(r / b for r, b in zip(rates[kind], rates["noop"]))
+        ratio = paired(kind, "noop")
         print(ratio_line(f"worker {kind}/noop jobs per second", ratio, target=f">= {TARGET}"))
         ok &= ratio >= TARGET
+    if compare_fork:
+        for kind in enqueues:
+            print(ratio_line(f"worker {kind}: in-process/forking jobs per second", paired(kind, f"{kind} fork"),
+                             target="> 1, information"))
     for problem in problems:
         print("PROBLEM", problem)
     return 0 if ok else 1
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))

@@ -207,10 +207,10 @@ def flush_redis(env: dict) -> None:
     redis.Redis.from_url(env["REDIS_URL"]).flushdb()
 
 
-def worker_burst(env: dict) -> float:
-    """`python worker.py --burst` as the Procfile runs the worker; returns its wall time."""
+def worker_burst(env: dict, *flags: str) -> float:
+    """`python worker.py --burst [flags]` as the Procfile runs the worker; returns its wall time."""
     started = time.perf_counter()
-    subprocess.run([sys.executable, "worker.py", "--burst"], cwd=ROOT, env=env, check=True,
+    subprocess.run([sys.executable, "worker.py", "--burst", *flags], cwd=ROOT, env=env, check=True,
                    stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     return time.perf_counter() - started
 

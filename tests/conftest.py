@@ -137,10 +137,10 @@ def queued(app, redis_conn):
 
         @staticmethod
         def work():
-            from app.jobs.worker import InProcessWorker, make_worker
+            from app.jobs.worker import make_worker
 
             db.session.remove()  # the worker's jobs must see committed data, and so must we after
-            worker = make_worker(app, InProcessWorker)
+            worker = make_worker(app)
             worker.work(burst=True, with_scheduler=False)
             db.session.remove()
             return worker

@@ -70,6 +70,25 @@ def test_conversation_page_and_fragment(client, setup):
     assert 'id="unread-badge"' in html and 'hx-swap-oob="true"' in html  # the badge comes along
 
 
+@pytest.mark.parametrize("conversations, each, shown", [
+    (3, 33, "99"),     # a few conversations, the exact total
+    (3, 40, "99+"),    # few conversations, many messages
+    (105, 1, "99+"),   # more unread conversations than the badge counts
+])
+def test_the_unread_badge_is_exact_up_to_99_and_says_99_plus_past_it(client, setup, factory, conversations, each, shown):
+    from app.inbox.queries import unread_total
+
+    db.session.get(Conversation, setup.ann.id).unread_count = 0  # the fixture's own unread
+    db.session.commit()
+    for _ in range(conversations):
+        factory.conversation(setup.account, unread_count=each)
+    html = body(client.get("/"))
+    assert re.search(rf'id="unread-badge"[^>]*data-count="{re.escape(shown)}"', html)
+    assert f"<title>({shown}) Inbox" in html
+    total = unread_total(setup.account.workspace_id)
+    assert total == conversations * each if shown == "99" else total > 99
+
+
 def test_opening_marks_read_and_updates_the_badge(client, setup):
     html = body(client.get("/"))
     assert re.search(r'id="unread-badge"[^>]*data-count="2"', html)

@@ -1,4 +1,17 @@
-"""RQ worker classes that run every job inside a fresh Flask app context."""
+"""RQ worker classes that run every job inside a fresh Flask app context.
+
+The Procfile's worker runs jobs in its own process (`InboxWorker`, RQ's SimpleWorker). RQ's
+default forks a work horse per job, and for jobs as small as ours (a Graph call and a few
+queries) that fork was most of the cost: every work horse opened a new PostgreSQL connection and
+compiled every SQL statement afresh, so a profile lookup cost ~48 ms instead of ~5 ms
+(bench/bench_worker.py: about 5x the jobs per second without the fork). Jobs stay isolated where
+it matters: each gets its own app context and database session, and job timeouts still apply
+(SIGALRM in this process). On SIGTERM (a dyno restart) RQ lets the running job finish, well
+within Heroku's 30 s (Graph calls time out after 13 s), then exits; whatever a SIGKILL cuts short
+is settled by the sweeps (a claimed send ends visibly `failed`, never sent twice).
+
+`python worker.py --fork` keeps RQ's forking worker (HerokuWorker) for jobs that must not share a
+process."""
 from __future__ import annotations
 
 from rq import SimpleWorker
@@ -21,13 +34,13 @@ class AppContextMixin:
                 db.session.remove()
 
 
-class InboxWorker(AppContextMixin, HerokuWorker):
-    """Forks a work horse per job; on SIGTERM (a dyno restart) the running job gets a grace
-    period and is then requeued rather than lost."""
+class InboxWorker(AppContextMixin, SimpleWorker):
+    """Runs each job in this process: the Procfile's worker, and the tests' real worker."""
 
 
-class InProcessWorker(AppContextMixin, SimpleWorker):
-    """Runs jobs in this process: tests and benchmarks that need a real worker against real Redis."""
+class ForkingWorker(AppContextMixin, HerokuWorker):
+    """Forks a work horse per job; on SIGTERM the running job gets a short grace period and is
+    then failed into its retry policy."""
 
 
 def make_worker(app, worker_class=InboxWorker, **kwargs):

@@ -20,11 +20,12 @@ import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Iterable
+from typing import Any, Iterable, Protocol
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import select, update
 
 from app.extensions import db
+from app.inserts import insert_entities, insert_rows
 from app.instagram.events import (
     EXPECTED_OBJECT,
     Attachment,
@@ -54,6 +55,16 @@ LAST_WEBHOOK_RESOLUTION = timedelta(seconds=30)  # InstagramAccount.last_webhook
 INSERT_CHUNK = 500  # rows per multi-row INSERT, far below SQLite's and PostgreSQL's parameter limits
 
 
+class AccountRef(Protocol):
+    """What the apply reads of a connected account: a row of `usable_events`' query."""
+
+    id: int
+    workspace_id: int
+    ig_user_id: str
+    status: str
+    last_webhook_at: datetime | None
+
+
 @dataclass
 class ApplyResult:
     """What one delivery did, for its log row and for the follow-up jobs (run after commit)."""
@@ -70,29 +81,6 @@ class ApplyResult:
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def _insert(model):
-    """The dialect's INSERT, which has ON CONFLICT DO NOTHING (PostgreSQL and SQLite)."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert(model)
-
-
-def _insert_new(model, rows: list[dict[str, Any]], unique: list[str], *returning):
-    """INSERT `rows` ... ON CONFLICT (`unique`) DO NOTHING [RETURNING `returning`]; the rows that
-    a conflict skipped are simply not returned.
-
-    The rows go as parameter sets (executemany), which SQLAlchemy sends as multi-row VALUES
-    ("insertmanyvalues"), so the statement is compiled once per process and then served from
-    the cache: `.values(list_of_rows)` would be compiled anew on every delivery, and compiling
-    was a large part of a one-message delivery's cost (bench/bench_ingest.py)."""
-    statement = _insert(model).on_conflict_do_nothing(index_elements=unique)
-    if returning:
-        statement = statement.returning(*returning)
-    return db.session.execute(statement, rows)
 
 
 def _chunks(rows: list, size: int = INSERT_CHUNK) -> Iterable[list]:
@@ -148,7 +136,7 @@ class _NewMessage:
     """A message row to insert, with what the conversation needs to know about it."""
 
     event: Event
-    account: InstagramAccount
+    account: AccountRef
     customer_id: str
     direction: str
     kind: str
@@ -187,7 +175,7 @@ def _message_meta(event: MessageEvent, kind: str) -> dict[str, Any]:
     return meta
 
 
-def _new_message(event: Event, account: InstagramAccount) -> _NewMessage:
+def _new_message(event: Event, account: AccountRef) -> _NewMessage:
     """The row for a message-like event (message, echo, postback, referral)."""
     if isinstance(event, MessageEvent):
         kind = _message_kind(event)
@@ -242,7 +230,7 @@ class _Delivery:
         self.parsed = parsed
         self.now = now
         self.result = ApplyResult(problems=list(parsed.errors))
-        self.accounts: dict[str, InstagramAccount] = {}  # ig_user_id -> account (usable ones)
+        self.accounts: dict[str, AccountRef] = {}  # ig_user_id -> account (usable ones)
         self.contacts: dict[tuple[int, str], int] = {}  # (account id, igsid) -> contact id
         self.conversations: dict[int, Conversation] = {}  # contact id -> locked conversation
         self.conversations_by_id: dict[int, Conversation] = {}
@@ -259,7 +247,12 @@ class _Delivery:
             return []
         ig_ids = {e.account_id for e in self.parsed.events if e.account_id is not None}
         if ig_ids:
-            rows = db.session.scalars(select(InstagramAccount).where(InstagramAccount.ig_user_id.in_(ig_ids))).all()
+            # Only the columns the apply reads: loading whole ORM objects cost more than the query.
+            rows = db.session.execute(
+                select(InstagramAccount.id, InstagramAccount.workspace_id, InstagramAccount.ig_user_id,
+                       InstagramAccount.status, InstagramAccount.last_webhook_at)
+                .where(InstagramAccount.ig_user_id.in_(ig_ids))
+            ).all()
             for account in rows:
                 self.result.account_workspaces[account.ig_user_id] = account.workspace_id
                 # reauth_required accounts keep receiving: applying needs no token.
@@ -298,7 +291,7 @@ class _Delivery:
 
     # -- step 2: contacts and conversations, created race-safely
     def resolve_threads(self, events: list[Event]) -> None:
-        needed: dict[tuple[int, str], tuple[InstagramAccount, datetime]] = {}
+        needed: dict[tuple[int, str], tuple[AccountRef, datetime]] = {}
         for event in events:
             if _creates_thread(event):
                 account = self.accounts[event.account_id]
@@ -322,8 +315,7 @@ class _Delivery:
         if missing:
             rows = [{"workspace_id": needed[key][0].workspace_id, "account_id": key[0], "igsid": key[1],
                      "created_at": self.now} for key in missing]
-            inserted = _insert_new(Contact, rows, ["account_id", "igsid"], Contact.id, Contact.account_id,
-                                   Contact.igsid).all()
+            inserted = insert_rows(Contact, rows, ["account_id", "igsid"], ("id", "account_id", "igsid")).all()
             for row in inserted:
                 self.contacts[(row.account_id, row.igsid)] = row.id
                 self.created_contacts.add(row.id)
@@ -346,7 +338,7 @@ class _Delivery:
                 rows.append({"workspace_id": account.workspace_id, "account_id": account_id, "contact_id": contact_id,
                              "status": "open", "unread_count": 0, "last_message_at": first_at,
                              "created_at": self.now, "updated_at": self.now})
-            created = _insert_new(Conversation, rows, ["account_id", "contact_id"], Conversation).scalars().all()
+            created = insert_entities(Conversation, rows, ["account_id", "contact_id"])
             for conversation in created:
                 self._remember(conversation)
             if len(created) < len(rows):  # lost a race: lock the rows the other process made
@@ -400,8 +392,8 @@ class _Delivery:
         if pending:
             db.session.flush()  # what match_echo changed is written before the inserts
             for chunk in _chunks(pending):
-                rows = _insert_new(Message, [new.row for new in chunk], ["account_id", "mid"],
-                                   Message.id, Message.account_id, Message.mid).all()
+                rows = insert_rows(Message, [new.row for new in chunk], ["account_id", "mid"],
+                                   ("id", "account_id", "mid")).all()
                 inserted.update({(row.account_id, row.mid): row.id for row in rows})
         # Conversation counters follow Meta's timestamps, whatever order the items came in.
         for new in sorted(matched + pending, key=lambda n: n.event.timestamp):
@@ -471,7 +463,7 @@ class _Delivery:
                          "source_detail": detail, "created_at": self.now, "updated_at": self.now})
         if rows:
             # One lead per contact, ever: a later referral never overwrites where they came from.
-            _insert_new(Lead, rows, ["contact_id"])
+            insert_rows(Lead, rows, ["contact_id"])
 
     # -- step 5: reactions, reads, edits, unsends (and those deferred earlier)
     def apply_changes(self, events: list[Event], arrived: dict[tuple[int, str], int]) -> None:

@@ -27,10 +27,11 @@ from datetime import datetime
 from typing import Any, Callable
 
 from flask import current_app
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from app.extensions import db
+from app.inserts import insert_rows
 from app.instagram.events import parse_delivery
 from app.instagram.redaction import redact
 from app.models import InstagramAccount, WebhookEvent, utcnow
@@ -201,9 +202,7 @@ def _apply_and_record(payload: Any, received_at: datetime, record: Callable[...,
 
 
 def _store(body: bytes, received_at: datetime, **values: Any) -> int:
-    return db.session.execute(
-        insert(WebhookEvent).values(body=body, received_at=received_at, **values).returning(WebhookEvent.id)
-    ).scalar_one()
+    return insert_rows(WebhookEvent, [dict(body=body, received_at=received_at, **values)], returning=("id",)).scalar_one()
 
 
 def _finish(event_id: int, **values: Any) -> None:

@@ -273,13 +273,13 @@
   function syncTitle() {
     var badge = byId("unread-badge");
     if (!badge) return;
-    var count = parseInt(badge.dataset.count || "0", 10) || 0;
+    var count = badge.dataset.count || "0";  // a number, or "99+"
     var view = byId("thread-view");
     var page = document.querySelector("[data-page-title]");
     var base = view ? view.dataset.title : page ? page.dataset.pageTitle : null;
-    var rest = document.title.replace(/^\(\d+\) /, "");
+    var rest = document.title.replace(/^\(\d+\+?\) /, "");
     if (base) rest = base + " · Instagram Inbox";
-    document.title = (count ? "(" + count + ") " : "") + rest;
+    document.title = (count !== "0" ? "(" + count + ") " : "") + rest;
   }
 
   /* ---- After every swap ---------------------------------------------------------------------- */

@@ -34,10 +34,10 @@ def counts() -> dict[str, int]:
 
 def work(app) -> None:
     """A real RQ worker (in this process) until the queues are empty."""
-    from app.jobs.worker import InProcessWorker, make_worker
+    from app.jobs.worker import make_worker
 
     db.session.remove()
-    make_worker(app, InProcessWorker).work(burst=True, with_scheduler=False)
+    make_worker(app).work(burst=True, with_scheduler=False)
     db.session.remove()
 
 
