@@ -215,9 +215,11 @@ def plan_send(message: Message) -> SendPlan:
         attachment = (item["type"], item["url"])
     if human_agent != message.human_agent:
         message.human_agent = human_agent
-    db.session.commit()
-    return SendPlan(token, account.ig_user_id, conversation.contact.igsid,
+    # Read before the commit, which expires every loaded object (reading after it cost a query each).
+    plan = SendPlan(token, account.ig_user_id, conversation.contact.igsid,
                     message.text if attachment is None else None, attachment, human_agent)
+    db.session.commit()  # ends the transaction: nothing stays open during the Graph call
+    return plan
 
 
 # -- Retry timing -----------------------------------------------------------------------------

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Iterable, Protocol
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, tuple_, update
 
 from app.extensions import db
 from app.inserts import insert_entities, insert_rows
@@ -298,52 +298,68 @@ class _Delivery:
                 needed.setdefault((account.id, event.customer_id), (account, event.timestamp))
         if not needed:
             return
-        account_ids = {key[0] for key in needed}
-        igsids = {key[1] for key in needed}
-        known = db.session.execute(
-            select(Contact.id, Contact.account_id, Contact.igsid, Contact.profile_fetched_at, Contact.profile_error)
-            .where(Contact.account_id.in_(account_ids), Contact.igsid.in_(igsids))
-        ).all()
-        stale_before = self.now - PROFILE_STALE_AFTER
-        for row in known:
-            key = (row.account_id, row.igsid)
-            if key in needed:
-                self.contacts[key] = row.id
-                if row.profile_fetched_at is not None and row.profile_fetched_at < stale_before:
-                    self.result.stale_contact_ids.append(row.id)
+        self._lock_known_threads(needed)
         missing = sorted(key for key in needed if key not in self.contacts)  # sorted: lock order
-        if missing:
-            rows = [{"workspace_id": needed[key][0].workspace_id, "account_id": key[0], "igsid": key[1],
-                     "created_at": self.now} for key in missing]
-            inserted = insert_rows(Contact, rows, ["account_id", "igsid"], ("id", "account_id", "igsid")).all()
-            for row in inserted:
-                self.contacts[(row.account_id, row.igsid)] = row.id
-                self.created_contacts.add(row.id)
-            self.result.new_contact_ids.extend(sorted(self.created_contacts))
-            lost_race = [key for key in missing if key not in self.contacts]
-            if lost_race:  # another process created them a moment ago
-                for row in db.session.execute(
-                    select(Contact.id, Contact.account_id, Contact.igsid)
-                    .where(Contact.account_id.in_({k[0] for k in lost_race}), Contact.igsid.in_({k[1] for k in lost_race}))
-                ).all():
-                    self.contacts[(row.account_id, row.igsid)] = row.id
+        if not missing:
+            return  # the usual delivery: customers we know, one query
+        self._create_contacts(missing, needed)
+        # A contact we did not create may have a conversation made a moment ago by another process.
+        older = sorted({self.contacts[key] for key in missing} - self.created_contacts)
+        if older:
+            self._lock_conversations(select(Conversation).where(Conversation.contact_id.in_(older)))
+        self._create_conversations(needed)
 
-        contact_ids = sorted(set(self.contacts.values()))
-        self._lock_conversations(select(Conversation).where(Conversation.contact_id.in_(contact_ids)))
+    def _lock_known_threads(self, needed: dict[tuple[int, str], tuple[AccountRef, datetime]]) -> None:
+        """The conversations of customers we know, locked, with what the apply needs of their contact."""
+        rows = db.session.execute(
+            select(Conversation, Contact.account_id, Contact.igsid, Contact.profile_fetched_at)
+            .join(Contact, Contact.id == Conversation.contact_id)
+            .where(tuple_(Contact.account_id, Contact.igsid).in_(sorted(needed)))
+            .order_by(Conversation.id).with_for_update(of=Conversation)
+        ).all()
+        for conversation, account_id, igsid, fetched_at in rows:
+            self.contacts[(account_id, igsid)] = conversation.contact_id
+            self._remember(conversation)
+            self._check_profile(conversation.contact_id, fetched_at)
+
+    def _check_profile(self, contact_id: int, fetched_at: datetime | None) -> None:
+        if fetched_at is not None and fetched_at < self.now - PROFILE_STALE_AFTER:
+            self.result.stale_contact_ids.append(contact_id)
+
+    def _create_contacts(self, missing: list[tuple[int, str]],
+                         needed: dict[tuple[int, str], tuple[AccountRef, datetime]]) -> None:
+        rows = [{"workspace_id": needed[key][0].workspace_id, "account_id": key[0], "igsid": key[1],
+                 "created_at": self.now} for key in missing]
+        for row in insert_rows(Contact, rows, ["account_id", "igsid"], ("id", "account_id", "igsid")).all():
+            self.contacts[(row.account_id, row.igsid)] = row.id
+            self.created_contacts.add(row.id)
+        self.result.new_contact_ids.extend(sorted(self.created_contacts))
+        existing = [key for key in missing if key not in self.contacts]
+        if existing:  # contacts without a conversation, or made by another process a moment ago
+            for row in db.session.execute(
+                select(Contact.id, Contact.account_id, Contact.igsid, Contact.profile_fetched_at)
+                .where(Contact.account_id.in_({k[0] for k in existing}), Contact.igsid.in_({k[1] for k in existing}))
+            ).all():
+                if (row.account_id, row.igsid) in needed:
+                    self.contacts[(row.account_id, row.igsid)] = row.id
+                    self._check_profile(row.id, row.profile_fetched_at)
+
+    def _create_conversations(self, needed: dict[tuple[int, str], tuple[AccountRef, datetime]]) -> None:
         missing_threads = [(key, cid) for key, cid in self.contacts.items() if cid not in self.conversations]
-        if missing_threads:
-            rows = []
-            for (account_id, igsid), contact_id in sorted(missing_threads, key=lambda item: item[1]):
-                account, first_at = needed[(account_id, igsid)]
-                rows.append({"workspace_id": account.workspace_id, "account_id": account_id, "contact_id": contact_id,
-                             "status": "open", "unread_count": 0, "last_message_at": first_at,
-                             "created_at": self.now, "updated_at": self.now})
-            created = insert_entities(Conversation, rows, ["account_id", "contact_id"])
-            for conversation in created:
-                self._remember(conversation)
-            if len(created) < len(rows):  # lost a race: lock the rows the other process made
-                self._lock_conversations(select(Conversation).where(
-                    Conversation.contact_id.in_([cid for _, cid in missing_threads if cid not in self.conversations])))
+        if not missing_threads:
+            return
+        rows = []
+        for (account_id, igsid), contact_id in sorted(missing_threads, key=lambda item: item[1]):
+            account, first_at = needed[(account_id, igsid)]
+            rows.append({"workspace_id": account.workspace_id, "account_id": account_id, "contact_id": contact_id,
+                         "status": "open", "unread_count": 0, "last_message_at": first_at,
+                         "created_at": self.now, "updated_at": self.now})
+        created = insert_entities(Conversation, rows, ["account_id", "contact_id"])
+        for conversation in created:
+            self._remember(conversation)
+        if len(created) < len(rows):  # lost a race: lock the rows the other process made
+            self._lock_conversations(select(Conversation).where(
+                Conversation.contact_id.in_([cid for _, cid in missing_threads if cid not in self.conversations])))
 
     def _lock_conversations(self, query) -> None:
         for conversation in db.session.scalars(query.order_by(Conversation.id).with_for_update()).all():
@@ -477,25 +493,27 @@ class _Delivery:
             if change is not None:
                 changes.append(change)
         if arrived:
-            waiting = db.session.scalars(
-                select(DeferredEvent).where(DeferredEvent.account_id.in_({k[0] for k in arrived}),
-                                            DeferredEvent.mid.in_({k[1] for k in arrived}))
+            # Rows, not ORM objects: nearly every delivery finds none, and the query is on its path.
+            waiting = db.session.execute(
+                select(DeferredEvent.id, DeferredEvent.account_id, DeferredEvent.mid, DeferredEvent.kind,
+                       DeferredEvent.payload, DeferredEvent.occurred_at)
+                .where(DeferredEvent.account_id.in_({k[0] for k in arrived}), DeferredEvent.mid.in_({k[1] for k in arrived}))
             ).all()
-            changes.extend(_Change(row.occurred_at, -1, row.kind, row.account_id, row.mid, row.payload, row)
+            changes.extend(_Change(row.occurred_at, -1, row.kind, row.account_id, row.mid, row.payload, row.id)
                            for row in waiting if (row.account_id, row.mid) in arrived)
         reads: dict[int, datetime] = {}  # conversation id -> our messages up to this time were seen
         if changes:
             changes.sort(key=lambda c: (c.occurred_at, c.order))
             targets = self._load_targets({(c.account_id, c.mid) for c in changes})
             to_defer: list[_Change] = []
+            done_waiting: list[int] = []
             for change in changes:
                 message = targets.get((change.account_id, change.mid))
                 if message is None:
                     to_defer.append(change)
                     continue
-                if change.deferred is not None:
-                    db.session.delete(change.deferred)
-                    self.waiting_applied += 1
+                if change.deferred_id is not None:
+                    done_waiting.append(change.deferred_id)
                 conversation = self.conversations_by_id[message.conversation_id]
                 if change.kind == "read":
                     if message.conversation_id not in reads or message.created_at > reads[message.conversation_id]:
@@ -506,6 +524,9 @@ class _Delivery:
                     self._touch(conversation, _apply_edit(message, change.payload, conversation))
                 elif change.kind == "unsend":
                     self._touch(conversation, _apply_unsend(message, change.payload, conversation))
+            if done_waiting:
+                db.session.execute(delete(DeferredEvent).where(DeferredEvent.id.in_(done_waiting)))
+                self.waiting_applied += len(done_waiting)
             if to_defer:
                 self._defer(to_defer)
         for event in watermark_reads:
@@ -565,7 +586,7 @@ class _Delivery:
         ).all()
         seen = {(r.account_id, r.mid, r.kind, json.dumps(r.payload, sort_keys=True)) for r in existing}
         for change in changes:
-            if change.deferred is not None:
+            if change.deferred_id is not None:
                 continue  # a row that is already waiting stays as it is
             key = (change.account_id, change.mid, change.kind, json.dumps(change.payload, sort_keys=True))
             if key in seen:
@@ -599,7 +620,7 @@ def _creates_thread(event: Event) -> bool:
 @dataclass
 class _Change:
     """An event that changes an existing message. `payload` is JSON so it can wait in a
-    DeferredEvent row until the message arrives (`deferred` is that row once it has waited)."""
+    DeferredEvent row until the message arrives (`deferred_id` is that row once it has waited)."""
 
     occurred_at: datetime
     order: int  # position in the delivery; deferred ones (older by nature) sort first on ties
@@ -607,7 +628,7 @@ class _Change:
     account_id: int
     mid: str
     payload: dict[str, Any]
-    deferred: DeferredEvent | None = None
+    deferred_id: int | None = None
 
 
 def _change_of(event: Event, account_id: int, order: int) -> _Change | None:
