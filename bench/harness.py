@@ -243,20 +243,29 @@ class LoadResult:
 RequestFactory = Callable[[int, int], tuple]
 
 
-def _worker(port: int, factory: RequestFactory, worker_id: int, count: int, threads: int, queue: mp.Queue) -> None:
+def _worker(port: int, factory: RequestFactory, worker_id: int, count: int, threads: int, queue: mp.Queue,
+            interval: float | None = None) -> None:
     import threading
 
     latencies: list[float] = []
     statuses: dict[int, int] = {}
     errors = 0
     lock = threading.Lock()
+    begin = time.perf_counter()
 
     def run(thread_id: int) -> None:
         nonlocal errors
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        for i in range(thread_id, count, threads):
+        for k, i in enumerate(range(thread_id, count, threads)):
             method, path, body, headers = factory(worker_id, i)
             started = time.perf_counter()
+            if interval is not None:
+                # Open loop: this request is due at a fixed time whether or not the server kept
+                # up, and its latency counts from then (no "coordinated omission").
+                due = begin + (k + thread_id / threads) * interval * threads
+                if due > started:
+                    time.sleep(due - started)
+                started = due
             try:
                 conn.request(method, path, body=body, headers=headers)
                 response = conn.getresponse()
@@ -283,13 +292,18 @@ def _worker(port: int, factory: RequestFactory, worker_id: int, count: int, thre
 
 
 def load(name: str, port: int, factory: RequestFactory, total: int, connections: int = 32,
-         processes: int = 2) -> LoadResult:
-    """Send `total` requests over `connections` keep-alive connections from `processes` processes."""
+         processes: int = 2, rate: float | None = None) -> LoadResult:
+    """Send `total` requests over `connections` keep-alive connections from `processes` processes:
+    each as soon as the previous one on its connection is answered (closed loop, the server's
+    saturation), or, with `rate`, at that many requests per second in all (open loop, as a
+    sender like Meta does, whatever the answers' pace)."""
     ctx = mp.get_context("fork")
     queue: mp.Queue = ctx.Queue()
     per_proc = total // processes
     threads = max(1, connections // processes)
-    procs = [ctx.Process(target=_worker, args=(port, factory, w, per_proc, threads, queue)) for w in range(processes)]
+    interval = processes / rate if rate else None  # seconds between one process's requests
+    procs = [ctx.Process(target=_worker, args=(port, factory, w, per_proc, threads, queue, interval))
+             for w in range(processes)]
     started = time.perf_counter()
     for p in procs:
         p.start()
