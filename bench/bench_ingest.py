@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import sys
 
-from harness import (Server, alternating, bench_account, bench_env, load, machine_line, psql, ratio_line, reset_database,
-                     signed_delivery)
+from harness import (Server, alternating, bench_account, bench_env, load, machine_line, median, psql, ratio_line,
+                     reset_database, signed_delivery)
 
 ACCOUNT_ID = "17841400000000001"
 CUSTOMERS = 2000
@@ -56,28 +56,37 @@ def main() -> int:
         load("warmup", server.port, delivery_factory(secret, "/bench/ref/ingest", "warm"), 200, connections=8)
         results = alternating(rounds, {"reference": run("/bench/ref/ingest", "reference (hmac+insert+lpush)"),
                                        "ingest": run("/webhooks/instagram", "ingest (full apply)")})
-        paced = {path: load(f"{label} open loop {OPEN_RATE}/s", server.port,
-                            delivery_factory(secret, path, f"{label[:3]}o"), REQUESTS, connections=CONNECTIONS,
-                            rate=OPEN_RATE)
-                 for path, label in (("/bench/ref/ingest", "reference"), ("/webhooks/instagram", "ingest"))}
-        for result in paced.values():
-            print(result.line())
+        # Open loop, alternating rounds too: one stall (a checkpoint, the machine's neighbours)
+        # decides a single run's p99, so the median round's figures are reported.
+        paced: dict[str, list] = {"/bench/ref/ingest": [], "/webhooks/instagram": []}
+        for n in range(rounds):
+            for path in (list(paced) if n % 2 == 0 else list(paced)[::-1]):
+                label = "ingest" if path == "/webhooks/instagram" else "reference"
+                result = load(f"{label} open loop {OPEN_RATE}/s", server.port,
+                              delivery_factory(secret, path, f"{label[:3]}o{n}"), REQUESTS, connections=CONNECTIONS,
+                              rate=OPEN_RATE)
+                paced[path].append(result)
+                print(result.line(), flush=True)
     ours = results["ingest"]
     ratio = results.ratio("ingest", "reference")
     stored = int(psql(env, "SELECT count(*) FROM webhook_events WHERE convert_from(body, 'UTF8') LIKE '%bench-ing%'") or 0)
     messages = int(psql(env, "SELECT count(*) FROM messages WHERE mid LIKE 'bench-ing%'") or 0)
-    sent = rounds * REQUESTS + REQUESTS  # the closed-loop rounds and the open-loop run
+    sent = 2 * rounds * REQUESTS  # the closed-loop rounds and the open-loop ones
     print(machine_line())
     print(ratio_line("ingest/reference throughput", ratio, target=">= 0.5"))
     print(f"ingest p99 at {CONNECTIONS} connections: {ours.pct(99):.1f} ms (target <= 100 ms)")
-    open_ours, open_ref = paced["/webhooks/instagram"], paced["/bench/ref/ingest"]
-    print(f"ingest open loop at {OPEN_RATE}/s: p50 {open_ours.pct(50):.1f} ms, p99 {open_ours.pct(99):.1f} ms "
-          f"(reference p50 {open_ref.pct(50):.1f} ms, p99 {open_ref.pct(99):.1f} ms)")
-    print(ratio_line(f"ingest/reference p99 latency at {OPEN_RATE}/s open loop", open_ours.pct(99), open_ref.pct(99),
-                     target="information"))
+    ours_open, ref_open = paced["/webhooks/instagram"], paced["/bench/ref/ingest"]
+
+    def med(results, p: float) -> float:
+        return median([r.pct(p) for r in results])
+
+    print(f"ingest open loop at {OPEN_RATE}/s: p50 {med(ours_open, 50):.1f} ms, p99 {med(ours_open, 99):.1f} ms "
+          f"(reference p50 {med(ref_open, 50):.1f} ms, p99 {med(ref_open, 99):.1f} ms; medians of {rounds} rounds)")
+    print(ratio_line(f"ingest/reference p99 latency at {OPEN_RATE}/s open loop", med(ours_open, 99),
+                     med(ref_open, 99), target="information"))
     print(f"deliveries sent {sent}, stored {stored}, messages {messages} (target: all equal)")
     ok = (ratio >= 0.5 and ours.pct(99) <= 100 and stored == messages == sent
-          and ours.errors == 0 and open_ours.errors == 0)
+          and ours.errors == 0 and not any(r.errors for r in ours_open))
     return 0 if ok else 1
 
 
