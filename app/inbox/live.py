@@ -21,7 +21,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import literal, select, union_all
 
 from app.extensions import db
 from app.inbox.queries import thread_changes
@@ -128,9 +128,8 @@ class ListChanges:
         return updated is not None and updated > moment - OVERLAP
 
 
-def list_changes(workspace_id: int, since: ListState) -> ListChanges | None:
+def _list_changes(rows: list[tuple[int, datetime]], since: ListState) -> ListChanges | None:
     """None when nothing changed since the token; else which rows to re-send and the new state."""
-    rows = _recent_updates(workspace_id, since.mark - OVERLAP)
     if _fingerprint(rows) == since.fingerprint:
         return None
     state = _state_from(rows, since.mark)
@@ -165,14 +164,19 @@ class ThreadState:
                    mark=_moment(payload.get("t")))
 
 
-def _last_message(workspace_id: int, conversation_id: int) -> tuple[int | None, datetime | None]:
+LastMessage = tuple[int | None, datetime | None]  # a thread's last message: (id, updated_at)
+
+
+def _last_message_query(workspace_id: int, conversation_id: int):
     # The top of ix_messages_thread for this conversation, scoped to the workspace.
-    row = db.session.execute(
-        select(Message.id, Message.updated_at)
-        .join(Conversation, Conversation.id == Message.conversation_id)
-        .where(Message.conversation_id == conversation_id, Conversation.workspace_id == workspace_id)
-        .order_by(Message.created_at.desc(), Message.id.desc()).limit(1)
-    ).first()
+    return (select(Message.id, Message.updated_at)
+            .join(Conversation, Conversation.id == Message.conversation_id)
+            .where(Message.conversation_id == conversation_id, Conversation.workspace_id == workspace_id)
+            .order_by(Message.created_at.desc(), Message.id.desc()).limit(1))
+
+
+def _last_message(workspace_id: int, conversation_id: int) -> LastMessage:
+    row = db.session.execute(_last_message_query(workspace_id, conversation_id)).first()
     return (row[0], row[1]) if row else (None, None)
 
 
@@ -181,17 +185,42 @@ def current_thread_state(workspace_id: int, conversation: Conversation, now: dat
     return ThreadState(conversation.id, last_id, last_updated, now or utcnow())
 
 
-def thread_last_message(workspace_id: int, since: ThreadState,
-                        conversation_bumped: bool) -> tuple[int | None, datetime | None] | None:
-    """The thread's last message (id, updated_at) when the thread may have changed, else None.
+def poll(workspace_id: int, since: ListState | None,
+         thread: ThreadState | None) -> tuple[ListChanges | None, LastMessage | None]:
+    """What one poll must re-send: the list's changes (None when nothing changed, or without a
+    list token) and, when the open thread may have changed, its last message (else None).
 
-    It may have changed when its last message is not the one the token saw (a new message, a
-    status or reaction on the last one) or when its conversation was bumped (a message arriving
-    anywhere in time order, a new note)."""
-    last = _last_message(workspace_id, since.conversation_id)
-    if not conversation_bumped and last == (since.last_id, since.last_updated):
-        return None
-    return last
+    The thread may have changed when its last message is not the one the token saw (a new
+    message, a status or reaction on the last one) or when its conversation was bumped (a message
+    arriving anywhere in time order, a new note)."""
+    rows, last = _poll_rows(workspace_id, since.mark - OVERLAP if since else None,
+                            thread.conversation_id if thread else None)
+    changes = _list_changes(rows, since) if since else None
+    if thread is None:
+        return changes, None
+    bumped = bool(changes and changes.bumped_since(thread.conversation_id, thread.mark))
+    if not bumped and last == (thread.last_id, thread.last_updated):
+        return changes, None
+    return changes, last
+
+
+def _poll_rows(workspace_id: int, after: datetime | None,
+               conversation_id: int | None) -> tuple[list[tuple[int, datetime]], LastMessage]:
+    """`_recent_updates` and `_last_message` in one round trip (UNION ALL) when a poll needs
+    both: every open tab polls every 2 s, and the second query was an eighth of a poll's cost
+    (bench/bench_poll.py)."""
+    if conversation_id is None:
+        return (_recent_updates(workspace_id, after) if after else []), (None, None)
+    if after is None:
+        return [], _last_message(workspace_id, conversation_id)
+    updates = select(literal("c").label("part"), Conversation.id.label("row_id"), Conversation.updated_at.label("at")) \
+        .where(Conversation.workspace_id == workspace_id, Conversation.updated_at > after)
+    last = _last_message_query(workspace_id, conversation_id).subquery()
+    rows = db.session.execute(union_all(updates, select(literal("m"), last.c.id, last.c.updated_at))).all()
+    # Newest first, as _recent_updates orders them (a UNION has no order of its own).
+    updated = sorted(((row.row_id, row.at) for row in rows if row.part == "c"), key=lambda pair: pair[1], reverse=True)
+    found = [(row.row_id, row.at) for row in rows if row.part == "m"]
+    return updated, (found[0] if found else (None, None))
 
 
 @dataclass(frozen=True)

@@ -154,10 +154,7 @@ def changes():
         except live.BadToken:
             thread_since = None
 
-    list_changes = live.list_changes(workspace_id, since) if since else None
-    bumped = bool(list_changes and thread_since
-                  and list_changes.bumped_since(thread_since.conversation_id, thread_since.mark))
-    thread_last = live.thread_last_message(workspace_id, thread_since, bumped) if thread_since else None
+    list_changes, thread_last = live.poll(workspace_id, since, thread_since)
     if since is not None and list_changes is None and thread_last is None:
         return "", 204
 
