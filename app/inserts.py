@@ -49,16 +49,18 @@ def _prepare(model, rows: list[dict[str, Any]], unique: Iterable[str] | None,
     return statement, params
 
 
-def _with_defaults(table, row: dict[str, Any]) -> dict[str, Any]:
-    missing = [column for column in table.columns if column.name not in row and _python_default(column)]
+def _with_defaults(table: Table, row: dict[str, Any]) -> dict[str, Any]:
+    missing = [column for column in _defaulted_columns(table) if column.name not in row]
     if not missing:
         return row
     return {**row, **{column.name: _default_value(column) for column in missing}}
 
 
-def _python_default(column: Column) -> bool:
-    default = column.default
-    return default is not None and (default.is_scalar or default.is_callable)
+@lru_cache(maxsize=None)
+def _defaulted_columns(table: Table) -> tuple[Column, ...]:
+    """The columns with a Python-side default (a value or a callable), once per table."""
+    return tuple(column for column in table.columns
+                 if column.default is not None and (column.default.is_scalar or column.default.is_callable))
 
 
 def _default_value(column: Column) -> Any:

@@ -100,3 +100,48 @@ def test_queued_delay_waits_in_the_scheduled_registry(app, queued):
     registry = ScheduledJobRegistry(queue=Queue("default", connection=queued.connection))
     [job_id] = registry.get_job_ids()
     assert registry.get_scheduled_time(job_id) > datetime.now(timezone.utc) + timedelta(seconds=100)
+
+
+def test_enqueue_all_queues_every_call_on_its_queue_in_one_round_trip(app, queued):
+    from rq import Queue
+
+    from app.jobs import Call, enqueue_all
+
+    commands: list[int] = []
+    real_pipeline = queued.connection.pipeline
+
+    def counting_pipeline(*args, **kwargs):
+        commands.append(1)
+        return real_pipeline(*args, **kwargs)
+
+    queued.connection.pipeline = counting_pipeline
+    try:
+        assert enqueue_all([Call(record, ("a",), queue="high", retry=RetryPolicy((5, 50)), timeout=30),
+                            Call(record, ("b",)), Call(record, ("c",), queue="low")]) is True
+    finally:
+        del queued.connection.pipeline
+    assert len(commands) == 1  # one pipeline for all three jobs
+    [high] = Queue("high", connection=queued.connection).jobs
+    assert (high.args, high.timeout, high.retries_left, high.retry_intervals) == (("a",), 30, 2, [5, 50])
+    assert high.description == "tests.test_jobs.record"
+    assert [job.args for job in Queue("default", connection=queued.connection).jobs] == [("b",)]
+    assert [job.args for job in Queue("low", connection=queued.connection).jobs] == [("c",)]
+    queued.work()
+    assert sorted(CALLS) == ["a", "b", "c"]
+
+
+def test_enqueue_all_with_redis_down_is_logged_not_raised(app, queued, caplog):
+    from redis import Redis
+
+    from app.jobs import Call, enqueue_all
+
+    app.extensions["redis"] = Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.2)
+    assert enqueue_all([Call(record, (1,)), Call(record, (2,))]) is False
+    assert "enqueue of 2 job(s) failed" in caplog.text
+
+
+def test_enqueue_all_inline_runs_each_call(app):
+    from app.jobs import Call, enqueue_all
+
+    assert enqueue_all([Call(record, (1,)), Call(record, (2,), queue="high")]) is True
+    assert CALLS == [1, 2]

@@ -80,13 +80,14 @@ class ListState:
         return cls(mark=_moment(payload.get("t")), fingerprint=fingerprint)
 
 
-def _recent_updates(workspace_id: int, after: datetime) -> list[tuple[int, datetime]]:
+def _recent_updates_query(workspace_id: int, after: datetime):
     # One range scan of ix_conversations_changes (workspace_id, updated_at).
-    rows = db.session.execute(
-        select(Conversation.id, Conversation.updated_at)
-        .where(Conversation.workspace_id == workspace_id, Conversation.updated_at > after)
-        .order_by(Conversation.updated_at.desc())
-    ).all()
+    return (select(Conversation.id, Conversation.updated_at)
+            .where(Conversation.workspace_id == workspace_id, Conversation.updated_at > after))
+
+
+def _recent_updates(workspace_id: int, after: datetime) -> list[tuple[int, datetime]]:
+    rows = db.session.execute(_recent_updates_query(workspace_id, after).order_by(Conversation.updated_at.desc())).all()
     return [(row_id, updated) for row_id, updated in rows]
 
 
@@ -213,10 +214,12 @@ def _poll_rows(workspace_id: int, after: datetime | None,
         return (_recent_updates(workspace_id, after) if after else []), (None, None)
     if after is None:
         return [], _last_message(workspace_id, conversation_id)
-    updates = select(literal("c").label("part"), Conversation.id.label("row_id"), Conversation.updated_at.label("at")) \
-        .where(Conversation.workspace_id == workspace_id, Conversation.updated_at > after)
+    updates = _recent_updates_query(workspace_id, after).subquery()
     last = _last_message_query(workspace_id, conversation_id).subquery()
-    rows = db.session.execute(union_all(updates, select(literal("m"), last.c.id, last.c.updated_at))).all()
+    rows = db.session.execute(union_all(
+        select(literal("c").label("part"), updates.c.id.label("row_id"), updates.c.updated_at.label("at")),
+        select(literal("m"), last.c.id, last.c.updated_at),
+    )).all()
     # Newest first, as _recent_updates orders them (a UNION has no order of its own).
     updated = sorted(((row.row_id, row.at) for row in rows if row.part == "c"), key=lambda pair: pair[1], reverse=True)
     found = [(row.row_id, row.at) for row in rows if row.part == "m"]

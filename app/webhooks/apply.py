@@ -338,11 +338,10 @@ class _Delivery:
         if existing:  # contacts without a conversation, or made by another process a moment ago
             for row in db.session.execute(
                 select(Contact.id, Contact.account_id, Contact.igsid, Contact.profile_fetched_at)
-                .where(Contact.account_id.in_({k[0] for k in existing}), Contact.igsid.in_({k[1] for k in existing}))
+                .where(tuple_(Contact.account_id, Contact.igsid).in_(existing))
             ).all():
-                if (row.account_id, row.igsid) in needed:
-                    self.contacts[(row.account_id, row.igsid)] = row.id
-                    self._check_profile(row.id, row.profile_fetched_at)
+                self.contacts[(row.account_id, row.igsid)] = row.id
+                self._check_profile(row.id, row.profile_fetched_at)
 
     def _create_conversations(self, needed: dict[tuple[int, str], tuple[AccountRef, datetime]]) -> None:
         missing_threads = [(key, cid) for key, cid in self.contacts.items() if cid not in self.conversations]

@@ -74,6 +74,20 @@ def test_first_message_creates_contact_conversation_message_and_lead(deliver, ac
     assert log.applied_at is not None
 
 
+def test_last_webhook_at_is_written_at_most_every_30_seconds(deliver, account):
+    from app.webhooks.apply import LAST_WEBHOOK_RESOLUTION
+
+    deliver(msg(account, "m1"))
+    first = db.session.get(InstagramAccount, account.id).last_webhook_at
+    deliver(msg(account, "m2", ts=T0 + 1000))
+    assert db.session.get(InstagramAccount, account.id).last_webhook_at == first  # no write on the hot row
+    stale = first - LAST_WEBHOOK_RESOLUTION - timedelta(seconds=1)
+    db.session.get(InstagramAccount, account.id).last_webhook_at = stale
+    db.session.commit()
+    deliver(msg(account, "m3", ts=T0 + 2000))
+    assert db.session.get(InstagramAccount, account.id).last_webhook_at > first
+
+
 def test_more_messages_from_the_same_customer_add_up(deliver, account):
     deliver(msg(account, "m1", "one", T0))
     deliver(msg(account, "m2", "two", T0 + 1000), msg(account, "m3", "three", T0 + 2000))
