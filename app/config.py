@@ -80,6 +80,32 @@ def _instance_secret_key(instance_path: Path) -> str:
     return key_file.read_text().strip()
 
 
+MIN_SECRET_KEY_BYTES = 32
+MIN_SECRET_KEY_DISTINCT = 10
+
+
+def _weak_secret_key(secret_key: str) -> list[str]:
+    """SECRET_KEY signs every session and remember cookie: a guessable one is an account takeover."""
+    if len(secret_key.encode()) < MIN_SECRET_KEY_BYTES or len(set(secret_key)) < MIN_SECRET_KEY_DISTINCT:
+        return [f"SECRET_KEY must be at least {MIN_SECRET_KEY_BYTES} random characters (this one is too short "
+                "or too repetitive); make one with `python -c 'import secrets; print(secrets.token_urlsafe(48))'`"]
+    return []
+
+
+def _bad_fernet_keys(keys: list[str]) -> list[str]:
+    """Build each Fernet key now, so a typo stops the deploy instead of the first account connect."""
+    from cryptography.fernet import Fernet
+
+    problems = []
+    for position, key in enumerate(keys, start=1):
+        try:
+            Fernet(key)
+        except (ValueError, TypeError):
+            problems.append(f"TOKEN_ENCRYPTION_KEYS: key {position} is not a valid Fernet key "
+                            "(32 url-safe base64-encoded bytes, as `Fernet.generate_key()` makes)")
+    return problems
+
+
 def derived_fernet_key(secret_key: str, purpose: str) -> str:
     """A Fernet key derived from SECRET_KEY for development only (refused in production)."""
     digest = hashlib.sha256(f"{purpose}:{secret_key}".encode()).digest()
@@ -117,6 +143,12 @@ def load_config(instance_path: str | Path, env=None) -> dict:
             problems.append("TOKEN_ENCRYPTION_KEYS is required (comma-separated Fernet keys; make one with `python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'`)")
         if verify_token is None or len(verify_token) < 32:
             problems.append("INSTAGRAM_VERIFY_TOKEN must be at least 32 characters")
+        if secret_key is not None:
+            problems.extend(_weak_secret_key(secret_key))
+        problems.extend(_bad_fernet_keys(encryption_keys))
+        if env_str(env, "PUBLIC_URL") is None:
+            problems.append("PUBLIC_URL is required (the https address of this app, e.g. https://inbox.example.com); "
+                            "OAuth redirects and webhook callbacks are built from it, never from a request's Host header")
     if problems:
         raise ConfigError("Refusing to start with APP_ENV=production:\n  - " + "\n  - ".join(problems))
 
@@ -134,7 +166,9 @@ def load_config(instance_path: str | Path, env=None) -> dict:
         database_url = f"sqlite:///{instance_path / 'inbox.sqlite3'}"
     database_url = normalize_database_url(database_url)
 
-    port = env_int(env, "PORT", 5000)
+    # `flask run --port` is told through FLASK_RUN_PORT (.flaskenv sets it from PORT); either way the
+    # app's own links (demo login, Connect redirect, the stand-in's webhook URL) use the served port.
+    port = env_int(env, "PORT", env_int(env, "FLASK_RUN_PORT", 5000))
     public_url = env_str(env, "PUBLIC_URL")
     if public_url:
         public_url = public_url.rstrip("/")
@@ -180,6 +214,11 @@ def load_config(instance_path: str | Path, env=None) -> dict:
         "LOGIN_RATE_WINDOW": env_int(env, "LOGIN_RATE_WINDOW", 15 * 60),
         "API_RATE_LIMIT": env_int(env, "API_RATE_LIMIT", 120),  # requests per window per API token
         "API_RATE_WINDOW": env_int(env, "API_RATE_WINDOW", 60),
+        # How many proxies in front of the app append to X-Forwarded-For/-Proto: the client address
+        # (rate limits, logs) is read that many hops from the right. The platform's router is one;
+        # run directly (flask run, gunicorn without a router) there is none, and a forwarded header
+        # is then just something a client typed.
+        "TRUSTED_PROXY_HOPS": env_int(env, "TRUSTED_PROXY_HOPS", 1 if production else 0),
         "API_MAX_BODY_BYTES": 64 * 1024,  # a JSON API body is a few fields; anything larger is refused
         "JOBS_INLINE": env_str(env, "REDIS_URL") is None,
         "JOBS_INLINE_RETRY_DELAYS": app_env != "test",  # tests retry at once, development waits
