@@ -56,11 +56,13 @@ def create_app(config: dict | None = None) -> Flask:
     app.before_request(_refuse_nul_characters)
     _register_cli(app)
     _register_template_helpers(app)
-    if app.config["APP_ENV"] == "production":
+    hops = app.config.get("TRUSTED_PROXY_HOPS", 0)
+    if hops > 0:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
-        # Behind the platform's router: trust its one hop for client IP and https scheme.
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
+        # Behind the platform's router: trust exactly the hops the deploy has for the client
+        # address and the https scheme; a client's own X-Forwarded-For entries stay to the left.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     if app.config["JOBS_INLINE"] and not app.testing:
         from app.jobs.schedule import start_inline_clock
 
