@@ -253,9 +253,11 @@ def workspace_deliveries(workspace_id: int, status: str | None = None, before: i
 
 
 def pretty_body(row: WebhookEvent) -> tuple[str, bool]:
-    """The body for people: indented JSON when it is JSON, cut at BODY_PREVIEW_MAX characters."""
+    """The body for people: indented JSON when it is JSON, cut at BODY_PREVIEW_MAX characters.
+    Cleaned as ingestion cleans it: a JSON-escaped lone surrogate (`\\ud800`) would otherwise be
+    re-created by `ensure_ascii=False` and the page could not be encoded (F-08)."""
     try:
-        text = json.dumps(json.loads(row.body), indent=2, ensure_ascii=False)
+        text = json.dumps(_clean(json.loads(row.body)), indent=2, ensure_ascii=False)
     except (UnicodeDecodeError, ValueError, RecursionError):
         text = row.body_text
     if len(text) > BODY_PREVIEW_MAX:
