@@ -1,116 +1,132 @@
-"""Keyword matching for automation rules: contains, exact, and regular expressions that cannot
-hang the worker.
+r"""Keyword matching for automation rules: contains, exact, and regular expressions that run in
+linear time.
 
-Why validation and not a timeout: Python's `re` runs in C holding the GIL, so a watchdog thread
-cannot interrupt it (the thread never even gets to run), and a subprocess per message costs more
-than the match. So a pattern is checked when it is saved, and again (cached) before it is used:
+Regular expressions are written by workspace admins and run on every inbound DM (inside the webhook
+request in inline mode, in the worker otherwise, and in the settings page's preview). Python's `re`
+backtracks, so a pattern such as `a?a?…aa…` takes exponential time, holding the GIL where nothing
+can interrupt it. So admin patterns run on RE2 (`google-re2`), whose matching time is linear in the
+text whatever the pattern, and this module is the one home of the rule:
 
-- at most 200 characters, and it must compile;
-- no repetition inside a repetition (`(a+)+`, `(\\w*\\s?)*`) and no alternation inside a
-  repetition (`(a|ab)+`): these are the shapes with exponential backtracking;
-- no back-references or conditionals (matching them is NP-hard in general);
-- at most two unlimited repetitions (`*`, `+`, `{n,}`, or an upper bound above 50), which keeps
-  the worst case polynomial and small: two overlapping ones (`.*.*x`) on the longest input take
-  about a second in the worst case, three would take minutes;
+- a pattern is at most 200 characters and must compile with RE2: back-references, lookahead and
+  lookbehind, conditionals and atomic groups are refused (RE2 has none of them), as is a repeat
+  count above 1000 (RE2 reads `x{99999999999}` as literal text, which is never what was meant);
+- RE2 compiles with `max_mem` of 1 MiB, so a pattern whose program is too big (`\pL{1000}`) is
+  refused as "too large" instead of taking memory; the compiled patterns are cached (at most 256);
+- matching is case-insensitive (`case_sensitive=False`) and unanchored (`search`);
+- a stored pattern that RE2 cannot compile (saved before this check) raises PatternRejected, which
+  the caller logs and treats as "does not match";
+- the customer's text is cut to its first 1000 characters before matching (Instagram's own limit
+  for a DM is 1000 bytes, so nothing real is lost).
 
-and the customer's text is cut to its first 1000 characters before matching (Instagram's own
-limit for a DM is 1000 bytes, so nothing real is lost).
+RE2's `\w`, `\d` and `\b` are ASCII-only (Python's are Unicode): use `\pL` for any letter.
 """
 from __future__ import annotations
 
-import re
 import string
 from functools import lru_cache
 
-try:  # Python 3.11+ (the stdlib parser behind `re.compile`)
-    import re._constants as _sre
-    import re._parser as _sre_parse
-except ImportError:  # pragma: no cover - older layout
-    import sre_constants as _sre  # type: ignore[no-redef]
-    import sre_parse as _sre_parse  # type: ignore[no-redef]
+import re2
 
 MAX_PATTERN_LENGTH = 200
 MAX_INPUT_CHARS = 1000
-MAX_UNLIMITED_REPEATS = 2
-WIDE_REPEAT = 50  # an upper bound above this counts as unlimited
-
-_REPEATS = (_sre.MAX_REPEAT, _sre.MIN_REPEAT)
-_POSSESSIVE = getattr(_sre, "POSSESSIVE_REPEAT", None)
-_ATOMIC = getattr(_sre, "ATOMIC_GROUP", None)
-_BACKREFS = tuple(op for op in (getattr(_sre, name, None) for name in (
-    "GROUPREF", "GROUPREF_IGNORE", "GROUPREF_LOC_IGNORE", "GROUPREF_UNI_IGNORE", "GROUPREF_EXISTS")) if op is not None)
+MAX_REPEAT = 1000  # RE2's own ceiling for {n,m}
+RE2_MAX_MEM = 1 << 20
 
 
 class PatternRejected(ValueError):
     """A keyword pattern an admin must change; the message says what and why."""
 
 
-def check_regex(pattern: str) -> re.Pattern:
-    """The compiled pattern (case-insensitive), or PatternRejected with a readable reason."""
+def _options() -> re2.Options:
+    options = re2.Options()
+    options.case_sensitive = False
+    options.max_mem = RE2_MAX_MEM
+    options.log_errors = False  # a refused pattern is the admin's to fix, not a line on stderr
+    return options
+
+
+_OPTIONS = _options()
+
+
+def check_regex(pattern: str):
+    """The compiled RE2 pattern (case-insensitive), or PatternRejected with a readable reason."""
     return _checked(pattern)
 
 
-@lru_cache(maxsize=512)
-def _checked(pattern: str) -> re.Pattern:
+@lru_cache(maxsize=256)
+def _checked(pattern: str):
     if not pattern:
         raise PatternRejected("Enter a regular expression.")
     if len(pattern) > MAX_PATTERN_LENGTH:
         raise PatternRejected(f"A regular expression can be at most {MAX_PATTERN_LENGTH} characters.")
+    if _largest_repeat(pattern) > MAX_REPEAT:
+        raise PatternRejected(f"A repeat count can be at most {MAX_REPEAT}, as in x{{1,{MAX_REPEAT}}}.")
     try:
-        compiled = re.compile(pattern, re.IGNORECASE)
-        parsed = _sre_parse.parse(pattern, re.IGNORECASE)
-    except re.error as exc:
-        raise PatternRejected(f"This is not a valid regular expression: {exc}.") from None
-    unlimited = _walk(list(parsed), inside_repeat=False)
-    if unlimited > MAX_UNLIMITED_REPEATS:
-        raise PatternRejected(
-            f"Use at most {MAX_UNLIMITED_REPEATS} unlimited repetitions (*, + or {{n,}}); this pattern has "
-            f"{unlimited}. Give the others a small upper bound, e.g. \\s{{0,3}} instead of \\s*.")
-    return compiled
+        return re2.compile(pattern, _OPTIONS)
+    except re2.error as exc:
+        raise PatternRejected(_reason(pattern, exc)) from None
 
 
-def _walk(items, inside_repeat: bool) -> int:
-    """Reject the dangerous shapes; return how many unlimited repetitions there are."""
-    unlimited = 0
-    for op, av in items:
-        if op in _REPEATS or (_POSSESSIVE is not None and op == _POSSESSIVE):
-            low, high, sub = av
-            iterates = high == _sre.MAXREPEAT or high > 1
-            # A fixed count like {3} leaves the matcher no choice; only a variable one backtracks.
-            if high != low and inside_repeat:
-                raise PatternRejected(
-                    "A repetition inside a repetition, like (a+)+, is not allowed: on some messages it takes "
-                    "practically forever to match. Repeat only the inner or only the outer part.")
-            if op != _POSSESSIVE and (high == _sre.MAXREPEAT or high > WIDE_REPEAT):
-                unlimited += 1
-            if iterates and _has_branch(sub):
-                raise PatternRejected(
-                    "Repeating a group with alternatives, like (a|ab)+, is not allowed: on some messages it "
-                    "takes practically forever to match. Use a character class such as [ab]+ instead.")
-            unlimited += _walk(list(sub), inside_repeat or iterates)
-        elif op == _sre.SUBPATTERN:
-            unlimited += _walk(list(av[-1]), inside_repeat)
-        elif _ATOMIC is not None and op == _ATOMIC:
-            unlimited += _walk(list(av), inside_repeat)
-        elif op == _sre.BRANCH:
-            for branch in av[1]:
-                unlimited += _walk(list(branch), inside_repeat)
-        elif op in (_sre.ASSERT, _sre.ASSERT_NOT):
-            unlimited += _walk(list(av[1]), inside_repeat)
-        elif op in _BACKREFS:
-            raise PatternRejected("Back-references and conditional groups (\\1, (?P=name), (?(1)…)) are not allowed.")
-    return unlimited
+def _reason(pattern: str, exc: Exception) -> str:
+    raw = exc.args[0] if exc.args else ""
+    detail = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
+    if "(?P=" in pattern or any(f"invalid escape sequence: \\{c}" in detail for c in "123456789kg"):
+        return "Back-references (\\1, (?P=name)) are not supported in a regular expression here."
+    if any(f"invalid perl operator: {op}" in detail for op in ("(?=", "(?!", "(?<=", "(?<!")):
+        return "Lookahead and lookbehind ((?=…), (?!…), (?<=…), (?<!…)) are not supported in a regular expression here."
+    if "invalid perl operator: (?(" in detail or "invalid perl operator: (?>" in detail:
+        return "Conditional and atomic groups ((?(1)…), (?>…)) are not supported in a regular expression here."
+    if "invalid repetition size" in detail:
+        return f"A repeat count can be at most {MAX_REPEAT}, and {{n,m}} needs n ≤ m."
+    if "pattern too large" in detail:
+        return "This regular expression is too large to run safely: use smaller repeat counts."
+    if "invalid escape sequence: \\Z" in detail:
+        return "Use \\z (not \\Z) for the end of the message."
+    return f"This is not a valid regular expression: {detail}."
 
 
-def _has_branch(items) -> bool:
-    for op, av in items:
-        if op == _sre.BRANCH:
-            return True
-        if op == _sre.SUBPATTERN and _has_branch(av[-1]):
-            return True
-        if _ATOMIC is not None and op == _ATOMIC and _has_branch(av):
-            return True
-    return False
+def _largest_repeat(pattern: str) -> int:
+    """The largest number in a {n}, {n,} or {n,m} outside escapes and character classes.
+    RE2 refuses counts from 1001 up, but reads very long ones (9 digits and more) as literal text."""
+    largest, i, size = 0, 0, len(pattern)
+    while i < size:
+        char = pattern[i]
+        if char == "\\":
+            i += 2
+            continue
+        if char == "[":
+            i = _class_end(pattern, i)
+            continue
+        if char == "{":
+            j = i + 1
+            while j < size and (pattern[j].isdigit() or pattern[j] == ","):
+                j += 1
+            body = pattern[i + 1:j]
+            if j < size and pattern[j] == "}" and body[:1].isdigit() and body.count(",") <= 1:
+                largest = max([largest] + [int(part) for part in body.split(",") if part])
+                i = j + 1
+                continue
+        i += 1
+    return largest
+
+
+def _class_end(pattern: str, start: int) -> int:
+    """The index just after the character class opening at `start` (POSIX [:name:] inside allowed)."""
+    i, size = start + 1, len(pattern)
+    if i < size and pattern[i] == "^":
+        i += 1
+    if i < size and pattern[i] == "]":  # a leading ] is a literal
+        i += 1
+    while i < size:
+        if pattern[i] == "\\":
+            i += 2
+        elif pattern.startswith("[:", i) and ":]" in pattern[i + 2:]:
+            i = pattern.index(":]", i + 2) + 2
+        elif pattern[i] == "]":
+            return i + 1
+        else:
+            i += 1
+    return size
 
 
 def normalize(text: str | None) -> str:
@@ -128,7 +144,7 @@ def _exact_form(text: str | None) -> str:
 
 def keyword_matches(match_type: str, pattern: str, text: str | None) -> bool:
     """Does the customer's text match this keyword rule? Raises PatternRejected for a regex that
-    fails the safety check (a rule saved before the check existed)."""
+    RE2 cannot run (a rule saved before the check existed); callers log it and treat it as no match."""
     text = (text or "")[:MAX_INPUT_CHARS]
     if not text.strip():
         return False

@@ -45,32 +45,30 @@ def test_only_the_first_1000_characters_are_matched():
 
 
 @pytest.mark.parametrize("pattern, reason", [
-    (r"(a+)+$", "repetition inside a repetition"),
-    (r"(\w*\s?)*$", "repetition inside a repetition"),
-    (r"(a?)+b", "repetition inside a repetition"),
-    (r"(?:x+y?){2,}", "repetition inside a repetition"),
-    (r"(a|ab)+c", "alternatives"),
-    (r"(?:cat|category)*s", "alternatives"),
     (r"(\w)\1", "Back-references"),
     (r"(?P<w>x)(?P=w)", "Back-references"),
-    (r".*.*.*x", "at most 2 unlimited"),
-    (r"a{1,100}b{1,100}c{1,100}", "at most 2 unlimited"),
+    (r"price(?=s)", "Lookahead and lookbehind"),
+    (r"(?(1)a|b)", "Conditional and atomic groups"),
+    (r"x{1001}", "at most 1000"),
     (r"(unclosed", "not a valid regular expression"),
     ("x" * 201, "at most 200 characters"),
     ("", "Enter a regular expression"),
 ])
-def test_dangerous_or_broken_patterns_are_rejected(pattern, reason):
+def test_unsupported_or_broken_patterns_are_rejected(pattern, reason):
     with pytest.raises(PatternRejected, match=reason):
         check_regex(pattern)
 
 
 @pytest.mark.parametrize("pattern", [
     r"\bprice\b|\bcost\b", r"(?:a|b)+", r"(ab){2,3}", r"(a{2})+", r"^order\s*#?\d+", r".*later.*", "x" * 200,
+    # Exponential under backtracking, linear under RE2: no longer refused.
+    r"(a+)+$", r"(\w*\s?)*$", r"(a|ab)+c", r".*.*.*x", r"a{1,100}b{1,100}c{1,100}",
 ])
 def test_ordinary_patterns_are_accepted(pattern):
-    assert check_regex(pattern).flags & 2  # re.IGNORECASE
+    check_regex(pattern)  # no PatternRejected
+    assert isinstance(keyword_matches("regex", pattern, "A" * 500 + "!"), bool)
 
 
 def test_a_rejected_regex_never_runs():
     with pytest.raises(PatternRejected):
-        keyword_matches("regex", r"(a+)+$", "a" * 40 + "!")
+        keyword_matches("regex", r"(\w)\1", "aa")
