@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+import unicodedata
 from datetime import date
 
 from flask import Response, abort, flash, redirect, render_template, request, stream_with_context, url_for
@@ -112,14 +113,25 @@ def set_notes(lead_id: int):
 
 CSV_COLUMNS = ("id", "status", "name", "username", "instagram_account", "source", "ad_name", "owner",
                "created_at", "last_activity_at", "notes", "conversation_url")
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n", "＝", "＋", "－", "＠")
+
+
+def _hidden(char: str) -> bool:
+    """Characters a spreadsheet may skip before reading a formula: whitespace, control and
+    format characters (zero-width space, BOM...)."""
+    return char.isspace() or unicodedata.category(char) in ("Cc", "Cf")
 
 
 def csv_safe(value) -> str:
-    """A cell a spreadsheet will not run: text starting like a formula gets a leading quote
-    (OWASP's CSV injection advice); customers choose their own names, so this matters."""
+    """A cell a spreadsheet will not run: text that starts like a formula, once leading whitespace
+    and control characters are skipped, gets a leading quote (OWASP's CSV injection advice), and
+    full-width signs count too. Customers choose their own names, so this matters. Cells with ';'
+    (the list separator of many Excel locales) are safe because the writer quotes every cell."""
     text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
+    first = next((char for char in text if not _hidden(char)), "")
+    if text.startswith(("\t", "\r", "\n")) or (first and unicodedata.normalize("NFKC", first) in FORMULA_STARTS):
+        return "'" + text
+    return text
 
 
 def lead_csv_row(lead: Lead) -> list[str]:
@@ -141,7 +153,7 @@ def export_csv():
 
     def generate():
         buffer = io.StringIO()
-        writer = csv.writer(buffer)
+        writer = csv.writer(buffer, quoting=csv.QUOTE_ALL)  # a ';' inside a cell never splits it
         buffer.write("\ufeff")  # so spreadsheet programs read the file as UTF-8
         writer.writerow(CSV_COLUMNS)
         for lead in iter_leads(filters, user):
