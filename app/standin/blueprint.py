@@ -20,7 +20,7 @@ from werkzeug.exceptions import HTTPException
 from .code_exchange import create_api_blueprint
 from .consent import create_authorize_blueprint
 from .context import EXTENSION, control, presented_token, token_account
-from .control import FaultRule, RecordedRequest, StandinControl
+from .control import MAX_RECORDED_BODY, FaultRule, RecordedRequest, StandinControl
 from .errors import GraphError, graph_error_response, oauth_api_error_response
 from .graph import create_graph_blueprint
 
@@ -98,17 +98,22 @@ def _intercept(part: str) -> Response | None:
     if "Authorization" in headers:
         scheme = headers["Authorization"].partition(" ")[0]
         headers["Authorization"] = f"{scheme} [redacted]"
+    size = request.content_length
+    if size is None:  # chunked: the views read it all anyway
+        size = len(request.get_data(cache=True))
+    small = size <= MAX_RECORDED_BODY  # a huge body is kept by its size only (F-23)
     recorded = RecordedRequest(
         part=part,
         method=request.method,
         path=relative or "/",
         full_path=request.path,
         query=request.args.to_dict(),
-        json=request.get_json(silent=True),
-        form=request.form.to_dict(),
+        json=request.get_json(silent=True) if small else None,
+        form=request.form.to_dict() if small else {},
         headers=headers,
         account=token_account(presented_token()),
         at=time.time(),
+        body_size=size,
     )
     fault = ctl.take_faults(recorded)
     ctl.record(replace(recorded, fault="+".join(fault.labels) or None))

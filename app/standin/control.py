@@ -14,12 +14,17 @@ from __future__ import annotations
 import re
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 PARTS = ("graph", "api", "authorize")
 ECHO_MODES = ("after", "before", "off")
+# The log is open to anyone who can reach a demo deployment (F-23): it keeps the latest requests
+# only, and a body larger than this is recorded by its size, not its content.
+MAX_RECORDED = 500
+MAX_RECORDED_BODY = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -37,6 +42,7 @@ class RecordedRequest:
     account: str | None  # ig_user_id of a valid token sent with the request, if any
     at: float
     fault: str | None = None  # the injected fault that answered it, if any
+    body_size: int = 0  # bytes; above MAX_RECORDED_BODY, json and form are left empty
 
 
 @dataclass(frozen=True)
@@ -101,8 +107,8 @@ class StandinControl:
         """Forget faults, logs, revocations, used codes, subscriptions and echo overrides."""
         with self._lock:
             self._rules: list[FaultRule] = []
-            self._requests: list[RecordedRequest] = []
-            self._echoes: list[EchoDelivery] = []
+            self._requests: deque[RecordedRequest] = deque(maxlen=MAX_RECORDED)
+            self._echoes: deque[EchoDelivery] = deque(maxlen=MAX_RECORDED)
             self._revoked: dict[str, tuple[float, int]] = {}
             self._used_codes: set[str] = set()
             self._subscriptions: dict[str, list[str]] = {}
@@ -195,6 +201,7 @@ class StandinControl:
 
     @property
     def requests(self) -> list[RecordedRequest]:
+        """The latest MAX_RECORDED requests, oldest first (echo attempts are bounded the same way)."""
         with self._lock:
             return list(self._requests)
 
