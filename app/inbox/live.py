@@ -24,11 +24,13 @@ from datetime import datetime, timedelta
 from sqlalchemy import literal, select, union_all
 
 from app.extensions import db
+from app.inbox.localtime import in_utc
 from app.inbox.queries import thread_changes
 from app.models import MAX_ID, Conversation, Message, utcnow
 
 OVERLAP = timedelta(seconds=15)
 MAX_LIVE_ROWS = 50  # rows re-sent per change; more than this in 15 s only happens in bulk imports
+MAX_TOKEN_LENGTH = 1000  # our tokens are under 300 characters; longer ones are not read at all
 
 
 class BadToken(ValueError):
@@ -41,14 +43,18 @@ def _encode(payload: dict) -> str:
 
 
 def _decode(token: str) -> dict:
+    """A token's payload: one flat JSON object (its values are never lists or objects). Length
+    is capped before decoding and RecursionError caught, so deep nesting is refused (F-12)."""
+    if len(token) > MAX_TOKEN_LENGTH:
+        raise BadToken("token is not valid")
     try:
         padded = token + "=" * (-len(token) % 4)
         payload = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        if not isinstance(payload, dict):
-            raise TypeError
-        return payload
-    except (ValueError, TypeError, UnicodeDecodeError):
+    except (ValueError, TypeError, UnicodeDecodeError, RecursionError):
         raise BadToken("token is not valid") from None
+    if not isinstance(payload, dict) or any(isinstance(value, (list, dict)) for value in payload.values()):
+        raise BadToken("token is not valid")
+    return payload
 
 
 def _moment(value) -> datetime:
@@ -60,7 +66,11 @@ def _moment(value) -> datetime:
         raise BadToken("token is not valid") from None
     if moment.tzinfo is None:
         raise BadToken("token is not valid")
-    return moment
+    try:
+        # In UTC and well inside datetime's range, so `mark - OVERLAP` and binding it cannot overflow (F-10).
+        return in_utc(moment)
+    except ValueError:
+        raise BadToken("token is not valid") from None
 
 
 @dataclass(frozen=True)

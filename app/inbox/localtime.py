@@ -29,7 +29,33 @@ def user_zone():
 
 
 def to_local(value: datetime | None) -> datetime | None:
-    return value.astimezone(user_zone()) if value else None
+    """`value` in the viewer's zone; in UTC when that would leave datetime's range (a time
+    within hours of year 1 or 9999, e.g. a row stored before ingestion bounded event times)."""
+    if not value:
+        return None
+    try:
+        return value.astimezone(user_zone())
+    except OverflowError:
+        return value.astimezone(timezone.utc)
+
+
+# Times read from users and tokens are kept this far inside datetime's range, so that showing
+# them in any zone (offsets stay within a day) or subtracting a short overlap cannot overflow.
+_EDGE = timedelta(days=2)
+EARLIEST = datetime.min.replace(tzinfo=timezone.utc) + _EDGE
+LATEST = datetime.max.replace(tzinfo=timezone.utc) - _EDGE
+
+
+def in_utc(value: datetime) -> datetime:
+    """An aware datetime from user input, in UTC; ValueError when it is too near year 1 or 9999
+    to be a real moment (converting or shifting it would overflow)."""
+    try:
+        moment = value.astimezone(timezone.utc)
+    except OverflowError:
+        raise ValueError("the date is out of range") from None
+    if not EARLIEST <= moment <= LATEST:
+        raise ValueError("the date is out of range")
+    return moment
 
 
 def clock(value: datetime | None) -> str:
@@ -55,12 +81,15 @@ def day_label(value: datetime | None, now: datetime | None = None) -> str:
 
 
 def local_day(value: datetime) -> date:
-    return value.astimezone(user_zone()).date()
+    return to_local(value).date()
 
 
 def day_start_utc(day: date) -> datetime:
     """Local midnight of `day`, in UTC: the sort key of that day's heading in the thread."""
-    return datetime.combine(day, time(0, 0), tzinfo=user_zone()).astimezone(timezone.utc)
+    try:
+        return datetime.combine(day, time(0, 0), tzinfo=user_zone()).astimezone(timezone.utc)
+    except OverflowError:  # year 1 east of UTC: the day's UTC midnight sorts the same
+        return datetime.combine(day, time(0, 0), tzinfo=timezone.utc)
 
 
 def short_datetime(value: datetime | None, now: datetime | None = None) -> str:
@@ -113,7 +142,10 @@ def snooze_until(preset: str | None, custom: str | None, now: datetime | None = 
             raise ValueError("the snooze time is not a valid date and time") from None
         if naive.tzinfo is None:
             naive = naive.replace(tzinfo=zone)
-        return naive.astimezone(timezone.utc)
+        try:
+            return in_utc(naive)
+        except ValueError:
+            raise ValueError("the snooze time is not a date within the next year") from None
     return None
 
 

@@ -39,7 +39,8 @@ side of the conversation that is not our account.
 Timestamps come in milliseconds (messaging) or seconds (dashboard test events,
 sometimes as strings); values below ``10**11`` are read as seconds. A missing or
 unusable item timestamp falls back to ``entry.time``, then to the caller's
-``received_at``, so every event has a time.
+``received_at``, so every event has a time. A time more than a day after ``received_at``
+(a wrong clock, or year 9999) is replaced by ``received_at``.
 
 Strictness: ids may be strings or non-negative integers (coerced to ``str``);
 timestamps may be numbers or numeric strings. Any other wrong type in a field the
@@ -68,6 +69,9 @@ SECONDS_BELOW = 10**11
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _NUMERIC = re.compile(r"[0-9]{1,20}(\.[0-9]{1,9})?")
 _MAX_ID = 10**30  # far above any Meta id, below int->str conversion limits
+# How far ahead of our receive time an event may be dated (clock skew) before that receive time
+# is used instead: a time in year 9999 would sort first forever and overflow date arithmetic.
+MAX_FUTURE_SKEW = timedelta(days=1)
 
 # Change fields whose value is a messaging item (what the dashboard Test button sends
 # for a messaging field), and whether it arrives as standby.
@@ -348,8 +352,12 @@ def _as_id(value: object) -> str | None:
     return None
 
 
-def _as_datetime(value: object) -> datetime | None:
-    """ms or s since the epoch, as a number or numeric string; None when unusable."""
+def _as_datetime(value: object, not_after: datetime) -> datetime | None:
+    """ms or s since the epoch, as a number or numeric string; None when unusable.
+
+    A time more than MAX_FUTURE_SKEW after ``not_after`` (the receive time) is read as
+    ``not_after``. Times before 1970 are unusable already (``value <= 0``), so the range is
+    bounded at both ends and later date arithmetic (windows, time zones) cannot overflow."""
     if isinstance(value, bool):
         return None
     if isinstance(value, str):
@@ -360,10 +368,12 @@ def _as_datetime(value: object) -> datetime | None:
         return None
     try:
         if value < SECONDS_BELOW:
-            return _EPOCH + timedelta(seconds=value)
-        return _EPOCH + timedelta(milliseconds=value)
+            moment = _EPOCH + timedelta(seconds=value)
+        else:
+            moment = _EPOCH + timedelta(milliseconds=value)
     except OverflowError:
         return None
+    return not_after if moment > not_after + MAX_FUTURE_SKEW else moment
 
 
 def _object(container: dict, key: str, where: str, *, required: bool = False) -> dict | None:
@@ -501,7 +511,7 @@ def _read(item: dict, common: dict, where: str) -> ReadEvent:
     mid = _optional_id(read, "mid", where)
     watermark = None
     if read.get("watermark") is not None:
-        watermark = _as_datetime(read["watermark"])
+        watermark = _as_datetime(read["watermark"], common["timestamp"])
         if watermark is None:
             raise _Malformed(f"{where}.watermark is not a usable timestamp")
     if mid is None and watermark is None:
@@ -574,7 +584,7 @@ def _item_kind(item: dict) -> str:
 def _item_time(item: dict, entry: _Entry, where: str) -> datetime:
     value = item.get("timestamp")
     if value is not None:
-        timestamp = _as_datetime(value)
+        timestamp = _as_datetime(value, entry.received_at)
         if timestamp is not None:
             return timestamp
         entry.errors.append(f"{where}.timestamp is not a usable timestamp; used the entry time")
@@ -657,7 +667,7 @@ def _parse_entry(
     account_id = _as_id(raw_entry.get("id"))
     if account_id is None:
         errors.append(f"{where}.id is missing or not an id")
-    time = _as_datetime(raw_entry.get("time"))
+    time = _as_datetime(raw_entry.get("time"), received_at)
     if time is None and raw_entry.get("time") is not None:
         errors.append(f"{where}.time is not a usable timestamp")
     entry = _Entry(account_id, time, received_at, errors)

@@ -48,6 +48,9 @@ def reply_window(conversation: Conversation, now: datetime | None = None, human:
                            "This customer has not written to the account yet; Instagram only allows a reply "
                            "after they message first.", "window_closed")
 
+    # A last message dated after now (a sender's wrong clock; rows stored before ingestion bounded
+    # event times) counts as now: adding the windows to a time near year 9999 would overflow.
+    last_inbound = min(last_inbound, now)
     standard_end = last_inbound + STANDARD_WINDOW
     if now < standard_end:
         return ReplyWindow(OPEN, standard_end, True, False,
