@@ -25,14 +25,31 @@ def scoped(model) -> Select:
     return select(model).where(model.workspace_id == current_workspace_id())
 
 
-def _id_or_404(object_id) -> int:
+def valid_id(value) -> int | None:
+    """`value` as a row id, or None when it cannot be one: not an integer, or outside
+    1..MAX_ID (PostgreSQL refuses an int4 comparison with a larger value: NumericValueOutOfRange).
+    The one home of that rule for path and form ids that reach a query."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str):
+        value = value.strip()
+        if not (value.isascii() and value.isdigit() and len(value) <= 10):
+            return None
     try:
-        object_id = int(object_id)
+        value = int(value)
     except (TypeError, ValueError):
-        abort(404)
-    if not 1 <= object_id <= MAX_ID:
+        return None
+    return value if 1 <= value <= MAX_ID else None
+
+
+def id_or_404(object_id) -> int:
+    object_id = valid_id(object_id)
+    if object_id is None:
         abort(404)
     return object_id
+
+
+_id_or_404 = id_or_404
 
 
 def get_or_404(model, object_id):

@@ -29,9 +29,10 @@ from app.automation.settings import save_settings, workspace_settings
 from app.extensions import db
 from app.htmx_responses import hx_trigger, is_fragment_request, render_page
 from app.inbox.actions import ActionRefused
+from app.inbox.localtime import in_utc
 from app.jobs import QUEUE_HIGH, enqueue
 from app.models import LEAD_STATUSES, Conversation, InstagramAccount, Message, User, utcnow
-from app.scoping import current_workspace_id, get_or_404, scoped
+from app.scoping import current_workspace_id, get_or_404, id_or_404, scoped
 
 RECENT_ACTIVITY = 30
 
@@ -207,7 +208,11 @@ def _preview_moment(raw: str, timezone: str) -> datetime:
         raise PreviewInvalid("Enter the date and time as YYYY-MM-DD HH:MM.") from None
     if local.tzinfo is None:
         local = local.replace(tzinfo=ZoneInfo(timezone))
-    return local
+    try:
+        # Checked here: near year 1 or 9999 converting to the workspace's zone would overflow (F-10).
+        return in_utc(local)
+    except ValueError:
+        raise PreviewInvalid("That date is too far in the past or the future.") from None
 
 
 @bp.get("/settings/automation/preview")
@@ -261,6 +266,7 @@ def suggest_reply(conversation_id: int):
 @login_required
 def draft_status(conversation_id: int, draft_id: int):
     conversation = get_or_404(Conversation, conversation_id)
+    draft_id = id_or_404(draft_id)
     draft = db.session.scalar(select(AiDraft).where(AiDraft.id == draft_id, AiDraft.conversation_id == conversation.id))
     if draft is None:
         abort(404)

@@ -12,6 +12,7 @@ from app.extensions import db
 from app.inbox.actions import ActionRefused
 from app.instagram.graph import MAX_TEXT_BYTES
 from app.models import LEAD_STATUSES, InstagramAccount, User
+from app.scoping import valid_id
 
 RULE_FIELDS = ("kind", "account_id", "match_type", "pattern", "reply_text", "set_lead_status", "assign_to_id",
                "set_conversation_status", "enabled")
@@ -31,10 +32,10 @@ def _optional_id(form: Mapping, field: str) -> int | None:
     raw = (form.get(field) or "").strip()
     if not raw:
         return None
-    try:
-        return int(raw)
-    except ValueError:
-        raise ActionRefused(field, "Choose one of the listed options.") from None
+    value = valid_id(raw)  # never a number the id column cannot hold (F-11)
+    if value is None:
+        raise ActionRefused(field, "Choose one of the listed options.")
+    return value
 
 
 def _optional_choice(form: Mapping, field: str, choices: tuple[str, ...]) -> str | None:

@@ -5,6 +5,7 @@ from sqlalchemy import select
 from app.auth.api_tokens import create_token, revoke
 from app.extensions import db
 from app.models import ApiToken
+from app.scoping import valid_id
 from app.settings import bp
 
 
@@ -33,7 +34,9 @@ def create_api_token():
 @bp.post("/settings/tokens/<int:token_id>/revoke")
 @login_required
 def revoke_api_token(token_id: int):
-    token = db.session.scalar(select(ApiToken).where(ApiToken.id == token_id, ApiToken.user_id == current_user.id))
+    token = None
+    if valid_id(token_id) is not None:  # a larger number never reaches the query (F-11)
+        token = db.session.scalar(select(ApiToken).where(ApiToken.id == token_id, ApiToken.user_id == current_user.id))
     if token is None:
         return render_template("errors/error.html", status=404, title="Not found", message="No such token."), 404
     revoke(token)

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from app.extensions import csrf, db
 from app.instagram.signature import verify_signature
 from app.models import InstagramAccount, WebhookEvent
-from app.scoping import current_workspace_id
+from app.scoping import current_workspace_id, id_or_404, valid_id
 from app.webhooks import bp
 from app.webhooks.followups import after_apply
 from app.webhooks.log import LOG_STATUSES, ingest_delivery, pretty_body, replay, workspace_deliveries
@@ -85,7 +85,11 @@ def event_log():
     status = request.args.get("status") or None
     if status not in (None, *LOG_STATUSES):
         abort(400, description=f"status must be one of {', '.join(LOG_STATUSES)}")
-    before = request.args.get("before", type=int)
+    before = request.args.get("before")
+    if before:
+        before = valid_id(before)  # ids beyond the column's range never reach the query (F-11)
+        if before is None:
+            abort(400, description="before must be a delivery number")
     rows, next_before = workspace_deliveries(workspace_id, status=status, before=before)
     usernames = dict(db.session.execute(
         select(InstagramAccount.ig_user_id, InstagramAccount.username).where(InstagramAccount.workspace_id == workspace_id)
@@ -98,6 +102,7 @@ def event_log():
 @login_required
 def replay_event(event_id: int):
     workspace_id = _require_admin()
+    event_id = id_or_404(event_id)
     found = db.session.scalar(
         select(WebhookEvent.id).where(WebhookEvent.id == event_id, WebhookEvent.workspace_id == workspace_id)
     )
