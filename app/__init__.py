@@ -200,9 +200,27 @@ def _make_error_handler(status: int, title: str, message: str):
         # A 405 must say which methods the address does accept (RFC 9110), whatever the body.
         valid = getattr(exc, "valid_methods", None)
         headers = {"Allow": ", ".join(valid)} if status == 405 and valid else {}
+        if status == 500:
+            # The failure may have left the session's transaction unusable (a DataError on
+            # PostgreSQL aborts it, a failed flush needs a rollback), and the page's navigation
+            # queries the database (the unread badge): roll back first, or the handler fails too
+            # and Werkzeug's bare 500 is served (F-15).
+            try:
+                db.session.rollback()
+            except Exception:  # noqa: BLE001 - the page below must still be answered
+                log.warning("rollback before the error page failed", exc_info=True)
         if _wants_json():
             return *_json_error(status, codes[status], text), headers
-        return render_template("errors/error.html", status=status, title=title, message=text), status, headers
+        try:
+            return render_template("errors/error.html", status=status, title=title, message=text), status, headers
+        except Exception:  # noqa: BLE001 - an error page that fails must not become Werkzeug's
+            log.exception("the %s error page could not be rendered", status)
+            # Without the layout, which needs the database and the signed-in user.
+            from markupsafe import escape
+
+            bare = (f"<!doctype html><html lang=en><meta charset=utf-8><title>{escape(title)}</title>"
+                    f"<h1>{escape(title)}</h1><p>{escape(text)}</p><p><a href=\"/\">Back to the inbox</a></p>")
+            return bare, status, {**headers, "Content-Type": "text/html; charset=utf-8"}
 
     return handler
 
@@ -215,6 +233,10 @@ def _refuse_nul_characters():
     cannot hold one: refuse it at the door (400, nothing applied) rather than fail in a query
     halfway through a view. Not for the JSON API, which names the offending field in its own
     error shape, nor for webhook bodies, which are not forms (ingestion cleans its own text)."""
+    if "\x00" in request.path:
+        # Also in a path segment (`/accounts/instagram/data-deletion/%00`), which reaches a query
+        # as a view argument (F-14); checked before the API exemption, no API path holds one.
+        abort(400, description="The address contains a NUL character. Nothing was changed.")
     if request.path.startswith("/api/"):
         return
     fields = [request.args]
