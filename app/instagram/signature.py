@@ -98,7 +98,8 @@ def parse_signed_request(secret: str, signed_request: str) -> dict:
         raise SignedRequestError("signed_request signature does not match")
     try:
         payload = json.loads(payload_bytes)
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        # RecursionError: validly signed but nested too deeply to decode (review I-1).
         raise SignedRequestError("signed_request payload is not JSON") from None
     if not isinstance(payload, dict):
         raise SignedRequestError("signed_request payload is not a JSON object")

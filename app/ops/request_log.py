@@ -1,8 +1,10 @@
 """One log line per request: method, path (never the query string, which can carry codes and
-tokens), status, duration, user id."""
+tokens), status, duration, user id. The path is percent-decoded, so its control characters are
+escaped: one request is always one line, and none can forge another (F-16)."""
 from __future__ import annotations
 
 import logging
+import re
 import sys
 import time
 
@@ -10,6 +12,15 @@ from flask import g, request
 from flask_login import current_user
 
 log = logging.getLogger("app.request")
+
+# C0 and C1 controls, DEL, the Unicode line and paragraph separators, and the backslash (so an
+# escape in the log is never ambiguous with the same characters sent literally).
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\\]")
+
+
+def printable(text: str) -> str:
+    """`text` with those characters written as Python escapes (`\\n`, `\\x00`, `\\u2028`)."""
+    return _UNPRINTABLE.sub(lambda match: match.group().encode("unicode_escape").decode("ascii"), text)
 
 
 def configure_logging(app) -> None:
@@ -35,5 +46,6 @@ def init_app(app) -> None:
         started = g.get("request_started")
         duration_ms = (time.perf_counter() - started) * 1000 if started else 0.0
         user_id = current_user.get_id() if current_user and current_user.is_authenticated else "-"
-        log.info("%s %s %s %.1fms user=%s", request.method, request.path, response.status_code, duration_ms, user_id)
+        log.info("%s %s %s %.1fms user=%s", printable(request.method), printable(request.path), response.status_code,
+                 duration_ms, user_id)
         return response

@@ -3,6 +3,7 @@ lost enqueue or a dropped database connection left undone."""
 from __future__ import annotations
 
 import logging
+import re
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -23,6 +24,9 @@ SWEEP_GRACE = timedelta(minutes=2)  # younger work may still be on its way throu
 PROFILE_GIVE_UP_AFTER = timedelta(days=1)  # the sweep stops retrying a profile that keeps failing
 DEFERRED_KEEP = timedelta(days=7)  # a message that has not arrived in a week never will
 SWEEP_BATCH = 200
+# Instagram-scoped ids are decimal digits. The lookup puts the id in the URL path, where `..`
+# would still reach another endpoint of the Graph API with the account's token (review I-8).
+_IGSID = re.compile(r"[0-9]{1,64}")
 
 
 def _text(value: Any, limit: int) -> str | None:
@@ -44,6 +48,10 @@ def fetch_contact_profile(contact_id: int) -> None:
     if contact is None:
         return
     if contact.profile_fetched_at is not None and contact.profile_fetched_at > utcnow() - PROFILE_STALE_AFTER:
+        return
+    if not _IGSID.fullmatch(contact.igsid or ""):
+        contact.profile_error = "The customer's id is not an Instagram-scoped id (digits); the profile was not looked up."
+        db.session.commit()
         return
     account = contact.account
     if account.status != "active":
