@@ -9,6 +9,7 @@ import base64
 import hashlib
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 DEFAULT_GRAPH_URL = "https://graph.instagram.com"
@@ -204,14 +205,20 @@ def load_config(instance_path: str | Path, env=None) -> dict:
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_SECURE": production,
+        # The longest any sign-in lasts, "Keep me signed in" included; enforced by app.auth.sessions.
+        "SESSION_MAX_AGE": timedelta(days=env_int(env, "SESSION_MAX_AGE_DAYS", 30)),
+        "REMEMBER_COOKIE_DURATION": timedelta(days=env_int(env, "SESSION_MAX_AGE_DAYS", 30)),
         "PREFERRED_URL_SCHEME": "https" if production else "http",
         # CSRF tokens live as long as the session; a long shift in the inbox must not expire forms.
         "WTF_CSRF_TIME_LIMIT": None,
         "WTF_CSRF_HEADERS": ["X-CSRFToken"],
         "MAX_CONTENT_LENGTH": 26 * 1024 * 1024,  # largest attachment Meta takes (25 MB) + form overhead
         "WEBHOOK_MAX_BYTES": env_int(env, "WEBHOOK_MAX_BYTES", 5 * 1024 * 1024),
-        "LOGIN_RATE_LIMIT": env_int(env, "LOGIN_RATE_LIMIT", 10),  # failures per window per IP and per email
-        "LOGIN_RATE_WINDOW": env_int(env, "LOGIN_RATE_WINDOW", 15 * 60),
+        "ANONYMOUS_MAX_BYTES": 64 * 1024,  # any body from someone not signed in (app.body_limits)
+        # Failed sign-ins (app.throttle): per (account, client), stacked so the wait grows; per client, a
+        # ceiling generous enough for an office behind one address.
+        "LOGIN_PAIR_LIMITS": env_str(env, "LOGIN_PAIR_LIMITS", "5 per minute;10 per 15 minutes;30 per day"),
+        "LOGIN_CLIENT_LIMITS": env_str(env, "LOGIN_CLIENT_LIMITS", "100 per 15 minutes;300 per day"),
         "API_RATE_LIMIT": env_int(env, "API_RATE_LIMIT", 120),  # requests per window per API token
         "API_RATE_WINDOW": env_int(env, "API_RATE_WINDOW", 60),
         # How many proxies in front of the app append to X-Forwarded-For/-Proto: the client address

@@ -100,11 +100,23 @@ class User(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=sql_text("true"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Part of every session and remember cookie (app.auth.sessions); bumping it ends them all.
+    session_generation: Mapped[int] = mapped_column(Integer, default=0, server_default=sql_text("0"))
 
     workspace: Mapped[Workspace] = relationship(back_populates="users")
 
     def set_password(self, password: str) -> None:
+        if self.password_hash:
+            self.end_sessions()  # a changed password signs out every cookie issued with the old one
         self.password_hash = generate_password_hash(password, method="scrypt")
+
+    def end_sessions(self) -> None:
+        self.session_generation = (self.session_generation or 0) + 1
+
+    def get_id(self) -> str:
+        from app.auth.sessions import session_id
+
+        return session_id(self)
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)

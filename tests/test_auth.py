@@ -1,5 +1,6 @@
 import pytest
 
+from app.extensions import db
 from tests.conftest import csrf_token_from
 
 PROTECTED_PAGES = ["/", "/leads", "/accounts", "/settings", "/conversations/1"]
@@ -68,27 +69,65 @@ def test_htmx_csrf_header_is_accepted(client, auth):
     assert response.status_code == 200
 
 
-def test_failed_logins_are_rate_limited_per_email(app, client, auth, factory):
-    app.config["LOGIN_RATE_LIMIT"] = 3
+def _login(client, auth, email, password, remote_addr="10.0.0.1", **extra):
+    data = {"email": email, "password": password, "csrf_token": auth.csrf_token(), **extra}
+    return client.post("/login", data=data, environ_base={"REMOTE_ADDR": remote_addr})
+
+
+def test_failed_logins_wait_per_account_and_client(app, client, auth, factory):
+    app.config["LOGIN_PAIR_LIMITS"] = "3 per minute"
     user = factory.user(password="right-password")
     for _ in range(3):
-        token = auth.csrf_token()
-        client.post("/login", data={"email": user.email, "password": "nope", "csrf_token": token})
-    token = auth.csrf_token()
-    response = client.post("/login", data={"email": user.email, "password": "right-password", "csrf_token": token})
+        assert _login(client, auth, user.email, "nope").status_code == 401
+    response = _login(client, auth, user.email, "right-password")
     assert response.status_code == 429
     assert "Too many failed sign-ins" in response.get_data(as_text=True)
+    assert 1 <= int(response.headers["Retry-After"]) <= 60
 
 
-def test_failed_logins_are_rate_limited_per_ip(app, client, auth, factory):
-    app.config["LOGIN_RATE_LIMIT"] = 3
-    for n in range(3):
-        token = auth.csrf_token()
-        client.post("/login", data={"email": f"nobody{n}@example.com", "password": "nope", "csrf_token": token})
+def test_a_stranger_cannot_lock_a_known_user_out(app, client, auth, factory):
+    """F-06: failures from other addresses (spoofed or real) leave the user's own device alone."""
+    app.config["LOGIN_PAIR_LIMITS"] = "3 per minute"
     user = factory.user(password="right-password")
-    token = auth.csrf_token()
-    response = client.post("/login", data={"email": user.email, "password": "right-password", "csrf_token": token})
-    assert response.status_code == 429
+    for n in range(22):
+        _login(client, auth, user.email, "nope", remote_addr=f"203.0.113.{n}")
+    assert _login(client, auth, user.email, "right-password", remote_addr="198.51.100.7").status_code == 302
+
+
+def test_one_address_has_a_generous_ceiling(app, client, auth, factory):
+    """Password spraying from one address stops at the per-client ceiling; colleagues behind the
+    same office address are only stopped once the whole office has failed that often."""
+    app.config["LOGIN_CLIENT_LIMITS"] = "4 per minute"
+    for n in range(4):
+        assert _login(client, auth, f"nobody{n}@example.com", "nope").status_code == 401
+    user = factory.user(password="right-password")
+    assert _login(client, auth, user.email, "right-password").status_code == 429
+    assert _login(client, auth, user.email, "right-password", remote_addr="10.0.0.2").status_code == 302
+
+
+def test_only_failures_count(app, client, auth, factory):
+    app.config["LOGIN_PAIR_LIMITS"] = "2 per minute"
+    user = factory.user(password="right-password")
+    for _ in range(4):
+        assert _login(client, auth, user.email, "right-password").status_code == 302
+        client.post("/logout", data={"csrf_token": auth.csrf_token("/settings")})
+
+
+def test_unknown_email_costs_the_same_password_check(app, client, auth, factory, monkeypatch):
+    """F-04: the answer for an unknown address runs the same scrypt check as a wrong password."""
+    from app.auth import routes
+
+    calls = []
+    real = routes.check_password_hash
+    monkeypatch.setattr(routes, "check_password_hash", lambda h, p: calls.append(h) or real(h, p))
+    _login(client, auth, "nobody@example.com", "nope")
+    assert calls and calls[0].startswith("scrypt:")
+    inactive = factory.user(password="right-password")
+    inactive.active = False
+    db.session.commit()
+    calls.clear()
+    assert _login(client, auth, inactive.email, "right-password").status_code == 401
+    assert len(calls) == 1
 
 
 def test_login_redirect_stays_on_site(client, auth, factory):

@@ -1,15 +1,14 @@
-"""Every API request but the OpenAPI document: bearer token → user, per-token throttle, body limits."""
+"""Every API request but the OpenAPI document: per-token throttle, bearer token → user, body limits."""
 from __future__ import annotations
 
-import hashlib
-
-from flask import current_app, g, request
+from flask import current_app, g, make_response, request
 
 from app.api import bp
 from app.api.errors import ApiError
 from app.api.params import body_too_large
-from app.auth import rate_limit
+from app import throttle
 from app.auth.api_tokens import bearer_token, user_for_token
+from app.throttle import limiter
 
 # Served without a token: integrators (and code generators) read it before they have one.
 PUBLIC_ENDPOINTS = {"api.openapi_document"}
@@ -28,19 +27,20 @@ def authenticate():
                        headers={"WWW-Authenticate": 'Bearer realm="api"'})
     # Flask-Login reads the current user from here; setting it does not touch the session.
     g._login_user = user
-    _throttle(token)
     _limit_body()
 
 
-def _throttle(token: str) -> None:
-    """API_RATE_LIMIT requests per API_RATE_WINDOW seconds per token, shared by every web
-    process through Redis. Keyed by the token's hash: the plaintext never leaves the request."""
-    key = "api:" + hashlib.sha256(token.encode()).hexdigest()[:32]
-    window = current_app.config["API_RATE_WINDOW"]
-    if rate_limit.hit(key, window) > current_app.config["API_RATE_LIMIT"]:
-        wait = rate_limit.retry_after(key)
-        raise ApiError(429, "rate_limited", f"Too many requests for this token; retry in {wait} s.",
-                       headers={"Retry-After": str(wait)})
+def _rate_limited(request_limit):
+    wait = throttle.retry_after_seconds(request_limit)
+    return make_response(ApiError(429, "rate_limited", f"Too many requests for this token; retry in {wait} s.",
+                                  headers={"Retry-After": str(wait)}).response())
+
+
+# API_RATE_LIMIT requests per API_RATE_WINDOW seconds per token (app.throttle), checked before the
+# token is: a stranger's guesses are counted against the hash of what they sent, no one else's.
+# One budget per token across every endpoint (a shared limit; a plain one would count per route).
+limiter.shared_limit(throttle.api_limits, scope="api", key_func=throttle.api_token_key, on_breach=_rate_limited,
+                     exempt_when=lambda: request.endpoint in PUBLIC_ENDPOINTS)(bp)
 
 
 def _limit_body() -> None:

@@ -3,14 +3,22 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import current_app, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required, login_user, logout_user
+from flask import flash, make_response, redirect, render_template, request, url_for
+from flask_login import current_user, login_required, logout_user
 from sqlalchemy import select
+from werkzeug.security import check_password_hash, generate_password_hash
 
-from app.auth import bp, rate_limit
+from app import throttle
+from app.auth import bp
 from app.auth.forms import LoginForm
+from app.auth.sessions import end_all_sessions, sign_in
 from app.extensions import db
 from app.models import User, utcnow
+from app.throttle import limiter
+
+# Checked when the email matches no active user, so that a wrong email costs the same scrypt
+# work as a wrong password: timing must not tell which addresses have accounts (F-04).
+_DUMMY_HASH = generate_password_hash("no user has this password", method="scrypt")
 
 
 def _safe_next(target: str | None) -> str:
@@ -23,37 +31,42 @@ def _safe_next(target: str | None) -> str:
     return target
 
 
-def _limit_keys(email: str) -> list[str]:
-    return [f"login:ip:{request.remote_addr}", f"login:email:{email}"]
+def _throttled(request_limit):
+    """Too many failures from this client (for this account, or at all): the form again, saying
+    how long to wait; a correct password from the same place waits too."""
+    form = LoginForm()
+    wait = throttle.retry_after_seconds(request_limit)
+    form.form_errors.append(f"Too many failed sign-ins from this device. Try again in {throttle.wait_in_words(wait)}.")
+    return make_response(render_template("auth/login.html", form=form), 429, {"Retry-After": str(wait)})
+
+
+def authenticate(email: str, password: str) -> User | None:
+    user = db.session.scalar(select(User).where(User.email == email))
+    if user is None or not user.is_active:
+        check_password_hash(_DUMMY_HASH, password)
+        return None
+    return user if user.check_password(password) else None
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(throttle.login_client_limits, key_func=throttle.client_address, methods=["POST"],
+               deduct_when=throttle.login_failed, scope="login-client", on_breach=_throttled)
+@limiter.limit(throttle.login_pair_limits, key_func=throttle.login_pair_key, methods=["POST"],
+               deduct_when=throttle.login_failed, scope="login-pair", on_breach=_throttled)
 def login():
     if current_user.is_authenticated:
         return redirect(_safe_next(request.args.get("next")))
     form = LoginForm()
     status = 200
     if form.validate_on_submit():
-        email = form.email.data.strip().lower()
-        limit = current_app.config["LOGIN_RATE_LIMIT"]
-        window = current_app.config["LOGIN_RATE_WINDOW"]
-        blocked = [k for k in _limit_keys(email) if rate_limit.count(k) >= limit]
-        if blocked:
-            wait_minutes = max(1, rate_limit.retry_after(blocked[0]) // 60)
-            form.form_errors.append(f"Too many failed sign-ins. Try again in about {wait_minutes} minutes.")
-            status = 429
-        else:
-            user = db.session.scalar(select(User).where(User.email == email))
-            if user is not None and user.is_active and user.check_password(form.password.data):
-                rate_limit.clear(f"login:email:{email}")
-                user.last_login_at = utcnow()
-                db.session.commit()
-                login_user(user, remember=True)
-                return redirect(_safe_next(request.args.get("next")))
-            for key in _limit_keys(email):
-                rate_limit.hit(key, window)
-            form.form_errors.append("That email and password do not match an account.")
-            status = 401
+        user = authenticate(form.email.data.strip().lower(), form.password.data)
+        if user is not None:
+            user.last_login_at = utcnow()
+            db.session.commit()
+            sign_in(user, remember=bool(form.remember.data))
+            return redirect(_safe_next(request.args.get("next")))
+        form.form_errors.append("That email and password do not match an account.")
+        status = 401
     elif request.method == "POST":
         status = 400
     return render_template("auth/login.html", form=form), status
@@ -62,6 +75,10 @@ def login():
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout():
+    # Server-side: the session and remember cookies just cleared from this browser stop working
+    # wherever else they were copied (F-02). Every device of this user signs in again.
+    end_all_sessions(current_user)
+    db.session.commit()
     logout_user()
-    flash("You are signed out.", "info")
+    flash("You are signed out on every device.", "info")
     return redirect(url_for("auth.login"))
