@@ -4,6 +4,8 @@ Written by hand as a dict next to the code it describes; tests/test_api_openapi.
 every /api/v1 route is documented with its methods and that real responses match these schemas."""
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
 from flask import jsonify
 
 from app.api import bp
@@ -14,8 +16,9 @@ from app.models import (
     LEAD_STATUSES,
     MESSAGE_SOURCES,
     MESSAGE_STATUSES,
+    MAX_ID,
 )
-from app.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from app.pagination import DEFAULT_LIMIT, MAX_LIMIT, encode_cursor
 
 
 def _ref(name: str) -> dict:
@@ -73,10 +76,15 @@ WRITE_ERRORS = (400, 401, 404, 413, 415, 422, 429)
 
 CONVERSATION_ID = {"name": "conversation_id", "in": "path", "required": True, "schema": ID}
 LIMIT = {"name": "limit", "in": "query", "required": False,
-         "description": f"Page size, default {DEFAULT_LIMIT}; larger values are capped at {MAX_LIMIT}.",
+         "description": f"Page size, default {DEFAULT_LIMIT}: a whole number of at least 1; larger values are "
+                        f"capped at {MAX_LIMIT} (never refused).",
          "schema": {"type": "integer", "minimum": 1, "default": DEFAULT_LIMIT}}
+# The longest cursor the API can return: the latest timestamp (always UTC, +00:00) and the largest id.
+CURSOR_MAX_LENGTH = len(encode_cursor(datetime.max.replace(tzinfo=timezone.utc), MAX_ID))
+CURSOR_SCHEMA = {"type": "string", "maxLength": CURSOR_MAX_LENGTH}
 CURSOR = {"name": "cursor", "in": "query", "required": False,
-          "description": "The `next_cursor` of the previous page.", "schema": {"type": "string"}}
+          "description": "The `next_cursor` of the previous page.", "schema": CURSOR_SCHEMA}
+USER_ID_PATTERN = "[1-9][0-9]{0,9}"  # ids stop at 2147483647; larger ones are a 400
 
 SCHEMAS = {
     "Error": _object({
@@ -184,8 +192,9 @@ PATHS = {
                 {"name": "status", "in": "query", "schema": {"enum": list(CONVERSATION_STATUSES)}},
                 {"name": "unread", "in": "query", "schema": {"type": "boolean"}, "description": "true: only unread."},
                 {"name": "account_id", "in": "query", "schema": ID},
-                {"name": "assignee", "in": "query", "description": "`me`, `unassigned` or a user id.",
-                 "schema": {"type": "string", "examples": ["me", "unassigned", "42"]}},
+                {"name": "assignee", "in": "query", "description": "`me`, `unassigned` or a user id (at most 2147483647).",
+                 "schema": {"type": "string", "maxLength": 10, "pattern": f"^(me|unassigned|{USER_ID_PATTERN})$",
+                            "examples": ["me", "unassigned", "42"]}},
                 {"name": "q", "in": "query", "description": "Search contact name, username and message text.",
                  "schema": {"type": "string", "maxLength": 200}},
                 CURSOR, LIMIT,
@@ -226,7 +235,7 @@ PATHS = {
                            "pass it as `before`.",
             "parameters": [
                 {"name": "before", "in": "query", "description": "The `next_cursor` of the newer page.",
-                 "schema": {"type": "string"}},
+                 "schema": CURSOR_SCHEMA},
                 LIMIT,
             ],
             "responses": {"200": _json(_page("Message"), "A page of messages."), **_errors(400, 404, *READ_ERRORS)},
@@ -250,8 +259,9 @@ PATHS = {
             "summary": "Leads, newest first",
             "parameters": [
                 {"name": "status", "in": "query", "schema": {"enum": list(LEAD_STATUSES)}},
-                {"name": "owner", "in": "query", "description": "`me`, `none` or a user id.",
-                 "schema": {"type": "string", "examples": ["me", "none", "42"]}},
+                {"name": "owner", "in": "query", "description": "`me`, `none` or a user id (at most 2147483647).",
+                 "schema": {"type": "string", "maxLength": 10, "pattern": f"^(me|none|{USER_ID_PATTERN})$",
+                            "examples": ["me", "none", "42"]}},
                 {"name": "source", "in": "query", "description": "e.g. `dm`, `ad`, `link`, `story`.",
                  "schema": {"type": "string", "maxLength": 20}},
                 CURSOR, LIMIT,

@@ -14,7 +14,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from app.api.errors import ApiError
 from app.models import MAX_ID
-from app.pagination import clamp_limit
+from app.pagination import MAX_LIMIT, clamp_limit
 
 MAX_QUERY_TEXT = 200
 
@@ -76,6 +76,13 @@ def _id(name: str, value: str) -> int:
     return int(value)
 
 
+def _user_id(name: str, value: str) -> str:
+    # Written as the document's pattern has it: no leading zeros.
+    if value.startswith("0"):
+        raise invalid(name, f"{name} must be a positive integer id")
+    return str(_id(name, value))
+
+
 def query_assignee() -> str | None:
     """`me`, `unassigned` or a user id (an extra filter of the list, as on the inbox page)."""
     value = request.args.get("assignee")
@@ -83,7 +90,7 @@ def query_assignee() -> str | None:
         return None
     if value in ("me", "unassigned"):
         return value
-    return str(_id("assignee", value))
+    return _user_id("assignee", value)
 
 
 def query_owner() -> str | None:
@@ -93,17 +100,26 @@ def query_owner() -> str | None:
         return None
     if value in ("me", "none"):
         return value
-    return str(_id("owner", value))
+    return _user_id("owner", value)
+
+
+LIMIT_MESSAGE = f"limit must be a whole number of at least 1 (larger values count as {MAX_LIMIT})"
 
 
 def page_limit() -> int:
-    raw = request.args.get("limit")
-    if raw is not None and not (raw.isascii() and raw.strip().isdigit() and len(raw) <= 10):
-        raise invalid("limit", "limit must be a whole number from 1 to 100")
-    try:
-        return clamp_limit(raw)
-    except ValueError:
-        raise invalid("limit", "limit must be a whole number from 1 to 100") from None
+    """The page size: absent or empty is the default, any whole number above MAX_LIMIT (of any
+    length) counts as MAX_LIMIT, anything else is a 400 -- as the OpenAPI document says."""
+    raw = (request.args.get("limit") or "").strip()
+    if not raw:
+        return clamp_limit(None)
+    if not (raw.isascii() and raw.isdigit()):
+        raise invalid("limit", LIMIT_MESSAGE)
+    digits = raw.lstrip("0")
+    if not digits:
+        raise invalid("limit", LIMIT_MESSAGE)
+    if len(digits) > len(str(MAX_LIMIT)):  # never int() a huge digit string
+        return MAX_LIMIT
+    return clamp_limit(digits)
 
 
 def cursor_param(name: str) -> str | None:
