@@ -89,14 +89,22 @@ def test_the_unread_badge_is_exact_up_to_99_and_says_99_plus_past_it(client, set
     assert total == conversations * each if shown == "99" else total > 99
 
 
-def test_opening_marks_read_and_updates_the_badge(client, setup):
+def test_opening_marks_read_and_updates_the_badge(client, setup, auth):
     html = body(client.get("/"))
     assert re.search(r'id="unread-badge"[^>]*data-count="2"', html)
     assert "<title>(2) Inbox" in html
     html = body(client.get(f"/conversations/{setup.ann.id}", headers=HX))
+    # The GET changes nothing (F-20); the thread it shows asks to be marked read once on screen.
+    db.session.expire_all()
+    assert db.session.get(Conversation, setup.ann.id).unread_count == 2
+    assert re.search(r'id="thread-read"[^>]*hx-post="/conversations/%d/read[^"]*"\s+hx-trigger="load, mark-read"'
+                     % setup.ann.id, html)
+    html = body(auth.post(f"/conversations/{setup.ann.id}/read", htmx=True))
     assert re.search(r'id="unread-badge"[^>]*data-count="0"', html)
     db.session.expire_all()
     assert db.session.get(Conversation, setup.ann.id).unread_count == 0
+    html = body(client.get(f"/conversations/{setup.ann.id}", headers=HX))
+    assert 'hx-trigger="mark-read"' in html  # nothing unread: no request on load
 
 
 def test_bad_filter_values_are_ignored_with_a_notice(client, setup):
@@ -267,7 +275,9 @@ def test_list_state_token_round_trip():
     assert ListState.from_token(state.token()) == state
 
 
-def test_opening_an_unread_conversation_sends_one_seen_receipt(client, setup):
+def test_a_get_sends_no_seen_receipt_the_pages_post_sends_one(client, auth, setup):
+    """F-20: a cross-site link can make a GET, so opening a conversation tells Instagram nothing;
+    the POST the page makes once the thread is on screen sends the one receipt."""
     import json
 
     import responses
@@ -275,9 +285,12 @@ def test_opening_an_unread_conversation_sends_one_seen_receipt(client, setup):
     url = f"http://graph.test/v24.0/{setup.account.ig_user_id}/messages"
     with responses.RequestsMock(assert_all_requests_are_fired=False) as meta:
         meta.post(url, json={"recipient_id": "r"})
-        client.get(f"/conversations/{setup.ann.id}")   # two unread: a receipt
-        client.get(f"/conversations/{setup.ann.id}")   # nothing new: none
-        client.get(f"/conversations/{setup.bob.id}")   # never unread: none
+        client.get(f"/conversations/{setup.ann.id}")
+        client.get(f"/conversations/{setup.ann.id}", headers=HX)
+        assert len(meta.calls) == 0
+        auth.post(f"/conversations/{setup.ann.id}/read", htmx=True)   # two unread: a receipt
+        auth.post(f"/conversations/{setup.ann.id}/read", htmx=True)   # nothing new: none
+        auth.post(f"/conversations/{setup.bob.id}/read", htmx=True)   # never unread: none
         bodies = [json.loads(call.request.body) for call in meta.calls]
     assert bodies == [{"recipient": {"id": setup.ann.contact.igsid}, "sender_action": "mark_seen"}]
 

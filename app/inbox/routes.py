@@ -106,7 +106,8 @@ def index():
 def conversation(conversation_id: int):
     listing = ListView.from_args(request.args)
     current = conversation_or_404(conversation_id)
-    _read(current)
+    # No side effects on a GET, which a cross-site link can make (F-20): the page marks the
+    # conversation read (and Instagram's "seen" receipt goes) through POST .../read once shown.
     if is_fragment_request():
         response = render_page("inbox/index.html", block="thread", oob_row=True, open_id=current.id,
                                unread=unread_total(), **_thread_context(current, listing))
@@ -273,7 +274,8 @@ def mark_unread(conversation_id: int):
 @bp.post("/conversations/<int:conversation_id>/read")
 @login_required
 def mark_read(conversation_id: int):
-    """Sent by the open thread when new messages arrive while the staff member is looking."""
+    """Sent by the open thread once it is on screen with something unread, and again when new
+    messages arrive while the staff member is looking."""
     current = conversation_or_404(conversation_id)
     _read(current)
     if not is_fragment_request():
