@@ -14,6 +14,8 @@ os.environ.setdefault("SECRET_KEY", "test-secret-key-" + "x" * 32)
 
 import pytest
 from cryptography.fernet import Fernet
+from flask import Flask
+from flask.testing import FlaskClient
 from sqlalchemy import text
 
 from app import create_app
@@ -27,6 +29,18 @@ API_URL = "http://api.test"
 AUTHORIZE_URL = "http://authorize.test/oauth/authorize"
 
 from tests.factories import Factory  # noqa: E402
+
+
+class ServerLikeClient(FlaskClient):
+    """Reads each response to its end and closes it, as a WSGI server does once the last byte is
+    sent: what the app runs on close (inline jobs, see app.jobs.run_request_jobs) has run when a
+    test's request returns, as it has on a server before the next request on that thread."""
+
+    def open(self, *args, buffered: bool = True, **kwargs):
+        return super().open(*args, buffered=buffered, **kwargs)
+
+
+Flask.test_client_class = ServerLikeClient  # every app the tests make, fixtures or not
 
 
 def _database_url(tmp_path_factory) -> str:

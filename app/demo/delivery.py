@@ -54,11 +54,14 @@ def deliver_webhook(payload: dict, app: Flask | None = None) -> WebhookDelivery:
     # two never wait on each other's locks (SQLite has a single writer).
     db.session.commit()
     with app.app_context():
+        # buffered: the answer is read and closed as a server would, which is when inline mode
+        # runs the delivery's follow-up jobs (profile lookups, automation).
         response = app.test_client().post(
             WEBHOOK_PATH,
             data=body,
             headers={"Content-Type": "application/json", "X-Hub-Signature-256": signature,
                      "User-Agent": USER_AGENT},
+            buffered=True,
         )
         status, text = response.status_code, response.get_data(as_text=True)
     db.session.expire_all()

@@ -3,8 +3,8 @@
 Two modes (docs/DESIGN.md):
 - queued (REDIS_URL set): RQ queues `high` (sends), `default` (ingestion follow-ups), `low`
   (upkeep), run by `python worker.py`;
-- inline (no REDIS_URL): jobs run in this process. Inside a request they run after the view has
-  returned (so after its commit), each in a fresh app context; elsewhere they run at once.
+- inline (no REDIS_URL): jobs run in this process. Inside a request they run once the response
+  has been sent (so after its commit), each in a fresh app context; elsewhere they run at once.
 
 Jobs are plain importable functions that take ids, re-fetch, are idempotent and raise on failure.
 Call `enqueue` after committing what the job will read. If Redis is unreachable the enqueue is
@@ -258,15 +258,25 @@ def _inline_submit_from_thread(app, job: InlineJob) -> None:
 
 
 def run_request_jobs(response):
-    """`after_request` hook: run what the request enqueued, after its commit."""
+    """`after_request` hook: what the request enqueued runs once the response has gone out.
+
+    The WSGI server calls the response's close() after writing its last byte, so the client has
+    its whole answer before any job starts: Meta's webhook gets its 200 in milliseconds even when
+    a delivery from 1000 new customers queues 1000 profile lookups (SECURITY_REVIEW F-19), and a
+    slow job delays no one's page. The jobs still run after the view's commit, in this thread.
+    What a crash would lose here, the periodic sweeps find again (app.jobs.schedule)."""
     jobs = g.pop("inline_jobs", None)
     if jobs:
         app = current_app._get_current_object()
-        state = _inline_state()
-        state.queue.extend(jobs)
-        if not state.draining:
-            _drain(app)
+        response.call_on_close(lambda: _run_after_response(app, jobs))
     return response
+
+
+def _run_after_response(app, jobs: list[InlineJob]) -> None:
+    state = _inline_state()
+    state.queue.extend(jobs)
+    if not state.draining:
+        _drain(app)
 
 
 def init_app(app) -> None:
