@@ -5,7 +5,11 @@ OpenAPI document (app/api/openapi.py) describes exactly these shapes, and a test
 together."""
 from __future__ import annotations
 
-from app.models import Contact, Conversation, InstagramAccount, Lead, Message
+from flask import has_request_context, request
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import Contact, Conversation, InstagramAccount, Lead, Message, Workspace
 from app.outbound.sending import HUMAN_SOURCES
 from app.outbound.windows import reply_window
 from app.templating import iso, safe_url
@@ -44,10 +48,23 @@ def contact_json(contact: Contact) -> dict:
     }
 
 
+def human_agent_enabled(workspace_id: int) -> bool:
+    """The workspace's Human Agent setting, read at most once per request (a page of conversations
+    would otherwise load the workspace once per conversation in the 24 h - 7 d window). Kept in
+    the request's environ, which lives exactly as long as the request (flask.g lives as long as
+    the app context, which tests share between requests)."""
+    known = request.environ.setdefault("igdm.api.human_agent_enabled", {}) if has_request_context() else {}
+    if workspace_id not in known:
+        known[workspace_id] = bool(db.session.scalar(
+            select(Workspace.human_agent_enabled).where(Workspace.id == workspace_id)))
+    return known[workspace_id]
+
+
 def conversation_json(conversation: Conversation) -> dict:
     # The same window POST .../messages is held to: can_reply says whether a reply sent through
     # the API now would be accepted (the account being connected aside: see Account.status).
-    window = reply_window(conversation, human=API_IS_HUMAN)
+    window = reply_window(conversation, human=API_IS_HUMAN,
+                          human_agent_enabled=lambda: human_agent_enabled(conversation.workspace_id))
     return {
         "id": conversation.id,
         "account_id": conversation.account_id,

@@ -6,6 +6,7 @@ Beyond that, or before the customer ever wrote, Instagram accepts no reply at al
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -40,7 +41,11 @@ class ReplyWindow:
     refusal_code: str | None = None
 
 
-def reply_window(conversation: Conversation, now: datetime | None = None, human: bool = True) -> ReplyWindow:
+def reply_window(conversation: Conversation, now: datetime | None = None, human: bool = True,
+                 human_agent_enabled: bool | Callable[[], bool] | None = None) -> ReplyWindow:
+    """human_agent_enabled: the workspace's Human Agent setting, or a function giving it (called
+    only when the answer matters), so a caller judging many conversations reads it once; None:
+    looked up here."""
     now = now or utcnow()
     last_inbound = conversation.last_inbound_at
     if last_inbound is None:
@@ -63,7 +68,11 @@ def reply_window(conversation: Conversation, now: datetime | None = None, human:
                            "More than 7 days have passed since the customer's last message; Instagram does "
                            "not allow a reply until they write again.", "window_closed")
 
-    if not _human_agent_enabled(conversation):
+    if human_agent_enabled is None:
+        human_agent_enabled = _human_agent_enabled(conversation)
+    elif callable(human_agent_enabled):
+        human_agent_enabled = human_agent_enabled()
+    if not human_agent_enabled:
         return ReplyWindow(HUMAN_AGENT, human_end, False, False,
                            "More than 24 hours have passed since the customer's last message, so Instagram "
                            "no longer accepts a reply. (A person may answer for up to 7 days with the Human "
