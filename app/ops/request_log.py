@@ -1,5 +1,6 @@
 """One log line per request: method, path (never the query string, which can carry codes and
-tokens), status, duration, user id. The path is percent-decoded, so its control characters are
+tokens, and a capability URL only as its route), status, duration, user id. gunicorn writes no
+access log of its own (Procfile): its request line would hold the query string (F-17). The path is percent-decoded, so its control characters are
 escaped: one request is always one line, and none can forge another (F-16)."""
 from __future__ import annotations
 
@@ -21,6 +22,17 @@ _UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\\]")
 def printable(text: str) -> str:
     """`text` with those characters written as Python escapes (`\\n`, `\\x00`, `\\u2028`)."""
     return _UNPRINTABLE.sub(lambda match: match.group().encode("unicode_escape").decode("ascii"), text)
+
+
+# Addresses whose path is itself the secret (capability URLs): logged as their route, so the log
+# never holds a key that opens a customer's attachment or a data-deletion status page.
+CAPABILITY_ENDPOINTS = {"outbound.media", "accounts.data_deletion_status"}
+
+
+def _loggable_path() -> str:
+    if request.endpoint in CAPABILITY_ENDPOINTS and request.url_rule is not None:
+        return request.url_rule.rule
+    return request.path
 
 
 def configure_logging(app) -> None:
@@ -45,7 +57,7 @@ def init_app(app) -> None:
     def _log_request(response):
         started = g.get("request_started")
         duration_ms = (time.perf_counter() - started) * 1000 if started else 0.0
-        user_id = current_user.get_id() if current_user and current_user.is_authenticated else "-"
-        log.info("%s %s %s %.1fms user=%s", printable(request.method), printable(request.path), response.status_code,
-                 duration_ms, user_id)
+        user_id = current_user.id if current_user and current_user.is_authenticated else "-"
+        log.info("%s %s %s %.1fms user=%s", printable(request.method), printable(_loggable_path()),
+                 response.status_code, duration_ms, user_id)
         return response

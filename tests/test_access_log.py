@@ -1,0 +1,78 @@
+"""No secret reaches the logs (SECURITY_REVIEW F-17): the OAuth `code`, the webhook verify token
+and capability URLs appear neither in the app's request log nor in what the Procfile's gunicorn
+prints. The gunicorn test runs the Procfile's `web:` line as the platform would."""
+from __future__ import annotations
+
+import logging
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+SECRETS = ("OAUTHCODEsecret123", "VERIFYTOKENsecret456")
+
+
+def _procfile_web() -> str:
+    line = next(l for l in (ROOT / "Procfile").read_text().splitlines() if l.startswith("web:"))
+    return line.partition(":")[2].strip()
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _secret_requests(base: str, get) -> None:
+    get(f"{base}/accounts/instagram/callback?code={SECRETS[0]}&state=abc")
+    get(f"{base}/webhooks/instagram?hub.mode=subscribe&hub.verify_token={SECRETS[1]}&hub.challenge=42")
+
+
+def test_the_app_log_holds_no_query_string_and_no_capability(client, caplog):
+    caplog.set_level(logging.INFO, logger="app.request")
+    _secret_requests("", client.get)
+    client.get("/media/" + "K" * 43)
+    client.get("/accounts/instagram/data-deletion/" + "C" * 20)
+    lines = "\n".join(r.getMessage() for r in caplog.records if r.name == "app.request")
+    assert "/accounts/instagram/callback" in lines and "/media/<key>" in lines
+    for secret in SECRETS + ("K" * 43, "C" * 20):
+        assert secret not in lines
+
+
+def test_the_procfile_web_process_prints_no_secret(tmp_path):
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("INSTAGRAM_", "DATABASE_URL", "REDIS_URL"))}
+    # The platform puts the installed packages' commands on PATH; so does this: the venv's bin.
+    env["PATH"] = os.path.dirname(sys.executable) + os.pathsep + env.get("PATH", "")
+    env.update(PORT=str(port), WEB_CONCURRENCY="1", APP_ENV="development", PUBLIC_URL=f"http://127.0.0.1:{port}",
+               DATABASE_URL=f"sqlite:///{tmp_path / 'web.sqlite3'}", INSTAGRAM_APP_ID="app-id",
+               INSTAGRAM_APP_SECRET="app-secret", INSTAGRAM_VERIFY_TOKEN=SECRETS[1] + "x" * 16)
+    out = tmp_path / "web.out"
+    with out.open("w") as sink:
+        web = subprocess.Popen(["bash", "-c", "exec " + _procfile_web()], cwd=ROOT, env=env, stdout=sink,
+                               stderr=subprocess.STDOUT)
+        try:
+            base = f"http://127.0.0.1:{port}"
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    requests.get(base + "/healthz", timeout=1)
+                    break
+                except requests.ConnectionError:
+                    assert web.poll() is None, out.read_text()
+                    assert time.monotonic() < deadline, "the web process never listened"
+                    time.sleep(0.1)
+            _secret_requests(base, lambda url: requests.get(url, timeout=5, allow_redirects=False))
+        finally:
+            web.terminate()
+            web.wait(timeout=15)
+    printed = out.read_text()
+    assert re.search(r"GET /accounts/instagram/callback 302", printed), printed  # the request was logged
+    for secret in SECRETS:
+        assert secret not in printed
