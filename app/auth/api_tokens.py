@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from datetime import timedelta
 
 from sqlalchemy import select
 
@@ -10,6 +11,8 @@ from app.extensions import db
 from app.models import ApiToken, User, utcnow
 
 TOKEN_PREFIX = "igi_"
+# last_used_at is written at most this often, so API reads do not each write to the database.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
 def _digest(token: str) -> str:
@@ -25,14 +28,16 @@ def create_token(user: User, name: str) -> tuple[ApiToken, str]:
 
 
 def user_for_token(plaintext: str) -> User | None:
-    """The active user owning a live token, recording its use; None for anything else."""
+    """The active user owning a live token, recording its use (to the minute); None for anything else."""
     if not plaintext or not plaintext.startswith(TOKEN_PREFIX) or len(plaintext) > 200:
         return None
     row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(plaintext)))
     if row is None or row.revoked_at is not None or not row.user.is_active:
         return None
-    row.last_used_at = utcnow()
-    db.session.commit()
+    now = utcnow()
+    if row.last_used_at is None or now - row.last_used_at >= LAST_USED_RESOLUTION:
+        row.last_used_at = now
+        db.session.commit()
     return row.user
 
 
