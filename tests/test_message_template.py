@@ -81,7 +81,9 @@ def test_reactions(render):
 def test_images_are_lazy_with_a_fallback_and_only_http_links(render):
     html = render(None, attachments=[{"type": "image", "url": "https://cdn.example/p.jpg"}])
     assert 'src="https://cdn.example/p.jpg"' in html and 'loading="lazy"' in html
-    assert "onerror=" in html and "Media no longer available" in html
+    # The fallback: static/js/app.js shows the placeholder when a data-broken picture fails to load
+    # (no inline onerror handler: the Content-Security-Policy refuses inline script).
+    assert 'data-broken="gone"' in html and "onerror=" not in html and "Media no longer available" in html
     bad = render(None, attachments=[{"type": "image", "url": "javascript:alert(1)"}])
     assert "javascript:" not in bad and "Media no longer available" in bad
 

@@ -408,6 +408,38 @@
     return input && input.files && input.files.length > 0;
   }
 
+  /* ---- Pictures and players that fail to load ----------------------------------------------- */
+
+  // Instagram's CDN links expire. No inline onerror handlers (the CSP allows no inline script):
+  // one listener in the capture phase (load errors do not bubble) sees every <img>, <video> and
+  // <audio> marked data-broken, including those htmx swaps in later. "gone" shows the media's
+  // placeholder; "remove" drops the picture (an avatar's initials show through).
+  function broken(el) {
+    if (el.getAttribute("data-broken") === "remove") { el.remove(); return; }
+    var media = el.closest(".media");
+    if (media) media.classList.add("is-gone");
+  }
+  document.addEventListener("error", function (e) {
+    var el = e.target;
+    if (el && el.nodeType === 1 && el.hasAttribute("data-broken")) broken(el);
+  }, true);
+  function markAlreadyBroken() {
+    // Those that failed before this script ran (it is deferred).
+    document.querySelectorAll("[data-broken]").forEach(function (el) {
+      if (el.tagName === "IMG" ? el.complete && el.naturalWidth === 0 && el.getAttribute("src")
+                               : el.error || el.networkState === 3 /* NETWORK_NO_SOURCE */) broken(el);
+    });
+  }
+
+  /* ---- Filters -------------------------------------------------------------------------------- */
+
+  // The inbox filters apply on any change except the search box's own (it has its debounced
+  // `input` trigger). htmx's inline event filter for this needs eval, which the CSP forbids.
+  document.addEventListener("change", function (e) {
+    var form = e.target.form;
+    if (form && form.id === "inbox-filters" && e.target.type !== "search" && window.htmx) htmx.trigger(form, "filters-changed");
+  });
+
   /* ---- Menus --------------------------------------------------------------------------------- */
 
   document.addEventListener("keydown", function (e) {
@@ -425,4 +457,5 @@
   });
 
   document.addEventListener("DOMContentLoaded", afterSwap);
+  document.addEventListener("DOMContentLoaded", markAlreadyBroken);
 })();
