@@ -1,4 +1,6 @@
-from flask import flash, redirect, render_template, request, url_for
+import secrets
+
+from flask import flash, make_response, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -15,20 +17,39 @@ def _my_tokens():
     ).all()
 
 
+# The forms whose token was created, so that reloading the page that shows it (which re-posts
+# the same form) creates no second token. A few ids in the session; never the token itself.
+USED_TOKEN_FORMS = "used_token_forms"
+
+
+def _page(new_token: str | None = None, already_created: bool = False):
+    response = make_response(render_template("settings/index.html", tokens=_my_tokens(), new_token=new_token,
+                                             already_created=already_created, form_id=secrets.token_urlsafe(16)))
+    # The page can show a secret: never keep it in a cache or the back/forward history.
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 @bp.get("/settings")
 @login_required
 def index():
-    return render_template("settings/index.html", tokens=_my_tokens(), new_token=None)
+    return _page()
 
 
 @bp.post("/settings/tokens")
 @login_required
 def create_api_token():
+    form_id = (request.form.get("form_id") or "")[:64]
+    used = session.get(USED_TOKEN_FORMS) or []
+    if form_id and form_id in used:
+        return _page(already_created=True)
     name = (request.form.get("name") or "").strip()[:120] or "API token"
     _, plaintext = create_token(current_user, name)
     db.session.commit()
+    if form_id:
+        session[USED_TOKEN_FORMS] = [*used, form_id][-5:]
     # Shown once, in this response only; it is never stored or shown again.
-    return render_template("settings/index.html", tokens=_my_tokens(), new_token=plaintext)
+    return _page(new_token=plaintext)
 
 
 @bp.post("/settings/tokens/<int:token_id>/revoke")
