@@ -12,6 +12,7 @@ from flask_login import login_required
 
 from app.extensions import db
 from app.models import utcnow
+from tests.browser.csp_watch import CspWatch
 
 pytestmark = pytest.mark.browser
 
@@ -71,12 +72,14 @@ def test_a_suggested_reply_fills_the_reply_box(app, factory, server):
     db.session.remove()
 
     errors: list[str] = []
+    csp = CspWatch()  # the page must run under the app's Content-Security-Policy without a violation
     with responses.RequestsMock(assert_all_requests_are_fired=True) as llm, sync_playwright() as pw:
         llm.add_passthru("http://127.0.0.1")  # the browser's own requests to the test server
         llm.post("http://llm.test/v1/chat/completions", json={"choices": [{"message": {"content": DRAFT}}]})
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             page = browser.new_page()
+            csp.attach(page.context)
             page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
             page.on("pageerror", lambda e: errors.append(str(e)))
             page.goto(f"{server}/login")
@@ -91,4 +94,5 @@ def test_a_suggested_reply_fills_the_reply_box(app, factory, server):
             expect(page.locator("#composer-text")).to_be_focused()
         finally:
             browser.close()
+    assert not csp.violations, csp.report(csp.violations)
     assert errors == []

@@ -1,5 +1,7 @@
 """Browser test fixtures: the real app served over HTTP in a thread, a minimal fake of the Graph
-API's send endpoint, and headless Chromium pages that fail the test on any console error.
+API's send endpoint, and headless Chromium pages that fail the test on any console error and on
+any Content-Security-Policy violation (tests/browser/csp_watch.py: every browser context a test
+here makes is watched, and the test fails at teardown if one was recorded).
 
 The server app and the test share the test database, so a test inserts rows with the factories
 (as a webhook would) and watches the browser pick them up. Everything that needs Playwright or
@@ -15,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from app import create_app
+from tests.browser.csp_watch import CSP_WATCH, watch_every_browser
 from tests.conftest import base_config
 
 CHROMIUM = "/usr/bin/chromium"
@@ -156,7 +159,8 @@ class Browsing:
 
     def axe_violations(self) -> list[str]:
         """Serious and critical accessibility problems of the page as it is now (axe-core)."""
-        self.page.add_script_tag(path=str(AXE))
+        # Evaluated, not added as a <script> tag: the page's CSP refuses inline scripts.
+        self.page.evaluate(AXE.read_text(encoding="utf-8"))
         found = self.page.evaluate(
             """async () => {
                 const result = await axe.run(document, {resultTypes: ['violations']});
@@ -195,3 +199,15 @@ def browsing(app, browser, live_server):
     errors = tab.unexpected_errors()
     context.close()
     assert not errors, "console errors:\n" + "\n".join(errors)
+
+
+@pytest.fixture(autouse=True)
+def no_csp_violations(monkeypatch):
+    """Every browser test fails (at teardown, after its pages closed) on any CSP violation in
+    any browser context it made."""
+    if browser_available() is None:
+        watch_every_browser(monkeypatch, CSP_WATCH)
+    start = len(CSP_WATCH.violations)
+    yield
+    violations = CSP_WATCH.since(start)
+    assert not violations, CSP_WATCH.report(violations)
