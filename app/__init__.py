@@ -74,6 +74,7 @@ def _init_extensions(app: Flask) -> None:
     from app import models  # noqa: F401  (every model registered before migrations look)
     from app import jobs
     from app.ops import request_log
+    from app import security_headers
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True, compare_type=True)
@@ -85,6 +86,7 @@ def _init_extensions(app: Flask) -> None:
     login_manager.login_message_category = "info"
     jobs.init_app(app)
     request_log.init_app(app)
+    security_headers.init_app(app)
 
 
 @login_manager.user_loader
