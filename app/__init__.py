@@ -72,12 +72,14 @@ def create_app(config: dict | None = None) -> Flask:
 
 def _init_extensions(app: Flask) -> None:
     from app import models  # noqa: F401  (every model registered before migrations look)
-    from app import jobs
+    from app import body_limits, jobs, throttle
     from app.ops import request_log
     from app import security_headers
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True, compare_type=True)
+    body_limits.init_app(app)  # first: it must decide before CSRF protection reads a form
+    throttle.init_app(app)
     csrf.init_app(app)
     htmx.init_app(app)
     login_manager.init_app(app)
@@ -91,12 +93,9 @@ def _init_extensions(app: Flask) -> None:
 
 @login_manager.user_loader
 def _load_user(user_id: str):
-    from app.models import User
+    from app.auth.sessions import load_user
 
-    try:
-        return db.session.get(User, int(user_id))
-    except (TypeError, ValueError):
-        return None
+    return load_user(user_id)
 
 
 @login_manager.unauthorized_handler

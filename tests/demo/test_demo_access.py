@@ -13,8 +13,9 @@ from tests.demo.conftest import demo_config
 
 PRODUCTION_ENV = {
     "APP_ENV": "production",
-    "SECRET_KEY": "s" * 48,
+    "SECRET_KEY": "pR4x-Lq9Zt_7VbN2mK8wJc5Hs3Ye0Ua6Gd1",
     "TOKEN_ENCRYPTION_KEYS": "x0l3mQ3y3tqI3m1oT0l1Qk2i8YyvR0pC9bq2m8l0Z4s=",
+    "PUBLIC_URL": "https://inbox.example.com",
     "INSTAGRAM_APP_SECRET": "real-app-secret",
     "INSTAGRAM_VERIFY_TOKEN": "v" * 40,
     "DATABASE_URL": "sqlite:///:memory:",
