@@ -167,9 +167,10 @@ def load_config(instance_path: str | Path, env=None) -> dict:
         database_url = f"sqlite:///{instance_path / 'inbox.sqlite3'}"
     database_url = normalize_database_url(database_url)
 
-    # `flask run --port` is told through FLASK_RUN_PORT (.flaskenv sets it from PORT); either way the
-    # app's own links (demo login, Connect redirect, the stand-in's webhook URL) use the served port.
-    port = env_int(env, "PORT", env_int(env, "FLASK_RUN_PORT", 5000))
+    # The port this process's links point at (demo login, Connect redirect, the stand-in's webhook
+    # URL). Under the `flask` command FLASK_RUN_PORT is what `flask run` serves (.flaskenv sets it
+    # from the environment's PORT), so it wins; gunicorn and the worker read PORT.
+    port = env_int(env, "FLASK_RUN_PORT", env_int(env, "PORT", 5000))
     public_url = env_str(env, "PUBLIC_URL")
     if public_url:
         public_url = public_url.rstrip("/")
