@@ -2,33 +2,21 @@
 write to the database on every request."""
 from __future__ import annotations
 
-import contextlib
 from datetime import timedelta
 
-from sqlalchemy import event
 
 from app.auth.api_tokens import LAST_USED_RESOLUTION, create_token
 from app.extensions import db
 from app.models import ApiToken, utcnow
+from tests.sql_log import sql_sent
 
 
 def bearer(token):
     return {"Authorization": f"Bearer {token}"}
 
 
-@contextlib.contextmanager
-def token_updates():
-    seen: list[str] = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        if statement.lstrip().upper().startswith("UPDATE API_TOKENS"):
-            seen.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(db.engine, "before_cursor_execute", record)
+def updates_of_tokens(seen) -> list[str]:
+    return [sent.statement for sent in seen if sent.statement.lstrip().upper().startswith("UPDATE API_TOKENS")]
 
 
 def _token(factory):
@@ -40,10 +28,10 @@ def _token(factory):
 
 def test_two_calls_in_a_row_write_last_used_at_once(client, factory):
     row_id, token = _token(factory)
-    with token_updates() as updates:
+    with sql_sent() as seen:
         assert client.get("/api/v1/accounts", headers=bearer(token)).status_code == 200
         assert client.get("/api/v1/conversations", headers=bearer(token)).status_code == 200
-    assert len(updates) <= 1
+    assert len(updates_of_tokens(seen)) <= 1
     db.session.expire_all()
     assert db.session.get(ApiToken, row_id).last_used_at is not None  # the first use is recorded
 
@@ -53,9 +41,9 @@ def test_a_use_older_than_the_resolution_is_written_again(client, factory):
     stale = utcnow() - LAST_USED_RESOLUTION - timedelta(seconds=5)
     db.session.get(ApiToken, row_id).last_used_at = stale
     db.session.commit()
-    with token_updates() as updates:
+    with sql_sent() as seen:
         assert client.get("/api/v1/accounts", headers=bearer(token)).status_code == 200
-    assert len(updates) == 1
+    assert len(updates_of_tokens(seen)) == 1
     db.session.expire_all()
     assert db.session.get(ApiToken, row_id).last_used_at > stale
 
@@ -65,9 +53,9 @@ def test_a_recent_use_is_not_written(client, factory):
     recent = utcnow() - timedelta(seconds=10)
     db.session.get(ApiToken, row_id).last_used_at = recent
     db.session.commit()
-    with token_updates() as updates:
+    with sql_sent() as seen:
         for _ in range(3):
             assert client.get("/api/v1/accounts", headers=bearer(token)).status_code == 200
-    assert updates == []
+    assert updates_of_tokens(seen) == []
     db.session.expire_all()
     assert db.session.get(ApiToken, row_id).last_used_at == recent

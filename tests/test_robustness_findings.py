@@ -14,7 +14,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 import responses
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from app.extensions import db
 from app.instagram import payloads as p
@@ -22,6 +22,7 @@ from app.instagram.signature import SignedRequestError, parse_signed_request
 from app.models import MAX_ID, Contact, Conversation, Message, User
 from tests.api.conftest import make_api
 from tests.conftest import TEST_APP_SECRET
+from tests.sql_log import sql_sent
 from tests.webhooks.helpers import post
 
 UTC = timezone.utc
@@ -46,17 +47,9 @@ def world(factory, auth):
 
 @pytest.fixture
 def statements(app):
-    """Every statement's parameters sent to the database while the test runs."""
-    seen: list = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        seen.append(parameters)
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", record)
-    yield seen
-    event.remove(engine, "before_cursor_execute", record)
+    """Every statement sent to the database while the test runs."""
+    with sql_sent() as seen:
+        yield seen
 
 
 def no_huge_ids(seen) -> bool:
@@ -67,7 +60,7 @@ def no_huge_ids(seen) -> bool:
             return [v for item in params for v in (values(item) if isinstance(item, (list, tuple, dict)) else [item])]
         return [params]
 
-    return not any(isinstance(v, int) and not isinstance(v, bool) and v > MAX_ID for s in seen for v in values(s))
+    return not any(isinstance(v, int) and not isinstance(v, bool) and v > MAX_ID for sent in seen for v in values(sent.parameters))
 
 
 # ------------------------------------------------------------------ F-08

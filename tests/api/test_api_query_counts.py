@@ -2,28 +2,13 @@
 per request, not once per conversation whose last customer message is 24 h to 7 days old."""
 from __future__ import annotations
 
-import contextlib
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event
 
 from app.extensions import db
 from app.models import InstagramAccount, utcnow
-
-
-@contextlib.contextmanager
-def statements():
-    seen: list[str] = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        seen.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(db.engine, "before_cursor_execute", record)
+from tests.sql_log import sql_sent
 
 
 def _older_conversations(api, factory, count):
@@ -35,10 +20,10 @@ def _older_conversations(api, factory, count):
 
 def _count(api, path):
     db.session.expunge_all()  # as in a new request: nothing of the workspace held from the setup
-    with statements() as seen:
+    with sql_sent() as seen:
         response = api.get(path)
     assert response.status_code == 200
-    return seen
+    return [sent.statement for sent in seen]
 
 
 @pytest.mark.parametrize("enabled", [False, True])
@@ -78,9 +63,9 @@ def test_reply_window_uses_the_setting_it_is_given_and_asks_only_when_it_matters
     recent = factory.conversation(api.account, last_inbound_at=utcnow() - timedelta(hours=1))
     older = factory.conversation(api.account, last_inbound_at=utcnow() - timedelta(days=3))
     assert reply_window(recent, human_agent_enabled=setting).state == OPEN and asked == []
-    with statements() as seen:
+    with sql_sent() as seen:
         window = reply_window(older, human_agent_enabled=setting)
         assert reply_window(older, human_agent_enabled=False).can_reply is False
     assert window.state == HUMAN_AGENT and window.can_reply and window.human_agent and asked == [1]
     # api.workspace.human_agent_enabled is False: the given value won, and the workspace was not read.
-    assert not any("workspaces" in s for s in seen)
+    assert not any("workspaces" in sent.statement for sent in seen)
