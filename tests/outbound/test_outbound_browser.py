@@ -7,6 +7,7 @@ import threading
 import pytest
 from werkzeug.serving import make_server
 
+from tests.browser.csp_watch import CspWatch
 from tests.outbound.helpers import ok
 
 pytestmark = pytest.mark.browser
@@ -31,6 +32,8 @@ def page(live_server, world):
     with playwright_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
         page = browser.new_page()
+        csp = CspWatch()  # the pages must run under the app's Content-Security-Policy without a violation
+        csp.attach(page.context)
         page.goto(f"{live_server}/login")
         page.fill("input[name=email]", world.user.email)
         page.fill("input[name=password]", "correct-horse-battery")
@@ -44,6 +47,7 @@ def page(live_server, world):
         }""")
         yield page
         browser.close()
+    assert not csp.violations, csp.report(csp.violations)
 
 
 def post_reply(page, conversation_id: int, text: str) -> None:
