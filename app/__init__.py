@@ -76,6 +76,7 @@ def _init_extensions(app: Flask) -> None:
     from app.ops import request_log
     from app import security_headers
 
+    request_log.configure_logging(app)  # before anything logs at start-up (throttle warns)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True, compare_type=True)
     body_limits.init_app(app)  # first: it must decide before CSRF protection reads a form
