@@ -14,7 +14,7 @@ os.environ.setdefault("SECRET_KEY", "test-secret-key-" + "x" * 32)
 
 import pytest
 from cryptography.fernet import Fernet
-from flask import Flask
+from flask import Flask, g, has_app_context
 from flask.testing import FlaskClient
 from sqlalchemy import text
 
@@ -37,7 +37,17 @@ class ServerLikeClient(FlaskClient):
     test's request returns, as it has on a server before the next request on that thread."""
 
     def open(self, *args, buffered: bool = True, **kwargs):
+        # The `app` fixture keeps one app context open for the whole test, and Flask reuses it for
+        # each request, so `g` would carry one request's signed-in user (Flask-Login) and CSRF
+        # token (Flask-WTF) into the next, even from another client. A server starts each request
+        # afresh: so does this.
+        if has_app_context():
+            for key in REQUEST_SCOPED_G:
+                g.pop(key, None)
         return super().open(*args, buffered=buffered, **kwargs)
+
+
+REQUEST_SCOPED_G = ("_login_user", "csrf_token")
 
 
 Flask.test_client_class = ServerLikeClient  # every app the tests make, fixtures or not

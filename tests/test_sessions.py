@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import g
-
 from app.extensions import db
 
 
@@ -25,9 +23,6 @@ def _cookie(client, name):
 
 
 def _fresh_client_with(app, **cookies):
-    # The test's app context outlives each request, and Flask-Login caches the signed-in user in
-    # `g`: forget it, so the next request decides from its cookies alone, as a new process would.
-    g.pop("_login_user", None)
     other = app.test_client()
     for name, value in cookies.items():
         other.set_cookie(name, value)
@@ -96,7 +91,6 @@ def test_deactivation_ends_every_session(app, client, auth, factory):
 
 def test_a_session_of_the_old_form_signs_in_again(app, client, factory):
     user = factory.user()
-    g.pop("_login_user", None)
     with client.session_transaction() as sess:
         sess["_user_id"] = str(user.id)  # what sessions carried before generations
         sess["_fresh"] = True
