@@ -322,6 +322,9 @@ class DeferredEvent(db.Model):
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The delivery that parked it (webhook_events.id, no foreign key: the log may be pruned first),
+    # so that its expiry is noted on that delivery's log row, never silent.
+    webhook_event_id: Mapped[int | None] = mapped_column(Integer)
 
 
 class Lead(db.Model):
@@ -362,7 +365,8 @@ class WebhookEvent(db.Model):
     body: Mapped[bytes] = mapped_column(LargeBinary)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     status: Mapped[str] = mapped_column(String(10), default="received")
-    error: Mapped[str | None] = mapped_column(Text)
+    error: Mapped[str | None] = mapped_column(Text)  # why it could not be applied (failed, rejected) or was ignored
+    warnings: Mapped[str | None] = mapped_column(Text)  # applied, but something was skipped or worked around
     attempts: Mapped[int] = mapped_column(Integer, default=0, server_default=sql_text("0"))
     applied_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     ig_account_ids: Mapped[str | None] = mapped_column(String(255))  # entry ids, for the log page

@@ -37,10 +37,12 @@ account), ``sender_id``, ``recipient_id``, ``timestamp`` (aware UTC), ``standby`
 side of the conversation that is not our account.
 
 Timestamps come in milliseconds (messaging) or seconds (dashboard test events,
-sometimes as strings); values below ``10**11`` are read as seconds. A missing or
-unusable item timestamp falls back to ``entry.time``, then to the caller's
-``received_at``, so every event has a time. A time more than a day after ``received_at``
-(a wrong clock, or year 9999) is replaced by ``received_at``.
+sometimes as strings); values below ``10**11`` are read as seconds. ISO-8601 strings
+(``"2026-12-04T10:00:00+0000"``, ``"...Z"``, as some tools and Meta's test payloads send) are
+accepted too; one without an offset is UTC. A missing or unusable item timestamp falls back
+to ``entry.time``, then to the caller's ``received_at``, so every event has a time (noted in
+:attr:`ParsedDelivery.warnings`: the item is still used). A time more than a day after
+``received_at`` (a wrong clock, or year 9999) is replaced by ``received_at``.
 
 Strictness: ids may be strings or non-negative integers (coerced to ``str``);
 timestamps may be numbers or numeric strings. Any other wrong type in a field the
@@ -68,6 +70,9 @@ SECONDS_BELOW = 10**11
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _NUMERIC = re.compile(r"[0-9]{1,20}(\.[0-9]{1,9})?")
+# An ISO-8601 date-time as `datetime.fromisoformat` reads it; checked first so that no other
+# string (nor a bare date) is taken for a time.
+_ISO_8601 = re.compile(r"[0-9]{4}-?[0-9]{2}-?[0-9]{2}[T ][0-9:.,]{2,30}(Z|[+-][0-9:]{2,5})?", re.IGNORECASE)
 _MAX_ID = 10**30  # far above any Meta id, below int->str conversion limits
 # How far ahead of our receive time an event may be dated (clock skew) before that receive time
 # is used instead: a time in year 9999 would sort first forever and overflow date arithmetic.
@@ -310,13 +315,16 @@ class ParsedDelivery:
 
     ``is_valid`` is False only when the top level is unusable (not an object, no
     ``entry`` list); a wrong ``object`` or bad entries are noted in ``errors`` while
-    the rest is still parsed. ``events`` are in delivery order, not time order.
+    the rest is still parsed. ``warnings`` note what was worked around without losing
+    anything (an unusable time replaced by the entry's or the receive time).
+    ``events`` are in delivery order, not time order.
     """
 
     events: list[Event]
     errors: list[str]
     is_valid: bool
     object_type: str | None = None
+    warnings: list[str] = field(default_factory=list)
 
 
 # ------------------------------------------------------------------ field readers
@@ -353,7 +361,8 @@ def _as_id(value: object) -> str | None:
 
 
 def _as_datetime(value: object, not_after: datetime) -> datetime | None:
-    """ms or s since the epoch, as a number or numeric string; None when unusable.
+    """ms or s since the epoch, as a number or numeric string, or an ISO-8601 string;
+    None when unusable.
 
     A time more than MAX_FUTURE_SKEW after ``not_after`` (the receive time) is read as
     ``not_after``. Times before 1970 are unusable already (``value <= 0``), so the range is
@@ -361,6 +370,8 @@ def _as_datetime(value: object, not_after: datetime) -> datetime | None:
     if isinstance(value, bool):
         return None
     if isinstance(value, str):
+        if _ISO_8601.fullmatch(value):
+            return _iso_datetime(value, not_after)
         if not _NUMERIC.fullmatch(value):
             return None
         value = float(value) if "." in value else int(value)
@@ -372,6 +383,20 @@ def _as_datetime(value: object, not_after: datetime) -> datetime | None:
         else:
             moment = _EPOCH + timedelta(milliseconds=value)
     except OverflowError:
+        return None
+    return not_after if moment > not_after + MAX_FUTURE_SKEW else moment
+
+
+def _iso_datetime(value: str, not_after: datetime) -> datetime | None:
+    """An ISO-8601 date-time (UTC when it has no offset), bounded as `_as_datetime` bounds epochs."""
+    try:
+        moment = datetime.fromisoformat(value)
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        moment = moment.astimezone(UTC)
+    except (ValueError, OverflowError):
+        return None
+    if moment <= _EPOCH:
         return None
     return not_after if moment > not_after + MAX_FUTURE_SKEW else moment
 
@@ -572,6 +597,7 @@ class _Entry:
     time: datetime | None
     received_at: datetime
     errors: list[str]
+    warnings: list[str] = field(default_factory=list)
 
 
 def _item_kind(item: dict) -> str:
@@ -587,7 +613,7 @@ def _item_time(item: dict, entry: _Entry, where: str) -> datetime:
         timestamp = _as_datetime(value, entry.received_at)
         if timestamp is not None:
             return timestamp
-        entry.errors.append(f"{where}.timestamp is not a usable timestamp; used the entry time")
+        entry.warnings.append(f"{where}.timestamp is not a usable timestamp; used the entry time")
     return entry.time or entry.received_at
 
 
@@ -662,15 +688,15 @@ def _parse_change(change: object, entry: _Entry, where: str) -> Event:
 
 
 def _parse_entry(
-    raw_entry: dict, where: str, received_at: datetime, errors: list[str]
+    raw_entry: dict, where: str, received_at: datetime, errors: list[str], warnings: list[str]
 ) -> Iterator[Event]:
     account_id = _as_id(raw_entry.get("id"))
     if account_id is None:
         errors.append(f"{where}.id is missing or not an id")
     time = _as_datetime(raw_entry.get("time"), received_at)
     if time is None and raw_entry.get("time") is not None:
-        errors.append(f"{where}.time is not a usable timestamp")
-    entry = _Entry(account_id, time, received_at, errors)
+        warnings.append(f"{where}.time is not a usable timestamp")
+    entry = _Entry(account_id, time, received_at, errors, warnings)
 
     found = False
     for key, standby in (("messaging", False), ("standby", True)):
@@ -725,13 +751,14 @@ def parse_delivery(payload: object, *, received_at: datetime | None = None) -> P
         return ParsedDelivery([], errors, False, object_type)
 
     events: list[Event] = []
+    warnings: list[str] = []
     for n, raw_entry in enumerate(entries):
         where = f"entry[{n}]"
         if not isinstance(raw_entry, dict):
             errors.append(f"{where} is {_describe(raw_entry)}, expected an object")
             continue
-        events.extend(_parse_entry(raw_entry, where, received_at, errors))
-    return ParsedDelivery(events, errors, True, object_type)
+        events.extend(_parse_entry(raw_entry, where, received_at, errors, warnings))
+    return ParsedDelivery(events, errors, True, object_type, warnings)
 
 
 # ------------------------------------------------------------------ presentation

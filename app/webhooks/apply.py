@@ -73,6 +73,8 @@ class ApplyResult:
     ignored: int = 0  # unknown or disconnected accounts, kinds the inbox does not handle
     problems: list[str] = field(default_factory=list)  # malformed items and envelope errors
     notes: list[str] = field(default_factory=list)  # why events were ignored, for the log page
+    warnings: list[str] = field(default_factory=list)  # what was worked around (an unusable time...)
+    deferred_ids: list[int] = field(default_factory=list)  # events parked by this delivery (DeferredEvent)
     account_workspaces: dict[str, int] = field(default_factory=dict)  # entry id -> workspace, known accounts
     new_contact_ids: list[int] = field(default_factory=list)
     stale_contact_ids: list[int] = field(default_factory=list)
@@ -229,7 +231,8 @@ class _Delivery:
     def __init__(self, parsed: ParsedDelivery, now: datetime) -> None:
         self.parsed = parsed
         self.now = now
-        self.result = ApplyResult(problems=list(parsed.errors))
+        self.result = ApplyResult(problems=list(parsed.errors), warnings=list(parsed.warnings))
+        self.parked: list[DeferredEvent] = []  # DeferredEvent rows this delivery added
         self.accounts: dict[str, AccountRef] = {}  # ig_user_id -> account (usable ones)
         self.contacts: dict[tuple[int, str], int] = {}  # (account id, igsid) -> contact id
         self.conversations: dict[int, Conversation] = {}  # contact id -> locked conversation
@@ -484,10 +487,13 @@ class _Delivery:
     def apply_changes(self, events: list[Event], arrived: dict[tuple[int, str], int]) -> None:
         changes: list[_Change] = []
         watermark_reads: list[ReadEvent] = []
+        mid_reads: list[ReadEvent] = []
         for n, event in enumerate(events):
             if isinstance(event, ReadEvent) and event.mid is None:
                 watermark_reads.append(event)
                 continue
+            if isinstance(event, ReadEvent):
+                mid_reads.append(event)
             change = _change_of(event, self.accounts[event.account_id].id, n)
             if change is not None:
                 changes.append(change)
@@ -501,6 +507,7 @@ class _Delivery:
             changes.extend(_Change(row.occurred_at, -1, row.kind, row.account_id, row.mid, row.payload, row.id)
                            for row in waiting if (row.account_id, row.mid) in arrived)
         reads: dict[int, datetime] = {}  # conversation id -> our messages up to this time were seen
+        missing: set[tuple[int, str]] = set()  # (account id, mid) of targets not stored (yet)
         if changes:
             changes.sort(key=lambda c: (c.occurred_at, c.order))
             targets = self._load_targets({(c.account_id, c.mid) for c in changes})
@@ -510,6 +517,7 @@ class _Delivery:
                 message = targets.get((change.account_id, change.mid))
                 if message is None:
                     to_defer.append(change)
+                    missing.add((change.account_id, change.mid))
                     continue
                 if change.deferred_id is not None:
                     done_waiting.append(change.deferred_id)
@@ -528,10 +536,15 @@ class _Delivery:
                 self.waiting_applied += len(done_waiting)
             if to_defer:
                 self._defer(to_defer)
+        # A receipt naming a message we never stored (sent by another tool, or before the account was
+        # connected) still says the customer saw what we sent before it: read up to its watermark, else
+        # its time. It also waits for that message, in case its echo is only late.
+        watermark_reads.extend(e for e in mid_reads if (self.accounts[e.account_id].id, e.mid) in missing)
         for event in watermark_reads:
+            upto = event.watermark or event.timestamp
             conversation = self._existing_conversation(event)
-            if conversation is not None and (conversation.id not in reads or event.watermark > reads[conversation.id]):
-                reads[conversation.id] = event.watermark
+            if conversation is not None and (conversation.id not in reads or upto > reads[conversation.id]):
+                reads[conversation.id] = upto
         db.session.flush()
         for conversation_id, upto in sorted(reads.items()):
             # Read receipts only move forward: pending/failed stay as they are, read stays read.
@@ -591,8 +604,10 @@ class _Delivery:
             if key in seen:
                 continue  # a redelivery of an event that is already waiting
             seen.add(key)
-            db.session.add(DeferredEvent(account_id=change.account_id, mid=change.mid, kind=change.kind,
-                                         payload=change.payload, occurred_at=change.occurred_at, created_at=self.now))
+            parked = DeferredEvent(account_id=change.account_id, mid=change.mid, kind=change.kind,
+                                   payload=change.payload, occurred_at=change.occurred_at, created_at=self.now)
+            db.session.add(parked)
+            self.parked.append(parked)
 
     # -- step 6: bookkeeping
     def finish(self) -> None:
@@ -708,6 +723,8 @@ def apply_events(parsed: ParsedDelivery, now: datetime | None = None) -> ApplyRe
         delivery.create_leads(events, arrived)
         delivery.apply_changes(events, arrived)
     delivery.finish()
+    # Flushed by finish(): the log links them to this delivery, so their expiry is shown on it.
+    delivery.result.deferred_ids = [row.id for row in delivery.parked]
     return delivery.result
 
 

@@ -16,7 +16,7 @@ from app.instagram.errors import GraphError, RateLimitedError, TokenInvalidError
 from app.models import Contact, DeferredEvent, InstagramAccount, utcnow
 from app.webhooks import followups
 from app.webhooks.apply import PROFILE_STALE_AFTER, apply_waiting
-from app.webhooks.log import replay, replayable_ids
+from app.webhooks.log import note_expired, replay, replayable_ids
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +91,8 @@ def sweep_ingest(now: datetime | None = None) -> dict[str, int]:
     - deliveries still `received` after the grace period are applied (and their follow-ups queued);
     - contacts whose profile was never fetched (nor refused) get the lookup queued again;
     - events that waited for a message that has since arrived by another path are applied;
-    - events still waiting for a message after a week are dropped.
+    - events still waiting for a message after a week are dropped, each noted on the warnings of
+      the delivery that brought it (its log row), so none expires silently.
     Safe to run twice at once: every step is idempotent."""
     now = now or utcnow()
     cutoff = now - SWEEP_GRACE
@@ -117,9 +118,16 @@ def sweep_ingest(now: datetime | None = None) -> dict[str, int]:
 
     done["waiting_applied"] = apply_waiting(now=now, limit=SWEEP_BATCH)
     db.session.commit()
-    dropped = db.session.execute(delete(DeferredEvent).where(DeferredEvent.created_at < now - DEFERRED_KEEP))
+    expired = db.session.execute(
+        select(DeferredEvent.id, DeferredEvent.webhook_event_id, DeferredEvent.kind, DeferredEvent.mid,
+               DeferredEvent.created_at)
+        .where(DeferredEvent.created_at < now - DEFERRED_KEEP).order_by(DeferredEvent.id).limit(SWEEP_BATCH)
+    ).all()
+    if expired:
+        note_expired(expired, now)
+        dropped = db.session.execute(delete(DeferredEvent).where(DeferredEvent.id.in_([row.id for row in expired])))
+        done["waiting_dropped"] = dropped.rowcount or 0
     db.session.commit()
-    done["waiting_dropped"] = dropped.rowcount or 0
     if any(done.values()):
         log.info("ingest sweep: %s", done)
     return done

@@ -7,13 +7,17 @@ delivers again. (Committing the raw bytes first, in a transaction of their own, 
 commit and an UPDATE on every delivery: bench/bench_ingest.py.) Its row says how applying went:
 
 - `received`  stored, not applied yet (rows written before this flow, or by hand: the sweep applies them);
-- `applied`   its events are in the inbox;
+- `applied`   its events are in the inbox; `warnings` says what was skipped (a malformed item, one
+              for an account not connected here), worked around (an unusable time) or, later, what
+              it parked that expired (a reaction whose message never arrived);
 - `ignored`   nothing in it was for a connected account, or nothing the inbox handles;
-- `failed`    applying raised, or items were malformed: `error` says why; replayable after a fix;
+- `failed`    it could not be applied, and only that: applying raised, or nothing in it was usable
+              (a malformed body or envelope, every item malformed). `error` says why; replayable after a fix;
 - `rejected`  signed but not JSON: kept for audit, there is nothing to apply.
 
 Which workspace may see a row on the log page: `workspace_id` is set only when every entry of the
-delivery belongs to an account of that one workspace. Deliveries for unknown accounts (the App
+delivery belongs to an account of that one workspace (whether or not anything in it could be
+applied: a `changes` delivery for a connected account is on that account's workspace's log). Deliveries for unknown accounts (the App
 Dashboard's test button, an account connected elsewhere) or mixing several workspaces' accounts
 carry raw messages that no single workspace may read in full; they are visible to operators
 through `flask webhooks replay` and the database only.
@@ -34,7 +38,7 @@ from app.extensions import db
 from app.inserts import insert_rows
 from app.instagram.events import parse_delivery
 from app.instagram.redaction import redact
-from app.models import InstagramAccount, WebhookEvent, utcnow
+from app.models import DeferredEvent, InstagramAccount, WebhookEvent, utcnow
 from app.webhooks.apply import ApplyResult, apply_events
 
 log = logging.getLogger(__name__)
@@ -103,16 +107,22 @@ class Outcome:
     status: str
     error: str | None = None
     result: ApplyResult = field(default_factory=ApplyResult)
+    warnings: str | None = None
 
 
-def _status_of(result: ApplyResult) -> tuple[str, str | None]:
-    if result.problems:
-        summary = f"applied {result.applied} event(s); could not use: " + "; ".join(result.problems)
-        return "failed", summary[:ERROR_MAX]
+def _join(parts: list[str]) -> str | None:
+    return "; ".join(parts)[:ERROR_MAX] or None
+
+
+def _status_of(result: ApplyResult) -> tuple[str, str | None, str | None]:
+    """(status, error, warnings) of an apply that did not raise. `failed` only when nothing could be
+    applied and something was unusable; anything skipped beside applied events is a warning."""
+    if result.problems and result.applied == 0:
+        return "failed", _join(["could not use: " + "; ".join(result.problems)]), _join(result.notes + result.warnings)
+    warnings = [f"skipped: {problem}" for problem in result.problems] + result.warnings
     if result.applied == 0:
-        notes = "; ".join(result.notes) or "no events"
-        return "ignored", notes[:ERROR_MAX]
-    return "applied", ("; ".join(result.notes)[:ERROR_MAX] or None)
+        return "ignored", _join(result.notes) or "no events", _join(warnings)
+    return "applied", None, _join(result.notes + warnings)
 
 
 def _workspace_of(ids: list[str], account_workspaces: dict[str, int]) -> int | None:
@@ -180,25 +190,67 @@ def _apply_and_record(payload: Any, received_at: datetime, record: Callable[...,
     parsed = parse_delivery(payload, received_at=received_at)
     try:
         result = apply_events(parsed)
-        status, error = _status_of(result)
-        event_id = record(status=status, error=error, applied_at=utcnow(), event_count=len(parsed.events),
-                          ig_account_ids=_ids_text(ids), workspace_id=_workspace_of(ids, result.account_workspaces))
+        status, error, warnings = _status_of(result)
+        event_id = record(status=status, error=error, warnings=warnings, applied_at=utcnow(),
+                          event_count=len(parsed.events), ig_account_ids=_ids_text(ids),
+                          workspace_id=_workspace_of(ids, _known_workspaces(ids, result.account_workspaces)))
+        if result.deferred_ids:
+            db.session.execute(
+                update(DeferredEvent).where(DeferredEvent.id.in_(result.deferred_ids))
+                .values(webhook_event_id=event_id).execution_options(synchronize_session=False)
+            )
         db.session.commit()
-        return Outcome(event_id, status, error, result)
+        return Outcome(event_id, status, error, result, warnings)
     except (OperationalError, InterfaceError):
         db.session.rollback()
         raise
     except Exception as exc:
         db.session.rollback()
         error = describe_error(exc)
-        known = dict(db.session.execute(
-            select(InstagramAccount.ig_user_id, InstagramAccount.workspace_id).where(InstagramAccount.ig_user_id.in_(ids))
-        ).all()) if ids else {}
-        event_id = record(status="failed", error=error, event_count=len(parsed.events), ig_account_ids=_ids_text(ids),
-                          workspace_id=_workspace_of(ids, known))
+        event_id = record(status="failed", error=error, warnings=None, event_count=len(parsed.events),
+                          ig_account_ids=_ids_text(ids), workspace_id=_workspace_of(ids, _known_workspaces(ids, {})))
         db.session.commit()
         log.exception("webhook delivery %s could not be applied: %s", event_id, error)
         return Outcome(event_id, "failed", error)
+
+
+def _known_workspaces(ids: list[str], known: dict[str, int]) -> dict[str, int]:
+    """`known` (entry id -> workspace, what the apply looked up) completed for the entry ids it did
+    not look up: those of a delivery nothing in which could be parsed or applied (a `changes` that
+    is not a list, a wrong `object`...), or that raised. The usual delivery costs no query."""
+    unknown = [ig_id for ig_id in ids if ig_id not in known]
+    if not unknown:
+        return known
+    found = db.session.execute(
+        select(InstagramAccount.ig_user_id, InstagramAccount.workspace_id).where(InstagramAccount.ig_user_id.in_(unknown))
+    ).all()
+    return {**known, **dict(found)}
+
+
+def note_expired(expired: list[Any], now: datetime) -> int:
+    """Note parked events that expired (rows with webhook_event_id, kind, mid, created_at) on the
+    warnings of the deliveries that parked them; returns how many had no delivery to note them on
+    (parked before deliveries were linked). The caller commits."""
+    by_delivery: dict[int, list[str]] = {}
+    unlinked = 0
+    for row in expired:
+        if row.webhook_event_id is None:
+            unlinked += 1
+            log.warning("parked %s for message %s expired; no delivery recorded for it", row.kind, row.mid)
+            continue
+        by_delivery.setdefault(row.webhook_event_id, []).append(
+            f"parked {row.kind} for message {row.mid} expired on {now:%Y-%m-%d}: that message never arrived "
+            f"(waited since {row.created_at:%Y-%m-%d %H:%M} UTC)")
+    for event_id, notes in sorted(by_delivery.items()):
+        added = "; ".join(notes)[:ERROR_MAX]
+        current = db.session.scalar(select(WebhookEvent.warnings).where(WebhookEvent.id == event_id))
+        if current:  # the newest note is the one that must not be cut off
+            added = f"{current[:max(0, ERROR_MAX - len(added) - 2)]}; {added}"[-ERROR_MAX:]
+        db.session.execute(
+            update(WebhookEvent).where(WebhookEvent.id == event_id)
+            .values(warnings=added).execution_options(synchronize_session=False)
+        )
+    return unlinked
 
 
 def _store(body: bytes, received_at: datetime, **values: Any) -> int:

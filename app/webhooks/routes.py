@@ -65,7 +65,8 @@ def receive():
     if outcome.status == "rejected":
         return _error(400, "not_json", "The body is not JSON; it was kept for audit and not applied.")
     after_apply(outcome.result)
-    # Applied, ignored or failed: all stored and visible, none a reason for Meta to retry.
+    # Applied (perhaps with warnings), ignored or failed: all stored and visible, none a reason for
+    # Meta to retry.
     return jsonify(status=outcome.status)
 
 
@@ -111,7 +112,8 @@ def replay_event(event_id: int):
     outcome = replay(event_id)
     after_apply(outcome.result)
     if outcome.status == "applied":
-        flash(f"Delivery #{event_id} was applied.", "success")
+        note = f" Warnings: {outcome.warnings}" if outcome.warnings else ""
+        flash(f"Delivery #{event_id} was applied.{note}", "success")
     else:
         flash(f"Delivery #{event_id} is {outcome.status}: {outcome.error or 'nothing to apply'}", "error")
     return redirect(url_for("webhooks.event_log", status=request.args.get("status") or None))
