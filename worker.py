@@ -27,6 +27,7 @@ JOB_MODULES = (
     "app.webhooks.jobs",
     "app.outbound.jobs",
     "app.automation.jobs",
+    "app.mail",
 )
 
 

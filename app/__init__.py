@@ -31,6 +31,7 @@ BLUEPRINTS = (
     "app.demo",
     "app.outbound",
     "app.automation",
+    "app.team",
 )
 
 

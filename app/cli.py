@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import ROLES, User, Workspace
+from app.team.passwords import WeakPassword, check_password
 
 users_cli = AppGroup("users", help="Manage staff users.")
 tokens_cli = AppGroup("tokens", help="Manage API tokens.")
@@ -30,8 +31,10 @@ def create_user(email: str, password: str, workspace_name: str, role: str | None
     email = email.strip().lower()
     if db.session.scalar(select(User).where(User.email == email)) is not None:
         raise click.ClickException(f"a user with email {email} already exists")
-    if len(password) < 8:
-        raise click.ClickException("the password must be at least 8 characters")
+    try:
+        check_password(password, user_inputs=(email.split("@")[0], name or ""))
+    except WeakPassword as exc:
+        raise click.ClickException(f"password refused: {exc}") from None
     workspace, _ = get_or_create_workspace(workspace_name)
     has_users = db.session.scalar(select(User.id).where(User.workspace_id == workspace.id).limit(1)) is not None
     user = User(email=email, name=name, workspace_id=workspace.id, role=role or ("agent" if has_users else "admin"))
@@ -54,6 +57,77 @@ def users_create(email, password, workspace_name, role, name):
     user = create_user(email, password, workspace_name, role, name)
     db.session.commit()
     click.echo(f"created {user.role} {user.email} in workspace {user.workspace.name!r}")
+
+
+def _user_by_email(email: str) -> User:
+    user = db.session.scalar(select(User).where(User.email == email.strip().lower()))
+    if user is None:
+        raise click.ClickException(f"no user with email {email}")
+    return user
+
+
+def _team_change(change, *args) -> None:
+    from app.team.lifecycle import TeamRefused
+
+    try:
+        change(*args)
+    except TeamRefused as exc:
+        db.session.rollback()
+        raise click.ClickException(exc.message) from None
+    db.session.commit()
+
+
+@users_cli.command("list")
+@click.option("--workspace", "workspace_name", default=None, help="only this workspace")
+def users_list(workspace_name):
+    """Every user: email, role, active or not, workspace, last sign-in."""
+    query = select(User).join(Workspace).order_by(Workspace.name, User.email)
+    if workspace_name:
+        query = query.where(Workspace.name == workspace_name)
+    for user in db.session.scalars(query):
+        seen = user.last_login_at.strftime("%Y-%m-%d %H:%M") if user.last_login_at else "never"
+        status = "active" if user.active else "deactivated"
+        click.echo(f"{user.email}\t{user.role}\t{status}\t{user.workspace.name}\tlast sign-in {seen}")
+
+
+@users_cli.command("set-role")
+@click.argument("email")
+@click.argument("role", type=click.Choice(ROLES))
+def users_set_role(email, role):
+    """Make a user an admin or an agent (the last active admin stays one)."""
+    from app.team.lifecycle import change_role
+
+    user = _user_by_email(email)
+    _team_change(change_role, user, role)
+    click.echo(f"{user.email} is now {user.role}")
+
+
+@users_cli.command("deactivate")
+@click.argument("email")
+def users_deactivate(email):
+    """Sign a user out everywhere and stop their API tokens; their conversations and leads stay."""
+    from app.team.lifecycle import deactivate
+
+    user = _user_by_email(email)
+    _team_change(deactivate, user)
+    click.echo(f"{user.email} is deactivated")
+
+
+@users_cli.command("reset-password")
+@click.argument("email")
+def users_reset_password(email):
+    """Print a single-use link (valid 1 day) that sets the user's password."""
+    from flask import current_app
+
+    from app.team.lifecycle import issue_reset
+
+    user = _user_by_email(email)
+    if not user.active:
+        raise click.ClickException(f"{user.email} is deactivated")
+    _, plaintext = issue_reset(user, None)
+    db.session.commit()
+    base = current_app.config.get("PUBLIC_URL") or f"http://127.0.0.1:{current_app.config['PORT']}"
+    click.echo(f"{base}/reset/{plaintext}")
 
 
 @tokens_cli.command("create")

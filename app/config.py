@@ -147,6 +147,13 @@ def load_config(instance_path: str | Path, env=None) -> dict:
         if secret_key is not None:
             problems.extend(_weak_secret_key(secret_key))
         problems.extend(_bad_fernet_keys(encryption_keys))
+        if env_str(env, "MAIL_URL") is not None:
+            from app.mail import MailConfigError, parse_mail_url
+
+            try:
+                parse_mail_url(env_str(env, "MAIL_URL"))
+            except MailConfigError as exc:
+                problems.append(str(exc))
         if env_str(env, "PUBLIC_URL") is None:
             problems.append("PUBLIC_URL is required (the https address of this app, e.g. https://inbox.example.com); "
                             "OAuth redirects and webhook callbacks are built from it, never from a request's Host header")
@@ -230,6 +237,8 @@ def load_config(instance_path: str | Path, env=None) -> dict:
         "API_MAX_BODY_BYTES": 64 * 1024,  # a JSON API body is a few fields; anything larger is refused
         "JOBS_INLINE": env_str(env, "REDIS_URL") is None,
         "JOBS_INLINE_RETRY_DELAYS": app_env != "test",  # tests retry at once, development waits
+        "MAIL_URL": env_str(env, "MAIL_URL"),  # smtp:// or smtps://; unset = links are shown, not mailed
+        "MAIL_FROM": env_str(env, "MAIL_FROM"),
         "LLM_API_URL": env_str(env, "LLM_API_URL"),
         "LLM_API_KEY": env_str(env, "LLM_API_KEY"),
         "LLM_MODEL": env_str(env, "LLM_MODEL"),

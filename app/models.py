@@ -81,6 +81,8 @@ class Workspace(db.Model):
     # Meta grants the HUMAN_AGENT tag by app review; the workspace states it has it.
     human_agent_enabled: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sql_text("false"))
     mark_seen_enabled: Mapped[bool] = mapped_column(Boolean, default=True, server_default=sql_text("true"))
+    # IANA name: the team's clock, for times shown where no browser zone is known yet (Settings → Workspace).
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC", server_default="UTC")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     users: Mapped[list[User]] = relationship(back_populates="workspace", order_by="User.id")
@@ -412,3 +414,4 @@ class DataDeletionRequest(db.Model):
 
 # Feature packages that own tables register them here, so one metadata sees every model.
 from app.automation.models import AiDraft, AutomationLog, AutomationRule, AutomationSettings  # noqa: E402,F401
+from app.team.models import Invite, PasswordReset  # noqa: E402,F401

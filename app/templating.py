@@ -68,3 +68,6 @@ def register(app) -> None:
     app.jinja_env.globals["unread_total"] = workspace_unread_total
     app.jinja_env.filters["badge_count"] = badge_count
     app.jinja_env.globals["Markup"] = Markup
+    from app.mail import mail_enabled
+
+    app.jinja_env.globals["mail_enabled"] = mail_enabled

@@ -5,9 +5,9 @@ from app.models import ApiToken, User, Workspace
 
 
 def test_users_create_first_is_admin_then_agent(runner):
-    result = runner.invoke(args=["users", "create", "Boss@Example.com", "--password", "longpassword", "--workspace", "Acme"])
+    result = runner.invoke(args=["users", "create", "Boss@Example.com", "--password", "harbour-lantern-42", "--workspace", "Acme"])
     assert result.exit_code == 0, result.output
-    result = runner.invoke(args=["users", "create", "rep@example.com", "--password", "longpassword", "--workspace", "Acme"])
+    result = runner.invoke(args=["users", "create", "rep@example.com", "--password", "harbour-lantern-42", "--workspace", "Acme"])
     assert result.exit_code == 0, result.output
     users = {u.email: u for u in db.session.scalars(select(User))}
     assert users["boss@example.com"].role == "admin"
@@ -16,15 +16,15 @@ def test_users_create_first_is_admin_then_agent(runner):
 
 
 def test_users_create_refuses_duplicates_and_short_passwords(runner):
-    runner.invoke(args=["users", "create", "a@example.com", "--password", "longpassword"])
-    result = runner.invoke(args=["users", "create", "a@example.com", "--password", "longpassword"])
+    runner.invoke(args=["users", "create", "a@example.com", "--password", "harbour-lantern-42"])
+    result = runner.invoke(args=["users", "create", "a@example.com", "--password", "harbour-lantern-42"])
     assert result.exit_code != 0 and "already exists" in result.output
     result = runner.invoke(args=["users", "create", "b@example.com", "--password", "short"])
-    assert result.exit_code != 0 and "at least 8" in result.output
+    assert result.exit_code != 0 and "at least 10" in result.output
 
 
 def test_tokens_create_prints_once_and_stores_hash(runner, client):
-    runner.invoke(args=["users", "create", "a@example.com", "--password", "longpassword"])
+    runner.invoke(args=["users", "create", "a@example.com", "--password", "harbour-lantern-42"])
     result = runner.invoke(args=["tokens", "create", "a@example.com", "--name", "zapier"])
     assert result.exit_code == 0
     token = result.output.strip()

@@ -24,8 +24,11 @@ def workspace_settings(workspace_id: int) -> AutomationSettings:
     row = db.session.get(AutomationSettings, workspace_id)
     if row is not None:
         return row
-    return AutomationSettings(
-        workspace_id=workspace_id, timezone="UTC", business_hours={k: [list(i) for i in v] for k, v in DEFAULT_BUSINESS_HOURS.items()},
+    from app.models import Workspace
+
+    workspace = db.session.get(Workspace, workspace_id)
+    return AutomationSettings(  # business hours start in the workspace's own time zone
+        workspace_id=workspace_id, timezone=(workspace.timezone if workspace else None) or "UTC", business_hours={k: [list(i) for i in v] for k, v in DEFAULT_BUSINESS_HOURS.items()},
         knowledge=None, ai_auto_reply=False, pause_minutes=DEFAULT_PAUSE_MINUTES, away_every_hours=DEFAULT_AWAY_EVERY_HOURS,
     )
 

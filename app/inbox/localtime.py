@@ -17,15 +17,24 @@ TZ_COOKIE = "tz"
 
 
 def user_zone():
+    """The browser's zone (its `tz` cookie); before the browser has said, the workspace's."""
     if not has_request_context():
         return timezone.utc
     name = unquote(request.cookies.get(TZ_COOKIE) or "").strip()
     if not name or len(name) > 64:
-        return timezone.utc
+        name = _workspace_zone_name()
     try:
-        return ZoneInfo(name)
+        return ZoneInfo(name) if name else timezone.utc
     except (ZoneInfoNotFoundError, ValueError, OSError):
         return timezone.utc
+
+
+def _workspace_zone_name() -> str | None:
+    from flask_login import current_user
+
+    if current_user and current_user.is_authenticated:
+        return current_user.workspace.timezone
+    return None
 
 
 def to_local(value: datetime | None) -> datetime | None:

@@ -6,7 +6,9 @@ from sqlalchemy import select
 
 from app.auth.api_tokens import create_token, revoke
 from app.extensions import db
-from app.models import ApiToken
+from app.auth.roles import admin_required
+from app.automation.hours import HoursInvalid, timezone_names, valid_timezone
+from app.models import ApiToken, Workspace
 from app.scoping import valid_id
 from app.settings import bp
 
@@ -64,3 +66,38 @@ def revoke_api_token(token_id: int):
     db.session.commit()
     flash(f"Token “{token.name}” revoked.", "info")
     return redirect(url_for("settings.index"))
+
+
+# -- Settings → Workspace (admins) -----------------------------------------------------------------
+
+@bp.route("/settings/workspace", methods=["GET", "POST"])
+@admin_required
+def workspace():
+    row = current_user.workspace
+    errors: dict[str, str] = {}
+    form = {"name": row.name, "timezone": row.timezone, "human_agent": row.human_agent_enabled}
+    status = 200
+    if request.method == "POST":
+        form = {"name": (request.form.get("name") or "").strip(), "timezone": (request.form.get("timezone") or "").strip(),
+                "human_agent": request.form.get("human_agent") == "on"}
+        errors = _workspace_errors(row, form)
+        if not errors:
+            row.name, row.timezone, row.human_agent_enabled = form["name"], form["timezone"], form["human_agent"]
+            db.session.commit()
+            flash("Workspace settings saved.", "info")
+            return redirect(url_for("settings.workspace"))
+        status = 422
+    return render_template("settings/workspace.html", form=form, errors=errors, zones=timezone_names()), status
+
+
+def _workspace_errors(row: Workspace, form: dict) -> dict[str, str]:
+    errors = {}
+    if not form["name"] or len(form["name"]) > 120:
+        errors["name"] = "Enter a name of at most 120 characters."
+    elif db.session.scalar(select(Workspace.id).where(Workspace.name == form["name"], Workspace.id != row.id)):
+        errors["name"] = "Another workspace already has this name."
+    try:
+        valid_timezone(form["timezone"])
+    except HoursInvalid as exc:
+        errors["timezone"] = str(exc)
+    return errors

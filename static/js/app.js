@@ -456,6 +456,19 @@
     });
   });
 
+  /* ---- Copy a link shown once (team invites and password links) ------------------------------ */
+
+  document.addEventListener("click", function (e) {
+    var button = e.target.closest && e.target.closest("[data-copy-target]");
+    if (!button) return;
+    var field = byId(button.dataset.copyTarget);
+    if (!field) return;
+    field.select();
+    var done = function () { button.textContent = "Copied"; };
+    if (navigator.clipboard && window.isSecureContext) navigator.clipboard.writeText(field.value).then(done, function () {});
+    else if (document.execCommand && document.execCommand("copy")) done();
+  });
+
   document.addEventListener("DOMContentLoaded", afterSwap);
   document.addEventListener("DOMContentLoaded", markAlreadyBroken);
 })();

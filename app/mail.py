@@ -1,0 +1,80 @@
+"""Outgoing mail (invites, password links), over SMTP with the standard library's smtplib and
+email packages: maintained with Python itself, and all this needs.
+
+MAIL_URL says where: `smtp://user:pass@host:587` (STARTTLS when the server offers it, which a
+server on the internet always does), `smtps://user:pass@host:465` (TLS from the first byte).
+Unset: no mail is sent, and the pages show the links for an admin to pass on instead.
+Mail is always sent by a job (`send_mail`), never inside a request: an SMTP server that is slow
+or down must not hold a page, and a failed send is retried by the job's policy."""
+from __future__ import annotations
+
+import logging
+import smtplib
+import ssl
+from email.message import EmailMessage
+from email.utils import make_msgid
+from urllib.parse import unquote, urlsplit
+
+from flask import current_app
+
+from app.jobs import QUEUE_DEFAULT, RetryPolicy, enqueue
+
+log = logging.getLogger(__name__)
+RETRY = RetryPolicy((30, 120, 600))
+SMTP_TIMEOUT = 20
+
+
+class MailConfigError(ValueError):
+    """MAIL_URL cannot be used; the message says why."""
+
+
+def mail_enabled(app=None) -> bool:
+    return bool((app or current_app).config.get("MAIL_URL"))
+
+
+def parse_mail_url(url: str) -> dict:
+    parts = urlsplit(url)
+    if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
+        raise MailConfigError("MAIL_URL must look like smtp://user:pass@host:587 or smtps://user:pass@host:465")
+    return {
+        "tls": parts.scheme == "smtps",
+        "host": parts.hostname,
+        "port": parts.port or (465 if parts.scheme == "smtps" else 587),
+        "username": unquote(parts.username) if parts.username else None,
+        "password": unquote(parts.password) if parts.password else None,
+    }
+
+
+def queue_mail(to: str, subject: str, body: str) -> bool:
+    """Send later, by a job; False when mail is not configured (the caller shows the link)."""
+    if not mail_enabled():
+        return False
+    enqueue(send_mail, to, subject, body, queue=QUEUE_DEFAULT, retry=RETRY)
+    return True
+
+
+def send_mail(to: str, subject: str, body: str) -> None:
+    """The job: one plain-text message. Raises on failure, so the job is retried."""
+    config = current_app.config
+    server = parse_mail_url(config["MAIL_URL"])
+    message = EmailMessage()
+    message["From"] = config.get("MAIL_FROM") or f"Instagram Inbox <no-reply@{server['host']}>"
+    message["To"] = to
+    message["Subject"] = subject
+    message["Message-ID"] = make_msgid(domain=server["host"])
+    message.set_content(body)
+    context = ssl.create_default_context()
+    if server["tls"]:
+        smtp = smtplib.SMTP_SSL(server["host"], server["port"], timeout=SMTP_TIMEOUT, context=context)
+    else:
+        smtp = smtplib.SMTP(server["host"], server["port"], timeout=SMTP_TIMEOUT)
+    with smtp:
+        if not server["tls"]:
+            smtp.ehlo()
+            if smtp.has_extn("starttls"):
+                smtp.starttls(context=context)
+                smtp.ehlo()
+        if server["username"]:
+            smtp.login(server["username"], server["password"] or "")
+        smtp.send_message(message)
+    log.info("mail sent: %s", subject)  # never the address or the body: they can hold a link that opens an account

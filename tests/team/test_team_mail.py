@@ -1,0 +1,68 @@
+"""With MAIL_URL set, invites and password links are mailed (by a job, over real SMTP to a local
+stand-in), and "Forgot password?" answers the same whether or not the address has an account."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from app.extensions import db
+from app.team.models import PasswordReset
+from tests.conftest import csrf_token_from
+from tests.team.smtp_standin import SmtpStandin
+
+
+@pytest.fixture
+def smtp(app):
+    with SmtpStandin() as server:
+        app.config.update(MAIL_URL=server.url, MAIL_FROM="Inbox <inbox@shop.test>")
+        yield server
+
+
+def _body(message) -> str:
+    return message.get_payload(decode=True).decode()
+
+
+def test_an_invite_is_mailed_with_its_link(auth, factory, smtp):
+    auth.login(factory.user(name="Ada"))
+    page = auth.post("/settings/team/invites", {"email": "nia@shop.test", "role": "agent"}).get_data(as_text=True)
+    assert "Mailed to" in page
+    (message,) = smtp.messages
+    assert message["To"] == "nia@shop.test" and message["From"] == "Inbox <inbox@shop.test>"
+    link = re.search(r"(/invite/\S+)", _body(message)).group(1)
+    assert link in page  # the same single-use link the admin sees
+
+
+def test_forgot_password_mails_a_link_only_to_real_accounts_and_says_the_same(app, client, factory, smtp):
+    user = factory.user(email="rob@shop.test")
+    login_page = client.get("/login").get_data(as_text=True)
+    assert "Forgot password?" in login_page
+    answers = []
+    for address in ("rob@shop.test", "nobody@shop.test"):
+        token = csrf_token_from(client.get("/forgot").get_data(as_text=True))
+        response = client.post("/forgot", data={"email": address, "csrf_token": token})
+        answers.append((response.status_code, re.sub(r'value="[^"]+"', "", response.get_data(as_text=True))))
+    assert answers[0] == answers[1] and answers[0][0] == 200
+    (message,) = smtp.messages
+    assert message["To"] == user.email
+    link = re.search(r"(/reset/\S+)", _body(message)).group(1)
+    assert app.test_client().get(link).status_code == 200
+    assert db.session.query(PasswordReset).count() == 1
+
+
+def test_without_mail_there_is_no_forgot_page_and_links_are_only_shown(app, client, auth, factory):
+    assert not app.config.get("MAIL_URL")
+    assert "Forgot password?" not in client.get("/login").get_data(as_text=True)
+    assert client.get("/forgot").status_code == 404
+    auth.login(factory.user())
+    page = auth.post("/settings/team/invites", {"email": "nia@shop.test", "role": "agent"}).get_data(as_text=True)
+    assert "/invite/" in page and "Mailed to" not in page
+
+
+def test_mail_settings_are_checked_in_production(tmp_path):
+    from app.config import ConfigError, load_config
+    from tests.test_config import prod_env
+
+    with pytest.raises(ConfigError, match="MAIL_URL must look like"):
+        load_config(tmp_path, prod_env(MAIL_URL="http://mail.example.com"))
+    assert load_config(tmp_path, prod_env(MAIL_URL="smtps://u:p@mail.example.com"))["MAIL_URL"]
