@@ -22,6 +22,8 @@ def update_lead(lead: Lead, *, status=UNSET, owner_id=UNSET, notes=UNSET) -> Lea
             owner = db.session.scalar(select(User).where(User.id == owner_id, User.workspace_id == lead.workspace_id))
             if owner is None:
                 raise ActionRefused("owner_id", "no such user in this workspace")
+            if not owner.is_active and owner_id != lead.owner_id:
+                raise ActionRefused("owner_id", f"{owner.display_name} is a former member; choose an active one")
         lead.owner_id = owner_id
     if notes is not UNSET:
         if notes is not None and not isinstance(notes, str):

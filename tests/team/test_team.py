@@ -234,3 +234,22 @@ def test_workspace_settings_are_for_admins(auth, factory):
     auth.login(factory.user(admin.workspace, role="agent"))
     assert auth.client.get("/settings/workspace").status_code == 403
     assert auth.post("/settings/workspace", {"name": "Mine now", "timezone": "UTC"}).status_code == 403
+
+
+def test_former_members_are_shown_as_such_and_get_no_new_work(auth, team, factory):
+    admin, rep = team
+    conversation = factory.conversation(factory.account(admin.workspace), assignee_id=rep.id)
+    lead = factory.lead(conversation, owner_id=rep.id)
+    other = factory.conversation(factory.account(admin.workspace))
+    other_lead = factory.lead(other)
+    auth.post(f"/settings/team/{rep.id}/deactivate")
+    thread = _html(auth.client.get(f"/conversations/{conversation.id}"))
+    assert "Rob Rep (former member)" in thread
+    assert "Rob Rep (former member)" in _html(auth.client.get("/leads"))
+    refused = auth.post(f"/conversations/{other.id}/assign", {"assignee": rep.id}, htmx=True)
+    assert refused.status_code == 422
+    refused = auth.post(f"/leads/{other_lead.id}/owner", {"owner_id": rep.id}, htmx=True)
+    assert "former member" in _html(refused)
+    db.session.expire_all()
+    assert db.session.get(Lead, other_lead.id).owner_id is None
+    assert db.session.get(Lead, lead.id).owner_id == rep.id
