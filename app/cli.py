@@ -66,14 +66,16 @@ def _user_by_email(email: str) -> User:
     return user
 
 
-def _team_change(change, *args) -> None:
+def _team_change(change, user: User, *args, audit_as: tuple[str, str]) -> None:
+    from app import audit
     from app.team.lifecycle import TeamRefused
 
     try:
-        change(*args)
+        change(user, *args)
     except TeamRefused as exc:
         db.session.rollback()
         raise click.ClickException(exc.message) from None
+    audit.record(audit_as[0], audit_as[1], workspace_id=user.workspace_id, user_id=user.id)
     db.session.commit()
 
 
@@ -98,7 +100,7 @@ def users_set_role(email, role):
     from app.team.lifecycle import change_role
 
     user = _user_by_email(email)
-    _team_change(change_role, user, role)
+    _team_change(change_role, user, role, audit_as=("team.role", f"Made {user.email} {role} (command line)"))
     click.echo(f"{user.email} is now {user.role}")
 
 
@@ -109,7 +111,7 @@ def users_deactivate(email):
     from app.team.lifecycle import deactivate
 
     user = _user_by_email(email)
-    _team_change(deactivate, user)
+    _team_change(deactivate, user, audit_as=("team.deactivate", f"Deactivated {user.email} (command line)"))
     click.echo(f"{user.email} is deactivated")
 
 
@@ -125,6 +127,10 @@ def users_reset_password(email):
     if not user.active:
         raise click.ClickException(f"{user.email} is deactivated")
     _, plaintext = issue_reset(user, None)
+    from app import audit
+
+    audit.record("team.password_link", f"Issued a password link for {user.email} (command line)",
+                 workspace_id=user.workspace_id, user_id=user.id)
     db.session.commit()
     base = current_app.config.get("PUBLIC_URL") or f"http://127.0.0.1:{current_app.config['PORT']}"
     click.echo(f"{base}/reset/{plaintext}")

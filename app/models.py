@@ -415,3 +415,4 @@ class DataDeletionRequest(db.Model):
 # Feature packages that own tables register them here, so one metadata sees every model.
 from app.automation.models import AiDraft, AutomationLog, AutomationRule, AutomationSettings  # noqa: E402,F401
 from app.team.models import Invite, PasswordReset  # noqa: E402,F401
+from app.audit import AuditEntry  # noqa: E402,F401

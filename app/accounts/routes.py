@@ -12,6 +12,7 @@ from flask import abort, current_app, flash, jsonify, redirect, render_template,
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from app import audit
 from app.accounts import bp, oauth
 from app.accounts.data_deletion import request_data_deletion
 from app.accounts.lifecycle import (
@@ -96,6 +97,8 @@ def connect_with_token():
 def _flash_connected(result) -> None:
     account = result.account
     verb = "connected" if result.created else "reconnected"
+    audit.record("account.connect", f"{verb.capitalize()} @{account.username}", account_id=account.id)
+    db.session.commit()
     if result.subscription_error:
         flash(f"@{account.username} is {verb}, with a problem:", "info")
         flash(result.subscription_error, "error")
@@ -124,6 +127,8 @@ def subscribe(account_id: int):
     account = get_or_404(InstagramAccount, account_id)
     try:
         retry_webhook_subscription(account)
+        audit.record("account.subscribe", f"Subscribed @{account.username} to webhooks again", account_id=account.id)
+        db.session.commit()
         flash(f"@{account.username} is subscribed to webhooks again; new messages will arrive.", "info")
     except AccountActionFailed as exc:
         flash(str(exc), "error")
@@ -136,6 +141,8 @@ def subscribe(account_id: int):
 def disconnect(account_id: int):
     account = get_or_404(InstagramAccount, account_id)
     warning = disconnect_account(account)
+    audit.record("account.disconnect", f"Disconnected @{account.username}", account_id=account.id)
+    db.session.commit()
     flash(f"@{account.username} is disconnected. Its conversations stay readable.", "info")
     if warning:
         flash(warning, "error")

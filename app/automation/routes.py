@@ -27,6 +27,7 @@ from app.automation.rulebook import RULE_FIELDS, create_rule, delete_rule, move_
 from app.automation.rules import KIND_LABELS, Inbound, choose_rule, describe
 from app.automation.settings import save_settings, workspace_settings
 from app.extensions import db
+from app import audit
 from app.htmx_responses import hx_trigger, is_fragment_request, render_page
 from app.inbox.actions import ActionRefused
 from app.inbox.localtime import in_utc
@@ -107,6 +108,7 @@ def save_workspace_settings():
     except ActionRefused as exc:
         # Shown again with everything the admin typed, and the one field to fix.
         return _page(400, settings_values=request.form.to_dict(), settings_error=exc)
+    _audit("automation.settings", "Saved the automation settings (business hours, pauses, AI)")
     flash("Automation settings saved.", "info")
     return redirect(url_for("automation.settings_page"))
 
@@ -134,9 +136,10 @@ def new_rule():
         kind = request.args.get("kind") if request.args.get("kind") in RULE_KINDS else "keyword"
         return _rule_form(None, {"kind": kind, "match_type": "contains", "enabled": "on"})
     try:
-        create_rule(current_workspace_id(), request.form)
+        rule = create_rule(current_workspace_id(), request.form)
     except ActionRefused as exc:
         return _rule_form(None, request.form.to_dict(), exc, 400)
+    _audit("automation.rule_created", f"Added a {KIND_LABELS.get(rule.kind, rule.kind).lower()} rule", rule_id=rule.id)
     flash("Rule added.", "info")
     return redirect(url_for("automation.settings_page"))
 
@@ -152,6 +155,7 @@ def edit_rule(rule_id: int):
     except ActionRefused as exc:
         db.session.rollback()
         return _rule_form(rule, request.form.to_dict(), exc, 400)
+    _audit("automation.rule_changed", f"Changed a {KIND_LABELS.get(rule.kind, rule.kind).lower()} rule", rule_id=rule.id)
     flash("Rule saved.", "info")
     return redirect(url_for("automation.settings_page"))
 
@@ -159,7 +163,10 @@ def edit_rule(rule_id: int):
 @bp.post("/settings/automation/rules/<int:rule_id>/delete")
 @admin_required
 def remove_rule(rule_id: int):
-    delete_rule(get_or_404(AutomationRule, rule_id))
+    rule = get_or_404(AutomationRule, rule_id)
+    kind, gone_id = rule.kind, rule.id
+    delete_rule(rule)
+    _audit("automation.rule_deleted", f"Deleted a {KIND_LABELS.get(kind, kind).lower()} rule", rule_id=gone_id)
     flash("Rule deleted.", "info")
     return redirect(url_for("automation.settings_page"))
 
@@ -169,6 +176,8 @@ def remove_rule(rule_id: int):
 def switch_rule(rule_id: int):
     rule = get_or_404(AutomationRule, rule_id)
     set_enabled(rule, request.form.get("enabled") in ("on", "1", "true"))
+    _audit("automation.rule_changed", f"{'Turned on' if rule.enabled else 'Turned off'} a "
+                                      f"{KIND_LABELS.get(rule.kind, rule.kind).lower()} rule", rule_id=rule.id)
     return _after_rule_change()
 
 
@@ -181,6 +190,11 @@ def reorder_rule(rule_id: int):
     except ActionRefused as exc:
         abort(400, exc.message)
     return _after_rule_change()
+
+
+def _audit(action: str, summary: str, **detail) -> None:
+    audit.record(action, summary, **detail)
+    db.session.commit()
 
 
 def _after_rule_change():

@@ -4,6 +4,7 @@ from flask import flash, make_response, redirect, render_template, request, sess
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from app import audit
 from app.auth.api_tokens import create_token, revoke
 from app.extensions import db
 from app.auth.roles import admin_required
@@ -46,7 +47,9 @@ def create_api_token():
     if form_id and form_id in used:
         return _page(already_created=True)
     name = (request.form.get("name") or "").strip()[:120] or "API token"
-    _, plaintext = create_token(current_user, name)
+    row, plaintext = create_token(current_user, name)
+    db.session.flush()
+    audit.record("token.created", f"Created the API token “{name}” ({row.prefix}…)", token_id=row.id)
     db.session.commit()
     if form_id:
         session[USED_TOKEN_FORMS] = [*used, form_id][-5:]
@@ -63,6 +66,7 @@ def revoke_api_token(token_id: int):
     if token is None:
         return render_template("errors/error.html", status=404, title="Not found", message="No such token."), 404
     revoke(token)
+    audit.record("token.revoked", f"Revoked the API token “{token.name}” ({token.prefix}…)", token_id=token.id)
     db.session.commit()
     flash(f"Token “{token.name}” revoked.", "info")
     return redirect(url_for("settings.index"))
@@ -82,7 +86,12 @@ def workspace():
                 "human_agent": request.form.get("human_agent") == "on"}
         errors = _workspace_errors(row, form)
         if not errors:
+            changed = [f"{label} {value!r}" for label, key, value in (("name", "name", form["name"]),
+                       ("time zone", "timezone", form["timezone"]), ("Human Agent", "human_agent_enabled", form["human_agent"]))
+                       if getattr(row, key) != value]
             row.name, row.timezone, row.human_agent_enabled = form["name"], form["timezone"], form["human_agent"]
+            if changed:
+                audit.record("settings.workspace", "Workspace settings: " + ", ".join(changed))
             db.session.commit()
             flash("Workspace settings saved.", "info")
             return redirect(url_for("settings.workspace"))

@@ -6,6 +6,7 @@ from flask import abort, current_app, flash, make_response, redirect, render_tem
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from app import audit
 from app.auth.roles import admin_required
 from app.auth.sessions import sign_in
 from app.extensions import db
@@ -65,6 +66,7 @@ def create_invite():
     except TeamRefused as exc:
         db.session.rollback()
         return _refused(exc, form)
+    audit.record("team.invite", f"Invited {row.email} as {row.role}", invite_id=row.id)
     db.session.commit()
     link = public_link("team.accept_invite", token=plaintext)
     mailed = queue_mail(row.email, f"Join {current_user.workspace.name} on Instagram Inbox",
@@ -75,7 +77,9 @@ def create_invite():
 @bp.post("/settings/team/invites/<int:invite_id>/revoke")
 @admin_required
 def revoke_invite(invite_id: int):
-    lifecycle.revoke_invite(get_or_404(Invite, invite_id))
+    row = get_or_404(Invite, invite_id)
+    lifecycle.revoke_invite(row)
+    audit.record("team.invite_withdrawn", f"Withdrew the invite of {row.email}", invite_id=row.id)
     db.session.commit()
     flash("Invite withdrawn; its link no longer works.", "info")
     return redirect(url_for("team.index"))
@@ -100,6 +104,7 @@ def change_role(user_id: int):
     except TeamRefused as exc:
         db.session.rollback()
         return _refused(exc)
+    audit.record("team.role", f"Made {member.email} {member.role}", user_id=member.id, role=member.role)
     return _done(f"{member.display_name} is now {'an admin' if member.role == 'admin' else 'an agent'}.")
 
 
@@ -112,6 +117,7 @@ def deactivate(user_id: int):
     except TeamRefused as exc:
         db.session.rollback()
         return _refused(exc)
+    audit.record("team.deactivate", f"Deactivated {member.email}", user_id=member.id)
     return _done(f"{member.display_name} is deactivated and signed out everywhere. Their conversations and "
                  "leads stay; reassign them below.")
 
@@ -121,6 +127,7 @@ def deactivate(user_id: int):
 def reactivate(user_id: int):
     member = _member(user_id)
     lifecycle.reactivate(member)
+    audit.record("team.reactivate", f"Reactivated {member.email}", user_id=member.id)
     return _done(f"{member.display_name} can sign in again.")
 
 
@@ -136,6 +143,8 @@ def reassign(user_id: int):
     except TeamRefused as exc:
         db.session.rollback()
         return _refused(exc)
+    audit.record("team.reassign", f"Gave {conversations} conversation(s) and {leads} lead(s) of {member.email} "
+                                  f"to {target.email}", user_id=member.id, to_user_id=target.id)
     return _done(f"Gave {conversations} open conversation(s) and {leads} open lead(s) of {member.display_name} "
                  f"to {target.display_name}.")
 
@@ -147,6 +156,7 @@ def issue_reset(user_id: int):
     if not member.active:
         return _refused(TeamRefused(None, f"{member.display_name} is deactivated; reactivate them first.", 409))
     _, plaintext = lifecycle.issue_reset(member, current_user)
+    audit.record("team.password_link", f"Issued a password link for {member.email}", user_id=member.id)
     db.session.commit()
     link = public_link("team.reset_password", token=plaintext)
     mailed = queue_mail(member.email, "Set your Instagram Inbox password", notices.reset_mail(member, link))
@@ -174,6 +184,7 @@ def accept_invite(token: str):
     if request.method == "POST":
         try:
             user = lifecycle.accept_invite(row, request.form.get("name", ""), request.form.get("password", ""))
+            audit.record("team.joined", f"{user.email} joined as {user.role} (invited)", actor=user, user_id=user.id)
             db.session.commit()
         except TeamRefused as exc:
             db.session.rollback()
@@ -221,6 +232,7 @@ def change_password():
         db.session.rollback()
         flash(exc.message, "error")
         return redirect(url_for("settings.index") + "#password", code=303)
+    audit.record("team.password_changed", f"{current_user.email} changed their password")
     db.session.commit()
     sign_in(current_user._get_current_object(), remember=False)  # this session goes on under the new generation
     flash("Password changed. You were signed out everywhere else.", "info")

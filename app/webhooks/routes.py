@@ -8,6 +8,7 @@ from flask import abort, current_app, flash, jsonify, redirect, render_template,
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from app import audit
 from app.extensions import csrf, db
 from app.instagram.signature import verify_signature
 from app.models import InstagramAccount, WebhookEvent
@@ -111,6 +112,8 @@ def replay_event(event_id: int):
         abort(404)
     outcome = replay(event_id)
     after_apply(outcome.result)
+    audit.record("webhook.replay", f"Replayed delivery #{event_id}: {outcome.status}", event_id=event_id)
+    db.session.commit()
     if outcome.status == "applied":
         note = f" Warnings: {outcome.warnings}" if outcome.warnings else ""
         flash(f"Delivery #{event_id} was applied.{note}", "success")

@@ -20,7 +20,7 @@ from tests.accounts.conftest import (
     mock_oauth,
     start_connect,
 )
-from tests.conftest import AUTHORIZE_URL
+from tests.conftest import AUTHORIZE_URL, csrf_token_from
 
 CALLBACK = "/accounts/instagram/callback"
 
@@ -62,10 +62,15 @@ def test_connect_redirects_to_instagram_with_state_bound_to_the_session(client, 
     assert start_connect(client) != state
 
 
-def test_redirect_uri_falls_back_to_the_request_host(app, client, auth):
+def test_redirect_uri_falls_back_to_the_request_host(app, client, auth, factory):
     app.config["PUBLIC_URL"] = None
-    auth.login()
-    response = client.get("/accounts/connect", base_url="https://crm.example.org")
+    host = "https://crm.example.org"
+    user = factory.user(password="correct-horse-battery")
+    # Signed in on that host: the session cookie belongs to it.
+    token = csrf_token_from(client.get("/login", base_url=host).get_data(as_text=True))
+    client.post("/login", base_url=host, headers={"Referer": f"{host}/login"},  # https: CSRF checks the referrer
+                data={"email": user.email, "password": "correct-horse-battery", "csrf_token": token})
+    response = client.get("/accounts/connect", base_url=host)
     query = parse_qs(urlsplit(response.headers["Location"]).query)
     assert query["redirect_uri"] == ["https://crm.example.org/accounts/instagram/callback"]
 
