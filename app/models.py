@@ -104,6 +104,10 @@ class User(UserMixin, db.Model):
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Part of every session and remember cookie (app.auth.sessions); bumping it ends them all.
     session_generation: Mapped[int] = mapped_column(Integer, default=0, server_default=sql_text("0"))
+    # Profile (Settings → Profile): the zone times are shown in (else the browser's, else the
+    # workspace's) and the colour of the initials avatar (one of the 36 hue-N classes).
+    timezone: Mapped[str | None] = mapped_column(String(64))
+    avatar_hue: Mapped[int | None] = mapped_column(Integer)
 
     workspace: Mapped[Workspace] = relationship(back_populates="users")
 
@@ -134,6 +138,13 @@ class User(UserMixin, db.Model):
     @property
     def display_name(self) -> str:
         return self.name or self.email.split("@", 1)[0]
+
+    @property
+    def hue_class(self) -> str:
+        """The avatar's colour: the chosen one, else one derived from the id."""
+        from app.templating import avatar_hue
+
+        return f"hue-{self.avatar_hue if self.avatar_hue is not None else avatar_hue(self.id) // 10}"
 
 
 class ApiToken(db.Model):

@@ -17,16 +17,25 @@ TZ_COOKIE = "tz"
 
 
 def user_zone():
-    """The browser's zone (its `tz` cookie); before the browser has said, the workspace's."""
+    """The zone the signed-in person chose in their profile; else the browser's (its `tz`
+    cookie); else, before the browser has said, the workspace's."""
     if not has_request_context():
         return timezone.utc
-    name = unquote(request.cookies.get(TZ_COOKIE) or "").strip()
+    name = _profile_zone_name() or unquote(request.cookies.get(TZ_COOKIE) or "").strip()
     if not name or len(name) > 64:
         name = _workspace_zone_name()
     try:
         return ZoneInfo(name) if name else timezone.utc
     except (ZoneInfoNotFoundError, ValueError, OSError):
         return timezone.utc
+
+
+def _profile_zone_name() -> str | None:
+    from flask_login import current_user
+
+    if current_user and current_user.is_authenticated:
+        return current_user.timezone
+    return None
 
 
 def _workspace_zone_name() -> str | None:

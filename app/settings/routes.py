@@ -110,3 +110,56 @@ def _workspace_errors(row: Workspace, form: dict) -> dict[str, str]:
     except HoursInvalid as exc:
         errors["timezone"] = str(exc)
     return errors
+
+
+# -- Settings → Profile (anyone, their own) --------------------------------------------------------
+
+AVATAR_HUES = range(36)  # the hue-N classes of app.css
+
+
+@bp.route("/settings/profile", methods=["GET", "POST"])
+@login_required
+def profile():
+    user = current_user._get_current_object()
+    form = {"name": user.name or "", "timezone": user.timezone or "",
+            "avatar_hue": "" if user.avatar_hue is None else str(user.avatar_hue)}
+    errors: dict[str, str] = {}
+    status = 200
+    if request.method == "POST":
+        form = {key: (request.form.get(key) or "").strip() for key in form}
+        if len(form["name"]) > 120:
+            errors["name"] = "Use at most 120 characters."
+        if form["timezone"]:
+            try:
+                valid_timezone(form["timezone"])
+            except HoursInvalid as exc:
+                errors["timezone"] = str(exc)
+        hue = valid_hue(form["avatar_hue"])
+        if form["avatar_hue"] and hue is None:
+            errors["avatar_hue"] = "Choose one of the colours."
+        if not errors:
+            user.name, user.timezone, user.avatar_hue = form["name"] or None, form["timezone"] or None, hue
+            db.session.commit()
+            flash("Profile saved.", "info")
+            return redirect(url_for("settings.profile"))
+        status = 422
+    return render_template("settings/profile.html", form=form, errors=errors, zones=timezone_names(),
+                           hues=AVATAR_HUES), status
+
+
+def valid_hue(raw: str) -> int | None:
+    return int(raw) if raw.isdigit() and int(raw) in AVATAR_HUES else None
+
+
+@bp.post("/settings/sign-out-everywhere")
+@login_required
+def sign_out_everywhere():
+    from flask_login import logout_user
+
+    from app.auth.sessions import end_all_sessions
+
+    end_all_sessions(current_user)
+    db.session.commit()
+    logout_user()
+    flash("You are signed out on every device, this one included.", "info")
+    return redirect(url_for("auth.login"))

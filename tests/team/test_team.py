@@ -253,3 +253,35 @@ def test_former_members_are_shown_as_such_and_get_no_new_work(auth, team, factor
     db.session.expire_all()
     assert db.session.get(Lead, other_lead.id).owner_id is None
     assert db.session.get(Lead, lead.id).owner_id == rep.id
+
+
+def test_profile_name_zone_colour_and_sign_out_everywhere(app, auth, team):
+    admin, _ = team
+    other_device = _anonymous(app)
+    _post_anonymous(other_device, "/login", {"email": admin.email, "password": "correct-horse-battery"})
+    refused = auth.post("/settings/profile", {"name": "A" * 121, "timezone": "Nowhere/Land", "avatar_hue": "99"})
+    assert refused.status_code == 422 and "not a known time zone" in _html(refused)
+    assert auth.post("/settings/profile", {"name": "Ada L.", "timezone": "Asia/Tokyo", "avatar_hue": "7"}).status_code == 302
+    db.session.expire_all()
+    user = db.session.get(User, admin.id)
+    assert (user.name, user.timezone, user.avatar_hue, user.hue_class) == ("Ada L.", "Asia/Tokyo", 7, "hue-7")
+    page = _html(auth.client.get("/settings"))
+    assert 'class="avatar avatar--sm hue-7"' in page and "Ada L." in page
+    # Times are shown in the profile's zone, whatever the browser says.
+    from app.inbox.localtime import user_zone
+
+    with app.test_request_context(headers={"Cookie": "tz=America/New_York"}):
+        from flask_login import login_user
+
+        login_user(user)
+        assert str(user_zone()) == "Asia/Tokyo"
+    assert auth.post("/settings/sign-out-everywhere").status_code == 302
+    assert auth.client.get("/settings").status_code == 302
+    assert other_device.get("/settings").status_code == 302
+
+
+def test_profile_is_for_everyone_signed_in(client, auth, factory):
+    assert client.get("/settings/profile").status_code == 302
+    admin = factory.user()
+    auth.login(factory.user(admin.workspace, role="agent"))
+    assert auth.client.get("/settings/profile").status_code == 200
