@@ -18,6 +18,7 @@ from app.models import (
     MESSAGE_STATUSES,
     MAX_ID,
 )
+from app.messages.content import KINDS as MESSAGE_KINDS
 from app.pagination import DEFAULT_LIMIT, MAX_LIMIT, encode_cursor
 
 
@@ -123,12 +124,69 @@ SCHEMAS = {
                            "url": _nullable("string", format="uri")}),
     "Reaction": _object({"emoji": _nullable("string"), "reaction": _nullable("string"),
                          "by": _nullable("string", description="Who reacted.")}),
+    # What a message carries beyond text (app/messages/content.py): one object per record, each
+    # present when the message has it; `kind` says which one the message is about.
+    "StoryContext": _object({
+        "kind": {"enum": ["mention", "reply"], "description": "`mention`: the customer mentioned the account in "
+                 "their story (or, sent by the business, the account mentioned the customer); `reply`: a reply "
+                 "to one of the account's stories."},
+        "id": _nullable("string", description="Instagram's id of the story, when Meta sends it."),
+        "url": _nullable("string", format="uri", description="The story's media (Instagram's links expire)."),
+    }),
+    "ReferralContext": _object({
+        "ref": _nullable("string", description="The `ref` of an ig.me link or of the ad."),
+        "source": _nullable("string", examples=["ADS", "SHORTLINK"]),
+        "type": _nullable("string", examples=["OPEN_THREAD"]),
+        "ad_id": _nullable("string", description="Set for a click-to-DM ad."),
+        "ad_title": _nullable("string"),
+        "photo_url": _nullable("string", format="uri"),
+        "video_url": _nullable("string", format="uri"),
+    }),
+    "QuickReplyContext": _object({"payload": _nullable("string", description="The tapped chip's payload.")}),
+    "PostbackContext": _object({"title": _nullable("string", description="The tapped button's title."),
+                                "payload": _nullable("string")}),
+    "ShareContext": _object({
+        "type": {"enum": ["post", "reel", "story"]},
+        "url": _nullable("string", format="uri"),
+        "title": _nullable("string"),
+        "media_id": _nullable("string", description="Instagram's id of the shared media, when Meta sends it."),
+    }),
+    "TemplateButton": _object({"title": _nullable("string"), "url": _nullable("string", format="uri"),
+                               "payload": _nullable("string")}),
+    "TemplateContext": _object({
+        "template_type": _nullable("string", examples=["generic", "button", "media"]),
+        "title": _nullable("string", description="The first card's title."),
+        "subtitle": _nullable("string"),
+        "text": _nullable("string", description="A button template's text."),
+        "image_url": _nullable("string", format="uri"),
+        "buttons": {"type": "array", "items": _ref("TemplateButton")},
+        "cards": {"type": "integer", "minimum": 0, "description": "How many cards a carousel has."},
+    }),
+    "UnsupportedContext": _object({"type": _nullable("string", description="The attachment type, when there was one.")}),
+    "MessageContext": _object({
+        "story": {**_ref("StoryContext"), "description": "Kinds `story_mention` and `story_reply`."},
+        "referral": {**_ref("ReferralContext"), "description": "Kind `referral`, and any message that came with "
+                     "a referral (the first message from a click-to-DM ad)."},
+        "quick_reply": {**_ref("QuickReplyContext"), "description": "Kind `quick_reply`."},
+        "postback": {**_ref("PostbackContext"), "description": "Kind `postback`."},
+        "shares": {"type": "array", "items": _ref("ShareContext"), "description": "Kind `share`."},
+        "template": {**_ref("TemplateContext"), "description": "Kind `template` (another tool's generic, button "
+                     "or media template, sent through the same account)."},
+        "unsupported": {**_ref("UnsupportedContext"), "description": "Kind `unsupported`: Instagram does not "
+                        "share this message with apps; open Instagram to see it."},
+    }, required=[], description="Only the records the message has are present."),
     "Message": _object({
         "id": ID,
         "conversation_id": ID,
         "mid": _nullable("string", description="Meta's message id; null while an outbound message is pending."),
         "direction": {"enum": list(DIRECTIONS)},
-        "kind": {"type": "string", "examples": ["message", "postback", "story_mention"]},
+        "kind": {"enum": list(MESSAGE_KINDS), "description": "What the message is: `text`, `attachment` (photo, "
+                 "video, audio, file), `story_mention`, `story_reply`, `share` (post, reel or story), `postback` "
+                 "(a button tapped), `referral` (an ig.me link or ad opened in an existing thread), `quick_reply`, "
+                 "`template`, `unsupported`. `context` carries the details."},
+        "context": {"oneOf": [{"type": "null"}, _ref("MessageContext")],
+                    "description": "What the message carries beyond text, by record; null when nothing (and "
+                                   "once the sender unsent it)."},
         "text": _nullable("string", description="null for attachments only, and once the sender unsent it."),
         "attachments": {"type": "array", "items": _ref("Attachment")},
         "status": {"enum": list(MESSAGE_STATUSES)},

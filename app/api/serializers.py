@@ -9,6 +9,7 @@ from flask import has_request_context, request
 from sqlalchemy import select
 
 from app.extensions import db
+from app.messages.content import content_of, kind_of
 from app.models import Contact, Conversation, InstagramAccount, Lead, Message, Workspace
 from app.outbound.sending import HUMAN_SOURCES
 from app.outbound.windows import reply_window
@@ -108,6 +109,24 @@ def _reactions(message: Message) -> list[dict]:
     ]
 
 
+def _context(message: Message) -> dict | None:
+    # Links the API hands out are http(s) only: Instagram's strings are untrusted.
+    context = content_of(message).context()
+    if context is None:
+        return None
+    for key in ("story", "referral", "template"):
+        record = context.get(key)
+        if record:
+            for name in ("url", "photo_url", "video_url", "image_url"):
+                if name in record:
+                    record[name] = safe_url(record[name]) if isinstance(record[name], str) else None
+            for button in record.get("buttons", ()) if key == "template" else ():
+                button["url"] = safe_url(button["url"]) if isinstance(button["url"], str) else None
+    for share in context.get("shares", ()):
+        share["url"] = safe_url(share["url"]) if isinstance(share["url"], str) else None
+    return context
+
+
 def message_json(message: Message) -> dict:
     deleted = bool(message.is_deleted)
     return {
@@ -115,8 +134,10 @@ def message_json(message: Message) -> dict:
         "conversation_id": message.conversation_id,
         "mid": message.mid,
         "direction": message.direction,
-        "kind": message.kind,
+        # The kind and context the thread shows (app/messages/content.py), as CONTRACT.md names them.
+        "kind": kind_of(message),
         # An unsent message keeps its row (the thread shows that something was removed), not its content.
+        "context": None if deleted else _context(message),
         "text": None if deleted else message.text,
         "attachments": [] if deleted else _attachments(message),
         "status": message.status,

@@ -34,6 +34,7 @@ from app.automation.settings import workspace_settings
 from app.extensions import db
 from app.inbox.actions import ActionRefused, assign, set_status
 from app.leads.actions import update_lead
+from app.messages.content import KINDS, content_of, kind_of
 from app.models import Conversation, Lead, Message, utcnow
 from app.outbound.service import ReplyRefused, send_reply
 from app.outbound.windows import reply_window
@@ -42,18 +43,20 @@ log = logging.getLogger(__name__)
 
 # An automated answer to something said long ago only confuses; a late job stays quiet.
 MAX_MESSAGE_AGE = timedelta(hours=1)
-# Message kinds that are the customer writing (a referral is ad/link context, not a message).
-ANSWERABLE_KINDS = ("message", "story_mention", "story_reply", "quick_reply", "postback", "unsupported")
+# Message kinds (app/messages/content.py) that are the customer writing: a referral is ad/link
+# context, not a message; a template is a business's send.
+ANSWERABLE_KINDS = tuple(kind for kind in KINDS if kind not in ("referral", "template"))
 
 
 def not_answerable(message: Message) -> str | None:
     """Why this message is never answered by automation, or None when it may be."""
     if message.direction != "in" or message.source != "instagram":
         return "it is not a customer's message (an echo or our own reply)"
-    if (message.meta or {}).get("standby"):
+    if content_of(message).standby:
         return "it arrived on standby (another app or a person owns the thread)"
-    if message.kind not in ANSWERABLE_KINDS:
-        return f"a {message.kind} is not something the customer wrote"
+    kind = kind_of(message)
+    if kind not in ANSWERABLE_KINDS:
+        return f"a {kind} is not something the customer wrote"
     if message.is_deleted:
         return "the customer deleted it"
     return None
@@ -126,7 +129,7 @@ def _decide(entry: AutomationLog, message: Message, conversation: Conversation, 
         return _finish(entry, "skipped", f"Paused: a person replied in this conversation within the last "
                                          f"{settings.pause_minutes} minutes.")
 
-    inbound = Inbound(text=message.text, at=message.created_at, kind=message.kind, account_id=conversation.account_id,
+    inbound = Inbound(text=message.text, at=message.created_at, kind=kind_of(message), account_id=conversation.account_id,
                       is_first_message=is_first_message(message))
     choice = choose_rule(rules, inbound, business_hours=settings.business_hours, timezone=settings.timezone,
                          suppressed=suppressed_kinds(conversation.id, settings, now))

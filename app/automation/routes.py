@@ -243,7 +243,7 @@ def preview():
     except (PreviewInvalid, ValueError) as exc:
         result["error"] = str(exc) if isinstance(exc, PreviewInvalid) else "Choose one of the listed accounts."
         return _preview_response(result, 400)
-    inbound = Inbound(text=result["text"], at=moment, kind="story_mention" if result["story"] else "message",
+    inbound = Inbound(text=result["text"], at=moment, kind="story_mention" if result["story"] else "text",
                       account_id=account_id, is_first_message=result["first"])
     choice = choose_rule(ordered_rules(workspace_id), inbound, business_hours=settings.business_hours,
                          timezone=settings.timezone)

@@ -32,7 +32,7 @@ class Inbound:
 
     text: str | None
     at: datetime  # when it was sent (aware); business hours are judged at this moment
-    kind: str = "message"  # Message.kind: message, story_mention, story_reply, postback, ...
+    kind: str = "text"  # the message kind (app/messages/content.py): text, story_mention, postback, ...
     account_id: int | None = None
     is_first_message: bool = False  # nothing earlier in the conversation
 

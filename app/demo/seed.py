@@ -58,7 +58,9 @@ class Step:
     """One thing that happened in a conversation, `ago` milliseconds before the anchor."""
 
     ago: int
-    action: str  # in, photo, story, ad, app (an echo of a message typed in the Instagram app), react, read, edit, unsend
+    # in, photo, story, ad, quick (a quick-reply tap, payload in extra), unsupported (a message Instagram does
+    # not share with apps), app (an echo of a message typed in the Instagram app), react, read, edit, unsend
+    action: str
     key: str = ""  # names the message this step creates (its mid derives from it)
     text: str | None = None
     target: str = ""  # key of the message a react/read/edit/unsend points at
@@ -129,6 +131,12 @@ STORIES: tuple[Story, ...] = (
     ), lead_status="contacted", status="pending", assignee="admin", staff_read=True),
     Story("ella.rose", (
         Step(50 * MINUTE, "photo", "ella1", "Do you have this in green?", extra={"photo": "tote.svg"}),
+    )),
+    Story("maya.ceramics", (
+        Step(9 * HOUR, "in", "maya1", "Hi! Do the speckled mugs come in other colours?"),
+        Step(8 * HOUR + 50 * MINUTE, "app", "maya2", "Hi Maya! Blue, sand or white — which one would you like?"),
+        Step(8 * HOUR + 45 * MINUTE, "quick", "maya3", "Blue", extra={"payload": "MUG_COLOUR_BLUE"}),
+        Step(8 * HOUR + 44 * MINUTE, "unsupported", "maya4"),
     )),
     Story("leo.vintage", (
         Step(12 * MINUTE, "in", "leo1", "Do you sell gift cards? 🎁"),
@@ -244,6 +252,10 @@ def story_payloads(app: Flask, account: InstagramAccount, story: Story) -> list[
             item = payloads.ad_referral_message(ig, igsid, mid, step.text, "120210000000000042", at,
                                                 ad_title=step.extra["ad_title"], ref="summer-sale",
                                                 photo_url=media + "dress.svg")
+        elif step.action == "quick":
+            item = payloads.text_message(ig, igsid, mid, step.text, at, quick_reply_payload=step.extra["payload"])
+        elif step.action == "unsupported":
+            item = payloads.unsupported_message(ig, igsid, mid, at)
         elif step.action == "app":
             item = payloads.echo(ig, igsid, mid, step.text, at)
         elif step.action == "react":

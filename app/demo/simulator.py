@@ -21,6 +21,7 @@ from sqlalchemy import select
 from app.demo.delivery import WebhookDelivery, deliver_webhook
 from app.extensions import db
 from app.instagram import payloads
+from app.messages.content import REACTION_EMOJI
 from app.models import Contact, Conversation, InstagramAccount, Message
 from app.scoping import scoped
 from app.standin import customer_igsid, new_mid
@@ -37,8 +38,7 @@ EVENT_KINDS = {
     "edit": "Edit their last message",
     "unsend": "Unsend their last message",
 }
-REACTIONS = {"love": "\u2764\ufe0f", "like": "\U0001f44d", "laugh": "\U0001f602", "wow": "\U0001f62e",
-             "sad": "\U0001f622", "angry": "\U0001f621"}
+REACTIONS = REACTION_EMOJI  # the same emoji the inbox shows and sends
 REACTION_TARGETS = {"theirs": "their last message", "ours": "our last message"}
 NEEDS_TEXT = ("text", "ad_referral", "edit")
 MAX_TEXT_CHARS = 1000

@@ -6,9 +6,9 @@ from datetime import date, timezone
 
 from app.inbox.localtime import day_start_utc, local_day
 from app.inbox.queries import item_sort_key, thread_key
+from app.messages.content import UNSUPPORTED_NOTICE, content_of, kind_of, reaction_emoji
 from app.models import Conversation, Note
 
-REACTION_EMOJI = {"like": "👍", "love": "❤️", "laugh": "😆", "wow": "😮", "sad": "😢", "angry": "😠"}
 
 
 def list_key(conversation: Conversation) -> str:
@@ -22,10 +22,6 @@ def day_key(day: date) -> str:
     return thread_key(day_start_utc(day).astimezone(timezone.utc), "0", 0)
 
 
-def reaction_emoji(reaction: str | None) -> str:
-    return REACTION_EMOJI.get(reaction or "", "👍" if not reaction else "✨")
-
-
 def is_note(item) -> bool:
     return isinstance(item, Note)
 
@@ -35,5 +31,8 @@ def register(bp) -> None:
     bp.add_app_template_global(item_sort_key, "item_key")
     bp.add_app_template_global(day_key, "day_key")
     bp.add_app_template_global(reaction_emoji, "reaction_emoji")
+    bp.add_app_template_global(content_of, "message_content")
+    bp.add_app_template_global(kind_of, "message_kind")
+    bp.add_app_template_global(UNSUPPORTED_NOTICE, "UNSUPPORTED_NOTICE")
     bp.add_app_template_filter(local_day, "local_day")
     bp.add_app_template_test(is_note, "note")

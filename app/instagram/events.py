@@ -61,6 +61,8 @@ from datetime import datetime, timedelta, timezone
 from collections.abc import Iterator
 from typing import Any, ClassVar, Union
 
+from app.messages import content
+
 UTC = timezone.utc
 EXPECTED_OBJECT = "instagram"
 
@@ -764,36 +766,10 @@ def parse_delivery(payload: object, *, received_at: datetime | None = None) -> P
 # ------------------------------------------------------------------ presentation
 
 
-_ATTACHMENT_LABELS = {
-    "image": "Photo",
-    "video": "Video",
-    "audio": "Voice message",
-    "file": "File",
-    "share": "Shared post",
-    "story_mention": "Story mention",
-    "ig_reel": "Reel",
-    "reel": "Reel",
-    "ig_post": "Shared post",
-    "ig_story": "Shared story",
-    "ephemeral": "Disappearing photo or video",
-    "unsupported_type": "Unsupported message",
-}
-_PLURAL_LABELS = {"image": "photos", "video": "videos", "audio": "voice messages", "file": "files"}
-
-
 def attachment_label(attachment: Attachment) -> str:
-    """A short human name for one attachment ("Photo", "Reel", "Sticker"...)."""
-    if attachment.is_sticker:
-        return "Sticker"
-    return _ATTACHMENT_LABELS.get(attachment.type, "Attachment")
-
-
-def _attachments_label(attachments: tuple[Attachment, ...]) -> str:
-    if len(attachments) == 1:
-        return attachment_label(attachments[0])
-    types = {a.type for a in attachments}
-    noun = _PLURAL_LABELS.get(types.pop(), "attachments") if len(types) == 1 else "attachments"
-    return f"{len(attachments)} {noun}"
+    """A short human name for one attachment ("Photo", "Reel", "Sticker"...): the vocabulary is
+    app.messages.content's, shared with the list preview of our own sends."""
+    return content.attachment_label(attachment.type, attachment.payload)
 
 
 def preview_text(event: Event) -> str:
@@ -803,30 +779,18 @@ def preview_text(event: Event) -> str:
     "Photo", "Story reply: <text>", "Message deleted". Empty for events that are not
     something a person wrote or did in the thread.
     """
-    if isinstance(event, MessageEvent):
-        text = event.text if event.text and event.text.strip() else None
-        if event.is_deleted:
-            return "Message deleted"
-        if event.is_unsupported:
-            return "Unsupported message"
-        if event.reply_to_story is not None:
-            return f"Story reply: {text}" if text else "Story reply"
-        if text:
-            return text
-        if event.attachments:
-            return _attachments_label(event.attachments)
-        return "Message"
+    if isinstance(event, MessageEvent) and event.is_deleted:
+        return "Message deleted"
+    if isinstance(event, (MessageEvent, PostbackEvent, ReferralEvent)):
+        attachments = [{"type": a.type, "payload": a.payload} for a in getattr(event, "attachments", ())]
+        return content.preview_line(content.content_from_event(event), getattr(event, "text", None), attachments,
+                                    row_kind=event.kind)
     if isinstance(event, MessageEditEvent):
         return event.text if event.text and event.text.strip() else "Message edited"
-    if isinstance(event, PostbackEvent):
-        return event.title or event.payload or "Tapped a button"
     if isinstance(event, ReactionEvent):
         if event.action == "unreact":
             return "Removed a reaction"
         return f"Reacted {event.emoji or event.reaction or ''}".rstrip()
-    if isinstance(event, ReferralEvent):
-        origin = "an ad" if event.referral.is_ad else "a link"
-        return f"Opened the conversation from {origin}"
     return ""
 
 

@@ -95,6 +95,19 @@ def attachment_message(
     return _item(sender_id, account_id, ts_ms, message=message)
 
 
+def unsupported_message(account_id: str, sender_id: str, mid: str, ts_ms: int | None = None) -> dict:
+    """A message Instagram does not share with apps (``is_unsupported``, no text nor attachments)."""
+    return _item(sender_id, account_id, ts_ms, message={"mid": mid, "is_unsupported": True})
+
+
+def template_echo(
+    account_id: str, recipient_id: str, mid: str, payload: dict, ts_ms: int | None = None
+) -> dict:
+    """The echo of a generic, button or media template another tool sent through our account:
+    ``payload`` is the template attachment's payload as Meta echoes it."""
+    return echo(account_id, recipient_id, mid, None, ts_ms, attachments=[{"type": "template", "payload": payload}])
+
+
 def story_mention(
     account_id: str, sender_id: str, mid: str, url: str, ts_ms: int | None = None
 ) -> dict:

@@ -20,6 +20,7 @@ from app.inbox.queries import workspace_users
 from app.leads import bp
 from app.leads.actions import update_lead
 from app.leads.queries import LeadFilters, iter_leads, last_activity, lead_page, lead_sources, status_counts
+from app.messages.content import Referral
 from app.models import LEAD_STATUSES, Lead
 from app.pagination import BadCursor
 from app.scoping import get_or_404
@@ -136,11 +137,12 @@ def csv_safe(value) -> str:
 
 def lead_csv_row(lead: Lead) -> list[str]:
     contact = lead.contact
-    detail = lead.source_detail if isinstance(lead.source_detail, dict) else {}
+    # The lead's ad is a referral record (app/messages/content.py), read like a message's.
+    referral = Referral.from_json(lead.source_detail) if lead.source == "ad" else None
     conversation_url = (url_for("inbox.conversation", conversation_id=lead.conversation_id, _external=True)
                         if lead.conversation_id else "")
     values = (lead.id, lead.status, contact.name, contact.username, contact.account.username, lead.source,
-              detail.get("ad_title"), lead.owner.display_name if lead.owner else "", iso(lead.created_at),
+              referral.ad_title if referral else None, lead.owner.display_name if lead.owner else "", iso(lead.created_at),
               iso(last_activity(lead)), lead.notes, conversation_url)
     return [csv_safe(v) for v in values]
 

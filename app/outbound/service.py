@@ -17,6 +17,7 @@ from werkzeug.datastructures import FileStorage
 from app.extensions import db
 from app.instagram.graph import MAX_TEXT_BYTES
 from app.jobs import QUEUE_DEFAULT, QUEUE_HIGH, RetryPolicy, enqueue
+from app.messages.content import PREVIEW_MAX, REACTION_EMOJI, preview_of
 from app.models import Conversation, InstagramAccount, Message, User, Workspace, utcnow
 from app.outbound.attachments import LARGEST, AttachmentRejected, CheckedAttachment, check_attachment
 from app.outbound.echo import normalize_text
@@ -33,8 +34,7 @@ from app.outbound.windows import reply_window
 
 log = logging.getLogger(__name__)
 
-REACTIONS = {"love": "❤️", "like": "👍", "laugh": "😆", "wow": "😮", "sad": "😢", "angry": "😡"}
-_ATTACHMENT_PREVIEW = {"image": "📷 Photo", "video": "🎬 Video", "audio": "🎤 Audio"}
+REACTIONS = REACTION_EMOJI  # the reactions staff can send, in the order the thread offers them
 
 
 class ReplyRefused(Exception):
@@ -152,15 +152,8 @@ def _enqueue_sends(message_ids: list[int]) -> None:
 
 
 def preview(message: Message) -> str:
-    """The conversation list's one-line summary of a message."""
-    if message.text:
-        return message.text[:200]
-    for item in message.attachments or []:
-        kind = item.get("type")
-        if kind == "file":
-            return f"📄 {item.get('filename') or 'File'}"[:200]
-        return _ATTACHMENT_PREVIEW.get(kind, "📎 Attachment")
-    return ""
+    """The conversation list's one-line summary of a message, in the same words as inbound ones."""
+    return preview_of(message)[:PREVIEW_MAX]
 
 
 def retry_message(message: Message, user: User | None = None) -> Message:

@@ -19,6 +19,7 @@ import hashlib
 import json
 from collections import defaultdict
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from datetime import datetime, timedelta
 from typing import Any, Iterable, Protocol
 
@@ -36,19 +37,17 @@ from app.instagram.events import (
     PostbackEvent,
     ReactionEvent,
     ReadEvent,
-    Referral,
     ReferralEvent,
     UnknownEvent,
     lead_source,
-    preview_text,
 )
+from app.messages.content import PREVIEW_MAX, content_from_event, preview_of
 from app.models import Contact, Conversation, DeferredEvent, InstagramAccount, Lead, Message, utcnow
 from app.outbound.echo import match_echo
 
 # Event kinds the inbox applies; an UnknownEvent of one of these kinds is a malformed item.
 HANDLED_KINDS = frozenset({"message", "reaction", "read", "postback", "referral", "message_edit", "unknown"})
 PROFILE_STALE_AFTER = timedelta(days=7)
-PREVIEW_MAX = 200  # Conversation.last_message_preview
 MID_MAX = 255  # Message.mid, Message.reply_to_mid, DeferredEvent.mid
 IGSID_MAX = 64  # Contact.igsid
 LAST_WEBHOOK_RESOLUTION = timedelta(seconds=30)  # InstagramAccount.last_webhook_at
@@ -96,14 +95,6 @@ def _ms(moment: datetime) -> int:
 
 def _attachments_json(attachments: tuple[Attachment, ...]) -> list[dict[str, Any]]:
     return [{"type": a.type, "url": a.url, "title": a.title, "payload": a.payload} for a in attachments]
-
-
-def _referral_json(referral: Referral) -> dict[str, str]:
-    values = {
-        "ref": referral.ref, "source": referral.source, "type": referral.type, "ad_id": referral.ad_id,
-        "ad_title": referral.ad_title, "photo_url": referral.photo_url, "video_url": referral.video_url,
-    }
-    return {key: value for key, value in values.items() if value is not None}
 
 
 def synthetic_mid(kind: str, raw: Any) -> str:
@@ -164,19 +155,6 @@ def _message_kind(event: MessageEvent) -> str:
     return "message"
 
 
-def _message_meta(event: MessageEvent, kind: str) -> dict[str, Any]:
-    meta: dict[str, Any] = {}
-    if kind != "message":
-        meta["kind"] = kind
-    if event.quick_reply_payload is not None:
-        meta["payload"] = event.quick_reply_payload
-    if event.reply_to_story is not None:
-        meta["story"] = {k: v for k, v in (("id", event.reply_to_story.id), ("url", event.reply_to_story.url)) if v}
-    if event.referral is not None:
-        meta["referral"] = _referral_json(event.referral)
-    return meta
-
-
 def _new_message(event: Event, account: AccountRef) -> _NewMessage:
     """The row for a message-like event (message, echo, postback, referral)."""
     if isinstance(event, MessageEvent):
@@ -184,27 +162,24 @@ def _new_message(event: Event, account: AccountRef) -> _NewMessage:
         direction = "out" if event.is_echo else "in"
         mid, text = event.mid, event.text
         attachments = _attachments_json(event.attachments)
-        meta = _message_meta(event, kind)
         reply_to_mid = event.reply_to_mid
     elif isinstance(event, PostbackEvent):
         kind, direction = "postback", "in"
         mid = message_mid(event)
         text = event.title or event.payload
         attachments = []
-        meta = {"kind": "postback", "payload": event.payload, "title": event.title}
         reply_to_mid = None
     elif isinstance(event, ReferralEvent):
         kind, direction = "referral", "in"
         mid = message_mid(event)
         text = None
         attachments = []
-        meta = {"kind": "referral", "referral": _referral_json(event.referral), "label": preview_text(event)}
         reply_to_mid = None
     else:  # pragma: no cover - the caller only passes the kinds above
         raise TypeError(f"not a message-like event: {type(event).__name__}")
-    if event.standby:
-        # Another app (or a human in the Instagram app) owned the thread: automation must not answer.
-        meta["standby"] = True
+    # What it carries beyond text (story, referral, quick reply, postback, share, template...), typed
+    # in app.messages.content; standby (another app or a person owned the thread) keeps automation out.
+    meta = content_from_event(event).to_json()
     row = {
         "account_id": account.id,
         "mid": mid,
@@ -448,7 +423,7 @@ class _Delivery:
         if is_new or new.direction == "out":
             # Never backwards: an older message arriving late leaves the newest one in the list.
             if at >= conversation.last_message_at:
-                preview = preview_text(new.event)[:PREVIEW_MAX] or None
+                preview = preview_of(SimpleNamespace(**new.row))[:PREVIEW_MAX] or None
                 if at != conversation.last_message_at or preview != conversation.last_message_preview:
                     conversation.last_message_at = at
                     conversation.last_message_preview = preview

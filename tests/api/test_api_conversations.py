@@ -214,8 +214,8 @@ def test_message_shape(api, factory):
     data = api.get(f"/conversations/{conversation.id}/messages").get_json()["data"]
     first, second = data
     assert first == {
-        "id": message.id, "conversation_id": conversation.id, "mid": "mid.abc", "direction": "in", "kind": "message",
-        "text": "look", "attachments": [{"type": "image", "url": "https://cdn.test/p.jpg"}, {"type": "file", "url": None}],
+        "id": message.id, "conversation_id": conversation.id, "mid": "mid.abc", "direction": "in", "kind": "attachment",
+        "context": None, "text": "look", "attachments": [{"type": "image", "url": "https://cdn.test/p.jpg"}, {"type": "file", "url": None}],
         "status": "received", "error": None, "source": "instagram", "sent_by_id": None, "reply_to_mid": "mid.prev",
         "is_deleted": False, "edited": True, "reactions": [{"emoji": "❤️", "reaction": "love", "by": "customer"}],
         "created_at": first["created_at"],

@@ -7,6 +7,7 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from app.demo.seed import DEMO_ACCOUNT, STORIES, demo_mid
+from app.messages.content import content_of, kind_of
 from app.extensions import db
 from app.leads.actions import update_lead
 from app.models import (
@@ -71,8 +72,10 @@ def test_every_demo_row_comes_from_a_signed_delivery_through_ingestion(runner, a
     mids = {m.mid for m in messages}
     assert demo_mid(account.ig_user_id, "lena1") in mids
 
-    kinds = {m.kind for m in messages}
-    assert "story_mention" in kinds
+    kinds = {kind_of(m) for m in messages}
+    assert {"story_mention", "quick_reply", "unsupported"} <= kinds
+    ads = [content_of(m).referral for m in messages if content_of(m).referral]
+    assert any(ad.is_ad and ad.ad_title and ad.photo_url for ad in ads)  # the thread shows its title and image
     assert any(a.get("type") == "image" for m in messages for a in m.attachments)
     assert {m.source for m in messages if m.direction == "out"} == {"app"}  # typed in the Instagram app
     assert any(m.reactions for m in messages)

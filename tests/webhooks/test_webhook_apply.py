@@ -140,7 +140,7 @@ def test_story_reply_keeps_the_story_in_meta(deliver, account):
     deliver(p.story_reply(account.ig_user_id, C, "m1", "Love this!", "https://cdn.example/s.jpg", "1788", T0))
     message = only(Message)
     assert message.kind == "story_reply"
-    assert message.meta == {"kind": "story_reply", "story": {"id": "1788", "url": "https://cdn.example/s.jpg"}}
+    assert message.meta == {"story": {"kind": "reply", "id": "1788", "url": "https://cdn.example/s.jpg"}}
     assert only(Conversation).last_message_preview == "Story reply: Love this!"
     assert only(Lead).source_detail == {"kind": "reply", "url": "https://cdn.example/s.jpg", "story_id": "1788"}
 
@@ -186,7 +186,7 @@ def test_quick_reply_keeps_its_payload(deliver, account):
     deliver(msg(account, "m1", "Yes please", quick_reply_payload="BUY_BLUE"))
     message = only(Message)
     assert message.kind == "quick_reply"
-    assert message.meta == {"kind": "quick_reply", "payload": "BUY_BLUE"}
+    assert message.meta == {"quick_reply": {"payload": "BUY_BLUE"}}
     assert message.text == "Yes please"
 
 
@@ -194,7 +194,7 @@ def test_postback_is_an_inbound_message(deliver, account):
     deliver(p.postback(account.ig_user_id, C, "pb-1", "Get started", "GET_STARTED", T0))
     message = only(Message)
     assert (message.mid, message.kind, message.direction, message.text) == ("pb-1", "postback", "in", "Get started")
-    assert message.meta == {"kind": "postback", "payload": "GET_STARTED", "title": "Get started"}
+    assert message.meta == {"postback": {"title": "Get started", "payload": "GET_STARTED"}}
     assert only(Conversation).unread_count == 1
     assert only(Lead).source == "dm"
 

@@ -1,0 +1,2 @@
+"""What a message carries beyond its text (`content`): one definition, written by ingestion and
+read by the thread, the conversation list, the API, automation and the leads CSV."""
