@@ -167,6 +167,7 @@ def seed_demo(app: Flask) -> DemoSeedResult:
     result = DemoSeedResult(workspace=workspace, admin=admin, agent=agent, account=None)
     if not app.config.get("DEMO_MODE"):
         # With a real Meta app configured, a stand-in account's token would be sent to Meta.
+        seed_team(result, DEMO_WORKSPACE, DEMO_PASSWORD)
         return result
     result.account = _demo_account(app, workspace)
     request_log = logging.getLogger("app.request")
@@ -178,7 +179,11 @@ def seed_demo(app: Flask) -> DemoSeedResult:
                 _play(app, story, result)
     finally:
         request_log.setLevel(level)
+    seed_team(result, DEMO_WORKSPACE, DEMO_PASSWORD)
     return result
+
+
+from app.demo.team import seed_team  # noqa: E402  (after DemoSeedResult, which it takes)
 
 
 class DemoSeedError(Exception):

@@ -53,8 +53,9 @@ def test_flask_demo_prints_the_login_and_connects_a_demo_account(runner):
     claims = Signer(SIGNING_KEY).read_token(token_cipher().decrypt(account.token_encrypted))
     assert claims.ig_user_id == account.ig_user_id
     assert account.token_expires_at > utcnow() + timedelta(days=365)
-    assert {u.email: u.role for u in db.session.scalars(select(User))} == {
-        "demo@example.com": "admin", "sam@example.com": "agent"}
+    assert {u.email: (u.role, u.active) for u in db.session.scalars(select(User))} == {
+        "demo@example.com": ("admin", True), "sam@example.com": ("agent", True),
+        "alex@example.com": ("agent", False)}  # a rep who left (app/demo/team.py)
 
 
 def test_every_demo_row_comes_from_a_signed_delivery_through_ingestion(runner, app):
@@ -109,6 +110,26 @@ def test_the_demo_inbox_looks_lived_in(runner):
     assert utcnow() - oldest > timedelta(days=2)
 
 
+def test_the_demo_team_has_a_former_rep_and_a_pending_invite(runner):
+    from app.audit import AuditEntry
+    from app.demo.team import FORMER_EMAIL, INVITED_EMAIL
+    from app.models import User
+    from app.team.models import Invite
+
+    run_demo(runner)
+    run_demo(runner)  # the team, too, is made once
+    former = db.session.scalar(select(User).where(User.email == FORMER_EMAIL))
+    sam = db.session.scalar(select(User).where(User.email == "sam@example.com"))
+    assert former is not None and not former.active
+    assigned = db.session.scalars(select(Conversation).where(Conversation.assignee_id == former.id)).all()
+    assert [c.status for c in assigned] == ["resolved"]  # open work went to Sam; history keeps Alex
+    assert db.session.scalar(select(Conversation.id).where(Conversation.assignee_id == sam.id)) is not None
+    (invite,) = db.session.scalars(select(Invite).where(Invite.email == INVITED_EMAIL)).all()
+    assert invite.pending
+    actions = [e.action for e in db.session.scalars(select(AuditEntry).order_by(AuditEntry.id))]
+    assert actions == ["team.deactivate", "team.reassign", "team.invite"]
+
+
 def test_running_it_twice_changes_nothing(runner):
     run_demo(runner)
     before = counts()
@@ -137,7 +158,7 @@ def test_with_a_real_meta_app_only_the_logins_are_made(app, database_url, other_
     assert "created the logins only" in result.output
     db.session.expire_all()
     assert counts()["InstagramAccount"] == 0 and counts()["WebhookEvent"] == 0
-    assert counts()["User"] == 2
+    assert counts()["User"] == 3  # the two logins and the former rep of the demo team
 
 
 def test_a_demo_login_taken_by_another_workspace_is_refused_clearly(runner, factory):
