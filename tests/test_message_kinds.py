@@ -117,7 +117,7 @@ def test_story_reply(inbox):
 
 
 def test_share_of_a_reel_and_the_business_sharing_a_post(inbox):
-    reel = p.attachment_message(inbox.ig, C, "m1", "ig_reel", T0,
+    reel = p.attachment_message(inbox.ig, C, "m1", "ig_reel", None, T0,
                                 payload={"url": "https://cdn.example/r.mp4", "title": "New drop", "reel_video_id": "777"})
     post_echo = p.echo(inbox.ig, C, "e1", None, T0 + 1000, attachments=[
         p.attachment("ig_post", "https://cdn.example/post.jpg", title="Our post", ig_post_media_id="888")])
