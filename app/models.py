@@ -289,7 +289,9 @@ class Message(db.Model):
     is_deleted: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sql_text("false"))
     edited: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sql_text("false"))
     reactions: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
-    # Context Meta sends with the message: quick-reply/postback payload, referral, story reply.
+    # What the message carries beyond text (story, referral/ad, quick reply, postback, share, template,
+    # unsupported, standby) plus reaction/edit bookkeeping: written and read only through
+    # app/messages/content.py, which also names the message's kind for the API and the thread.
     meta: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     human_agent: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sql_text("false"))
     send_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default=sql_text("0"))
