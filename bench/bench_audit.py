@@ -17,12 +17,13 @@ from harness import (BENCH_PASSWORD, Server, alternating, bench_env, flask_cli, 
 REQUESTS = 1500
 ROUNDS = 5
 TARGET = 1 / 1.3
-DEPTH = 5_000
+DEPTH = 5_000  # entries skipped for the deep page (at 1k: as deep as still leaves a full page)
+PAGE = 50
 
 
 def seeded_admin(env: dict, workspace: str, entries: int) -> tuple[str, str]:
     """A workspace's admin and `entries` audit entries, one a minute back from now; returns the
-    admin's email and the cursor of the page that starts DEPTH entries in."""
+    admin's email and the cursor of a page that starts deep in, yet is as full as the first."""
     email = f"{workspace.lower()}@bench.test"
     flask_cli("users", "create", email, "--password", BENCH_PASSWORD, "--workspace", workspace, env=env)
     psql(env, f"""INSERT INTO audit_entries (workspace_id, actor_id, actor_name, action, summary, detail, created_at)
@@ -32,7 +33,7 @@ def seeded_admin(env: dict, workspace: str, entries: int) -> tuple[str, str]:
     psql(env, "ANALYZE audit_entries")
     row = psql(env, f"""SELECT to_char(a.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US+00:00') || '|' || a.id
         FROM audit_entries a JOIN workspaces w ON w.id = a.workspace_id WHERE w.name = '{workspace}'
-        ORDER BY a.created_at DESC, a.id DESC OFFSET {min(DEPTH, entries - 1)} LIMIT 1""")
+        ORDER BY a.created_at DESC, a.id DESC OFFSET {min(DEPTH, entries - 2 * PAGE)} LIMIT 1""")
     stamp, row_id = row.split("|")
     raw = json.dumps([stamp, int(row_id)], separators=(",", ":"))
     return email, base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
