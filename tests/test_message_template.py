@@ -108,7 +108,7 @@ def test_instagram_cards(render):
     assert "Mentioned you in their story" in html and "Shared a reel" in html and "New &lt;drop&gt;" in html
     assert "Shared a post" in html and "Our post" in html and "Shared a story" in html
     assert "disappearing photo or video" in html
-    assert "This message type isn't supported by Instagram's API — open Instagram to see it." in html
+    assert "This message type isn&#39;t supported by Instagram&#39;s API — open Instagram to see it." in html
 
 
 def test_story_reply_ad_referral_quick_reply_and_quote(render):
