@@ -571,11 +571,11 @@ class _Delivery:
             .where(DeferredEvent.account_id.in_({c.account_id for c in changes}),
                    DeferredEvent.mid.in_({c.mid for c in changes}))
         ).all()
-        seen = {(r.account_id, r.mid, r.kind, json.dumps(r.payload, sort_keys=True)) for r in existing}
+        seen = {(r.account_id, r.mid, r.kind, _waiting_key(r.payload)) for r in existing}
         for change in changes:
             if change.deferred_id is not None:
                 continue  # a row that is already waiting stays as it is
-            key = (change.account_id, change.mid, change.kind, json.dumps(change.payload, sort_keys=True))
+            key = (change.account_id, change.mid, change.kind, _waiting_key(change.payload))
             if key in seen:
                 continue  # a redelivery of an event that is already waiting
             seen.add(key)
@@ -620,6 +620,14 @@ class _Change:
     deferred_id: int | None = None
 
 
+def _waiting_key(payload: dict[str, Any]) -> str:
+    """What makes two waiting events the same event: their payload without `at`. `at` is Meta's
+    time, or the time we received the delivery when Meta gave none, which differs at each
+    redelivery; `item` (a digest of the item as Meta sent it, timestamp included) tells events
+    apart instead."""
+    return json.dumps({k: v for k, v in payload.items() if k != "at"}, sort_keys=True, default=str)
+
+
 def _change_of(event: Event, account_id: int, order: int) -> _Change | None:
     at = _ms(event.timestamp)
     if isinstance(event, MessageEvent) and event.is_deleted:
@@ -634,6 +642,7 @@ def _change_of(event: Event, account_id: int, order: int) -> _Change | None:
         kind, mid, payload = "read", event.mid, {"at": at}
     else:
         return None
+    payload["item"] = synthetic_mid(kind, event.raw).rsplit(".", 1)[1][:16]
     return _Change(event.timestamp, order, kind, account_id, mid, payload)
 
 

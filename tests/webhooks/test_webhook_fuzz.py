@@ -188,3 +188,18 @@ def test_redelivering_any_mutated_delivery_changes_nothing(client, factory, raw,
         assert again.get_json() == first.get_json()
     assert snapshot() == after_first
     assert count(WebhookEvent) == times  # every copy is kept in the log
+
+
+def test_a_reaction_without_any_timestamp_redelivered_waits_once(client, factory):
+    """Found by the test above: with no item timestamp and no entry time, the event is dated when
+    received, which differs at each redelivery; the waiting event must still be recognised as the
+    same one (it is told apart by the item as Meta sent it, not by that date)."""
+    _fresh_state(factory)
+    raw = json.dumps({"object": "instagram", "entry": [{"id": ACCOUNT, "messaging": [{
+        "sender": {"id": "6543210987654321"}, "recipient": {"id": ACCOUNT},
+        "reaction": {"mid": "m1", "action": "react", "reaction": "love", "emoji": "\u2764\ufe0f"}}]}]}).encode()
+    post(client, raw)
+    after_first = snapshot()
+    post(client, raw)
+    assert snapshot() == after_first
+    assert count(DeferredEvent) == 1
