@@ -143,21 +143,8 @@ class Attachment:
         return self.type == "image" and self.payload.get("sticker_id") is not None
 
 
-@dataclass(frozen=True, kw_only=True)
-class Referral:
-    """Where a conversation came from: a click-to-DM ad or an ig.me link (``ref``)."""
-
-    ref: str | None = None
-    source: str | None = None
-    type: str | None = None
-    ad_id: str | None = None
-    ad_title: str | None = None
-    photo_url: str | None = None
-    video_url: str | None = None
-
-    @property
-    def is_ad(self) -> bool:
-        return self.ad_id is not None or (self.source or "").upper() == "ADS"
+# Where a conversation came from: the same record ingestion stores with the message.
+Referral = content.Referral
 
 
 @dataclass(frozen=True, kw_only=True)
