@@ -6,13 +6,13 @@ outcome a person should read goes through `flash`; no token ever reaches a templ
 from __future__ import annotations
 
 import logging
-from functools import wraps
 
 from flask import abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from app import audit
+from app.auth import roles
 from app.accounts import bp, oauth
 from app.accounts.data_deletion import request_data_deletion
 from app.accounts.lifecycle import (
@@ -33,14 +33,7 @@ from app.scoping import get_or_404, scoped
 log = logging.getLogger(__name__)
 
 
-def admin_required(view):
-    @wraps(view)
-    def wrapped(*args, **kwargs):
-        if not current_user.is_admin:
-            abort(403, "Only workspace admins can manage Instagram accounts.")
-        return view(*args, **kwargs)
-
-    return wrapped
+admin_required = roles.admin_required(why="Only workspace admins can manage Instagram accounts.")
 
 
 @bp.get("/accounts")

@@ -4,7 +4,6 @@ live in rulebook, settings, rules and ai."""
 from __future__ import annotations
 
 from datetime import datetime
-from functools import wraps
 from zoneinfo import ZoneInfo
 
 from flask import abort, flash, redirect, render_template, request, url_for
@@ -28,6 +27,7 @@ from app.automation.rules import KIND_LABELS, Inbound, choose_rule, describe
 from app.automation.settings import save_settings, workspace_settings
 from app.extensions import db
 from app import audit
+from app.auth.roles import admin_required
 from app.htmx_responses import hx_trigger, is_fragment_request, render_page
 from app.inbox.actions import ActionRefused
 from app.inbox.localtime import in_utc
@@ -38,15 +38,6 @@ from app.scoping import current_workspace_id, get_or_404, id_or_404, scoped
 RECENT_ACTIVITY = 30
 
 
-def admin_required(view):
-    @wraps(view)
-    @login_required
-    def wrapped(*args, **kwargs):
-        if not current_user.is_admin:
-            abort(403)
-        return view(*args, **kwargs)
-
-    return wrapped
 
 
 @bp.app_context_processor

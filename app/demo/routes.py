@@ -1,9 +1,9 @@
 """The simulator page: an admin makes a customer do something, Meta-style."""
 from __future__ import annotations
 
-from flask import abort, request
-from flask_login import current_user, login_required
+from flask import request
 
+from app.auth import roles
 from app.demo import bp
 from app.demo.simulator import (
     EVENT_KINDS,
@@ -17,9 +17,7 @@ from app.demo.simulator import (
 from app.htmx_responses import render_page
 
 
-def _admin_only() -> None:
-    if not current_user.is_admin:
-        abort(403, "Only workspace admins can use the simulator.")
+admin_required = roles.admin_required(why="Only workspace admins can use the simulator.")
 
 
 def _page(status: int = 200, **context):
@@ -37,16 +35,14 @@ def _page(status: int = 200, **context):
 
 
 @bp.get("/demo/simulator")
-@login_required
+@admin_required
 def simulator():
-    _admin_only()
     return _page(form={"kind": "text", "reaction": "love", "reaction_target": "ours"})
 
 
 @bp.post("/demo/simulator")
-@login_required
+@admin_required
 def simulator_deliver():
-    _admin_only()
     form = request.form.to_dict()
     try:
         result = simulate(form)

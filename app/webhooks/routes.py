@@ -5,10 +5,10 @@ normal form post of a signed-in admin and carries the CSRF token like every othe
 import hmac
 
 from flask import abort, current_app, flash, jsonify, redirect, render_template, request, url_for
-from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from app import audit
+from app.auth.roles import admin_required
 from app.extensions import csrf, db
 from app.instagram.signature import verify_signature
 from app.models import InstagramAccount, WebhookEvent
@@ -74,16 +74,10 @@ def receive():
 # --------------------------------------------------------------------- the log page
 
 
-def _require_admin() -> int:
-    if not current_user.is_admin:
-        abort(403)
-    return current_workspace_id()
-
-
 @bp.get("/webhooks/log")
-@login_required
+@admin_required
 def event_log():
-    workspace_id = _require_admin()
+    workspace_id = current_workspace_id()
     status = request.args.get("status") or None
     if status not in (None, *LOG_STATUSES):
         abort(400, description=f"status must be one of {', '.join(LOG_STATUSES)}")
@@ -101,9 +95,9 @@ def event_log():
 
 
 @bp.post("/webhooks/log/<int:event_id>/replay")
-@login_required
+@admin_required
 def replay_event(event_id: int):
-    workspace_id = _require_admin()
+    workspace_id = current_workspace_id()
     event_id = id_or_404(event_id)
     found = db.session.scalar(
         select(WebhookEvent.id).where(WebhookEvent.id == event_id, WebhookEvent.workspace_id == workspace_id)
