@@ -342,7 +342,9 @@ def test_list_and_thread_load_more_as_you_scroll(browsing, inbox, factory):
     now = utcnow()
     for i in range(35):
         factory.conversation(inbox.accounts[0], last_message_at=now - timedelta(hours=2, minutes=i))
-    base = now - timedelta(days=2)
+    # Late morning two days ago: the hour of old messages stays on one day in any zone near Berlin's
+    # (two days back from 22:30 UTC would cross Berlin's midnight and make three day headings).
+    base = (now - timedelta(days=2)).replace(hour=9, minute=0, second=0, microsecond=0)
     for i in range(60):
         factory.message(inbox.bruno, f"Old message {i}", created_at=base + timedelta(minutes=i))
     page = browsing.login(inbox.user)
