@@ -117,6 +117,8 @@ SCHEMAS = {
                       "account still refuses it (409 `account_unavailable`; see the account's `status`)."},
         "reply_window_ends_at": {**TIME_OR_NULL, "description": "When replying stops being possible; null "
                                  "when it is not possible now."},
+        "window_closes_at": {**TIME_OR_NULL, "description": "When Instagram's 24-hour window (after the customer's "
+                             "last message) closes; null when it is closed or the customer never wrote."},
         "created_at": TIME,
         "updated_at": TIME,
     }),

@@ -12,7 +12,7 @@ from app.extensions import db
 from app.messages.content import content_of, kind_of
 from app.models import Contact, Conversation, InstagramAccount, Lead, Message, Workspace
 from app.outbound.sending import HUMAN_SOURCES
-from app.outbound.windows import reply_window
+from app.outbound.windows import reply_window, window_closes_at
 from app.templating import iso, safe_url
 
 # Whether an API reply counts as a person's (Instagram's Human Agent tag) is the sending rules' call.
@@ -78,6 +78,7 @@ def conversation_json(conversation: Conversation) -> dict:
         "last_message_preview": conversation.last_message_preview,
         "can_reply": window.can_reply,
         "reply_window_ends_at": _time(window.ends_at) if window.can_reply else None,
+        "window_closes_at": _time(window_closes_at(conversation)),
         "created_at": _time(conversation.created_at),
         "updated_at": _time(conversation.updated_at),
     }

@@ -7,8 +7,8 @@ from datetime import date, timezone
 from app.inbox.localtime import day_start_utc, local_day
 from app.inbox.queries import item_sort_key, thread_key
 from app.messages.content import UNSUPPORTED_NOTICE, content_of, kind_of, reaction_emoji
-from app.models import Conversation, Note
-
+from app.models import Conversation, Note, utcnow
+from app.outbound.windows import closing_soon, window_closes_at
 
 
 def list_key(conversation: Conversation) -> str:
@@ -20,6 +20,16 @@ def list_key(conversation: Conversation) -> str:
 def day_key(day: date) -> str:
     """A day heading sorts before every item of that (local) day."""
     return thread_key(day_start_utc(day).astimezone(timezone.utc), "0", 0)
+
+
+def countdown(moment) -> str:
+    """How long until `moment`, for the reply window's countdown ("2 h 05 min", "45 min"); the
+    browser keeps it current (static/js/app.js, data-closes-at)."""
+    minutes = max(0, int((moment - utcnow()).total_seconds() // 60))
+    if minutes < 1:
+        return "under a minute"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min" if hours else f"{minutes} min"
 
 
 def is_note(item) -> bool:
@@ -36,3 +46,6 @@ def register(bp) -> None:
     bp.add_app_template_global(UNSUPPORTED_NOTICE, "UNSUPPORTED_NOTICE")
     bp.add_app_template_filter(local_day, "local_day")
     bp.add_app_template_test(is_note, "note")
+    bp.add_app_template_global(window_closes_at, "window_closes_at")
+    bp.add_app_template_global(closing_soon, "closing_soon")
+    bp.add_app_template_filter(countdown, "countdown")

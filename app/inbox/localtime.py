@@ -19,8 +19,8 @@ TZ_COOKIE = "tz"
 def user_zone():
     """The zone the signed-in person chose in their profile; else the browser's (its `tz`
     cookie); else, before the browser has said, the workspace's."""
-    if not has_request_context():
-        return timezone.utc
+    if not has_request_context() or request.path.startswith("/api/"):
+        return timezone.utc  # the JSON API speaks UTC, whoever asks
     name = _profile_zone_name() or unquote(request.cookies.get(TZ_COOKIE) or "").strip()
     if not name or len(name) > 64:
         name = _workspace_zone_name()

@@ -92,5 +92,28 @@ def _human_agent_enabled(conversation: Conversation) -> bool:
     return bool(workspace and workspace.human_agent_enabled)
 
 
+COUNTDOWN_UNDER = timedelta(hours=4)  # the list and header count down once the window is this close to closing
+
+
+def window_closes_at(conversation: Conversation, now: datetime | None = None) -> datetime | None:
+    """When Instagram's 24-hour window of this conversation closes; None when it is closed already
+    or never opened (the customer has not written). The API's `window_closes_at`."""
+    if conversation.last_inbound_at is None:
+        return None
+    now = now or utcnow()
+    end = min(conversation.last_inbound_at, now) + STANDARD_WINDOW
+    return end if now < end else None
+
+
+def closing_soon(conversation: Conversation, now: datetime | None = None) -> datetime | None:
+    """The window's end when it is under COUNTDOWN_UNDER away (rows show a countdown), else None."""
+    now = now or utcnow()
+    end = window_closes_at(conversation, now)
+    return end if end is not None and end - now <= COUNTDOWN_UNDER else None
+
+
 def _when(moment: datetime) -> str:
-    return moment.strftime("%-d %b %H:%M UTC")
+    # In the reader's zone (their profile's, browser's or workspace's; UTC outside a request).
+    from app.inbox.localtime import full_datetime
+
+    return full_datetime(moment)

@@ -456,6 +456,25 @@
     });
   });
 
+  /* ---- Reply-window countdowns ([data-closes-at]): kept current between server renders -------- */
+
+  function countdownText(ms) {
+    var minutes = Math.floor(ms / 60000);
+    if (minutes < 1) return "under a minute";
+    var hours = Math.floor(minutes / 60);
+    minutes = minutes % 60;
+    return hours ? hours + " h " + (minutes < 10 ? "0" : "") + minutes + " min" : minutes + " min";
+  }
+  function tickCountdowns() {
+    document.querySelectorAll("[data-closes-at]").forEach(function (el) {
+      var left = Date.parse(el.dataset.closesAt) - Date.now();
+      var text = el.querySelector("[data-countdown]");
+      if (left <= 0) { el.textContent = "Window closed"; el.removeAttribute("data-closes-at"); }
+      else if (text) text.textContent = countdownText(left);
+    });
+  }
+  setInterval(tickCountdowns, 30000);
+
   /* ---- Copy a link shown once (team invites and password links) ------------------------------ */
 
   document.addEventListener("click", function (e) {
