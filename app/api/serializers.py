@@ -9,7 +9,7 @@ from flask import has_request_context, request
 from sqlalchemy import select
 
 from app.extensions import db
-from app.messages.content import content_of, kind_of
+from app.messages.content import MessageContent, content_of
 from app.models import Contact, Conversation, InstagramAccount, Lead, Message, Workspace
 from app.outbound.sending import HUMAN_SOURCES
 from app.outbound.windows import reply_window, window_closes_at
@@ -110,9 +110,9 @@ def _reactions(message: Message) -> list[dict]:
     ]
 
 
-def _context(message: Message) -> dict | None:
+def _context(content: MessageContent) -> dict | None:
     # Links the API hands out are http(s) only: Instagram's strings are untrusted.
-    context = content_of(message).context()
+    context = content.context()
     if context is None:
         return None
     for key in ("story", "referral", "template"):
@@ -130,15 +130,16 @@ def _context(message: Message) -> dict | None:
 
 def message_json(message: Message) -> dict:
     deleted = bool(message.is_deleted)
+    content = content_of(message)
     return {
         "id": message.id,
         "conversation_id": message.conversation_id,
         "mid": message.mid,
         "direction": message.direction,
         # The kind and context the thread shows (app/messages/content.py), as CONTRACT.md names them.
-        "kind": kind_of(message),
+        "kind": content.kind,
         # An unsent message keeps its row (the thread shows that something was removed), not its content.
-        "context": None if deleted else _context(message),
+        "context": None if deleted else _context(content),
         "text": None if deleted else message.text,
         "attachments": [] if deleted else _attachments(message),
         "status": message.status,

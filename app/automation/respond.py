@@ -52,9 +52,10 @@ def not_answerable(message: Message) -> str | None:
     """Why this message is never answered by automation, or None when it may be."""
     if message.direction != "in" or message.source != "instagram":
         return "it is not a customer's message (an echo or our own reply)"
-    if content_of(message).standby:
+    content = content_of(message)
+    if content.standby:
         return "it arrived on standby (another app or a person owns the thread)"
-    kind = kind_of(message)
+    kind = content.kind
     if kind not in ANSWERABLE_KINDS:
         return f"a {kind} is not something the customer wrote"
     if message.is_deleted:

@@ -288,6 +288,9 @@ class MessageContent:
     unsupported: Unsupported | None = None
     standby: bool = False  # arrived while another app (or a person in Instagram) owned the thread
     has_attachments: bool = field(default=False, compare=False)
+    # A referral that came without a message (an ig.me link or ad opened in an existing thread):
+    # the row is the referral itself, whatever else it carries.
+    referral_only: bool = field(default=False, compare=False)
 
     @property
     def story(self) -> StoryMention | StoryReply | None:
@@ -296,6 +299,8 @@ class MessageContent:
     @property
     def kind(self) -> str:
         """The message's kind (see the module docstring for the order)."""
+        if self.referral_only:
+            return "referral"
         if self.unsupported is not None:
             return "unsupported"
         if self.postback is not None:
@@ -393,7 +398,8 @@ class MessageContent:
             reply = StoryReply()
         return cls(story_mention=mention, story_reply=reply, referral=Referral.from_json(meta.get("referral")),
                    quick_reply=quick_reply, postback=postback, shares=shares, template=template,
-                   unsupported=unsupported, standby=meta.get("standby") is True, has_attachments=bool(items))
+                   unsupported=unsupported, standby=meta.get("standby") is True, has_attachments=bool(items),
+                   referral_only=row_kind == "referral")
 
 
 def content_of(message: Any) -> MessageContent:
@@ -403,9 +409,8 @@ def content_of(message: Any) -> MessageContent:
 
 
 def kind_of(message: Any) -> str:
-    """The message's kind, as the API and the templates name it."""
-    if getattr(message, "kind", None) == "referral":  # stored for a referral without a message
-        return "referral"
+    """The message's kind, as the API and the templates name it (a caller that also needs the
+    content reads `content_of(message).kind` instead: one parse)."""
     return content_of(message).kind
 
 
@@ -430,27 +435,21 @@ def _attachment_records(attachments: Any) -> dict[str, Any]:
     return found
 
 
-def _referral_of(referral: Any) -> Referral | None:
-    if referral is None:
-        return None
-    return Referral(ref=referral.ref, source=referral.source, type=referral.type, ad_id=referral.ad_id,
-                    ad_title=referral.ad_title, photo_url=referral.photo_url, video_url=referral.video_url)
-
-
 def content_from_event(event: Any) -> MessageContent:
     """The content of a parsed message, postback or referral event (app.instagram.events)."""
     standby = bool(getattr(event, "standby", False))
     if event.kind == "postback":
         return MessageContent(postback=Postback(event.title, event.payload), standby=standby)
     if event.kind == "referral":
-        return MessageContent(referral=_referral_of(event.referral), standby=standby)
+        return MessageContent(referral=event.referral, standby=standby, referral_only=True)
     records = _attachment_records(event.attachments)
     if event.is_unsupported and "unsupported" not in records:
         records["unsupported"] = Unsupported()
     story = event.reply_to_story
     reply = StoryReply(url=story.url, id=story.id) if story is not None else None
     quick = QuickReply(event.quick_reply_payload) if event.quick_reply_payload is not None else None
-    return MessageContent(story_reply=reply, referral=_referral_of(event.referral), quick_reply=quick,
+    # The parser's referral is already this module's record (app.instagram.events.Referral).
+    return MessageContent(story_reply=reply, referral=event.referral, quick_reply=quick,
                           standby=standby, has_attachments=bool(event.attachments), **records)
 
 
