@@ -19,7 +19,6 @@ import hashlib
 import json
 from collections import defaultdict
 from dataclasses import dataclass, field
-from types import SimpleNamespace
 from datetime import datetime, timedelta
 from typing import Any, Iterable, Protocol
 
@@ -41,7 +40,7 @@ from app.instagram.events import (
     UnknownEvent,
     lead_source,
 )
-from app.messages.content import PREVIEW_MAX, content_from_event, preview_of
+from app.messages.content import PREVIEW_MAX, MessageContent, content_from_event, preview_line
 from app.models import Contact, Conversation, DeferredEvent, InstagramAccount, Lead, Message, utcnow
 from app.outbound.echo import match_echo
 
@@ -135,6 +134,7 @@ class _NewMessage:
     kind: str
     mid: str
     row: dict[str, Any] = field(default_factory=dict)
+    content: MessageContent = field(default_factory=MessageContent)  # row["meta"], typed
     matched: bool = False  # an echo of our own send, found by match_echo
 
     @property
@@ -179,7 +179,7 @@ def _new_message(event: Event, account: AccountRef) -> _NewMessage:
         raise TypeError(f"not a message-like event: {type(event).__name__}")
     # What it carries beyond text (story, referral, quick reply, postback, share, template...), typed
     # in app.messages.content; standby (another app or a person owned the thread) keeps automation out.
-    meta = content_from_event(event).to_json()
+    content = content_from_event(event)
     row = {
         "account_id": account.id,
         "mid": mid,
@@ -190,11 +190,11 @@ def _new_message(event: Event, account: AccountRef) -> _NewMessage:
         "status": "sent" if direction == "out" else "received",
         "source": "app" if direction == "out" else "instagram",
         "reply_to_mid": reply_to_mid,
-        "meta": meta,
+        "meta": content.to_json(),
         "raw": event.raw,
         "created_at": event.timestamp,
     }
-    return _NewMessage(event, account, event.customer_id, direction, kind, mid, row)
+    return _NewMessage(event, account, event.customer_id, direction, kind, mid, row, content)
 
 
 # ------------------------------------------------------------------------ the apply
@@ -423,7 +423,9 @@ class _Delivery:
         if is_new or new.direction == "out":
             # Never backwards: an older message arriving late leaves the newest one in the list.
             if at >= conversation.last_message_at:
-                preview = preview_of(SimpleNamespace(**new.row))[:PREVIEW_MAX] or None
+                # The content built for the row, not a parse of the meta just written from it.
+                preview = preview_line(new.content, new.row["text"], new.row["attachments"],
+                                       row_kind=new.kind)[:PREVIEW_MAX] or None
                 if at != conversation.last_message_at or preview != conversation.last_message_preview:
                     conversation.last_message_at = at
                     conversation.last_message_preview = preview
