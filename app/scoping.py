@@ -49,12 +49,9 @@ def id_or_404(object_id) -> int:
     return object_id
 
 
-_id_or_404 = id_or_404
-
-
 def get_or_404(model, object_id):
     """The row with this id in the current workspace, or 404."""
-    object_id = _id_or_404(object_id)
+    object_id = id_or_404(object_id)
     row = db.session.scalar(scoped(model).where(model.id == object_id))
     if row is None:
         abort(404)
@@ -63,7 +60,7 @@ def get_or_404(model, object_id):
 
 def get_message_or_404(message_id) -> Message:
     """Messages are scoped through their conversation."""
-    message_id = _id_or_404(message_id)
+    message_id = id_or_404(message_id)
     row = db.session.scalar(
         select(Message)
         .join(Conversation, Conversation.id == Message.conversation_id)

@@ -8,15 +8,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from app.inbox.queries import ConversationFilters
-from app.models import CONVERSATION_STATUSES, MAX_ID
+from app.models import CONVERSATION_STATUSES
+from app.scoping import valid_id
 
 def parse_id(raw: str | None) -> int | None:
-    """A row id from a form or URL, or None when it cannot be one (our keys are 32-bit)."""
-    raw = (raw or "").strip()
-    if not (raw.isascii() and raw.isdigit() and len(raw) <= 10):
-        return None
-    value = int(raw)
-    return value if 1 <= value <= MAX_ID else None
+    """A row id from a form or URL, or None when it cannot be one (the rule: app.scoping.valid_id)."""
+    return valid_id(raw or "")
 
 
 VIEWS = {"all": "All", "unread": "Unread", "mine": "Mine", "unassigned": "Unassigned"}
