@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 
 from app.extensions import db
-from app.leads.routes import csv_safe
+from app.spreadsheet import csv_safe
 from app.models import Lead, utcnow
 
 HX = {"HX-Request": "true"}

@@ -5,12 +5,9 @@ control, so the select or textarea being used is never replaced under the user's
 funnel counts come along out of band."""
 from __future__ import annotations
 
-import csv
-import io
-import unicodedata
 from datetime import date
 
-from flask import Response, abort, flash, redirect, render_template, request, stream_with_context, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from app.htmx_responses import hx_push_url, is_fragment_request, render_page
@@ -24,6 +21,7 @@ from app.messages.content import Referral
 from app.models import LEAD_STATUSES, Lead
 from app.pagination import BadCursor
 from app.scoping import get_or_404
+from app.spreadsheet import csv_download
 from app.templating import iso
 
 PAGE = 50
@@ -114,27 +112,6 @@ def set_notes(lead_id: int):
 
 CSV_COLUMNS = ("id", "status", "name", "username", "instagram_account", "source", "ad_name", "owner",
                "created_at", "last_activity_at", "notes", "conversation_url")
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n", "＝", "＋", "－", "＠")
-
-
-def _hidden(char: str) -> bool:
-    """Characters a spreadsheet may skip before reading a formula: whitespace, control and
-    format characters (zero-width space, BOM...)."""
-    return char.isspace() or unicodedata.category(char) in ("Cc", "Cf")
-
-
-def csv_safe(value) -> str:
-    """A cell a spreadsheet will not run: text that starts like a formula, once leading whitespace
-    and control characters are skipped, gets a leading quote (OWASP's CSV injection advice), and
-    full-width signs count too. Customers choose their own names, so this matters. Cells with ';'
-    (the list separator of many Excel locales) are safe because the writer quotes every cell."""
-    text = "" if value is None else str(value)
-    first = next((char for char in text if not _hidden(char)), "")
-    if text.startswith(("\t", "\r", "\n")) or (first and unicodedata.normalize("NFKC", first) in FORMULA_STARTS):
-        return "'" + text
-    return text
-
-
 def lead_csv_row(lead: Lead) -> list[str]:
     contact = lead.contact
     # The lead's ad is a referral record (app/messages/content.py), read like a message's.
@@ -144,7 +121,7 @@ def lead_csv_row(lead: Lead) -> list[str]:
     values = (lead.id, lead.status, contact.name, contact.username, contact.account.username, lead.source,
               referral.ad_title if referral else None, lead.owner.display_name if lead.owner else "", iso(lead.created_at),
               iso(last_activity(lead)), lead.notes, conversation_url)
-    return [csv_safe(v) for v in values]
+    return list(values)
 
 
 @bp.get("/leads.csv")
@@ -153,19 +130,5 @@ def export_csv():
     filters = LeadFilters.from_args(request.args)
     user = current_user._get_current_object()
 
-    def generate():
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, quoting=csv.QUOTE_ALL)  # a ';' inside a cell never splits it
-        buffer.write("\ufeff")  # so spreadsheet programs read the file as UTF-8
-        writer.writerow(CSV_COLUMNS)
-        for lead in iter_leads(filters, user):
-            writer.writerow(lead_csv_row(lead))
-            if buffer.tell() > 32_768:
-                yield buffer.getvalue()
-                buffer.seek(0)
-                buffer.truncate()
-        yield buffer.getvalue()
-
-    filename = f"leads-{date.today().isoformat()}.csv"
-    return Response(stream_with_context(generate()), mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    rows = (lead_csv_row(lead) for lead in iter_leads(filters, user))
+    return csv_download(f"leads-{date.today().isoformat()}.csv", CSV_COLUMNS, rows)

@@ -3,20 +3,17 @@
 same selection as CSV."""
 from __future__ import annotations
 
-import csv
-import io
-
-from flask import Response, abort, render_template, request, stream_with_context
+from flask import abort, render_template, request
 from sqlalchemy import select, tuple_
 
 from app.audit import ACTIONS, AuditEntry
 from app.auth.roles import admin_required
 from app.extensions import db
-from app.leads.routes import csv_safe
 from app.models import User
 from app.pagination import BadCursor, decode_cursor, encode_cursor
 from app.scoping import current_workspace_id, scoped, valid_id
 from app.settings import bp
+from app.spreadsheet import csv_download
 from app.templating import iso
 
 PAGE = 50
@@ -69,20 +66,12 @@ def audit_csv():
     filters = _filters()
 
     def rows():
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, quoting=csv.QUOTE_ALL)
-        writer.writerow(CSV_COLUMNS)
         cursor = None
         while True:
             entries, cursor = audit_page(filters, cursor, limit=500)
             for e in entries:
-                writer.writerow([csv_safe(v) for v in (iso(e.created_at), e.actor_name, e.action, e.summary)])
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
+                yield iso(e.created_at), e.actor_name, e.action, e.summary
             if cursor is None:
                 return
 
-    response = Response(stream_with_context(rows()), mimetype="text/csv")
-    response.headers["Content-Disposition"] = "attachment; filename=audit-log.csv"
-    return response
+    return csv_download("audit-log.csv", CSV_COLUMNS, rows())

@@ -63,7 +63,7 @@ def test_pages_filters_and_csv(auth, factory):
     assert "HYPERLINK" in team_only and "Created token" not in team_only
     by_other = auth.client.get(f"/settings/audit?actor={other.id}").get_data(as_text=True)
     assert "Created token 118" in by_other and "Created token 119" not in by_other
-    rows = list(csv.reader(io.StringIO(auth.client.get("/settings/audit.csv").get_data(as_text=True))))
+    rows = list(csv.reader(io.StringIO(auth.client.get("/settings/audit.csv").get_data().decode("utf-8-sig"))))
     assert rows[0] == ["time", "actor", "action", "summary"] and len(rows) == 122
     assert rows[1][3].startswith("'=HYPERLINK")  # a formula is never run by a spreadsheet
     assert auth.client.get("/settings/audit?cursor=nonsense").status_code == 400
