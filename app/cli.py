@@ -119,9 +119,8 @@ def users_deactivate(email):
 @click.argument("email")
 def users_reset_password(email):
     """Print a single-use link (valid 1 day) that sets the user's password."""
-    from flask import current_app
-
     from app.team.lifecycle import issue_reset
+    from app.urls import own_base_url
 
     user = _user_by_email(email)
     if not user.active:
@@ -132,8 +131,7 @@ def users_reset_password(email):
     audit.record("team.password_link", f"Issued a password link for {user.email} (command line)",
                  workspace_id=user.workspace_id, user_id=user.id)
     db.session.commit()
-    base = current_app.config.get("PUBLIC_URL") or f"http://127.0.0.1:{current_app.config['PORT']}"
-    click.echo(f"{base}/reset/{plaintext}")
+    click.echo(f"{own_base_url()}/reset/{plaintext}")
 
 
 @tokens_cli.command("create")

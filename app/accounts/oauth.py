@@ -12,28 +12,20 @@ import secrets
 import time
 from collections.abc import Mapping
 
-from flask import current_app, session, url_for
+from flask import current_app, session
 from flask_login import current_user
 
 from app.accounts.lifecycle import AccountConnectError, failure_reason
 from app.instagram.client import graph_client
 from app.instagram.errors import GraphError
 from app.instagram.graph import DEFAULT_SCOPES, GraphClient, LongLivedToken
+from app.urls import public_url_for
 
 log = logging.getLogger(__name__)
 
 STATE_SESSION_KEY = "accounts_oauth_state"
 STATE_TTL_SECONDS = 600
 MAX_DESCRIPTION_LENGTH = 200
-
-
-def public_url_for(endpoint: str, **values) -> str:
-    """An absolute URL for Meta or a browser elsewhere: PUBLIC_URL when configured (behind a
-    proxy the request host may be internal), else the request's own host."""
-    public = current_app.config.get("PUBLIC_URL")
-    if public:
-        return public.rstrip("/") + url_for(endpoint, **values)
-    return url_for(endpoint, _external=True, **values)
 
 
 def redirect_uri() -> str:

@@ -29,6 +29,7 @@ from app.htmx_responses import render_page
 from app.instagram.signature import SignedRequestError, parse_signed_request
 from app.models import DataDeletionRequest, InstagramAccount, utcnow
 from app.scoping import get_or_404, scoped
+from app.urls import public_url_for
 
 log = logging.getLogger(__name__)
 
@@ -177,7 +178,7 @@ def instagram_data_deletion():
         return error
     deletion = request_data_deletion(ig_user_id)
     code = deletion.confirmation_code
-    return jsonify(url=oauth.public_url_for("accounts.data_deletion_status", code=code), confirmation_code=code)
+    return jsonify(url=public_url_for("accounts.data_deletion_status", code=code), confirmation_code=code)
 
 
 @bp.get("/accounts/instagram/data-deletion/<code>")

@@ -3,7 +3,8 @@ import click
 from flask import current_app
 
 from app.demo import bp
-from app.demo.seed import DEMO_AGENT_EMAIL, DEMO_EMAIL, DEMO_PASSWORD, DemoSeedError, own_base_url, seed_demo
+from app.demo.seed import DEMO_AGENT_EMAIL, DEMO_EMAIL, DEMO_PASSWORD, DemoSeedError, seed_demo
+from app.urls import own_base_url
 
 
 @bp.cli.command("demo")

@@ -35,6 +35,7 @@ from app.leads.actions import update_lead
 from app.models import Contact, Conversation, InstagramAccount, Lead, User, Workspace, utcnow
 from app.standin import DEFAULT_SCOPES, Signer, business_account, customer_igsid
 from app.token_crypto import token_cipher
+from app.urls import own_base_url
 
 log = logging.getLogger(__name__)
 
@@ -197,11 +198,6 @@ def _user(email: str, name: str, role: str, workspace: Workspace) -> User:
     if user.workspace_id != workspace.id:
         raise DemoSeedError(f"{email} already belongs to another workspace; the demo needs it in {DEMO_WORKSPACE!r}.")
     return user
-
-
-def own_base_url(app: Flask) -> str:
-    """Where browsers (and Meta, were it real) reach this app once `flask run` serves it."""
-    return app.config.get("PUBLIC_URL") or f"http://127.0.0.1:{app.config['PORT']}"
 
 
 def _demo_account(app: Flask, workspace: Workspace) -> InstagramAccount:

@@ -2,7 +2,7 @@
 password change. Thin: the rules are in app.team.lifecycle."""
 from __future__ import annotations
 
-from flask import abort, current_app, flash, make_response, redirect, render_template, request, url_for
+from flask import abort, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -14,18 +14,11 @@ from app.mail import mail_enabled, queue_mail
 from app.models import ROLES, User
 from app.scoping import get_or_404, scoped, valid_id
 from app.team import bp, lifecycle, notices
+from app.urls import public_url_for
 from app.team.lifecycle import TeamRefused
 from app.team.models import Invite
 from app.team.passwords import MIN_LENGTH
 from app.throttle import client_address, limiter
-
-
-def public_link(endpoint: str, **values) -> str:
-    """A link for someone else's browser: on PUBLIC_URL when set (production requires it), never
-    on whatever Host header this request came with."""
-    base = current_app.config.get("PUBLIC_URL")
-    path = url_for(endpoint, **values)
-    return f"{base}{path}" if base else url_for(endpoint, _external=True, **values)
 
 
 def _no_store(response):
@@ -68,7 +61,7 @@ def create_invite():
         return _refused(exc, form)
     audit.record("team.invite", f"Invited {row.email} as {row.role}", invite_id=row.id)
     db.session.commit()
-    link = public_link("team.accept_invite", token=plaintext)
+    link = public_url_for("team.accept_invite", token=plaintext)
     mailed = queue_mail(row.email, f"Join {current_user.workspace.name} on Instagram Inbox",
                         notices.invite_mail(current_user, row, link))
     return _team_page(new_link=link, link_kind="invite", link_for=row.email, mailed=mailed)
@@ -158,7 +151,7 @@ def issue_reset(user_id: int):
     _, plaintext = lifecycle.issue_reset(member, current_user)
     audit.record("team.password_link", f"Issued a password link for {member.email}", user_id=member.id)
     db.session.commit()
-    link = public_link("team.reset_password", token=plaintext)
+    link = public_url_for("team.reset_password", token=plaintext)
     mailed = queue_mail(member.email, "Set your Instagram Inbox password", notices.reset_mail(member, link))
     return _team_page(new_link=link, link_kind="reset", link_for=member.email, mailed=mailed)
 
@@ -258,6 +251,6 @@ def forgot_password():
             _, plaintext = lifecycle.issue_reset(user, None)
             db.session.commit()
             queue_mail(user.email, "Set your Instagram Inbox password",
-                       notices.reset_mail(user, public_link("team.reset_password", token=plaintext)))
+                       notices.reset_mail(user, public_url_for("team.reset_password", token=plaintext)))
         sent = True  # the same answer whether or not the address has an account
     return _no_store(make_response(render_template("team/forgot.html", sent=sent)))
