@@ -213,9 +213,9 @@ def load_config(instance_path: str | Path, env=None) -> dict:
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_SECURE": production,
-        # The longest any sign-in lasts, "Keep me signed in" included; enforced by app.auth.sessions.
+        # The longest any sign-in lasts, "Keep me signed in" included; enforced by app.auth.sessions,
+        # which also gives it to Flask-Login as the remember cookie's duration.
         "SESSION_MAX_AGE": timedelta(days=env_int(env, "SESSION_MAX_AGE_DAYS", 30)),
-        "REMEMBER_COOKIE_DURATION": timedelta(days=env_int(env, "SESSION_MAX_AGE_DAYS", 30)),
         "PREFERRED_URL_SCHEME": "https" if production else "http",
         # CSRF tokens live as long as the session; a long shift in the inbox must not expire forms.
         "WTF_CSRF_TIME_LIMIT": None,

@@ -3,9 +3,12 @@ stop every copy of the session and remember cookies; "Keep me signed in" is opt-
 the server's clock, whatever the browser kept."""
 from __future__ import annotations
 
+import re
 from datetime import timedelta
+from email.utils import parsedate_to_datetime
 
 from app.extensions import db
+from app.models import utcnow
 
 
 def _sign_in(client, auth, user, remember=False):
@@ -97,6 +100,9 @@ def test_a_session_of_the_old_form_signs_in_again(app, client, factory):
     assert client.get("/settings").status_code == 302
 
 
-def test_session_max_age_is_thirty_days_by_default(app):
+def test_the_remember_cookie_lasts_session_max_age(app, client, auth, factory):
     assert app.config["SESSION_MAX_AGE"] == timedelta(days=30)
-    assert app.config["REMEMBER_COOKIE_DURATION"] == app.config["SESSION_MAX_AGE"]
+    response = _sign_in(client, auth, factory.user(), remember=True)
+    remember = next(c for c in response.headers.getlist("Set-Cookie") if c.startswith("remember_token="))
+    expires = parsedate_to_datetime(re.search(r"Expires=([^;]+)", remember).group(1))
+    assert abs(expires - (utcnow() + app.config["SESSION_MAX_AGE"])) < timedelta(minutes=1)
