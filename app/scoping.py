@@ -26,20 +26,24 @@ def scoped(model) -> Select:
 
 
 def valid_id(value) -> int | None:
-    """`value` as a row id, or None when it cannot be one: not an integer, or outside
-    1..MAX_ID (PostgreSQL refuses an int4 comparison with a larger value: NumericValueOutOfRange).
-    The one home of that rule for path and form ids that reach a query."""
-    if isinstance(value, bool):
-        return None
+    """`value` as a row id, or None when it cannot be one: not an integer or a string of ASCII
+    digits, or outside 1..MAX_ID (PostgreSQL refuses an int4 comparison with a larger value:
+    NumericValueOutOfRange). The one home of that rule for every id from outside that reaches a
+    query: paths, forms, query strings, JSON bodies, cursors, tokens, session cookies."""
     if isinstance(value, str):
         value = value.strip()
         if not (value.isascii() and value.isdigit() and len(value) <= 10):
             return None
-    try:
         value = int(value)
-    except (TypeError, ValueError):
+    elif isinstance(value, bool) or not isinstance(value, int):
         return None
     return value if 1 <= value <= MAX_ID else None
+
+
+def valid_json_id(value) -> int | None:
+    """`valid_id` for a value decoded from JSON (an API body, a cursor, a live token), where an id
+    is a number: a string of digits is not one."""
+    return valid_id(value) if isinstance(value, int) else None
 
 
 def id_or_404(object_id) -> int:

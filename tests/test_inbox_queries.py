@@ -66,8 +66,10 @@ def test_message_pages_oldest_first_within_page(factory, as_user):
     assert [m.text for m in page] == ["m0"] and older is None
 
 
-@pytest.mark.parametrize("cursor", ["", "!!!", "bnVsbA", encode_cursor(utcnow(), 1)[:-3], "WyJ4IiwxXQ"])
+@pytest.mark.parametrize("cursor", ["", "!!!", "bnVsbA", encode_cursor(utcnow(), 1)[:-3], "WyJ4IiwxXQ",
+                                    encode_cursor(utcnow(), 0), encode_cursor(utcnow(), 2**31), None])
 def test_bad_cursors(cursor):
+    # Row ids are 1 .. 2**31 - 1 here as everywhere (app.scoping.valid_id).
     with pytest.raises(BadCursor):
         decode_cursor(cursor)
 

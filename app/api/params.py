@@ -13,8 +13,8 @@ from flask import current_app, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from app.api.errors import ApiError
-from app.models import MAX_ID
 from app.pagination import MAX_LIMIT, clamp_limit
+from app.scoping import valid_id, valid_json_id
 
 MAX_QUERY_TEXT = 200
 
@@ -71,9 +71,10 @@ def query_id(name: str) -> int | None:
 
 
 def _id(name: str, value: str) -> int:
-    if not (value.isascii() and value.isdigit() and len(value) <= 10 and 1 <= int(value) <= MAX_ID):
+    row_id = valid_id(value) if value.isdigit() else None  # digits only: no spaces around them here
+    if row_id is None:
         raise invalid(name, f"{name} must be a positive integer id")
-    return int(value)
+    return row_id
 
 
 def _user_id(name: str, value: str) -> str:
@@ -182,7 +183,7 @@ def body_id_or_null(body: dict, name: str) -> int | None:
     value = body[name]
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_ID:
+    if valid_json_id(value) is None:
         raise invalid(name, f"{name} must be a user id or null")
     return value
 

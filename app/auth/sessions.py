@@ -16,7 +16,7 @@ from flask import current_app
 from flask_login import login_user
 
 from app.extensions import db
-from app.models import MAX_ID
+from app.scoping import valid_id
 
 _ISSUED = "_session_issued_at"  # set on a User loaded from a cookie, so get_id() repeats its issue time
 
@@ -34,7 +34,7 @@ def load_user(raw: str):
         user_id, generation, issued = (int(part) for part in str(raw).split(":"))
     except ValueError:
         return None  # an id of the old "<user id>" form, or garbage: sign in again
-    if not 0 < user_id <= MAX_ID:
+    if valid_id(user_id) is None:
         return None
     age = time.time() - issued
     if age > current_app.config["SESSION_MAX_AGE"].total_seconds() or age < -300:

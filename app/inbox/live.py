@@ -15,9 +15,7 @@ token keeps a fingerprint of every row updated in a short overlap window before 
 mark: a late commit inside the window changes the fingerprint and is picked up."""
 from __future__ import annotations
 
-import base64
 import hashlib
-import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -26,7 +24,9 @@ from sqlalchemy import literal, select, union_all
 from app.extensions import db
 from app.inbox.localtime import in_utc
 from app.inbox.queries import thread_changes
-from app.models import MAX_ID, Conversation, Message, utcnow
+from app.models import Conversation, Message, utcnow
+from app.pagination import decode_token, encode_token
+from app.scoping import valid_json_id
 
 OVERLAP = timedelta(seconds=15)
 MAX_LIVE_ROWS = 50  # rows re-sent per change; more than this in 15 s only happens in bulk imports
@@ -37,20 +37,11 @@ class BadToken(ValueError):
     pass
 
 
-def _encode(payload: dict) -> str:
-    raw = json.dumps(payload, separators=(",", ":"), sort_keys=True)
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
-
-
 def _decode(token: str) -> dict:
-    """A token's payload: one flat JSON object (its values are never lists or objects). Length
-    is capped before decoding and RecursionError caught, so deep nesting is refused (F-12)."""
-    if len(token) > MAX_TOKEN_LENGTH:
-        raise BadToken("token is not valid")
+    """A token's payload: one flat JSON object (its values are never lists or objects)."""
     try:
-        padded = token + "=" * (-len(token) % 4)
-        payload = json.loads(base64.urlsafe_b64decode(padded.encode()))
-    except (ValueError, TypeError, UnicodeDecodeError, RecursionError):
+        payload = decode_token(token, MAX_TOKEN_LENGTH)
+    except ValueError:
         raise BadToken("token is not valid") from None
     if not isinstance(payload, dict) or any(isinstance(value, (list, dict)) for value in payload.values()):
         raise BadToken("token is not valid")
@@ -79,7 +70,7 @@ class ListState:
     fingerprint: str     # of the (id, updated_at) pairs in (mark - OVERLAP, now]
 
     def token(self) -> str:
-        return _encode({"t": self.mark.isoformat(), "f": self.fingerprint})
+        return encode_token({"t": self.mark.isoformat(), "f": self.fingerprint})
 
     @classmethod
     def from_token(cls, token: str) -> ListState:
@@ -147,10 +138,6 @@ def _list_changes(rows: list[tuple[int, datetime]], since: ListState) -> ListCha
     return ListChanges(updated=dict(rows[:MAX_LIVE_ROWS]), state=state)
 
 
-def _is_id(value) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_ID
-
-
 @dataclass(frozen=True)
 class ThreadState:
     conversation_id: int
@@ -159,7 +146,7 @@ class ThreadState:
     mark: datetime               # changes after this (minus the overlap) are re-sent
 
     def token(self) -> str:
-        return _encode({
+        return encode_token({
             "c": self.conversation_id, "m": self.last_id,
             "u": self.last_updated.isoformat() if self.last_updated else None, "t": self.mark.isoformat(),
         })
@@ -168,7 +155,7 @@ class ThreadState:
     def from_token(cls, token: str) -> ThreadState:
         payload = _decode(token)
         conversation_id, last_id, last_updated = payload.get("c"), payload.get("m"), payload.get("u")
-        if not _is_id(conversation_id) or (last_id is not None and not _is_id(last_id)):
+        if valid_json_id(conversation_id) is None or (last_id is not None and valid_json_id(last_id) is None):
             raise BadToken("token is not valid")
         return cls(conversation_id=conversation_id, last_id=last_id,
                    last_updated=_moment(last_updated) if last_updated is not None else None,

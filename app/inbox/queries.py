@@ -6,16 +6,17 @@ JSON API both read through here."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 
 from flask import abort
 from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import joinedload
 
 from app.extensions import db
-from app.models import CONVERSATION_STATUSES, MAX_ID, Contact, Conversation, InstagramAccount, Message, Note, User
+from app.inbox.display import item_key
+from app.models import CONVERSATION_STATUSES, Contact, Conversation, InstagramAccount, Message, Note, User
 from app.pagination import decode_cursor, encode_cursor
-from app.scoping import current_workspace_id, scoped
+from app.scoping import current_workspace_id, scoped, valid_id
 
 
 @dataclass(frozen=True)
@@ -103,11 +104,8 @@ NO_SUCH_CONVERSATION = "This conversation does not exist (any more), or it belon
 
 def find_conversation(conversation_id) -> Conversation | None:
     """One conversation of the workspace with its contact, account and assignee, or None."""
-    try:
-        conversation_id = int(conversation_id)
-    except (TypeError, ValueError):
-        return None
-    if not 1 <= conversation_id <= MAX_ID:
+    conversation_id = valid_id(conversation_id)
+    if conversation_id is None:
         return None
     return db.session.scalar(
         scoped(Conversation)
@@ -167,7 +165,7 @@ def thread_page(conversation: Conversation, before: str | None = None, limit: in
     if before:
         stamp, _ = decode_cursor(before)
         notes = notes.where(Note.created_at < stamp)
-    items = sorted([*messages, *db.session.scalars(notes)], key=item_sort_key)
+    items = sorted([*messages, *db.session.scalars(notes)], key=item_key)
     return ThreadPage(items=items, older=older, replied=replied_messages(conversation, messages))
 
 
@@ -182,16 +180,6 @@ def replied_messages(conversation: Conversation, messages) -> dict[str, Message]
     return {m.mid: m for m in rows}
 
 
-def item_sort_key(item) -> str:
-    """Thread order: Meta's timestamp, then id; the same string orders items in the browser."""
-    return thread_key(item.created_at, "n" if isinstance(item, Note) else "m", item.id)
-
-
-def thread_key(moment: datetime, kind: str, row_id: int) -> str:
-    moment = moment.astimezone(timezone.utc)
-    return f"{moment.strftime('%Y-%m-%dT%H:%M:%S.%f')}|{kind}|{row_id:012d}"
-
-
 def thread_changes(conversation: Conversation, since: datetime) -> tuple[list, dict[str, Message]]:
     """Messages stored or changed, and notes added, after `since` (the live thread update)."""
     messages = list(db.session.scalars(
@@ -202,7 +190,7 @@ def thread_changes(conversation: Conversation, since: datetime) -> tuple[list, d
         select(Note).where(Note.conversation_id == conversation.id, Note.created_at > since)
         .options(joinedload(Note.author))
     ))
-    return sorted([*messages, *notes], key=item_sort_key), replied_messages(conversation, messages)
+    return sorted([*messages, *notes], key=item_key), replied_messages(conversation, messages)
 
 
 UNREAD_BADGE_MAX = 99  # the badge and the tab title say "99+" past this
