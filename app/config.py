@@ -1,4 +1,4 @@
-"""Configuration read from the environment, exactly as docs/CONTRACT.md names it.
+"""Configuration read from the environment, exactly as docs/contract.md names it.
 
 One `load_config()` turns environment variables into a plain dict for `app.config`, through
 small typed parsers, and refuses unsafe production settings with a message that names the fix.

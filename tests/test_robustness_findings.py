@@ -1,4 +1,4 @@
-"""Regression tests for the robustness findings of docs/reviews/SECURITY_REVIEW.md (F-08 to F-16,
+"""Regression tests for the robustness findings of the security review (docs/security.md, F-08 to F-16,
 I-1, I-8): each input below used to answer 500 (or worse); each test names its finding.
 
 SQLite does not refuse ids above int32 the way PostgreSQL does (F-11), so those tests also check

@@ -1,6 +1,6 @@
 """The OpenAPI 3.1 description of the JSON API, served at /api/v1/openapi.json without a token.
 
-Written by hand as a dict next to the code it describes; tests/test_api_openapi.py checks that
+Written by hand as a dict next to the code it describes; tests/api/test_api_openapi.py checks that
 every /api/v1 route is documented with its methods and that real responses match these schemas."""
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 
 The class tells the caller what to do (retry, renew the connection, tell the agent
 why a reply failed, tell the admins); `user_message` says it to staff in a sentence.
-Mapping follows the error table in docs/META_API.md.
+Mapping follows the error table in docs/meta-protocol.md#errors.
 
 Every message is passed through `redact`, so `str()`, `repr()` and `args` of these
 exceptions never carry an access token or the app secret.

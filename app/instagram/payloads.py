@@ -1,4 +1,4 @@
-"""Builders for webhook bodies shaped exactly like Meta's (docs/META_API.md).
+"""Builders for webhook bodies shaped exactly like Meta's (docs/meta-protocol.md#deliveries-and-event-kinds).
 
 Used by the tests and by the demo simulator, which signs them like Meta does
 (``json.dumps(body).encode()`` then :func:`app.instagram.signature.compute_signature`).

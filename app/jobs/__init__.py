@@ -1,6 +1,6 @@
 """Background jobs: one enqueue helper for every job in the app.
 
-Two modes (docs/DESIGN.md):
+Two modes (docs/architecture.md#modes):
 - queued (REDIS_URL set): RQ queues `high` (sends), `default` (ingestion follow-ups), `low`
   (upkeep), run by `python worker.py`;
 - inline (no REDIS_URL): jobs run in this process. Inside a request they run once the response

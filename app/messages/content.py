@@ -10,7 +10,7 @@ written in: a quick reply as ``{"kind": "quick_reply", "payload"}``, a postback 
 referral flat (``{ad_id, ad_title, photo_url...}``) or as Meta sends it (``ads_context_data``),
 and what only the ``attachments`` column holds (story mentions, shares, templates).
 
-Message kinds (CONTRACT.md, "Comments and history"), decided by :func:`kind_of` in this order:
+Message kinds (docs/contract.md#json-api), decided by :func:`kind_of` in this order:
 ``unsupported`` (Instagram does not share it with apps), ``postback`` (a button tapped),
 ``referral`` (an ig.me link or ad opened in an existing thread, no message), ``story_mention``,
 ``story_reply``, ``quick_reply`` (a quick-reply chip tapped), ``template`` (a generic, button or
@@ -37,7 +37,7 @@ TEMPLATE_TYPES = ("template",)
 UNSUPPORTED_TYPES = ("unsupported_type",)
 UNSUPPORTED_NOTICE = "This message type isn't supported by Instagram's API — open Instagram to see it."
 
-# Instagram's reaction names (docs/META_API.md) and the emoji the inbox shows and sends.
+# Instagram's reaction names (docs/meta-protocol.md#reactions) and the emoji the inbox shows and sends.
 REACTION_EMOJI = {"love": "❤️", "like": "👍", "laugh": "😆", "wow": "😮", "sad": "😢", "angry": "😡"}
 OTHER_REACTION_EMOJI = "✨"
 PREVIEW_MAX = 200  # Conversation.last_message_preview

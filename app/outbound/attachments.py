@@ -1,7 +1,7 @@
 """What staff may attach to a reply, decided by the file's content (magic bytes), never by its
 name or the browser's Content-Type, both of which the uploader controls.
 
-Instagram's limits (docs/META_API.md): image png/jpeg 8 MB; video mp4/ogg/avi/mov/webm 25 MB;
+Instagram's limits (docs/meta-protocol.md#sending): image png/jpeg 8 MB; video mp4/ogg/avi/mov/webm 25 MB;
 audio aac/m4a/wav/mp4 25 MB; file pdf 25 MB.
 """
 from __future__ import annotations

@@ -11,7 +11,7 @@ import string
 
 from flask import Response, jsonify
 
-# Messages Meta uses for the codes the inbox distinguishes (see docs/META_API.md).
+# Messages Meta uses for the codes the inbox distinguishes (see docs/meta-protocol.md#errors).
 DEFAULT_MESSAGES = {
     1: "An unknown error occurred",
     2: "An unexpected error has occurred. Please retry your request later.",

@@ -1,4 +1,4 @@
-"""Fault tests: real PostgreSQL and Redis, broken on purpose (docs/DESIGN.md, invariants).
+"""Fault tests: real PostgreSQL and Redis, broken on purpose (docs/architecture.md#invariants).
 
 They run as part of the normal suite when DATABASE_URL and REDIS_URL are set (as `.ci/run` does)
 and skip otherwise, or when `redis-server` is not installed. Nothing shared is ever stopped: Redis

@@ -1,5 +1,6 @@
 """PostgreSQL unreachable: webhooks answer 503 so Meta retries, nothing is half-written, and the
-same process recovers by itself when the database is back (CONTRACT: Meta-facing; DESIGN: flow 1).
+same process recovers by itself when the database is back (docs/contract.md#meta-facing-routes;
+docs/architecture.md#invariants).
 
 The app under test reaches the shared cluster through a TCP proxy; "down" is the proxy cutting
 every connection and refusing new ones."""

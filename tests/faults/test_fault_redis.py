@@ -1,5 +1,5 @@
 """Redis stopped during ingestion: Meta still gets its 200, the rows are kept, and the follow-up
-work a lost enqueue left undone is done by the sweep once Redis is back (docs/DESIGN.md, flow 2)."""
+work a lost enqueue left undone is done by the sweep once Redis is back (docs/architecture.md#jobs-queues-and-the-sweeps)."""
 from __future__ import annotations
 
 import time

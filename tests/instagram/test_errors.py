@@ -42,7 +42,7 @@ def texts_of(error: GraphError) -> list[str]:
     return [str(error), repr(error), *map(str, error.args), *map(repr, error.args), *filter(None, attributes)]
 
 
-# -- The META_API error table ----------------------------------------------------------
+# -- Meta's error table (docs/meta-protocol.md#errors) -------------------------------------------
 
 
 @pytest.mark.parametrize(

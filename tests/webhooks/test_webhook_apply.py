@@ -1,4 +1,4 @@
-"""Each event type lands as described, and a redelivery changes nothing (docs/DESIGN.md, flow 1)."""
+"""Each event type lands as described, and a redelivery changes nothing (docs/architecture.md#flow-a-inbound)."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
@@ -539,7 +539,7 @@ def test_a_whole_mixed_delivery_three_times_is_the_same_as_once(client, deliver,
 
 
 def test_hand_written_meta_payloads(client, account):
-    """Bodies written out as META_API documents them, not through the builders."""
+    """Bodies written out as Meta documents them (docs/meta-protocol.md), not through the builders."""
     A = account.ig_user_id
     body = {
         "object": "instagram",

@@ -1,4 +1,4 @@
-"""`flask webhooks replay [--failed] [--id N]` (CONTRACT: Commands)."""
+"""`flask webhooks replay [--failed] [--id N]` (docs/contract.md#commands)."""
 from __future__ import annotations
 
 import json

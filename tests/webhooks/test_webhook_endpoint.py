@@ -1,4 +1,5 @@
-"""POST /webhooks/instagram as CONTRACT says: signature, size, JSON, statuses, database down."""
+"""POST /webhooks/instagram as docs/contract.md#meta-facing-routes says: signature, size, JSON, statuses,
+database down."""
 from __future__ import annotations
 
 import io

@@ -176,8 +176,8 @@ def test_mutated_deliveries_with_a_bad_signature_write_nothing(client, factory, 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(raw=mutated_bodies(), times=st.integers(min_value=2, max_value=3))
 def test_redelivering_any_mutated_delivery_changes_nothing(client, factory, raw, times):
-    """DESIGN invariant: whatever a delivery holds, redelivering it changes nothing after the first
-    time (not even a timestamp), and every copy is answered alike."""
+    """Invariant (docs/architecture.md#invariants): whatever a delivery holds, redelivering it
+    changes nothing after the first time (not even a timestamp), and every copy is answered alike."""
     _fresh_state(factory)
     first = post(client, raw)
     after_first = snapshot()
