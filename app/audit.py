@@ -6,16 +6,13 @@ pages over (workspace_id, created_at, id), filterable by action and actor, expor
 Summaries are written for a person and hold no secret: never a token, a link or a password."""
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from flask import has_request_context
 from flask_login import current_user
-from sqlalchemy import JSON, ForeignKey, Index, String
-from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
-from app.models import UTCDateTime, User, utcnow
+from app.models import AuditEntry, User, utcnow
 
 # What an entry's action may be, grouped for the page's filter. The one list of them.
 ACTIONS = {
@@ -28,23 +25,6 @@ ACTIONS = {
     "webhooks": ("webhook.replay",),
 }
 ALL_ACTIONS = tuple(action for group in ACTIONS.values() for action in group)
-
-
-class AuditEntry(db.Model):
-    __tablename__ = "audit_entries"
-    __table_args__ = (Index("ix_audit_entries_list", "workspace_id", "created_at", "id"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
-    # Null for the CLI and the system; the name is kept too, so it survives the user.
-    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    actor_name: Mapped[str] = mapped_column(String(254))
-    action: Mapped[str] = mapped_column(String(64))
-    summary: Mapped[str] = mapped_column(String(500))
-    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-
-    actor: Mapped[User | None] = relationship()
 
 
 def record(action: str, summary: str, *, workspace_id: int | None = None, actor: User | None = None,

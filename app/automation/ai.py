@@ -12,10 +12,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 
 from app.automation.llm import ModelUnavailable, complete, llm_configured
-from app.automation.models import AiDraft
 from app.automation.settings import MAX_KNOWLEDGE_CHARS, workspace_settings
 from app.extensions import db
-from app.models import Conversation, Message, User, utcnow
+from app.models import AiDraft, Conversation, Message, User, utcnow
 
 log = logging.getLogger(__name__)
 

@@ -7,10 +7,9 @@ from datetime import timedelta
 from sqlalchemy import delete
 
 from app.automation.ai import write_draft
-from app.automation.models import AiDraft, AutomationLog
 from app.automation.respond import respond_to_message
 from app.extensions import db
-from app.models import utcnow
+from app.models import AiDraft, AutomationLog, utcnow
 
 # The log is the "what did automation do" history on the settings page. Old rows are safe to
 # drop: the away limit looks back at most a week, a greeting needs the conversation's first
@@ -20,7 +19,7 @@ KEEP_DRAFTS = timedelta(days=1)  # a draft is read once, seconds after it is wri
 
 
 def run_automation_for_message(message_id: int) -> None:
-    """Enqueued by the webhook follow-ups (app.webhooks.followups.after_inbound) for each new
+    """Enqueued by the webhook follow-ups (app.webhooks.followups.after_apply) for each new
     inbound message. A retry after a claim finds the claim and sends nothing more."""
     respond_to_message(message_id)
 

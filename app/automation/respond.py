@@ -14,7 +14,7 @@ The order of things, and why:
    replies, the message is too old to answer, a person replied in this conversation within the
    pause.
 5. The first matching rule answers; with none, the AI answers if the workspace switched that on.
-   Every reply goes through the staff send path (`send_reply`, source "automation", no user),
+   Every reply goes through the staff send path (`queue_reply`, source "automation", no user),
    which enforces the window again and never uses the HUMAN_AGENT tag for automated sends.
 """
 from __future__ import annotations
@@ -27,7 +27,6 @@ from sqlalchemy.exc import IntegrityError
 
 from app.automation.ai import ai_reply
 from app.automation.llm import ModelUnavailable, llm_configured
-from app.automation.models import AutomationLog, AutomationSettings
 from app.automation.rulebook import ordered_rules
 from app.automation.rules import Inbound, RuleChoice, choose_rule
 from app.automation.settings import workspace_settings
@@ -35,8 +34,8 @@ from app.extensions import db
 from app.inbox.actions import ActionRefused, assign, set_status
 from app.leads.actions import update_lead
 from app.messages.content import KINDS, content_of, kind_of
-from app.models import Conversation, Lead, Message, utcnow
-from app.outbound.service import ReplyRefused, send_reply
+from app.models import AutomationLog, AutomationSettings, Conversation, Lead, Message, utcnow
+from app.outbound.replies import ReplyRefused, queue_reply
 from app.outbound.windows import reply_window
 
 log = logging.getLogger(__name__)
@@ -152,7 +151,7 @@ def _send(entry: AutomationLog, conversation: Conversation, text: str, why: str,
     # about a reply that went out, nor "sent" about one that did not.
     entry.outcome, entry.reason, entry.kind, entry.rule_id = "sent", why, kind, rule_id
     try:
-        reply = send_reply(conversation, text=text, user=None, source="automation")
+        [reply] = queue_reply(conversation, text=text, user=None, source="automation")
     except ReplyRefused as exc:
         db.session.rollback()
         return _finish(db.session.get(AutomationLog, entry.id), "skipped", f"Not sent: {exc.message}",

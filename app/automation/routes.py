@@ -14,35 +14,31 @@ from app.automation import bp
 from app.automation.ai import DraftRefused, draft_for_poll, request_draft
 from app.automation.hours import WEEKDAYS, format_day, is_open, timezone_names
 from app.automation.llm import llm_configured
-from app.automation.models import (
-    MATCH_TYPES,
-    RULE_CONVERSATION_STATUSES,
-    RULE_KINDS,
-    AiDraft,
-    AutomationLog,
-    AutomationRule,
-)
 from app.automation.rulebook import RULE_FIELDS, create_rule, delete_rule, move_rule, ordered_rules, set_enabled, update_rule
 from app.automation.rules import KIND_LABELS, Inbound, choose_rule, describe
 from app.automation.settings import save_settings, workspace_settings
 from app.extensions import db
 from app import audit
 from app.auth.roles import admin_required
-from app.htmx_responses import hx_trigger, is_fragment_request, render_page
+from app.htmx_responses import hx_trigger, is_fragment_request, render_fragment, render_page
 from app.inbox.actions import ActionRefused
 from app.inbox.localtime import in_utc
 from app.jobs import QUEUE_HIGH, enqueue
-from app.models import LEAD_STATUSES, Conversation, InstagramAccount, Message, User, utcnow
+from app.models import (
+    LEAD_STATUSES,
+    AiDraft,
+    AutomationLog,
+    AutomationRule,
+    Conversation,
+    InstagramAccount,
+    Message,
+    User,
+    utcnow,
+)
+from app.models.automation import MATCH_TYPES, RULE_CONVERSATION_STATUSES, RULE_KINDS
 from app.scoping import current_workspace_id, get_or_404, id_or_404, scoped
 
 RECENT_ACTIVITY = 30
-
-
-
-
-@bp.app_context_processor
-def _template_helpers():
-    return {"ai_drafts_available": llm_configured}
 
 
 # -- Settings page -----------------------------------------------------------------------------
@@ -260,11 +256,11 @@ def suggest_reply(conversation_id: int):
     try:
         draft = request_draft(conversation, current_user)
     except DraftRefused as exc:
-        return render_template("automation/_draft.html", conversation=conversation, draft=None, error=str(exc)), 422
+        return render_fragment("automation/_draft.html", 422, conversation=conversation, draft=None, error=str(exc))
     from app.automation.jobs import write_ai_draft
 
     enqueue(write_ai_draft, draft.id, queue=QUEUE_HIGH, timeout=60)
-    return render_template("automation/_draft.html", conversation=conversation, draft=draft, error=None), 202
+    return render_fragment("automation/_draft.html", 202, conversation=conversation, draft=draft, error=None)
 
 
 @bp.get("/conversations/<int:conversation_id>/suggest-reply/<int:draft_id>")
@@ -276,7 +272,7 @@ def draft_status(conversation_id: int, draft_id: int):
     if draft is None:
         abort(404)
     draft = draft_for_poll(draft)
-    response = render_page("automation/_draft.html", conversation=conversation, draft=draft, error=None)
+    response = render_fragment("automation/_draft.html", conversation=conversation, draft=draft, error=None)
     if draft.status == "ready":
         # The composer (or the listener in static/js/automation.js) puts the text in the reply box.
         hx_trigger(response, {"ai-draft-ready": {"text": draft.text, "conversation_id": conversation.id,

@@ -6,12 +6,12 @@ from collections.abc import Mapping
 
 from sqlalchemy import func, or_, select
 
-from app.automation.models import MATCH_TYPES, RULE_CONVERSATION_STATUSES, RULE_KINDS, AutomationRule
 from app.automation.patterns import MAX_PATTERN_LENGTH, PatternRejected, check_regex, normalize
 from app.extensions import db
 from app.inbox.actions import ActionRefused
 from app.instagram.graph import MAX_TEXT_BYTES
-from app.models import LEAD_STATUSES, InstagramAccount, User
+from app.models import LEAD_STATUSES, AutomationRule, InstagramAccount, User
+from app.models.automation import MATCH_TYPES, RULE_CONVERSATION_STATUSES, RULE_KINDS
 from app.scoping import valid_id
 
 RULE_FIELDS = ("kind", "account_id", "match_type", "pattern", "reply_text", "set_lead_status", "assign_to_id",

@@ -5,14 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from app.automation.hours import WEEKDAYS, HoursInvalid, parse_day, valid_timezone
-from app.automation.models import (
-    DEFAULT_AWAY_EVERY_HOURS,
-    DEFAULT_BUSINESS_HOURS,
-    DEFAULT_PAUSE_MINUTES,
-    AutomationSettings,
-)
 from app.extensions import db
 from app.inbox.actions import ActionRefused
+from app.models import AutomationSettings
+from app.models.automation import DEFAULT_AWAY_EVERY_HOURS, DEFAULT_BUSINESS_HOURS, DEFAULT_PAUSE_MINUTES
 
 MAX_PAUSE_MINUTES = 7 * 24 * 60
 MAX_AWAY_EVERY_HOURS = 7 * 24

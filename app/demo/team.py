@@ -9,9 +9,8 @@ from sqlalchemy import select
 from app import audit
 from app.cli import create_user
 from app.extensions import db
-from app.models import Conversation, User
+from app.models import Conversation, Invite, User
 from app.team import lifecycle
-from app.team.models import Invite
 
 FORMER_EMAIL = "alex@example.com"
 FORMER_NAME = "Alex Kim"

@@ -6,10 +6,10 @@ from __future__ import annotations
 from flask import abort, render_template, request
 from sqlalchemy import select, tuple_
 
-from app.audit import ACTIONS, AuditEntry
+from app.audit import ACTIONS
 from app.auth.roles import admin_required
 from app.extensions import db
-from app.models import User
+from app.models import AuditEntry, User
 from app.pagination import BadCursor, decode_cursor, encode_cursor
 from app.scoping import current_workspace_id, scoped, valid_id
 from app.settings import bp

@@ -21,8 +21,7 @@ from datetime import timedelta
 from sqlalchemy import func, select, update
 
 from app.extensions import db
-from app.models import ROLES, Conversation, Lead, User, Workspace, utcnow
-from app.team.models import Invite, PasswordReset
+from app.models import ROLES, Conversation, Invite, Lead, PasswordReset, User, Workspace, utcnow
 from app.team.passwords import WeakPassword, check_password
 
 INVITE_LIFETIME = timedelta(days=7)

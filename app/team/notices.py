@@ -1,9 +1,8 @@
 """The words of the team's mails: plain text, no HTML, nothing but what the reader needs."""
 from __future__ import annotations
 
-from app.models import User
+from app.models import Invite, User
 from app.team.lifecycle import INVITE_LIFETIME, RESET_LIFETIME
-from app.team.models import Invite
 
 
 def invite_mail(inviter: User, invite: Invite, link: str) -> str:

@@ -11,12 +11,11 @@ from app.auth.roles import admin_required
 from app.auth.sessions import sign_in
 from app.extensions import db
 from app.mail import mail_enabled, queue_mail
-from app.models import ROLES, User
+from app.models import ROLES, Invite, User
 from app.scoping import get_or_404, scoped, valid_id
 from app.team import bp, lifecycle, notices
 from app.urls import public_url_for
 from app.team.lifecycle import TeamRefused
-from app.team.models import Invite
 from app.team.passwords import MIN_LENGTH
 from app.throttle import client_address, limiter
 

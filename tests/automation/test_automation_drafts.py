@@ -12,9 +12,8 @@ from flask import render_template
 from sqlalchemy import func, select
 
 from app.automation.ai import THREAD_MESSAGES
-from app.automation.models import AiDraft, AutomationSettings
 from app.extensions import db
-from app.models import utcnow
+from app.models import AiDraft, AutomationSettings, utcnow
 
 KEY = "sk-draft-SECRET-key"
 ENDPOINT = "http://llm.test/v1/chat/completions"

@@ -14,10 +14,20 @@ import responses
 from sqlalchemy import func, select
 
 from app.automation import run_automation_for_message
-from app.automation.models import AutomationLog, AutomationRule, AutomationSettings
 from app.automation.respond import respond_to_message
 from app.extensions import db
-from app.models import Conversation, InstagramAccount, Lead, Message, User, Workspace, utcnow
+from app.models import (
+    AutomationLog,
+    AutomationRule,
+    AutomationSettings,
+    Conversation,
+    InstagramAccount,
+    Lead,
+    Message,
+    User,
+    Workspace,
+    utcnow,
+)
 from tests.conftest import GRAPH_URL
 
 LLM_ENDPOINT = "http://llm.test/v1/chat/completions"
@@ -464,7 +474,7 @@ def test_ai_never_answers_outside_the_window(app, world, factory, llm):
 
 def test_old_history_is_purged_and_recent_history_kept(app, world, factory):
     from app.automation.jobs import purge_automation_history
-    from app.automation.models import AiDraft
+    from app.models import AiDraft
 
     old_message, new_message = inbound(factory, world, "old"), inbound(factory, world, "new")
     common = dict(workspace_id=world.workspace.id, conversation_id=world.conversation.id, outcome="skipped")

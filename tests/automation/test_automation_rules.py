@@ -1,8 +1,8 @@
 """The pure rule choice shared by the job and the preview: each kind, order, switches, scope."""
 from datetime import datetime, timezone
 
-from app.automation.models import AutomationRule
 from app.automation.rules import Inbound, choose_rule
+from app.models import AutomationRule
 
 UTC = timezone.utc
 HOURS = {str(day): [["09:00", "17:00"]] for day in range(5)}

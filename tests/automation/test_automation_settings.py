@@ -3,9 +3,9 @@ typed, rule order and switches, the preview, and workspace isolation."""
 import pytest
 from sqlalchemy import select
 
-from app.automation.models import AutomationRule, AutomationSettings
 from app.automation.rulebook import ordered_rules
 from app.extensions import db
+from app.models import AutomationRule, AutomationSettings
 
 PASSWORD = "correct-horse-battery"
 

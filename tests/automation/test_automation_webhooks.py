@@ -10,10 +10,9 @@ import pytest
 import responses
 from sqlalchemy import select
 
-from app.automation.models import AutomationLog, AutomationRule, AutomationSettings
 from app.extensions import db
 from app.instagram import payloads as p
-from app.models import Message
+from app.models import AutomationLog, AutomationRule, AutomationSettings, Message
 from tests.conftest import GRAPH_URL
 from tests.webhooks.helpers import post
 

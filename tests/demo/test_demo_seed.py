@@ -111,10 +111,8 @@ def test_the_demo_inbox_looks_lived_in(runner):
 
 
 def test_the_demo_team_has_a_former_rep_and_a_pending_invite(runner):
-    from app.audit import AuditEntry
     from app.demo.team import FORMER_EMAIL, INVITED_EMAIL
-    from app.models import User
-    from app.team.models import Invite
+    from app.models import AuditEntry, Invite, User
 
     run_demo(runner)
     run_demo(runner)  # the team, too, is made once

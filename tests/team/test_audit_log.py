@@ -6,9 +6,9 @@ import csv
 import io
 from datetime import timedelta
 
-from app.audit import AuditEntry, record
+from app.audit import record
 from app.extensions import db
-from app.models import utcnow
+from app.models import AuditEntry, utcnow
 
 
 def _actions(workspace_id) -> list[str]:

@@ -8,8 +8,7 @@ from datetime import timedelta
 import pytest
 from app.auth.api_tokens import create_token
 from app.extensions import db
-from app.models import Conversation, Lead, User, utcnow
-from app.team.models import Invite, PasswordReset
+from app.models import Conversation, Invite, Lead, PasswordReset, User, utcnow
 from tests.conftest import csrf_token_from
 
 STRONG = "harbour-lantern-42"

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from app.extensions import db
-from app.team.models import PasswordReset
+from app.models import PasswordReset
 from tests.conftest import csrf_token_from
 from tests.team.smtp_standin import SmtpStandin
 

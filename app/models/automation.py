@@ -1,8 +1,5 @@
 """Automation's tables: a workspace's rules and settings, the log that makes every automated
-reply happen at most once per inbound message, and AI drafts waiting for staff.
-
-Imported at the end of app/models.py so that every model is registered in one metadata.
-"""
+reply happen at most once per inbound message, and AI drafts waiting for staff."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -13,7 +10,8 @@ from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
-from app.models import CONVERSATION_STATUSES, LEAD_STATUSES, UTCDateTime, _enum_check, utcnow
+from app.models.conversations import CONVERSATION_STATUSES, LEAD_STATUSES
+from app.models.types import UTCDateTime, _enum_check, utcnow
 
 RULE_KINDS = ("greeting", "away", "keyword", "story_mention")
 MATCH_TYPES = ("contains", "exact", "regex")

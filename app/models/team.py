@@ -1,7 +1,5 @@
 """The team's tables: invites and password-reset links. Each link is a random token shown once;
-only its SHA-256 is stored, so a database dump opens no account.
-
-Imported at the end of app/models.py so that every model is registered in one metadata."""
+only its SHA-256 is stored, so a database dump opens no account."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -10,7 +8,8 @@ from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
-from app.models import ROLES, UTCDateTime, User, Workspace, _enum_check, utcnow
+from app.models.types import UTCDateTime, _enum_check, utcnow
+from app.models.workspaces import ROLES, User, Workspace
 
 
 class Invite(db.Model):

@@ -1,0 +1,49 @@
+"""The data model, one module per subject; import models from here (`from app.models import Message`).
+
+- `types`: UTC timestamps (`UTCDateTime`, `utcnow`), `enum_check`, `MAX_ID`
+- `workspaces`: Workspace, User, ApiToken
+- `accounts`: InstagramAccount, DataDeletionRequest
+- `conversations`: Contact, Conversation, Message, Note, Lead, Upload
+- `webhooks`: WebhookEvent (the raw delivery log), DeferredEvent
+- `automation`: AutomationSettings, AutomationRule, AutomationLog, AiDraft
+- `team`: Invite, PasswordReset
+- `audit`: AuditEntry
+
+Constraints live in the database (unique keys, foreign keys, checks) so that concurrent web and
+worker processes cannot create duplicates whatever the Python code does. Every timestamp is
+stored in UTC and comes back timezone-aware, also on SQLite. Modules here import nothing of the
+feature packages, so any module of the app can be imported first; importing this package
+registers every table in the one metadata that migrations compare against.
+"""
+from app.models.types import MAX_ID, UTCDateTime, _enum_check, utcnow
+from app.models.workspaces import ROLES, ApiToken, User, Workspace
+from app.models.accounts import ACCOUNT_STATUSES, DataDeletionRequest, InstagramAccount
+from app.models.conversations import (
+    CONVERSATION_STATUSES,
+    DIRECTIONS,
+    LEAD_STATUSES,
+    MESSAGE_SOURCES,
+    MESSAGE_STATUSES,
+    Contact,
+    Conversation,
+    Lead,
+    Message,
+    Note,
+    Upload,
+)
+from app.models.webhooks import WEBHOOK_STATUSES, DeferredEvent, WebhookEvent
+from app.models.automation import AiDraft, AutomationLog, AutomationRule, AutomationSettings
+from app.models.team import Invite, PasswordReset
+from app.models.audit import AuditEntry
+
+__all__ = [
+    "MAX_ID", "UTCDateTime", "_enum_check", "utcnow",
+    "ROLES", "ApiToken", "User", "Workspace",
+    "ACCOUNT_STATUSES", "DataDeletionRequest", "InstagramAccount",
+    "CONVERSATION_STATUSES", "DIRECTIONS", "LEAD_STATUSES", "MESSAGE_SOURCES", "MESSAGE_STATUSES",
+    "Contact", "Conversation", "Lead", "Message", "Note", "Upload",
+    "WEBHOOK_STATUSES", "DeferredEvent", "WebhookEvent",
+    "AiDraft", "AutomationLog", "AutomationRule", "AutomationSettings",
+    "Invite", "PasswordReset",
+    "AuditEntry",
+]

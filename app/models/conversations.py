@@ -1,0 +1,205 @@
+"""The conversations with customers: the contact (a customer as one account sees them), the
+conversation and its messages and private notes, the lead it made, and the files staff attach
+to replies."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    text as sql_text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+from app.models.accounts import InstagramAccount
+from app.models.types import UTCDateTime, _enum_check, utcnow
+from app.models.workspaces import User
+
+CONVERSATION_STATUSES = ("open", "pending", "resolved", "snoozed")
+DIRECTIONS = ("in", "out")
+MESSAGE_STATUSES = ("received", "pending", "sent", "delivered", "read", "failed")
+MESSAGE_SOURCES = ("instagram", "inbox", "api", "app", "automation")
+LEAD_STATUSES = ("new", "contacted", "qualified", "won", "lost")
+
+
+class Contact(db.Model):
+    """A customer on Instagram, as seen by one of our accounts (IGSIDs are per account)."""
+
+    __tablename__ = "contacts"
+    __table_args__ = (UniqueConstraint("account_id", "igsid"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"), index=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("instagram_accounts.id", ondelete="CASCADE"))
+    igsid: Mapped[str] = mapped_column(String(64))
+    username: Mapped[str | None] = mapped_column(String(120))
+    name: Mapped[str | None] = mapped_column(String(255))
+    profile_pic_url: Mapped[str | None] = mapped_column(Text)
+    follower_count: Mapped[int | None] = mapped_column(Integer)
+    is_verified_user: Mapped[bool | None] = mapped_column(Boolean)
+    is_user_follow_business: Mapped[bool | None] = mapped_column(Boolean)
+    is_business_follow_user: Mapped[bool | None] = mapped_column(Boolean)
+    profile_fetched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    profile_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    account: Mapped[InstagramAccount] = relationship()
+
+    @property
+    def display_name(self) -> str:
+        # Until the profile lookup succeeds the customer is still shown, by id.
+        return self.name or (f"@{self.username}" if self.username else "Instagram user")
+
+    @property
+    def handle(self) -> str:
+        return f"@{self.username}" if self.username else f"@{self.igsid}"
+
+
+class Conversation(db.Model):
+    __tablename__ = "conversations"
+    __table_args__ = (
+        UniqueConstraint("account_id", "contact_id"),
+        _enum_check("status", CONVERSATION_STATUSES),
+        # The inbox list: newest activity first within a workspace, keyset-paginated by (time, id).
+        Index("ix_conversations_inbox", "workspace_id", "last_message_at", "id"),
+        # The live-update poll: "has anything in my workspace changed since X?"
+        Index("ix_conversations_changes", "workspace_id", "updated_at"),
+        # The unread badge: only the unread conversations, however many there are in all.
+        Index("ix_conversations_unread", "workspace_id", postgresql_where=sql_text("unread_count > 0"),
+              sqlite_where=sql_text("unread_count > 0")),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    account_id: Mapped[int] = mapped_column(ForeignKey("instagram_accounts.id", ondelete="CASCADE"), index=True)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"))
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    snoozed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    unread_count: Mapped[int] = mapped_column(Integer, default=0, server_default=sql_text("0"))
+    # Never null (a conversation starts with its first message) so the inbox index orders it as is.
+    last_message_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_message_preview: Mapped[str | None] = mapped_column(String(200))
+    last_inbound_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    waiting_since: Mapped[datetime | None] = mapped_column(UTCDateTime)  # oldest unanswered inbound
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    account: Mapped[InstagramAccount] = relationship()
+    contact: Mapped[Contact] = relationship()
+    assignee: Mapped[User | None] = relationship()
+
+
+class Message(db.Model):
+    __tablename__ = "messages"
+    __table_args__ = (
+        # Meta's message id is unique per account; the constraint, not a lookup, stops duplicates.
+        UniqueConstraint("account_id", "mid"),
+        _enum_check("direction", DIRECTIONS),
+        _enum_check("status", MESSAGE_STATUSES),
+        _enum_check("source", MESSAGE_SOURCES),
+        # The thread: a conversation's messages in Meta's timestamp order, keyset by (time, id).
+        Index("ix_messages_thread", "conversation_id", "created_at", "id"),
+        # The outbound sweep: pending sends that are stuck or were never queued.
+        Index("ix_messages_outbox", "status", "send_after"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("instagram_accounts.id", ondelete="CASCADE"))
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
+    mid: Mapped[str | None] = mapped_column(String(255))  # None while an outbound message is pending
+    direction: Mapped[str] = mapped_column(String(3))
+    kind: Mapped[str] = mapped_column(String(20), default="message")  # message, postback, story_mention...
+    text: Mapped[str | None] = mapped_column(Text)
+    attachments: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    status: Mapped[str] = mapped_column(String(10))
+    error: Mapped[str | None] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(String(12))
+    sent_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    reply_to_mid: Mapped[str | None] = mapped_column(String(255))
+    is_deleted: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sql_text("false"))
+    edited: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sql_text("false"))
+    reactions: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    # What the message carries beyond text (story, referral/ad, quick reply, postback, share, template,
+    # unsupported, standby) plus reaction/edit bookkeeping: written and read only through
+    # app/messages/content.py, which also names the message's kind for the API and the thread.
+    meta: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    human_agent: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sql_text("false"))
+    send_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default=sql_text("0"))
+    send_claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A pending send is due from this time (later after a failed try); the sweep re-queues it
+    # if nothing has picked it up some minutes after.
+    send_after: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)  # Meta's timestamp
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)  # when we stored it
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    raw: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+    conversation: Mapped[Conversation] = relationship()
+    sent_by: Mapped[User | None] = relationship()
+
+
+class Note(db.Model):
+    """A private note for the team inside a conversation; never sent to Instagram."""
+
+    __tablename__ = "notes"
+    __table_args__ = (Index("ix_notes_thread", "conversation_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    author: Mapped[User | None] = relationship()
+
+
+class Lead(db.Model):
+    __tablename__ = "leads"
+    __table_args__ = (
+        _enum_check("status", LEAD_STATUSES),
+        Index("ix_leads_list", "workspace_id", "created_at", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"), unique=True)
+    conversation_id: Mapped[int | None] = mapped_column(ForeignKey("conversations.id", ondelete="SET NULL"))
+    status: Mapped[str] = mapped_column(String(16), default="new")
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    source: Mapped[str] = mapped_column(String(20), default="dm")
+    source_detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    notes: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    contact: Mapped[Contact] = relationship()
+    conversation: Mapped[Conversation | None] = relationship()
+    owner: Mapped[User | None] = relationship()
+
+
+class Upload(db.Model):
+    """A staff attachment, served to Meta at an unguessable, expiring URL. Kept in the database
+    because a Heroku-style dyno has no persistent disk."""
+
+    __tablename__ = "uploads"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"), index=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    content_type: Mapped[str] = mapped_column(String(100))
+    filename: Mapped[str] = mapped_column(String(255))
+    size: Mapped[int] = mapped_column(Integer)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -1,0 +1,110 @@
+"""Workspaces and the people in them: a workspace (one team, its settings), its users with their
+role and profile, and their API tokens."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from flask_login import UserMixin
+from sqlalchemy import Boolean, ForeignKey, Integer, String, text as sql_text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from app.extensions import db
+from app.models.types import UTCDateTime, _enum_check, utcnow
+
+if TYPE_CHECKING:
+    from app.models.accounts import InstagramAccount
+
+ROLES = ("admin", "agent")
+
+
+class Workspace(db.Model):
+    __tablename__ = "workspaces"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    # Meta grants the HUMAN_AGENT tag by app review; the workspace states it has it.
+    human_agent_enabled: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sql_text("false"))
+    mark_seen_enabled: Mapped[bool] = mapped_column(Boolean, default=True, server_default=sql_text("true"))
+    # IANA name: the team's clock, for times shown where no browser zone is known yet (Settings → Workspace).
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC", server_default="UTC")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    users: Mapped[list[User]] = relationship(back_populates="workspace", order_by="User.id")
+    accounts: Mapped[list[InstagramAccount]] = relationship(back_populates="workspace", order_by="InstagramAccount.id")
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+    __table_args__ = (_enum_check("role", ROLES),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"), index=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str | None] = mapped_column(String(120))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16), default="agent")
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=sql_text("true"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Part of every session and remember cookie (app.auth.sessions); bumping it ends them all.
+    session_generation: Mapped[int] = mapped_column(Integer, default=0, server_default=sql_text("0"))
+    # Profile (Settings → Profile): the zone times are shown in (else the browser's, else the
+    # workspace's) and the colour of the initials avatar (one of the 36 hue-N classes).
+    timezone: Mapped[str | None] = mapped_column(String(64))
+    avatar_hue: Mapped[int | None] = mapped_column(Integer)
+
+    workspace: Mapped[Workspace] = relationship(back_populates="users")
+
+    def set_password(self, password: str) -> None:
+        if self.password_hash:
+            self.end_sessions()  # a changed password signs out every cookie issued with the old one
+        self.password_hash = generate_password_hash(password, method="scrypt")
+
+    def end_sessions(self) -> None:
+        self.session_generation = (self.session_generation or 0) + 1
+
+    def get_id(self) -> str:
+        from app.auth.sessions import session_id
+
+        return session_id(self)
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses inactive users
+        return self.active
+
+    @property
+    def display_name(self) -> str:
+        return self.name or self.email.split("@", 1)[0]
+
+    @property
+    def hue_class(self) -> str:
+        """The avatar's colour: the chosen one, else one derived from the id."""
+        from app.templating import avatar_hue
+
+        return f"hue-{self.avatar_hue if self.avatar_hue is not None else avatar_hue(self.id) // 10}"
+
+
+class ApiToken(db.Model):
+    """A bearer token for the JSON API; only its SHA-256 is stored."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(16))  # shown in settings to tell tokens apart
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship()
