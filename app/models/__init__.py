@@ -15,7 +15,7 @@ stored in UTC and comes back timezone-aware, also on SQLite. Modules here import
 feature packages, so any module of the app can be imported first; importing this package
 registers every table in the one metadata that migrations compare against.
 """
-from app.models.types import MAX_ID, UTCDateTime, _enum_check, utcnow
+from app.models.types import MAX_ID, UTCDateTime, enum_check, utcnow
 from app.models.workspaces import ROLES, ApiToken, User, Workspace
 from app.models.accounts import ACCOUNT_STATUSES, DataDeletionRequest, InstagramAccount
 from app.models.conversations import (
@@ -37,7 +37,7 @@ from app.models.team import Invite, PasswordReset
 from app.models.audit import AuditEntry
 
 __all__ = [
-    "MAX_ID", "UTCDateTime", "_enum_check", "utcnow",
+    "MAX_ID", "UTCDateTime", "enum_check", "utcnow",
     "ROLES", "ApiToken", "User", "Workspace",
     "ACCOUNT_STATUSES", "DataDeletionRequest", "InstagramAccount",
     "CONVERSATION_STATUSES", "DIRECTIONS", "LEAD_STATUSES", "MESSAGE_SOURCES", "MESSAGE_STATUSES",

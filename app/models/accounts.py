@@ -8,7 +8,7 @@ from sqlalchemy import Boolean, ForeignKey, String, Text, text as sql_text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
-from app.models.types import UTCDateTime, _enum_check, utcnow
+from app.models.types import UTCDateTime, enum_check, utcnow
 from app.models.workspaces import Workspace
 
 ACCOUNT_STATUSES = ("active", "reauth_required", "disconnected")
@@ -16,7 +16,7 @@ ACCOUNT_STATUSES = ("active", "reauth_required", "disconnected")
 
 class InstagramAccount(db.Model):
     __tablename__ = "instagram_accounts"
-    __table_args__ = (_enum_check("status", ACCOUNT_STATUSES),)
+    __table_args__ = (enum_check("status", ACCOUNT_STATUSES),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"), index=True)

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
 from app.models.conversations import CONVERSATION_STATUSES, LEAD_STATUSES
-from app.models.types import UTCDateTime, _enum_check, utcnow
+from app.models.types import UTCDateTime, enum_check, utcnow
 
 RULE_KINDS = ("greeting", "away", "keyword", "story_mention")
 MATCH_TYPES = ("contains", "exact", "regex")
@@ -50,10 +50,10 @@ class AutomationSettings(db.Model):
 class AutomationRule(db.Model):
     __tablename__ = "automation_rules"
     __table_args__ = (
-        _enum_check("kind", RULE_KINDS),
-        _enum_check("match_type", MATCH_TYPES),
-        _enum_check("set_lead_status", LEAD_STATUSES),
-        _enum_check("set_conversation_status", RULE_CONVERSATION_STATUSES),
+        enum_check("kind", RULE_KINDS),
+        enum_check("match_type", MATCH_TYPES),
+        enum_check("set_lead_status", LEAD_STATUSES),
+        enum_check("set_conversation_status", RULE_CONVERSATION_STATUSES),
         CheckConstraint("kind <> 'keyword' OR (match_type IS NOT NULL AND pattern IS NOT NULL)",
                         name="keyword_has_pattern"),
         Index("ix_automation_rules_order", "workspace_id", "position", "id"),
@@ -82,8 +82,8 @@ class AutomationLog(db.Model):
 
     __tablename__ = "automation_log"
     __table_args__ = (
-        _enum_check("kind", LOG_KINDS),
-        _enum_check("outcome", LOG_OUTCOMES),
+        enum_check("kind", LOG_KINDS),
+        enum_check("outcome", LOG_OUTCOMES),
         # "Was an away reply sent in this conversation in the last N hours?"
         Index("ix_automation_log_limit", "conversation_id", "kind", "created_at"),
         Index("ix_automation_log_recent", "workspace_id", "id"),
@@ -105,7 +105,7 @@ class AiDraft(db.Model):
     """A reply the model drafts for staff; any web process can answer the poll for it."""
 
     __tablename__ = "ai_drafts"
-    __table_args__ = (_enum_check("status", DRAFT_STATUSES),)
+    __table_args__ = (enum_check("status", DRAFT_STATUSES),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"), index=True)

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
 from app.models.accounts import InstagramAccount
-from app.models.types import UTCDateTime, _enum_check, utcnow
+from app.models.types import UTCDateTime, enum_check, utcnow
 from app.models.workspaces import User
 
 CONVERSATION_STATUSES = ("open", "pending", "resolved", "snoozed")
@@ -69,7 +69,7 @@ class Conversation(db.Model):
     __tablename__ = "conversations"
     __table_args__ = (
         UniqueConstraint("account_id", "contact_id"),
-        _enum_check("status", CONVERSATION_STATUSES),
+        enum_check("status", CONVERSATION_STATUSES),
         # The inbox list: newest activity first within a workspace, keyset-paginated by (time, id).
         Index("ix_conversations_inbox", "workspace_id", "last_message_at", "id"),
         # The live-update poll: "has anything in my workspace changed since X?"
@@ -105,9 +105,9 @@ class Message(db.Model):
     __table_args__ = (
         # Meta's message id is unique per account; the constraint, not a lookup, stops duplicates.
         UniqueConstraint("account_id", "mid"),
-        _enum_check("direction", DIRECTIONS),
-        _enum_check("status", MESSAGE_STATUSES),
-        _enum_check("source", MESSAGE_SOURCES),
+        enum_check("direction", DIRECTIONS),
+        enum_check("status", MESSAGE_STATUSES),
+        enum_check("source", MESSAGE_SOURCES),
         # The thread: a conversation's messages in Meta's timestamp order, keyset by (time, id).
         Index("ix_messages_thread", "conversation_id", "created_at", "id"),
         # The outbound sweep: pending sends that are stuck or were never queued.
@@ -167,7 +167,7 @@ class Note(db.Model):
 class Lead(db.Model):
     __tablename__ = "leads"
     __table_args__ = (
-        _enum_check("status", LEAD_STATUSES),
+        enum_check("status", LEAD_STATUSES),
         Index("ix_leads_list", "workspace_id", "created_at", "id"),
     )
 

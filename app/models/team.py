@@ -8,7 +8,7 @@ from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
-from app.models.types import UTCDateTime, _enum_check, utcnow
+from app.models.types import UTCDateTime, enum_check, utcnow
 from app.models.workspaces import ROLES, User, Workspace
 
 
@@ -16,7 +16,7 @@ class Invite(db.Model):
     """A single-use link that lets one email address join a workspace with a role."""
 
     __tablename__ = "invites"
-    __table_args__ = (_enum_check("role", ROLES),)
+    __table_args__ = (enum_check("role", ROLES),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"), index=True)

@@ -34,6 +34,7 @@ class UTCDateTime(TypeDecorator):
         return value
 
 
-def _enum_check(column: str, values: tuple[str, ...]) -> CheckConstraint:
+def enum_check(column: str, values: tuple[str, ...]) -> CheckConstraint:
+    """A CHECK that `column` holds one of `values` (or is null), named `<column>_valid`."""
     quoted = ", ".join(f"'{v}'" for v in values)
     return CheckConstraint(f"{column} IN ({quoted})", name=f"{column}_valid")

@@ -9,7 +9,7 @@ from sqlalchemy import ForeignKey, Index, Integer, JSON, LargeBinary, String, Te
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
-from app.models.types import UTCDateTime, _enum_check, utcnow
+from app.models.types import UTCDateTime, enum_check, utcnow
 
 WEBHOOK_STATUSES = ("received", "applied", "failed", "ignored", "rejected")
 
@@ -19,7 +19,7 @@ class WebhookEvent(db.Model):
 
     __tablename__ = "webhook_events"
     __table_args__ = (
-        _enum_check("status", WEBHOOK_STATUSES),
+        enum_check("status", WEBHOOK_STATUSES),
         Index("ix_webhook_events_status", "status", "received_at"),
         Index("ix_webhook_events_workspace", "workspace_id", "id"),  # the admin log page
     )

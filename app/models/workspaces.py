@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.extensions import db
-from app.models.types import UTCDateTime, _enum_check, utcnow
+from app.models.types import UTCDateTime, enum_check, utcnow
 
 if TYPE_CHECKING:
     from app.models.accounts import InstagramAccount
@@ -37,7 +37,7 @@ class Workspace(db.Model):
 
 class User(UserMixin, db.Model):
     __tablename__ = "users"
-    __table_args__ = (_enum_check("role", ROLES),)
+    __table_args__ = (enum_check("role", ROLES),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"), index=True)
