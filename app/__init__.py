@@ -5,7 +5,7 @@ import logging
 import os
 from pathlib import Path
 
-from flask import Flask, abort, g, jsonify, make_response, redirect, render_template, request, url_for
+from flask import Flask, abort, g, make_response, redirect, render_template, request, url_for
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -14,6 +14,7 @@ from sqlalchemy.exc import InterfaceError as SAInterfaceError
 
 from app.config import ConfigError, load_config
 from app.extensions import csrf, db, htmx, login_manager, migrate
+from app.json_errors import json_error
 
 ROOT = Path(__file__).resolve().parent.parent
 log = logging.getLogger(__name__)
@@ -105,16 +106,12 @@ def _unauthorized():
     from app.htmx_responses import hx_redirect
 
     if request.path.startswith("/api/"):
-        return _json_error(401, "unauthorized", "A valid API token is required.")
+        return json_error(401, "unauthorized", "A valid API token is required.")
     login_url = url_for("auth.login", next=request.full_path if request.method == "GET" else None)
     if htmx:
         # A login form swapped into a fragment would be nonsense: send the whole page there.
         return hx_redirect(make_response("", 401), url_for("auth.login"))
     return redirect(login_url)
-
-
-def _json_error(status: int, code: str, message: str):
-    return jsonify(error={"code": code, "message": message}), status
 
 
 @event.listens_for(Engine, "connect")
@@ -162,7 +159,7 @@ def _register_error_handlers(app: Flask) -> None:
     def _csrf_error(exc):
         message = "This form has expired or was not sent from the inbox. Reload the page and try again."
         if _wants_json():
-            return _json_error(400, "csrf_failed", message)
+            return json_error(400, "csrf_failed", message)
         return render_template("errors/error.html", status=400, title="Form expired", message=message), 400
 
     @app.errorhandler(OperationalError)
@@ -172,7 +169,7 @@ def _register_error_handlers(app: Flask) -> None:
         log.error("database unavailable: %s", type(exc).__name__)
         message = "The database is not reachable right now. Please try again in a moment."
         if _wants_json():
-            return _json_error(503, "database_unavailable", message)
+            return json_error(503, "database_unavailable", message)
         # The page's navigation reads the signed-in user, which needs the database that just
         # failed: render it as signed out rather than fail again into a bare 500.
         g._login_user = login_manager.anonymous_user()
@@ -213,7 +210,7 @@ def _make_error_handler(status: int, title: str, message: str):
             except Exception:  # noqa: BLE001 - the page below must still be answered
                 log.warning("rollback before the error page failed", exc_info=True)
         if _wants_json():
-            return *_json_error(status, codes[status], text), headers
+            return json_error(status, codes[status], text, headers=headers)
         try:
             return render_template("errors/error.html", status=status, title=title, message=text), status, headers
         except Exception:  # noqa: BLE001 - an error page that fails must not become Werkzeug's

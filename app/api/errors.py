@@ -1,5 +1,5 @@
-"""API errors: always `{"error": {"code", "message"}}`, never an HTML page."""
-from flask import jsonify
+"""API errors: always `{"error": {"code", "message"}}` (app.json_errors), never an HTML page."""
+from app.json_errors import json_error
 
 
 class ApiError(Exception):
@@ -9,7 +9,4 @@ class ApiError(Exception):
         self.headers = headers or {}
 
     def response(self):
-        body = {"code": self.code, "message": self.message}
-        if self.field:
-            body["field"] = self.field
-        return jsonify(error=body), self.status, self.headers
+        return json_error(self.status, self.code, self.message, self.field, self.headers)
