@@ -1,11 +1,10 @@
-"""`flask webhooks replay [--failed] [--id N]`: re-apply stored raw deliveries (CONTRACT: Commands)."""
+"""`flask webhooks replay [--failed] [--id N]`: re-apply stored raw deliveries (docs/contract.md#commands)."""
 from __future__ import annotations
 
 import click
 
 from app.webhooks import bp
-from app.webhooks.followups import after_apply
-from app.webhooks.log import replay, replayable_ids
+from app.webhooks.ingest import replay, replayable_ids
 
 
 @bp.cli.command("replay")
@@ -27,7 +26,6 @@ def replay_command(failed: bool, event_ids: tuple[int, ...]) -> None:
             click.echo(f"#{event_id}: no such delivery", err=True)
             unhappy += 1
             continue
-        after_apply(outcome.result)
         line = f"#{event_id}: {outcome.status}"
         if outcome.error:
             line += f" - {outcome.error}"

@@ -1,4 +1,5 @@
-"""What happens after a delivery is committed: jobs for the slow parts (docs/DESIGN.md, flow 2).
+"""What happens after a delivery is committed: jobs for the slow parts, queued by app.webhooks.ingest
+(docs/architecture.md#jobs-queues-and-the-sweeps).
 
 Nothing here is needed for a message to exist. If an enqueue is lost (Redis down), the periodic
 sweep in app.webhooks.jobs finds the undone work again.
@@ -16,8 +17,10 @@ AUTOMATION_RETRY = RetryPolicy((10, 60, 300))
 
 
 def after_apply(result: ApplyResult) -> None:
-    """Enqueue the follow-ups of one applied delivery (call after its commit), all in one Redis
-    round trip: this runs on the webhook's critical path, before Meta gets its 200."""
+    """Enqueue the follow-ups of one applied delivery, all in one Redis round trip: the customer's
+    profile lookup for new and stale contacts, and automation for each new inbound message (never
+    standby ones, never echoes). `app.webhooks.ingest` calls it after its commit; it runs on the
+    webhook's critical path, before Meta gets its 200."""
     contact_ids = dict.fromkeys(result.new_contact_ids + result.stale_contact_ids)
     enqueue_all([_profile_call(contact_id) for contact_id in contact_ids]
                 + _automation_calls(result.automation_message_ids))
@@ -25,12 +28,6 @@ def after_apply(result: ApplyResult) -> None:
 
 def enqueue_profile_fetch(contact_id: int) -> bool:
     return enqueue_all([_profile_call(contact_id)])
-
-
-def after_inbound(message_ids: list[int]) -> None:
-    """The automation hook: each new inbound message (never standby ones, never echoes) goes to
-    `app.automation.run_automation_for_message(message_id)` as a job."""
-    enqueue_all(_automation_calls(message_ids))
 
 
 def _profile_call(contact_id: int) -> Call:

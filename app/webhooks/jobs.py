@@ -9,14 +9,14 @@ from typing import Any
 
 from sqlalchemy import delete, select
 
-from app.accounts.lifecycle import mark_reauth_required
+from app.accounts.lifecycle import can_call_meta, mark_reauth_required
 from app.extensions import db
-from app.instagram.client import AccountNotConnected, account_token, graph_client
+from app.instagram.client import account_token, graph_client
 from app.instagram.errors import GraphError, RateLimitedError, TokenInvalidError, TransientError
 from app.models import Contact, DeferredEvent, InstagramAccount, utcnow
 from app.webhooks import followups
 from app.webhooks.apply import PROFILE_STALE_AFTER, apply_waiting
-from app.webhooks.log import note_expired, replay, replayable_ids
+from app.webhooks.ingest import note_expired, replay, replayable_ids
 
 log = logging.getLogger(__name__)
 
@@ -54,12 +54,9 @@ def fetch_contact_profile(contact_id: int) -> None:
         db.session.commit()
         return
     account = contact.account
-    if account.status != "active":
+    if not can_call_meta(account):
         return  # no usable token now; the sweep fetches it once the account is reconnected
-    try:
-        token = account_token(account)
-    except AccountNotConnected:
-        return
+    token = account_token(account)
     try:
         profile = graph_client().get_profile(token, contact.igsid)
     except TokenInvalidError:
@@ -99,10 +96,8 @@ def sweep_ingest(now: datetime | None = None) -> dict[str, int]:
     done = {"deliveries": 0, "profiles": 0, "waiting_applied": 0, "waiting_dropped": 0}
 
     for event_id in replayable_ids(("received",), older_than=cutoff, limit=SWEEP_BATCH):
-        outcome = replay(event_id)
-        if outcome is not None:
+        if replay(event_id) is not None:  # which queues the delivery's follow-ups too
             done["deliveries"] += 1
-            followups.after_apply(outcome.result)
 
     contact_ids = list(db.session.scalars(
         select(Contact.id).join(InstagramAccount, InstagramAccount.id == Contact.account_id)

@@ -11,11 +11,12 @@ from app import audit
 from app.auth.roles import admin_required
 from app.extensions import csrf, db
 from app.instagram.signature import verify_signature
+from app.json_errors import json_error
 from app.models import InstagramAccount, WebhookEvent
 from app.scoping import current_workspace_id, id_or_404, valid_id
 from app.webhooks import bp
-from app.webhooks.followups import after_apply
-from app.webhooks.log import LOG_STATUSES, ingest_delivery, pretty_body, replay, workspace_deliveries
+from app.webhooks.ingest import ingest_delivery, replay
+from app.webhooks.log_page import LOG_STATUSES, pretty_body, workspace_deliveries
 
 SIGNATURE_HEADER = "X-Hub-Signature-256"
 
@@ -30,10 +31,6 @@ def verify():
     if mode == "subscribe" and hmac.compare_digest(token.encode(), expected.encode()):
         return challenge, 200, {"Content-Type": "text/plain; charset=utf-8"}
     return "verification failed", 403, {"Content-Type": "text/plain; charset=utf-8"}
-
-
-def _error(status: int, code: str, message: str):
-    return jsonify(error={"code": code, "message": message}), status
 
 
 def _read_body(limit: int) -> bytes | None:
@@ -54,18 +51,18 @@ def _read_body(limit: int) -> bytes | None:
 @bp.post("/webhooks/instagram")
 @csrf.exempt
 def receive():
-    """A delivery: signature on the raw bytes, then stored, then applied (CONTRACT: Meta-facing)."""
+    """A delivery: signature on the raw bytes, then `ingest_delivery` stores and applies it and queues
+    its follow-ups (docs/contract.md#meta-facing-routes)."""
     limit = current_app.config["WEBHOOK_MAX_BYTES"]
     body = _read_body(limit)
     if body is None:
-        return _error(413, "too_large", f"Webhook bodies are limited to {limit} bytes; nothing was stored.")
+        return json_error(413, "too_large", f"Webhook bodies are limited to {limit} bytes; nothing was stored.")
     if not verify_signature(current_app.config["INSTAGRAM_APP_SECRET"], body, request.headers.get(SIGNATURE_HEADER)):
-        return _error(401, "invalid_signature", f"Missing or wrong {SIGNATURE_HEADER}; nothing was stored.")
+        return json_error(401, "invalid_signature", f"Missing or wrong {SIGNATURE_HEADER}; nothing was stored.")
     # A database error from here on is answered 503 by the app's handler, so Meta retries.
     outcome = ingest_delivery(body)
     if outcome.status == "rejected":
-        return _error(400, "not_json", "The body is not JSON; it was kept for audit and not applied.")
-    after_apply(outcome.result)
+        return json_error(400, "not_json", "The body is not JSON; it was kept for audit and not applied.")
     # Applied (perhaps with warnings), ignored or failed: all stored and visible, none a reason for
     # Meta to retry.
     return jsonify(status=outcome.status)
@@ -105,7 +102,6 @@ def replay_event(event_id: int):
     if found is None:
         abort(404)
     outcome = replay(event_id)
-    after_apply(outcome.result)
     audit.record("webhook.replay", f"Replayed delivery #{event_id}: {outcome.status}", event_id=event_id)
     db.session.commit()
     if outcome.status == "applied":

@@ -198,6 +198,27 @@ def test_queued_mode_runs_the_profile_job_on_a_worker(app, client, factory, queu
     assert only(Contact).name == "Customer 4321"
 
 
+def test_ingestion_queues_its_own_follow_ups(app, factory, queued):
+    """The callers (the route, the log page's Replay, `flask webhooks replay`, the sweep) queue
+    nothing: ingest_delivery and replay do, once their rows are committed."""
+    import json
+
+    from app.webhooks.ingest import ingest_delivery, replay
+
+    account = factory.account()
+    first, second = (json.dumps(first_message(account, mid=mid, customer=customer)).encode()
+                     for mid, customer in (("m1", C), ("m2", "5550001")))
+    outcome = ingest_delivery(first)
+    assert outcome.status == "applied" and queued.depth() == 2  # the profile lookup and the automation run
+    queued.work()
+    assert only(Contact).name == "Customer 4321"
+
+    stored = WebhookEvent(body=second, received_at=utcnow(), status="received", attempts=0, event_count=0)
+    db.session.add(stored)
+    db.session.commit()
+    assert replay(stored.id).status == "applied" and queued.depth() == 2
+
+
 def test_queued_transient_failure_is_retried_by_rq_with_backoff(app, client, factory, queued, graph):
     from rq import Queue
     from rq.registry import ScheduledJobRegistry
@@ -308,19 +329,3 @@ def test_standby_messages_never_reach_automation(client, factory, automation):
     body = p.delivery(p.entry(account.ig_user_id, [p.text_message(account.ig_user_id, C, "m1", "hi", T0)], standby=True))
     post(client, body)
     assert only(Message) and automation == []
-
-
-def test_without_an_automation_package_the_hook_does_nothing(app, queued, monkeypatch):
-    from app.webhooks.followups import after_inbound
-
-    monkeypatch.setitem(sys.modules, "app.automation", None)  # as if the package did not exist
-    after_inbound([1, 2, 3])
-    assert queued.depth() == 0
-
-
-def test_an_automation_package_without_the_job_is_a_loud_error(app, monkeypatch):
-    from app.webhooks.followups import after_inbound
-
-    monkeypatch.setitem(sys.modules, "app.automation", types.ModuleType("app.automation"))
-    with pytest.raises(AttributeError):
-        after_inbound([1])
