@@ -1,8 +1,10 @@
-"""How the server answers htmx (docs/STYLE.md habits 6 and 8).
+"""How the server answers htmx (docs/architecture.md#conventions, item 5).
 
 A page is one template with named blocks: an htmx request gets the named block, a normal or
 history-restore request gets the whole page, and every such response varies on HX-Request so a
-cache never serves one for the other. htmx response headers are set only through these helpers.
+cache never serves one for the other. A template that is only ever a fragment (templates/*/_*.html)
+goes through render_fragment, which varies the same way. htmx request and response headers are
+named only here.
 """
 from __future__ import annotations
 
@@ -26,7 +28,20 @@ def render_page(template: str, block: str | None = None, status: int = 200, **co
         body = render_block(template, block, **context)
     else:
         body = render_template(template, **context)
-    response = make_response(body, status)
+    return _varying(make_response(body, status))
+
+
+def render_fragment(template: str, status: int = 200, **context: Any) -> Response:
+    """A template that is only ever a fragment (templates/*/_*.html): a bubble, a row, an error."""
+    return _varying(make_response(render_template(template, **context), status))
+
+
+def empty_fragment(status: int = 200) -> Response:
+    """Nothing to swap in: the element the request targets disappears."""
+    return _varying(make_response("", status))
+
+
+def _varying(response: Response) -> Response:
     response.vary.add("HX-Request")
     return response
 

@@ -1,10 +1,11 @@
-"""Jinja filters and globals shared by every page."""
+"""Jinja filters and globals: the small formatting filters every page shares, and register(),
+the one place where every filter, test and global a template can use is named."""
 from __future__ import annotations
 
 from datetime import datetime, timezone
 
+from flask import Flask
 from flask_login import current_user
-from markupsafe import Markup
 
 
 def relative_time(value: datetime | None, now: datetime | None = None) -> str:
@@ -57,17 +58,57 @@ def workspace_unread_total() -> int:
     return unread_total(current_user.workspace_id)
 
 
-def register(app) -> None:
+def register(app: Flask) -> None:
+    """Every filter, test and global a template can use, named in this one place; the comment on
+    each says which module owns it. The imports sit here, not at the top, because those modules
+    import this one (for iso, safe_url and avatar_hue)."""
+    from app.accounts.attention import accounts_needing_attention
+    from app.automation.llm import llm_configured
+    from app.demo.access import user_may_simulate
+    from app.inbox.display import countdown, day_key, is_note, item_key, list_key
+    from app.inbox.localtime import clock, day_label, full_datetime, local_day, short_datetime
     from app.inbox.queries import badge_count
-
-    app.jinja_env.filters["reltime"] = relative_time
-    app.jinja_env.filters["initials"] = initials
-    app.jinja_env.filters["iso"] = iso
-    app.jinja_env.filters["hue"] = avatar_hue
-    app.jinja_env.filters["safe_url"] = safe_url
-    app.jinja_env.globals["unread_total"] = workspace_unread_total
-    app.jinja_env.filters["badge_count"] = badge_count
-    app.jinja_env.globals["Markup"] = Markup
+    from app.leads.routes import SOURCE_LABELS
     from app.mail import mail_enabled
+    from app.messages.content import UNSUPPORTED_NOTICE, content_of, kind_of, reaction_emoji
+    from app.outbound.media_store import attachment_expired
+    from app.outbound.replies import REACTIONS
+    from app.outbound.windows import closing_soon, window_closes_at
 
-    app.jinja_env.globals["mail_enabled"] = mail_enabled
+    app.jinja_env.filters.update({
+        "reltime": relative_time,  # app.templating
+        "initials": initials,  # app.templating
+        "iso": iso,  # app.templating
+        "hue": avatar_hue,  # app.templating
+        "safe_url": safe_url,  # app.templating
+        "badge_count": badge_count,  # app.inbox.queries
+        "clock": clock,  # app.inbox.localtime
+        "day_label": day_label,  # app.inbox.localtime
+        "full_datetime": full_datetime,  # app.inbox.localtime
+        "short_datetime": short_datetime,  # app.inbox.localtime
+        "local_day": local_day,  # app.inbox.localtime
+        "countdown": countdown,  # app.inbox.display
+    })
+    app.jinja_env.tests.update({
+        "note": is_note,  # app.inbox.display
+    })
+    app.jinja_env.globals.update({
+        "unread_total": workspace_unread_total,  # app.templating (the count is app.inbox.queries')
+        "mail_enabled": mail_enabled,  # app.mail
+        "accounts_needing_attention": accounts_needing_attention,  # app.accounts.attention (the reauth banner)
+        # A function, so pages that never show the nav do not pay for the check.
+        "demo_simulator_available": user_may_simulate,  # app.demo.access
+        "ai_drafts_available": llm_configured,  # app.automation.llm
+        "source_labels": SOURCE_LABELS,  # app.leads.routes
+        "list_key": list_key,  # app.inbox.display (sort keys: see its docstring)
+        "item_key": item_key,  # app.inbox.display
+        "day_key": day_key,  # app.inbox.display
+        "reaction_emoji": reaction_emoji,  # app.messages.content
+        "message_content": content_of,  # app.messages.content
+        "message_kind": kind_of,  # app.messages.content
+        "UNSUPPORTED_NOTICE": UNSUPPORTED_NOTICE,  # app.messages.content
+        "reaction_choices": REACTIONS,  # app.outbound.replies (the reactions staff can send)
+        "attachment_expired": attachment_expired,  # app.outbound.media_store
+        "window_closes_at": window_closes_at,  # app.outbound.windows
+        "closing_soon": closing_soon,  # app.outbound.windows
+    })

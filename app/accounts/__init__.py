@@ -4,6 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("accounts", __name__, cli_group="accounts")
 
-from app.accounts import attention, commands, routes  # noqa: E402,F401
-
-bp.record_once(attention.register)
+from app.accounts import commands, routes  # noqa: E402,F401

@@ -52,7 +52,3 @@ def accounts_needing_attention() -> list[AttentionItem]:
         items.append(AttentionItem(account, kind))
     return items
 
-
-def register(state) -> None:
-    """Make the helper callable from every template (base.html includes the banner)."""
-    state.app.jinja_env.globals["accounts_needing_attention"] = accounts_needing_attention

@@ -17,11 +17,11 @@ from app.automation.llm import llm_configured
 from app.automation.rulebook import RULE_FIELDS, create_rule, delete_rule, move_rule, ordered_rules, set_enabled, update_rule
 from app.automation.rules import KIND_LABELS, Inbound, choose_rule, describe
 from app.automation.settings import save_settings, workspace_settings
+from app.errors import ActionRefused
 from app.extensions import db
 from app import audit
 from app.auth.roles import admin_required
 from app.htmx_responses import hx_trigger, is_fragment_request, render_fragment, render_page
-from app.inbox.actions import ActionRefused
 from app.inbox.localtime import in_utc
 from app.jobs import QUEUE_HIGH, enqueue
 from app.models import (

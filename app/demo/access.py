@@ -31,9 +31,3 @@ def user_may_simulate() -> bool:
 def _only_where_available():
     if not simulator_available(current_app.config):
         abort(404)
-
-
-@bp.app_context_processor
-def _navigation():
-    # A function, so pages that never show the nav do not pay for the check.
-    return {"demo_simulator_available": user_may_simulate}

@@ -1,20 +1,39 @@
-"""What the inbox templates need beyond plain Jinja: the sort keys that let the browser put live
-rows and messages in their place, and small labels."""
+"""What the inbox templates need beyond plain Jinja: the sort keys, a countdown label, the note test.
+
+The sort keys are a contract with the browser. Every conversation row, message, note and day
+heading carries one in `data-key`, and static/js/app.js puts live items in their place by
+comparing these keys *as strings*: placeRows (list rows, newest first, by list_key) and
+placeThreadItems, called by placeThread (the thread, oldest first, by item_key and day_key).
+So a key must sort as a string exactly as its item sorts: fixed-width UTC timestamps and
+zero-padded ids. Change the format here and the comparisons there together. The server sorts a
+thread page with item_key too (app.inbox.queries), so both sides agree on one order.
+(templating.register makes them template globals.)
+"""
 from __future__ import annotations
 
-from datetime import date, timezone
+from datetime import date, datetime, timezone
 
-from app.inbox.localtime import day_start_utc, local_day
-from app.inbox.queries import item_sort_key, thread_key
-from app.messages.content import UNSUPPORTED_NOTICE, content_of, kind_of, reaction_emoji
+from app.inbox.localtime import day_start_utc
 from app.models import Conversation, Note, utcnow
-from app.outbound.windows import closing_soon, window_closes_at
+
+_STAMP = "%Y-%m-%dT%H:%M:%S.%f"  # fixed width, so string order is time order
 
 
 def list_key(conversation: Conversation) -> str:
-    """The list's order (newest activity first) as a string the browser can compare."""
+    """The list's order (newest activity first), e.g. "2024-05-01T09:30:00.000000|000000000042"."""
     moment = conversation.last_message_at.astimezone(timezone.utc)
-    return f"{moment.strftime('%Y-%m-%dT%H:%M:%S.%f')}|{conversation.id:012d}"
+    return f"{moment.strftime(_STAMP)}|{conversation.id:012d}"
+
+
+def thread_key(moment: datetime, kind: str, row_id: int) -> str:
+    """Thread order: the moment, then the kind ("0" day heading < "m" message < "n" note), then the id."""
+    moment = moment.astimezone(timezone.utc)
+    return f"{moment.strftime(_STAMP)}|{kind}|{row_id:012d}"
+
+
+def item_key(item) -> str:
+    """A message's or note's place in the thread: Meta's timestamp (ours for a note), then id."""
+    return thread_key(item.created_at, "n" if isinstance(item, Note) else "m", item.id)
 
 
 def day_key(day: date) -> str:
@@ -34,18 +53,3 @@ def countdown(moment) -> str:
 
 def is_note(item) -> bool:
     return isinstance(item, Note)
-
-
-def register(bp) -> None:
-    bp.add_app_template_global(list_key, "list_key")
-    bp.add_app_template_global(item_sort_key, "item_key")
-    bp.add_app_template_global(day_key, "day_key")
-    bp.add_app_template_global(reaction_emoji, "reaction_emoji")
-    bp.add_app_template_global(content_of, "message_content")
-    bp.add_app_template_global(kind_of, "message_kind")
-    bp.add_app_template_global(UNSUPPORTED_NOTICE, "UNSUPPORTED_NOTICE")
-    bp.add_app_template_filter(local_day, "local_day")
-    bp.add_app_template_test(is_note, "note")
-    bp.add_app_template_global(window_closes_at, "window_closes_at")
-    bp.add_app_template_global(closing_soon, "closing_soon")
-    bp.add_app_template_filter(countdown, "countdown")

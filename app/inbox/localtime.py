@@ -1,6 +1,6 @@
 """The viewer's local time: clock times, day headings and snooze presets in their time zone.
 
-The browser reports its IANA zone in a `tz` cookie (static/js/inbox.js); the server renders every
+The browser reports its IANA zone in a `tz` cookie (static/js/app.js); the server renders every
 time with it so full pages and htmx fragments agree. Without the cookie (first visit, no JS) times
 are shown in UTC, which is still correct, only less convenient."""
 from __future__ import annotations
@@ -166,9 +166,3 @@ def snooze_until(preset: str | None, custom: str | None, now: datetime | None = 
             raise ValueError("the snooze time is not a date within the next year") from None
     return None
 
-
-def register(bp) -> None:
-    bp.add_app_template_filter(clock, "clock")
-    bp.add_app_template_filter(day_label, "day_label")
-    bp.add_app_template_filter(full_datetime, "full_datetime")
-    bp.add_app_template_filter(short_datetime, "short_datetime")

@@ -5,13 +5,13 @@ block of the same template for an htmx request (render_page), so any URL the bro
 be reloaded or shared. Rules live in app.inbox.actions / queries; routes only translate."""
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, request, url_for
 from flask_login import current_user, login_required
 
+from app.errors import ActionRefused
 from app.extensions import htmx
-from app.htmx_responses import hx_push_url, is_fragment_request, render_page
-from app.inbox import actions, bp, display, live, localtime
-from app.inbox.actions import ActionRefused
+from app.htmx_responses import empty_fragment, hx_push_url, is_fragment_request, render_fragment, render_page
+from app.inbox import actions, bp, live, localtime
 from app.inbox.filters import VIEWS, ListView, parse_id
 from app.inbox.queries import (
     conversation_or_404,
@@ -24,16 +24,13 @@ from app.inbox.queries import (
     workspace_users,
 )
 from app.models import Conversation
-from app.outbound.service import queue_mark_seen
+from app.outbound.replies import queue_mark_seen
 from app.outbound.windows import reply_window
 from app.pagination import BadCursor
 from app.scoping import current_workspace_id
 
 LIST_PAGE = 30
 THREAD_PAGE = 50
-
-localtime.register(bp)
-display.register(bp)
 
 
 def _list_context(listing: ListView, cursor: str | None = None, open_id: int | None = None) -> dict:
@@ -134,7 +131,7 @@ def older_messages(conversation_id: int):
         page = thread_page(current, before=request.args.get("before") or None, limit=THREAD_PAGE)
     except BadCursor:
         abort(400, description="This link to older messages is out of date. Reload the conversation.")
-    return render_template("inbox/_older.html", current=current, thread=page)
+    return render_fragment("inbox/_older.html", current=current, thread=page)
 
 
 @bp.get("/inbox/changes")
@@ -157,7 +154,7 @@ def changes():
 
     list_changes, thread_last = live.poll(workspace_id, since, thread_since)
     if since is not None and list_changes is None and thread_last is None:
-        return "", 204
+        return empty_fragment(204)
 
     listing = ListView.from_args(request.args)
     state = list_changes.state if list_changes else (since or live.current_list_state(workspace_id))
@@ -174,7 +171,7 @@ def changes():
         else:
             thread_update = live.thread_update(current, thread_since, thread_last)
             thread_unread = current.unread_count > 0
-    return render_template(
+    return render_fragment(
         "inbox/_changes.html", list_token=state.token(), rows=rows, removed=removed, listing=listing,
         open_id=_open_param(), unread=unread_total(workspace_id), thread_update=thread_update,
         thread_unread=thread_unread, thread_gone=thread_gone,
@@ -280,7 +277,7 @@ def mark_read(conversation_id: int):
     _read(current)
     if not is_fragment_request():
         return redirect(url_for("inbox.conversation", conversation_id=current.id))
-    return render_template("inbox/_row_update.html", rows=[current], open_id=current.id,
+    return render_fragment("inbox/_row_update.html", rows=[current], open_id=current.id,
                            listing=_action_listing(), unread=unread_total())
 
 
@@ -293,9 +290,9 @@ def add_note(conversation_id: int):
         note = actions.add_note(current, current_user, text)
     except ActionRefused as exc:
         if is_fragment_request():
-            return render_template("inbox/_composer_error.html", message=exc.message), 422
+            return render_fragment("inbox/_reply_error.html", 422, message=exc.message)
         flash(exc.message, "error")
         return redirect(url_for("inbox.conversation", conversation_id=current.id))
     if is_fragment_request():
-        return render_template("inbox/_thread_items.html", items=[note], replied={}, current=current)
+        return render_fragment("inbox/_thread_items.html", items=[note], replied={}, current=current)
     return redirect(url_for("inbox.conversation", conversation_id=current.id))

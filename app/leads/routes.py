@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, request, url_for
 from flask_login import current_user, login_required
 
-from app.htmx_responses import hx_push_url, is_fragment_request, render_page
-from app.inbox.actions import ActionRefused
+from app.errors import ActionRefused
+from app.htmx_responses import hx_push_url, is_fragment_request, render_fragment, render_page
 from app.inbox.filters import parse_id
 from app.inbox.queries import workspace_users
 from app.leads import bp
@@ -26,7 +26,6 @@ from app.templating import iso
 
 PAGE = 50
 SOURCE_LABELS = {"dm": "Direct message", "ad": "Ad", "link": "Link", "story": "Story", "comment": "Comment"}
-bp.add_app_template_global(SOURCE_LABELS, "source_labels")
 
 
 def _page(filters: LeadFilters, cursor: str | None) -> tuple[list[Lead], str | None]:
@@ -59,10 +58,9 @@ def _cell(lead: Lead, field: str, error: ActionRefused | None = None):
     filters = LeadFilters.from_args(request.args)
     status = 422 if error else 200
     if is_fragment_request():
-        body = render_template("leads/_cell_saved.html", lead=lead, field=field, error=error, filters=filters,
+        return render_fragment("leads/_cell_saved.html", status, lead=lead, field=field, error=error, filters=filters,
                                counts=status_counts(filters, current_user) if field == "status" and not error else None,
                                statuses=LEAD_STATUSES)
-        return body, status
     if error:
         flash(error.message, "error")
     else:

@@ -99,6 +99,18 @@ def require_public_url() -> None:
         raise NoPublicUrl("Set PUBLIC_URL so Instagram can fetch attachments from this server.")
 
 
+def attachment_expired(item: dict) -> bool:
+    """Whether an attachment of ours (a message's `attachments` entry) is no longer served; the
+    bubble then says so instead of showing a broken image."""
+    expires_at = item.get("expires_at")
+    if not expires_at:
+        return False
+    try:
+        return datetime.fromisoformat(expires_at) <= utcnow()
+    except (TypeError, ValueError):
+        return False
+
+
 def public_media_url(key: str) -> str:
     """The absolute URL Instagram fetches the media from: under PUBLIC_URL, else the request's host."""
     require_public_url()

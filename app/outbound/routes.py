@@ -1,4 +1,4 @@
-"""Web routes of the outbound side. Thin: the rules live in app.outbound.service.
+"""Web routes of the outbound side. Thin: the rules live in app.outbound.replies.
 
 An htmx request gets the message bubble (templates/inbox/_message.html) to swap in; a plain form
 post is redirected back to the conversation. Every id is looked up through app.scoping, so
@@ -8,22 +8,20 @@ from __future__ import annotations
 
 import io
 import re
-from datetime import datetime
 
-from flask import abort, flash, make_response, redirect, render_template, request, send_file, url_for
+from flask import abort, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from app.htmx_responses import hx_reswap, hx_trigger, is_fragment_request
-from app.models import Conversation, Message, utcnow
+from app.htmx_responses import empty_fragment, hx_reswap, hx_trigger, is_fragment_request, render_fragment
+from app.models import Conversation, Message
 from app.outbound import bp
 from app.outbound.attachments import LARGEST, MB
 from app.outbound.media_store import media_store
-from app.outbound.service import (
-    REACTIONS,
+from app.outbound.replies import (
     ReplyRefused,
-    compose_reply,
     delete_failed_message,
+    queue_reply,
     react,
     retry_message,
     unreact,
@@ -39,15 +37,13 @@ MEDIA_KEY = re.compile(r"[A-Za-z0-9_-]{32,64}")
 def send_message(conversation_id: int):
     conversation = get_or_404(Conversation, conversation_id)
     try:
-        messages = compose_reply(conversation, text=request.form.get("text"), upload=request.files.get("file"),
-                                 user=current_user, source="inbox")
+        messages = queue_reply(conversation, text=request.form.get("text"), upload=request.files.get("file"),
+                               user=current_user, source="inbox")
     except ReplyRefused as refused:
         return _reply_refused(conversation.id, refused)
     if not is_fragment_request():
         return redirect(url_for("inbox.conversation", conversation_id=conversation.id))
-    body = "".join(render_template("inbox/_message.html", message=m) for m in messages)
-    response = make_response(body, 201)
-    response.vary.add("HX-Request")
+    response = render_fragment("inbox/_messages.html", 201, messages=messages)
     return hx_trigger(response, {"reply-queued": {"conversation_id": conversation.id}})
 
 
@@ -64,8 +60,7 @@ def _upload_too_large(exc):
 
 def _reply_refused(conversation_id: int, refused: ReplyRefused):
     if is_fragment_request():
-        response = make_response(render_template("inbox/_reply_error.html", refused=refused), 422)
-        response.vary.add("HX-Request")
+        response = render_fragment("inbox/_reply_error.html", 422, message=refused.message, code=refused.code)
         return hx_reswap(response, "innerHTML", COMPOSER_ERROR_TARGET)
     flash(refused.message, "error")
     return redirect(url_for("inbox.conversation", conversation_id=conversation_id))
@@ -99,9 +94,7 @@ def delete(message_id: int):
     except ReplyRefused as refused:
         return _bubble(message, notice=refused.message, status=422)
     if is_fragment_request():
-        response = make_response("", 200)  # swapped over the bubble: it disappears
-        response.vary.add("HX-Request")
-        return response
+        return empty_fragment()  # swapped over the bubble: it disappears
     return redirect(url_for("inbox.conversation", conversation_id=conversation_id))
 
 
@@ -129,9 +122,7 @@ def unreact_to(message_id: int):
 
 def _bubble(message: Message, *, notice: str | None = None, status: int = 200, always_fragment: bool = False):
     if always_fragment or is_fragment_request():
-        response = make_response(render_template("inbox/_message.html", message=message, notice=notice), status)
-        response.vary.add("HX-Request")
-        return response
+        return render_fragment("inbox/_message.html", status, message=message, notice=notice)
     if notice:
         flash(notice, "error")
     return redirect(url_for("inbox.conversation", conversation_id=message.conversation_id))
@@ -153,21 +144,3 @@ def media(key: str):
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
     response.headers["Cache-Control"] = "private, max-age=300"
     return response
-
-
-@bp.app_template_global()
-def reaction_choices() -> dict[str, str]:
-    return REACTIONS
-
-
-@bp.app_template_global()
-def attachment_expired(item: dict) -> bool:
-    """Our uploads are served for a limited time; after that the bubble says so instead of
-    showing a broken image."""
-    expires_at = item.get("expires_at")
-    if not expires_at:
-        return False
-    try:
-        return datetime.fromisoformat(expires_at) <= utcnow()
-    except (TypeError, ValueError):
-        return False

@@ -125,6 +125,10 @@
 
   /* ---- Placing live items -------------------------------------------------------------------- */
 
+  // placeRows and placeThreadItems order items by comparing their data-key attributes as strings.
+  // The keys are built in app/inbox/display.py (list_key, item_key, day_key), whose format is made
+  // to sort as strings exactly as the items sort: change the two together.
+
   function childrenById(list) {
     var map = {};
     for (var el = list.firstElementChild; el; el = el.nextElementSibling) { if (el.id) map[el.id] = el; }
