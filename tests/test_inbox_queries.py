@@ -3,7 +3,8 @@ from datetime import timedelta
 import pytest
 from flask_login import login_user
 
-from app.inbox.actions import ActionRefused, assign, set_status
+from app.errors import ActionRefused
+from app.inbox.actions import assign, set_status
 from app.inbox.queries import ConversationFilters, conversation_page, message_page
 from app.models import utcnow
 from app.pagination import BadCursor, decode_cursor, encode_cursor

@@ -1,4 +1,4 @@
-"""The API's endpoints (docs/CONTRACT.md, "JSON API"). Each reads its input through
+"""The API's endpoints (docs/contract.md#json-api). Each reads its input through
 app.api.params, calls the same queries and actions the pages use, and answers a serializer's shape."""
 from __future__ import annotations
 
@@ -24,13 +24,14 @@ from app.api.params import (
     query_text,
 )
 from app.api.serializers import account_json, conversation_json, lead_json, message_json
+from app.errors import ActionRefused
 from app.extensions import db
-from app.inbox.actions import ActionRefused, assign, check_assignee, check_status, mark_read, set_status
+from app.inbox.actions import assign, check_assignee, check_status, mark_read, set_status
 from app.inbox.queries import ConversationFilters, conversation_page, message_page
 from app.leads.actions import UNSET, update_lead
 from app.leads.queries import LeadFilters, lead_page
 from app.models import CONVERSATION_STATUSES, LEAD_STATUSES, Conversation, InstagramAccount, Lead
-from app.outbound.service import ReplyRefused, send_reply
+from app.outbound.replies import ReplyRefused, queue_reply
 from app.pagination import BadCursor
 from app.scoping import get_or_404, scoped
 
@@ -126,7 +127,7 @@ def send_message(conversation_id: int):
         raise invalid("text", "text is required")
     text = body_text(body, "text")
     try:
-        message = send_reply(conversation, text=text, upload=None, user=current_user, source="api")
+        [message] = queue_reply(conversation, text=text, upload=None, user=current_user, source="api")
     except ReplyRefused as refused:
         db.session.rollback()
         field = "text" if refused.code in TEXT_REFUSALS else None

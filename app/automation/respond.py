@@ -30,8 +30,9 @@ from app.automation.llm import ModelUnavailable, llm_configured
 from app.automation.rulebook import ordered_rules
 from app.automation.rules import Inbound, RuleChoice, choose_rule
 from app.automation.settings import workspace_settings
+from app.errors import ActionRefused
 from app.extensions import db
-from app.inbox.actions import ActionRefused, assign, set_status
+from app.inbox.actions import assign, set_status
 from app.leads.actions import update_lead
 from app.messages.content import KINDS, content_of, kind_of
 from app.models import AutomationLog, AutomationSettings, Conversation, Lead, Message, utcnow

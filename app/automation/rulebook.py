@@ -7,8 +7,8 @@ from collections.abc import Mapping
 from sqlalchemy import func, or_, select
 
 from app.automation.patterns import MAX_PATTERN_LENGTH, PatternRejected, check_regex, normalize
+from app.errors import ActionRefused
 from app.extensions import db
-from app.inbox.actions import ActionRefused
 from app.instagram.graph import MAX_TEXT_BYTES
 from app.models import LEAD_STATUSES, AutomationRule, InstagramAccount, User
 from app.models.automation import MATCH_TYPES, RULE_CONVERSATION_STATUSES, RULE_KINDS

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from app.automation.hours import WEEKDAYS, HoursInvalid, parse_day, valid_timezone
+from app.errors import ActionRefused
 from app.extensions import db
-from app.inbox.actions import ActionRefused
 from app.models import AutomationSettings
 from app.models.automation import DEFAULT_AWAY_EVERY_HOURS, DEFAULT_BUSINESS_HOURS, DEFAULT_PAUSE_MINUTES
 

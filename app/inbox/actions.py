@@ -1,22 +1,16 @@
 """What staff do to a conversation, as plain functions the pages and the JSON API both call.
 
-Each function validates, changes the row and commits; errors are `ActionRefused` with a readable
-message naming the field, so a route only translates them into its own kind of response."""
+Each function validates, changes the row and commits; errors are `app.errors.ActionRefused` with a
+readable message naming the field, so a route only translates them into its own kind of response."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
+from app.errors import ActionRefused
 from app.extensions import db
 from app.models import CONVERSATION_STATUSES, Conversation, Note, User, utcnow
-
-
-class ActionRefused(ValueError):
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
-        self.message = message
 
 
 def mark_read(conversation: Conversation) -> None:

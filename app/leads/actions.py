@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from app.errors import ActionRefused
 from app.extensions import db
-from app.inbox.actions import ActionRefused
 from app.models import LEAD_STATUSES, Lead, User
 
 UNSET = object()
