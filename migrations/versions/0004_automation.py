@@ -1,7 +1,7 @@
 """automation: rules, workspace automation settings, the automation log and AI drafts
 
 Revision ID: automation_0002
-Revises: ingest_0002 (re-chained after the merged outbound and ingest branches; originally 0001)
+Revises: ingest_0002
 """
 from alembic import op
 import sqlalchemy as sa

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 
 revision = "ingest_0002"
-down_revision = "outbound_0002"  # re-chained when outbound was merged in
+down_revision = "outbound_0002"
 branch_labels = None
 depends_on = None
 
