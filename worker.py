@@ -10,25 +10,27 @@ import argparse
 import importlib
 import os
 import sys
+from pathlib import Path
 
 from sqlalchemy.orm import configure_mappers
 
+import app as app_package
 from app import create_app
 from app.extensions import db
 from app.jobs import redis_connection
 from app.jobs.schedule import PERIODIC_JOBS, run_clock
 from app.jobs.worker import ForkingWorker, InboxWorker, make_worker
 
+
+def _job_modules() -> tuple[str, ...]:
+    """The shared upkeep jobs and every feature's `app/<feature>/jobs.py`, found on disk so a new
+    feature's jobs are preloaded without anyone remembering to list them here."""
+    features = sorted(path.parent.name for path in Path(app_package.__file__).parent.glob("*/jobs.py"))
+    return ("app.jobs.upkeep", *(f"app.{feature}.jobs" for feature in features))
+
+
 # Imported before the first job (and, with --fork, inherited by every work horse).
-JOB_MODULES = (
-    "app.jobs.upkeep",
-    "app.accounts.tokens",
-    "app.accounts.data_deletion",
-    "app.webhooks.jobs",
-    "app.outbound.jobs",
-    "app.automation.jobs",
-    "app.mail",
-)
+JOB_MODULES = _job_modules()
 
 
 def main(argv: list[str] | None = None) -> int:

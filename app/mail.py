@@ -4,8 +4,8 @@ email packages: maintained with Python itself, and all this needs.
 MAIL_URL says where: `smtp://user:pass@host:587` (STARTTLS when the server offers it, which a
 server on the internet always does), `smtps://user:pass@host:465` (TLS from the first byte).
 Unset: no mail is sent, and the pages show the links for an admin to pass on instead.
-Mail is always sent by a job (`send_mail`), never inside a request: an SMTP server that is slow
-or down must not hold a page, and a failed send is retried by the job's policy."""
+Mail is always sent by a job (the team's, app.team.jobs), never inside a request: an SMTP server
+that is slow or down must not hold a page, and a failed send is retried by the job's policy."""
 from __future__ import annotations
 
 import logging
@@ -17,10 +17,7 @@ from urllib.parse import unquote, urlsplit
 
 from flask import current_app
 
-from app.jobs import QUEUE_DEFAULT, RetryPolicy, enqueue
-
 log = logging.getLogger(__name__)
-RETRY = RetryPolicy((30, 120, 600))
 SMTP_TIMEOUT = 20
 
 
@@ -45,16 +42,11 @@ def parse_mail_url(url: str) -> dict:
     }
 
 
-def queue_mail(to: str, subject: str, body: str) -> bool:
-    """Send later, by a job; False when mail is not configured (the caller shows the link)."""
-    if not mail_enabled():
-        return False
-    enqueue(send_mail, to, subject, body, queue=QUEUE_DEFAULT, retry=RETRY)
-    return True
-
-
 def send_mail(to: str, subject: str, body: str) -> None:
-    """The job: one plain-text message. Raises on failure, so the job is retried."""
+    """One plain-text message, now. Raises on failure, so the job calling it is retried.
+
+    Mail jobs queued before the job moved to app.team.jobs name this function itself
+    (`app.mail.send_mail`): it must keep this name and place while such a job may still wait."""
     config = current_app.config
     server = parse_mail_url(config["MAIL_URL"])
     message = EmailMessage()

@@ -145,3 +145,32 @@ def test_enqueue_all_inline_runs_each_call(app):
 
     assert enqueue_all([Call(record, (1,)), Call(record, (2,), queue="high")]) is True
     assert CALLS == [1, 2]
+
+
+def test_every_periodic_job_is_in_a_module_the_worker_preloads():
+    """worker.JOB_MODULES is every feature's jobs.py plus the shared upkeep: each imports, and
+    every periodic job resolves to a function of one of them."""
+    import importlib
+
+    import worker
+    from app.jobs.schedule import PERIODIC_JOBS
+
+    assert {"app.jobs.upkeep", "app.accounts.jobs", "app.team.jobs", "app.webhooks.jobs"} <= set(worker.JOB_MODULES)
+    for name in worker.JOB_MODULES:
+        importlib.import_module(name)
+    for job in PERIODIC_JOBS:
+        assert callable(job.resolve()), job.path
+        assert job.path.partition(":")[0] in worker.JOB_MODULES, f"{job.path} is not in a jobs.py"
+
+
+def test_jobs_queued_under_their_old_names_still_run():
+    # RQ stores a job as its function's dotted name; these were queued so before the move to jobs.py.
+    from rq.utils import import_attribute
+
+    from app.accounts.data_deletion import requeue_lost_erasures
+    from app.accounts.tokens import queue_token_refreshes
+    from app.mail import send_mail
+
+    assert import_attribute("app.mail.send_mail") is send_mail
+    assert import_attribute("app.accounts.tokens.refresh_expiring_tokens") is queue_token_refreshes
+    assert import_attribute("app.accounts.data_deletion.resume_pending_deletions") is requeue_lost_erasures

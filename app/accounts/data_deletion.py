@@ -106,8 +106,9 @@ def _delete(statement) -> int:
     return db.session.execute(statement, execution_options={"synchronize_session": False}).rowcount or 0
 
 
-def resume_pending_deletions() -> int:
-    """Periodic: run again any erasure whose job was lost (Redis down, worker killed)."""
+def requeue_lost_erasures() -> int:
+    """Enqueue again every erasure whose job was lost (Redis down, worker killed); the hourly job
+    app.accounts.jobs.resume_pending_deletions. Returns how many were enqueued."""
     cutoff = utcnow() - STALE_AFTER
     ids = db.session.scalars(
         select(DataDeletionRequest.id).where(
@@ -117,3 +118,8 @@ def resume_pending_deletions() -> int:
     for request_id in ids:
         enqueue(erase_instagram_user_data, request_id, queue=QUEUE_LOW, retry=ERASURE_RETRY)
     return len(ids)
+
+
+# The clock queued the hourly job under this name before its entry point moved to
+# app.accounts.jobs; a job queued then still runs. Remove once a release has passed.
+resume_pending_deletions = requeue_lost_erasures

@@ -2,7 +2,8 @@
 
 Run by `python worker.py --clock` (Procfile `clock:`, RQ's cron scheduler) in queued mode, or by
 a background thread of the web process in inline mode, so scheduled upkeep happens either way.
-Every entry must be idempotent: two clocks running at once must do no harm.
+Every entry must be idempotent: two clocks running at once must do no harm. Each names a job in
+a feature's `jobs.py` (or app.jobs.upkeep), the modules the worker preloads (worker.JOB_MODULES).
 """
 from __future__ import annotations
 
@@ -33,8 +34,8 @@ PERIODIC_JOBS: list[PeriodicJob] = [
     PeriodicJob("app.jobs.upkeep:wake_snoozed_conversations", 60, QUEUE_DEFAULT),
     PeriodicJob("app.webhooks.jobs:sweep_ingest", 60, QUEUE_DEFAULT),
     PeriodicJob("app.jobs.upkeep:purge_expired_uploads", 3600),
-    PeriodicJob("app.accounts.tokens:refresh_expiring_tokens", 24 * 3600),
-    PeriodicJob("app.accounts.data_deletion:resume_pending_deletions", 3600),
+    PeriodicJob("app.accounts.jobs:refresh_expiring_tokens", 24 * 3600),
+    PeriodicJob("app.accounts.jobs:resume_pending_deletions", 3600),
     # Sends left behind by a lost enqueue or a crashed worker (see app.outbound.sending).
     PeriodicJob("app.outbound.jobs:sweep_outbound", 60, QUEUE_DEFAULT),
     PeriodicJob("app.automation.jobs:purge_automation_history", 24 * 3600),

@@ -10,10 +10,11 @@ from app import audit
 from app.auth.roles import admin_required
 from app.auth.sessions import sign_in
 from app.extensions import db
-from app.mail import mail_enabled, queue_mail
+from app.mail import mail_enabled
 from app.models import ROLES, Invite, User
 from app.scoping import get_or_404, scoped, valid_id
 from app.team import bp, lifecycle, notices
+from app.team.jobs import queue_mail
 from app.urls import public_url_for
 from app.team.lifecycle import TeamRefused
 from app.team.passwords import MIN_LENGTH

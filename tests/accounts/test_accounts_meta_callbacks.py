@@ -11,7 +11,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from app.accounts.data_deletion import resume_pending_deletions
+from app.accounts.jobs import resume_pending_deletions
 from app.extensions import db
 from app.instagram.signature import make_signed_request
 from app.jobs.schedule import PERIODIC_JOBS
@@ -218,4 +218,4 @@ def test_lost_erasure_jobs_are_resumed(app, account, factory):
     assert db.session.get(DataDeletionRequest, stale.id).status == "completed"
     assert db.session.get(DataDeletionRequest, fresh.id).status == "received"
     assert count(Message) == 0
-    assert any(j.path == "app.accounts.data_deletion:resume_pending_deletions" for j in PERIODIC_JOBS)
+    assert any(j.path == "app.accounts.jobs:resume_pending_deletions" for j in PERIODIC_JOBS)

@@ -10,7 +10,8 @@ from cryptography.fernet import Fernet
 from responses import matchers
 from sqlalchemy import func, select
 
-from app.accounts.tokens import refresh_account_token, refresh_expiring_tokens
+from app.accounts.jobs import refresh_expiring_tokens
+from app.accounts.tokens import refresh_account_token
 from app.extensions import db
 from app.instagram.client import account_token
 from app.jobs.schedule import PERIODIC_JOBS
@@ -202,7 +203,7 @@ def mock_refresh(meta, token, new_token=None, **failure):
 
 
 def test_periodic_job_is_registered_daily():
-    job = next(j for j in PERIODIC_JOBS if j.path == "app.accounts.tokens:refresh_expiring_tokens")
+    job = next(j for j in PERIODIC_JOBS if j.path == "app.accounts.jobs:refresh_expiring_tokens")
     assert job.every_seconds == 24 * 3600 and job.resolve() is refresh_expiring_tokens
 
 
