@@ -100,6 +100,13 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
+        if connection.dialect.name == "sqlite":
+            # SQLite changes a constraint by copying the table and dropping the old one; with
+            # foreign keys on (the app turns them on for every connection), that drop would
+            # cascade and delete every row that points at the table. Off for the migration only
+            # (the pragma is ignored inside a transaction, so it is set before one starts).
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),

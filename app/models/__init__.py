@@ -8,6 +8,7 @@
 - `automation`: AutomationSettings, AutomationRule, AutomationLog, AiDraft
 - `team`: Invite, PasswordReset
 - `audit`: AuditEntry
+- `agents_day`: ConversationUnread (one person's unread), Label, ConversationLabel, SavedReply, Draft
 
 Constraints live in the database (unique keys, foreign keys, checks) so that concurrent web and
 worker processes cannot create duplicates whatever the Python code does. Every timestamp is
@@ -16,7 +17,7 @@ feature packages, so any module of the app can be imported first; importing this
 registers every table in the one metadata that migrations compare against.
 """
 from app.models.types import MAX_ID, UTCDateTime, enum_check, utcnow
-from app.models.workspaces import ROLES, ApiToken, User, Workspace
+from app.models.workspaces import ROLES, THEMES, ApiToken, User, Workspace
 from app.models.accounts import ACCOUNT_STATUSES, DataDeletionRequest, InstagramAccount
 from app.models.conversations import (
     CONVERSATION_STATUSES,
@@ -24,6 +25,7 @@ from app.models.conversations import (
     LEAD_STATUSES,
     MESSAGE_SOURCES,
     MESSAGE_STATUSES,
+    SPEAKERS,
     Contact,
     Conversation,
     Lead,
@@ -35,15 +37,17 @@ from app.models.webhooks import WEBHOOK_STATUSES, DeferredEvent, WebhookEvent
 from app.models.automation import AiDraft, AutomationLog, AutomationRule, AutomationSettings
 from app.models.team import Invite, PasswordReset
 from app.models.audit import AuditEntry
+from app.models.agents_day import ConversationLabel, ConversationUnread, Draft, Label, SavedReply
 
 __all__ = [
     "MAX_ID", "UTCDateTime", "enum_check", "utcnow",
-    "ROLES", "ApiToken", "User", "Workspace",
+    "ROLES", "THEMES", "ApiToken", "User", "Workspace",
     "ACCOUNT_STATUSES", "DataDeletionRequest", "InstagramAccount",
-    "CONVERSATION_STATUSES", "DIRECTIONS", "LEAD_STATUSES", "MESSAGE_SOURCES", "MESSAGE_STATUSES",
+    "CONVERSATION_STATUSES", "DIRECTIONS", "LEAD_STATUSES", "MESSAGE_SOURCES", "MESSAGE_STATUSES", "SPEAKERS",
     "Contact", "Conversation", "Lead", "Message", "Note", "Upload",
     "WEBHOOK_STATUSES", "DeferredEvent", "WebhookEvent",
     "AiDraft", "AutomationLog", "AutomationRule", "AutomationSettings",
     "Invite", "PasswordReset",
     "AuditEntry",
+    "ConversationLabel", "ConversationUnread", "Draft", "Label", "SavedReply",
 ]

@@ -69,6 +69,7 @@ class AutomationRule(db.Model):
     reply_text: Mapped[str] = mapped_column(Text)
     set_lead_status: Mapped[str | None] = mapped_column(String(16))
     assign_to_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    add_label_id: Mapped[int | None] = mapped_column(ForeignKey("labels.id", ondelete="SET NULL"))
     set_conversation_status: Mapped[str | None] = mapped_column(String(16))
     position: Mapped[int] = mapped_column(Integer, default=0)
     enabled: Mapped[bool] = mapped_column(Boolean, default=True, server_default=sql_text("true"))

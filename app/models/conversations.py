@@ -25,6 +25,7 @@ from app.models.accounts import InstagramAccount
 from app.models.types import UTCDateTime, enum_check, utcnow
 from app.models.workspaces import User
 
+SPEAKERS = ("customer", "team", "automation")
 CONVERSATION_STATUSES = ("open", "pending", "resolved", "snoozed")
 DIRECTIONS = ("in", "out")
 MESSAGE_STATUSES = ("received", "pending", "sent", "delivered", "read", "failed")
@@ -77,6 +78,10 @@ class Conversation(db.Model):
         # The unread badge: only the unread conversations, however many there are in all.
         Index("ix_conversations_unread", "workspace_id", postgresql_where=sql_text("unread_count > 0"),
               sqlite_where=sql_text("unread_count > 0")),
+        # Needs reply, longest waiting first: only the conversations waiting for a person.
+        Index("ix_conversations_waiting", "workspace_id", "waiting_since", "id",
+              postgresql_where=sql_text("waiting_since IS NOT NULL"), sqlite_where=sql_text("waiting_since IS NOT NULL")),
+        enum_check("last_speaker", SPEAKERS),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -91,7 +96,11 @@ class Conversation(db.Model):
     last_message_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_message_preview: Mapped[str | None] = mapped_column(String(200))
     last_inbound_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    waiting_since: Mapped[datetime | None] = mapped_column(UTCDateTime)  # oldest unanswered inbound
+    # The customer's oldest message that no person has answered (automated replies don't count):
+    # set means the conversation needs a reply.
+    waiting_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Who wrote the newest message: the customer, a person of the team, or the automation.
+    last_speaker: Mapped[str | None] = mapped_column(String(10))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

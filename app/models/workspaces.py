@@ -16,6 +16,7 @@ from app.models.types import UTCDateTime, enum_check, utcnow
 if TYPE_CHECKING:
     from app.models.accounts import InstagramAccount
 
+THEMES = ("system", "light", "dark")
 ROLES = ("admin", "agent")
 
 
@@ -37,7 +38,7 @@ class Workspace(db.Model):
 
 class User(UserMixin, db.Model):
     __tablename__ = "users"
-    __table_args__ = (enum_check("role", ROLES),)
+    __table_args__ = (enum_check("role", ROLES), enum_check("theme", THEMES))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"), index=True)
@@ -54,6 +55,8 @@ class User(UserMixin, db.Model):
     # workspace's) and the colour of the initials avatar (one of the 36 hue-N classes).
     timezone: Mapped[str | None] = mapped_column(String(64))
     avatar_hue: Mapped[int | None] = mapped_column(Integer)
+    # Light, dark, or whatever the device prefers.
+    theme: Mapped[str] = mapped_column(String(8), default="system", server_default="system")
 
     workspace: Mapped[Workspace] = relationship(back_populates="users")
 
