@@ -28,9 +28,6 @@ dashboard's Test button sends it (often with entry id ``"0"`` and fixed sender a
 recipient ids); it is parsed like any item. Other fields (``comments``,
 ``live_comments``, ``mentions``...) become ``UnknownEvent(kind="change:<field>")``.
 
-For display and CRM rules: :func:`preview_text` (inbox one-liner) and
-:func:`lead_source` (ad, link, story or plain DM).
-
 Common fields (:class:`BaseEvent`): ``account_id`` (``entry.id``, our business
 account), ``sender_id``, ``recipient_id``, ``timestamp`` (aware UTC), ``standby``,
 ``is_echo`` and ``raw`` (the item dict as received). ``customer_id`` is derived: the
@@ -302,8 +299,8 @@ Event = Union[
 class ParsedDelivery:
     """The result of :func:`parse_delivery`.
 
-    ``is_valid`` is False only when the top level is unusable (not an object, no
-    ``entry`` list); a wrong ``object`` or bad entries are noted in ``errors`` while
+    ``errors`` describe the envelope: an unusable top level (not an object, no ``entry``
+    list) leaves ``events`` empty, while a wrong ``object`` or bad entries are noted and
     the rest is still parsed. ``warnings`` note what was worked around without losing
     anything (an unusable time replaced by the entry's or the receive time).
     ``events`` are in delivery order, not time order.
@@ -311,7 +308,6 @@ class ParsedDelivery:
 
     events: list[Event]
     errors: list[str]
-    is_valid: bool
     object_type: str | None = None
     warnings: list[str] = field(default_factory=list)
 
@@ -723,7 +719,7 @@ def parse_delivery(payload: object, *, received_at: datetime | None = None) -> P
     received_at = received_at.astimezone(UTC)
 
     if not isinstance(payload, dict):
-        return ParsedDelivery([], [f"body is {_describe(payload)}, expected an object"], False)
+        return ParsedDelivery([], [f"body is {_describe(payload)}, expected an object"])
 
     errors: list[str] = []
     object_type = payload.get("object")
@@ -737,7 +733,7 @@ def parse_delivery(payload: object, *, received_at: datetime | None = None) -> P
     if not isinstance(entries, list):
         problem = "missing" if entries is None else _describe(entries)
         errors.append(f"entry is {problem}, expected a list")
-        return ParsedDelivery([], errors, False, object_type)
+        return ParsedDelivery([], errors, object_type)
 
     events: list[Event] = []
     warnings: list[str] = []
@@ -747,70 +743,4 @@ def parse_delivery(payload: object, *, received_at: datetime | None = None) -> P
             errors.append(f"{where} is {_describe(raw_entry)}, expected an object")
             continue
         events.extend(_parse_entry(raw_entry, where, received_at, errors, warnings))
-    return ParsedDelivery(events, errors, True, object_type, warnings)
-
-
-# ------------------------------------------------------------------ presentation
-
-
-def attachment_label(attachment: Attachment) -> str:
-    """A short human name for one attachment ("Photo", "Reel", "Sticker"...): the vocabulary is
-    app.messages.content's, shared with the list preview of our own sends."""
-    return content.attachment_label(attachment.type, attachment.payload)
-
-
-def preview_text(event: Event) -> str:
-    """A one-line, human-readable summary for inbox lists and notifications.
-
-    Message text as sent (untrusted: escape when rendering), or a label such as
-    "Photo", "Story reply: <text>", "Message deleted". Empty for events that are not
-    something a person wrote or did in the thread.
-    """
-    if isinstance(event, MessageEvent) and event.is_deleted:
-        return "Message deleted"
-    if isinstance(event, (MessageEvent, PostbackEvent, ReferralEvent)):
-        attachments = [{"type": a.type, "payload": a.payload} for a in getattr(event, "attachments", ())]
-        return content.preview_line(content.content_from_event(event), getattr(event, "text", None), attachments,
-                                    row_kind=event.kind)
-    if isinstance(event, MessageEditEvent):
-        return event.text if event.text and event.text.strip() else "Message edited"
-    if isinstance(event, ReactionEvent):
-        if event.action == "unreact":
-            return "Removed a reaction"
-        return f"Reacted {event.emoji or event.reaction or ''}".rstrip()
-    return ""
-
-
-def _present(**values: str | None) -> dict[str, str]:
-    return {key: value for key, value in values.items() if value is not None}
-
-
-def lead_source(event: Event) -> tuple[str, dict[str, str]]:
-    """How the customer found the business, for a new lead: ``(source, detail)``.
-
-    ``("ad", {ad_id, ad_title, ref, source, type, photo_url, video_url})`` for a
-    click-to-DM ad, ``("link", {ref, source, type})`` for an ig.me link,
-    ``("story", {kind: "mention"|"reply", url, story_id})`` for a story mention or
-    reply, otherwise ``("dm", {})``. Absent values are left out of ``detail``.
-    """
-    referral = event.referral if isinstance(event, (MessageEvent, ReferralEvent)) else None
-    if referral is not None:
-        if referral.is_ad:
-            return "ad", _present(
-                ad_id=referral.ad_id,
-                ad_title=referral.ad_title,
-                ref=referral.ref,
-                source=referral.source,
-                type=referral.type,
-                photo_url=referral.photo_url,
-                video_url=referral.video_url,
-            )
-        return "link", _present(ref=referral.ref, source=referral.source, type=referral.type)
-    if isinstance(event, MessageEvent):
-        for attachment in event.attachments:
-            if attachment.type == "story_mention":
-                return "story", _present(kind="mention", url=attachment.url)
-        if event.reply_to_story is not None:
-            story = event.reply_to_story
-            return "story", _present(kind="reply", url=story.url, story_id=story.id)
-    return "dm", {}
+    return ParsedDelivery(events, errors, object_type, warnings)

@@ -1,6 +1,6 @@
 """Apply parsed webhook events to the inbox's rows: contacts, conversations, messages, leads.
 
-`apply_events` runs inside the caller's transaction and never commits: the caller (app.webhooks.log)
+`apply_events` runs inside the caller's transaction and never commits: the caller (app.webhooks.ingest)
 commits the whole delivery at once, or rolls it all back and keeps the delivery as `failed`.
 
 Idempotency comes from the database, not from lookups: contacts, conversations, messages and leads
@@ -38,10 +38,11 @@ from app.instagram.events import (
     ReadEvent,
     ReferralEvent,
     UnknownEvent,
-    lead_source,
 )
+from app.leads.source import lead_source
 from app.messages.content import PREVIEW_MAX, MessageContent, content_from_event, preview_line
 from app.models import Contact, Conversation, DeferredEvent, InstagramAccount, Lead, Message, utcnow
+from app.outbound import lifecycle
 from app.outbound.echo import match_echo
 
 # Event kinds the inbox applies; an UnknownEvent of one of these kinds is a malformed item.
@@ -68,7 +69,6 @@ class ApplyResult:
     """What one delivery did, for its log row and for the follow-up jobs (run after commit)."""
 
     applied: int = 0  # events for our accounts that the inbox handles (also when already applied)
-    ignored: int = 0  # unknown or disconnected accounts, kinds the inbox does not handle
     problems: list[str] = field(default_factory=list)  # malformed items and envelope errors
     notes: list[str] = field(default_factory=list)  # why events were ignored, for the log page
     warnings: list[str] = field(default_factory=list)  # what was worked around (an unusable time...)
@@ -76,7 +76,6 @@ class ApplyResult:
     account_workspaces: dict[str, int] = field(default_factory=dict)  # entry id -> workspace, known accounts
     new_contact_ids: list[int] = field(default_factory=list)
     stale_contact_ids: list[int] = field(default_factory=list)
-    new_message_ids: list[int] = field(default_factory=list)
     automation_message_ids: list[int] = field(default_factory=list)  # new inbound, not standby
 
 
@@ -187,7 +186,7 @@ def _new_message(event: Event, account: AccountRef) -> _NewMessage:
         "kind": kind,
         "text": text,
         "attachments": attachments,
-        "status": "sent" if direction == "out" else "received",
+        "status": lifecycle.arrival_status(direction),
         "source": "app" if direction == "out" else "instagram",
         "reply_to_mid": reply_to_mid,
         "meta": content.to_json(),
@@ -243,17 +242,14 @@ class _Delivery:
                 if event.kind in HANDLED_KINDS:
                     self.result.problems.append(event.reason)
                 else:
-                    self.result.ignored += 1
                     ignored_reasons[f"{event.kind} not handled"] += 1
                 continue
             account = self.accounts.get(event.account_id)
             if account is None:
-                self.result.ignored += 1
                 known = event.account_id in self.result.account_workspaces
                 ignored_reasons[f"account {event.account_id:.64} {'is disconnected' if known else 'is not connected here'}"] += 1
                 continue
             if event.customer_id == event.account_id:
-                self.result.ignored += 1
                 ignored_reasons["message to itself"] += 1
                 continue
             problem = _too_long(event)
@@ -396,7 +392,6 @@ class _Delivery:
                 continue  # a redelivery: the first delivery did everything
             if is_new:
                 arrived[key] = inserted[key]
-                self.result.new_message_ids.append(inserted[key])
                 if new.counts_as_inbound and not new.event.standby:
                     self.result.automation_message_ids.append(inserted[key])
             self._conversation_effects(self.conversation_for(new.event), new, is_new=is_new)
@@ -524,15 +519,7 @@ class _Delivery:
                 reads[conversation.id] = upto
         db.session.flush()
         for conversation_id, upto in sorted(reads.items()):
-            # Read receipts only move forward: pending/failed stay as they are, read stays read.
-            result = db.session.execute(
-                update(Message)
-                .where(Message.conversation_id == conversation_id, Message.direction == "out",
-                       Message.status.in_(("sent", "delivered")), Message.created_at <= upto)
-                .values(status="read", updated_at=self.now)
-                .execution_options(synchronize_session=False)
-            )
-            if result.rowcount:
+            if lifecycle.mark_read(conversation_id, upto, self.now):
                 self._touch(self.conversations_by_id[conversation_id])
 
     def _existing_conversation(self, event: Event) -> Conversation | None:
@@ -724,7 +711,7 @@ def apply_waiting(now: datetime | None = None, limit: int = 500) -> int:
     ).all()
     if not found:
         return 0
-    delivery = _Delivery(ParsedDelivery([], [], True), now or utcnow())
+    delivery = _Delivery(ParsedDelivery([], []), now or utcnow())
     arrived = {(row.account_id, row.mid): 0 for row in found}
     delivery.apply_changes([], arrived)
     delivery.finish()

@@ -12,10 +12,9 @@ from app.instagram.events import (
     ReactionEvent,
     ReadEvent,
     ReferralEvent,
-    lead_source,
     parse_delivery,
-    preview_text,
 )
+from app.leads.source import lead_source
 
 A, C, TS = "17841400000000001", "6543210987654321", 1700000000123
 
@@ -114,33 +113,32 @@ def test_default_timestamps_are_now_in_ms():
 
 def parsed_event(item):
     parsed = parse_delivery(payloads.delivery(payloads.entry(A, [item], time_ms=TS)))
-    assert parsed.is_valid and parsed.errors == []
+    assert parsed.errors == []
     (event,) = parsed.events
     return event
 
 
 @pytest.mark.parametrize(
-    ("item", "cls", "preview", "source"),
+    ("item", "cls", "source"),
     [
-        (payloads.text_message(A, C, "m1", "hi", TS), MessageEvent, "hi", "dm"),
-        (payloads.echo(A, C, "m2", "yo", TS), MessageEvent, "yo", "dm"),
-        (payloads.attachment_message(A, C, "m3", "audio", "https://cdn/a.mp4", TS), MessageEvent, "Voice message", "dm"),
-        (payloads.story_mention(A, C, "m4", "https://cdn/s", TS), MessageEvent, "Story mention", "story"),
-        (payloads.story_reply(A, C, "m5", "wow", "https://cdn/s", "1", TS), MessageEvent, "Story reply: wow", "story"),
-        (payloads.ad_referral_message(A, C, "m6", "hi", "120", TS), MessageEvent, "hi", "ad"),
-        (payloads.link_referral(A, C, "bio", TS), ReferralEvent, "Opened the conversation from a link", "link"),
-        (payloads.reaction(A, C, "m1", ts_ms=TS), ReactionEvent, "Reacted \u2764\ufe0f", "dm"),
-        (payloads.read(A, C, "m1", TS), ReadEvent, "", "dm"),
-        (payloads.unsend(A, C, "m1", TS), MessageEvent, "Message deleted", "dm"),
-        (payloads.edit(A, C, "m1", "new", 1, TS), MessageEditEvent, "new", "dm"),
-        (payloads.postback(A, C, "m1", "Book", "BOOK", TS), PostbackEvent, "Book", "dm"),
+        (payloads.text_message(A, C, "m1", "hi", TS), MessageEvent, "dm"),
+        (payloads.echo(A, C, "m2", "yo", TS), MessageEvent, "dm"),
+        (payloads.attachment_message(A, C, "m3", "audio", "https://cdn/a.mp4", TS), MessageEvent, "dm"),
+        (payloads.story_mention(A, C, "m4", "https://cdn/s", TS), MessageEvent, "story"),
+        (payloads.story_reply(A, C, "m5", "wow", "https://cdn/s", "1", TS), MessageEvent, "story"),
+        (payloads.ad_referral_message(A, C, "m6", "hi", "120", TS), MessageEvent, "ad"),
+        (payloads.link_referral(A, C, "bio", TS), ReferralEvent, "link"),
+        (payloads.reaction(A, C, "m1", ts_ms=TS), ReactionEvent, "dm"),
+        (payloads.read(A, C, "m1", TS), ReadEvent, "dm"),
+        (payloads.unsend(A, C, "m1", TS), MessageEvent, "dm"),
+        (payloads.edit(A, C, "m1", "new", 1, TS), MessageEditEvent, "dm"),
+        (payloads.postback(A, C, "m1", "Book", "BOOK", TS), PostbackEvent, "dm"),
     ],
 )
-def test_builders_parse_back(item, cls, preview, source):
+def test_builders_parse_back(item, cls, source):
     event = parsed_event(item)
     assert isinstance(event, cls)
     assert event.account_id == A and event.customer_id == C
-    assert preview_text(event) == preview
     assert lead_source(event)[0] == source
 
 

@@ -1,0 +1,41 @@
+"""Where a new lead came from: the CRM rule that names a customer's first contact an ad, a link,
+a story or a plain DM, with the details the leads page shows. Ingestion (app.webhooks.apply)
+applies it to the first event of a new conversation."""
+from __future__ import annotations
+
+from app.instagram.events import Event, MessageEvent, ReferralEvent
+
+
+def _present(**values: str | None) -> dict[str, str]:
+    return {key: value for key, value in values.items() if value is not None}
+
+
+def lead_source(event: Event) -> tuple[str, dict[str, str]]:
+    """How the customer found the business, for a new lead: ``(source, detail)``.
+
+    ``("ad", {ad_id, ad_title, ref, source, type, photo_url, video_url})`` for a
+    click-to-DM ad, ``("link", {ref, source, type})`` for an ig.me link,
+    ``("story", {kind: "mention"|"reply", url, story_id})`` for a story mention or
+    reply, otherwise ``("dm", {})``. Absent values are left out of ``detail``.
+    """
+    referral = event.referral if isinstance(event, (MessageEvent, ReferralEvent)) else None
+    if referral is not None:
+        if referral.is_ad:
+            return "ad", _present(
+                ad_id=referral.ad_id,
+                ad_title=referral.ad_title,
+                ref=referral.ref,
+                source=referral.source,
+                type=referral.type,
+                photo_url=referral.photo_url,
+                video_url=referral.video_url,
+            )
+        return "link", _present(ref=referral.ref, source=referral.source, type=referral.type)
+    if isinstance(event, MessageEvent):
+        for attachment in event.attachments:
+            if attachment.type == "story_mention":
+                return "story", _present(kind="mention", url=attachment.url)
+        if event.reply_to_story is not None:
+            story = event.reply_to_story
+            return "story", _present(kind="reply", url=story.url, story_id=story.id)
+    return "dm", {}
