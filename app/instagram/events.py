@@ -135,10 +135,6 @@ class Attachment:
                 return value
         return None
 
-    @property
-    def is_sticker(self) -> bool:
-        return self.type == "image" and self.payload.get("sticker_id") is not None
-
 
 # Where a conversation came from: the same record ingestion stores with the message.
 Referral = content.Referral
