@@ -33,7 +33,7 @@ SKIPPED_DIRS = {"vendor", "__pycache__"}
 # glob at its directory, which is what such a reference promises.
 REFERENCE = re.compile(r"(?<![\w/.-])((?:docs|app|static|templates|tests|bench|migrations)/[\w./-]*)(#[\w-]+)?")
 FILE_LIKE = re.compile(r"\.[A-Za-z0-9]+$")
-MARKDOWN_LINK = re.compile(r"\]\(([^)\s#]+)(#[\w-]+)?\)")
+MARKDOWN_LINK = re.compile(r"\]\(([^)\s#]*)(#[\w-]+)?\)")
 HEADING = re.compile(r"^#{1,6}\s+(.+?)\s*$", re.MULTILINE)
 EXPLICIT_ANCHOR = re.compile(r"<a id=\"([\w-]+)\"")
 
@@ -72,10 +72,11 @@ def _references(file: Path):
                 yield number, path + (match.group(2) or ""), ROOT / path, (match.group(2) or "")[1:] or None
         if file.suffix == ".md":
             for match in MARKDOWN_LINK.finditer(line):
-                target = match.group(1)
-                if "://" in target or target.startswith(("mailto:", "/")):
+                target, anchor = match.group(1), (match.group(2) or "")[1:] or None
+                if "://" in target or target.startswith(("mailto:", "/")) or not (target or anchor):
                     continue
-                yield number, match.group(0), (file.parent / target).resolve(), (match.group(2) or "")[1:] or None
+                # `[text](#anchor)` is a heading of the page itself.
+                yield number, match.group(0), (file.parent / target).resolve() if target else file, anchor
 
 
 def _problems() -> list[str]:
