@@ -6,8 +6,7 @@ sweep in app.webhooks.jobs finds the undone work again.
 """
 from __future__ import annotations
 
-import importlib
-
+from app.automation.jobs import run_automation_for_message
 from app.jobs import QUEUE_DEFAULT, Call, RetryPolicy, enqueue_all
 from app.webhooks.apply import ApplyResult
 
@@ -37,15 +36,5 @@ def _profile_call(contact_id: int) -> Call:
 
 
 def _automation_calls(message_ids: list[int]) -> list[Call]:
-    """The package is looked up at call time so ingestion works without it (a trimmed
-    deployment); a package that exists but lacks the function is a programming error and raises."""
-    if not message_ids:
-        return []
-    try:
-        automation = importlib.import_module("app.automation")
-    except ModuleNotFoundError as exc:
-        if exc.name != "app.automation":
-            raise
-        return []
-    return [Call(automation.run_automation_for_message, (message_id,), queue=QUEUE_DEFAULT, retry=AUTOMATION_RETRY)
+    return [Call(run_automation_for_message, (message_id,), queue=QUEUE_DEFAULT, retry=AUTOMATION_RETRY)
             for message_id in message_ids]

@@ -13,7 +13,7 @@ import requests
 import responses
 from sqlalchemy import func, select
 
-from app.automation import run_automation_for_message
+from app.automation.jobs import run_automation_for_message
 from app.automation.respond import respond_to_message
 from app.extensions import db
 from app.models import (

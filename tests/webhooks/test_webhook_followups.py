@@ -2,8 +2,6 @@
 automation hook. The message and the lead never depend on any of them."""
 from __future__ import annotations
 
-import sys
-import types
 from datetime import timedelta
 
 import pytest
@@ -15,6 +13,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.instagram import payloads as p
 from app.models import Contact, Conversation, DeferredEvent, InstagramAccount, Lead, Message, WebhookEvent, utcnow
+from app.webhooks import followups
 from app.webhooks.jobs import fetch_contact_profile, sweep_ingest
 from tests.webhooks.conftest import PROFILE_URL
 from tests.webhooks.helpers import T0, only, post, rows
@@ -303,11 +302,9 @@ def test_worker_preloads_the_job_module():
 
 @pytest.fixture
 def automation(monkeypatch):
-    """Stands in for the automation package a later feature adds; records what it is given."""
+    """Stands in for the automation job; records the message ids the follow-ups hand it."""
     calls: list[int] = []
-    module = types.ModuleType("app.automation")
-    module.run_automation_for_message = calls.append
-    monkeypatch.setitem(sys.modules, "app.automation", module)
+    monkeypatch.setattr(followups, "run_automation_for_message", calls.append)
     return calls
 
 
