@@ -94,6 +94,18 @@ def test_other_workspaces_leads_are_404(auth, leads, factory):
     assert refused.status_code == 422 and "no such user in this workspace" in text(refused)
 
 
+def test_a_former_member_is_given_no_lead(auth, leads):
+    me, bob, made = leads
+    bob.active = False
+    db.session.commit()
+    for lead in (made[2], made[1]):  # nobody's lead, and the one Bob still owns
+        refused = auth.post(f"/leads/{lead.id}/owner", {"owner_id": str(bob.id)}, htmx=True)
+        assert refused.status_code == 422 and "Bob is a former member; choose an active one" in text(refused)
+    db.session.expire_all()
+    assert db.session.get(Lead, made[2].id).owner_id is None
+    assert db.session.get(Lead, made[1].id).owner_id == bob.id  # the work he had stays his
+
+
 def test_csv_export_with_filters_and_formula_guard(client, leads):
     response = client.get("/leads.csv?source=dm")
     assert response.status_code == 200 and response.mimetype == "text/csv"

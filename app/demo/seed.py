@@ -31,7 +31,7 @@ from app.demo.simulator import REACTIONS
 from app.extensions import db
 from app.inbox.actions import assign, mark_read, set_status
 from app.instagram import payloads
-from app.leads.actions import update_lead
+from app.leads.actions import UNSET, update_lead
 from app.models import Contact, Conversation, InstagramAccount, Lead, User, Workspace, utcnow
 from app.standin import DEFAULT_SCOPES, Signer, business_account, customer_igsid
 from app.token_crypto import token_cipher
@@ -310,7 +310,7 @@ def _set_up_staff_state(story: Story, result: DemoSeedResult) -> bool:
         mark_read(conversation)
     lead = db.session.scalar(select(Lead).where(Lead.contact_id == conversation.contact_id))
     if lead is not None:
-        update_lead(lead, status=story.lead_status, owner_id=owner.id if owner else lead.owner_id)
+        update_lead(lead, status=story.lead_status, owner_id=owner.id if owner else UNSET)
     return True
 
 

@@ -6,8 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
-
+from app.auth.users import workspace_member
 from app.errors import ActionRefused
 from app.extensions import db
 from app.models import CONVERSATION_STATUSES, Conversation, Note, User, utcnow
@@ -48,15 +47,13 @@ def set_status(conversation: Conversation, status: str, snoozed_until: datetime 
 
 
 def check_assignee(conversation: Conversation, assignee_id: int | None) -> None:
-    """The rule of `assign`: a user of the same workspace, or nobody (None)."""
+    """The rule of `assign`: an active user of the same workspace, or nobody (None)."""
     if assignee_id is not None:
-        user = db.session.scalar(select(User).where(User.id == assignee_id, User.workspace_id == conversation.workspace_id))
-        if user is None or not user.is_active:
-            raise ActionRefused("assignee_id", "no such user in this workspace")
+        workspace_member(conversation.workspace_id, assignee_id, field="assignee_id")
 
 
 def assign(conversation: Conversation, assignee_id: int | None) -> None:
-    """Assign to a user of the same workspace, or to nobody (None)."""
+    """Assign to an active user of the same workspace, or to nobody (None)."""
     check_assignee(conversation, assignee_id)
     conversation.assignee_id = assignee_id
     db.session.commit()

@@ -1,11 +1,10 @@
 """Working a lead: status, owner and notes, shared by the leads page and the JSON API."""
 from __future__ import annotations
 
-from sqlalchemy import select
-
+from app.auth.users import workspace_member
 from app.errors import ActionRefused
 from app.extensions import db
-from app.models import LEAD_STATUSES, Lead, User
+from app.models import LEAD_STATUSES, Lead
 
 UNSET = object()
 
@@ -19,11 +18,7 @@ def update_lead(lead: Lead, *, status=UNSET, owner_id=UNSET, notes=UNSET) -> Lea
         if owner_id is not None:
             if isinstance(owner_id, bool) or not isinstance(owner_id, int):
                 raise ActionRefused("owner_id", "owner_id must be a user id or null")
-            owner = db.session.scalar(select(User).where(User.id == owner_id, User.workspace_id == lead.workspace_id))
-            if owner is None:
-                raise ActionRefused("owner_id", "no such user in this workspace")
-            if not owner.is_active and owner_id != lead.owner_id:
-                raise ActionRefused("owner_id", f"{owner.display_name} is a former member; choose an active one")
+            workspace_member(lead.workspace_id, owner_id, field="owner_id")
         lead.owner_id = owner_id
     if notes is not UNSET:
         if notes is not None and not isinstance(notes, str):

@@ -83,6 +83,22 @@ def test_patch_lead_validation(api, factory):
     assert (row.status, row.owner_id, row.notes) == ("new", None, "keep me")
 
 
+def test_a_former_member_is_given_no_lead(api, factory):
+    # The same rule as a conversation's assignee (app.auth.users.workspace_member).
+    former = factory.user(api.workspace, role="agent", name="Rob Rep")
+    kept = _lead(factory, api.account, owner_id=former.id)  # theirs from before they left
+    other = _lead(factory, api.account)
+    former.active = False
+    db.session.commit()
+    for lead in (other, kept):  # a new owner, or the owner they already are
+        error = error_of(api.patch(f"/leads/{lead.id}", json={"status": "won", "owner_id": former.id}), 422)
+        assert error == {"code": "unprocessable", "field": "owner_id",
+                         "message": "Rob Rep is a former member; choose an active one"}
+    db.session.expire_all()
+    assert (db.session.get(Lead, other.id).owner_id, db.session.get(Lead, other.id).status) == (None, "new")
+    assert (db.session.get(Lead, kept.id).owner_id, db.session.get(Lead, kept.id).status) == (former.id, "new")
+
+
 def test_owner_and_source_filters(api, factory):
     colleague = factory.user(api.workspace, role="agent")
     mine = _lead(factory, api.account, owner_id=api.user.id, source="ad")
