@@ -1,4 +1,4 @@
-"""The inbox list's filters as they appear in the URL (`/?view=unread&status=open&account=3&q=ann`).
+"""The inbox list's filters as they appear in the URL (`/?view=unread&status=open&account=3&q=ann&label=vip`).
 
 Every filter lives in the query string so a reload, back/forward or a shared link shows the same
 list. A value that cannot be understood is dropped with a readable notice instead of failing the
@@ -8,28 +8,27 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from app.inbox.queries import ConversationFilters
+from app.labels.catalog import label_name
 from app.models import CONVERSATION_STATUSES
 from app.scoping import valid_id
-
-def parse_id(raw: str | None) -> int | None:
-    """A row id from a form or URL, or None when it cannot be one (the rule: app.scoping.valid_id)."""
-    return valid_id(raw or "")
-
 
 VIEWS = {"all": "All", "unread": "Unread", "mine": "Mine", "unassigned": "Unassigned"}
 MAX_QUERY = 100
 
 
 @dataclass(frozen=True)
-class ListView:
+class InboxListQuery:
+    """What the list shows, read from the URL's query string (and written back by `params`)."""
+
     view: str = "all"
     status: str | None = None
     account_id: int | None = None
     q: str = ""
+    label: str | None = None
     notices: tuple[str, ...] = ()
 
     @classmethod
-    def from_args(cls, args) -> ListView:
+    def from_args(cls, args) -> InboxListQuery:
         notices = []
         view = (args.get("view") or "all").strip()
         if view not in VIEWS:
@@ -42,14 +41,18 @@ class ListView:
         account_id = None
         raw_account = (args.get("account") or "").strip()
         if raw_account:
-            account_id = parse_id(raw_account)
+            account_id = valid_id(raw_account)
             if account_id is None:
                 notices.append(f"Unknown account “{raw_account[:40]}” was ignored.")
         q = " ".join((args.get("q") or "").split())
         if len(q) > MAX_QUERY:
             notices.append(f"The search was shortened to {MAX_QUERY} characters.")
             q = q[:MAX_QUERY]
-        return cls(view=view, status=status, account_id=account_id, q=q, notices=tuple(notices))
+        raw_label = (args.get("label") or "").strip()
+        label = label_name(raw_label) if raw_label else None
+        if raw_label and label is None:
+            notices.append(f"Unknown label “{raw_label[:40]}” was ignored.")
+        return cls(view=view, status=status, account_id=account_id, q=q, label=label, notices=tuple(notices))
 
     def conversation_filters(self) -> ConversationFilters:
         return ConversationFilters(
@@ -58,6 +61,7 @@ class ListView:
             assignee={"mine": "me", "unassigned": "unassigned"}.get(self.view),
             account_id=self.account_id,
             q=self.q or None,
+            label=self.label,
         )
 
     def params(self) -> dict[str, str]:
@@ -71,6 +75,8 @@ class ListView:
             params["account"] = str(self.account_id)
         if self.q:
             params["q"] = self.q
+        if self.label:
+            params["label"] = self.label
         return params
 
     @property

@@ -12,7 +12,7 @@ from app.errors import ActionRefused
 from app.extensions import htmx
 from app.htmx_responses import empty_fragment, hx_push_url, is_fragment_request, render_fragment, render_page
 from app.inbox import actions, bp, live, localtime
-from app.inbox.filters import VIEWS, ListView, parse_id
+from app.inbox.filters import VIEWS, InboxListQuery
 from app.inbox.queries import (
     conversation_or_404,
     conversation_page,
@@ -27,13 +27,13 @@ from app.models import Conversation
 from app.outbound.replies import queue_mark_seen
 from app.outbound.windows import reply_window
 from app.pagination import BadCursor
-from app.scoping import current_workspace_id
+from app.scoping import current_workspace_id, valid_id
 
 LIST_PAGE = 30
 THREAD_PAGE = 50
 
 
-def _list_context(listing: ListView, cursor: str | None = None, open_id: int | None = None) -> dict:
+def _list_context(listing: InboxListQuery, cursor: str | None = None, open_id: int | None = None) -> dict:
     try:
         rows, next_cursor = conversation_page(listing.conversation_filters(), current_user, cursor, LIST_PAGE)
     except BadCursor:
@@ -42,11 +42,11 @@ def _list_context(listing: ListView, cursor: str | None = None, open_id: int | N
                 accounts=workspace_accounts(), views=VIEWS)
 
 
-def _header_context(conversation: Conversation, listing: ListView) -> dict:
+def _header_context(conversation: Conversation, listing: InboxListQuery) -> dict:
     return dict(current=conversation, listing=listing, users=workspace_users(), snooze_presets=localtime.SNOOZE_PRESETS)
 
 
-def _thread_context(conversation: Conversation, listing: ListView) -> dict:
+def _thread_context(conversation: Conversation, listing: InboxListQuery) -> dict:
     return dict(
         _header_context(conversation, listing),
         thread=thread_page(conversation, limit=THREAD_PAGE), window=reply_window(conversation, human=True),
@@ -54,7 +54,7 @@ def _thread_context(conversation: Conversation, listing: ListView) -> dict:
     )
 
 
-def _page_context(listing: ListView, conversation: Conversation | None = None) -> dict:
+def _page_context(listing: InboxListQuery, conversation: Conversation | None = None) -> dict:
     context = _list_context(listing, open_id=conversation.id if conversation else None)
     context["list_token"] = live.current_list_state(current_workspace_id()).token()
     if conversation is not None:
@@ -64,20 +64,20 @@ def _page_context(listing: ListView, conversation: Conversation | None = None) -
     return context
 
 
-def _list_url(listing: ListView, open_id: int | None = None) -> str:
+def _list_url(listing: InboxListQuery, open_id: int | None = None) -> str:
     if open_id:
         return url_for("inbox.conversation", conversation_id=open_id, **listing.params())
     return url_for("inbox.index", **listing.params())
 
 
 def _open_param() -> int | None:
-    return parse_id(request.values.get("open"))
+    return valid_id(request.values.get("open"))
 
 
 @bp.get("/")
 @login_required
 def index():
-    listing = ListView.from_args(request.args)
+    listing = InboxListQuery.from_args(request.args)
     cursor = request.args.get("cursor") or None
     if is_fragment_request():
         if htmx.target == "thread":
@@ -101,7 +101,7 @@ def index():
 @bp.get("/conversations/<int:conversation_id>")
 @login_required
 def conversation(conversation_id: int):
-    listing = ListView.from_args(request.args)
+    listing = InboxListQuery.from_args(request.args)
     current = conversation_or_404(conversation_id)
     # No side effects on a GET, which a cross-site link can make (F-20): the page marks the
     # conversation read (and Instagram's "seen" receipt goes) through POST .../read once shown.
@@ -156,7 +156,7 @@ def changes():
     if since is not None and list_changes is None and thread_last is None:
         return empty_fragment(204)
 
-    listing = ListView.from_args(request.args)
+    listing = InboxListQuery.from_args(request.args)
     state = list_changes.state if list_changes else (since or live.current_list_state(workspace_id))
     rows, removed = [], []
     if list_changes:
@@ -180,7 +180,7 @@ def changes():
 
 # -- Conversation actions (POST; htmx gets the refreshed header, plain forms a redirect) --------
 
-def _after_action(conversation: Conversation, listing: ListView, error: ActionRefused | None = None,
+def _after_action(conversation: Conversation, listing: InboxListQuery, error: ActionRefused | None = None,
                   done: str | None = None, status: int = 200):
     if is_fragment_request():
         return render_page("inbox/index.html", block="thread_header", status=status, oob_row=True,
@@ -193,8 +193,8 @@ def _after_action(conversation: Conversation, listing: ListView, error: ActionRe
     return redirect(url_for("inbox.conversation", conversation_id=conversation.id, **listing.params()))
 
 
-def _action_listing() -> ListView:
-    return ListView.from_args(request.args)
+def _action_listing() -> InboxListQuery:
+    return InboxListQuery.from_args(request.args)
 
 
 @bp.post("/conversations/<int:conversation_id>/assign")
@@ -207,8 +207,8 @@ def assign(conversation_id: int):
         assignee_id = current_user.id
     elif raw in ("", "none"):
         assignee_id = None
-    elif parse_id(raw) is not None:
-        assignee_id = parse_id(raw)
+    elif valid_id(raw) is not None:
+        assignee_id = valid_id(raw)
     else:
         return _after_action(current, listing, ActionRefused("assignee", "Choose someone from the list."), status=422)
     try:

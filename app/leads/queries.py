@@ -13,10 +13,9 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import joinedload
 
 from app.extensions import db
-from app.inbox.filters import parse_id
 from app.models import LEAD_STATUSES, Contact, Conversation, Lead
 from app.pagination import DEFAULT_LIMIT, decode_cursor, encode_cursor
-from app.scoping import current_workspace_id, scoped
+from app.scoping import current_workspace_id, scoped, valid_id
 
 
 @dataclass(frozen=True)
@@ -34,7 +33,7 @@ class LeadFilters:
             notices.append(f"Unknown status “{status[:40]}” was ignored.")
             status = None
         owner = (args.get("owner") or "").strip() or None
-        if owner is not None and owner not in ("me", "none") and parse_id(owner) is None:
+        if owner is not None and owner not in ("me", "none") and valid_id(owner) is None:
             notices.append(f"Unknown owner “{owner[:40]}” was ignored.")
             owner = None
         source = (args.get("source") or "").strip()[:20] or None

@@ -12,7 +12,6 @@ from flask_login import current_user, login_required
 
 from app.errors import ActionRefused
 from app.htmx_responses import hx_push_url, is_fragment_request, render_fragment, render_page
-from app.inbox.filters import parse_id
 from app.inbox.queries import workspace_users
 from app.leads import bp
 from app.leads.actions import update_lead
@@ -20,7 +19,7 @@ from app.leads.queries import LeadFilters, iter_leads, last_activity, lead_page,
 from app.messages.content import Referral
 from app.models import LEAD_STATUSES, Lead
 from app.pagination import BadCursor
-from app.scoping import get_or_404
+from app.scoping import get_or_404, valid_id
 from app.spreadsheet import csv_download
 from app.templating import iso
 
@@ -84,7 +83,7 @@ def set_status(lead_id: int):
 def set_owner(lead_id: int):
     lead = get_or_404(Lead, lead_id)
     raw = (request.form.get("owner_id") or "").strip()
-    owner_id = parse_id(raw)
+    owner_id = valid_id(raw)
     if raw and owner_id is None:
         return _cell(lead, "owner", ActionRefused("owner_id", "Choose someone from the list."))
     try:
