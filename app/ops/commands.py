@@ -11,9 +11,9 @@ from app.ops import bp
 @click.option("--workspace", "workspace_name", default="Seed Workspace", show_default=True)
 def seed_command(conversations, messages, accounts, workspace_name):
     """Bulk-create realistic conversations, messages and leads (set-based, for benchmarks)."""
-    from app.ops.seed import seed
+    from app.ops.bulk_data import create_bulk_data
 
-    result = seed(conversations, messages, accounts, workspace_name)
+    result = create_bulk_data(conversations, messages, accounts, workspace_name)
     click.echo(f"seeded run {result.run} in workspace {workspace_name!r} (id {result.workspace_id}): "
                f"{result.accounts} accounts, {result.conversations} conversations and leads, "
                f"{result.messages} messages in {result.seconds:.1f}s")

@@ -1,4 +1,5 @@
-"""`flask seed`: realistic data at scale for benchmarks and load tests.
+"""Bulk data: realistic conversations, messages and leads at scale for benchmarks and load tests
+(`flask seed`; the demo's own data is app/demo/seed.py).
 
 Set-based: each table is filled by one INSERT ... SELECT over a generated series (a recursive CTE,
 which PostgreSQL and SQLite both run), so 100k conversations and 1M messages take seconds to
@@ -24,7 +25,7 @@ SAMPLE_TEXTS = (
 
 
 @dataclass
-class SeedResult:
+class BulkDataResult:
     run: str
     workspace_id: int
     accounts: int
@@ -49,7 +50,8 @@ def _minus_seconds(expr: str) -> str:
     return f"strftime('%Y-%m-%d %H:%M:%S', :base, '-' || ({expr}) || ' seconds')"
 
 
-def seed(conversations: int, messages: int, accounts: int = 1, workspace_name: str = "Seed Workspace") -> SeedResult:
+def create_bulk_data(conversations: int, messages: int, accounts: int = 1,
+                     workspace_name: str = "Seed Workspace") -> BulkDataResult:
     started = time.perf_counter()
     run = secrets.token_hex(3)
     workspace = db.session.scalar(select(Workspace).where(Workspace.name == workspace_name))
@@ -103,7 +105,7 @@ def seed(conversations: int, messages: int, accounts: int = 1, workspace_name: s
     db.session.execute(text("ANALYZE contacts, conversations, leads, messages" if is_pg else "ANALYZE"))
     db.session.commit()
     total_messages = per * conversations
-    return SeedResult(run, workspace.id, accounts, conversations, total_messages, time.perf_counter() - started)
+    return BulkDataResult(run, workspace.id, accounts, conversations, total_messages, time.perf_counter() - started)
 
 
 def _message_insert(per: int, texts: str, json_list: str, json_obj: str, false: str):
