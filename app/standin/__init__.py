@@ -13,7 +13,7 @@ HTTP code without a Meta app. Three ways to use it:
 
 from .blueprint import DEFAULT_PREFIXES, create_blueprint, init_standin
 from .control import EchoDelivery, FaultRule, RecordedRequest, StandinControl
-from .errors import GraphError
+from .errors import StandinError
 from .messages import new_mid
 from .profiles import (
     BusinessAccount,
@@ -34,10 +34,10 @@ __all__ = [
     "CustomerProfile",
     "EchoDelivery",
     "FaultRule",
-    "GraphError",
     "RecordedRequest",
     "Signer",
     "StandinControl",
+    "StandinError",
     "StandinServer",
     "business_account",
     "create_blueprint",

@@ -21,7 +21,7 @@ from .code_exchange import create_api_blueprint
 from .consent import create_authorize_blueprint
 from .context import EXTENSION, control, presented_token, token_account
 from .control import MAX_RECORDED_BODY, FaultRule, RecordedRequest, StandinControl
-from .errors import GraphError, graph_error_response, oauth_api_error_response
+from .errors import StandinError, graph_error_response, oauth_api_error_response
 from .graph import create_graph_blueprint
 
 log = logging.getLogger(__name__)
@@ -124,7 +124,7 @@ def _intercept(part: str) -> Response | None:
 
     version = (request.view_args or {}).get("ver")
     if part == "graph" and version is not None and not VERSION_RE.match(version):
-        raise GraphError(2500, f"Unknown path components: {relative}")
+        raise StandinError(2500, f"Unknown path components: {relative}")
     return None
 
 
@@ -137,29 +137,29 @@ def _fault_response(part: str, rule: FaultRule) -> Response:
             body = f"<html><body><h1>{status} Server Error</h1></body></html>"
         return Response(body, status=status, mimetype="text/html")
     if rule.kind == "rate_limit":
-        err = GraphError(params["code"], subcode=params["subcode"], status=429)
+        err = StandinError(params["code"], subcode=params["subcode"], status=429)
         response = _render_error(part, err)
         response.headers["Retry-After"] = str(params["retry_after"])
         return response
-    err = GraphError(params["code"], params["message"], subcode=params["subcode"],
+    err = StandinError(params["code"], params["message"], subcode=params["subcode"],
                      status=params["status"], error_type=params["error_type"])
     return _render_error(part, err)
 
 
 def _unknown_path(unknown: str):
-    raise GraphError(2500, f"Unknown path components: /{unknown}", status=400)
+    raise StandinError(2500, f"Unknown path components: /{unknown}", status=400)
 
 
 def _render_error(part: str, error: Exception) -> Response:
-    if isinstance(error, GraphError):
+    if isinstance(error, StandinError):
         err = error
     elif isinstance(error, HTTPException):
-        err = GraphError(100, f"(#100) {error.name}", status=error.code or 400)
+        err = StandinError(100, f"(#100) {error.name}", status=error.code or 400)
     else:
         log.exception("stand-in %s crashed", part, exc_info=error)
         if current_app.debug or current_app.testing:
             raise error
-        err = GraphError(1)
+        err = StandinError(1)
 
     if part == "graph":
         return graph_error_response(err)

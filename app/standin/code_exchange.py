@@ -9,7 +9,7 @@ from __future__ import annotations
 from flask import Blueprint, jsonify, request
 
 from .context import control, settings, signer
-from .errors import GraphError
+from .errors import StandinError
 from .signing import InvalidSignedValue
 
 REQUIRED_FIELDS = ("client_id", "client_secret", "grant_type", "redirect_uri", "code")
@@ -23,29 +23,29 @@ def create_api_blueprint() -> Blueprint:
         form = request.form
         for name in REQUIRED_FIELDS:
             if not form.get(name):
-                raise GraphError(400, f"Missing required field {name}")
+                raise StandinError(400, f"Missing required field {name}")
         if form["grant_type"] != "authorization_code":
-            raise GraphError(400, "Invalid grant_type: authorization_code expected")
+            raise StandinError(400, "Invalid grant_type: authorization_code expected")
         expected_secret = settings().app_secret
         if expected_secret and form["client_secret"] != expected_secret:
-            raise GraphError(400, "Error validating client secret.")
+            raise StandinError(400, "Error validating client secret.")
 
         try:
             code = signer().read_code(form["code"])
         except InvalidSignedValue:
-            raise GraphError(400, "Invalid authorization code") from None
+            raise StandinError(400, "Invalid authorization code") from None
         ctl = control()
         if code.expired(ctl.now()):
-            raise GraphError(400, "This authorization code has expired.")
+            raise StandinError(400, "This authorization code has expired.")
         if form["client_id"] != code.client_id:
-            raise GraphError(400, "Invalid platform app")
+            raise StandinError(400, "Invalid platform app")
         if form["redirect_uri"] != code.redirect_uri:
-            raise GraphError(400, "Error validating verification code. Please make sure your redirect_uri "
+            raise StandinError(400, "Error validating verification code. Please make sure your redirect_uri "
                                   "is identical to the one you used in the OAuth dialog request")
         # Single use is enforced per process only: a code replayed against another
         # worker would pass, which only matters to tests that run one process anyway.
         if not ctl.claim_code(code.nonce):
-            raise GraphError(400, "This authorization code has been used.")
+            raise StandinError(400, "This authorization code has been used.")
 
         token = signer().mint_token(
             ig_user_id=code.ig_user_id,

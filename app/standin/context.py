@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from flask import current_app, request, url_for
 
 from .control import ECHO_MODES, StandinControl
-from .errors import GraphError
+from .errors import StandinError
 from .signing import Claims, InvalidSignedValue, Signer
 
 EXTENSION = "standin"
@@ -81,21 +81,21 @@ def authenticate(token: str | None = None) -> Claims:
     """The claims of a valid, unexpired, unrevoked access token, or the 104/190 error Meta gives."""
     token = token if token is not None else presented_token()
     if not token:
-        raise GraphError(104)
+        raise StandinError(104)
     try:
         claims = signer().read_token(token)
     except InvalidSignedValue:
-        raise GraphError(190) from None
+        raise StandinError(190) from None
     ctl = control()
     if claims.expired(ctl.now()):
-        raise GraphError(190, "Error validating access token: Session has expired.", subcode=463)
+        raise StandinError(190, "Error validating access token: Session has expired.", subcode=463)
     revoked = ctl.revocation(claims.ig_user_id, claims.iat)
     if revoked == 460:
-        raise GraphError(190, "Error validating access token: The session has been invalidated because "
+        raise StandinError(190, "Error validating access token: The session has been invalidated because "
                               "the user changed their password or Facebook has changed the session for "
                               "security reasons.", subcode=460)
     if revoked is not None:
-        raise GraphError(190, "Error validating access token: The user has not authorized application.",
+        raise StandinError(190, "Error validating access token: The user has not authorized application.",
                          subcode=revoked)
     return claims
 
@@ -117,7 +117,7 @@ def is_own_node(node_id: str, claims: Claims) -> bool:
 
 def require_own_node(node_id: str, claims: Claims, verb: str = "get") -> None:
     if not is_own_node(node_id, claims):
-        raise GraphError(
+        raise StandinError(
             100,
             f"Unsupported {verb} request. Object with ID '{node_id}' does not exist, cannot be loaded "
             "due to missing permissions, or does not support this operation.",
@@ -127,7 +127,7 @@ def require_own_node(node_id: str, claims: Claims, verb: str = "get") -> None:
 
 def require_scope(claims: Claims, scope: str) -> None:
     if scope not in claims.scopes:
-        raise GraphError(200, f"(#200) Requires {scope} permission to manage the object")
+        raise StandinError(200, f"(#200) Requires {scope} permission to manage the object")
 
 
 def avatar_url(kind: str, seed: str) -> str:

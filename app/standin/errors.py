@@ -41,8 +41,9 @@ def default_status(code: int) -> int:
     return 500 if code in (1, 2) else 400
 
 
-class GraphError(Exception):
-    """Raised inside the stand-in's views; rendered in the shape of the part that was called."""
+class StandinError(Exception):
+    """Raised inside the stand-in's views; rendered in the shape of the part that was called.
+    (What the inbox raises when Meta answers an error is app.instagram.errors.GraphError.)"""
 
     def __init__(
         self,
@@ -61,7 +62,7 @@ class GraphError(Exception):
         super().__init__(f"{self.code}/{self.subcode}: {self.message}")
 
 
-def graph_error_body(err: GraphError, trace_id: str) -> dict:
+def graph_error_body(err: StandinError, trace_id: str) -> dict:
     body = {"message": err.message, "type": err.error_type, "code": err.code}
     # Meta leaves error_subcode out entirely when there is none.
     if err.subcode is not None:
@@ -70,7 +71,7 @@ def graph_error_body(err: GraphError, trace_id: str) -> dict:
     return {"error": body}
 
 
-def graph_error_response(err: GraphError) -> Response:
+def graph_error_response(err: StandinError) -> Response:
     trace_id = fbtrace_id()
     response = jsonify(graph_error_body(err, trace_id))
     response.status_code = err.status

@@ -19,7 +19,7 @@ from .context import (
     settings,
     signer,
 )
-from .errors import GraphError
+from .errors import StandinError
 from .messages import SendRequest, new_mid, parse_send_request, request_params
 from .profiles import USERNAME_RE, avatar_svg, business_account, customer_profile
 from .signing import LONG_LIVED_SECONDS, Claims
@@ -50,9 +50,9 @@ def create_graph_blueprint() -> Blueprint:
         _require_param("grant_type", "ig_refresh_token")
         claims = authenticate(request.args.get("access_token") or "")
         if claims.kind != "long":
-            raise GraphError(100, "(#100) Only long-lived tokens can be refreshed; exchange this one first")
+            raise StandinError(100, "(#100) Only long-lived tokens can be refreshed; exchange this one first")
         if control().now() - claims.iat < settings().refresh_min_age:
-            raise GraphError(100, "(#100) A token can be refreshed only once it is at least 24 hours old")
+            raise StandinError(100, "(#100) A token can be refreshed only once it is at least 24 hours old")
         return _long_lived_token_answer(claims)
 
     # Meta serves unversioned paths too (its default version), so both forms are routed.
@@ -109,7 +109,7 @@ def create_graph_blueprint() -> Blueprint:
         require_scope(claims, MESSAGING_SCOPE)
         send = parse_send_request(request_params(request.get_json(silent=True), request.form.to_dict()))
         if send.recipient_id in (claims.ig_user_id, claims.app_user_id):
-            raise GraphError(100, "(#100) No matching user found", subcode=2534014)
+            raise StandinError(100, "(#100) No matching user found", subcode=2534014)
         if not send.is_message:
             return jsonify({"recipient_id": send.recipient_id})
         mid = new_mid(claims.ig_user_id)
@@ -121,7 +121,7 @@ def create_graph_blueprint() -> Blueprint:
     def avatar(kind, seed):
         valid = (kind == "customer" and seed.isdigit()) or (kind == "account" and USERNAME_RE.match(seed))
         if not valid:
-            raise GraphError(100, "(#100) Unknown avatar", status=404)
+            raise StandinError(100, "(#100) Unknown avatar", status=404)
         response = Response(avatar_svg(kind, seed), mimetype="image/svg+xml")
         response.cache_control.public = True
         response.cache_control.max_age = 86400
@@ -133,15 +133,15 @@ def create_graph_blueprint() -> Blueprint:
 def _require_param(name: str, expected: str) -> None:
     value = request.args.get(name)
     if value != expected:
-        raise GraphError(100, f"(#100) param {name} must be {expected}" if value else f"(#100) Missing {name}")
+        raise StandinError(100, f"(#100) param {name} must be {expected}" if value else f"(#100) Missing {name}")
 
 
 def _check_client_secret(client_secret: str | None) -> None:
     if not client_secret:
-        raise GraphError(100, "(#100) Missing client_secret")
+        raise StandinError(100, "(#100) Missing client_secret")
     expected = settings().app_secret
     if expected and client_secret != expected:
-        raise GraphError(101, "Error validating client secret.")
+        raise StandinError(101, "Error validating client secret.")
 
 
 def _long_lived_token_answer(claims: Claims) -> Response:
@@ -167,7 +167,7 @@ def _requested_fields(default: tuple[str, ...]) -> list[str]:
 def _reject_unknown(fields: list[str], known: tuple[str, ...], node_type: str) -> None:
     for name in fields:
         if name not in known:
-            raise GraphError(100, f"(#100) Tried accessing nonexisting field ({name}) on node type ({node_type})")
+            raise StandinError(100, f"(#100) Tried accessing nonexisting field ({name}) on node type ({node_type})")
 
 
 def _account_fields(claims: Claims, fields: list[str]) -> dict:
@@ -211,11 +211,11 @@ def _customer_fields(igsid: str, fields: list[str]) -> dict:
 def _subscribed_fields_param() -> list[str]:
     raw = request.args.get("subscribed_fields") or request.form.get("subscribed_fields")
     if not raw:
-        raise GraphError(100, "(#100) The parameter subscribed_fields is required.")
+        raise StandinError(100, "(#100) The parameter subscribed_fields is required.")
     fields = [f.strip() for f in raw.split(",") if f.strip()]
     for name in fields:
         if name not in SUBSCRIBABLE_FIELDS:
-            raise GraphError(100, f"(#100) Param subscribed_fields must be one of "
+            raise StandinError(100, f"(#100) Param subscribed_fields must be one of "
                                   f"{{{', '.join(SUBSCRIBABLE_FIELDS)}}} - got \"{name}\"")
     return fields
 

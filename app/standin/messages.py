@@ -1,7 +1,7 @@
 """The Send API's validation rules, as Meta applies them to `POST /<ig_user_id>/messages`.
 
 Kept apart from the view so the rules read in one place. Every violation raises the
-GraphError (code 100, with Meta's subcodes where it has them) a real call would get.
+StandinError (code 100, with Meta's subcodes where it has them) a real call would get.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import uuid
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from .errors import GraphError
+from .errors import StandinError
 
 MAX_TEXT_BYTES = 1000
 ATTACHMENT_TYPES = ("image", "video", "audio", "file")
@@ -51,7 +51,7 @@ def request_params(json_body: object, form: dict[str, str]) -> dict:
     if isinstance(json_body, dict):
         return json_body
     if json_body is not None:
-        raise GraphError(100, "(#100) The request body must be a JSON object")
+        raise StandinError(100, "(#100) The request body must be a JSON object")
     params: dict = {}
     for key, value in form.items():
         if value[:1] in ("{", "["):
@@ -59,14 +59,14 @@ def request_params(json_body: object, form: dict[str, str]) -> dict:
                 params[key] = json.loads(value)
                 continue
             except ValueError:
-                raise GraphError(100, f"(#100) param {key} must be JSON") from None
+                raise StandinError(100, f"(#100) param {key} must be JSON") from None
         params[key] = value
     return params
 
 
 def _require(condition: bool, message: str, subcode: int | None = None) -> None:
     if not condition:
-        raise GraphError(100, message, subcode=subcode)
+        raise StandinError(100, message, subcode=subcode)
 
 
 def parse_send_request(params: dict) -> SendRequest:
