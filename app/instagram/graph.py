@@ -31,10 +31,10 @@ __all__ = [
     "DEFAULT_SCOPES",
     "MAX_TEXT_BYTES",
     "SUBSCRIBED_FIELDS",
-    "Attachment",
     "GraphClient",
     "LongLivedToken",
     "MessageTooLong",
+    "OutgoingAttachment",
     "SendResult",
     "ShortLivedToken",
 ]
@@ -77,8 +77,9 @@ class MessageTooLong(ValueError):
         return type(self), (self.size, self.limit)
 
 
-class Attachment(NamedTuple):
-    """Media sent by URL. A plain `(type, url)` tuple works too."""
+class OutgoingAttachment(NamedTuple):
+    """Media we send, by URL. A plain `(type, url)` tuple works too. (A received attachment is
+    app.instagram.events.Attachment.)"""
 
     type: str  # one of ATTACHMENT_TYPES
     url: str
@@ -147,7 +148,7 @@ class GraphClient:
         recipient_igsid: str,
         *,
         text: str | None = None,
-        attachment: Attachment | tuple[str, str] | None = None,
+        attachment: OutgoingAttachment | tuple[str, str] | None = None,
         human_agent: bool = False,
     ) -> SendResult:
         """Send one text or one media attachment (exactly one of them).
@@ -411,7 +412,7 @@ def _never_connected(exc: requests.ConnectionError) -> bool:
     return isinstance(reason, (urllib3.exceptions.NewConnectionError, urllib3.exceptions.ConnectTimeoutError))
 
 
-def _message_content(text: str | None, attachment: Attachment | tuple[str, str] | None) -> dict[str, Any]:
+def _message_content(text: str | None, attachment: OutgoingAttachment | tuple[str, str] | None) -> dict[str, Any]:
     if (text is None) == (attachment is None):
         raise ValueError("Send exactly one of text or attachment per message")
     if text is not None:

@@ -28,10 +28,10 @@ from app.instagram.errors import (
 from app.instagram.graph import (
     DEFAULT_SCOPES,
     SUBSCRIBED_FIELDS,
-    Attachment,
     GraphClient,
     LongLivedToken,
     MessageTooLong,
+    OutgoingAttachment,
     SendResult,
     ShortLivedToken,
 )
@@ -107,7 +107,7 @@ def test_send_each_attachment_type(client, meta, kind):
     meta.post(MESSAGES_URL, json={"recipient_id": IGSID, "message_id": MID})
     url = f"https://cdn.example.com/{kind}.bin"
 
-    client.send_message(TOKEN, IG_USER, IGSID, attachment=Attachment(kind, url))
+    client.send_message(TOKEN, IG_USER, IGSID, attachment=OutgoingAttachment(kind, url))
 
     request = only_request(meta)
     assert request.url == MESSAGES_URL
