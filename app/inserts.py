@@ -3,10 +3,9 @@ path of webhook ingestion (app.webhooks).
 
 Why not SQLAlchemy's `insert()`: its PostgreSQL and SQLite Insert constructs, the ones that carry
 ON CONFLICT, are never cached by SQLAlchemy 2.0 (`inherit_cache = False`), so every delivery
-compiled each of its INSERTs anew, and the ORM's bulk-insert path adds its own cost on top: about
-660 µs for a one-row insert against 230 µs for the same statement as text, measured on
-PostgreSQL (bench/bench_ingest.py measures the whole delivery). The statement text is built once
-per shape (table, columns, number of rows, conflict target, returned columns) and reused;
+compiled each of its INSERTs anew, and the ORM's bulk-insert path adds its own cost on top
+(bench/bench_ingest.py measures the delivery; the figures are in its docstring and the README).
+The statement text is built once per shape (table, columns, number of rows, conflict target, returned columns) and reused;
 SQLAlchemy still converts every value with its column's type (JSON, timestamps, bytes).
 
 The SQL is the same for PostgreSQL and SQLite (3.35 and later): ON CONFLICT (columns) DO NOTHING

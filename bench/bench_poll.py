@@ -7,6 +7,8 @@ query). Two variants: the list only, and the list with a conversation open (the 
 too), which is what a working agent's tab sends.
 
 Target: each variant >= 0.5 of the ping's throughput.
+With a thread open, app.inbox.live reads the list's changes and the thread's last message in one
+round trip (UNION ALL): as a second query, the last message was about an eighth of a poll's cost.
 Run: python bench/bench_poll.py
 """
 from __future__ import annotations

@@ -205,8 +205,8 @@ def poll(workspace_id: int, since: ListState | None,
 def _poll_rows(workspace_id: int, after: datetime | None,
                conversation_id: int | None) -> tuple[list[tuple[int, datetime]], LastMessage]:
     """`_recent_updates` and `_last_message` in one round trip (UNION ALL) when a poll needs
-    both: every open tab polls every 2 s, and the second query was an eighth of a poll's cost
-    (bench/bench_poll.py)."""
+    both: every open tab polls every 2 s, so a second round trip would cost every poll of an
+    agent's tab (bench/bench_poll.py measures the poll with a thread open)."""
     if conversation_id is None:
         return (_recent_updates(workspace_id, after) if after else []), (None, None)
     if after is None:

@@ -3,9 +3,8 @@
 The Procfile's worker runs jobs in its own process (`InboxWorker`, RQ's SimpleWorker). RQ's
 default forks a work horse per job, and for jobs as small as ours (a Graph call and a few
 queries) that fork was most of the cost: every work horse opened a new PostgreSQL connection and
-compiled every SQL statement afresh, so a profile lookup cost ~48 ms instead of ~5 ms
-(bench/bench_worker.py: about 5x the jobs per second without the fork). Jobs stay isolated where
-it matters: each gets its own app context and database session, and job timeouts still apply
+compiled every SQL statement afresh (bench/bench_worker.py --compare-fork measures both; the
+README has the figures). Jobs stay isolated where it matters: each gets its own app context and database session, and job timeouts still apply
 (SIGALRM in this process). On SIGTERM (a dyno restart) RQ lets the running job finish, well
 within Heroku's 30 s (Graph calls time out after 13 s), then exits; whatever a SIGKILL cuts short
 is settled by the sweeps (a claimed send ends visibly `failed`, never sent twice).
