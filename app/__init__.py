@@ -33,6 +33,8 @@ BLUEPRINTS = (
     "app.outbound",
     "app.automation",
     "app.team",
+    "app.labels",
+    "app.saved_replies",
 )
 
 

@@ -22,6 +22,8 @@ ACTIONS = {
     "automation": ("automation.rule_created", "automation.rule_changed", "automation.rule_deleted",
                    "automation.settings"),
     "settings": ("settings.workspace", "token.created", "token.revoked"),
+    "labels": ("label.created", "label.changed", "label.deleted"),
+    "saved replies": ("saved_reply.created", "saved_reply.changed", "saved_reply.deleted"),
     "webhooks": ("webhook.replay",),
 }
 ALL_ACTIONS = tuple(action for group in ACTIONS.values() for action in group)

@@ -68,6 +68,8 @@ def register(app: Flask) -> None:
     from app.inbox.display import countdown, day_key, is_note, item_key, list_key
     from app.inbox.localtime import clock, day_label, full_datetime, local_day, short_datetime
     from app.inbox.queries import badge_count
+    from app.labels.catalog import current_workspace_labels
+    from app.labels.palette import label_class
     from app.leads.routes import SOURCE_LABELS
     from app.mail import mail_enabled
     from app.messages.content import UNSUPPORTED_NOTICE, content_of, kind_of, reaction_emoji
@@ -88,6 +90,7 @@ def register(app: Flask) -> None:
         "short_datetime": short_datetime,  # app.inbox.localtime
         "local_day": local_day,  # app.inbox.localtime
         "countdown": countdown,  # app.inbox.display
+        "label_class": label_class,  # app.labels.palette (a label chip's colour class)
     })
     app.jinja_env.tests.update({
         "note": is_note,  # app.inbox.display
@@ -111,4 +114,5 @@ def register(app: Flask) -> None:
         "attachment_expired": attachment_expired,  # app.outbound.media_store
         "window_closes_at": window_closes_at,  # app.outbound.windows
         "closing_soon": closing_soon,  # app.outbound.windows
+        "workspace_labels": current_workspace_labels,  # app.labels.catalog (the header's menu, the list filter)
     })

@@ -4,7 +4,7 @@ to replies."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     JSON,
@@ -24,6 +24,9 @@ from app.extensions import db
 from app.models.accounts import InstagramAccount
 from app.models.types import UTCDateTime, enum_check, utcnow
 from app.models.workspaces import User
+
+if TYPE_CHECKING:
+    from app.models.agents_day import Label
 
 SPEAKERS = ("customer", "team", "automation")
 CONVERSATION_STATUSES = ("open", "pending", "resolved", "snoozed")
@@ -107,6 +110,8 @@ class Conversation(db.Model):
     account: Mapped[InstagramAccount] = relationship()
     contact: Mapped[Contact] = relationship()
     assignee: Mapped[User | None] = relationship()
+    # Read-only: labels are put on and taken off through app/labels/tagging.py, which bumps updated_at.
+    labels: Mapped[list[Label]] = relationship(secondary="conversation_labels", viewonly=True, order_by="Label.name")
 
 
 class Message(db.Model):
