@@ -51,6 +51,14 @@ class ConnectResult:
         return self.subscription_error is None
 
 
+def can_call_meta(account: InstagramAccount) -> bool:
+    """Whether work done for staff or customers may call Meta with this account's token: replies,
+    reactions, seen receipts, profile lookups. Only an `active` account with a stored
+    token: after a 190 (`reauth_required`) every such call would fail the same way until an admin
+    reconnects. (`app.instagram.client.account_token` is looser on purpose, see there.)"""
+    return account.status == "active" and bool(account.token_encrypted)
+
+
 def mark_reauth_required(account_id: int, reason: str) -> None:
     """Flip the account to reauth_required in its own statement, committed by the caller's
     transaction. `reason` is a readable sentence for admins and must never contain a token."""

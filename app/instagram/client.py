@@ -31,6 +31,10 @@ class AccountNotConnected(Exception):
 
 
 def account_token(account) -> str:
+    # Looser than app.accounts.lifecycle.can_call_meta on purpose: a `reauth_required` account's
+    # token is still handed out, because admins' actions on the Accounts page try it to learn
+    # whether Meta takes it again ("Test connection" lifts a stale reauth_required) or to tidy up
+    # (disconnect's unsubscribe). Work done for staff or customers checks can_call_meta first.
     if not account.token_encrypted or account.status == "disconnected":
         raise AccountNotConnected(account)
     return token_cipher().decrypt(account.token_encrypted)
