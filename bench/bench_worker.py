@@ -82,13 +82,13 @@ def enqueue_profiles(conversation_ids: list[int]) -> None:
 
 
 def enqueue_sends(conversation_ids: list[int]) -> None:
-    """Replies through the product's own path: send_reply commits `pending` and enqueues the job."""
+    """Replies through the product's own path: queue_reply commits `pending` and enqueues the job."""
     from app.extensions import db
     from app.models import Conversation
-    from app.outbound.service import send_reply
+    from app.outbound.replies import queue_reply
 
     for n, conversation_id in enumerate(conversation_ids):
-        send_reply(db.session.get(Conversation, conversation_id), text=f"Yes, it ships tomorrow ({n})")
+        queue_reply(db.session.get(Conversation, conversation_id), text=f"Yes, it ships tomorrow ({n})")
     db.session.remove()
 
 

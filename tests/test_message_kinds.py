@@ -290,7 +290,7 @@ def test_content_round_trips_through_json(inbox):
 
 def test_one_reaction_map_and_one_preview_vocabulary(inbox, factory):
     from app.demo.simulator import REACTIONS as DEMO_REACTIONS
-    from app.outbound.service import REACTIONS as SENDABLE, preview
+    from app.outbound.replies import REACTIONS as SENDABLE, preview
 
     assert DEMO_REACTIONS is REACTION_EMOJI and SENDABLE is REACTION_EMOJI
     assert reaction_emoji("angry") == "😡" and reaction_emoji("other") == "✨" and reaction_emoji(None) == "👍"

@@ -11,6 +11,7 @@ from app.api.params import (
     body_choice,
     body_id_or_null,
     body_text,
+    body_text_list,
     body_time_or_null,
     cursor_param,
     invalid,
@@ -20,19 +21,30 @@ from app.api.params import (
     query_bool,
     query_choice,
     query_id,
+    query_label,
     query_owner,
     query_text,
 )
-from app.api.serializers import account_json, conversation_json, lead_json, message_json
+from app.api.serializers import (
+    account_json,
+    conversation_json,
+    label_json,
+    lead_json,
+    message_json,
+    saved_reply_json,
+)
 from app.errors import ActionRefused
 from app.extensions import db
 from app.inbox.actions import assign, check_assignee, check_status, mark_read, set_status
 from app.inbox.queries import ConversationFilters, conversation_page, message_page
+from app.labels.catalog import workspace_labels
+from app.labels.tagging import set_labels
 from app.leads.actions import UNSET, update_lead
 from app.leads.queries import LeadFilters, lead_page
 from app.models import CONVERSATION_STATUSES, LEAD_STATUSES, Conversation, InstagramAccount, Lead
 from app.outbound.replies import ReplyRefused, queue_reply
 from app.pagination import BadCursor
+from app.saved_replies import library as saved_replies
 from app.scoping import get_or_404, scoped
 
 
@@ -55,6 +67,7 @@ def list_conversations():
         assignee=query_assignee(),
         account_id=query_id("account_id"),
         q=query_text("q"),
+        label=query_label(),
     )
     limit = page_limit()
     try:
@@ -99,6 +112,22 @@ def read_conversation(conversation_id: int):
     conversation = get_or_404(Conversation, conversation_id)
     mark_read(conversation)
     return jsonify(data=conversation_json(conversation))
+
+
+@bp.put("/conversations/<int:conversation_id>/labels")
+def put_conversation_labels(conversation_id: int):
+    """Exactly these labels on the conversation; names no label has yet are created (admins' tokens)."""
+    conversation = get_or_404(Conversation, conversation_id)
+    body = json_body(("labels",))
+    if "labels" not in body:
+        raise invalid("labels", "labels is required (a list of names; [] removes them all)")
+    set_labels(conversation, body_text_list(body, "labels"), by=current_user._get_current_object())
+    return jsonify(data=conversation_json(conversation))
+
+
+@bp.get("/labels")
+def list_labels():
+    return jsonify(data=[label_json(label) for label in workspace_labels(current_user.workspace_id)])
 
 
 @bp.get("/conversations/<int:conversation_id>/messages")
@@ -170,3 +199,11 @@ def patch_lead(lead_id: int):
 def list_accounts():
     accounts = db.session.scalars(scoped(InstagramAccount).order_by(InstagramAccount.id)).all()
     return jsonify(data=[account_json(a) for a in accounts])
+
+
+@bp.get("/saved-replies")
+def list_saved_replies():
+    """The token owner's own saved replies and the workspace's (both, even where a personal
+    shortcut shadows a workspace one in the inbox's picker), personal first, each by shortcut."""
+    workspace, personal = saved_replies.listing(current_user)
+    return jsonify(data=[saved_reply_json(r) for r in personal + workspace])

@@ -1,4 +1,4 @@
-"""JSON shapes of the API (docs/CONTRACT.md): one function per resource.
+"""JSON shapes of the API (docs/contract.md#json-api): one function per resource.
 
 Times are ISO-8601 in UTC with a `Z`; absent values are `null`, never an empty string. The
 OpenAPI document (app/api/openapi.py) describes exactly these shapes, and a test holds the two
@@ -10,8 +10,8 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.messages.content import MessageContent, content_of
-from app.models import Contact, Conversation, InstagramAccount, Lead, Message, Workspace
-from app.outbound.sending import HUMAN_SOURCES
+from app.models import Contact, Conversation, InstagramAccount, Label, Lead, Message, SavedReply, Workspace
+from app.outbound.rules import HUMAN_SOURCES
 from app.outbound.windows import reply_window, window_closes_at
 from app.templating import iso, safe_url
 
@@ -79,9 +79,14 @@ def conversation_json(conversation: Conversation) -> dict:
         "can_reply": window.can_reply,
         "reply_window_ends_at": _time(window.ends_at) if window.can_reply else None,
         "window_closes_at": _time(window_closes_at(conversation)),
+        "labels": [label.name for label in conversation.labels],
         "created_at": _time(conversation.created_at),
         "updated_at": _time(conversation.updated_at),
     }
+
+
+def label_json(label: Label) -> dict:
+    return {"id": label.id, "name": label.name, "color": label.color}
 
 
 def _attachments(message: Message) -> list[dict]:
@@ -136,7 +141,7 @@ def message_json(message: Message) -> dict:
         "conversation_id": message.conversation_id,
         "mid": message.mid,
         "direction": message.direction,
-        # The kind and context the thread shows (app/messages/content.py), as CONTRACT.md names them.
+        # The kind and context the thread shows (app/messages/content.py), as docs/contract.md#json-api names them.
         "kind": content.kind,
         # An unsent message keeps its row (the thread shows that something was removed), not its content.
         "context": None if deleted else _context(content),
@@ -166,4 +171,15 @@ def lead_json(lead: Lead) -> dict:
         "notes": lead.notes,
         "created_at": _time(lead.created_at),
         "updated_at": _time(lead.updated_at),
+    }
+
+
+def saved_reply_json(reply: SavedReply) -> dict:
+    # The text as stored, variables unfilled: the API has no conversation to fill them for.
+    return {
+        "id": reply.id,
+        "title": reply.title,
+        "shortcut": reply.shortcut,
+        "text": reply.text,
+        "scope": reply.scope,
     }

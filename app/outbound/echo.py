@@ -9,15 +9,15 @@ app", which ingestion stores as an outbound message with source `app`.
 from __future__ import annotations
 
 import logging
-import unicodedata
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
-from app.models import Conversation, InstagramAccount, Message, utcnow
-from app.outbound.sending import OUR_SOURCES
+from app.models import Conversation, InstagramAccount, Message
+from app.outbound import lifecycle
+from app.outbound.rules import OUR_SOURCES, normalize_text
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +28,7 @@ _MATCH_AFTER = timedelta(minutes=10)
 
 
 def match_echo(account: InstagramAccount, conversation: Conversation, *, mid: str, text: str | None,
-               attachments: list[dict], timestamp) -> Message | None:
+               attachments: list[dict], timestamp: datetime | None) -> Message | None:
     """Our outbound Message this echo belongs to, settled as `sent` with `mid`; None when the echo
     is of a message typed in the Instagram app.
 
@@ -37,28 +37,22 @@ def match_echo(account: InstagramAccount, conversation: Conversation, *, mid: st
     is the echo's: in-flight sends first, then queued ones, then sends that ended "may not have
     been delivered" (the echo proves they were).
 
-    Runs in the caller's transaction and does not commit; its write sits in a savepoint so a
-    unique-key race with the send job never spoils the caller's transaction. (On SQLite a
-    savepoint opened before the transaction's first write is committed when released.)
+    Runs in the caller's transaction and does not commit; its write (lifecycle.settle_by_echo)
+    sits in a savepoint so a unique-key race with the send job never spoils the caller's
+    transaction. (On SQLite a savepoint opened before the transaction's first write is committed
+    when released.)
     """
     for _ in range(3):
         existing = _by_mid(account.id, mid)
         if existing is not None:
             return _settle(existing, mid)
-        candidate = _candidate(account, conversation, text, attachments, _as_datetime(timestamp))
+        candidate = _candidate(account, conversation, text, attachments, _aware(timestamp))
         if candidate is None:
             # The send job may have stored this mid between the two queries.
             existing = _by_mid(account.id, mid)
             return _settle(existing, mid) if existing is not None else None
         try:
-            # One conditional UPDATE (not read-then-write): it waits for a send job holding the
-            # row, re-checks `mid IS NULL` after it, and takes SQLite's write lock at once.
-            with db.session.begin_nested():
-                taken = db.session.execute(
-                    update(Message).where(Message.id == candidate.id, Message.mid.is_(None))
-                    .values(mid=mid, status="sent", error=None, updated_at=utcnow())
-                    .execution_options(synchronize_session=False)
-                ).rowcount
+            taken = lifecycle.settle_by_echo(candidate.id, mid)
         except IntegrityError:
             # The send job committed this mid on another row while we matched: it wins.
             log.info("echo %s: mid stored concurrently, matching again", mid)
@@ -78,14 +72,7 @@ def _settle(message: Message, mid: str) -> Message | None:
     if message.direction != "out":
         log.error("echo %s carries the mid of inbound message %s", mid, message.id)
         return None
-    if message.status in ("pending", "failed"):
-        with db.session.begin_nested():
-            db.session.execute(
-                update(Message).where(Message.id == message.id, Message.status.in_(("pending", "failed")))
-                .values(status="sent", error=None, updated_at=utcnow())
-                .execution_options(synchronize_session=False)
-            )
-        db.session.refresh(message)
+    lifecycle.confirm_by_echo(message)
     return message
 
 
@@ -97,14 +84,10 @@ def _candidate(account, conversation, text, attachments, when: datetime | None) 
             Message.conversation_id == conversation.id,
             Message.direction == "out",
             Message.source.in_(OUR_SOURCES),
-            Message.mid.is_(None),
-            or_(
-                Message.status.in_(("pending", "sent")),
-                # Failed with its claim kept: the outcome was unknown, and this echo settles it.
-                and_(Message.status == "failed", Message.send_claimed_at.is_not(None)),
-            ),
+            lifecycle.awaiting_echo(),
         )
-        .order_by(Message.status == "failed", Message.send_claimed_at.is_(None), Message.created_at, Message.id)
+        .order_by(Message.status == lifecycle.FAILED, Message.send_claimed_at.is_(None), Message.created_at,
+                  Message.id)
     )
     if when is not None:
         query = query.where(Message.created_at >= when - _MATCH_BEFORE, Message.created_at <= when + _MATCH_AFTER)
@@ -119,21 +102,8 @@ def _candidate(account, conversation, text, attachments, when: datetime | None) 
     return None
 
 
-def normalize_text(text: str | None) -> str:
-    """The form both sides are compared in: browsers send CRLF, Meta may trim and recompose."""
-    if not text:
-        return ""
-    return unicodedata.normalize("NFC", text.replace("\r\n", "\n")).strip()
-
-
-def _as_datetime(value) -> datetime | None:
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    # Meta's messaging timestamps are milliseconds; some samples use seconds.
-    return datetime.fromtimestamp(number / 1000 if number > 1e11 else number, tz=timezone.utc)
+def _aware(value: datetime | None) -> datetime | None:
+    # Ingestion passes the event's aware UTC time; a naive one is taken as UTC.
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=timezone.utc)

@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import logging
 
-from app.accounts.lifecycle import mark_reauth_required
+from app.accounts.lifecycle import can_call_meta, mark_reauth_required
 from app.extensions import db
 from app.instagram.client import AccountNotConnected, account_token, graph_client
 from app.instagram.errors import GraphError, MissingPermissionError, OutsideWindowError, TokenInvalidError
 from app.jobs import QUEUE_HIGH, enqueue
 from app.models import Conversation, Message, Workspace, utcnow
-from app.outbound import sending
-from app.outbound.windows import HUMAN_AGENT_WINDOW
+from app.outbound import lifecycle, sending
+from app.outbound.rules import DISCONNECTED, MAY_NOT_HAVE_BEEN_DELIVERED, RENEW_CONNECTION, is_human
+from app.outbound.windows import STANDARD_WINDOW, reply_window
 
 log = logging.getLogger(__name__)
 
@@ -25,10 +26,10 @@ TOKEN_REJECTED = "Instagram rejected the access token (error 190); reconnect the
 
 # -- Sending a reply --------------------------------------------------------------------------
 
-def send_message_job(message_id: int, then: tuple[int, ...] = ()) -> None:
-    """Send one pending message once; `then` are messages of the same reply to send after it,
-    in order."""
-    claimed_at = sending.claim(message_id)
+def deliver_message_job(message_id: int, then: tuple[int, ...] = ()) -> None:
+    """Send one pending message to Instagram once; `then` are messages of the same reply to
+    deliver after it, in order. Its state changes are drawn in app.outbound.lifecycle."""
+    claimed_at = lifecycle.claim(message_id)
     if claimed_at is None:
         log.info("message %s is not waiting to be sent (already claimed, sent or gone)", message_id)
         _send_next(then)
@@ -37,14 +38,14 @@ def send_message_job(message_id: int, then: tuple[int, ...] = ()) -> None:
     try:
         plan = sending.plan_send(message)
     except sending.CannotSend as exc:
-        sending.record_failure(message_id, claimed_at, exc.reason, uncertain=False)
+        lifecycle.record_failure(message_id, claimed_at, exc.reason, uncertain=False)
         _send_next(then)
         return
     except Exception:
         # Nothing went to Meta yet: hand the claim back so the RQ retry or the sweep sends it.
         db.session.rollback()
-        sending.release_for_retry(message_id, claimed_at, "Sending was delayed by an internal error; it will be "
-                                  "tried again.", delay=60)
+        lifecycle.release_for_retry(message_id, claimed_at, "Sending was delayed by an internal error; it will be "
+                                    "tried again.", delay=60)
         raise
 
     try:
@@ -55,12 +56,12 @@ def send_message_job(message_id: int, then: tuple[int, ...] = ()) -> None:
         return
     except ValueError as exc:
         # The client's own validation refused before any request: nothing was sent.
-        sending.record_failure(message_id, claimed_at, f"The message could not be sent: {exc}", uncertain=False)
+        lifecycle.record_failure(message_id, claimed_at, f"The message could not be sent: {exc}", uncertain=False)
         _send_next(then)
         return
     # From here a crash leaves the claim in place: the echo or the sweep settles it, never a resend.
-    for other_id in sending.record_sent(message_id, result.message_id):
-        enqueue(send_message_job, other_id, queue=QUEUE_HIGH, retry=sending.JOB_RETRY)
+    for other_id in lifecycle.record_sent(message_id, result.message_id):
+        enqueue(deliver_message_job, other_id, queue=QUEUE_HIGH, retry=sending.JOB_RETRY)
     log.info("message %s sent", message_id)
     _send_next(then)
 
@@ -72,43 +73,51 @@ def _handle_send_error(message_id: int, claimed_at, error: GraphError, then: tup
 
     if isinstance(error, TokenInvalidError):
         mark_reauth_required(message.account_id, TOKEN_REJECTED)
-        sending.record_failure(message_id, claimed_at, sending.RENEW_CONNECTION, uncertain=False)
+        lifecycle.record_failure(message_id, claimed_at, RENEW_CONNECTION, uncertain=False)
     elif error.delivery_uncertain:
-        sending.record_failure(message_id, claimed_at, sending.MAY_NOT_HAVE_BEEN_DELIVERED, uncertain=True)
+        lifecycle.record_failure(message_id, claimed_at, MAY_NOT_HAVE_BEEN_DELIVERED, uncertain=True)
     elif error.retryable and attempt < sending.MAX_SEND_ATTEMPTS:
         delay = sending.retry_delay(attempt, error)
-        if sending.release_for_retry(message_id, claimed_at, sending.retrying_note(attempt, error), delay):
+        if lifecycle.release_for_retry(message_id, claimed_at, sending.retrying_note(attempt, error), delay):
             # The rest of the reply waits for this one, to keep its order.
-            enqueue(send_message_job, message_id, then=then, queue=QUEUE_HIGH, retry=sending.JOB_RETRY, delay=delay)
+            enqueue(deliver_message_job, message_id, then=then, queue=QUEUE_HIGH, retry=sending.JOB_RETRY, delay=delay)
             return
     elif error.retryable:
-        sending.record_failure(message_id, claimed_at, sending.gave_up_reason(error), uncertain=False)
+        lifecycle.record_failure(message_id, claimed_at, sending.gave_up_reason(error), uncertain=False)
     elif isinstance(error, OutsideWindowError) and _may_retry_as_human_agent(message):
         # Meta's clock says the 24 hours are over where ours did not: a person's reply may still go
         # with the Human Agent tag. Nothing was sent, so trying again is safe.
         note = "Instagram counts the 24 hours as over; sending again as a human agent reply."
-        if sending.release_for_retry(message_id, claimed_at, note, 0, human_agent=True):
-            enqueue(send_message_job, message_id, then=then, queue=QUEUE_HIGH, retry=sending.JOB_RETRY)
+        if lifecycle.release_for_retry(message_id, claimed_at, note, 0, human_agent=True):
+            enqueue(deliver_message_job, message_id, then=then, queue=QUEUE_HIGH, retry=sending.JOB_RETRY)
             return
     else:
         if isinstance(error, MissingPermissionError):
             # Staff can't fix this; admins see it on the Accounts page.
             message.conversation.account.last_error = error.user_message
-        sending.record_failure(message_id, claimed_at, error.user_message, uncertain=False)
+        lifecycle.record_failure(message_id, claimed_at, error.user_message, uncertain=False)
     _send_next(then)
 
 
 def _may_retry_as_human_agent(message: Message) -> bool:
+    """Meta says the 24 hours are over, though our clock may not yet: as of their end (or now, if
+    later), may a person still reply with the Human Agent tag?"""
     conversation = message.conversation
-    workspace = db.session.get(Workspace, conversation.workspace_id)
-    return (not message.human_agent and sending.is_human(message) and workspace.human_agent_enabled
-            and conversation.last_inbound_at is not None
-            and utcnow() < conversation.last_inbound_at + HUMAN_AGENT_WINDOW)
+    if message.human_agent or not is_human(message) or conversation.last_inbound_at is None:
+        return False
+    as_meta_counts = max(utcnow(), conversation.last_inbound_at + STANDARD_WINDOW)
+    window = reply_window(conversation, now=as_meta_counts, human=True)
+    return window.can_reply and window.human_agent
 
 
 def _send_next(then: tuple[int, ...]) -> None:
     if then:
-        enqueue(send_message_job, then[0], then=tuple(then[1:]), queue=QUEUE_HIGH, retry=sending.JOB_RETRY)
+        enqueue(deliver_message_job, then[0], then=tuple(then[1:]), queue=QUEUE_HIGH, retry=sending.JOB_RETRY)
+
+
+# Jobs already queued in Redis before a deploy carry this function's old dotted name
+# (app.outbound.jobs.send_message_job); RQ resolves them by that name, so it must keep working.
+send_message_job = deliver_message_job
 
 
 # -- Reactions --------------------------------------------------------------------------------
@@ -124,7 +133,7 @@ def sync_reaction_job(message_id: int, attempt: int = 1) -> None:
     try:
         token = account_token(account)
     except AccountNotConnected:
-        _reaction_failed(message, wanted, sending.DISCONNECTED)
+        _reaction_failed(message, wanted, DISCONNECTED)
         return
     recipient = message.conversation.contact.igsid
     client = graph_client()
@@ -135,7 +144,7 @@ def sync_reaction_job(message_id: int, attempt: int = 1) -> None:
             client.remove_reaction(token, account.ig_user_id, recipient, message.mid)
     except TokenInvalidError:
         mark_reauth_required(account.id, TOKEN_REJECTED)
-        _reaction_failed(message, wanted, sending.RENEW_CONNECTION)
+        _reaction_failed(message, wanted, RENEW_CONNECTION)
         return
     except GraphError as error:
         log.warning("reaction on message %s failed on attempt %d: %r", message_id, attempt, error)
@@ -167,20 +176,23 @@ def _reaction_failed(message: Message, wanted: dict | None, reason: str) -> None
 
 # -- Seen receipts ----------------------------------------------------------------------------
 
+def mark_seen_due(conversation: Conversation) -> bool:
+    """Whether Instagram should be told this conversation was seen: the workspace wants seen
+    receipts, the account can call Meta, and the customer has written (there is something to see).
+    Checked when the job is queued and again when it runs."""
+    workspace = db.session.get(Workspace, conversation.workspace_id)
+    return (workspace.mark_seen_enabled and can_call_meta(conversation.account)
+            and conversation.last_inbound_at is not None)
+
+
 def mark_seen_job(conversation_id: int) -> None:
     """Send `mark_seen` for a conversation. Best effort: only transient errors are raised (for
     RQ's retry); the rest are logged."""
     conversation = db.session.get(Conversation, conversation_id)
-    if conversation is None:
+    if conversation is None or not mark_seen_due(conversation):
         return
-    workspace = db.session.get(Workspace, conversation.workspace_id)
     account = conversation.account
-    if not workspace.mark_seen_enabled or account.status != "active":
-        return
-    try:
-        token = account_token(account)
-    except AccountNotConnected:
-        return
+    token = account_token(account)
     try:
         graph_client().mark_seen(token, account.ig_user_id, conversation.contact.igsid)
     except TokenInvalidError:
@@ -200,7 +212,7 @@ def sweep_outbound() -> dict[str, int]:
     failed = sending.fail_stale_claims()
     lost = sending.take_lost_sends()
     for message_id in lost:
-        enqueue(send_message_job, message_id, queue=QUEUE_HIGH, retry=sending.JOB_RETRY)
+        enqueue(deliver_message_job, message_id, queue=QUEUE_HIGH, retry=sending.JOB_RETRY)
     if failed or lost:
         log.warning("outbound sweep: %d stale sends failed, %d lost sends queued again", failed, len(lost))
     return {"failed_stale": failed, "requeued": len(lost)}

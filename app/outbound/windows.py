@@ -3,6 +3,12 @@
 Inside 24 hours of the customer's last message anyone may reply. From 24 hours to 7 days only a
 person may, with the HUMAN_AGENT tag, and only if the workspace has that permission from Meta.
 Beyond that, or before the customer ever wrote, Instagram accepts no reply at all.
+
+Both windows are Meta's policy, not a setting of ours, and the "24 hours" / "7 days" written out
+in sentences (this module's, app/instagram/errors.py, app/api/openapi.py, app/outbound/jobs.py,
+and the inbox, automation and settings templates: grep for "24 hours", "24-hour" and "7 days")
+state that policy. If Meta changes it, change them together with STANDARD_WINDOW and
+HUMAN_AGENT_WINDOW below.
 """
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Replying through the API: the same send_reply the inbox uses (source "api"), 202 with the
+"""Replying through the API: the same queue_reply the inbox uses (source "api"), 202 with the
 pending message, refusals mapped to 409/422 with nothing stored and nothing sent to Meta."""
 import json
 from datetime import timedelta

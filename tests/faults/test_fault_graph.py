@@ -13,8 +13,9 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.instagram.graph import GraphClient
 from app.models import Message, utcnow
-from app.outbound.sending import MAX_SEND_ATTEMPTS, MAY_NOT_HAVE_BEEN_DELIVERED
-from app.outbound.service import send_reply
+from app.outbound.replies import queue_reply
+from app.outbound.rules import MAY_NOT_HAVE_BEEN_DELIVERED
+from app.outbound.sending import MAX_SEND_ATTEMPTS
 from tests.faults.scenario import make_due, work
 
 pytestmark = pytest.mark.faults
@@ -43,7 +44,7 @@ def run_until_settled(app, message_id: int, rounds: int = MAX_SEND_ATTEMPTS + 2)
 
 def test_server_errors_then_success_is_sent_once(queued_app, meta, conversation):
     meta.control.server_error(r"/messages$", status=503, times=2)
-    message_id = send_reply(conversation, text="We have it in blue.").id
+    message_id = queue_reply(conversation, text="We have it in blue.")[-1].id
 
     work(queued_app)
     db.session.expire_all()
@@ -58,7 +59,7 @@ def test_server_errors_then_success_is_sent_once(queued_app, meta, conversation)
 
 def test_server_down_for_good_fails_readably_after_bounded_tries(queued_app, meta, conversation):
     meta.control.server_error(r"/messages$", status=500, times=None)
-    message_id = send_reply(conversation, text="We have it in blue.").id
+    message_id = queue_reply(conversation, text="We have it in blue.")[-1].id
 
     message = run_until_settled(queued_app, message_id)
 
@@ -70,7 +71,7 @@ def test_server_down_for_good_fails_readably_after_bounded_tries(queued_app, met
 
 def test_rate_limited_then_allowed_is_sent_once(queued_app, meta, conversation):
     meta.control.rate_limit(r"/messages$", retry_after=120, code=4, times=1)
-    message_id = send_reply(conversation, text="Thanks for waiting!").id
+    message_id = queue_reply(conversation, text="Thanks for waiting!")[-1].id
 
     work(queued_app)
     db.session.expire_all()
@@ -86,7 +87,7 @@ def test_rate_limited_then_allowed_is_sent_once(queued_app, meta, conversation):
 
 def test_rate_limited_for_good_fails_readably(queued_app, meta, conversation):
     meta.control.rate_limit(r"/messages$", retry_after=1, code=4, times=None)
-    message_id = send_reply(conversation, text="Thanks for waiting!").id
+    message_id = queue_reply(conversation, text="Thanks for waiting!")[-1].id
 
     message = run_until_settled(queued_app, message_id)
 
@@ -97,7 +98,7 @@ def test_rate_limited_for_good_fails_readably(queued_app, meta, conversation):
 
 def test_slow_answer_within_the_timeout_is_just_slow(queued_app, meta, conversation):
     meta.control.delay(r"/messages$", 1.0)
-    message_id = send_reply(conversation, text="One moment please").id
+    message_id = queue_reply(conversation, text="One moment please")[-1].id
 
     message = run_until_settled(queued_app, message_id)
 
@@ -110,7 +111,7 @@ def test_answer_slower_than_the_timeout_is_never_sent_twice(queued_app, meta, co
     a reason that says so (the echo, if it comes, will still settle it as sent)."""
     queued_app.extensions["graph_client"] = GraphClient(meta.graph_url, meta.api_url, "v24.0", timeout=(2, 0.5))
     meta.control.delay(r"/messages$", 2.0)
-    message_id = send_reply(conversation, text="One moment please").id
+    message_id = queue_reply(conversation, text="One moment please")[-1].id
 
     message = run_until_settled(queued_app, message_id)
 

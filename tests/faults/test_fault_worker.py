@@ -1,6 +1,6 @@
 """The worker killed mid-send: the reply reaches Meta at most once and ends `sent` or visibly
 `failed` ("may not have been delivered"), never silently pending and never sent twice
-(docs/DESIGN.md, invariants)."""
+(docs/architecture.md#invariants)."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -11,9 +11,10 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.jobs import QUEUE_HIGH, enqueue
 from app.models import Message, utcnow
-from app.outbound.jobs import send_message_job, sweep_outbound
-from app.outbound.sending import JOB_RETRY, MAY_NOT_HAVE_BEEN_DELIVERED, STALE_CLAIM_AFTER
-from app.outbound.service import send_reply
+from app.outbound.jobs import deliver_message_job, sweep_outbound
+from app.outbound.replies import queue_reply
+from app.outbound.rules import MAY_NOT_HAVE_BEEN_DELIVERED
+from app.outbound.sending import JOB_RETRY, STALE_CLAIM_AFTER
 from tests.faults.scenario import age_claims, start_worker
 from tests.faults.services import kill_tree, wait_until
 
@@ -29,7 +30,7 @@ def test_worker_killed_during_the_graph_call(queued_app, private_redis, meta, sh
     conversation = factory.conversation(shop, last_inbound_at=utcnow() - timedelta(hours=1))
     igsid = conversation.contact.igsid
     meta.control.delay(r"/messages$", 3.0)  # Meta is slow to answer this one
-    message = send_reply(conversation, text="Yes, we ship tomorrow!")
+    message = queue_reply(conversation, text="Yes, we ship tomorrow!")[-1]
     message_id = message.id
 
     worker = start_worker(queued_app)
@@ -44,7 +45,7 @@ def test_worker_killed_during_the_graph_call(queued_app, private_redis, meta, sh
     assert killed.status == "pending" and killed.send_claimed_at is not None  # claimed, outcome unknown
 
     # RQ runs the abandoned job again (or a duplicate enqueue does): it must not send again.
-    enqueue(send_message_job, message_id, queue=QUEUE_HIGH, retry=JOB_RETRY)
+    enqueue(deliver_message_job, message_id, queue=QUEUE_HIGH, retry=JOB_RETRY)
     again = start_worker(queued_app, "--burst")
     assert again.wait(120) == 0, again.stderr.read().decode()
     assert len(sends_to(meta, igsid)) == 1
@@ -73,7 +74,7 @@ def test_worker_killed_after_meta_took_the_message_is_settled_by_the_echo(queued
     conversation = factory.conversation(shop, last_inbound_at=utcnow() - timedelta(hours=1))
     igsid = conversation.contact.igsid
     meta.control.delay(r"/messages$", 3.0)
-    message_id = send_reply(conversation, text="Your order is on its way.").id
+    message_id = queue_reply(conversation, text="Your order is on its way.")[-1].id
 
     worker = start_worker(queued_app)
     try:

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.instagram.graph import MAX_TEXT_BYTES
 from app.models import LEAD_STATUSES, Conversation, Lead, Message, Note, User, utcnow
-from app.outbound.echo import normalize_text
+from app.outbound.rules import normalize_text
 from tests.conftest import csrf_token_from
 
 FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

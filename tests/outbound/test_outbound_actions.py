@@ -7,7 +7,7 @@ import pytest
 
 from app.extensions import db
 from app.models import InstagramAccount, Message
-from app.outbound.service import ReplyRefused, queue_mark_seen, react, unreact
+from app.outbound.replies import ReplyRefused, queue_mark_seen, react, unreact
 from tests.outbound.helpers import TOKEN, graph_error, refetch, sent_bodies
 
 SUCCESS = {"json": {"recipient_id": "r"}, "status": 200}

@@ -12,7 +12,7 @@ from werkzeug.datastructures import FileStorage
 from app.extensions import db
 from app.models import Message, Upload, utcnow
 from app.outbound.attachments import MB, sniff
-from app.outbound.service import ReplyRefused, send_reply
+from app.outbound.replies import ReplyRefused, queue_reply
 from tests.outbound import helpers as files
 from tests.outbound.helpers import TOKEN, ok, refetch, sent_bodies
 
@@ -39,7 +39,7 @@ def upload(data: bytes, filename: str, content_type: str = "application/octet-st
 def test_each_attachment_type_reaches_meta_by_url(app, client, world, meta, data, filename, kind, content_type):
     meta.post(world.messages_url, **ok("mid.media"))
 
-    message = send_reply(world.conversation, text=None, upload=upload(data, filename), user=world.user)
+    message = queue_reply(world.conversation, text=None, upload=upload(data, filename), user=world.user)[-1]
 
     call = meta.calls[0]
     assert call.request.headers["Authorization"] == f"Bearer {TOKEN}"
@@ -77,7 +77,7 @@ def test_each_attachment_type_reaches_meta_by_url(app, client, world, meta, data
 ])
 def test_content_decides_not_the_name(app, world, meta, data, filename):
     with pytest.raises(ReplyRefused) as refused:
-        send_reply(world.conversation, text=None, upload=upload(data, filename, "image/png"), user=world.user)
+        queue_reply(world.conversation, text=None, upload=upload(data, filename, "image/png"), user=world.user)
     assert refused.value.code == "bad_attachment"
     assert db.session.scalar(select(func.count()).select_from(Message)) == 0
     assert db.session.scalar(select(func.count()).select_from(Upload)) == 0
@@ -86,7 +86,7 @@ def test_content_decides_not_the_name(app, world, meta, data, filename):
 
 def test_a_file_named_wrongly_is_sent_as_what_it_is(app, world, meta):
     meta.post(world.messages_url, **ok())
-    message = send_reply(world.conversation, text=None, upload=upload(files.JPEG, "scan.pdf"), user=world.user)
+    message = queue_reply(world.conversation, text=None, upload=upload(files.JPEG, "scan.pdf"), user=world.user)[-1]
     [item] = refetch(Message, message.id).attachments
     assert (item["type"], item["filename"]) == ("image", "scan.jpg")
 
@@ -102,11 +102,11 @@ def test_size_limits_per_type(app, world, meta, data, size, allowed):
     meta.post(world.messages_url, **ok())
     content = data + bytes(size - len(data))
     if allowed:
-        send_reply(world.conversation, text=None, upload=upload(content, "x"), user=world.user)
+        queue_reply(world.conversation, text=None, upload=upload(content, "x"), user=world.user)
         assert len(meta.calls) == 1
     else:
         with pytest.raises(ReplyRefused) as refused:
-            send_reply(world.conversation, text=None, upload=upload(content, "x"), user=world.user)
+            queue_reply(world.conversation, text=None, upload=upload(content, "x"), user=world.user)
         assert refused.value.code == "bad_attachment"
         limit = "8 MB" if data == files.PNG else "25 MB"
         assert refused.value.message.endswith(f"takes at most {limit} for this type.")
@@ -116,7 +116,7 @@ def test_size_limits_per_type(app, world, meta, data, size, allowed):
 
 def test_empty_file_field_is_no_attachment(app, world, meta):
     meta.post(world.messages_url, **ok())
-    message = send_reply(world.conversation, text="just text", upload=upload(b"", ""), user=world.user)
+    message = queue_reply(world.conversation, text="just text", upload=upload(b"", ""), user=world.user)[-1]
     assert refetch(Message, message.id).attachments == []
 
 
@@ -130,7 +130,7 @@ def test_sniffer_needs_more_than_an_extension():
 
 def stored_key(world, meta) -> str:
     meta.post(world.messages_url, **ok())
-    message = send_reply(world.conversation, text=None, upload=upload(files.PNG, "a.png"), user=world.user)
+    message = queue_reply(world.conversation, text=None, upload=upload(files.PNG, "a.png"), user=world.user)[-1]
     return MEDIA_URL.match(refetch(Message, message.id).attachments[0]["url"]).group(1)
 
 
@@ -167,7 +167,7 @@ def test_attachment_without_public_url_uses_the_request_host(app, world, meta):
     app.config["PUBLIC_URL"] = None
     meta.post(world.messages_url, **ok())
     with app.test_request_context("/", base_url="https://inbox.example.com"):
-        message = send_reply(world.conversation, text=None, upload=upload(files.PNG, "a.png"), user=world.user)
+        message = queue_reply(world.conversation, text=None, upload=upload(files.PNG, "a.png"), user=world.user)[-1]
     url = refetch(Message, message.id).attachments[0]["url"]
     assert url.startswith("https://inbox.example.com/media/")
 
@@ -175,13 +175,13 @@ def test_attachment_without_public_url_uses_the_request_host(app, world, meta):
 def test_attachment_without_any_public_url_is_refused(app, world, meta):
     app.config["PUBLIC_URL"] = None
     with pytest.raises(ReplyRefused) as refused:
-        send_reply(world.conversation, text=None, upload=upload(files.PNG, "a.png"), source="automation")
+        queue_reply(world.conversation, text=None, upload=upload(files.PNG, "a.png"), source="automation")
     assert refused.value.code == "bad_attachment" and "PUBLIC_URL" in refused.value.message
     assert db.session.scalar(select(func.count()).select_from(Upload)) == 0
 
 
 def test_attachment_expired_before_sending_fails_readably(app, world, meta):
-    from app.outbound.jobs import send_message_job
+    from app.outbound.jobs import deliver_message_job
 
     meta.post(world.messages_url, **ok())
     key = stored_key(world, meta)
@@ -193,18 +193,18 @@ def test_attachment_expired_before_sending_fails_readably(app, world, meta):
                        .values(status="pending", mid=None, send_claimed_at=None))
     db.session.commit()
     calls = len(meta.calls)
-    send_message_job(message.id)
+    deliver_message_job(message.id)
     message = refetch(Message, message.id)
     assert message.status == "failed" and "attach it again" in message.error
     assert len(meta.calls) == calls
 
 
 def test_retrying_an_attachment_after_it_expired_is_refused(app, world, meta):
-    from app.outbound.service import retry_message
+    from app.outbound.replies import retry_message
     from tests.outbound.helpers import graph_error
 
     meta.post(world.messages_url, **graph_error(551))
-    message = send_reply(world.conversation, text=None, upload=upload(files.PNG, "a.png"), user=world.user)
+    message = queue_reply(world.conversation, text=None, upload=upload(files.PNG, "a.png"), user=world.user)[-1]
     db.session.execute(Upload.__table__.update().values(expires_at=utcnow() - timedelta(seconds=1)))
     db.session.commit()
     with pytest.raises(ReplyRefused) as refused:
@@ -214,11 +214,11 @@ def test_retrying_an_attachment_after_it_expired_is_refused(app, world, meta):
 
 
 def test_deleting_a_failed_attachment_removes_the_file(app, world, meta):
-    from app.outbound.service import delete_failed_message
+    from app.outbound.replies import delete_failed_message
     from tests.outbound.helpers import graph_error
 
     meta.post(world.messages_url, **graph_error(551))
-    message = send_reply(world.conversation, text=None, upload=upload(files.PNG, "a.png"), user=world.user)
+    message = queue_reply(world.conversation, text=None, upload=upload(files.PNG, "a.png"), user=world.user)[-1]
     assert db.session.scalar(select(func.count()).select_from(Upload)) == 1
     delete_failed_message(refetch(Message, message.id))
     assert db.session.scalar(select(func.count()).select_from(Upload)) == 0

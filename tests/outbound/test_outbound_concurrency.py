@@ -9,9 +9,9 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Conversation, InstagramAccount, Message, utcnow
-from app.outbound import sending
+from app.outbound import lifecycle
 from app.outbound.echo import match_echo
-from app.outbound.jobs import send_message_job
+from app.outbound.jobs import deliver_message_job
 from tests.outbound.helpers import ok
 
 ROUNDS = 8
@@ -50,7 +50,7 @@ def claimed_reply(world, text: str) -> int:
                       created_at=now, received_at=now, send_after=now)
     db.session.add(message)
     db.session.commit()
-    assert sending.claim(message.id)
+    assert lifecycle.claim(message.id)
     return message.id
 
 
@@ -67,7 +67,7 @@ def test_echo_and_send_response_racing_leave_one_row_with_the_mid(app, world):
             db.session.commit()
             return matched.id if matched else None
 
-        echo_result, _ = run_together(app, ingestion, lambda: sending.record_sent(message_id, mid))
+        echo_result, _ = run_together(app, ingestion, lambda: lifecycle.record_sent(message_id, mid))
 
         assert echo_result == message_id
         db.session.expire_all()
@@ -84,7 +84,7 @@ def test_claims_racing_have_one_winner(app, world):
         db.session.add(message)
         db.session.commit()
         message_id = message.id
-        results = run_together(app, *[lambda: sending.claim(message_id)] * 4)
+        results = run_together(app, *[lambda: lifecycle.claim(message_id)] * 4)
         assert sum(1 for r in results if r is not None) == 1
 
 
@@ -98,7 +98,7 @@ def test_send_jobs_racing_make_one_graph_call(app, world, meta):
         db.session.add(message)
         db.session.commit()
         message_id = message.id
-        run_together(app, *[lambda: send_message_job(message_id)] * 3)
+        run_together(app, *[lambda: deliver_message_job(message_id)] * 3)
         assert len(meta.calls) == round_ + 1
         db.session.expire_all()
         assert db.session.get(Message, message_id).mid == f"mid.job.{round_}"

@@ -8,9 +8,9 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Message, utcnow
-from app.outbound import sending
+from app.outbound import lifecycle
 from app.outbound.echo import match_echo
-from app.outbound.service import send_reply
+from app.outbound.replies import queue_reply
 from tests.outbound.helpers import ok, refetch
 
 
@@ -37,7 +37,7 @@ def pending(world, text, **fields) -> Message:
 
 def test_response_then_echo_gives_one_message(app, world, meta):
     meta.post(world.messages_url, **ok("mid.R1"))
-    sent = send_reply(world.conversation, text="Thanks for your order!", user=world.user)
+    sent = queue_reply(world.conversation, text="Thanks for your order!", user=world.user)[-1]
 
     matched = echo(world, "mid.R1", text="Thanks for your order!")
     db.session.commit()
@@ -60,7 +60,7 @@ def test_echo_then_response_gives_one_message(app, world, meta):
         return 200, {}, '{"recipient_id": "r", "message_id": "mid.E1"}'
 
     meta.add_callback("POST", world.messages_url, callback=webhook_arrives_during_the_call)
-    sent = send_reply(world.conversation, text="See you tomorrow", user=world.user)
+    sent = queue_reply(world.conversation, text="See you tomorrow", user=world.user)[-1]
 
     assert matched["id"] == sent.id
     [only] = thread(world)
@@ -83,7 +83,7 @@ def test_echo_stored_as_app_message_before_the_response_is_merged(app, world, me
         return 200, {}, '{"recipient_id": "r", "message_id": "mid.A1"}'
 
     meta.add_callback("POST", world.messages_url, callback=ingestion_stores_app_row)
-    sent = send_reply(world.conversation, text="Price: 20 €", user=world.user)
+    sent = queue_reply(world.conversation, text="Price: 20 €", user=world.user)[-1]
 
     [only] = thread(world)
     assert only.id == sent.id
@@ -93,14 +93,14 @@ def test_echo_stored_as_app_message_before_the_response_is_merged(app, world, me
 
 def test_echo_of_a_message_typed_in_the_app_is_not_ours(app, world, meta):
     meta.post(world.messages_url, **ok("mid.ours"))
-    send_reply(world.conversation, text="Hello from the inbox", user=world.user)
+    queue_reply(world.conversation, text="Hello from the inbox", user=world.user)
     assert echo(world, "mid.app", text="Typed on my phone") is None
     assert [m.mid for m in thread(world)] == ["mid.ours"]
 
 
 def test_redelivered_echo_finds_the_same_message(app, world, meta):
     meta.post(world.messages_url, **ok("mid.R2"))
-    sent = send_reply(world.conversation, text="Twice?", user=world.user)
+    sent = queue_reply(world.conversation, text="Twice?", user=world.user)[-1]
     first = echo(world, "mid.R2", text="Twice?")
     second = echo(world, "mid.R2", text="Twice?")
     db.session.commit()
@@ -110,7 +110,7 @@ def test_redelivered_echo_finds_the_same_message(app, world, meta):
 
 def test_echo_settles_an_in_flight_send_before_its_response(app, world):
     message = pending(world, "On my way")
-    sending.claim(message.id)
+    lifecycle.claim(message.id)
 
     matched = echo(world, "mid.E2", text="On my way")
     db.session.commit()
@@ -119,13 +119,13 @@ def test_echo_settles_an_in_flight_send_before_its_response(app, world):
     message = refetch(Message, message.id)
     assert (message.status, message.mid) == ("sent", "mid.E2")
     # The response then arrives: same mid, same row.
-    assert sending.record_sent(message.id, "mid.E2") == []
+    assert lifecycle.record_sent(message.id, "mid.E2") == []
     assert [(m.id, m.mid, m.status) for m in thread(world)] == [(message.id, "mid.E2", "sent")]
 
 
 def test_echo_proves_an_uncertain_failure_was_delivered(app, world, meta):
     meta.post(world.messages_url, body=requests.exceptions.ReadTimeout("read timed out"))
-    sent = send_reply(world.conversation, text="Did it go?", user=world.user)
+    sent = queue_reply(world.conversation, text="Did it go?", user=world.user)[-1]
     assert refetch(Message, sent.id).status == "failed"
 
     matched = echo(world, "mid.late", text="Did it go?")
@@ -140,7 +140,7 @@ def test_definite_failures_are_not_matched(app, world, meta):
     from tests.outbound.helpers import graph_error
 
     meta.post(world.messages_url, **graph_error(551))
-    send_reply(world.conversation, text="Blocked", user=world.user)
+    queue_reply(world.conversation, text="Blocked", user=world.user)
     assert echo(world, "mid.x", text="Blocked") is None
 
 
@@ -149,7 +149,7 @@ def test_oldest_matching_reply_first_and_text_must_match(app, world):
     newer = pending(world, "Same words")
     other = pending(world, "Different")
     for message in (older, newer, other):
-        sending.claim(message.id)
+        lifecycle.claim(message.id)
 
     assert echo(world, "m1", text="Same words").id == older.id
     assert echo(world, "m2", text="Same words").id == newer.id
@@ -159,32 +159,32 @@ def test_oldest_matching_reply_first_and_text_must_match(app, world):
 
 def test_attachment_echo_matches_by_type(app, world):
     image = pending(world, None, attachments=[{"type": "image", "url": "http://inbox.test/media/k"}])
-    sending.claim(image.id)
+    lifecycle.claim(image.id)
     assert echo(world, "m.video", attachments=[{"type": "video", "payload": {"url": "https://cdn/x"}}]) is None
     assert echo(world, "m.image", attachments=[{"type": "image", "payload": {"url": "https://cdn/x"}}]).id == image.id
 
 
 def test_old_replies_are_not_taken_for_a_new_app_message(app, world):
     stale = pending(world, "ok", created_at=utcnow() - timedelta(days=3))
-    sending.claim(stale.id)
+    lifecycle.claim(stale.id)
     assert echo(world, "m.new", text="ok") is None
-    # Meta's millisecond timestamps are understood too.
-    assert echo(world, "m.then", text="ok", when=int((utcnow() - timedelta(days=3)).timestamp() * 1000)).id == stale.id
+    # An echo dated back then (as ingestion passes it, parsed from Meta's milliseconds) takes it.
+    assert echo(world, "m.then", text="ok", when=utcnow() - timedelta(days=3)).id == stale.id
 
 
 def test_identical_replies_sent_together_each_end_with_their_own_mid(app, world):
     first = pending(world, "ok", created_at=utcnow() - timedelta(seconds=1))
     second = pending(world, "ok")
-    sending.claim(first.id)
-    sending.claim(second.id)
+    lifecycle.claim(first.id)
+    lifecycle.claim(second.id)
 
     # The second send is answered first, and its echo is taken for the (older) first reply...
     assert echo(world, "mid.second", text="ok").id == first.id
     db.session.commit()
     # ...then its response arrives: it is authoritative for its own row.
-    assert sending.record_sent(second.id, "mid.second") == []
+    assert lifecycle.record_sent(second.id, "mid.second") == []
     assert refetch(Message, first.id).mid is None and refetch(Message, first.id).status == "pending"
-    sending.record_sent(first.id, "mid.first")
+    lifecycle.record_sent(first.id, "mid.first")
 
     assert {(m.id, m.mid, m.status) for m in thread(world)} == {
         (first.id, "mid.first", "sent"), (second.id, "mid.second", "sent")}
@@ -197,15 +197,15 @@ def test_a_reply_wrongly_settled_by_an_app_echo_is_sent_after_all(app, world, me
     assert echo(world, "mid.app", text="thanks").id == queued_reply.id
     db.session.commit()
     in_app = pending(world, "thanks")  # stands for the row that really owns mid.app
-    sending.claim(in_app.id)
+    lifecycle.claim(in_app.id)
     meta.post(world.messages_url, **ok("mid.ours"))
 
-    resend = sending.record_sent(in_app.id, "mid.app")
+    resend = lifecycle.record_sent(in_app.id, "mid.app")
 
     assert resend == [queued_reply.id]
-    from app.outbound.jobs import send_message_job
+    from app.outbound.jobs import deliver_message_job
 
-    send_message_job(queued_reply.id)
+    deliver_message_job(queued_reply.id)
     assert refetch(Message, queued_reply.id).mid == "mid.ours"
 
 

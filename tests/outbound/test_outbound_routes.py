@@ -271,11 +271,11 @@ def test_login_is_required(app, client, auth, world, factory, meta):
 def test_media_needs_no_login(app, client, world, meta):
     from werkzeug.datastructures import FileStorage
 
-    from app.outbound.service import send_reply
+    from app.outbound.replies import queue_reply
 
     meta.post(world.messages_url, **ok())
-    message = send_reply(world.conversation, text=None, upload=FileStorage(BytesIO(files.PNG), filename="a.png"),
-                         user=world.user)
+    message = queue_reply(world.conversation, text=None, upload=FileStorage(BytesIO(files.PNG), filename="a.png"),
+                         user=world.user)[-1]
     url = refetch(Message, message.id).attachments[0]["url"]
     response = client.get(url.removeprefix("http://inbox.test"))
     assert response.status_code == 200

@@ -10,9 +10,9 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.instagram.errors import RateLimitedError, TransientError
 from app.models import InstagramAccount, Message, utcnow
-from app.outbound import sending
-from app.outbound.jobs import send_message_job, sweep_outbound
-from app.outbound.service import ReplyRefused, compose_reply, delete_failed_message, retry_message, send_reply
+from app.outbound import lifecycle, sending
+from app.outbound.jobs import deliver_message_job, sweep_outbound
+from app.outbound.replies import ReplyRefused, delete_failed_message, queue_reply, retry_message
 from tests.outbound.helpers import TOKEN, graph_error, ok, refetch, sent_bodies
 
 
@@ -38,7 +38,7 @@ def pending_message(world, text="Hello from the team", **fields) -> Message:
 def test_text_reply_is_sent_once_with_metas_mid(app, world, meta):
     meta.post(world.messages_url, **ok("mid.abc"))
 
-    message = send_reply(world.conversation, text="Hi! Yes, we ship to Lisbon.", user=world.user)
+    message = queue_reply(world.conversation, text="Hi! Yes, we ship to Lisbon.", user=world.user)[-1]
 
     assert len(meta.calls) == 1
     call = meta.calls[0]
@@ -55,14 +55,14 @@ def test_reply_updates_the_conversation_list(app, world, meta):
     meta.post(world.messages_url, **ok())
     world.conversation.waiting_since = utcnow()
     db.session.commit()
-    send_reply(world.conversation, text="On its way", user=world.user)
+    queue_reply(world.conversation, text="On its way", user=world.user)
     conversation = refetch(type(world.conversation), world.conversation.id)
     assert conversation.last_message_preview == "On its way" and conversation.waiting_since is None
 
 
 def test_text_is_normalised_before_sending(app, world, meta):
     meta.post(world.messages_url, **ok())
-    send_reply(world.conversation, text="  line one\r\nline two \n", user=world.user)
+    queue_reply(world.conversation, text="  line one\r\nline two \n", user=world.user)
     assert sent_bodies(meta)[0]["message"] == {"text": "line one\nline two"}
 
 
@@ -72,7 +72,7 @@ def test_human_agent_reply_after_24_hours(app, world, meta):
     db.session.commit()
     meta.post(world.messages_url, **ok("mid.ha"))
 
-    message = send_reply(world.conversation, text="Sorry for the wait!", user=world.user)
+    message = queue_reply(world.conversation, text="Sorry for the wait!", user=world.user)[-1]
 
     assert meta.calls[0].request.headers["Authorization"] == f"Bearer {TOKEN}"
     assert sent_bodies(meta) == [{
@@ -96,7 +96,7 @@ def test_text_and_file_become_two_messages_sent_in_order(app, world, meta):
     meta.post(world.messages_url, **ok("mid.2"))
     upload = FileStorage(BytesIO(PNG), filename="photo.png", content_type="image/png")
 
-    messages = compose_reply(world.conversation, text="Here it is", upload=upload, user=world.user)
+    messages = queue_reply(world.conversation, text="Here it is", upload=upload, user=world.user)
 
     bodies = sent_bodies(meta)
     assert [list(b["message"]) for b in bodies] == [["attachment"], ["text"]]
@@ -116,11 +116,11 @@ def test_text_and_file_become_two_messages_sent_in_order(app, world, meta):
 def test_text_limit_is_1000_utf8_bytes(app, world, meta, text, allowed):
     meta.post(world.messages_url, **ok())
     if allowed:
-        assert send_reply(world.conversation, text=text, user=world.user).id
+        assert queue_reply(world.conversation, text=text, user=world.user)[-1].id
         assert sent_bodies(meta)[0]["message"]["text"] == text
     else:
         with pytest.raises(ReplyRefused) as refused:
-            send_reply(world.conversation, text=text, user=world.user)
+            queue_reply(world.conversation, text=text, user=world.user)
         assert refused.value.code == "too_long"
         assert f"{len(text.encode()):,} bytes" in refused.value.message and "1,000" in refused.value.message
         assert count_messages() == 0 and len(meta.calls) == 0
@@ -129,7 +129,7 @@ def test_text_limit_is_1000_utf8_bytes(app, world, meta, text, allowed):
 @pytest.mark.parametrize("text", [None, "", "   \r\n "])
 def test_empty_reply_is_refused(app, world, meta, text):
     with pytest.raises(ReplyRefused) as refused:
-        send_reply(world.conversation, text=text, user=world.user)
+        queue_reply(world.conversation, text=text, user=world.user)
     assert refused.value.code == "empty"
     assert count_messages() == 0 and len(meta.calls) == 0
 
@@ -144,14 +144,14 @@ def test_account_without_a_working_connection_refuses(app, world, meta, status, 
         world.account.token_encrypted = None
     db.session.commit()
     with pytest.raises(ReplyRefused) as refused:
-        send_reply(world.conversation, text="hello", user=world.user)
+        queue_reply(world.conversation, text="hello", user=world.user)
     assert refused.value.code == "account_unavailable" and expected in refused.value.message
     assert count_messages() == 0 and len(meta.calls) == 0
 
 
 def test_unknown_source_is_a_programming_error(app, world):
     with pytest.raises(ValueError):
-        send_reply(world.conversation, text="hi", source="instagram")
+        queue_reply(world.conversation, text="hi", source="instagram")
 
 
 # -- Errors: the right state after the right number of tries --------------------------------
@@ -184,7 +184,7 @@ def test_each_error_class_ends_in_the_right_state(app, world, meta, answers, cal
     for answer in answers:
         meta.post(world.messages_url, **answer)
 
-    message = send_reply(world.conversation, text="Your order shipped", user=world.user)
+    message = queue_reply(world.conversation, text="Your order shipped", user=world.user)[-1]
 
     assert len(meta.calls) == calls
     message = refetch(Message, message.id)
@@ -199,24 +199,24 @@ def test_each_error_class_ends_in_the_right_state(app, world, meta, answers, cal
 
 def test_uncertain_failure_keeps_its_claim_and_is_never_resent_by_itself(app, world, meta):
     meta.post(world.messages_url, body=requests.exceptions.ReadTimeout("read timed out"))
-    message = send_reply(world.conversation, text="maybe", user=world.user)
+    message = queue_reply(world.conversation, text="maybe", user=world.user)[-1]
     message = refetch(Message, message.id)
     assert message.status == "failed" and message.send_claimed_at is not None
 
-    send_message_job(message.id)
+    deliver_message_job(message.id)
     sweep_outbound()
     assert len(meta.calls) == 1
 
 
 def test_definite_failure_releases_its_claim(app, world, meta):
     meta.post(world.messages_url, **graph_error(551))
-    message = send_reply(world.conversation, text="x", user=world.user)
+    message = queue_reply(world.conversation, text="x", user=world.user)[-1]
     assert refetch(Message, message.id).send_claimed_at is None
 
 
 def test_token_invalid_flips_the_account(app, world, meta):
     meta.post(world.messages_url, **graph_error(190, 463, f"Session has expired {TOKEN}"))
-    message = send_reply(world.conversation, text="hello", user=world.user)
+    message = queue_reply(world.conversation, text="hello", user=world.user)[-1]
 
     account = refetch(InstagramAccount, world.account.id)
     assert account.status == "reauth_required"
@@ -224,7 +224,7 @@ def test_token_invalid_flips_the_account(app, world, meta):
     assert refetch(Message, message.id).error == "The Instagram connection needs to be renewed."
     # Further replies are refused before anything is sent.
     with pytest.raises(ReplyRefused) as refused:
-        send_reply(world.conversation, text="again", user=world.user)
+        queue_reply(world.conversation, text="again", user=world.user)
     assert refused.value.code == "account_unavailable"
     assert len(meta.calls) == 1
 
@@ -235,7 +235,7 @@ def test_outside_window_for_meta_retries_once_as_human_agent_when_allowed(app, w
     meta.post(world.messages_url, **graph_error(10, 2534022, "outside of allowed window"))
     meta.post(world.messages_url, **ok("mid.tagged"))
 
-    message = send_reply(world.conversation, text="Still there?", user=world.user)
+    message = queue_reply(world.conversation, text="Still there?", user=world.user)[-1]
 
     first, second = sent_bodies(meta)
     assert "tag" not in first
@@ -248,7 +248,7 @@ def test_automation_is_never_retried_with_the_human_agent_tag(app, world, meta):
     world.workspace.human_agent_enabled = True
     db.session.commit()
     meta.post(world.messages_url, **graph_error(10, 2534022, "outside of allowed window"))
-    message = send_reply(world.conversation, text="Auto hello", source="automation")
+    message = queue_reply(world.conversation, text="Auto hello", source="automation")[-1]
     assert len(meta.calls) == 1
     assert refetch(Message, message.id).status == "failed"
 
@@ -256,7 +256,7 @@ def test_automation_is_never_retried_with_the_human_agent_tag(app, world, meta):
 def test_a_waiting_retry_shows_why_and_is_due_later(app, world, meta):
     app.config["JOBS_INLINE_RETRY_DELAYS"] = True  # keep the retry waiting instead of running it now
     meta.post(world.messages_url, **RATE_LIMITED)
-    message = send_reply(world.conversation, text="soon", user=world.user)
+    message = queue_reply(world.conversation, text="soon", user=world.user)[-1]
     message = refetch(Message, message.id)
     assert message.status == "pending" and message.send_claimed_at is None
     assert "limiting" in message.error and "attempt 2 of 5" in message.error
@@ -281,24 +281,31 @@ def test_a_send_job_run_twice_makes_one_graph_call(app, world, meta):
     meta.post(world.messages_url, **ok("mid.once"))
     message = pending_message(world)
 
-    send_message_job(message.id)
-    send_message_job(message.id)
+    deliver_message_job(message.id)
+    deliver_message_job(message.id)
 
     assert len(meta.calls) == 1
     assert refetch(Message, message.id).mid == "mid.once"
 
 
+def test_send_jobs_queued_under_the_old_name_still_run():
+    # RQ stores a job's function by dotted name: jobs queued before the rename must still resolve.
+    from rq.utils import import_attribute
+
+    assert import_attribute("app.outbound.jobs.send_message_job") is deliver_message_job
+
+
 def test_only_one_claim_wins(app, world):
     message = pending_message(world)
-    assert sending.claim(message.id) is not None
-    assert sending.claim(message.id) is None
+    assert lifecycle.claim(message.id) is not None
+    assert lifecycle.claim(message.id) is None
 
 
 def test_crash_after_metas_answer_ends_failed_may_not_have_been_delivered(app, world, meta):
     # The state a worker leaves when it dies between Meta's answer and our commit: claimed, no mid.
     message = pending_message(world)
-    sending.claim(message.id)
-    send_message_job(message.id)  # a redelivered job must not send again
+    lifecycle.claim(message.id)
+    deliver_message_job(message.id)  # a redelivered job must not send again
     assert len(meta.calls) == 0
 
     assert sweep_outbound()["failed_stale"] == 0  # a fresh claim may still be at work
@@ -329,7 +336,7 @@ def test_the_window_is_checked_again_when_the_job_runs(app, world, meta):
     message = pending_message(world, source="automation", sent_by_id=None)
     world.conversation.last_inbound_at = utcnow() - timedelta(days=2)
     db.session.commit()
-    send_message_job(message.id)
+    deliver_message_job(message.id)
     assert len(meta.calls) == 0
     message = refetch(Message, message.id)
     assert message.status == "failed" and "24 hours" in message.error
@@ -344,7 +351,7 @@ def test_failed_message_can_be_retried(app, world, meta):
     meta.post(world.messages_url, **graph_error(2, status=500))
     meta.post(world.messages_url, **graph_error(2, status=500))
     meta.post(world.messages_url, **ok("mid.retried"))
-    message = send_reply(world.conversation, text="persist", user=world.user)
+    message = queue_reply(world.conversation, text="persist", user=world.user)[-1]
     assert refetch(Message, message.id).status == "failed"
 
     retry_message(refetch(Message, message.id), user=world.user)
@@ -356,7 +363,7 @@ def test_failed_message_can_be_retried(app, world, meta):
 
 def test_only_failed_messages_can_be_retried_or_deleted(app, world, meta):
     meta.post(world.messages_url, **ok())
-    message = refetch(Message, send_reply(world.conversation, text="fine", user=world.user).id)
+    message = refetch(Message, queue_reply(world.conversation, text="fine", user=world.user)[-1].id)
     with pytest.raises(ReplyRefused) as refused:
         retry_message(message)
     assert refused.value.code == "not_failed"
@@ -367,7 +374,7 @@ def test_only_failed_messages_can_be_retried_or_deleted(app, world, meta):
 
 def test_retry_respects_the_window(app, world, meta):
     meta.post(world.messages_url, **graph_error(551))
-    message = send_reply(world.conversation, text="x", user=world.user)
+    message = queue_reply(world.conversation, text="x", user=world.user)[-1]
     world.conversation.last_inbound_at = utcnow() - timedelta(days=9)
     db.session.commit()
     with pytest.raises(ReplyRefused) as refused:
@@ -378,7 +385,7 @@ def test_retry_respects_the_window(app, world, meta):
 
 def test_failed_message_can_be_deleted(app, world, meta):
     meta.post(world.messages_url, **graph_error(551))
-    message = send_reply(world.conversation, text="gone", user=world.user)
+    message = queue_reply(world.conversation, text="gone", user=world.user)[-1]
     delete_failed_message(refetch(Message, message.id))
     assert refetch(Message, message.id) is None
     assert count_messages() == 0
@@ -389,7 +396,7 @@ def test_failed_message_can_be_deleted(app, world, meta):
 def test_queued_mode_sends_on_the_worker(app, world, meta, queued):
     meta.post(world.messages_url, **ok("mid.queued"))
     igsid = world.igsid
-    message_id = send_reply(world.conversation, text="From the worker", user=world.user).id
+    message_id = queue_reply(world.conversation, text="From the worker", user=world.user)[-1].id
     assert refetch(Message, message_id).status == "pending"
     assert queued.depth() == 1 and len(meta.calls) == 0
 
@@ -406,7 +413,7 @@ def test_queued_mode_retries_after_a_delay(app, world, meta, queued):
 
     meta.post(world.messages_url, **TRANSIENT)
     meta.post(world.messages_url, **ok("mid.second"))
-    message_id = send_reply(world.conversation, text="Try twice", user=world.user).id
+    message_id = queue_reply(world.conversation, text="Try twice", user=world.user)[-1].id
     queued.work()
 
     assert len(meta.calls) == 1
@@ -433,7 +440,7 @@ def test_queued_mode_with_redis_down_is_sent_by_the_sweep(app, world, meta, queu
     meta.post(world.messages_url, **ok("mid.later"))
     working = app.extensions["redis"]
     app.extensions["redis"] = Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.2)
-    message_id = send_reply(world.conversation, text="Redis is down", user=world.user).id
+    message_id = queue_reply(world.conversation, text="Redis is down", user=world.user)[-1].id
     assert refetch(Message, message_id).status == "pending"  # committed, nothing lost
 
     app.extensions["redis"] = working

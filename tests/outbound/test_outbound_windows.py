@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import Message, utcnow
-from app.outbound.service import ReplyRefused, send_reply
+from app.outbound.replies import ReplyRefused, queue_reply
 from app.outbound.windows import reply_window
 from tests.outbound.helpers import ok, refetch, sent_bodies
 
@@ -77,7 +77,7 @@ def test_the_server_enforces_the_window_for_every_source(app, world, meta, hours
     expected = outcomes[source]
 
     if expected in ("sent", "tagged"):
-        message = refetch(Message, send_reply(world.conversation, text="hello", user=user, source=source).id)
+        message = refetch(Message, queue_reply(world.conversation, text="hello", user=user, source=source)[-1].id)
         [body] = sent_bodies(meta)
         assert message.status == "sent" and message.source == source
         assert message.human_agent is (expected == "tagged")
@@ -85,7 +85,7 @@ def test_the_server_enforces_the_window_for_every_source(app, world, meta, hours
             ("HUMAN_AGENT", "MESSAGE_TAG") if expected == "tagged" else (None, None))
     else:
         with pytest.raises(ReplyRefused) as refused:
-            send_reply(world.conversation, text="hello", user=user, source=source)
+            queue_reply(world.conversation, text="hello", user=user, source=source)
         assert refused.value.code == expected
         assert refused.value.message  # a readable sentence
         assert db.session.scalar(select(func.count()).select_from(Message)) == 0

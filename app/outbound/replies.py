@@ -5,31 +5,35 @@ Every rule is checked here, on the server, whoever sends (the inbox, the JSON AP
 the account must be connected, the reply window open for this kind of sender, the text within
 Instagram's 1000 bytes, an attachment of an allowed type and size by its content. A refused reply
 raises `ReplyRefused` and stores nothing. An accepted one is committed `pending` and handed to a
-background send job (app.outbound.jobs).
+background job that delivers it (app.outbound.jobs); its states from there on are drawn in
+app.outbound.lifecycle.
 """
 from __future__ import annotations
 
 import logging
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
 
+from app.accounts.lifecycle import can_call_meta
 from app.extensions import db
 from app.instagram.graph import MAX_TEXT_BYTES
 from app.jobs import QUEUE_DEFAULT, QUEUE_HIGH, RetryPolicy, enqueue
 from app.messages.content import PREVIEW_MAX, REACTION_EMOJI, preview_of
-from app.models import Conversation, InstagramAccount, Message, User, Workspace, utcnow
+from app.models import Conversation, InstagramAccount, Message, User, utcnow
+from app.outbound import lifecycle
 from app.outbound.attachments import LARGEST, AttachmentRejected, CheckedAttachment, check_attachment
-from app.outbound.echo import normalize_text
+from app.outbound.jobs import deliver_message_job, mark_seen_due, mark_seen_job, sync_reaction_job
 from app.outbound.media_store import NoPublicUrl, media_store, public_media_url, require_public_url
-from app.outbound.sending import (
+from app.outbound.rules import (
     ATTACHMENT_GONE,
     DISCONNECTED,
     HUMAN_SOURCES,
-    JOB_RETRY,
     OUR_SOURCES,
     RENEW_CONNECTION,
+    normalize_text,
 )
+from app.outbound.sending import JOB_RETRY
 from app.outbound.windows import reply_window
 
 log = logging.getLogger(__name__)
@@ -49,18 +53,13 @@ class ReplyRefused(Exception):
         self.message = message
 
 
-# -- Sending ----------------------------------------------------------------------------------
+# -- Queuing a reply --------------------------------------------------------------------------
 
-def send_reply(conversation: Conversation, *, text: str | None, upload: FileStorage | None = None,
-               user: User | None = None, source: str = "inbox") -> Message:
-    """Validate and queue a reply; returns the pending Message. With both text and a file, the
-    file goes first as its own message and the text follows: the returned one is the text."""
-    return compose_reply(conversation, text=text, upload=upload, user=user, source=source)[-1]
-
-
-def compose_reply(conversation: Conversation, *, text: str | None, upload: FileStorage | None = None,
-                  user: User | None = None, source: str = "inbox") -> list[Message]:
-    """`send_reply`, returning every message created (one per attachment, one for the text)."""
+def queue_reply(conversation: Conversation, *, text: str | None, upload: FileStorage | None = None,
+                user: User | None = None, source: str = "inbox") -> list[Message]:
+    """Validate a reply and queue it for delivery; returns the pending Messages, one per
+    attachment and one for the text. With both text and a file, the file goes first as its own
+    message and the text follows (so the last one is the text)."""
     if source not in OUR_SOURCES:
         raise ValueError(f"source must be one of {OUR_SOURCES}, got {source!r}")
     text = normalize_text(text) or None
@@ -88,14 +87,14 @@ def compose_reply(conversation: Conversation, *, text: str | None, upload: FileS
 
     now = utcnow()
     user_id = _user_id(user)
-    common = dict(account_id=conversation.account_id, conversation_id=conversation.id, direction="out",
-                  status="pending", source=source, sent_by_id=user_id, human_agent=window.human_agent,
-                  created_at=now, received_at=now, send_after=now)
+    common = dict(account_id=conversation.account_id, conversation_id=conversation.id, source=source,
+                  sent_by_id=user_id, human_agent=window.human_agent, created_at=now, received_at=now, send_after=now)
     messages = []
     if attachment is not None:
-        messages.append(Message(text=None, attachments=[_store(conversation, attachment)], **common))
+        messages.append(lifecycle.new_pending_reply(text=None, attachments=[_store(conversation, attachment)],
+                                                    **common))
     if text is not None:
-        messages.append(Message(text=text, attachments=[], **common))
+        messages.append(lifecycle.new_pending_reply(text=text, attachments=[], **common))
     db.session.add_all(messages)
     conversation.last_message_at = now
     conversation.last_message_preview = preview(messages[-1])
@@ -130,11 +129,12 @@ def _store(conversation: Conversation, attachment: CheckedAttachment) -> dict:
 
 
 def _require_connected(account: InstagramAccount) -> None:
+    if can_call_meta(account):
+        return
     if account.status == "reauth_required":
         raise ReplyRefused("account_unavailable",
                            f"{RENEW_CONNECTION} An admin can reconnect @{account.username} on the Accounts page.")
-    if account.status != "active" or not account.token_encrypted:
-        raise ReplyRefused("account_unavailable", DISCONNECTED)
+    raise ReplyRefused("account_unavailable", DISCONNECTED)
 
 
 def _user_id(user) -> int | None:
@@ -145,10 +145,8 @@ def _user_id(user) -> int | None:
 
 def _enqueue_sends(message_ids: list[int]) -> None:
     # One job for the batch, in order: a photo and its caption reach the customer as written.
-    from app.outbound.jobs import send_message_job
-
     if message_ids:
-        enqueue(send_message_job, message_ids[0], then=tuple(message_ids[1:]), queue=QUEUE_HIGH, retry=JOB_RETRY)
+        enqueue(deliver_message_job, message_ids[0], then=tuple(message_ids[1:]), queue=QUEUE_HIGH, retry=JOB_RETRY)
 
 
 def preview(message: Message) -> str:
@@ -158,7 +156,7 @@ def preview(message: Message) -> str:
 
 def retry_message(message: Message, user: User | None = None) -> Message:
     """Send a failed reply again (staff's decision, also after "may not have been delivered")."""
-    if message.direction != "out" or message.status != "failed":
+    if not lifecycle.is_failed_reply(message):
         raise ReplyRefused("not_failed", "Only a reply that failed to send can be retried.")
     conversation = message.conversation
     _require_connected(conversation.account)
@@ -169,16 +167,9 @@ def retry_message(message: Message, user: User | None = None) -> Message:
         key = item.get("media_key")
         if key and not media_store().extend(key):
             raise ReplyRefused("bad_attachment", ATTACHMENT_GONE)
-    now = utcnow()
-    result = db.session.execute(
-        update(Message).where(Message.id == message.id, Message.status == "failed")
-        .values(status="pending", error=None, send_claimed_at=None, send_attempts=0, send_after=now,
-                human_agent=window.human_agent, updated_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    db.session.commit()
+    retried = lifecycle.requeue_failed(message.id, human_agent=window.human_agent)
     db.session.refresh(message)
-    if result.rowcount == 1:  # a double click retries once
+    if retried:  # a double click retries once
         log.info("message %s retried by user %s", message.id, _user_id(user))
         _enqueue_sends([message.id])
     return message
@@ -186,14 +177,13 @@ def retry_message(message: Message, user: User | None = None) -> Message:
 
 def delete_failed_message(message: Message) -> None:
     """Remove a reply that failed to send (and its stored attachment) from the thread."""
-    if message.direction != "out" or message.status != "failed":
+    if not lifecycle.is_failed_reply(message):
         raise ReplyRefused("not_failed", "Only a reply that failed to send can be deleted.")
     conversation = message.conversation
     for item in message.attachments or []:
         if item.get("media_key"):
             media_store().delete(item["media_key"])
-    db.session.delete(message)
-    db.session.flush()
+    lifecycle.discard_failed(message)
     _refresh_preview(conversation)
     db.session.commit()
 
@@ -234,8 +224,6 @@ def _require_reactable(message: Message) -> None:
 
 
 def _queue_reaction_sync(message: Message) -> None:
-    from app.outbound.jobs import sync_reaction_job
-
     # Shown at once; the job makes Instagram match (and undoes it if Instagram refuses).
     meta = dict(message.meta or {})
     meta.pop("reaction_error", None)
@@ -249,12 +237,8 @@ def _queue_reaction_sync(message: Message) -> None:
 def queue_mark_seen(conversation: Conversation) -> None:
     """Tell Instagram the customer's messages were seen, in the background. Best effort: it never
     raises into the page that opened the conversation."""
-    from app.outbound.jobs import mark_seen_job
-
     try:
-        workspace = db.session.get(Workspace, conversation.workspace_id)
-        account = conversation.account
-        if not workspace.mark_seen_enabled or account.status != "active" or conversation.last_inbound_at is None:
+        if not mark_seen_due(conversation):
             return
         enqueue(mark_seen_job, conversation.id, queue=QUEUE_DEFAULT, retry=RetryPolicy((30,)))
     except Exception:

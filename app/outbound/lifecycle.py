@@ -1,0 +1,280 @@
+"""A message's states, and every change of `Message.status`: each writer goes through a function here.
+
+A customer's message is stored `received` and stays so. One of ours (direction "out"):
+
+    (none) --queue_reply--> pending --claim--> claimed --record_sent--> sent --read receipt--> read
+    claimed --release_for_retry--> pending          nothing reached Meta; due again later
+    claimed --record_failure--> failed              refused, or gave up; nothing reached Meta
+    claimed --record_failure(uncertain)--> uncertain   Meta may have it ("may not have been delivered")
+    claimed --sweep: its job died--> uncertain
+    pending / claimed / uncertain --echo--> sent    the echo carries the mid, before or after the job
+    failed / uncertain --staff retry--> pending     failed / uncertain --staff delete--> (gone)
+    sent --record_sent of its identical twin--> pending   the echo had been matched to the wrong one
+    (none) --echo of a message typed in the Instagram app--> sent
+
+`claimed` is `pending` with `send_claimed_at` set, and `uncertain` is `failed` with it kept: not
+statuses of their own. The claim is what makes a send happen at most once (app.outbound.sending):
+only the job holding it sends, and an uncertain failure keeps it, so only the echo, never a retry
+of ours, can still make the message `sent`. `delivered` is in the schema but nothing writes it
+(the app subscribes to no delivery receipts); readers treat it like `sent`.
+
+| change                          | function                        | called by                          |
+|---------------------------------|---------------------------------|------------------------------------|
+| (none) -> pending               | new_pending_reply               | replies.queue_reply                |
+| pending -> claimed              | claim                           | jobs.deliver_message_job           |
+| claimed -> pending              | release_for_retry               | jobs.deliver_message_job           |
+| claimed -> failed / uncertain   | record_failure                  | jobs.deliver_message_job           |
+| claimed -> sent                 | record_sent                     | jobs.deliver_message_job           |
+| claimed -> uncertain            | fail_abandoned_claims           | sending.fail_stale_claims (sweep)  |
+| pending / uncertain -> sent     | settle_by_echo, confirm_by_echo | echo.match_echo (ingestion)        |
+| failed / uncertain -> pending   | requeue_failed                  | replies.retry_message (staff)      |
+| failed / uncertain -> (gone)    | discard_failed                  | replies.delete_failed_message      |
+| sent / delivered -> read        | mark_read                       | webhooks.apply (read receipts)     |
+| (none) -> received / sent       | arrival_status                  | webhooks.apply (new messages)      |
+
+The worker's functions (claim to fail_abandoned_claims, and requeue_failed) commit at once so
+every other process sees the change; those ingestion calls run inside the delivery's transaction
+and never commit.
+"""
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from app.extensions import db
+from app.models import Message, utcnow
+from app.outbound.rules import MAY_NOT_HAVE_BEEN_DELIVERED, OUR_SOURCES
+
+log = logging.getLogger(__name__)
+
+RECEIVED = "received"  # a customer's message
+PENDING = "pending"  # a reply waiting to be sent, or being sent (claimed)
+SENT = "sent"  # Meta has it: we hold its mid
+DELIVERED = "delivered"  # nothing writes it today (see above)
+READ = "read"  # the customer's read receipt covers it
+FAILED = "failed"  # not sent, or not known to be: `error` says why, for staff
+
+_BEYOND_SENT = (DELIVERED, READ)  # never moved back to `sent`
+
+
+# -- Arriving ---------------------------------------------------------------------------------
+
+def new_pending_reply(**columns) -> Message:
+    """A reply queued by staff, the API or automation: (none) -> pending. Not added to the session."""
+    return Message(direction="out", status=PENDING, **columns)
+
+
+def arrival_status(direction: str) -> str:
+    """The first state of a message ingestion stores. A customer's is `received`; an echo that
+    matched none of our replies was typed in the Instagram app, so Meta already has it: `sent`."""
+    return SENT if direction == "out" else RECEIVED
+
+
+# -- The send job: claim, then settle -----------------------------------------------------------
+
+def claim(message_id: int) -> datetime | None:
+    """Take the message for sending; the claim time, or None if another job has it or it is
+    no longer pending. Committed at once so every other process sees it."""
+    now = utcnow()
+    result = db.session.execute(
+        update(Message)
+        .where(Message.id == message_id, Message.direction == "out", Message.status == PENDING,
+               Message.send_claimed_at.is_(None), Message.mid.is_(None))
+        .values(send_claimed_at=now, send_attempts=Message.send_attempts + 1, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    return now if result.rowcount == 1 else None
+
+
+def _still_ours(message_id: int, claimed_at: datetime):
+    # Only the holder of this very claim may settle it: not an echo (which sets a mid), not a
+    # later claim after staff retried a message the sweep had given up on.
+    return and_(Message.id == message_id, Message.status == PENDING, Message.mid.is_(None),
+                Message.send_claimed_at == claimed_at)
+
+
+def record_failure(message_id: int, claimed_at: datetime, reason: str, *, uncertain: bool) -> bool:
+    """Settle as failed. `uncertain` keeps the claim: Meta may have it, so an echo can still
+    match the message and it is never sent again by itself."""
+    values = {"status": FAILED, "error": reason, "updated_at": utcnow()}
+    if not uncertain:
+        values["send_claimed_at"] = None
+    result = db.session.execute(update(Message).where(_still_ours(message_id, claimed_at)).values(**values)
+                                .execution_options(synchronize_session=False))
+    db.session.commit()
+    return result.rowcount == 1
+
+
+def release_for_retry(message_id: int, claimed_at: datetime, note: str, delay: float, **values) -> bool:
+    """Give the claim back after a send that provably did not reach Meta, due again in `delay` s."""
+    now = utcnow()
+    result = db.session.execute(
+        update(Message).where(_still_ours(message_id, claimed_at))
+        .values(send_claimed_at=None, error=note, send_after=now + timedelta(seconds=delay), updated_at=now,
+                **values)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    return result.rowcount == 1
+
+
+def record_sent(message_id: int, mid: str) -> list[int]:
+    """Store Meta's mid on the message, merging with whatever an echo already stored under it.
+    Returns ids of identical replies an echo had wrongly settled, which need sending again.
+
+    The send response is authoritative for its own row: if an echo got there first and stored the
+    mid elsewhere (as an `app` message, or on an identical reply sent at the same moment), this
+    merges so that exactly one row holds the mid."""
+    for attempt in range(3):
+        try:
+            return _record_sent_once(message_id, mid)
+        except (IntegrityError, OperationalError) as exc:
+            # A concurrent echo took the mid (unique violation) or a lock cycle with ingestion:
+            # look again with fresh data.
+            db.session.rollback()
+            if isinstance(exc, OperationalError) and not _is_lock_conflict(exc):
+                raise
+            log.info("message %s: mid settled concurrently, merging again (%d)", message_id, attempt + 1)
+    return _record_sent_once(message_id, mid)
+
+
+def _record_sent_once(message_id: int, mid: str) -> list[int]:
+    message = db.session.get(Message, message_id, with_for_update=True, populate_existing=True)
+    if message is None:
+        log.warning("message %s vanished before its mid %s could be stored", message_id, mid)
+        return []
+    resend: list[int] = []
+    holder = db.session.scalar(
+        select(Message).where(Message.account_id == message.account_id, Message.mid == mid, Message.id != message.id)
+        .with_for_update()
+    )
+    if holder is not None:
+        if holder.direction == "out" and holder.source == "app":
+            # Ingestion stored our own echo as typed in the Instagram app: it is this message.
+            if not message.reactions and holder.reactions:
+                message.reactions = list(holder.reactions)
+            if holder.status in _BEYOND_SENT:
+                message.status = holder.status
+            db.session.delete(holder)
+        elif holder.direction == "out" and holder.source in OUR_SOURCES:
+            # The echo was matched to an identical reply sent at the same time. That one's own
+            # send (or its absence) decides its fate: back to pending, keeping any claim.
+            holder.mid = None
+            holder.status = PENDING
+            holder.send_after = utcnow()
+            if holder.send_claimed_at is None:
+                resend.append(holder.id)
+        else:
+            raise RuntimeError(f"mid of message {message_id} already belongs to inbound message {holder.id}")
+        db.session.flush()  # free the mid before this row takes it
+    message.mid = mid
+    if message.status not in _BEYOND_SENT:
+        message.status = SENT
+    message.error = None
+    db.session.commit()
+    return resend
+
+
+def _is_lock_conflict(exc: OperationalError) -> bool:
+    code = getattr(getattr(exc, "orig", None), "sqlstate", None)
+    return code in ("40P01", "40001")  # deadlock detected, serialization failure
+
+
+def fail_abandoned_claims(claimed_before: datetime, now: datetime) -> int:
+    """Claims taken before `claimed_before` belong to a crashed job: the send may or may not have
+    reached Meta, and an echo would already have settled it, so they end as failed, claim kept."""
+    result = db.session.execute(
+        update(Message)
+        .where(Message.status == PENDING, Message.mid.is_(None), Message.send_claimed_at.is_not(None),
+               Message.send_claimed_at < claimed_before)
+        .values(status=FAILED, error=MAY_NOT_HAVE_BEEN_DELIVERED, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    return result.rowcount or 0
+
+
+# -- The echo ---------------------------------------------------------------------------------
+
+def awaiting_echo():
+    """SQL condition for the replies an echo may still settle: no mid yet, and queued, in flight,
+    or failed with its claim kept (the outcome was unknown, and an echo proves it was sent)."""
+    return and_(
+        Message.mid.is_(None),
+        or_(Message.status.in_((PENDING, SENT)),
+            and_(Message.status == FAILED, Message.send_claimed_at.is_not(None))),
+    )
+
+
+def settle_by_echo(message_id: int, mid: str) -> bool:
+    """The echo's mid goes onto a reply that had none: pending or failed -> sent. False when it got
+    a mid meanwhile. One conditional UPDATE (not read-then-write): it waits for a send job holding
+    the row, re-checks `mid IS NULL` after it, and takes SQLite's write lock at once. In a
+    savepoint, so the IntegrityError of a unique-key race with the send job (raised to the caller)
+    never spoils the delivery's transaction."""
+    with db.session.begin_nested():
+        taken = db.session.execute(
+            update(Message).where(Message.id == message_id, Message.mid.is_(None))
+            .values(mid=mid, status=SENT, error=None, updated_at=utcnow())
+            .execution_options(synchronize_session=False)
+        ).rowcount
+    return bool(taken)
+
+
+def confirm_by_echo(message: Message) -> None:
+    """An echo for a reply that already holds its mid: pending or failed -> sent (else unchanged)."""
+    if message.status in (PENDING, FAILED):
+        with db.session.begin_nested():
+            db.session.execute(
+                update(Message).where(Message.id == message.id, Message.status.in_((PENDING, FAILED)))
+                .values(status=SENT, error=None, updated_at=utcnow())
+                .execution_options(synchronize_session=False)
+            )
+        db.session.refresh(message)
+
+
+# -- Staff ------------------------------------------------------------------------------------
+
+def is_failed_reply(message: Message) -> bool:
+    """Only these can be retried or deleted by staff."""
+    return message.direction == "out" and message.status == FAILED
+
+
+def requeue_failed(message_id: int, *, human_agent: bool) -> bool:
+    """Staff send a failed reply again (also one that "may not have been delivered"): failed ->
+    pending, unclaimed, attempts counted from zero, due now. False when it was no longer failed
+    (a double click retries once). Committed."""
+    now = utcnow()
+    result = db.session.execute(
+        update(Message).where(Message.id == message_id, Message.status == FAILED)
+        .values(status=PENDING, error=None, send_claimed_at=None, send_attempts=0, send_after=now,
+                human_agent=human_agent, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    return result.rowcount == 1
+
+
+def discard_failed(message: Message) -> None:
+    """Staff delete a failed reply: failed -> (gone). Flushed, not committed."""
+    db.session.delete(message)
+    db.session.flush()
+
+
+# -- Read receipts ----------------------------------------------------------------------------
+
+def mark_read(conversation_id: int, upto: datetime, now: datetime) -> int:
+    """The customer read our replies up to `upto`: sent / delivered -> read. Receipts only move
+    forward: pending and failed stay as they are, read stays read. The number of rows changed."""
+    result = db.session.execute(
+        update(Message)
+        .where(Message.conversation_id == conversation_id, Message.direction == "out",
+               Message.status.in_((SENT, DELIVERED)), Message.created_at <= upto)
+        .values(status=READ, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount or 0
