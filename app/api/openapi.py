@@ -18,6 +18,8 @@ from app.models import (
     MESSAGE_STATUSES,
     MAX_ID,
 )
+from app.labels.catalog import NAME_MAX
+from app.labels.tagging import MAX_LABELS_PER_CONVERSATION
 from app.messages.content import KINDS as MESSAGE_KINDS
 from app.pagination import DEFAULT_LIMIT, MAX_LIMIT, encode_cursor
 
@@ -87,6 +89,9 @@ CURSOR = {"name": "cursor", "in": "query", "required": False,
           "description": "The `next_cursor` of the previous page.", "schema": CURSOR_SCHEMA}
 USER_ID_PATTERN = "[1-9][0-9]{0,9}"  # ids stop at 2147483647; larger ones are a 400
 
+LABEL_NAME = {"type": "string", "minLength": 1, "maxLength": NAME_MAX,
+              "description": "Lower case letters (of any script), digits, `-` and `_`."}
+
 SCHEMAS = {
     "Error": _object({
         "error": _object({
@@ -119,6 +124,7 @@ SCHEMAS = {
                                  "when it is not possible now."},
         "window_closes_at": {**TIME_OR_NULL, "description": "When Instagram's 24-hour window (after the customer's "
                              "last message) closes; null when it is closed or the customer never wrote."},
+        "labels": {"type": "array", "items": LABEL_NAME, "description": "The names of its labels, alphabetical."},
         "created_at": TIME,
         "updated_at": TIME,
     }),
@@ -225,6 +231,27 @@ SCHEMAS = {
         "last_webhook_at": TIME_OR_NULL,
         "last_error": _nullable("string"),
     }),
+    "SavedReply": _object({
+        "id": ID,
+        "title": {"type": "string", "maxLength": 120},
+        "shortcut": {"type": "string", "maxLength": 40, "pattern": "^[^\\s/A-Z]+$",
+                     "description": "Typed after `/` in the inbox's reply box: lower-case, no spaces; unique within its scope."},
+        "text": {"type": "string", "description": "As saved: `{first_name}`, `{username}`, `{agent_name}` and `{account}` "
+                 "are filled in when a person inserts it in a conversation. May be empty when the reply is a file only."},
+        "scope": {"enum": ["workspace", "personal"], "description": "`workspace`: everyone's (admins manage them); "
+                  "`personal`: the token owner's own."},
+    }),
+    "Label": _object({
+        "id": ID,
+        "name": LABEL_NAME,
+        "color": {"type": "string", "pattern": "^#[0-9a-f]{6}$", "description": "The chip's background, `#rrggbb`, "
+                  "one of the inbox's palette (white text is readable on each)."},
+    }),
+    "ConversationLabels": _object({
+        "labels": {"type": "array", "maxItems": MAX_LABELS_PER_CONVERSATION, "items": {"type": "string"},
+                   "description": "Label names, as a person would type them: trimmed, lower-cased, spaces become "
+                                  "`-` (`Hot Lead` is `hot-lead`). `[]` takes every label off."},
+    }, additionalProperties=False),
     "ConversationUpdate": _object({
         "status": {"enum": list(CONVERSATION_STATUSES)},
         "assignee_id": {**_nullable("integer"), "minimum": 1, "description": "A user of the workspace, or null to unassign."},
@@ -257,6 +284,9 @@ PATHS = {
                             "examples": ["me", "unassigned", "42"]}},
                 {"name": "q", "in": "query", "description": "Search contact name, username and message text.",
                  "schema": {"type": "string", "maxLength": 200}},
+                {"name": "label", "in": "query", "description": "Only conversations with this label (a name, "
+                 "normalised as the labels' are); a name no label has matches nothing.",
+                 "schema": {"type": "string", "maxLength": 200, "examples": ["vip", "hot-lead"]}},
                 CURSOR, LIMIT,
             ],
             "responses": {"200": _json(_page("Conversation"), "A page of conversations."), **_errors(400, *READ_ERRORS)},
@@ -284,6 +314,19 @@ PATHS = {
             "summary": "Mark read (unread count becomes 0)",
             "responses": {"200": _json(_data(_ref("Conversation")), "The conversation, now read."),
                           **_errors(404, 413, 415, *READ_ERRORS)},
+        },
+    },
+    "/conversations/{conversation_id}/labels": {
+        "parameters": [CONVERSATION_ID],
+        "put": {
+            "operationId": "setConversationLabels",
+            "summary": "Set exactly these labels",
+            "description": "Labels not listed come off; names no label has yet are created (with the palette's "
+                           "least used colour) when the token's owner is an admin, else 422. An invalid name or more "
+                           f"than {MAX_LABELS_PER_CONVERSATION} labels: 422 naming the field `labels`; nothing changes.",
+            "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("ConversationLabels")}}},
+            "responses": {"200": _json(_data(_ref("Conversation")), "The conversation with its labels."),
+                          **_errors(*WRITE_ERRORS)},
         },
     },
     "/conversations/{conversation_id}/messages": {
@@ -343,6 +386,24 @@ PATHS = {
             "operationId": "listAccounts",
             "summary": "Connected Instagram accounts (never a token)",
             "responses": {"200": _json(_object({"data": {"type": "array", "items": _ref("Account")}}), "The accounts."),
+                          **_errors(*READ_ERRORS)},
+        },
+    },
+    "/saved-replies": {
+        "get": {
+            "operationId": "listSavedReplies",
+            "summary": "Saved replies the token owner can use: their own, then the workspace's",
+            "description": "Each list by shortcut. A personal reply may have the same shortcut as a workspace one; "
+                           "both are listed.",
+            "responses": {"200": _json(_object({"data": {"type": "array", "items": _ref("SavedReply")}}),
+                                       "The saved replies."), **_errors(*READ_ERRORS)},
+        },
+    },
+    "/labels": {
+        "get": {
+            "operationId": "listLabels",
+            "summary": "The workspace's labels, by name",
+            "responses": {"200": _json(_object({"data": {"type": "array", "items": _ref("Label")}}), "The labels."),
                           **_errors(*READ_ERRORS)},
         },
     },

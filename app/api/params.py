@@ -13,6 +13,7 @@ from flask import current_app, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from app.api.errors import ApiError
+from app.labels.catalog import NAME_RULE, label_name
 from app.pagination import MAX_LIMIT, clamp_limit
 from app.scoping import valid_id, valid_json_id
 
@@ -82,6 +83,18 @@ def _user_id(name: str, value: str) -> str:
     if value.startswith("0"):
         raise invalid(name, f"{name} must be a positive integer id")
     return str(_id(name, value))
+
+
+def query_label() -> str | None:
+    """A label's name (as the inbox normalises it: `Hot Lead` is `hot-lead`); one that cannot be a
+    label's is a 400, one that is no label of the workspace simply matches nothing."""
+    value = query_text("label", max_length=MAX_QUERY_TEXT)
+    if value is None:
+        return None
+    name = label_name(value)
+    if name is None:
+        raise invalid("label", NAME_RULE)
+    return name
 
 
 def query_assignee() -> str | None:
@@ -170,6 +183,13 @@ def body_text(body: dict, name: str, nullable: bool = False) -> str | None:
     if not isinstance(value, str):
         raise invalid(name, f"{name} must be a string" + (" or null" if nullable else ""))
     return _check_text(name, value)
+
+
+def body_text_list(body: dict, name: str) -> list[str]:
+    value = body[name]
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise invalid(name, f"{name} must be a list of strings")
+    return [_check_text(name, item) for item in value]
 
 
 def body_choice(body: dict, name: str, choices: tuple[str, ...]) -> str:

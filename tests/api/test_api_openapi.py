@@ -73,6 +73,10 @@ def test_every_operation_answers_as_documented(api, factory, meta):
         ("get", "/leads"): ("/leads?limit=1", {}),
         ("patch", "/leads/{lead_id}"): (f"/leads/{lead.id}", {"json": {"status": "won", "notes": None}}),
         ("get", "/accounts"): ("/accounts", {}),
+        ("put", "/conversations/{conversation_id}/labels"): (f"/conversations/{conversation.id}/labels",
+                                                             {"json": {"labels": ["vip", "Hot Lead"]}}),
+        ("get", "/labels"): ("/labels", {}),
+        ("get", "/saved-replies"): ("/saved-replies", {}),
         ("get", "/openapi.json"): ("/openapi.json", {}),
     }
     documented = {(m, p) for p, item in OPENAPI["paths"].items() for m in item if m in HTTP_METHODS}
