@@ -33,9 +33,10 @@ from app.automation.settings import workspace_settings
 from app.errors import ActionRefused
 from app.extensions import db
 from app.inbox.actions import assign, set_status
+from app.labels.tagging import add_label
 from app.leads.actions import update_lead
 from app.messages.content import KINDS, content_of, kind_of
-from app.models import AutomationLog, AutomationSettings, Conversation, Lead, Message, utcnow
+from app.models import AutomationLog, AutomationSettings, Conversation, Label, Lead, Message, utcnow
 from app.outbound.replies import ReplyRefused, queue_reply
 from app.outbound.windows import reply_window
 
@@ -179,6 +180,14 @@ def _apply_actions(choice: RuleChoice, conversation: Conversation) -> list[str]:
             notes.append("Conversation assigned.")
         except ActionRefused as exc:
             notes.append(f"Not assigned: {exc.message}.")
+    if rule.add_label_id:
+        label = db.session.get(Label, rule.add_label_id)
+        if label is None:  # deleted since the rule was read
+            notes.append("The label to add no longer exists.")
+        elif add_label(conversation, label, by=None):
+            notes.append(f"Label “{label.name}” added.")
+        else:
+            notes.append(f"The conversation already had the label “{label.name}”.")
     if rule.set_conversation_status:
         set_status(conversation, rule.set_conversation_status)
         notes.append(f"Conversation status set to {rule.set_conversation_status}.")

@@ -24,6 +24,7 @@ from app.auth.roles import admin_required
 from app.htmx_responses import hx_trigger, is_fragment_request, render_fragment, render_page
 from app.inbox.localtime import in_utc
 from app.jobs import QUEUE_HIGH, enqueue
+from app.labels.catalog import workspace_labels
 from app.models import (
     LEAD_STATUSES,
     AiDraft,
@@ -69,7 +70,7 @@ def _page(status: int = 200, *, settings_values=None, settings_error=None, previ
         rules=rules, describe=describe, kind_labels=KIND_LABELS, settings=settings,
         values=settings_values or _settings_form_values(settings), error=settings_error,
         weekdays=WEEKDAYS, timezones=timezone_names(), accounts=_accounts(), users=_users(),
-        activity=activity, llm_ready=llm_configured(), preview=preview,
+        activity=activity, llm_ready=llm_configured(), preview=preview, labels=_labels(),
     )
 
 
@@ -79,6 +80,11 @@ def _accounts():
 
 def _users():
     return db.session.scalars(scoped(User).where(User.active.is_(True)).order_by(User.email)).all()
+
+
+def _labels() -> dict:
+    """The workspace's labels by id: the rule form's choices, and what a rule's add_label_id names."""
+    return {label.id: label for label in workspace_labels(current_workspace_id())}
 
 
 @bp.get("/settings/automation")
@@ -106,7 +112,7 @@ def _rule_form(rule: AutomationRule | None, values: dict, error: ActionRefused |
     return render_template(
         "automation/rule_form.html", rule=rule, values=values, error=error, kinds=RULE_KINDS, kind_labels=KIND_LABELS,
         match_types=MATCH_TYPES, lead_statuses=LEAD_STATUSES, conversation_statuses=RULE_CONVERSATION_STATUSES,
-        accounts=_accounts(), users=_users(),
+        accounts=_accounts(), users=_users(), labels=_labels(),
     ), status
 
 
@@ -188,7 +194,7 @@ def _after_rule_change():
     # htmx swaps just the rule list; without JavaScript the whole page comes back.
     if is_fragment_request():
         return render_page("automation/settings.html", block="rule_list", rules=ordered_rules(current_workspace_id()),
-                           describe=describe, kind_labels=KIND_LABELS, accounts=_accounts())
+                           describe=describe, kind_labels=KIND_LABELS, accounts=_accounts(), labels=_labels())
     return redirect(url_for("automation.settings_page"))
 
 
@@ -243,7 +249,7 @@ def preview():
 def _preview_response(result: dict, status: int = 200):
     if is_fragment_request():
         return render_page("automation/settings.html", block="preview_result", status=status, preview=result,
-                           describe=describe, kind_labels=KIND_LABELS)
+                           describe=describe, kind_labels=KIND_LABELS, labels=_labels())
     return _page(status, preview=result)
 
 

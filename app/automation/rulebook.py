@@ -10,12 +10,13 @@ from app.automation.patterns import MAX_PATTERN_LENGTH, PatternRejected, check_r
 from app.errors import ActionRefused
 from app.extensions import db
 from app.instagram.graph import MAX_TEXT_BYTES
+from app.labels.catalog import label_by_id
 from app.models import LEAD_STATUSES, AutomationRule, InstagramAccount, User
 from app.models.automation import MATCH_TYPES, RULE_CONVERSATION_STATUSES, RULE_KINDS
 from app.scoping import valid_id
 
 RULE_FIELDS = ("kind", "account_id", "match_type", "pattern", "reply_text", "set_lead_status", "assign_to_id",
-               "set_conversation_status", "enabled")
+               "add_label_id", "set_conversation_status", "enabled")
 
 
 def ordered_rules(workspace_id: int, *, account_id: int | None = None, enabled_only: bool = False) -> list[AutomationRule]:
@@ -89,6 +90,10 @@ def parse_rule_form(workspace_id: int, form: Mapping) -> dict:
     ) is None:
         raise ActionRefused("assign_to_id", "Choose an active member of this workspace.")
 
+    add_label_id = _optional_id(form, "add_label_id")
+    if add_label_id is not None and label_by_id(workspace_id, add_label_id) is None:
+        raise ActionRefused("add_label_id", "Choose one of this workspace's labels.")
+
     return {
         "kind": kind,
         "account_id": account_id,
@@ -97,6 +102,7 @@ def parse_rule_form(workspace_id: int, form: Mapping) -> dict:
         "reply_text": reply_text,
         "set_lead_status": _optional_choice(form, "set_lead_status", LEAD_STATUSES),
         "assign_to_id": assign_to_id,
+        "add_label_id": add_label_id,
         "set_conversation_status": _optional_choice(form, "set_conversation_status", RULE_CONVERSATION_STATUSES),
         "enabled": form.get("enabled") in ("on", "1", "true", "yes"),
     }
