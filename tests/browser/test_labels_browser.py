@@ -1,0 +1,144 @@
+"""Labels in a real browser, at 1280 and 390 px: a rep adds a label from the thread header's menu with
+the keyboard, sees the chip in the header and on the conversation's row, and filters the list by
+it; an admin creates a label from the menu's box and removes one with ×. Phone targets are at
+least 44 px, axe finds nothing serious, no CSP violation. Screenshots go to /tmp/shots/labels/."""
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from tests.browser.conftest import browser_available
+
+_reason = browser_available()
+if _reason:
+    pytest.skip(_reason, allow_module_level=True)
+
+from playwright.sync_api import expect  # noqa: E402
+
+from app.extensions import db  # noqa: E402
+from app.models import Label, utcnow  # noqa: E402
+
+pytestmark = pytest.mark.browser
+SHOTS = Path("/tmp/shots/labels")
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 800}
+
+
+@pytest.fixture
+def shop(factory):
+    ws = factory.workspace("Label Boutique")
+    admin = factory.user(ws, email="lara@boutique.test", name="Lara Admin")
+    agent = factory.user(ws, email="rep@boutique.test", name="Remy Rep", role="agent")
+    account = factory.account(ws, username="label.boutique")
+    now = utcnow()
+    conversations = []
+    for n, (name, username, text) in enumerate((("Priya Shah", "priya.m", "Do you do wholesale for small shops?"),
+                                                ("Marco Rossi", "marco_fit", "Is the blue shirt in L?"))):
+        at = now - timedelta(minutes=5 + n)
+        conversation = factory.conversation(account, contact=factory.contact(account, name=name, username=username),
+                                            last_message_at=at, last_inbound_at=at, last_message_preview=text)
+        factory.message(conversation, text, created_at=at)
+        conversations.append(conversation)
+    for name, color in (("vip", "#7e22ce"), ("wholesale", "#0f766e")):
+        db.session.add(Label(workspace_id=ws.id, name=name, color=color))
+    db.session.commit()
+    return admin, agent, conversations
+
+
+def _shot(page, name):
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}-{page.viewport_size['width']}.png"))
+
+
+def _at_least_44(page, selector):
+    for box in (page.locator(selector).nth(i).bounding_box() for i in range(page.locator(selector).count())):
+        assert box and box["width"] >= 44 and box["height"] >= 44, (selector, box)
+
+
+@pytest.mark.parametrize("size", [DESKTOP, PHONE], ids=["1280", "390"])
+def test_a_rep_labels_a_thread_sees_it_on_the_row_and_filters_by_it(browsing, shop, size):
+    _, agent, (priya, marco) = shop
+    page = browsing.page
+    page.set_viewport_size(size)
+    browsing.login(agent)
+    page.locator(f"#conv-{priya.id} a").click()
+    expect(page.locator("#thread-title")).to_have_text("Priya Shah")
+
+    # The keyboard: the Label button opens the menu with the cursor in its box; typing filters, Enter picks.
+    page.locator("#label-menu > summary").focus()
+    page.keyboard.press("Enter")
+    box = page.locator("[data-label-filter]")
+    expect(box).to_be_focused()
+    expect(page.locator("[data-label-create]")).to_have_count(0)  # an agent: no "Create …"
+    box.type("whole")
+    expect(page.locator("[data-label-option='vip']")).to_be_hidden()
+    expect(page.locator("[data-label-option='wholesale']")).to_be_visible()
+    if size == PHONE:
+        _at_least_44(page, ".labelmenu__option:visible")
+        _at_least_44(page, "#label-menu > summary")
+    _shot(page, "menu-filtered")
+    box.press("Enter")
+
+    chip = page.locator("#thread-labels .labelchip", has_text="wholesale")
+    expect(chip).to_be_visible()
+    expect(page.locator("#label-menu > summary")).to_be_focused()  # the keyboard user keeps their place
+    expect(page.locator("#label-menu")).not_to_have_attribute("open", "")
+    if size == PHONE:
+        _at_least_44(page, ".labelchip__remove")
+    _shot(page, "header-labelled")
+    browsing.check_page(f"labels-header-{size['width']}")
+
+    row = page.locator(f"#conv-{priya.id}")
+    if size == PHONE:
+        page.get_by_role("link", name="Back to conversations").click()
+        expect(page.locator(".inbox__list")).to_be_visible()
+    expect(row.locator(".labelchip", has_text="wholesale")).to_be_visible()  # the row updated without a reload
+    expect(page.locator(f"#conv-{marco.id} .labelchip")).to_have_count(0)
+    _shot(page, "row-labelled")
+
+    page.select_option("#filter-label", "wholesale")
+    expect(page.locator(f"#conv-{marco.id}")).to_have_count(0)
+    expect(page.locator(f"#conv-{priya.id}")).to_be_visible()
+    # The address keeps the filter (and, on a desktop, the open conversation).
+    opened = "/" if size == PHONE else f"/conversations/{priya.id}"
+    expect(page).to_have_url(f"{browsing.url}{opened}?label=wholesale")
+    _shot(page, "list-filtered")
+    browsing.check_page(f"labels-filtered-{size['width']}")
+    page.reload()
+    expect(page.locator("#filter-label")).to_have_value("wholesale")
+    expect(page.locator(f"#conv-{marco.id}")).to_have_count(0)
+
+
+def test_an_admin_creates_a_label_from_the_box_and_removes_one(browsing, shop):
+    admin, _, (priya, _) = shop
+    page = browsing.page
+    browsing.login(admin)
+    page.locator(f"#conv-{priya.id} a").click()
+    page.locator("#label-menu > summary").click()
+    page.locator("[data-label-filter]").type("Hot Lead")
+    create = page.locator("[data-label-create]")
+    expect(create).to_have_text("Create “hot-lead”")
+    page.locator("[data-label-filter]").press("Enter")
+    expect(page.locator("#thread-labels .labelchip", has_text="hot-lead")).to_be_visible()
+    expect(page.locator(f"#conv-{priya.id} .labelchip", has_text="hot-lead")).to_be_visible()
+
+    # ↓ from the box reaches the choices; Enter on one adds it.
+    page.locator("#label-menu > summary").click()
+    page.locator("[data-label-filter]").press("ArrowDown")
+    expect(page.locator("[data-label-option='vip']")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.locator("#thread-labels .labelchip", has_text="vip")).to_be_visible()
+
+    page.get_by_role("button", name="Remove the label hot-lead").click()
+    expect(page.locator("#thread-labels .labelchip", has_text="hot-lead")).to_have_count(0)
+    expect(page.locator(f"#conv-{priya.id} .labelchip", has_text="hot-lead")).to_have_count(0)
+    _shot(page, "admin-after-remove")
+
+    browsing.go("/settings/labels")
+    expect(page.locator(".label-item", has_text="hot-lead")).to_contain_text("0 conversations")
+    _shot(page, "settings")
+    browsing.check_page("labels-settings")
+    page.set_viewport_size(PHONE)
+    _shot(page, "settings")
