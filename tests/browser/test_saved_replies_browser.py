@@ -1,0 +1,179 @@
+"""Saved replies in a real browser, at 1280 and 390 px: in a conversation the rep types "/ship",
+moves through the picker with the keyboard, inserts a reply with the customer's name filled in
+and sends it; a reply with a file puts the file in the composer; Esc closes the picker; the
+settings page lists and edits them. Screenshots go to /tmp/shots/saved_replies/, axe-core finds
+nothing serious, and the picker's options are 44 px tall targets."""
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from tests.browser.conftest import browser_available
+
+_reason = browser_available()
+if _reason:
+    pytest.skip(_reason, allow_module_level=True)
+
+from playwright.sync_api import expect  # noqa: E402
+
+from app.extensions import db  # noqa: E402
+from app.models import SavedReply, utcnow  # noqa: E402
+from tests.outbound.helpers import PNG  # noqa: E402
+
+pytestmark = pytest.mark.browser
+
+SHOTS = Path("/tmp/shots/saved_replies")
+SIZES = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 390, "height": 844}}
+
+
+def _reply(workspace, owner=None, **fields):
+    reply = SavedReply(workspace_id=workspace.id, owner_id=owner.id if owner else None, **fields)
+    db.session.add(reply)
+    db.session.commit()
+    return reply
+
+
+@pytest.fixture
+def shop(factory):
+    ws = factory.workspace("Picker Shop")
+    rep = factory.user(ws, email="sam@picker.test", name="Sam Rivera", role="agent")
+    account = factory.account(ws, username="picker.boutique")
+    account.name = "Picker Boutique"
+    contact = factory.contact(account, name="Maria Lopez", username="maria.l")
+    now = utcnow() - timedelta(minutes=3)
+    conversation = factory.conversation(account, contact=contact, last_message_at=now, last_inbound_at=now,
+                                        last_message_preview="When would it arrive?")
+    factory.message(conversation, "When would it arrive?", created_at=now)
+    shipping = _reply(ws, shortcut="shipping", title="Shipping times",
+                      text="Hi {first_name}, we ship within 2 days from Berlin. {agent_name}")
+    free = _reply(ws, shortcut="free", title="Free shipping", text="Shipping is free from €80, {first_name}!")
+    _reply(ws, shortcut="hours", title="Opening hours", text="We are open 10-19.")
+    catalogue = _reply(ws, rep, shortcut="catalogue", title="Catalogue", text="Here is our catalogue.",
+                       attachment_name="catalogue.png", attachment_type="image/png", attachment_data=PNG)
+    return rep, conversation, shipping, free, catalogue
+
+
+def _shot(page, name, full_page=False):
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}-{page.viewport_size['width']}.png"), full_page=full_page)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_pick_with_the_keyboard_and_send(browsing, shop, fake_graph, size):
+    rep, conversation, shipping, free, catalogue = shop
+    page = browsing.page
+    page.set_viewport_size(SIZES[size])
+    browsing.login(rep)
+    page.locator(f"#conversation-list #conv-{conversation.id} a").click()
+    box = page.locator("#composer-text")
+    expect(box).to_be_visible()
+    expect(box).to_have_attribute("aria-controls", "saved-reply-listbox")
+
+    box.click()
+    box.press_sequentially("/ship")
+    picker = page.locator("#saved-reply-listbox")  # its wrapper is 0 px tall: the panel rises from it
+    expect(picker).to_be_visible()
+    options = page.locator("#saved-reply-listbox [role=option]")
+    # The shortcut that starts with "ship" first, then the title that holds it.
+    expect(options).to_have_count(2)
+    expect(options.nth(0)).to_have_attribute("aria-selected", "true")
+    expect(options.nth(0)).to_contain_text("Hi Maria, we ship within 2 days from Berlin. Sam Rivera")
+    for option in options.all():
+        assert option.bounding_box()["height"] >= 44
+    assert browsing.axe_violations() == []
+    _shot(page, f"picker-open-{size}")
+
+    box.press("ArrowDown")
+    expect(options.nth(1)).to_have_attribute("aria-selected", "true")
+    expect(box).to_have_attribute("aria-activedescendant", f"saved-reply-option-{free.id}")
+    box.press("ArrowDown")  # wraps round
+    expect(options.nth(0)).to_have_attribute("aria-selected", "true")
+    box.press("Enter")
+    text = "Hi Maria, we ship within 2 days from Berlin. Sam Rivera"
+    expect(box).to_have_value(text)
+    expect(picker).to_be_hidden()
+    expect(page.locator("#byte-count")).to_have_text(f"{len(text.encode())} / 1000 bytes")
+    _shot(page, f"inserted-{size}")
+
+    box.press("Enter")  # the picker is closed: Enter sends, as always
+    mine = page.locator("#thread-messages .bubble--out", has_text="we ship within 2 days")
+    expect(mine).to_have_class(re.compile("bubble--sent"), timeout=5_000)
+    assert any((body.get("message") or {}).get("text") == text for body in fake_graph.sent)
+    db.session.expire_all()
+    assert db.session.get(SavedReply, shipping.id).usage_count == 1
+    assert db.session.get(SavedReply, free.id).usage_count == 0
+    _shot(page, f"sent-{size}")
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_a_file_comes_along_esc_closes_and_a_tap_inserts(browsing, shop, size):
+    rep, conversation, shipping, free, catalogue = shop
+    page = browsing.page
+    page.set_viewport_size(SIZES[size])
+    browsing.login(rep)
+    page.locator(f"#conversation-list #conv-{conversation.id} a").click()
+    box = page.locator("#composer-text")
+    picker = page.locator("#saved-reply-listbox")  # its wrapper is 0 px tall: the panel rises from it
+
+    box.click()
+    box.press_sequentially("Sure! /cat")
+    expect(page.locator("#saved-reply-listbox [role=option]")).to_have_count(1)
+    box.press("Tab")
+    expect(box).to_have_value("Sure! Here is our catalogue.")
+    expect(page.locator("#composer-file-name")).to_have_text("catalogue.png")
+    assert page.evaluate("document.getElementById('composer-file').files[0].size") == len(PNG)
+    assert page.evaluate("document.getElementById('composer-file').files[0].type") == "image/png"
+    _shot(page, f"attached-{size}")
+
+    box.fill("")
+    box.press_sequentially("/hou")
+    expect(picker).to_be_visible()
+    box.press("Escape")
+    expect(picker).to_be_hidden()
+    box.press_sequentially("r")  # the same "/" stays dismissed
+    expect(picker).to_be_hidden()
+    expect(box).to_have_value("/hour")
+
+    box.fill("10 / 2 ")  # a "/" in a sentence: nothing matches " 2", nothing in the way
+    expect(picker).to_be_hidden()
+    box.fill("")
+    box.press_sequentially("/")
+    option = page.locator("#saved-reply-listbox [role=option]", has_text="Opening hours")
+    option.click()
+    expect(box).to_have_value("We are open 10-19.")
+    expect(box).to_be_focused()
+
+
+def test_the_settings_page(browsing, shop, factory):
+    rep, conversation, shipping, free, catalogue = shop
+    page = browsing.login(rep)
+    page.locator("details.usermenu summary").click()
+    page.locator(".usermenu__panel a", has_text="Saved replies").click()
+    expect(page.locator("h1")).to_have_text("Saved replies")
+    expect(page.locator(f"#saved-reply-{shipping.id}")).to_contain_text("/shipping")
+    expect(page.locator(f"#saved-reply-{shipping.id} a", has_text="Edit")).to_have_count(0)  # an agent
+    page.locator(".page-head a", has_text="New saved reply").click()
+    page.fill("#sr-title", "Thanks")
+    page.fill("#sr-shortcut", "thanks")
+    page.fill("#sr-text", "Thank you, {first_name}! {agent}")
+    page.click("text=Save reply")
+    expect(page.locator(".flash--warning")).to_contain_text("{agent} is not a variable")
+    row = page.locator(".sr-item", has_text="/thanks")
+    expect(row).to_contain_text("Not used yet")
+    browsing.check_page("saved-replies-settings")
+    for width in (390, 1280):
+        page.set_viewport_size({"width": width, "height": 900})
+        _shot(page, "settings", full_page=True)
+        if width == 390:
+            for button in page.locator(".sr-item__actions .btn").all():
+                assert button.bounding_box()["height"] >= 44
+    row.locator("a", has_text="Edit").click()
+    page.fill("#sr-text", "Thank you, {first_name}!")
+    page.click("text=Save changes")
+    expect(page.locator(".sr-item", has_text="/thanks")).to_contain_text("Thank you, {first_name}!")
+    page.locator(".sr-item", has_text="/thanks").locator("summary", has_text="Delete").click()
+    page.locator(".sr-item", has_text="/thanks").locator("button", has_text="Yes, delete it").click()
+    expect(page.locator(".sr-item", has_text="/thanks")).to_have_count(0)
