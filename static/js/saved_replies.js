@@ -225,7 +225,7 @@
     if (!p) return;
     prepare();
     if (picker && picker.box !== p.box) close();
-    if (picker) { refresh(); return; }
+    if (picker) { refresh(); if (picker) return; }  // closed: this input may start another "/"
     var at = slashAt(p.box);
     if (at < 0) { dismissed = null; return; }
     if (dismissed && dismissed.box === p.box && dismissed.at === at) return;

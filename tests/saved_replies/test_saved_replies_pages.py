@@ -216,7 +216,9 @@ def test_the_picker_offers_replies_filled_in_for_the_conversation(auth, team, fa
     _reply(factory.workspace("Elsewhere"), shortcut="elsewhere")
     auth.login(agent)
 
-    html = auth.client.get(f"/conversations/{conversation.id}/saved-replies").get_data(as_text=True)
+    response = auth.client.get(f"/conversations/{conversation.id}/saved-replies")
+    assert "HX-Request" in response.headers["Vary"]
+    html = response.get_data(as_text=True)
     assert re.findall(r'data-shortcut="([^"]+)"', html) == ["shipping", "sizes"]
     assert 'data-text="Hi Maria, we ship today. Sam Rivera, Demo Boutique"' in html
     assert 'data-text="My own maria.l"' in html  # Sam's own /sizes shadows the workspace's
