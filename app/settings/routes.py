@@ -115,6 +115,9 @@ def _workspace_errors(row: Workspace, form: dict) -> dict[str, str]:
 # -- Settings → Profile (anyone, their own) --------------------------------------------------------
 
 AVATAR_HUES = range(36)  # the hue-N classes of app.css
+# The colour scheme: the device's (prefers-color-scheme), or always light or dark. base.html puts
+# it on <html data-theme>, so the page is drawn in it from the first paint.
+THEME_CHOICES = {"system": "Same as this device", "light": "Light", "dark": "Dark"}
 
 
 @bp.route("/settings/profile", methods=["GET", "POST"])
@@ -122,7 +125,7 @@ AVATAR_HUES = range(36)  # the hue-N classes of app.css
 def profile():
     user = current_user._get_current_object()
     form = {"name": user.name or "", "timezone": user.timezone or "",
-            "avatar_hue": "" if user.avatar_hue is None else str(user.avatar_hue)}
+            "avatar_hue": "" if user.avatar_hue is None else str(user.avatar_hue), "theme": user.theme or "system"}
     errors: dict[str, str] = {}
     status = 200
     if request.method == "POST":
@@ -137,14 +140,18 @@ def profile():
         hue = valid_hue(form["avatar_hue"])
         if form["avatar_hue"] and hue is None:
             errors["avatar_hue"] = "Choose one of the colours."
+        form["theme"] = form["theme"] or user.theme or "system"  # a form without the field keeps it
+        if form["theme"] not in THEME_CHOICES:
+            errors["theme"] = "Choose system, light or dark."
         if not errors:
             user.name, user.timezone, user.avatar_hue = form["name"] or None, form["timezone"] or None, hue
+            user.theme = form["theme"]
             db.session.commit()
             flash("Profile saved.", "info")
             return redirect(url_for("settings.profile"))
         status = 422
     return render_template("settings/profile.html", form=form, errors=errors, zones=timezone_names(),
-                           hues=AVATAR_HUES), status
+                           hues=AVATAR_HUES, themes=THEME_CHOICES), status
 
 
 def valid_hue(raw: str) -> int | None:
