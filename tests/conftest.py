@@ -1,4 +1,5 @@
-"""Test fixtures: an app on a fresh database per test, clients, an auth helper and factories.
+"""Test fixtures: an app on a fresh database per test, clients, an auth helper, factories and Meta
+mocked at the HTTP boundary (`meta`, `meta_strict`).
 
 With DATABASE_URL set the suite runs on that (PostgreSQL) database, whose schema it rebuilds from
 the migrations once per run and truncates after every test; without it, on a SQLite file. With
@@ -13,6 +14,7 @@ os.environ["APP_ENV"] = "test"
 os.environ.setdefault("SECRET_KEY", "test-secret-key-" + "x" * 32)
 
 import pytest
+import responses
 from cryptography.fernet import Fernet
 from flask import Flask, g, has_app_context
 from flask.testing import FlaskClient
@@ -20,13 +22,11 @@ from sqlalchemy import text
 
 from app import create_app
 from app.extensions import db
+from tests.meta_kit import API_URL, AUTHORIZE_URL, GRAPH_URL, GRAPH_VERSION
 
 TEST_APP_SECRET = "test-app-secret"
 TEST_VERIFY_TOKEN = "test-verify-token-0123456789abcdef0123"
 TEST_FERNET_KEY = Fernet.generate_key().decode()
-GRAPH_URL = "http://graph.test"
-API_URL = "http://api.test"
-AUTHORIZE_URL = "http://authorize.test/oauth/authorize"
 
 from tests.factories import Factory  # noqa: E402
 
@@ -74,7 +74,7 @@ def base_config(database_url: str) -> dict:
         "INSTAGRAM_GRAPH_URL": GRAPH_URL,
         "INSTAGRAM_API_URL": API_URL,
         "INSTAGRAM_AUTHORIZE_URL": AUTHORIZE_URL,
-        "INSTAGRAM_GRAPH_VERSION": "v24.0",
+        "INSTAGRAM_GRAPH_VERSION": GRAPH_VERSION,
         "PUBLIC_URL": "http://inbox.test",
         "DEMO_MODE": False,
         "REDIS_URL": None,
@@ -178,6 +178,22 @@ def queued(app, redis_conn):
             return sum(Queue(name, connection=redis_conn).count for name in QUEUES)
 
     return Queued()
+
+
+@pytest.fixture
+def meta():
+    """Meta at the HTTP boundary (`responses`, answers from tests/meta_kit.py): a test registers
+    the answers it needs, a call it did not register raises ConnectionError, and an answer the app
+    never asked for is fine."""
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        yield mock
+
+
+@pytest.fixture
+def meta_strict():
+    """As `meta`, and every answer a test registers must have been asked for by the end."""
+    with responses.RequestsMock(assert_all_requests_are_fired=True) as mock:
+        yield mock
 
 
 @pytest.fixture

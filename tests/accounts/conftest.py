@@ -1,5 +1,6 @@
-"""Fixtures for the accounts feature: Meta mocked at the HTTP boundary, a signed-in admin, and a
-leak check that no token reaches a response, the session cookie or a log line."""
+"""Fixtures for the accounts feature: Meta's answers to a connect, registered on the suite's
+`meta_strict` (an answer the app never asked for fails the test), and a leak check that no token
+reaches a response, the session cookie or a log line."""
 from __future__ import annotations
 
 import json
@@ -11,9 +12,9 @@ import responses
 from responses import matchers
 
 from app.instagram.graph import SUBSCRIBED_FIELDS
-from tests.conftest import API_URL, GRAPH_URL, TEST_APP_SECRET
+from tests.conftest import TEST_APP_SECRET
+from tests.meta_kit import API_URL, GRAPH_URL, graph_error, graph_url, success_ok
 
-VERSION = "v24.0"
 IG_USER_ID = "17841400000000042"
 CODE = "auth-code-CCC111"
 # Deliberately not shaped like real tokens (IG.../EAA...), so a leak cannot hide behind the
@@ -23,7 +24,7 @@ LONG_TOKEN = "long-lived-secret-BBB222"
 PASTED_TOKEN = "pasted-secret-DDD444"
 SECRETS = (SHORT_TOKEN, LONG_TOKEN, PASTED_TOKEN, CODE, TEST_APP_SECRET)
 
-ME_URL = f"{GRAPH_URL}/{VERSION}/me"
+ME_URL = graph_url("me")
 CODE_URL = f"{API_URL}/oauth/access_token"
 LONG_URL = f"{GRAPH_URL}/access_token"
 REFRESH_URL = f"{GRAPH_URL}/refresh_access_token"
@@ -33,20 +34,7 @@ ME = {"user_id": IG_USER_ID, "username": "acme.shop", "name": "Acme Shop",
 
 
 def subscribe_url(ig_user_id: str = IG_USER_ID) -> str:
-    return f"{GRAPH_URL}/{VERSION}/{ig_user_id}/subscribed_apps"
-
-
-def graph_error(code: int, message: str = "Invalid OAuth access token.", status: int = 400, subcode=None) -> dict:
-    error = {"message": message, "type": "OAuthException", "code": code, "fbtrace_id": "AbCdEf"}
-    if subcode:
-        error["error_subcode"] = subcode
-    return {"status": status, "json": {"error": error}}
-
-
-@pytest.fixture
-def meta():
-    with responses.RequestsMock(assert_all_requests_are_fired=True) as mock:
-        yield mock
+    return graph_url(ig_user_id, "subscribed_apps")
 
 
 def mock_me(meta, token: str = LONG_TOKEN, me: dict | None = None, **failure):
@@ -56,7 +44,7 @@ def mock_me(meta, token: str = LONG_TOKEN, me: dict | None = None, **failure):
 
 
 def mock_subscribe(meta, token: str = LONG_TOKEN, ig_user_id: str = IG_USER_ID, **failure):
-    meta.add(responses.POST, subscribe_url(ig_user_id), **(failure or {"json": {"success": True}}),
+    meta.add(responses.POST, subscribe_url(ig_user_id), **(failure or success_ok()),
              match=[matchers.header_matcher({"Authorization": f"Bearer {token}"}),
                     matchers.query_param_matcher({"subscribed_fields": ",".join(SUBSCRIBED_FIELDS)})])
 
@@ -66,7 +54,7 @@ def mock_oauth(meta, fail_at: str | None = None, failure: dict | None = None, me
     """Register Meta's four answers of a connect ("code", "long", "me", "subscribe") up to
     `until`; the step `fail_at` answers `failure` instead and ends the list. Steps not
     registered make the test fail if the app calls them."""
-    failure = failure or graph_error(100, "Invalid parameter")
+    failure = failure or graph_error(100, message="Invalid parameter")
     steps = ("code", "long", "me", "subscribe")
     for step in steps:
         bad = step == fail_at

@@ -13,7 +13,8 @@ from app.accounts.lifecycle import mark_reauth_required
 from app.extensions import db
 from app.instagram.client import AccountNotConnected, account_token
 from app.models import Conversation, InstagramAccount, Message, utcnow
-from tests.accounts.conftest import ME, graph_error, mock_me, mock_subscribe, subscribe_url
+from tests.accounts.conftest import ME, mock_me, mock_subscribe, subscribe_url
+from tests.meta_kit import graph_error, success_ok
 
 TOKEN = "stored-secret-FFF555"
 
@@ -69,8 +70,8 @@ def test_accounts_of_other_workspaces_are_not_listed(client, admin, factory):
 
 # --- Test connection ------------------------------------------------------------------------
 
-def test_test_connection_success(client, auth, account, meta, leaks):
-    mock_me(meta, token=TOKEN, me={**ME, "username": "acme.renamed"})
+def test_test_connection_success(client, auth, account, meta_strict, leaks):
+    mock_me(meta_strict, token=TOKEN, me={**ME, "username": "acme.renamed"})
     leaks.add(auth.post(f"/accounts/{account.id}/test"))
     html = leaks.add(client.get("/accounts")).get_data(as_text=True)
     assert "The connection works: Instagram answered as @acme.renamed." in html
@@ -78,8 +79,8 @@ def test_test_connection_success(client, auth, account, meta, leaks):
     leaks.assert_clean(TOKEN)
 
 
-def test_test_connection_190_marks_reauth_required(client, auth, account, meta, leaks):
-    mock_me(meta, token=TOKEN, **graph_error(190, "Error validating access token", subcode=460))
+def test_test_connection_190_marks_reauth_required(client, auth, account, meta_strict, leaks):
+    mock_me(meta_strict, token=TOKEN, **graph_error(190, 460, "Error validating access token"))
     leaks.add(auth.post(f"/accounts/{account.id}/test"))
     html = leaks.add(client.get("/accounts")).get_data(as_text=True)
     assert reload(account).status == "reauth_required"
@@ -88,37 +89,37 @@ def test_test_connection_190_marks_reauth_required(client, auth, account, meta, 
     leaks.assert_clean(TOKEN)
 
 
-def test_test_connection_other_failure_is_reported_and_recorded(client, auth, account, meta):
-    mock_me(meta, token=TOKEN, status=500, json={"error": {"message": "Service temporarily unavailable", "code": 2}})
+def test_test_connection_other_failure_is_reported_and_recorded(client, auth, account, meta_strict):
+    mock_me(meta_strict, token=TOKEN, status=500, json={"error": {"message": "Service temporarily unavailable", "code": 2}})
     auth.post(f"/accounts/{account.id}/test")
     assert "Test connection failed" in page(client)
     assert reload(account).status == "active" and "could not be reached" in reload(account).last_error
 
 
-def test_test_connection_success_lifts_a_stale_reauth(client, auth, account, meta):
+def test_test_connection_success_lifts_a_stale_reauth(client, auth, account, meta_strict):
     mark_reauth_required(account.id, "old reason")
     db.session.commit()
-    mock_me(meta, token=TOKEN)
+    mock_me(meta_strict, token=TOKEN)
     auth.post(f"/accounts/{account.id}/test")
     row = reload(account)
     assert row.status == "active" and row.last_error is None
 
 
-def test_test_connection_of_a_disconnected_account(client, auth, admin, factory, meta):
+def test_test_connection_of_a_disconnected_account(client, auth, admin, factory, meta_strict):
     gone = factory.account(workspace=admin.workspace, token=None, status="disconnected")
     auth.post(f"/accounts/{gone.id}/test")
     assert "is not connected" in page(client)
-    assert len(meta.calls) == 0
+    assert len(meta_strict.calls) == 0
 
 
 # --- Retry subscription ---------------------------------------------------------------------
 
-def test_retry_subscription(client, auth, account, meta):
+def test_retry_subscription(client, auth, account, meta_strict):
     account.webhook_subscribed = False
     account.last_error = "The webhook subscription failed, so new messages will not arrive."
     db.session.commit()
     assert "is not receiving new messages" in page(client, "/")
-    mock_subscribe(meta, token=TOKEN, ig_user_id=account.ig_user_id)
+    mock_subscribe(meta_strict, token=TOKEN, ig_user_id=account.ig_user_id)
     auth.post(f"/accounts/{account.id}/subscribe")
     row = reload(account)
     assert row.webhook_subscribed and row.last_error is None
@@ -126,10 +127,10 @@ def test_retry_subscription(client, auth, account, meta):
     assert "is not receiving new messages" not in page(client, "/")
 
 
-def test_retry_subscription_failure(client, auth, account, meta):
+def test_retry_subscription_failure(client, auth, account, meta_strict):
     account.webhook_subscribed = False
     db.session.commit()
-    mock_subscribe(meta, token=TOKEN, ig_user_id=account.ig_user_id, **graph_error(200, "Permissions error", status=403))
+    mock_subscribe(meta_strict, token=TOKEN, ig_user_id=account.ig_user_id, **graph_error(200, message="Permissions error", status=403))
     auth.post(f"/accounts/{account.id}/subscribe")
     assert "Webhook subscription failed" in page(client)
     assert reload(account).webhook_subscribed is False
@@ -137,11 +138,11 @@ def test_retry_subscription_failure(client, auth, account, meta):
 
 # --- Disconnect -----------------------------------------------------------------------------
 
-def test_disconnect_unsubscribes_erases_token_and_keeps_history(client, auth, account, factory, meta, leaks):
+def test_disconnect_unsubscribes_erases_token_and_keeps_history(client, auth, account, factory, meta_strict, leaks):
     conversation = factory.conversation(account=account)
     factory.message(conversation, text="Do you ship to Lisbon?")
-    meta.add(responses.DELETE, subscribe_url(account.ig_user_id), json={"success": True},
-             match=[matchers.header_matcher({"Authorization": f"Bearer {TOKEN}"})])
+    meta_strict.add(responses.DELETE, subscribe_url(account.ig_user_id), **success_ok(),
+                    match=[matchers.header_matcher({"Authorization": f"Bearer {TOKEN}"})])
     response = leaks.add(auth.post(f"/accounts/{account.id}/disconnect"))
     assert response.status_code == 302
     row = reload(account)
@@ -157,9 +158,9 @@ def test_disconnect_unsubscribes_erases_token_and_keeps_history(client, auth, ac
     leaks.assert_clean(TOKEN)
 
 
-def test_disconnect_still_happens_when_unsubscribe_fails(client, auth, account, meta, caplog):
+def test_disconnect_still_happens_when_unsubscribe_fails(client, auth, account, meta_strict, caplog):
     caplog.set_level(logging.WARNING)
-    meta.add(responses.DELETE, subscribe_url(account.ig_user_id), **graph_error(190, "Session has expired"))
+    meta_strict.add(responses.DELETE, subscribe_url(account.ig_user_id), **graph_error(190, message="Session has expired"))
     auth.post(f"/accounts/{account.id}/disconnect")
     row = reload(account)
     assert row.status == "disconnected" and row.token_encrypted is None
@@ -167,11 +168,11 @@ def test_disconnect_still_happens_when_unsubscribe_fails(client, auth, account, 
     assert "unsubscribing account" in caplog.text and TOKEN not in caplog.text
 
 
-def test_disconnect_is_idempotent(client, auth, account, meta):
-    meta.add(responses.DELETE, subscribe_url(account.ig_user_id), json={"success": True})
+def test_disconnect_is_idempotent(client, auth, account, meta_strict):
+    meta_strict.add(responses.DELETE, subscribe_url(account.ig_user_id), **success_ok())
     auth.post(f"/accounts/{account.id}/disconnect")
     auth.post(f"/accounts/{account.id}/disconnect")
-    assert len(meta.calls) == 1 and reload(account).status == "disconnected"
+    assert len(meta_strict.calls) == 1 and reload(account).status == "disconnected"
 
 
 # --- the reauthorization banner -------------------------------------------------------------
@@ -236,7 +237,7 @@ def test_agents_see_the_list_without_admin_actions(agent_client, account):
     ("post", "/accounts/{id}/subscribe"),
     ("post", "/accounts/{id}/disconnect"),
 ])
-def test_agents_are_refused_admin_routes(agent_client, auth, account, meta, method, path):
+def test_agents_are_refused_admin_routes(agent_client, auth, account, meta_strict, method, path):
     path = path.format(id=account.id)
     if method == "get":
         response = agent_client.get(path)
@@ -244,14 +245,14 @@ def test_agents_are_refused_admin_routes(agent_client, auth, account, meta, meth
         response = auth.post(path, {"token": "whatever-secret"})
     assert response.status_code == 403
     assert reload(account).status == "active" and reload(account).token_encrypted
-    assert len(meta.calls) == 0
+    assert len(meta_strict.calls) == 0
 
 
 @pytest.mark.parametrize("action", ["test", "subscribe", "disconnect"])
-def test_admin_actions_on_another_workspace_account_are_404(client, auth, admin, factory, meta, action):
+def test_admin_actions_on_another_workspace_account_are_404(client, auth, admin, factory, meta_strict, action):
     other = factory.account()
     assert auth.post(f"/accounts/{other.id}/{action}").status_code == 404
-    assert len(meta.calls) == 0
+    assert len(meta_strict.calls) == 0
 
 
 @pytest.mark.parametrize("path", ["/accounts/1/test", "/accounts/1/disconnect", "/accounts/connect-token"])

@@ -16,11 +16,11 @@ from tests.accounts.conftest import (
     IG_USER_ID,
     LONG_TOKEN,
     ME,
-    graph_error,
     mock_oauth,
     start_connect,
 )
-from tests.conftest import AUTHORIZE_URL, csrf_token_from
+from tests.conftest import csrf_token_from
+from tests.meta_kit import AUTHORIZE_URL, GRAPH_VERSION, graph_error
 
 CALLBACK = "/accounts/instagram/callback"
 
@@ -75,15 +75,16 @@ def test_redirect_uri_falls_back_to_the_request_host(app, client, auth, factory)
     assert query["redirect_uri"] == ["https://crm.example.org/accounts/instagram/callback"]
 
 
-def test_happy_path_exact_requests_and_stored_account(client, auth, meta, leaks):
+def test_happy_path_exact_requests_and_stored_account(client, auth, meta_strict, leaks):
     user = auth.login()
     state = start_connect(client)
-    mock_oauth(meta)
+    mock_oauth(meta_strict)
     before = utcnow()
     page = follow(client, leaks, callback(client, leaks, state, code=CODE + "#_"))
 
-    assert [c.request.method + " " + urlsplit(c.request.url).path for c in meta.calls] == [
-        "POST /oauth/access_token", "GET /access_token", "GET /v24.0/me", f"POST /v24.0/{IG_USER_ID}/subscribed_apps"]
+    assert [c.request.method + " " + urlsplit(c.request.url).path for c in meta_strict.calls] == [
+        "POST /oauth/access_token", "GET /access_token", f"GET /{GRAPH_VERSION}/me",
+        f"POST /{GRAPH_VERSION}/{IG_USER_ID}/subscribed_apps"]
     account = db.session.scalar(select(InstagramAccount))
     assert account.workspace_id == user.workspace_id
     assert (account.ig_user_id, account.username, account.name) == (IG_USER_ID, "acme.shop", "Acme Shop")
@@ -97,7 +98,7 @@ def test_happy_path_exact_requests_and_stored_account(client, auth, meta, leaks)
     leaks.assert_clean()
 
 
-def test_reconnect_updates_the_same_account_in_place(client, auth, meta, factory, leaks):
+def test_reconnect_updates_the_same_account_in_place(client, auth, meta_strict, factory, leaks):
     user = auth.login()
     old = factory.account(workspace=user.workspace, ig_user_id=IG_USER_ID, username="old.name",
                           token="old-dead-token-XYZ", status="reauth_required")
@@ -105,7 +106,7 @@ def test_reconnect_updates_the_same_account_in_place(client, auth, meta, factory
     old.webhook_subscribed = False
     db.session.commit()
     conversation = factory.conversation(account=old)
-    mock_oauth(meta)
+    mock_oauth(meta_strict)
     page = follow(client, leaks, callback(client, leaks, start_connect(client)))
     assert account_count() == 1
     account = db.session.get(InstagramAccount, old.id)
@@ -116,10 +117,10 @@ def test_reconnect_updates_the_same_account_in_place(client, auth, meta, factory
     leaks.assert_clean("old-dead-token-XYZ")
 
 
-def test_account_of_another_workspace_is_refused(client, auth, meta, factory, leaks):
+def test_account_of_another_workspace_is_refused(client, auth, meta_strict, factory, leaks):
     other = factory.account(ig_user_id=IG_USER_ID, username="acme.shop", token="theirs-secret-EEE")
     auth.login()
-    mock_oauth(meta, until="me")  # subscribing must not even be tried
+    mock_oauth(meta_strict, until="me")  # subscribing must not even be tried
     page = follow(client, leaks, callback(client, leaks, start_connect(client)))
     assert "already connected to another workspace" in page
     assert account_count() == 1
@@ -130,7 +131,7 @@ def test_account_of_another_workspace_is_refused(client, auth, meta, factory, le
 
 
 @pytest.mark.parametrize("case", ["missing", "wrong", "reused", "expired", "no_session", "other_user"])
-def test_bad_state_is_400_and_stores_nothing(client, auth, factory, meta, leaks, case):
+def test_bad_state_is_400_and_stores_nothing(client, auth, factory, meta_strict, leaks, case):
     user = auth.login()
     state = start_connect(client)
     if case == "missing":
@@ -138,7 +139,7 @@ def test_bad_state_is_400_and_stores_nothing(client, auth, factory, meta, leaks,
     elif case == "wrong":
         response = callback(client, leaks, state[:-2] + "xx")
     elif case == "reused":
-        mock_oauth(meta)
+        mock_oauth(meta_strict)
         assert callback(client, leaks, state).status_code == 302
         response = callback(client, leaks, state)
     elif case == "expired":
@@ -164,7 +165,7 @@ def test_bad_state_is_400_and_stores_nothing(client, auth, factory, meta, leaks,
     leaks.assert_clean()
 
 
-def test_wrong_state_also_consumes_the_good_one(client, auth, meta, leaks):
+def test_wrong_state_also_consumes_the_good_one(client, auth, meta_strict, leaks):
     auth.login()
     state = start_connect(client)
     assert callback(client, leaks, "forged-state").status_code == 400
@@ -209,18 +210,18 @@ FAILURES = [
      "The Instagram sign-in could not be completed", "Invalid authorization code"),
     ("code", {"status": 503, "body": "upstream down"}, "The Instagram sign-in could not be completed",
      "could not be reached"),
-    ("long", graph_error(100, "Invalid platform app"), "did not issue a long-lived access token", "Invalid platform app"),
-    ("long", graph_error(190, "Session expired"), "did not issue a long-lived access token", "invalid or expired"),
-    ("me", graph_error(190, "Error validating access token"), "invalid or expired", None),
+    ("long", graph_error(100, message="Invalid platform app"), "did not issue a long-lived access token", "Invalid platform app"),
+    ("long", graph_error(190, message="Session expired"), "did not issue a long-lived access token", "invalid or expired"),
+    ("me", graph_error(190, message="Error validating access token"), "invalid or expired", None),
     ("me", {"status": 500, "json": {"error": {"message": "An unknown error occurred", "code": 1}}},
      "Could not read the Instagram account", "could not be reached"),
 ]
 
 
 @pytest.mark.parametrize("step,failure,headline,detail", FAILURES)
-def test_failure_at_each_meta_call_stores_nothing(client, auth, meta, leaks, step, failure, headline, detail):
+def test_failure_at_each_meta_call_stores_nothing(client, auth, meta_strict, leaks, step, failure, headline, detail):
     auth.login()
-    mock_oauth(meta, fail_at=step, failure=failure)
+    mock_oauth(meta_strict, fail_at=step, failure=failure)
     page = follow(client, leaks, callback(client, leaks, start_connect(client)))
     assert headline in page
     if detail:
@@ -230,11 +231,11 @@ def test_failure_at_each_meta_call_stores_nothing(client, auth, meta, leaks, ste
     leaks.assert_clean()
 
 
-def test_subscription_failure_keeps_the_valid_token_and_shows_retry(client, auth, meta, leaks):
+def test_subscription_failure_keeps_the_valid_token_and_shows_retry(client, auth, meta_strict, leaks):
     """Decision: the token is valid and costly to get again, so the account is stored with
     webhook_subscribed=False, a visible last_error, a banner and a Retry subscription button."""
     auth.login()
-    mock_oauth(meta, fail_at="subscribe", failure=graph_error(200, "Permissions error", status=403))
+    mock_oauth(meta_strict, fail_at="subscribe", failure=graph_error(200, message="Permissions error", status=403))
     page = follow(client, leaks, callback(client, leaks, start_connect(client)))
     account = db.session.scalar(select(InstagramAccount))
     assert account.status == "active" and account.webhook_subscribed is False
@@ -245,33 +246,33 @@ def test_subscription_failure_keeps_the_valid_token_and_shows_retry(client, auth
     leaks.assert_clean()
 
 
-def test_subscription_refusing_the_token_refuses_the_connection(client, auth, meta, leaks):
+def test_subscription_refusing_the_token_refuses_the_connection(client, auth, meta_strict, leaks):
     auth.login()
-    mock_oauth(meta, fail_at="subscribe", failure=graph_error(190, "Error validating access token"))
+    mock_oauth(meta_strict, fail_at="subscribe", failure=graph_error(190, message="Error validating access token"))
     page = follow(client, leaks, callback(client, leaks, start_connect(client)))
     assert "invalid or expired" in page
     assert account_count() == 0
 
 
-def test_subscription_not_confirmed_counts_as_failure(client, auth, meta, leaks):
+def test_subscription_not_confirmed_counts_as_failure(client, auth, meta_strict, leaks):
     auth.login()
-    mock_oauth(meta, fail_at="subscribe", failure={"json": {"success": False}})
+    mock_oauth(meta_strict, fail_at="subscribe", failure={"json": {"success": False}})
     follow(client, leaks, callback(client, leaks, start_connect(client)))
     account = db.session.scalar(select(InstagramAccount))
     assert account.webhook_subscribed is False and account.last_error
 
 
-def test_me_without_user_id_is_refused(client, auth, meta, leaks):
+def test_me_without_user_id_is_refused(client, auth, meta_strict, leaks):
     auth.login()
-    mock_oauth(meta, fail_at="me", failure={"json": {"username": "who"}})
+    mock_oauth(meta_strict, fail_at="me", failure={"json": {"username": "who"}})
     page = follow(client, leaks, callback(client, leaks, start_connect(client)))
     assert "did not say which account" in page
     assert account_count() == 0
 
 
-def test_picture_url_that_is_not_http_never_reaches_src(client, auth, meta, leaks):
+def test_picture_url_that_is_not_http_never_reaches_src(client, auth, meta_strict, leaks):
     auth.login()
-    mock_oauth(meta, me={**ME, "profile_picture_url": "javascript:alert(1)", "name": "<b>Acme</b>"})
+    mock_oauth(meta_strict, me={**ME, "profile_picture_url": "javascript:alert(1)", "name": "<b>Acme</b>"})
     page = follow(client, leaks, callback(client, leaks, start_connect(client)))
     assert "javascript:alert" not in page
     assert "<b>Acme</b>" not in page and "&lt;b&gt;Acme&lt;/b&gt;" in page

@@ -23,17 +23,11 @@ from app.instagram.errors import (
     error_from_response,
 )
 from app.instagram.redaction import MASK, RedactingFilter, redact
+from tests.meta_kit import FBTRACE_ID, graph_error_body
 
 TOKEN = "IGQWRtestTOKENvalue"
 APP_SECRET = "0123456789abcdef0123456789abcdef"
 RETRYABLE = (TransientError, RateLimitedError)
-
-
-def graph_body(code, subcode=None, message="An error occurred", **extra):
-    error = {"message": message, "type": "OAuthException", "code": code, "fbtrace_id": "AkZ3p9yQ1vB", **extra}
-    if subcode is not None:
-        error["error_subcode"] = subcode
-    return {"error": error}
 
 
 def texts_of(error: GraphError) -> list[str]:
@@ -89,7 +83,7 @@ def texts_of(error: GraphError) -> list[str]:
 def test_error_table(code, subcode, status, expected):
     assert error_class_for(code, subcode, status) is expected
 
-    error = error_from_response(status, graph_body(code, subcode) if code is not None else None)
+    error = error_from_response(status, graph_error_body(code, subcode) if code is not None else None)
     assert type(error) is expected
     assert error.retryable is issubclass(expected, RETRYABLE)
     assert (error.retry_after is not None) is error.retryable
@@ -98,19 +92,19 @@ def test_error_table(code, subcode, status, expected):
 def test_graph_body_fields_are_kept():
     error = error_from_response(
         400,
-        graph_body(190, 463, "Error validating access token: Session has expired on Tuesday, 04-Mar-25."),
+        graph_error_body(190, 463, "Error validating access token: Session has expired on Tuesday, 04-Mar-25."),
     )
 
     assert isinstance(error, TokenInvalidError)
     assert (error.code, error.subcode, error.http_status) == (190, 463, 400)
-    assert error.fbtrace_id == "AkZ3p9yQ1vB"
+    assert error.fbtrace_id == FBTRACE_ID
     assert error.error_type == "OAuthException"
     assert error.message.startswith("Error validating access token")
     assert error.user_message == "The Instagram connection needs to be renewed."
     assert not error.retryable and error.retry_after is None
     assert str(error) == (
         "Error validating access token: Session has expired on Tuesday, 04-Mar-25. "
-        "(code 190, subcode 463, HTTP 400, fbtrace_id AkZ3p9yQ1vB)"
+        f"(code 190, subcode 463, HTTP 400, fbtrace_id {FBTRACE_ID})"
     )
     assert repr(error).startswith("TokenInvalidError(code=190, subcode=463, http_status=400")
 
@@ -126,7 +120,7 @@ def test_codes_as_strings_are_understood():
     [(2534014, "find this recipient"), (2018008, "download"), (2018109, "larger")],
 )
 def test_bad_request_subcodes_say_what_went_wrong(subcode, words):
-    assert words in error_from_response(400, graph_body(100, subcode)).user_message
+    assert words in error_from_response(400, graph_error_body(100, subcode)).user_message
 
 
 def test_every_class_has_a_readable_sentence_for_staff():
@@ -146,15 +140,15 @@ def test_every_class_has_a_readable_sentence_for_staff():
 
 
 def test_meta_end_user_message_is_used_for_unmapped_errors():
-    error = error_from_response(400, graph_body(36000, 2207004, error_user_msg="The image is too large."))
+    error = error_from_response(400, graph_error_body(36000, 2207004, error_user_msg="The image is too large."))
     assert type(error) is GraphError
     assert error.user_message == "The image is too large."
 
 
 def test_is_transient_flag_makes_an_unknown_error_retryable():
-    assert isinstance(error_from_response(400, graph_body(-2, 2207003, is_transient=True)), TransientError)
+    assert isinstance(error_from_response(400, graph_error_body(-2, 2207003, is_transient=True)), TransientError)
     # ...but never overrides a known mapping.
-    assert isinstance(error_from_response(400, graph_body(190, is_transient=True)), TokenInvalidError)
+    assert isinstance(error_from_response(400, graph_error_body(190, is_transient=True)), TokenInvalidError)
 
 
 def test_retry_after_hints():
@@ -162,7 +156,7 @@ def test_retry_after_hints():
     assert error_from_response(429, None, retry_after=42).retry_after == 42
     assert error_from_response(503, None, retry_after=-5).retry_after == 0
     # A Retry-After on a permanent failure is no invitation to retry.
-    assert error_from_response(400, graph_body(100), retry_after=30).retry_after is None
+    assert error_from_response(400, graph_error_body(100), retry_after=30).retry_after is None
 
 
 # -- The OAuth endpoint's shapes --------------------------------------------------------
@@ -203,7 +197,7 @@ def test_oauth_shapes_map_to_typed_errors(status, body, expected):
 def test_known_secrets_are_masked_everywhere():
     error = error_from_response(
         400,
-        graph_body(190, message=f"bad token {TOKEN} with secret {APP_SECRET}", error_user_msg=TOKEN),
+        graph_error_body(190, message=f"bad token {TOKEN} with secret {APP_SECRET}", error_user_msg=TOKEN),
         secrets=[TOKEN, APP_SECRET],
     )
 
@@ -233,7 +227,7 @@ def test_redaction_leaves_ordinary_text_alone():
 
 
 def test_pickling_keeps_class_and_attributes():
-    error = error_from_response(429, graph_body(4, message=f"limit {TOKEN}"), retry_after=90, secrets=[TOKEN])
+    error = error_from_response(429, graph_error_body(4, message=f"limit {TOKEN}"), retry_after=90, secrets=[TOKEN])
 
     for clone in (pickle.loads(pickle.dumps(error)), copy.copy(error)):
         assert type(clone) is RateLimitedError

@@ -8,13 +8,14 @@ import urllib3
 
 from app.instagram.errors import GraphError, TransientError
 from app.instagram.graph import GraphClient
+from tests.meta_kit import API_URL, GRAPH_URL, GRAPH_VERSION, graph_url
 
-MESSAGES = "http://graph.test/v24.0/1784/messages"
+MESSAGES = graph_url("1784", "messages")
 
 
 @pytest.fixture
 def client():
-    with GraphClient("http://graph.test", "http://api.test", "v24.0") as graph:
+    with GraphClient(GRAPH_URL, API_URL, GRAPH_VERSION) as graph:
         yield graph
 
 
@@ -24,7 +25,7 @@ def send(client):
 
 def refused_connection() -> requests.ConnectionError:
     cause = urllib3.exceptions.NewConnectionError(None, "Failed to establish a new connection: refused")
-    return requests.ConnectionError(urllib3.exceptions.MaxRetryError(None, "/v24.0/1784/messages", cause))
+    return requests.ConnectionError(urllib3.exceptions.MaxRetryError(None, f"/{GRAPH_VERSION}/1784/messages", cause))
 
 
 @pytest.mark.parametrize("failure, uncertain", [
@@ -58,7 +59,7 @@ def test_answers(client, answer, uncertain, retryable):
 
 
 def test_a_real_refused_connection_is_safe_to_retry():
-    with GraphClient("http://127.0.0.1:1", "http://127.0.0.1:1", "v24.0", timeout=(1, 1)) as graph:
+    with GraphClient("http://127.0.0.1:1", "http://127.0.0.1:1", GRAPH_VERSION, timeout=(1, 1)) as graph:
         with pytest.raises(TransientError) as error:
             graph.send_message("TOKEN", "1784", "999", text="hi")
     assert error.value.delivery_uncertain is False

@@ -1,11 +1,10 @@
 """Fixtures for the outbound tests: a workspace with a connected account and a conversation whose
-customer wrote an hour ago, and Meta's Graph API mocked at the HTTP boundary with `responses`."""
+customer wrote an hour ago. Meta is the suite's `meta` fixture (tests/conftest.py)."""
 from __future__ import annotations
 
 from datetime import timedelta
 
 import pytest
-import responses
 
 from app.models import utcnow
 from tests.outbound.helpers import World
@@ -18,9 +17,3 @@ def world(factory):
     account = factory.account(workspace)
     conversation = factory.conversation(account, last_inbound_at=utcnow() - timedelta(hours=1))
     return World(workspace, user, account, conversation)
-
-
-@pytest.fixture
-def meta():
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        yield mock

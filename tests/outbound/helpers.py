@@ -6,17 +6,9 @@ from dataclasses import dataclass
 
 from app.extensions import db
 from app.models import Conversation, InstagramAccount, User, Workspace
-from tests.conftest import GRAPH_URL
+from tests.meta_kit import graph_url
 
-VERSION = "v24.0"
 TOKEN = "IGQWRtestTOKENvalue"  # tests.factories' default account token
-
-
-def graph_error(code, subcode=None, message="An error occurred", status=400):
-    error = {"message": message, "type": "OAuthException", "code": code, "fbtrace_id": "AbC123"}
-    if subcode is not None:
-        error["error_subcode"] = subcode
-    return {"json": {"error": error}, "status": status}
 
 
 @dataclass
@@ -28,7 +20,7 @@ class World:
 
     @property
     def messages_url(self) -> str:
-        return f"{GRAPH_URL}/{VERSION}/{self.account.ig_user_id}/messages"
+        return graph_url(self.account.ig_user_id, "messages")
 
     @property
     def igsid(self) -> str:
@@ -37,10 +29,6 @@ class World:
 
 def sent_bodies(meta, url=None) -> list[dict]:
     return [json.loads(call.request.body) for call in meta.calls if url is None or call.request.url == url]
-
-
-def ok(mid="mid.sent.1", recipient="r"):
-    return {"json": {"recipient_id": recipient, "message_id": mid}, "status": 200}
 
 
 def refetch(model, id_):

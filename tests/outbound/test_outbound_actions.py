@@ -8,7 +8,8 @@ import pytest
 from app.extensions import db
 from app.models import InstagramAccount, Message
 from app.outbound.replies import ReplyRefused, queue_mark_seen, react, unreact
-from tests.outbound.helpers import TOKEN, graph_error, refetch, sent_bodies
+from tests.meta_kit import graph_error
+from tests.outbound.helpers import TOKEN, refetch, sent_bodies
 
 SUCCESS = {"json": {"recipient_id": "r"}, "status": 200}
 

@@ -13,8 +13,9 @@ from app.extensions import db
 from app.models import Message, Upload, utcnow
 from app.outbound.attachments import MB, sniff
 from app.outbound.replies import ReplyRefused, queue_reply
+from tests.meta_kit import graph_error, sent_ok
 from tests.outbound import helpers as files
-from tests.outbound.helpers import TOKEN, ok, refetch, sent_bodies
+from tests.outbound.helpers import TOKEN, refetch, sent_bodies
 
 MEDIA_URL = re.compile(r"^http://inbox\.test/media/([A-Za-z0-9_-]{43})$")
 
@@ -37,7 +38,7 @@ def upload(data: bytes, filename: str, content_type: str = "application/octet-st
     (files.PDF, "price list.pdf", "file", "application/pdf"),
 ])
 def test_each_attachment_type_reaches_meta_by_url(app, client, world, meta, data, filename, kind, content_type):
-    meta.post(world.messages_url, **ok("mid.media"))
+    meta.post(world.messages_url, **sent_ok("mid.media"))
 
     message = queue_reply(world.conversation, text=None, upload=upload(data, filename), user=world.user)[-1]
 
@@ -85,7 +86,7 @@ def test_content_decides_not_the_name(app, world, meta, data, filename):
 
 
 def test_a_file_named_wrongly_is_sent_as_what_it_is(app, world, meta):
-    meta.post(world.messages_url, **ok())
+    meta.post(world.messages_url, **sent_ok())
     message = queue_reply(world.conversation, text=None, upload=upload(files.JPEG, "scan.pdf"), user=world.user)[-1]
     [item] = refetch(Message, message.id).attachments
     assert (item["type"], item["filename"]) == ("image", "scan.jpg")
@@ -99,7 +100,7 @@ def test_a_file_named_wrongly_is_sent_as_what_it_is(app, world, meta):
     (files.PDF, 25 * MB + 1, False),
 ])
 def test_size_limits_per_type(app, world, meta, data, size, allowed):
-    meta.post(world.messages_url, **ok())
+    meta.post(world.messages_url, **sent_ok())
     content = data + bytes(size - len(data))
     if allowed:
         queue_reply(world.conversation, text=None, upload=upload(content, "x"), user=world.user)
@@ -115,7 +116,7 @@ def test_size_limits_per_type(app, world, meta, data, size, allowed):
 
 
 def test_empty_file_field_is_no_attachment(app, world, meta):
-    meta.post(world.messages_url, **ok())
+    meta.post(world.messages_url, **sent_ok())
     message = queue_reply(world.conversation, text="just text", upload=upload(b"", ""), user=world.user)[-1]
     assert refetch(Message, message.id).attachments == []
 
@@ -129,7 +130,7 @@ def test_sniffer_needs_more_than_an_extension():
 # -- Serving ---------------------------------------------------------------------------------
 
 def stored_key(world, meta) -> str:
-    meta.post(world.messages_url, **ok())
+    meta.post(world.messages_url, **sent_ok())
     message = queue_reply(world.conversation, text=None, upload=upload(files.PNG, "a.png"), user=world.user)[-1]
     return MEDIA_URL.match(refetch(Message, message.id).attachments[0]["url"]).group(1)
 
@@ -165,7 +166,7 @@ def test_media_supports_range_requests_for_video_players(app, client, world, met
 
 def test_attachment_without_public_url_uses_the_request_host(app, world, meta):
     app.config["PUBLIC_URL"] = None
-    meta.post(world.messages_url, **ok())
+    meta.post(world.messages_url, **sent_ok())
     with app.test_request_context("/", base_url="https://inbox.example.com"):
         message = queue_reply(world.conversation, text=None, upload=upload(files.PNG, "a.png"), user=world.user)[-1]
     url = refetch(Message, message.id).attachments[0]["url"]
@@ -183,7 +184,7 @@ def test_attachment_without_any_public_url_is_refused(app, world, meta):
 def test_attachment_expired_before_sending_fails_readably(app, world, meta):
     from app.outbound.jobs import deliver_message_job
 
-    meta.post(world.messages_url, **ok())
+    meta.post(world.messages_url, **sent_ok())
     key = stored_key(world, meta)
     message = db.session.scalar(select(Message).order_by(Message.id.desc()))
     # The same attachment, queued again after its URL expired (e.g. after a long outage).
@@ -201,7 +202,6 @@ def test_attachment_expired_before_sending_fails_readably(app, world, meta):
 
 def test_retrying_an_attachment_after_it_expired_is_refused(app, world, meta):
     from app.outbound.replies import retry_message
-    from tests.outbound.helpers import graph_error
 
     meta.post(world.messages_url, **graph_error(551))
     message = queue_reply(world.conversation, text=None, upload=upload(files.PNG, "a.png"), user=world.user)[-1]
@@ -215,7 +215,6 @@ def test_retrying_an_attachment_after_it_expired_is_refused(app, world, meta):
 
 def test_deleting_a_failed_attachment_removes_the_file(app, world, meta):
     from app.outbound.replies import delete_failed_message
-    from tests.outbound.helpers import graph_error
 
     meta.post(world.messages_url, **graph_error(551))
     message = queue_reply(world.conversation, text=None, upload=upload(files.PNG, "a.png"), user=world.user)[-1]

@@ -8,7 +8,7 @@ import pytest
 from werkzeug.serving import make_server
 
 from tests.browser.csp_watch import CspWatch
-from tests.outbound.helpers import ok
+from tests.meta_kit import sent_ok
 
 pytestmark = pytest.mark.browser
 
@@ -57,7 +57,7 @@ def post_reply(page, conversation_id: int, text: str) -> None:
 
 
 def test_pending_reply_turns_sent_by_itself(app, page, world, meta):
-    meta.post(world.messages_url, **ok("mid.browser"))
+    meta.post(world.messages_url, **sent_ok("mid.browser"))
     # Inline mode: the bubble is rendered pending, the send job runs right after; the bubble's
     # own polling then brings the new state.
     post_reply(page, world.conversation.id, "Hello from the browser")
@@ -70,7 +70,7 @@ def test_pending_reply_turns_sent_by_itself(app, page, world, meta):
 
 
 def test_refused_reply_shows_in_the_composer(app, page, world, meta):
-    meta.post(world.messages_url, **ok())
+    meta.post(world.messages_url, **sent_ok())
     post_reply(page, world.conversation.id, "x" * 1001)
     page.wait_for_selector("#composer-error .composer__error", timeout=10000)
     assert "1,001 bytes" in page.inner_text("#composer-error")

@@ -12,7 +12,7 @@ from app.models import Conversation, InstagramAccount, Message, utcnow
 from app.outbound import lifecycle
 from app.outbound.echo import match_echo
 from app.outbound.jobs import deliver_message_job
-from tests.outbound.helpers import ok
+from tests.meta_kit import sent_ok
 
 ROUNDS = 8
 
@@ -90,7 +90,7 @@ def test_claims_racing_have_one_winner(app, world):
 
 def test_send_jobs_racing_make_one_graph_call(app, world, meta):
     for round_ in range(4):
-        meta.post(world.messages_url, **ok(f"mid.job.{round_}"))
+        meta.post(world.messages_url, **sent_ok(f"mid.job.{round_}"))
         now = utcnow()
         message = Message(account_id=world.account.id, conversation_id=world.conversation.id, direction="out",
                           status="pending", text=f"job {round_}", attachments=[], source="inbox",

@@ -1,6 +1,7 @@
 """The echo of our own send and the send response, in either order: one row, Meta's mid."""
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import requests
@@ -11,7 +12,8 @@ from app.models import Message, utcnow
 from app.outbound import lifecycle
 from app.outbound.echo import match_echo
 from app.outbound.replies import queue_reply
-from tests.outbound.helpers import ok, refetch
+from tests.meta_kit import graph_error, sent_body, sent_ok
+from tests.outbound.helpers import refetch
 
 
 def thread(world) -> list[Message]:
@@ -36,7 +38,7 @@ def pending(world, text, **fields) -> Message:
 
 
 def test_response_then_echo_gives_one_message(app, world, meta):
-    meta.post(world.messages_url, **ok("mid.R1"))
+    meta.post(world.messages_url, **sent_ok("mid.R1"))
     sent = queue_reply(world.conversation, text="Thanks for your order!", user=world.user)[-1]
 
     matched = echo(world, "mid.R1", text="Thanks for your order!")
@@ -57,7 +59,7 @@ def test_echo_then_response_gives_one_message(app, world, meta):
             result = echo(world_copy(world), "mid.E1", text="See you tomorrow")
             matched["id"] = result.id if result else None
             db.session.commit()
-        return 200, {}, '{"recipient_id": "r", "message_id": "mid.E1"}'
+        return 200, {}, json.dumps(sent_body("mid.E1"))
 
     meta.add_callback("POST", world.messages_url, callback=webhook_arrives_during_the_call)
     sent = queue_reply(world.conversation, text="See you tomorrow", user=world.user)[-1]
@@ -80,7 +82,7 @@ def test_echo_stored_as_app_message_before_the_response_is_merged(app, world, me
                                    created_at=now, received_at=now,
                                    reactions=[{"emoji": "❤️", "reaction": "love", "by": "customer"}]))
             db.session.commit()
-        return 200, {}, '{"recipient_id": "r", "message_id": "mid.A1"}'
+        return 200, {}, json.dumps(sent_body("mid.A1"))
 
     meta.add_callback("POST", world.messages_url, callback=ingestion_stores_app_row)
     sent = queue_reply(world.conversation, text="Price: 20 €", user=world.user)[-1]
@@ -92,14 +94,14 @@ def test_echo_stored_as_app_message_before_the_response_is_merged(app, world, me
 
 
 def test_echo_of_a_message_typed_in_the_app_is_not_ours(app, world, meta):
-    meta.post(world.messages_url, **ok("mid.ours"))
+    meta.post(world.messages_url, **sent_ok("mid.ours"))
     queue_reply(world.conversation, text="Hello from the inbox", user=world.user)
     assert echo(world, "mid.app", text="Typed on my phone") is None
     assert [m.mid for m in thread(world)] == ["mid.ours"]
 
 
 def test_redelivered_echo_finds_the_same_message(app, world, meta):
-    meta.post(world.messages_url, **ok("mid.R2"))
+    meta.post(world.messages_url, **sent_ok("mid.R2"))
     sent = queue_reply(world.conversation, text="Twice?", user=world.user)[-1]
     first = echo(world, "mid.R2", text="Twice?")
     second = echo(world, "mid.R2", text="Twice?")
@@ -137,8 +139,6 @@ def test_echo_proves_an_uncertain_failure_was_delivered(app, world, meta):
 
 
 def test_definite_failures_are_not_matched(app, world, meta):
-    from tests.outbound.helpers import graph_error
-
     meta.post(world.messages_url, **graph_error(551))
     queue_reply(world.conversation, text="Blocked", user=world.user)
     assert echo(world, "mid.x", text="Blocked") is None
@@ -198,7 +198,7 @@ def test_a_reply_wrongly_settled_by_an_app_echo_is_sent_after_all(app, world, me
     db.session.commit()
     in_app = pending(world, "thanks")  # stands for the row that really owns mid.app
     lifecycle.claim(in_app.id)
-    meta.post(world.messages_url, **ok("mid.ours"))
+    meta.post(world.messages_url, **sent_ok("mid.ours"))
 
     resend = lifecycle.record_sent(in_app.id, "mid.app")
 

@@ -10,8 +10,9 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import Message, Upload, utcnow
+from tests.meta_kit import graph_error, sent_ok
 from tests.outbound import helpers as files
-from tests.outbound.helpers import graph_error, ok, refetch, sent_bodies
+from tests.outbound.helpers import refetch, sent_bodies
 
 PASSWORD = "correct-horse-battery"
 
@@ -33,7 +34,7 @@ def bubble_id(html: str) -> int:
 # -- Replying ---------------------------------------------------------------------------------
 
 def test_htmx_reply_returns_the_pending_bubble_which_polls_until_sent(app, client, staff, world, meta):
-    meta.post(world.messages_url, **ok("mid.web"))
+    meta.post(world.messages_url, **sent_ok("mid.web"))
 
     response = staff.post(f"/conversations/{world.conversation.id}/messages", {"text": "Hello <b>friend</b>"},
                           htmx=True)
@@ -79,7 +80,7 @@ def test_uncertain_failure_asks_before_retrying(app, client, staff, world, meta)
 
 
 def test_plain_form_reply_redirects_back_to_the_conversation(app, client, staff, world, meta):
-    meta.post(world.messages_url, **ok())
+    meta.post(world.messages_url, **sent_ok())
     response = staff.post(f"/conversations/{world.conversation.id}/messages", {"text": "no js"})
     assert response.status_code == 302
     assert response.headers["Location"].endswith(f"/conversations/{world.conversation.id}")
@@ -87,7 +88,7 @@ def test_plain_form_reply_redirects_back_to_the_conversation(app, client, staff,
 
 
 def test_reply_with_a_file(app, client, staff, world, meta):
-    meta.post(world.messages_url, **ok("mid.file"))
+    meta.post(world.messages_url, **sent_ok("mid.file"))
     response = staff.post(f"/conversations/{world.conversation.id}/messages",
                           {"text": "", "file": (BytesIO(files.PDF), "Quote 2024.pdf", "application/pdf")}, htmx=True)
     assert response.status_code == 201
@@ -145,7 +146,7 @@ def failed_message(world, meta, staff) -> int:
 
 def test_retry_route(app, client, staff, world, meta):
     message_id = failed_message(world, meta, staff)
-    meta.post(world.messages_url, **ok("mid.retry"))
+    meta.post(world.messages_url, **sent_ok("mid.retry"))
     response = staff.post(f"/messages/{message_id}/retry", htmx=True)
     assert response.status_code == 200 and "bubble--pending" in response.get_data(as_text=True)
     assert refetch(Message, message_id).mid == "mid.retry"
@@ -273,7 +274,7 @@ def test_media_needs_no_login(app, client, world, meta):
 
     from app.outbound.replies import queue_reply
 
-    meta.post(world.messages_url, **ok())
+    meta.post(world.messages_url, **sent_ok())
     message = queue_reply(world.conversation, text=None, upload=FileStorage(BytesIO(files.PNG), filename="a.png"),
                          user=world.user)[-1]
     url = refetch(Message, message.id).attachments[0]["url"]

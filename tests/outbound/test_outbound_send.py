@@ -13,7 +13,8 @@ from app.models import InstagramAccount, Message, utcnow
 from app.outbound import lifecycle, sending
 from app.outbound.jobs import deliver_message_job, sweep_outbound
 from app.outbound.replies import ReplyRefused, delete_failed_message, queue_reply, retry_message
-from tests.outbound.helpers import TOKEN, graph_error, ok, refetch, sent_bodies
+from tests.meta_kit import graph_error, graph_url, sent_ok
+from tests.outbound.helpers import TOKEN, refetch, sent_bodies
 
 
 def count_messages() -> int:
@@ -36,13 +37,13 @@ def pending_message(world, text="Hello from the team", **fields) -> Message:
 # -- The happy path -------------------------------------------------------------------------
 
 def test_text_reply_is_sent_once_with_metas_mid(app, world, meta):
-    meta.post(world.messages_url, **ok("mid.abc"))
+    meta.post(world.messages_url, **sent_ok("mid.abc"))
 
     message = queue_reply(world.conversation, text="Hi! Yes, we ship to Lisbon.", user=world.user)[-1]
 
     assert len(meta.calls) == 1
     call = meta.calls[0]
-    assert call.request.url == "http://graph.test/v24.0/%s/messages" % world.account.ig_user_id
+    assert call.request.url == graph_url(world.account.ig_user_id, "messages")
     assert call.request.headers["Authorization"] == f"Bearer {TOKEN}"
     assert sent_bodies(meta) == [{"recipient": {"id": world.igsid}, "message": {"text": "Hi! Yes, we ship to Lisbon."}}]
     message = refetch(Message, message.id)
@@ -52,7 +53,7 @@ def test_text_reply_is_sent_once_with_metas_mid(app, world, meta):
 
 
 def test_reply_updates_the_conversation_list(app, world, meta):
-    meta.post(world.messages_url, **ok())
+    meta.post(world.messages_url, **sent_ok())
     world.conversation.waiting_since = utcnow()
     db.session.commit()
     queue_reply(world.conversation, text="On its way", user=world.user)
@@ -61,7 +62,7 @@ def test_reply_updates_the_conversation_list(app, world, meta):
 
 
 def test_text_is_normalised_before_sending(app, world, meta):
-    meta.post(world.messages_url, **ok())
+    meta.post(world.messages_url, **sent_ok())
     queue_reply(world.conversation, text="  line one\r\nline two \n", user=world.user)
     assert sent_bodies(meta)[0]["message"] == {"text": "line one\nline two"}
 
@@ -70,7 +71,7 @@ def test_human_agent_reply_after_24_hours(app, world, meta):
     world.workspace.human_agent_enabled = True
     world.conversation.last_inbound_at = utcnow() - timedelta(days=3)
     db.session.commit()
-    meta.post(world.messages_url, **ok("mid.ha"))
+    meta.post(world.messages_url, **sent_ok("mid.ha"))
 
     message = queue_reply(world.conversation, text="Sorry for the wait!", user=world.user)[-1]
 
@@ -92,8 +93,8 @@ def test_text_and_file_become_two_messages_sent_in_order(app, world, meta):
 
     from tests.outbound.helpers import PNG
 
-    meta.post(world.messages_url, **ok("mid.1"))
-    meta.post(world.messages_url, **ok("mid.2"))
+    meta.post(world.messages_url, **sent_ok("mid.1"))
+    meta.post(world.messages_url, **sent_ok("mid.2"))
     upload = FileStorage(BytesIO(PNG), filename="photo.png", content_type="image/png")
 
     messages = queue_reply(world.conversation, text="Here it is", upload=upload, user=world.user)
@@ -114,7 +115,7 @@ def test_text_and_file_become_two_messages_sent_in_order(app, world, meta):
     ("😀" * 251, False),
 ])
 def test_text_limit_is_1000_utf8_bytes(app, world, meta, text, allowed):
-    meta.post(world.messages_url, **ok())
+    meta.post(world.messages_url, **sent_ok())
     if allowed:
         assert queue_reply(world.conversation, text=text, user=world.user)[-1].id
         assert sent_bodies(meta)[0]["message"]["text"] == text
@@ -162,11 +163,11 @@ RATE_LIMITED = graph_error(4, message="Application request limit reached", statu
 
 @pytest.mark.parametrize("answers, calls, status, error_part", [
     ([TRANSIENT] * 5, 5, "failed", "could not be reached after 5 tries"),
-    ([TRANSIENT, TRANSIENT, ok("mid.late")], 3, "sent", None),
+    ([TRANSIENT, TRANSIENT, sent_ok("mid.late")], 3, "sent", None),
     ([RATE_LIMITED] * 5, 5, "failed", "kept limiting"),
-    ([RATE_LIMITED, ok("mid.late")], 2, "sent", None),
+    ([RATE_LIMITED, sent_ok("mid.late")], 2, "sent", None),
     ([{"body": requests.exceptions.ConnectTimeout("connect timed out")}] * 5, 5, "failed", "could not be reached"),
-    ([{"body": requests.exceptions.ConnectTimeout("connect timed out")}, ok("mid.late")], 2, "sent", None),
+    ([{"body": requests.exceptions.ConnectTimeout("connect timed out")}, sent_ok("mid.late")], 2, "sent", None),
     ([{"body": requests.exceptions.ReadTimeout("read timed out")}], 1, "failed", "may not have been delivered"),
     ([{"body": "<html>gateway timeout</html>", "status": 504}], 1, "failed", "may not have been delivered"),
     ([{"json": {"recipient_id": "r"}, "status": 200}], 1, "failed", "may not have been delivered"),
@@ -233,7 +234,7 @@ def test_outside_window_for_meta_retries_once_as_human_agent_when_allowed(app, w
     world.workspace.human_agent_enabled = True
     db.session.commit()
     meta.post(world.messages_url, **graph_error(10, 2534022, "outside of allowed window"))
-    meta.post(world.messages_url, **ok("mid.tagged"))
+    meta.post(world.messages_url, **sent_ok("mid.tagged"))
 
     message = queue_reply(world.conversation, text="Still there?", user=world.user)[-1]
 
@@ -278,7 +279,7 @@ def test_retry_delays_grow_with_jitter_and_rate_limits_wait_longer():
 # -- At most once ---------------------------------------------------------------------------
 
 def test_a_send_job_run_twice_makes_one_graph_call(app, world, meta):
-    meta.post(world.messages_url, **ok("mid.once"))
+    meta.post(world.messages_url, **sent_ok("mid.once"))
     message = pending_message(world)
 
     deliver_message_job(message.id)
@@ -319,7 +320,7 @@ def test_crash_after_metas_answer_ends_failed_may_not_have_been_delivered(app, w
 
 
 def test_sweep_sends_what_was_never_enqueued(app, world, meta):
-    meta.post(world.messages_url, **ok("mid.swept"))
+    meta.post(world.messages_url, **sent_ok("mid.swept"))
     message = pending_message(world)
     assert sweep_outbound()["requeued"] == 0  # not overdue yet
     db.session.execute(Message.__table__.update().where(Message.id == message.id)
@@ -350,7 +351,7 @@ def test_failed_message_can_be_retried(app, world, meta):
     meta.post(world.messages_url, **graph_error(2, status=500))
     meta.post(world.messages_url, **graph_error(2, status=500))
     meta.post(world.messages_url, **graph_error(2, status=500))
-    meta.post(world.messages_url, **ok("mid.retried"))
+    meta.post(world.messages_url, **sent_ok("mid.retried"))
     message = queue_reply(world.conversation, text="persist", user=world.user)[-1]
     assert refetch(Message, message.id).status == "failed"
 
@@ -362,7 +363,7 @@ def test_failed_message_can_be_retried(app, world, meta):
 
 
 def test_only_failed_messages_can_be_retried_or_deleted(app, world, meta):
-    meta.post(world.messages_url, **ok())
+    meta.post(world.messages_url, **sent_ok())
     message = refetch(Message, queue_reply(world.conversation, text="fine", user=world.user)[-1].id)
     with pytest.raises(ReplyRefused) as refused:
         retry_message(message)
@@ -394,7 +395,7 @@ def test_failed_message_can_be_deleted(app, world, meta):
 # -- Queued mode with a real worker ---------------------------------------------------------
 
 def test_queued_mode_sends_on_the_worker(app, world, meta, queued):
-    meta.post(world.messages_url, **ok("mid.queued"))
+    meta.post(world.messages_url, **sent_ok("mid.queued"))
     igsid = world.igsid
     message_id = queue_reply(world.conversation, text="From the worker", user=world.user)[-1].id
     assert refetch(Message, message_id).status == "pending"
@@ -412,7 +413,7 @@ def test_queued_mode_retries_after_a_delay(app, world, meta, queued):
     from rq.registry import ScheduledJobRegistry
 
     meta.post(world.messages_url, **TRANSIENT)
-    meta.post(world.messages_url, **ok("mid.second"))
+    meta.post(world.messages_url, **sent_ok("mid.second"))
     message_id = queue_reply(world.conversation, text="Try twice", user=world.user)[-1].id
     queued.work()
 
@@ -437,7 +438,7 @@ def test_queued_mode_retries_after_a_delay(app, world, meta, queued):
 def test_queued_mode_with_redis_down_is_sent_by_the_sweep(app, world, meta, queued):
     from redis import Redis
 
-    meta.post(world.messages_url, **ok("mid.later"))
+    meta.post(world.messages_url, **sent_ok("mid.later"))
     working = app.extensions["redis"]
     app.extensions["redis"] = Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.2)
     message_id = queue_reply(world.conversation, text="Redis is down", user=world.user)[-1].id

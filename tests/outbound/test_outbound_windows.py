@@ -10,7 +10,8 @@ from app.extensions import db
 from app.models import Message, utcnow
 from app.outbound.replies import ReplyRefused, queue_reply
 from app.outbound.windows import reply_window
-from tests.outbound.helpers import ok, refetch, sent_bodies
+from tests.meta_kit import sent_ok
+from tests.outbound.helpers import refetch, sent_bodies
 
 
 def at(world, hours_ago: float | None, human_agent_enabled: bool = False):
@@ -72,7 +73,7 @@ CASES = [
 @pytest.mark.parametrize("source", ["inbox", "api", "automation"])
 def test_the_server_enforces_the_window_for_every_source(app, world, meta, hours_ago, enabled, outcomes, source):
     at(world, hours_ago, enabled)
-    meta.post(world.messages_url, **ok("mid.w"))
+    meta.post(world.messages_url, **sent_ok("mid.w"))
     user = None if source == "automation" else world.user
     expected = outcomes[source]
 
