@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from flask import has_request_context, request
 from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -61,11 +62,27 @@ def workspace_labels(workspace_id: int) -> list[Label]:
     return list(db.session.scalars(select(Label).where(Label.workspace_id == workspace_id).order_by(Label.name)))
 
 
+# A page shows the labels in several places (the list filter, the header's menu, the bulk bar):
+# read once per request, kept in its environ (which lives exactly as long as the request), and
+# forgotten when this module changes them.
+_REQUEST_CACHE = "igdm.labels.workspace_labels"
+
+
 def current_workspace_labels() -> list[Label]:
     """The signed-in person's workspace's labels (templates: the header's menu, the list filter)."""
     if not current_user or not current_user.is_authenticated:
         return []
-    return workspace_labels(current_user.workspace_id)
+    if not has_request_context():
+        return workspace_labels(current_user.workspace_id)
+    known = request.environ.setdefault(_REQUEST_CACHE, {})
+    if current_user.workspace_id not in known:
+        known[current_user.workspace_id] = workspace_labels(current_user.workspace_id)
+    return known[current_user.workspace_id]
+
+
+def _forget_current() -> None:
+    if has_request_context():
+        request.environ.pop(_REQUEST_CACHE, None)
 
 
 def find_label(workspace_id: int, name: str | None) -> Label | None:
@@ -119,6 +136,7 @@ def create_label(workspace_id: int, name: str, *, by: User, colour: Colour | Non
     audit.record("label.created", f"Created the label “{name}” ({colour.name.lower()})",
                  workspace_id=workspace_id, actor=by, label_id=label.id)
     db.session.commit()
+    _forget_current()
     return label
 
 
@@ -148,6 +166,7 @@ def update_label(label: Label, *, by: User, name: str | None = None, colour: Col
     audit.record("label.changed", f"Label “{label.name}”: " + ", ".join(changes),
                  workspace_id=label.workspace_id, actor=by, label_id=label.id)
     db.session.commit()
+    _forget_current()
     return True
 
 
@@ -162,3 +181,4 @@ def delete_label(label: Label, *, by: User) -> None:
                  workspace_id=label.workspace_id, actor=by, label_id=label.id)
     db.session.delete(label)
     db.session.commit()
+    _forget_current()

@@ -107,7 +107,6 @@ def _after_change(conversation: Conversation, *, error: ActionRefused | None = N
                   status: int = 200):
     listing = _listing()
     if is_fragment_request():
-        db.session.refresh(conversation)
         return render_fragment("labels/_labels_changed.html", status, current=conversation, listing=listing,
                                open_id=conversation.id, label_error=error, label_done=done)
     if error is not None:

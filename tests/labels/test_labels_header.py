@@ -4,9 +4,11 @@ updated_at so other open inboxes re-render the row. Agents add existing labels o
 also create one from the menu's box. Without JavaScript the forms redirect back."""
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 from app.extensions import db
+from app.labels.tagging import add_label
 from app.models import AuditEntry, Conversation, ConversationLabel, Label, utcnow
 from tests.labels.conftest import label_names
 
@@ -144,3 +146,16 @@ def test_rows_show_at_most_three_chips_and_a_count(auth, shop):
     assert row.count("labelchip--row") == 4
     assert "a-one" in row and "c-three" in row and ">+2<" in row
     assert "and d-four, e-five" in row
+
+
+def test_other_open_inboxes_get_the_row_on_their_next_poll(auth, shop):
+    """A teammate labels a conversation: the poll of an inbox already open re-sends its row."""
+    vip = shop.label("vip", "#7e22ce")
+    auth.login(shop.agent)
+    since = re.search(r'id="live-since" name="since" value="([^"]+)"', auth.client.get("/").get_data(as_text=True)).group(1)
+    assert auth.client.get("/inbox/changes", query_string={"since": since}).status_code == 204
+    add_label(db.session.get(Conversation, shop.second.id), vip, by=shop.admin)
+    response = auth.client.get("/inbox/changes", query_string={"since": since})
+    assert response.status_code == 200
+    row = response.get_data(as_text=True).split(f'id="conv-{shop.second.id}"')[1].split("</li>")[0]
+    assert "label--purple" in row and ">vip<" in row
