@@ -6,18 +6,15 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-import responses
 
 from app.extensions import db
 from app.inbox import live
 from app.models import AiDraft, utcnow
-from tests.conftest import GRAPH_URL
-
-HX = {"HX-Request": "true"}
+from tests.meta_kit import HX, graph_url, sent_ok
 
 
 @pytest.fixture
-def world(factory, auth):
+def world(factory, auth, meta):
     workspace = factory.workspace()
     user = factory.user(workspace, name="Ana Agent")
     account = factory.account(workspace)
@@ -27,10 +24,8 @@ def world(factory, auth):
                              created_at=utcnow() - timedelta(minutes=30))
     lead = factory.lead(conversation)
     auth.login(user)
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as meta:
-        meta.post(f"{GRAPH_URL}/v24.0/{account.ig_user_id}/messages",
-                  json={"recipient_id": "r", "message_id": "mid.sent.1"})
-        yield dict(workspace=workspace, conversation=conversation, customer=customer, failed=failed, lead=lead)
+    meta.post(graph_url(account.ig_user_id, "messages"), **sent_ok("mid.sent.1"))
+    return dict(workspace=workspace, conversation=conversation, customer=customer, failed=failed, lead=lead)
 
 
 def varies(response) -> bool:

@@ -22,6 +22,7 @@ from app.instagram.signature import SignedRequestError, parse_signed_request
 from app.models import MAX_ID, Contact, Conversation, Message, User
 from tests.api.conftest import make_api
 from tests.conftest import TEST_APP_SECRET
+from tests.meta_kit import HX, graph_url
 from tests.sql_log import sql_sent
 from tests.webhooks.helpers import post
 
@@ -188,7 +189,7 @@ def test_f10_live_poll_tokens_with_extreme_dates(client, auth, factory, moment):
     since = b64(json.dumps({"t": moment, "f": "x"}))
     thread = b64(json.dumps({"c": conversation.id, "m": None, "u": moment, "t": moment}))
     for query in (f"since={since}", f"thread={thread}", f"since={since}&thread={thread}"):
-        response = client.get(f"/inbox/changes?{query}&open={conversation.id}", headers={"HX-Request": "true"})
+        response = client.get(f"/inbox/changes?{query}&open={conversation.id}", headers=HX)
         assert response.status_code in (200, 204), (query, response.status_code)
 
 
@@ -413,7 +414,7 @@ def test_i8_a_digit_id_is_still_looked_up(app, factory):
 
     contact = factory.contact(igsid="9001")
     with responses.RequestsMock() as mock:
-        mock.get("http://graph.test/v24.0/9001", json={"name": "Ana", "username": "ana"})
+        mock.get(graph_url("9001"), json={"name": "Ana", "username": "ana"})
         fetch_contact_profile(contact.id)
     db.session.expire_all()
     assert db.session.get(Contact, contact.id).name == "Ana"

@@ -11,7 +11,7 @@ import responses
 from app.auth.api_tokens import create_token
 from app.extensions import db
 from tests.api.openapi_check import PREFIX, check_response
-from tests.conftest import GRAPH_URL
+from tests.meta_kit import GRAPH_URL, sent_body
 
 
 class ApiClient:
@@ -53,14 +53,12 @@ def api(app, client, factory):
 
 
 @pytest.fixture
-def meta():
-    """Meta's Graph API at the HTTP boundary: every send succeeds with a new mid."""
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        counter = iter(range(1, 10**6))
-        mock.add_callback(responses.POST, re.compile(re.escape(GRAPH_URL) + r"/v[\d.]+/\d+/messages"),
-                          callback=lambda request: (200, {}, json.dumps(
-                              {"recipient_id": "r", "message_id": f"mid.api.{next(counter)}"})))
-        yield mock
+def meta_ok(meta):
+    """The suite's `meta`, where every send succeeds with a new mid."""
+    counter = iter(range(1, 10**6))
+    meta.add_callback(responses.POST, re.compile(re.escape(GRAPH_URL) + r"/v[\d.]+/\d+/messages"),
+                      callback=lambda request: (200, {}, json.dumps(sent_body(f"mid.api.{next(counter)}"))))
+    return meta
 
 
 def error_of(response, status: int) -> dict:

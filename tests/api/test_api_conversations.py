@@ -283,7 +283,7 @@ def test_message_paging_while_messages_arrive(api, factory):
     assert seen == [m.id for m in sorted(made, key=lambda m: (m.created_at, m.id))]
 
 
-def test_other_workspaces_ids_are_404_everywhere(api, factory, meta):
+def test_other_workspaces_ids_are_404_everywhere(api, factory, meta_ok):
     other_account = factory.account()
     theirs = factory.conversation(other_account, unread_count=3)
     factory.message(theirs, text="secret from B")
@@ -299,7 +299,7 @@ def test_other_workspaces_ids_are_404_everywhere(api, factory, meta):
         response = api.request(method, path, **kwargs)
         assert error_of(response, 404)["code"] == "not_found", path
         assert "secret" not in response.get_data(as_text=True)
-    assert len(meta.calls) == 0  # nothing sent to their customer
+    assert len(meta_ok.calls) == 0  # nothing sent to their customer
     db.session.expire_all()
     assert db.session.query(Message).count() == 1
     assert db.session.get(Conversation, theirs.id).unread_count == 3

@@ -79,7 +79,7 @@ def _assert_sane(response):
 
 
 @pytest.fixture
-def world(app, api, factory, meta):
+def world(app, api, factory, meta_ok):
     app.config["API_RATE_LIMIT"] = 10**9
     colleague = factory.user(api.workspace, role="agent")
     conversation = factory.conversation(api.account, unread_count=1, last_inbound_at=utcnow())

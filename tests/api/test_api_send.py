@@ -19,7 +19,7 @@ def conversation(api, factory):
     return factory.conversation(api.account, last_inbound_at=utcnow() - timedelta(hours=1))
 
 
-def test_reply_is_accepted_pending_then_sent_once(api, conversation, meta):
+def test_reply_is_accepted_pending_then_sent_once(api, conversation, meta_ok):
     response = api.post(f"/conversations/{conversation.id}/messages", json={"text": "  Ships today!  "})
     assert response.status_code == 202
     data = response.get_json()["data"]
@@ -27,8 +27,8 @@ def test_reply_is_accepted_pending_then_sent_once(api, conversation, meta):
     assert (data["direction"], data["source"], data["sent_by_id"]) == ("out", "api", api.user.id)
     assert data["text"] == "Ships today!" and data["conversation_id"] == conversation.id
     # The (inline) send job ran after the response: sent once, with Meta's mid.
-    assert [body["message"]["text"] for body in _sends(meta)] == ["Ships today!"]
-    assert body_recipient(meta) == conversation.contact.igsid
+    assert [body["message"]["text"] for body in _sends(meta_ok)] == ["Ships today!"]
+    assert body_recipient(meta_ok) == conversation.contact.igsid
     thread = api.get(f"/conversations/{conversation.id}/messages").get_json()["data"]
     assert [(m["id"], m["status"], m["mid"]) for m in thread] == [(data["id"], "sent", "mid.api.1")]
     listed = api.get(f"/conversations/{conversation.id}").get_json()["data"]
@@ -39,12 +39,12 @@ def body_recipient(meta):
     return _sends(meta)[0]["recipient"]["id"]
 
 
-def test_reply_runs_through_the_queue_too(api, conversation, meta, queued):
+def test_reply_runs_through_the_queue_too(api, conversation, meta_ok, queued):
     response = api.post(f"/conversations/{conversation.id}/messages", json={"text": "queued"})
     assert response.status_code == 202 and response.get_json()["data"]["status"] == "pending"
-    assert _sends(meta) == []
+    assert _sends(meta_ok) == []
     queued.work()
-    assert len(_sends(meta)) == 1
+    assert len(_sends(meta_ok)) == 1
     assert db.session.get(Message, response.get_json()["data"]["id"]).status == "sent"
 
 
@@ -54,7 +54,7 @@ def test_reply_runs_through_the_queue_too(api, conversation, meta, queued):
     (24 * 8, True, "window_closed"),       # past 7 days: nobody may
     (None, False, "window_closed"),        # the customer never wrote
 ])
-def test_outside_the_reply_window_is_409(api, factory, meta, hours_ago, human_agent, code):
+def test_outside_the_reply_window_is_409(api, factory, meta_ok, hours_ago, human_agent, code):
     api.workspace.human_agent_enabled = human_agent
     db.session.commit()
     last_inbound = utcnow() - timedelta(hours=hours_ago) if hours_ago else None
@@ -63,7 +63,7 @@ def test_outside_the_reply_window_is_409(api, factory, meta, hours_ago, human_ag
     assert data["can_reply"] is False and data["reply_window_ends_at"] is None
     error = error_of(api.post(f"/conversations/{conversation.id}/messages", json={"text": "hello?"}), 409)
     assert error["code"] == code and "field" not in error and error["message"]
-    assert db.session.query(Message).count() == 0 and _sends(meta) == []
+    assert db.session.query(Message).count() == 0 and _sends(meta_ok) == []
 
 
 def test_can_reply_and_window_end_follow_the_sending_rules(api, conversation):
@@ -73,44 +73,44 @@ def test_can_reply_and_window_end_follow_the_sending_rules(api, conversation):
 
 
 @pytest.mark.parametrize("text, code", [("", "empty"), ("   \n ", "empty"), ("é" * 501, "too_long"), ("x" * 1001, "too_long")])
-def test_text_refusals_are_422_naming_text(api, conversation, meta, text, code):
+def test_text_refusals_are_422_naming_text(api, conversation, meta_ok, text, code):
     error = error_of(api.post(f"/conversations/{conversation.id}/messages", json={"text": text}), 422)
     assert (error["code"], error["field"]) == (code, "text")
-    assert db.session.query(Message).count() == 0 and _sends(meta) == []
+    assert db.session.query(Message).count() == 0 and _sends(meta_ok) == []
 
 
-def test_the_longest_text_instagram_takes_is_accepted(api, conversation, meta):
+def test_the_longest_text_instagram_takes_is_accepted(api, conversation, meta_ok):
     assert api.post(f"/conversations/{conversation.id}/messages", json={"text": "x" * 1000}).status_code == 202
 
 
-def test_disconnected_account_is_409(api, conversation, meta):
+def test_disconnected_account_is_409(api, conversation, meta_ok):
     api.account.status = "reauth_required"
     db.session.commit()
     error = error_of(api.post(f"/conversations/{conversation.id}/messages", json={"text": "hi"}), 409)
     assert error["code"] == "account_unavailable"
-    assert db.session.query(Message).count() == 0 and _sends(meta) == []
+    assert db.session.query(Message).count() == 0 and _sends(meta_ok) == []
 
 
 @pytest.mark.parametrize("body, field", [
     ({}, "text"), ({"text": None}, "text"), ({"text": 5}, "text"), ({"text": ["hi"]}, "text"),
     ({"text": "a\x00b"}, "text"), ({"text": "hi", "to": "someone"}, "to"),
 ])
-def test_malformed_send_is_400(api, conversation, meta, body, field):
+def test_malformed_send_is_400(api, conversation, meta_ok, body, field):
     assert error_of(api.post(f"/conversations/{conversation.id}/messages", json=body), 400)["field"] == field
     assert db.session.query(Message).count() == 0
 
 
-def test_send_needs_a_json_body_of_at_most_64kb(api, conversation, meta):
+def test_send_needs_a_json_body_of_at_most_64kb(api, conversation, meta_ok):
     path = f"/conversations/{conversation.id}/messages"
     assert error_of(api.post(path, data={"text": "hi"}), 415)["code"] == "unsupported_media_type"
     assert error_of(api.post(path, json={"text": "x" * 70_000}), 413)["code"] == "too_large"
     assert error_of(api.post(path, data="{", content_type="application/json"), 400)["code"] == "invalid_json"
-    assert db.session.query(Message).count() == 0 and _sends(meta) == []
+    assert db.session.query(Message).count() == 0 and _sends(meta_ok) == []
 
 
-def test_cannot_reply_in_another_workspace(api, factory, meta):
+def test_cannot_reply_in_another_workspace(api, factory, meta_ok):
     theirs = factory.conversation(factory.account(), last_inbound_at=utcnow())
     assert error_of(api.post(f"/conversations/{theirs.id}/messages", json={"text": "hi"}), 404)["code"] == "not_found"
-    assert db.session.query(Message).count() == 0 and _sends(meta) == []
+    assert db.session.query(Message).count() == 0 and _sends(meta_ok) == []
     db.session.expire_all()
     assert db.session.get(Conversation, theirs.id).last_message_preview is None

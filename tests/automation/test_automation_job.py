@@ -10,7 +10,6 @@ from datetime import timedelta
 
 import pytest
 import requests
-import responses
 from sqlalchemy import func, select
 
 from app.automation.jobs import run_automation_for_message
@@ -28,7 +27,7 @@ from app.models import (
     Workspace,
     utcnow,
 )
-from tests.conftest import GRAPH_URL
+from tests.meta_kit import GRAPH_URL, graph_url, sent_ok
 
 LLM_ENDPOINT = "http://llm.test/v1/chat/completions"
 LLM_KEY = "sk-auto-SECRET-key"
@@ -45,7 +44,7 @@ class World:
 
     @property
     def messages_url(self) -> str:
-        return f"{GRAPH_URL}/v24.0/{self.account.ig_user_id}/messages"
+        return graph_url(self.account.ig_user_id, "messages")
 
 
 @pytest.fixture
@@ -59,10 +58,10 @@ def world(factory):
 
 
 @pytest.fixture
-def meta(world):
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        mock.post(world.messages_url, json={"recipient_id": "r", "message_id": "mid.reply"})
-        yield mock
+def meta_ok(meta, world):
+    """The suite's `meta`, where the conversation's sends succeed."""
+    meta.post(world.messages_url, **sent_ok("mid.reply"))
+    return meta
 
 
 def graph_sends(meta) -> list[dict]:
@@ -109,7 +108,7 @@ def log_for(message) -> AutomationLog | None:
 
 # -- Each rule type ----------------------------------------------------------------------------
 
-def test_greeting_answers_the_first_message_through_the_staff_send_path(app, world, factory, meta):
+def test_greeting_answers_the_first_message_through_the_staff_send_path(app, world, factory, meta_ok):
     configure(world)
     add_rule(world, "greeting", "Welcome! How can we help?")
     first = inbound(factory, world, "hi")
@@ -120,8 +119,8 @@ def test_greeting_answers_the_first_message_through_the_staff_send_path(app, wor
     assert (reply.text, reply.direction, reply.status, reply.mid) == ("Welcome! How can we help?", "out", "sent", "mid.reply")
     assert reply.sent_by_id is None and reply.human_agent is False
     # Exactly what staff replies send: no message tag, never HUMAN_AGENT.
-    assert graph_sends(meta) == [{"recipient": {"id": world.conversation.contact.igsid},
-                                  "message": {"text": "Welcome! How can we help?"}}]
+    assert graph_sends(meta_ok) == [{"recipient": {"id": world.conversation.contact.igsid},
+                                     "message": {"text": "Welcome! How can we help?"}}]
     entry = log_for(first)
     assert (entry.outcome, entry.kind, entry.reply_message_id) == ("sent", "greeting", reply.id)
 
@@ -131,7 +130,7 @@ def test_greeting_answers_the_first_message_through_the_staff_send_path(app, wor
     assert log_for(second).outcome == "skipped"
 
 
-def test_a_greeting_is_sent_once_per_conversation_even_out_of_order(app, world, factory, meta):
+def test_a_greeting_is_sent_once_per_conversation_even_out_of_order(app, world, factory, meta_ok):
     configure(world)
     add_rule(world, "greeting", "Welcome!")
     later = inbound(factory, world, "second", minutes_ago=1)
@@ -141,7 +140,7 @@ def test_a_greeting_is_sent_once_per_conversation_even_out_of_order(app, world, 
     assert [r.text for r in automated_replies(world)] == ["Welcome!"]
 
 
-def test_away_outside_business_hours_once_per_n_hours(app, world, factory, meta):
+def test_away_outside_business_hours_once_per_n_hours(app, world, factory, meta_ok):
     configure(world, hours=ALWAYS_CLOSED, away_every_hours=4)
     add_rule(world, "away", "We're closed; back tomorrow at 9.")
     first = inbound(factory, world, "hello?")
@@ -161,16 +160,16 @@ def test_away_outside_business_hours_once_per_n_hours(app, world, factory, meta)
     assert len(automated_replies(world)) == 2 and log_for(third).kind == "away"
 
 
-def test_away_stays_quiet_inside_business_hours(app, world, factory, meta):
+def test_away_stays_quiet_inside_business_hours(app, world, factory, meta_ok):
     configure(world, hours=ALWAYS_OPEN)
     add_rule(world, "away", "Closed")
     message = inbound(factory, world)
     run_automation_for_message(message.id)
-    assert automated_replies(world) == [] and not graph_sends(meta)
+    assert automated_replies(world) == [] and not graph_sends(meta_ok)
     assert log_for(message).reason == "No rule applied to this message."
 
 
-def test_away_in_berlin_business_hours(app, world, factory, meta):
+def test_away_in_berlin_business_hours(app, world, factory, meta_ok):
     # Open every day 00:00-24:00 in Berlin except for the current local hour: always "closed now".
     from datetime import datetime
     from zoneinfo import ZoneInfo
@@ -184,7 +183,7 @@ def test_away_in_berlin_business_hours(app, world, factory, meta):
     assert [r.text for r in automated_replies(world)] == ["Closed right now"]
 
 
-def test_keyword_reply_with_its_actions(app, world, factory, meta):
+def test_keyword_reply_with_its_actions(app, world, factory, meta_ok):
     configure(world)
     agent = factory.user(world.workspace, role="agent")
     add_rule(world, "keyword", "Our price list: ...", match_type="regex", pattern=r"\bprices?\b",
@@ -200,7 +199,7 @@ def test_keyword_reply_with_its_actions(app, world, factory, meta):
     assert entry.kind == "keyword" and "Lead status set to qualified" in entry.reason
 
 
-def test_a_failed_action_does_not_undo_the_reply(app, world, factory, meta):
+def test_a_failed_action_does_not_undo_the_reply(app, world, factory, meta_ok):
     configure(world)
     agent = factory.user(world.workspace, role="agent")
     add_rule(world, "keyword", "Sure", pattern="refund", assign_to_id=agent.id)
@@ -213,7 +212,7 @@ def test_a_failed_action_does_not_undo_the_reply(app, world, factory, meta):
     assert entry.outcome == "sent" and "Not assigned" in entry.reason
 
 
-def test_story_mention_gets_a_thank_you(app, world, factory, meta):
+def test_story_mention_gets_a_thank_you(app, world, factory, meta_ok):
     configure(world)
     add_rule(world, "keyword", "Keyword reply", pattern="story")
     add_rule(world, "story_mention", "Thanks for the mention! 💛")
@@ -223,7 +222,7 @@ def test_story_mention_gets_a_thank_you(app, world, factory, meta):
     assert [r.text for r in automated_replies(world)] == ["Thanks for the mention! 💛"]
 
 
-def test_rules_answer_in_their_order(app, world, factory, meta):
+def test_rules_answer_in_their_order(app, world, factory, meta_ok):
     configure(world, hours=ALWAYS_CLOSED)
     add_rule(world, "keyword", "Prices", pattern="price", enabled=False)
     add_rule(world, "away", "Closed")
@@ -233,7 +232,7 @@ def test_rules_answer_in_their_order(app, world, factory, meta):
     assert [r.text for r in automated_replies(world)] == ["Closed"]
 
 
-def test_account_rules_answer_only_their_account(app, world, factory, meta):
+def test_account_rules_answer_only_their_account(app, world, factory, meta_ok):
     configure(world)
     other_account = factory.account(world.workspace)
     add_rule(world, "keyword", "Other shop's answer", pattern="price", account_id=other_account.id)
@@ -242,13 +241,13 @@ def test_account_rules_answer_only_their_account(app, world, factory, meta):
     assert automated_replies(world) == []
 
 
-def test_another_workspaces_rules_never_answer(app, world, factory, meta):
+def test_another_workspaces_rules_never_answer(app, world, factory, meta_ok):
     other = factory.workspace()
     db.session.add(AutomationRule(workspace_id=other.id, kind="greeting", reply_text="Not yours", position=1, enabled=True))
     db.session.commit()
     message = inbound(factory, world, "hi")
     run_automation_for_message(message.id)
-    assert automated_replies(world) == [] and not graph_sends(meta)
+    assert automated_replies(world) == [] and not graph_sends(meta_ok)
     assert log_for(message) is None  # this workspace has nothing configured: nothing to log
 
 
@@ -262,28 +261,28 @@ def test_another_workspaces_rules_never_answer(app, world, factory, meta):
     {"direction": "in", "kind": "referral", "text": None},  # ad/link context, not something written
     {"direction": "in", "is_deleted": True},  # unsent by the customer
 ])
-def test_never_answers_what_is_not_a_customers_live_message(app, world, factory, meta, fields):
+def test_never_answers_what_is_not_a_customers_live_message(app, world, factory, meta_ok, fields):
     configure(world, hours=ALWAYS_CLOSED)
     add_rule(world, "greeting", "Welcome")
     add_rule(world, "away", "Closed")
     add_rule(world, "keyword", "Prices", pattern="hello")
     message = factory.message(world.conversation, **{"text": "hello", **fields})
     run_automation_for_message(message.id)
-    assert [m.id for m in automated_replies(world) if m.id != message.id] == [] and not graph_sends(meta)
+    assert [m.id for m in automated_replies(world) if m.id != message.id] == [] and not graph_sends(meta_ok)
     assert log_for(message) is None
 
 
-def test_an_automated_reply_is_never_answered(app, world, factory, meta):
+def test_an_automated_reply_is_never_answered(app, world, factory, meta_ok):
     configure(world, hours=ALWAYS_CLOSED, away_every_hours=1)
     add_rule(world, "away", "Closed")
     message = inbound(factory, world)
     run_automation_for_message(message.id)
     (reply,) = automated_replies(world)
     run_automation_for_message(reply.id)  # even if something hands our own reply to the job
-    assert len(automated_replies(world)) == 1 and len(graph_sends(meta)) == 1
+    assert len(automated_replies(world)) == 1 and len(graph_sends(meta_ok)) == 1
 
 
-def test_a_reaction_on_a_handled_message_sends_nothing_more(app, world, factory, meta):
+def test_a_reaction_on_a_handled_message_sends_nothing_more(app, world, factory, meta_ok):
     configure(world)
     add_rule(world, "greeting", "Welcome")
     message = inbound(factory, world)
@@ -291,20 +290,20 @@ def test_a_reaction_on_a_handled_message_sends_nothing_more(app, world, factory,
     message.reactions = [{"emoji": "❤️", "reaction": "love", "by": "customer"}]
     db.session.commit()
     run_automation_for_message(message.id)
-    assert len(automated_replies(world)) == 1 and len(graph_sends(meta)) == 1
+    assert len(automated_replies(world)) == 1 and len(graph_sends(meta_ok)) == 1
 
 
-def test_a_job_run_twice_sends_once(app, world, factory, meta):
+def test_a_job_run_twice_sends_once(app, world, factory, meta_ok):
     configure(world)
     add_rule(world, "greeting", "Welcome")
     message = inbound(factory, world)
     run_automation_for_message(message.id)
     run_automation_for_message(message.id)
-    assert len(automated_replies(world)) == 1 and len(graph_sends(meta)) == 1
+    assert len(automated_replies(world)) == 1 and len(graph_sends(meta_ok)) == 1
     assert db.session.scalar(select(func.count()).select_from(AutomationLog)) == 1
 
 
-def test_a_message_claimed_by_another_worker_is_left_to_it(app, world, factory, meta):
+def test_a_message_claimed_by_another_worker_is_left_to_it(app, world, factory, meta_ok):
     configure(world)
     add_rule(world, "greeting", "Welcome")
     message = inbound(factory, world)
@@ -312,10 +311,10 @@ def test_a_message_claimed_by_another_worker_is_left_to_it(app, world, factory, 
                                  message_id=message.id, outcome="pending"))
     db.session.commit()
     assert respond_to_message(message.id) is None
-    assert automated_replies(world) == [] and not graph_sends(meta)
+    assert automated_replies(world) == [] and not graph_sends(meta_ok)
 
 
-def test_never_answers_outside_the_24_hour_window_nor_with_the_human_agent_tag(app, world, factory, meta):
+def test_never_answers_outside_the_24_hour_window_nor_with_the_human_agent_tag(app, world, factory, meta_ok):
     world.workspace.human_agent_enabled = True  # a person could still answer: automation may not
     configure(world, hours=ALWAYS_CLOSED)
     add_rule(world, "away", "Closed")
@@ -323,12 +322,12 @@ def test_never_answers_outside_the_24_hour_window_nor_with_the_human_agent_tag(a
     world.conversation.last_inbound_at = message.created_at
     db.session.commit()
     run_automation_for_message(message.id)
-    assert automated_replies(world) == [] and not graph_sends(meta)
+    assert automated_replies(world) == [] and not graph_sends(meta_ok)
     entry = log_for(message)
     assert entry.outcome == "skipped" and "24 hours" in entry.reason
 
 
-def test_a_message_answered_late_is_left_alone(app, world, factory, meta):
+def test_a_message_answered_late_is_left_alone(app, world, factory, meta_ok):
     configure(world, hours=ALWAYS_CLOSED)
     add_rule(world, "away", "Closed")
     message = inbound(factory, world, minutes_ago=90)  # the job ran (or was replayed) 90 minutes late
@@ -338,18 +337,18 @@ def test_a_message_answered_late_is_left_alone(app, world, factory, meta):
 
 
 @pytest.mark.parametrize("source", ["inbox", "api", "app"])
-def test_a_human_reply_pauses_automation_in_that_conversation(app, world, factory, meta, source):
+def test_a_human_reply_pauses_automation_in_that_conversation(app, world, factory, meta_ok, source):
     configure(world, hours=ALWAYS_CLOSED, pause_minutes=30)
     add_rule(world, "away", "Closed")
     factory.message(world.conversation, text="I'm on it", direction="out", source=source,
                     created_at=utcnow() - timedelta(minutes=10))
     message = inbound(factory, world)
     run_automation_for_message(message.id)
-    assert automated_replies(world) == [] and not graph_sends(meta)
+    assert automated_replies(world) == [] and not graph_sends(meta_ok)
     assert log_for(message).reason.startswith("Paused")
 
 
-def test_the_pause_ends_and_automation_replies_do_not_pause(app, world, factory, meta):
+def test_the_pause_ends_and_automation_replies_do_not_pause(app, world, factory, meta_ok):
     configure(world, hours=ALWAYS_CLOSED, pause_minutes=30, away_every_hours=1)
     add_rule(world, "away", "Closed")
     factory.message(world.conversation, text="Earlier", direction="out", source="inbox",
@@ -361,7 +360,7 @@ def test_the_pause_ends_and_automation_replies_do_not_pause(app, world, factory,
     assert [r.text for r in automated_replies(world)] == ["Auto", "Closed"]
 
 
-def test_a_zero_pause_never_pauses(app, world, factory, meta):
+def test_a_zero_pause_never_pauses(app, world, factory, meta_ok):
     configure(world, hours=ALWAYS_CLOSED, pause_minutes=0)
     add_rule(world, "away", "Closed")
     factory.message(world.conversation, text="Just now", direction="out", source="inbox")
@@ -370,22 +369,22 @@ def test_a_zero_pause_never_pauses(app, world, factory, meta):
     assert [r.text for r in automated_replies(world)] == ["Closed"]
 
 
-def test_a_refused_send_is_logged_not_retried(app, world, factory, meta):
+def test_a_refused_send_is_logged_not_retried(app, world, factory, meta_ok):
     configure(world)
     add_rule(world, "greeting", "Welcome")
     world.account.status = "reauth_required"
     db.session.commit()
     message = inbound(factory, world)
     run_automation_for_message(message.id)
-    assert automated_replies(world) == [] and not graph_sends(meta)
+    assert automated_replies(world) == [] and not graph_sends(meta_ok)
     entry = log_for(message)
     assert (entry.outcome, entry.kind) == ("skipped", "greeting") and entry.reason.startswith("Not sent:")
 
 
-def test_nothing_configured_means_nothing_logged(app, world, factory, meta):
+def test_nothing_configured_means_nothing_logged(app, world, factory, meta_ok):
     message = inbound(factory, world)
     run_automation_for_message(message.id)
-    assert log_for(message) is None and not graph_sends(meta)
+    assert log_for(message) is None and not graph_sends(meta_ok)
 
 
 def test_a_missing_message_is_no_error(app):
@@ -395,9 +394,9 @@ def test_a_missing_message_is_no_error(app):
 # -- AI auto-answer ----------------------------------------------------------------------------
 
 @pytest.fixture
-def llm(app, meta):
+def llm(app, meta_ok):
     app.config.update(LLM_API_URL="http://llm.test", LLM_API_KEY=LLM_KEY, LLM_MODEL="test-model")
-    return meta  # the same RequestsMock: Graph and the model are both mocked at the HTTP boundary
+    return meta_ok  # the same RequestsMock: Graph and the model are both mocked at the HTTP boundary
 
 
 def model_calls(mock):
@@ -437,7 +436,7 @@ def test_rules_come_before_the_ai(app, world, factory, llm):
     assert [r.text for r in automated_replies(world)] == ["Prices"] and not model_calls(llm)
 
 
-def test_ai_auto_answer_needs_the_model_configured(app, world, factory, meta):
+def test_ai_auto_answer_needs_the_model_configured(app, world, factory, meta_ok):
     configure(world, ai_auto_reply=True)
     message = inbound(factory, world)
     run_automation_for_message(message.id)
@@ -494,7 +493,7 @@ def test_old_history_is_purged_and_recent_history_kept(app, world, factory):
 # -- Concurrency (PostgreSQL: where concurrent workers really interleave) -----------------------
 
 @pytest.mark.parametrize("round_", range(3))
-def test_two_workers_racing_on_one_message_send_once(app, world, factory, meta, round_):
+def test_two_workers_racing_on_one_message_send_once(app, world, factory, meta_ok, round_):
     if db.engine.dialect.name != "postgresql":
         pytest.skip("concurrent workers need PostgreSQL (run the suite with DATABASE_URL)")
     import threading
@@ -521,4 +520,4 @@ def test_two_workers_racing_on_one_message_send_once(app, world, factory, meta, 
     for thread in threads:
         thread.join()
     assert errors == []
-    assert len(automated_replies(world)) == 1 and len(graph_sends(meta)) == 1
+    assert len(automated_replies(world)) == 1 and len(graph_sends(meta_ok)) == 1

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.instagram import payloads as p
 from app.models import AutomationLog, AutomationRule, AutomationSettings, Message
-from tests.conftest import GRAPH_URL
+from tests.meta_kit import GRAPH_URL, graph_url, sent_body
 from tests.webhooks.helpers import post
 
 CUSTOMER = "9000000000000001"
@@ -31,16 +31,16 @@ def account(factory):
 
 
 @pytest.fixture
-def meta(app, account):
-    """Graph (sends and profile lookups) and the AI model, mocked at the HTTP boundary."""
+def meta_ok(app, account, meta):
+    """The suite's `meta`, where sends and profile lookups succeed, and the AI model answers on
+    the same mock (both at the HTTP boundary)."""
     app.config.update(LLM_API_URL="http://llm.test", LLM_API_KEY="sk-test", LLM_MODEL="m")
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        mids = iter(f"mid.reply.{n}" for n in range(1, 100))
-        mock.add_callback(responses.POST, f"{GRAPH_URL}/v24.0/{account.ig_user_id}/messages",
-                          callback=lambda request: (200, {}, json.dumps({"recipient_id": CUSTOMER, "message_id": next(mids)})))
-        mock.get(re.compile(rf"{GRAPH_URL}/v24.0/{CUSTOMER}\b.*"), json={"name": "Customer", "username": "customer"})
-        mock.post(LLM_ENDPOINT, json={"choices": [{"message": {"content": "An AI answer"}}]})
-        yield mock
+    mids = iter(f"mid.reply.{n}" for n in range(1, 100))
+    meta.add_callback(responses.POST, graph_url(account.ig_user_id, "messages"),
+                      callback=lambda request: (200, {}, json.dumps(sent_body(next(mids), CUSTOMER))))
+    meta.get(re.compile(re.escape(graph_url(CUSTOMER)) + r"\b.*"), json={"name": "Customer", "username": "customer"})
+    meta.post(LLM_ENDPOINT, json={"choices": [{"message": {"content": "An AI answer"}}]})
+    return meta
 
 
 def deliver(client, account, *items, standby=False):
@@ -72,20 +72,20 @@ def ai_on(account):
     db.session.commit()
 
 
-def test_a_new_customer_is_greeted_once_and_redelivery_changes_nothing(client, account, meta):
+def test_a_new_customer_is_greeted_once_and_redelivery_changes_nothing(client, account, meta_ok):
     rule(account, "greeting", "Welcome to the shop!")
     item = p.text_message(account.ig_user_id, CUSTOMER, "m.hi", "hi")
     deliver(client, account, item)
     deliver(client, account, item)  # Meta retries a delivery
-    assert sends(meta) == [{"recipient": {"id": CUSTOMER}, "message": {"text": "Welcome to the shop!"}}]
+    assert sends(meta_ok) == [{"recipient": {"id": CUSTOMER}, "message": {"text": "Welcome to the shop!"}}]
     (reply,) = replies()
     assert (reply.status, reply.mid, reply.direction) == ("sent", "mid.reply.1", "out")
 
 
-def test_what_follows_our_reply_never_triggers_another(client, account, meta):
+def test_what_follows_our_reply_never_triggers_another(client, account, meta_ok):
     ai_on(account)  # with the AI on, any new customer message would be answered
     deliver(client, account, p.text_message(account.ig_user_id, CUSTOMER, "m.1", "do you ship?"))
-    assert [r.text for r in replies()] == ["An AI answer"] and len(model_calls(meta)) == 1
+    assert [r.text for r in replies()] == ["An AI answer"] and len(model_calls(meta_ok)) == 1
 
     deliver(client, account,
             p.echo(account.ig_user_id, CUSTOMER, "mid.reply.1", "An AI answer"),  # our own reply, echoed
@@ -94,7 +94,7 @@ def test_what_follows_our_reply_never_triggers_another(client, account, meta):
             p.edit(account.ig_user_id, CUSTOMER, "m.1", "do you ship to Lisbon?"),
             p.unsend(account.ig_user_id, CUSTOMER, "m.1"))
     deliver(client, account, p.echo(account.ig_user_id, CUSTOMER, "m.app.1", "Typed in the Instagram app"))
-    assert len(replies()) == 1 and len(sends(meta)) == 1 and len(model_calls(meta)) == 1
+    assert len(replies()) == 1 and len(sends(meta_ok)) == 1 and len(model_calls(meta_ok)) == 1
     (reply,) = replies()  # every event was applied, none was answered
     customer_message = db.session.scalar(select(Message).where(Message.mid == "m.1"))
     assert reply.reactions and reply.status == "read" and customer_message.is_deleted
@@ -106,28 +106,28 @@ def test_what_follows_our_reply_never_triggers_another(client, account, meta):
     assert entry.reason.startswith("Paused")
 
 
-def test_standby_messages_never_reach_automation(client, account, meta):
+def test_standby_messages_never_reach_automation(client, account, meta_ok):
     ai_on(account)
     rule(account, "greeting", "Welcome")
     deliver(client, account, p.text_message(account.ig_user_id, CUSTOMER, "m.sb", "hello"), standby=True)
-    assert replies() == [] and not sends(meta) and not model_calls(meta)
+    assert replies() == [] and not sends(meta_ok) and not model_calls(meta_ok)
     assert db.session.scalar(select(AutomationLog)) is None
 
 
-def test_a_story_mention_is_thanked(client, account, meta):
+def test_a_story_mention_is_thanked(client, account, meta_ok):
     rule(account, "story_mention", "Thanks for the mention! 💛")
     deliver(client, account, p.story_mention(account.ig_user_id, CUSTOMER, "m.story", "https://cdn.example/s.jpg"))
-    assert [s["message"]["text"] for s in sends(meta)] == ["Thanks for the mention! 💛"]
+    assert [s["message"]["text"] for s in sends(meta_ok)] == ["Thanks for the mention! 💛"]
 
 
-def test_queued_mode_answers_from_the_worker_exactly_once(client, account, meta, queued):
+def test_queued_mode_answers_from_the_worker_exactly_once(client, account, meta_ok, queued):
     rule(account, "keyword", "Our prices: ...", match_type="contains", pattern="price")
     body = p.delivery(p.entry(account.ig_user_id, [p.text_message(account.ig_user_id, CUSTOMER, "m.price", "price please")]))
     assert post(client, body).status_code == 200
-    assert not sends(meta)  # nothing happens in the web request
+    assert not sends(meta_ok)  # nothing happens in the web request
     queued.work()
     assert post(client, body).status_code == 200  # a redelivery
     queued.work()
-    assert [s["message"]["text"] for s in sends(meta)] == ["Our prices: ..."]
+    assert [s["message"]["text"] for s in sends(meta_ok)] == ["Our prices: ..."]
     (reply,) = replies()
     assert reply.status == "sent"

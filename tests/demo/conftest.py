@@ -26,17 +26,18 @@ def demo_config(database_url: str, **overrides) -> dict:
 
 
 @pytest.fixture
-def meta():
+def standin_meta():
     """Meta's stand-in on 127.0.0.1; it signs and verifies tokens with the demo app's key."""
     with StandinServer(app_secret=TEST_APP_SECRET, signing_key=SIGNING_KEY) as server:
         yield server
 
 
 @pytest.fixture
-def app(database_url, meta):
+def app(database_url, standin_meta):
     """Overrides the suite's `app`: demo mode, Graph calls going to the stand-in over HTTP."""
-    app = create_app(demo_config(database_url, INSTAGRAM_GRAPH_URL=meta.graph_url, INSTAGRAM_API_URL=meta.api_url,
-                                 INSTAGRAM_AUTHORIZE_URL=meta.authorize_url))
+    app = create_app(demo_config(database_url, INSTAGRAM_GRAPH_URL=standin_meta.graph_url,
+                                 INSTAGRAM_API_URL=standin_meta.api_url,
+                                 INSTAGRAM_AUTHORIZE_URL=standin_meta.authorize_url))
     with app.app_context():
         yield app
         db.session.remove()

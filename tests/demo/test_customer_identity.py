@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from app.standin import customer_igsid, customer_profile, username_of_igsid
 from tests.demo.conftest import stand_in_token
+from tests.meta_kit import GRAPH_VERSION
 
 usernames = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789._", min_size=1, max_size=30)
 
@@ -39,9 +40,9 @@ def test_other_igsids_keep_their_generated_profiles(number):
         assert customer_profile(igsid).username.count(".") == 1  # first.last<n>
 
 
-def test_meta_profile_lookup_answers_with_the_username(meta):
+def test_meta_profile_lookup_answers_with_the_username(standin_meta):
     igsid = customer_igsid("marco_fit")
-    answer = requests.get(f"{meta.graph_url}/v24.0/{igsid}", params={"fields": "name,username"},
+    answer = requests.get(f"{standin_meta.graph_url}/{GRAPH_VERSION}/{igsid}", params={"fields": "name,username"},
                           headers={"Authorization": f"Bearer {stand_in_token('demo.boutique')}"}, timeout=5)
     assert answer.status_code == 200
     assert answer.json() == {"id": igsid, "name": "Marco Fit", "username": "marco_fit"}

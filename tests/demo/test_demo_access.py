@@ -10,6 +10,7 @@ from app.extensions import db
 from app.models import WebhookEvent
 from tests.conftest import AuthActions, base_config
 from tests.demo.conftest import demo_config
+from tests.meta_kit import GRAPH_VERSION
 
 PRODUCTION_ENV = {
     "APP_ENV": "production",
@@ -73,13 +74,13 @@ def test_demo_mode_mounts_the_stand_in_without_login_or_csrf(client):
     exchange = client.post("/_meta/api/oauth/access_token", data={"client_id": "demo-app"})
     assert exchange.status_code == 400
     assert exchange.get_json()["error_message"] == "Missing required field client_secret"
-    assert client.get("/_meta/graph/v24.0/me").get_json()["error"]["code"] == 104
+    assert client.get(f"/_meta/graph/{GRAPH_VERSION}/me").get_json()["error"]["code"] == 104
 
 
 def test_outside_demo_mode_there_is_no_stand_in(database_url, other_app):
     app = other_app(base_config(database_url))
     assert app.test_client().get("/_meta/authorize").status_code == 404
-    assert app.test_client().get("/_meta/graph/v24.0/me").status_code == 404
+    assert app.test_client().get(f"/_meta/graph/{GRAPH_VERSION}/me").status_code == 404
 
 
 def _admin_client(app, factory):

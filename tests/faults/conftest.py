@@ -61,7 +61,7 @@ def use_meta(app, meta: StandinServer) -> None:
 
 
 @pytest.fixture
-def meta(app):
+def standin_meta(app):
     """The Graph stand-in on a real local port, for this test's app; no echo webhooks."""
     with StandinServer(app_secret=TEST_APP_SECRET, config={"STANDIN_ECHO": "off"}) as server:
         use_meta(app, server)
@@ -78,11 +78,11 @@ def queued_app(app, private_redis):
 
 
 @pytest.fixture
-def shop(factory, meta):
+def shop(factory, standin_meta):
     """A connected account whose token the stand-in accepts."""
-    account = meta.account("fault.shop")
+    account = standin_meta.account("fault.shop")
     return factory.account(ig_user_id=account.ig_user_id, username=account.username,
-                           token=meta.issue_token("fault.shop"))
+                           token=standin_meta.issue_token("fault.shop"))
 
 
 class AppServer:

@@ -17,6 +17,7 @@ from app.outbound.replies import queue_reply
 from app.outbound.rules import MAY_NOT_HAVE_BEEN_DELIVERED
 from app.outbound.sending import MAX_SEND_ATTEMPTS
 from tests.faults.scenario import make_due, work
+from tests.meta_kit import GRAPH_VERSION
 
 pytestmark = pytest.mark.faults
 
@@ -42,8 +43,8 @@ def run_until_settled(app, message_id: int, rounds: int = MAX_SEND_ATTEMPTS + 2)
     raise AssertionError(f"message {message_id} still pending after {rounds} rounds: {message.error}")
 
 
-def test_server_errors_then_success_is_sent_once(queued_app, meta, conversation):
-    meta.control.server_error(r"/messages$", status=503, times=2)
+def test_server_errors_then_success_is_sent_once(queued_app, standin_meta, conversation):
+    standin_meta.control.server_error(r"/messages$", status=503, times=2)
     message_id = queue_reply(conversation, text="We have it in blue.")[-1].id
 
     work(queued_app)
@@ -54,11 +55,11 @@ def test_server_errors_then_success_is_sent_once(queued_app, meta, conversation)
 
     message = run_until_settled(queued_app, message_id)
     assert message.status == "sent" and message.mid and message.error is None
-    assert [r.fault for r in attempts(meta)] == ["server_error", "server_error", None]
+    assert [r.fault for r in attempts(standin_meta)] == ["server_error", "server_error", None]
 
 
-def test_server_down_for_good_fails_readably_after_bounded_tries(queued_app, meta, conversation):
-    meta.control.server_error(r"/messages$", status=500, times=None)
+def test_server_down_for_good_fails_readably_after_bounded_tries(queued_app, standin_meta, conversation):
+    standin_meta.control.server_error(r"/messages$", status=500, times=None)
     message_id = queue_reply(conversation, text="We have it in blue.")[-1].id
 
     message = run_until_settled(queued_app, message_id)
@@ -66,11 +67,11 @@ def test_server_down_for_good_fails_readably_after_bounded_tries(queued_app, met
     assert message.status == "failed"
     assert message.error == (f"Instagram could not be reached after {MAX_SEND_ATTEMPTS} tries, so the message "
                              "was not sent. Retry it when Instagram is back.")
-    assert len(attempts(meta)) == MAX_SEND_ATTEMPTS
+    assert len(attempts(standin_meta)) == MAX_SEND_ATTEMPTS
 
 
-def test_rate_limited_then_allowed_is_sent_once(queued_app, meta, conversation):
-    meta.control.rate_limit(r"/messages$", retry_after=120, code=4, times=1)
+def test_rate_limited_then_allowed_is_sent_once(queued_app, standin_meta, conversation):
+    standin_meta.control.rate_limit(r"/messages$", retry_after=120, code=4, times=1)
     message_id = queue_reply(conversation, text="Thanks for waiting!")[-1].id
 
     work(queued_app)
@@ -82,40 +83,41 @@ def test_rate_limited_then_allowed_is_sent_once(queued_app, meta, conversation):
 
     message = run_until_settled(queued_app, message_id)
     assert message.status == "sent" and message.mid
-    assert [r.fault for r in attempts(meta)] == ["rate_limit", None]
+    assert [r.fault for r in attempts(standin_meta)] == ["rate_limit", None]
 
 
-def test_rate_limited_for_good_fails_readably(queued_app, meta, conversation):
-    meta.control.rate_limit(r"/messages$", retry_after=1, code=4, times=None)
+def test_rate_limited_for_good_fails_readably(queued_app, standin_meta, conversation):
+    standin_meta.control.rate_limit(r"/messages$", retry_after=1, code=4, times=None)
     message_id = queue_reply(conversation, text="Thanks for waiting!")[-1].id
 
     message = run_until_settled(queued_app, message_id)
 
     assert message.status == "failed"
     assert message.error.startswith("Instagram kept limiting how fast this account may send")
-    assert len(attempts(meta)) == MAX_SEND_ATTEMPTS
+    assert len(attempts(standin_meta)) == MAX_SEND_ATTEMPTS
 
 
-def test_slow_answer_within_the_timeout_is_just_slow(queued_app, meta, conversation):
-    meta.control.delay(r"/messages$", 1.0)
+def test_slow_answer_within_the_timeout_is_just_slow(queued_app, standin_meta, conversation):
+    standin_meta.control.delay(r"/messages$", 1.0)
     message_id = queue_reply(conversation, text="One moment please")[-1].id
 
     message = run_until_settled(queued_app, message_id)
 
     assert message.status == "sent" and message.mid
-    assert len(attempts(meta)) == 1
+    assert len(attempts(standin_meta)) == 1
 
 
-def test_answer_slower_than_the_timeout_is_never_sent_twice(queued_app, meta, conversation):
+def test_answer_slower_than_the_timeout_is_never_sent_twice(queued_app, standin_meta, conversation):
     """No answer in time: Meta may have delivered it, so it is not retried but ends failed with
     a reason that says so (the echo, if it comes, will still settle it as sent)."""
-    queued_app.extensions["graph_client"] = GraphClient(meta.graph_url, meta.api_url, "v24.0", timeout=(2, 0.5))
-    meta.control.delay(r"/messages$", 2.0)
+    queued_app.extensions["graph_client"] = GraphClient(standin_meta.graph_url, standin_meta.api_url, GRAPH_VERSION,
+                                                        timeout=(2, 0.5))
+    standin_meta.control.delay(r"/messages$", 2.0)
     message_id = queue_reply(conversation, text="One moment please")[-1].id
 
     message = run_until_settled(queued_app, message_id)
 
     assert message.status == "failed"
     assert message.error == MAY_NOT_HAVE_BEEN_DELIVERED
-    assert len(attempts(meta)) == 1
+    assert len(attempts(standin_meta)) == 1
     assert db.session.scalar(select(func.count()).select_from(Message).where(Message.direction == "out")) == 1

@@ -26,16 +26,16 @@ def sends_to(meta, igsid: str) -> list:
             if (r.json or {}).get("recipient", {}).get("id") == igsid and "message" in (r.json or {})]
 
 
-def test_worker_killed_during_the_graph_call(queued_app, private_redis, meta, shop, factory):
+def test_worker_killed_during_the_graph_call(queued_app, private_redis, standin_meta, shop, factory):
     conversation = factory.conversation(shop, last_inbound_at=utcnow() - timedelta(hours=1))
     igsid = conversation.contact.igsid
-    meta.control.delay(r"/messages$", 3.0)  # Meta is slow to answer this one
+    standin_meta.control.delay(r"/messages$", 3.0)  # Meta is slow to answer this one
     message = queue_reply(conversation, text="Yes, we ship tomorrow!")[-1]
     message_id = message.id
 
     worker = start_worker(queued_app)
     try:
-        wait_until(lambda: sends_to(meta, igsid), timeout=60, what="the worker's send to reach the stand-in")
+        wait_until(lambda: sends_to(standin_meta, igsid), timeout=60, what="the worker's send to reach the stand-in")
     finally:
         kill_tree(worker.pid)  # the worker and its work horse, mid-request
         worker.wait(10)
@@ -48,7 +48,7 @@ def test_worker_killed_during_the_graph_call(queued_app, private_redis, meta, sh
     enqueue(deliver_message_job, message_id, queue=QUEUE_HIGH, retry=JOB_RETRY)
     again = start_worker(queued_app, "--burst")
     assert again.wait(120) == 0, again.stderr.read().decode()
-    assert len(sends_to(meta, igsid)) == 1
+    assert len(sends_to(standin_meta, igsid)) == 1
 
     # Time passes beyond any job's run time; the sweep settles the message, visibly.
     age_claims(int(STALE_CLAIM_AFTER.total_seconds() // 60) + 1)
@@ -58,31 +58,31 @@ def test_worker_killed_during_the_graph_call(queued_app, private_redis, meta, sh
     assert settled.status == "failed"
     assert settled.error == MAY_NOT_HAVE_BEEN_DELIVERED
     assert "may not have been delivered" in settled.error
-    assert len(sends_to(meta, igsid)) == 1
+    assert len(sends_to(standin_meta, igsid)) == 1
 
     # Nothing re-sends it by itself afterwards either.
     assert sweep_outbound() == {"failed_stale": 0, "requeued": 0}
-    assert len(sends_to(meta, igsid)) == 1
+    assert len(sends_to(standin_meta, igsid)) == 1
 
 
-def test_worker_killed_after_meta_took_the_message_is_settled_by_the_echo(queued_app, private_redis, meta, shop,
+def test_worker_killed_after_meta_took_the_message_is_settled_by_the_echo(queued_app, private_redis, standin_meta, shop,
                                                                           factory, app_server):
     """Meta delivered it (its echo webhook arrives) but the worker died before storing Meta's
     answer: the echo settles the message as `sent` with Meta's mid, the sweep leaves it alone."""
-    meta.webhook_url = app_server.webhook_url
-    meta.control.set_echo("after")
+    standin_meta.webhook_url = app_server.webhook_url
+    standin_meta.control.set_echo("after")
     conversation = factory.conversation(shop, last_inbound_at=utcnow() - timedelta(hours=1))
     igsid = conversation.contact.igsid
-    meta.control.delay(r"/messages$", 3.0)
+    standin_meta.control.delay(r"/messages$", 3.0)
     message_id = queue_reply(conversation, text="Your order is on its way.")[-1].id
 
     worker = start_worker(queued_app)
     try:
-        wait_until(lambda: sends_to(meta, igsid), timeout=60, what="the worker's send to reach the stand-in")
+        wait_until(lambda: sends_to(standin_meta, igsid), timeout=60, what="the worker's send to reach the stand-in")
     finally:
         kill_tree(worker.pid)
         worker.wait(10)
-    echo = meta.control.wait_for_echoes(1, timeout=30)[0]
+    echo = standin_meta.control.wait_for_echoes(1, timeout=30)[0]
     assert echo.ok, echo
 
     age_claims(int(STALE_CLAIM_AFTER.total_seconds() // 60) + 1)
@@ -90,7 +90,7 @@ def test_worker_killed_after_meta_took_the_message_is_settled_by_the_echo(queued
     db.session.expire_all()
     settled = db.session.get(Message, message_id)
     assert settled.status == "sent" and settled.mid and settled.error is None
-    assert len(sends_to(meta, igsid)) == 1
+    assert len(sends_to(standin_meta, igsid)) == 1
     # Shown once: the echo did not add a second outbound row for the same text.
     assert db.session.scalar(select(func.count()).select_from(Message).where(
         Message.conversation_id == conversation.id, Message.direction == "out")) == 1

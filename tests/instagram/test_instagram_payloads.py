@@ -89,9 +89,9 @@ BUILT_VS_META = [
 ]
 
 
-@pytest.mark.parametrize(("built", "meta"), BUILT_VS_META)
-def test_builders_match_meta_shapes(built, meta):
-    assert built == meta
+@pytest.mark.parametrize(("built", "expected"), BUILT_VS_META)
+def test_builders_match_meta_shapes(built, expected):
+    assert built == expected
     json.dumps(built)  # plain JSON, ready to be signed
 
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import pytest
 import requests
-from standin_testkit import APP_SECRET, WebhookReceiver
 
 from app.standin import StandinServer
+from tests.standin.standin_testkit import APP_SECRET, WebhookReceiver
 
 
 @pytest.fixture
@@ -21,7 +21,7 @@ def receiver():
 
 
 @pytest.fixture
-def meta(receiver):
+def standin_meta(receiver):
     with StandinServer(webhook_url=receiver.url, app_secret=APP_SECRET) as server:
         yield server
 

@@ -14,6 +14,8 @@ import requests
 from flask import Flask, request
 from werkzeug.serving import WSGIRequestHandler, make_server
 
+from tests.meta_kit import GRAPH_VERSION
+
 APP_SECRET = "test-app-secret"
 CLIENT_ID = "1234567890"
 REDIRECT_URI = "http://inbox.test/accounts/instagram/callback"
@@ -107,6 +109,6 @@ def connect(http, meta, username: str = "demo.boutique") -> dict:
     long_lived = http.get(f"{meta.graph_url}/access_token", params={
         "grant_type": "ig_exchange_token", "client_secret": APP_SECRET, "access_token": exchanged["access_token"],
     }).json()["access_token"]
-    me = http.get(f"{meta.graph_url}/v24.0/me", params={"fields": "user_id,username,name,profile_picture_url"},
+    me = http.get(f"{meta.graph_url}/{GRAPH_VERSION}/me", params={"fields": "user_id,username,name,profile_picture_url"},
                   headers={"Authorization": f"Bearer {long_lived}"}).json()
     return {"short": exchanged["access_token"], "long": long_lived, "me": me}

@@ -10,7 +10,6 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from flask import Flask
 from flask_wtf.csrf import CSRFProtect
-from standin_testkit import APP_SECRET, CLIENT_ID, REDIRECT_URI, SCOPES
 
 from app.standin import (
     StandinControl,
@@ -19,6 +18,8 @@ from app.standin import (
     customer_profile,
     init_standin,
 )
+from tests.meta_kit import GRAPH_VERSION
+from tests.standin.standin_testkit import APP_SECRET, CLIENT_ID, REDIRECT_URI, SCOPES
 
 IGSID = "5512345678901234"
 
@@ -71,9 +72,10 @@ def test_mounted_under_meta_prefixes_and_exempt_from_csrf(csrf_first, receiver):
         "client_id": CLIENT_ID, "redirect_uri": REDIRECT_URI, "response_type": "code", "scope": SCOPES}).text
 
     token = oauth_with_client(client)
-    me = client.get("/_meta/graph/v24.0/me", headers={"Authorization": f"Bearer {token}"})
+    me = client.get(f"/_meta/graph/{GRAPH_VERSION}/me", headers={"Authorization": f"Bearer {token}"})
     assert me.get_json()["username"] == "demo.cafe"
-    sent = client.post("/_meta/graph/v24.0/me/messages", json={"recipient": {"id": IGSID}, "message": {"text": "hi"}},
+    sent = client.post(f"/_meta/graph/{GRAPH_VERSION}/me/messages",
+                       json={"recipient": {"id": IGSID}, "message": {"text": "hi"}},
                        headers={"Authorization": f"Bearer {token}"})
     assert sent.status_code == 200, sent.text
 
@@ -85,8 +87,8 @@ def test_mounted_under_meta_prefixes_and_exempt_from_csrf(csrf_first, receiver):
     assert json.loads(delivery.body)["entry"][0]["messaging"][0]["message"]["mid"] == sent.get_json()["message_id"]
 
     recorded = app.extensions["standin"].requests_to(r"/messages$")
-    assert recorded[0].path == "/v24.0/me/messages"
-    assert recorded[0].full_path == "/_meta/graph/v24.0/me/messages"
+    assert recorded[0].path == f"/{GRAPH_VERSION}/me/messages"
+    assert recorded[0].full_path == f"/_meta/graph/{GRAPH_VERSION}/me/messages"
 
 
 def test_mounted_signing_key_falls_back_to_secret_key():
@@ -96,7 +98,8 @@ def test_mounted_signing_key_falls_back_to_secret_key():
     other = Flask("other")
     other.config.update(SECRET_KEY="host-secret-key")
     init_standin(other)
-    assert other.test_client().get("/_meta/graph/v24.0/me", query_string={"access_token": token}).status_code == 200
+    me = other.test_client().get(f"/_meta/graph/{GRAPH_VERSION}/me", query_string={"access_token": token})
+    assert me.status_code == 200
 
 
 def test_custom_prefixes():
@@ -106,7 +109,7 @@ def test_custom_prefixes():
     client = app.test_client()
 
     assert client.get("/fake/oauth/authorize", query_string={"client_id": "1"}).status_code == 400
-    assert client.get("/fake/graph/v24.0/me").get_json()["error"]["code"] == 104
+    assert client.get(f"/fake/graph/{GRAPH_VERSION}/me").get_json()["error"]["code"] == 104
     assert app.extensions["standin"].requests[0].path == "/"
 
 
@@ -121,7 +124,8 @@ def test_avatar_urls_use_the_public_url_when_configured():
     token = Signer("k").mint_token(ig_user_id=account.ig_user_id, app_user_id=account.app_user_id,
                                    username=account.username, scopes=["instagram_business_basic",
                                                                        "instagram_business_manage_messages"])
-    body = client.get(f"/_meta/graph/v24.0/{IGSID}", query_string={"fields": "profile_pic", "access_token": token})
+    body = client.get(f"/_meta/graph/{GRAPH_VERSION}/{IGSID}",
+                      query_string={"fields": "profile_pic", "access_token": token})
     assert customer_profile(IGSID).has_picture
     expected = f"https://demo.example.com/_meta/graph/_standin/avatar/customer/{IGSID}.svg"
     assert body.get_json()["profile_pic"] == expected
@@ -147,13 +151,13 @@ def test_tokens_verify_across_separate_instances_with_the_same_key():
     long_lived = client.get("/graph/access_token", query_string={
         "grant_type": "ig_exchange_token", "client_secret": APP_SECRET, "access_token": short,
     }).get_json()["access_token"]
-    me = second.test_client().get("/graph/v24.0/me", headers={"Authorization": f"Bearer {long_lived}"})
+    me = second.test_client().get(f"/graph/{GRAPH_VERSION}/me", headers={"Authorization": f"Bearer {long_lived}"})
 
     assert me.status_code == 200
     assert me.get_json()["username"] == "demo.studio"
     assert first.extensions["standin"] is not second.extensions["standin"]
 
-    refused = stranger.test_client().get("/graph/v24.0/me", headers={"Authorization": f"Bearer {long_lived}"})
+    refused = stranger.test_client().get(f"/graph/{GRAPH_VERSION}/me", headers={"Authorization": f"Bearer {long_lived}"})
     assert refused.get_json()["error"]["code"] == 190
 
 
@@ -162,4 +166,4 @@ def test_missing_signing_key_is_a_clear_error():
     app.testing = True  # let the configuration error surface instead of a Graph error body
     init_standin(app)
     with pytest.raises(RuntimeError, match="STANDIN_SIGNING_KEY"):
-        app.test_client().get("/_meta/graph/v24.0/me", headers={"Authorization": "Bearer x"})
+        app.test_client().get(f"/_meta/graph/{GRAPH_VERSION}/me", headers={"Authorization": "Bearer x"})

@@ -1,14 +1,15 @@
 """Fixtures for the webhook tests: Meta's Graph API stood in for at http://graph.test."""
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
 import responses
 
-from tests.conftest import GRAPH_URL
+from tests.meta_kit import GRAPH_URL, GRAPH_VERSION
 
-PROFILE_URL = re.compile(rf"{re.escape(GRAPH_URL)}/v24\.0/(\d+)\?.*")
+PROFILE_URL = re.compile(rf"{re.escape(GRAPH_URL)}/{re.escape(GRAPH_VERSION)}/(\d+)\?.*")
 
 
 def profile_body(igsid: str) -> dict:
@@ -20,14 +21,12 @@ def profile_body(igsid: str) -> dict:
 
 
 @pytest.fixture(autouse=True)
-def graph():
-    """Every profile lookup answers like Meta unless a test registers something else first."""
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        def profile(request):
-            igsid = PROFILE_URL.match(request.url).group(1)
-            import json
+def graph(meta):
+    """The suite's `meta`, where every profile lookup answers like Meta unless a test registers
+    something else first."""
+    def profile(request):
+        igsid = PROFILE_URL.match(request.url).group(1)
+        return 200, {"Content-Type": "application/json"}, json.dumps(profile_body(igsid))
 
-            return 200, {"Content-Type": "application/json"}, json.dumps(profile_body(igsid))
-
-        mock.add_callback(responses.GET, PROFILE_URL, callback=profile)
-        yield mock
+    meta.add_callback(responses.GET, PROFILE_URL, callback=profile)
+    return meta

@@ -15,6 +15,7 @@ from app.instagram import payloads as p
 from app.models import Contact, Conversation, DeferredEvent, InstagramAccount, Lead, Message, WebhookEvent, utcnow
 from app.webhooks import followups
 from app.webhooks.jobs import fetch_contact_profile, sweep_ingest
+from tests.meta_kit import graph_error
 from tests.webhooks.conftest import PROFILE_URL
 from tests.webhooks.helpers import T0, only, post, rows
 
@@ -23,13 +24,6 @@ C = "6543210987654321"
 
 def first_message(account, mid="m1", customer=C):
     return p.delivery(p.entry(account.ig_user_id, [p.text_message(account.ig_user_id, customer, mid, "hi", T0)]))
-
-
-def meta_error(code: int, status: int = 400, subcode: int | None = None) -> dict:
-    error = {"message": f"error {code}", "type": "OAuthException", "code": code, "fbtrace_id": "AbC"}
-    if subcode:
-        error["error_subcode"] = subcode
-    return {"status": status, "json": {"error": error}}
 
 
 def profile_calls(graph) -> int:
@@ -71,7 +65,7 @@ def test_profile_with_nulls_and_odd_types(app, factory, graph):
 def test_token_invalid_flips_the_account_and_keeps_the_message(client, factory, graph):
     account = factory.account()
     graph.reset()
-    graph.add(responses.GET, PROFILE_URL, **meta_error(190, 400, 460))
+    graph.add(responses.GET, PROFILE_URL, **graph_error(190, 460))
     assert post(client, first_message(account)).status_code == 200
     db.session.expire_all()
     assert only(Message).text == "hi" and only(Lead)
@@ -98,7 +92,7 @@ def test_token_invalid_flips_the_account_and_keeps_the_message(client, factory, 
 def test_refused_profile_is_recorded_and_not_retried(client, factory, graph, code, kind):
     account = factory.account()
     graph.reset()
-    graph.add(responses.GET, PROFILE_URL, **meta_error(code))
+    graph.add(responses.GET, PROFILE_URL, **graph_error(code))
     assert post(client, first_message(account)).status_code == 200
     db.session.expire_all()
     contact = only(Contact)
