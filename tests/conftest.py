@@ -22,7 +22,7 @@ from sqlalchemy import text
 
 from app import create_app
 from app.extensions import db
-from tests.meta_kit import API_URL, AUTHORIZE_URL, GRAPH_URL, GRAPH_VERSION
+from tests.meta_kit import API_URL, AUTHORIZE_URL, GRAPH_URL, GRAPH_VERSION, HX
 
 TEST_APP_SECRET = "test-app-secret"
 TEST_VERIFY_TOKEN = "test-verify-token-0123456789abcdef0123"
@@ -245,7 +245,7 @@ class AuthActions:
         headers = kwargs.pop("headers", {})
         data = dict(data or {})
         if htmx:
-            headers.update({"HX-Request": "true", "X-CSRFToken": token})
+            headers.update({**HX, "X-CSRFToken": token})
         else:
             data.setdefault("csrf_token", token)
         return self.client.post(path, data=data, headers=headers, **kwargs)

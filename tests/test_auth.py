@@ -2,6 +2,7 @@ import pytest
 
 from app.extensions import db
 from tests.conftest import csrf_token_from
+from tests.meta_kit import HX
 
 PROTECTED_PAGES = ["/", "/leads", "/accounts", "/settings", "/conversations/1"]
 
@@ -19,7 +20,7 @@ def test_public_pages(client, path):
 
 
 def test_htmx_request_with_expired_session_gets_hx_redirect(client):
-    response = client.get("/", headers={"HX-Request": "true"})
+    response = client.get("/", headers=HX)
     assert response.status_code == 401
     assert response.headers["HX-Redirect"] == "/login"
     assert "<form" not in response.get_data(as_text=True)
@@ -59,7 +60,7 @@ def test_login_post_without_csrf_is_refused(client, factory):
 def test_state_change_without_csrf_is_refused(client, auth):
     auth.login()
     assert client.post("/settings/tokens", data={"name": "x"}).status_code == 400
-    assert client.post("/settings/tokens", data={"name": "x"}, headers={"HX-Request": "true"}).status_code == 400
+    assert client.post("/settings/tokens", data={"name": "x"}, headers=HX).status_code == 400
     assert client.post("/logout").status_code == 400
 
 

@@ -9,11 +9,11 @@ from html.parser import HTMLParser
 import pytest
 
 from app.models import utcnow
+from tests.meta_kit import HX
 
 RLO = "\u202e"
 NAME = f"Evil{RLO}TXT.exe"
 TEXT = f"Pay here {RLO}gnp.exe now"
-HX = {"HX-Request": "true"}
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
 # Not laid out as text next to other text: the tab title, a select's option, a form field's value,
 # and labels only screen readers read.

@@ -11,8 +11,7 @@ import pytest
 from app.extensions import db
 from app.spreadsheet import csv_safe
 from app.models import Lead, utcnow
-
-HX = {"HX-Request": "true"}
+from tests.meta_kit import HX
 
 
 @pytest.fixture

@@ -13,8 +13,7 @@ from app.extensions import db
 from app.models import utcnow
 from app.outbound.windows import closing_soon, window_closes_at
 from tests.api.conftest import make_api
-
-HX = {"HX-Request": "true"}
+from tests.meta_kit import HX
 
 
 @pytest.fixture

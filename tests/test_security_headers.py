@@ -11,9 +11,9 @@ from app import create_app
 from app.extensions import db
 from app.models import ApiToken
 from tests.conftest import TEST_VERIFY_TOKEN, base_config
+from tests.meta_kit import HX
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
-HX = {"HX-Request": "true"}
 BASELINE = {
     "X-Frame-Options": "DENY",
     "X-Content-Type-Options": "nosniff",

@@ -14,7 +14,7 @@ from app.extensions import db
 from app.instagram.client import AccountNotConnected, account_token
 from app.models import Conversation, InstagramAccount, Message, utcnow
 from tests.accounts.conftest import ME, mock_me, mock_subscribe, subscribe_url
-from tests.meta_kit import graph_error, success_ok
+from tests.meta_kit import HX, graph_error, success_ok
 
 TOKEN = "stored-secret-FFF555"
 
@@ -57,7 +57,7 @@ def test_status_list_shows_every_fact(client, account, leaks):
 
 
 def test_list_fragment_for_htmx_keeps_the_block(client, account):
-    response = client.get("/accounts", headers={"HX-Request": "true"})
+    response = client.get("/accounts", headers=HX)
     html = response.get_data(as_text=True)
     assert "@acme.shop" in html and "<html" not in html
     assert "HX-Request" in response.headers["Vary"]

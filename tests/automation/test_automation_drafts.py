@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from app.automation.ai import THREAD_MESSAGES
 from app.extensions import db
 from app.models import AiDraft, AutomationSettings, utcnow
+from tests.meta_kit import HX
 
 KEY = "sk-draft-SECRET-key"
 ENDPOINT = "http://llm.test/v1/chat/completions"
@@ -65,7 +66,7 @@ def test_suggest_reply_polls_then_hands_the_draft_to_the_composer(client, auth, 
     draft = db.session.scalar(select(AiDraft))
     assert url == f"/conversations/{thread.id}/suggest-reply/{draft.id}"
 
-    response = client.get(url, headers={"HX-Request": "true"})
+    response = client.get(url, headers=HX)
     assert response.status_code == 200
     body = response.get_data(as_text=True)
     assert "hx-trigger" not in body  # ready: polling stops
@@ -93,7 +94,7 @@ def test_suggest_reply_polls_then_hands_the_draft_to_the_composer(client, auth, 
 def test_a_failed_draft_says_why_and_offers_a_retry(client, auth, llm, thread, caplog, response, message):
     llm.post(ENDPOINT, **response)
     url = poll_url(auth.post(f"/conversations/{thread.id}/suggest-reply", htmx=True).get_data(as_text=True))
-    result = client.get(url, headers={"HX-Request": "true"})
+    result = client.get(url, headers=HX)
     body = result.get_data(as_text=True)
     assert result.status_code == 200 and "HX-Trigger" not in result.headers
     assert message in body and "Try again" in body and 'role="alert"' in body
@@ -144,7 +145,7 @@ def test_queued_mode_answers_the_poll_from_the_worker(client, auth, llm, thread,
     assert 'every 1.5s' in client.get(url).get_data(as_text=True)  # the job has not run yet
     assert not llm.calls
     queued.work()
-    response = client.get(url, headers={"HX-Request": "true"})
+    response = client.get(url, headers=HX)
     assert json.loads(response.headers["HX-Trigger"])["ai-draft-ready"]["text"] == "Queued draft"
 
 

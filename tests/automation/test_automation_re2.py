@@ -10,6 +10,7 @@ from app.automation.patterns import PatternRejected, check_regex, keyword_matche
 from app.automation.rules import Inbound, choose_rule
 from tests.automation.test_automation_rules import MONDAY_NOON, rule
 from tests.automation.test_automation_settings import add_rule, keyword_form, rules_of
+from tests.meta_kit import HX
 
 EXPONENTIAL = "a?" * 30 + "a" * 30  # F-01: ~2^30 backtracking steps in Python's re
 TEN_KB = "a" * 10_000
@@ -102,7 +103,7 @@ def test_the_preview_skips_a_stored_pattern_re2_cannot_compile(client, admin):
     add_rule(admin.workspace, match_type="regex", pattern=r"(\w)\1", reply_text="Never")
     add_rule(admin.workspace, reply_text="Shoes cost 80 €.")
     response = client.get("/settings/automation/preview", query_string={"text": "price?"},
-                          headers={"HX-Request": "true"})
+                          headers=HX)
     assert response.status_code == 200
     body = response.get_data(as_text=True)
     assert "Shoes cost 80 €." in body and "Never" not in body
@@ -112,6 +113,6 @@ def test_the_preview_runs_the_review_pattern_quickly(client, admin):
     add_rule(admin.workspace, match_type="regex", pattern=EXPONENTIAL, reply_text="Lots of a")
     started = time.monotonic()
     response = client.get("/settings/automation/preview", query_string={"text": WORST},
-                          headers={"HX-Request": "true"})
+                          headers=HX)
     assert response.status_code == 200 and "Lots of a" in response.get_data(as_text=True)
     assert time.monotonic() - started < 2

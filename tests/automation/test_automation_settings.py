@@ -6,6 +6,7 @@ from sqlalchemy import select
 from app.automation.rulebook import ordered_rules
 from app.extensions import db
 from app.models import AutomationRule, AutomationSettings
+from tests.meta_kit import HX
 
 PASSWORD = "correct-horse-battery"
 
@@ -266,15 +267,15 @@ def test_preview_shows_the_rule_that_would_answer(client, auth, admin):
     add_rule(admin.workspace, reply_text="Shoes cost 80 €.")
     # Monday 2 June 2025 at 20:00 in Berlin: closed, so the away rule (first) answers.
     body = client.get("/settings/automation/preview", query_string={"text": "price?", "at": "2025-06-02T20:00"},
-                      headers={"HX-Request": "true"}).get_data(as_text=True)
+                      headers=HX).get_data(as_text=True)
     assert body.lstrip().startswith('<div id="preview-result"')
     assert "We are closed, back at 9." in body and "Away rule" in body and "closed" in body
     # At 10:00 it is open: the keyword rule answers.
     body = client.get("/settings/automation/preview", query_string={"text": "price?", "at": "2025-06-02T10:00"},
-                      headers={"HX-Request": "true"}).get_data(as_text=True)
+                      headers=HX).get_data(as_text=True)
     assert "Shoes cost 80 €." in body and "Keyword rule" in body
     body = client.get("/settings/automation/preview", query_string={"text": "hello", "at": "2025-06-02T10:00"},
-                      headers={"HX-Request": "true"}).get_data(as_text=True)
+                      headers=HX).get_data(as_text=True)
     assert "No rule applies" in body
     # Without htmx the whole page comes back, the form filled in.
     page = client.get("/settings/automation/preview", query_string={"text": "price?", "at": "2025-06-02T10:00"})
@@ -292,7 +293,7 @@ def test_preview_of_a_first_message_and_a_story_mention(client, admin):
 
 def test_preview_refuses_a_bad_time(client, admin):
     response = client.get("/settings/automation/preview", query_string={"text": "hi", "at": "tomorrow"},
-                          headers={"HX-Request": "true"})
+                          headers=HX)
     assert response.status_code == 400 and "YYYY-MM-DD HH:MM" in response.get_data(as_text=True)
     page = client.get("/settings/automation/preview", query_string={"text": "hi", "at": "tomorrow", "account_id": "x"})
     assert page.status_code == 400 and "YYYY-MM-DD HH:MM" in page.get_data(as_text=True)

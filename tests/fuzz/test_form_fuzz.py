@@ -14,6 +14,7 @@ from app.instagram.graph import MAX_TEXT_BYTES
 from app.models import LEAD_STATUSES, Conversation, Lead, Message, Note, User, utcnow
 from app.outbound.rules import normalize_text
 from tests.conftest import csrf_token_from
+from tests.meta_kit import HX
 
 FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
@@ -213,7 +214,7 @@ def test_pages_with_any_filters_and_search(auth, factory, path, query, htmx):
     """Filters and search live in the query string, so anyone can type anything there: the page
     answers (a notice for what it could not use) or refuses with a 4xx, never a 500."""
     conversation = _conversation(auth, factory)
-    headers = {"HX-Request": "true"} if htmx else {}
+    headers = HX if htmx else {}
 
     response = auth.client.get(path.format(id=conversation.id), query_string=query, headers=headers)
 

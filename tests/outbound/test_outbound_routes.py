@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import Message, Upload, utcnow
-from tests.meta_kit import graph_error, sent_ok
+from tests.meta_kit import HX, graph_error, sent_ok
 from tests.outbound import helpers as files
 from tests.outbound.helpers import refetch, sent_bodies
 
@@ -50,7 +50,7 @@ def test_htmx_reply_returns_the_pending_bubble_which_polls_until_sent(app, clien
     message_id = bubble_id(html)
 
     # The job ran after the response was rendered; the next poll shows it sent and stops polling.
-    status = client.get(f"/messages/{message_id}/status", headers={"HX-Request": "true"})
+    status = client.get(f"/messages/{message_id}/status", headers=HX)
     assert status.status_code == 200
     status_html = status.get_data(as_text=True)
     assert "bubble--sent" in status_html and "hx-trigger" not in status_html
@@ -231,7 +231,7 @@ def test_other_workspaces_ids_are_404_on_every_route(app, client, staff, world, 
     for method, path, data in routes_for(other_conversation.id, other_failed.id):
         for htmx in (False, True):
             if method == "get":
-                response = client.get(path, headers={"HX-Request": "true"} if htmx else {})
+                response = client.get(path, headers=HX if htmx else {})
             else:
                 response = staff.post(path, data, htmx=htmx)
             assert response.status_code == 404, path
@@ -251,7 +251,7 @@ def test_csrf_is_required_on_every_state_change(app, client, staff, world, meta,
     for method, path, data in routes_for(world.conversation.id, failed.id):
         if method != "post":
             continue
-        response = client.post(path, data=data, headers={"HX-Request": "true"})
+        response = client.post(path, data=data, headers=HX)
         assert response.status_code == 400, path
     assert count(Message) == 1 and refetch(Message, failed.id).status == "failed"
     assert len(meta.calls) == 0
