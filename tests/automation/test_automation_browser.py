@@ -2,7 +2,6 @@
 reply box (#composer-text), through the `ai-draft-ready` event and static/js/automation.js."""
 from __future__ import annotations
 
-import os
 import threading
 
 import pytest
@@ -12,30 +11,17 @@ from flask_login import login_required
 
 from app.extensions import db
 from app.models import utcnow
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, PASSWORD, browser_available
 from tests.browser.csp_watch import CspWatch
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
-PASSWORD = "correct-horse-battery"
 DRAFT = "Hi! Our sneakers cost 80 €.\nWhich size do you need?"
 
 # A stand-in for the inbox's composer: the same ids the real one has.
 COMPOSER_PAGE = """{% extends "base.html" %}{% block content %}
 <form id="composer" method="post"><textarea id="composer-text" name="text"></textarea>
 {% include "automation/_suggest_button.html" %}</form>{% endblock %}"""
-
-
-def _skip_reason() -> str | None:
-    if not os.path.exists(CHROMIUM):
-        return f"Chromium is not installed at {CHROMIUM}"
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        return "Playwright (python) is not installed"
-    return None
 
 
 @pytest.fixture
@@ -59,7 +45,7 @@ def server(app):
 
 
 def test_a_suggested_reply_fills_the_reply_box(app, factory, server):
-    reason = _skip_reason()
+    reason = browser_available()
     if reason:
         pytest.skip(reason)
     from playwright.sync_api import expect, sync_playwright

@@ -21,27 +21,15 @@ from pathlib import Path
 import pytest
 import requests
 
+from tests.browser.conftest import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, browser_available
+
 pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parents[2]
-ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
 # Everything that could point the app elsewhere than its own demo mode is blanked: an empty
 # value counts as unset, and also shadows whatever a developer's .env says.
 BLANKED = ("INSTAGRAM_APP_ID", "INSTAGRAM_APP_SECRET", "INSTAGRAM_VERIFY_TOKEN", "INSTAGRAM_GRAPH_URL",
            "INSTAGRAM_API_URL", "INSTAGRAM_AUTHORIZE_URL", "TOKEN_ENCRYPTION_KEYS", "REDIS_URL")
-
-
-def _skip_reason() -> str | None:
-    if not os.path.exists(CHROMIUM):
-        return f"Chromium is not installed at {CHROMIUM}"
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        return "Playwright (python) is not installed"
-    return None
 
 
 def _free_port() -> int:
@@ -107,7 +95,7 @@ class DemoServer:
 
 @pytest.fixture(scope="module")
 def demo_server(tmp_path_factory):
-    reason = _skip_reason()
+    reason = browser_available()
     if reason:
         pytest.skip(reason)
     server = DemoServer(tmp_path_factory.mktemp("demo-flow"))

@@ -7,13 +7,11 @@ import threading
 import pytest
 from werkzeug.serving import make_server
 
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, PASSWORD
 from tests.browser.csp_watch import CspWatch
 from tests.meta_kit import sent_ok
 
 pytestmark = pytest.mark.browser
-
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
 
 
 @pytest.fixture
@@ -30,13 +28,13 @@ def live_server(app):
 def page(live_server, world):
     playwright_api = pytest.importorskip("playwright.sync_api")
     with playwright_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page()
         csp = CspWatch()  # the pages must run under the app's Content-Security-Policy without a violation
         csp.attach(page.context)
         page.goto(f"{live_server}/login")
         page.fill("input[name=email]", world.user.email)
-        page.fill("input[name=password]", "correct-horse-battery")
+        page.fill("input[name=password]", PASSWORD)
         page.click("button[type=submit]")
         page.wait_for_url(f"{live_server}/")
         page.goto(f"{live_server}/conversations/{world.conversation.id}")
