@@ -1,6 +1,8 @@
 import pytest
+from sqlalchemy import select
 
 from app.extensions import db
+from app.models import ApiToken
 from tests.conftest import csrf_token_from
 from tests.meta_kit import HX
 
@@ -65,9 +67,11 @@ def test_state_change_without_csrf_is_refused(client, auth):
 
 
 def test_htmx_csrf_header_is_accepted(client, auth):
-    auth.login()
+    user = auth.login()
     response = auth.post("/settings/tokens", {"name": "via htmx"}, htmx=True)
     assert response.status_code == 200
+    db.session.expire_all()
+    assert db.session.execute(select(ApiToken.user_id, ApiToken.name)).all() == [(user.id, "via htmx")]
 
 
 def _login(client, auth, email, password, remote_addr="10.0.0.1", **extra):

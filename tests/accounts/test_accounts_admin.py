@@ -255,9 +255,12 @@ def test_admin_actions_on_another_workspace_account_are_404(client, auth, admin,
     assert len(meta_strict.calls) == 0
 
 
-@pytest.mark.parametrize("path", ["/accounts/1/test", "/accounts/1/disconnect", "/accounts/connect-token"])
-def test_admin_posts_need_csrf(client, admin, path):
-    assert client.post(path).status_code == 400
+@pytest.mark.parametrize("path", ["/accounts/{id}/test", "/accounts/{id}/disconnect", "/accounts/connect-token"])
+def test_admin_posts_need_csrf(client, account, meta_strict, path):
+    assert client.post(path.format(id=account.id), data={"token": "pasted-secret"}).status_code == 400
+    row = reload(account)
+    assert (row.status, row.last_error, account_token(row)) == ("active", None, TOKEN)
+    assert db.session.query(InstagramAccount).count() == 1 and len(meta_strict.calls) == 0
 
 
 @pytest.mark.parametrize("path", ["/accounts/connect", "/accounts/instagram/callback"])

@@ -158,10 +158,12 @@ def test_invalid_sends_are_error_100(http, standin_meta, body, subcode):
     assert error.get("error_subcode") == subcode
 
 
-def test_human_agent_tag_is_accepted(http, standin_meta):
+def test_human_agent_tag_is_accepted(http, standin_meta, receiver):
     response = send(http, standin_meta, {"recipient": {"id": IGSID}, "message": {"text": "late reply"},
                                          "messaging_type": "MESSAGE_TAG", "tag": "HUMAN_AGENT"})
     assert response.status_code == 200
+    _, item = only_messaging(receiver.wait_for(1)[0])  # sent like any other: its echo comes back
+    assert item["message"] == {"mid": response.json()["message_id"], "text": "late reply", "is_echo": True}
 
 
 def test_form_encoded_sends_work_like_json(http, standin_meta, receiver):

@@ -200,6 +200,7 @@ def test_body_at_the_limit_is_accepted(app, client, factory):
     body = encode(one_message(account))
     app.config["WEBHOOK_MAX_BYTES"] = len(body)
     assert post(client, body).status_code == 200
+    assert only(WebhookEvent).status == "applied" and only(Message).text == "hello"
 
 
 def test_body_without_content_length_is_measured_while_read(app, client, factory):
