@@ -50,12 +50,12 @@ def safe_url(url: str | None) -> str | None:
     return None
 
 
-def workspace_unread_total() -> int:
+def my_unread_total() -> int:
     from app.inbox.queries import unread_total
 
     if not current_user or not current_user.is_authenticated:
         return 0
-    return unread_total(current_user.workspace_id)
+    return unread_total(current_user)
 
 
 def register(app: Flask) -> None:
@@ -66,13 +66,18 @@ def register(app: Flask) -> None:
     from app.automation.llm import llm_configured
     from app.demo.access import user_may_simulate
     from app.inbox.display import countdown, day_key, is_note, item_key, list_key
+    from app.inbox.drafts import draft_text, my_draft_previews
     from app.inbox.localtime import clock, day_label, full_datetime, local_day, short_datetime
     from app.inbox.queries import badge_count
+    from app.inbox.speakers import speaker_label
+    from app.inbox.unread import mine as my_unread
     from app.labels.catalog import current_workspace_labels
     from app.labels.palette import label_class
     from app.leads.routes import SOURCE_LABELS
     from app.mail import mail_enabled
     from app.messages.content import UNSUPPORTED_NOTICE, content_of, kind_of, reaction_emoji
+    from app.messages.links import linkify
+    from app.messages.waiting import needs_reply, waited
     from app.outbound.media_store import attachment_expired
     from app.outbound.replies import REACTIONS
     from app.outbound.windows import closing_soon, window_closes_at
@@ -90,13 +95,18 @@ def register(app: Flask) -> None:
         "short_datetime": short_datetime,  # app.inbox.localtime
         "local_day": local_day,  # app.inbox.localtime
         "countdown": countdown,  # app.inbox.display
+        "waited": waited,  # app.messages.waiting ("2 h": how long the customer has waited)
         "label_class": label_class,  # app.labels.palette (a label chip's colour class)
+        "linkify": linkify,  # app.messages.links (escapes, then links http(s) addresses)
     })
     app.jinja_env.tests.update({
         "note": is_note,  # app.inbox.display
     })
     app.jinja_env.globals.update({
-        "unread_total": workspace_unread_total,  # app.templating (the count is app.inbox.queries')
+        "unread_total": my_unread_total,  # app.templating (the signed-in user's; the count is app.inbox.queries')
+        "my_unread": my_unread,  # app.inbox.unread (a row's count for the signed-in user)
+        "needs_reply": needs_reply,  # app.messages.waiting
+        "speaker_label": speaker_label,  # app.inbox.speakers ("You", "Bot", a teammate: who spoke last)
         "mail_enabled": mail_enabled,  # app.mail
         "accounts_needing_attention": accounts_needing_attention,  # app.accounts.attention (the reauth banner)
         # A function, so pages that never show the nav do not pay for the check.
@@ -115,4 +125,6 @@ def register(app: Flask) -> None:
         "window_closes_at": window_closes_at,  # app.outbound.windows
         "closing_soon": closing_soon,  # app.outbound.windows
         "workspace_labels": current_workspace_labels,  # app.labels.catalog (the header's menu, the list filter)
+        "draft_text": draft_text,  # app.inbox.drafts (the composer's box, restored)
+        "my_draft_previews": my_draft_previews,  # app.inbox.drafts (the list rows' "Draft:")
     })

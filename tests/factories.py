@@ -4,10 +4,13 @@ from __future__ import annotations
 import itertools
 from datetime import datetime, timedelta, timezone
 
+from sqlalchemy import select
+
 from app.extensions import db
 from app.models import (
     Contact,
     Conversation,
+    ConversationUnread,
     InstagramAccount,
     Lead,
     Message,
@@ -58,13 +61,30 @@ class Factory:
         return contact
 
     def conversation(self, account: InstagramAccount | None = None, contact: Contact | None = None, **fields) -> Conversation:
+        """`unread_count=n` is n messages nobody has read: for the team (the column) and for every
+        active member (their ConversationUnread rows), as ingestion leaves them."""
         account = account or (contact.account if contact else self.account())
         contact = contact or self.contact(account)
         fields.setdefault("last_message_at", utcnow())
         conversation = Conversation(workspace_id=account.workspace_id, account_id=account.id, contact_id=contact.id, **fields)
         db.session.add(conversation)
+        db.session.flush()
+        if conversation.unread_count:
+            members = db.session.scalars(select(User.id).where(User.workspace_id == account.workspace_id,
+                                                               User.active.is_(True)))
+            db.session.add_all(ConversationUnread(user_id=user_id, conversation_id=conversation.id,
+                                                  count=conversation.unread_count, since=conversation.last_message_at)
+                               for user_id in members)
         db.session.commit()
         return conversation
+
+    def unread(self, conversation: Conversation, user: User, count: int = 1) -> ConversationUnread:
+        """`user`'s own unread in `conversation` (only theirs)."""
+        row = ConversationUnread(user_id=user.id, conversation_id=conversation.id, count=count,
+                                 since=conversation.last_message_at)
+        db.session.add(row)
+        db.session.commit()
+        return row
 
     def message(self, conversation: Conversation, text: str = "Hello!", direction: str = "in",
                 created_at: datetime | None = None, **fields) -> Message:

@@ -10,6 +10,7 @@ from flask import template_rendered
 from sqlalchemy import event
 
 from app.extensions import db
+from app.inbox import unread
 from app.inbox.live import OVERLAP, ListState, ThreadState
 from app.models import Conversation, Message, Note, User, utcnow
 
@@ -56,6 +57,7 @@ def receive(conversation_id: int, text: str) -> Message:
     conversation.last_inbound_at = now
     conversation.last_message_preview = text
     conversation.unread_count += 1
+    unread.add_inbound({conversation.id: unread.NewUnread(1, now)})  # every member's own unread
     db.session.commit()
     return message
 

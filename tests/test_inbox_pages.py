@@ -76,16 +76,16 @@ def test_conversation_page_and_fragment(client, setup):
     (105, 1, "99+"),   # more unread conversations than the badge counts
 ])
 def test_the_unread_badge_is_exact_up_to_99_and_says_99_plus_past_it(client, setup, factory, conversations, each, shown):
+    from app.inbox.actions import mark_read
     from app.inbox.queries import unread_total
 
-    db.session.get(Conversation, setup.ann.id).unread_count = 0  # the fixture's own unread
-    db.session.commit()
+    mark_read(db.session.get(Conversation, setup.ann.id), setup.user)  # the fixture's own unread
     for _ in range(conversations):
         factory.conversation(setup.account, unread_count=each)
     html = body(client.get("/"))
     assert re.search(rf'id="unread-badge"[^>]*data-count="{re.escape(shown)}"', html)
     assert f"<title>({shown}) Inbox" in html
-    total = unread_total(setup.account.workspace_id)
+    total = unread_total(setup.user)
     assert total == conversations * each if shown == "99" else total > 99
 
 
@@ -248,7 +248,9 @@ def test_mark_unread_leaves_the_conversation(auth, setup):
     assert response.status_code == 200
     assert response.headers["HX-Push-Url"] == "/?view=mine"
     assert "Select a conversation" in body(response)
-    assert db.session.get(Conversation, setup.bob.id).unread_count == 1
+    from app.inbox.unread import count_for
+
+    assert count_for(setup.user.id, setup.bob.id) == 1 and count_for(setup.colleague.id, setup.bob.id) == 0
 
 
 def test_actions_need_csrf_and_stay_in_the_workspace(client, auth, setup, factory):

@@ -18,6 +18,7 @@ from app.models import (
     MESSAGE_STATUSES,
     MAX_ID,
 )
+from app.inbox.queries import SORTS
 from app.labels.catalog import NAME_MAX
 from app.labels.tagging import MAX_LABELS_PER_CONVERSATION
 from app.messages.content import KINDS as MESSAGE_KINDS
@@ -114,7 +115,14 @@ SCHEMAS = {
         "status": {"enum": list(CONVERSATION_STATUSES)},
         "snoozed_until": TIME_OR_NULL,
         "assignee_id": _nullable("integer"),
-        "unread_count": {"type": "integer", "minimum": 0},
+        "unread_count": {"type": "integer", "minimum": 0, "description": "Messages the token's owner has not "
+                         "read here (each person has their own: opening or marking read clears only yours)."},
+        "needs_reply": {"type": "boolean", "description": "The customer spoke last and no person has answered "
+                        "since (automated replies do not count; a reply typed in the Instagram app does), and the "
+                        "conversation is open or pending. Resolving counts as handled; a snoozed conversation "
+                        "needs a reply again when it wakes."},
+        "waiting_since": {**TIME_OR_NULL, "description": "When the customer's oldest unanswered message was "
+                          "sent; null when nobody is waiting for a person."},
         "last_message_at": TIME,
         "last_message_preview": _nullable("string"),
         "can_reply": {"type": "boolean", "description": "Whether a reply sent through the API now is inside "
@@ -272,12 +280,19 @@ PATHS = {
     "/conversations": {
         "get": {
             "operationId": "listConversations",
-            "summary": "Conversations, newest activity first",
+            "summary": "Conversations, newest activity first (or longest waiting first)",
             "description": "A conversation that gets new activity while you page moves to the top of the "
-                           "list; read from the first page again to pick it up. Paging never repeats a conversation.",
+                           "list; read from the first page again to pick it up. Paging never repeats a conversation. "
+                           "`next_cursor` pages the order it came from: passing it with the other `sort` is a 400.",
             "parameters": [
                 {"name": "status", "in": "query", "schema": {"enum": list(CONVERSATION_STATUSES)}},
-                {"name": "unread", "in": "query", "schema": {"type": "boolean"}, "description": "true: only unread."},
+                {"name": "unread", "in": "query", "schema": {"type": "boolean"},
+                 "description": "true: only those with messages the token's owner has not read."},
+                {"name": "needs_reply", "in": "query", "schema": {"type": "boolean"},
+                 "description": "true: only those that need a reply (see Conversation.needs_reply)."},
+                {"name": "sort", "in": "query", "schema": {"enum": list(SORTS), "default": "recent"},
+                 "description": "`recent`: newest activity first. `waiting`: only conversations a customer waits in "
+                                "(`waiting_since` set), longest wait first."},
                 {"name": "account_id", "in": "query", "schema": ID},
                 {"name": "assignee", "in": "query", "description": "`me`, `unassigned` or a user id (at most 2147483647).",
                  "schema": {"type": "string", "maxLength": 10, "pattern": f"^(me|unassigned|{USER_ID_PATTERN})$",
@@ -311,7 +326,7 @@ PATHS = {
         "parameters": [CONVERSATION_ID],
         "post": {
             "operationId": "markConversationRead",
-            "summary": "Mark read (unread count becomes 0)",
+            "summary": "Mark read for the token's owner (their unread count becomes 0; others' stay)",
             "responses": {"200": _json(_data(_ref("Conversation")), "The conversation, now read."),
                           **_errors(404, 413, 415, *READ_ERRORS)},
         },

@@ -36,7 +36,7 @@ from app.api.serializers import (
 from app.errors import ActionRefused
 from app.extensions import db
 from app.inbox.actions import assign, check_assignee, check_status, mark_read, set_status
-from app.inbox.queries import ConversationFilters, conversation_page, message_page
+from app.inbox.queries import SORTS, ConversationFilters, CursorSortMismatch, conversation_page, message_page
 from app.labels.catalog import workspace_labels
 from app.labels.tagging import set_labels
 from app.leads.actions import UNSET, update_lead
@@ -68,10 +68,14 @@ def list_conversations():
         account_id=query_id("account_id"),
         q=query_text("q"),
         label=query_label(),
+        needs_reply=query_bool("needs_reply"),
+        sort=query_choice("sort", SORTS) or "recent",
     )
     limit = page_limit()
     try:
         rows, next_cursor = conversation_page(filters, current_user, cursor=cursor_param("cursor"), limit=limit)
+    except CursorSortMismatch as mismatch:
+        raise ApiError(400, "invalid_cursor", str(mismatch), field="cursor") from None
     except BadCursor:
         raise _bad_cursor("cursor") from None
     return jsonify(data=[conversation_json(c) for c in rows], next_cursor=next_cursor)
@@ -110,7 +114,7 @@ def update_conversation(conversation_id: int):
 @bp.post("/conversations/<int:conversation_id>/read")
 def read_conversation(conversation_id: int):
     conversation = get_or_404(Conversation, conversation_id)
-    mark_read(conversation)
+    mark_read(conversation, current_user._get_current_object())  # the token owner's unread only
     return jsonify(data=conversation_json(conversation))
 
 

@@ -6,9 +6,12 @@ together."""
 from __future__ import annotations
 
 from flask import has_request_context, request
+from flask_login import current_user
 from sqlalchemy import select
 
 from app.extensions import db
+from app.inbox.unread import count_for
+from app.messages.waiting import needs_reply
 from app.messages.content import MessageContent, content_of
 from app.models import Contact, Conversation, InstagramAccount, Label, Lead, Message, SavedReply, Workspace
 from app.outbound.rules import HUMAN_SOURCES
@@ -73,7 +76,10 @@ def conversation_json(conversation: Conversation) -> dict:
         "status": conversation.status,
         "snoozed_until": _time(conversation.snoozed_until),
         "assignee_id": conversation.assignee_id,
-        "unread_count": conversation.unread_count,
+        # The token owner's own unread (app.inbox.unread), as their inbox shows it.
+        "unread_count": count_for(current_user.id, conversation.id),
+        "needs_reply": needs_reply(conversation),
+        "waiting_since": _time(conversation.waiting_since),
         "last_message_at": _time(conversation.last_message_at),
         "last_message_preview": conversation.last_message_preview,
         "can_reply": window.can_reply,

@@ -1,7 +1,10 @@
-"""What staff do to a conversation, as plain functions the pages and the JSON API both call.
+"""What staff do to a conversation, as plain functions the pages, the list's bulk actions and the
+JSON API all call.
 
-Each function validates, changes the row and commits; errors are `app.errors.ActionRefused` with a
-readable message naming the field, so a route only translates them into its own kind of response."""
+Each function validates, changes the rows and commits; errors are `app.errors.ActionRefused` with a
+readable message naming the field, so a route only translates them into its own kind of response.
+The bulk forms (`read_all`, `unread_all`, `set_status_all`, `assign_all`) apply the same rules to
+several conversations of one workspace and commit once, after every check has passed."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -9,17 +12,46 @@ from datetime import datetime, timedelta
 from app.auth.users import workspace_member
 from app.errors import ActionRefused
 from app.extensions import db
+from app.inbox import unread
+from app.messages import waiting
 from app.models import CONVERSATION_STATUSES, Conversation, Note, User, utcnow
 
 
-def mark_read(conversation: Conversation) -> None:
-    if conversation.unread_count:
-        conversation.unread_count = 0
-        db.session.commit()
+def mark_read(conversation: Conversation, user: User) -> bool:
+    """`user` has read the conversation: their own unread goes, nobody else's. Returns whether
+    the team as a whole had unread messages there (the caller may owe Instagram a "seen")."""
+    return conversation.id in read_all([conversation], user)
 
 
-def mark_unread(conversation: Conversation) -> None:
-    conversation.unread_count = max(conversation.unread_count, 1)
+def read_all(conversations: list[Conversation], user: User) -> set[int]:
+    """`mark_read` for several conversations; returns the ids the team had not read yet."""
+    team_unread = {c.id for c in conversations if c.unread_count}
+    now = utcnow()
+    for conversation in conversations:
+        if conversation.unread_count:
+            conversation.unread_count = 0  # nobody had read these; now someone has
+    db.session.flush()  # the conversation rows first: ingestion locks them before the unread rows
+    changed = set(unread.clear(user.id, [c.id for c in conversations])) | team_unread
+    # updated_at moves whenever the reader's own state changed, so their other devices (and the
+    # list the reader has open) re-render the row on the next poll (app/inbox/live.py).
+    for conversation in conversations:
+        if conversation.id in changed:
+            conversation.updated_at = now
+    db.session.commit()
+    return team_unread
+
+
+def mark_unread(conversation: Conversation, user: User) -> None:
+    """"Mark unread", for `user` only: their count becomes at least 1."""
+    unread_all([conversation], user)
+
+
+def unread_all(conversations: list[Conversation], user: User) -> None:
+    now = utcnow()
+    for conversation in conversations:
+        conversation.updated_at = now  # the user's other devices re-render the row
+    db.session.flush()
+    unread.restore(user.id, conversations)
     db.session.commit()
 
 
@@ -40,9 +72,16 @@ def check_status(status: str, snoozed_until: datetime | None = None) -> None:
 
 
 def set_status(conversation: Conversation, status: str, snoozed_until: datetime | None = None) -> None:
+    set_status_all([conversation], status, snoozed_until)
+
+
+def set_status_all(conversations: list[Conversation], status: str, snoozed_until: datetime | None = None) -> None:
     check_status(status, snoozed_until)
-    conversation.snoozed_until = snoozed_until if status == "snoozed" else None
-    conversation.status = status
+    for conversation in conversations:
+        conversation.snoozed_until = snoozed_until if status == "snoozed" else None
+        conversation.status = status
+        if status == "resolved":
+            waiting.note_resolved(conversation)  # resolving counts as handled (app.messages.waiting)
     db.session.commit()
 
 
@@ -54,9 +93,18 @@ def check_assignee(conversation: Conversation, assignee_id: int | None) -> None:
 
 def assign(conversation: Conversation, assignee_id: int | None) -> None:
     """Assign to an active user of the same workspace, or to nobody (None)."""
-    check_assignee(conversation, assignee_id)
-    conversation.assignee_id = assignee_id
+    assign_all([conversation], assignee_id)
+
+
+def assign_all(conversations: list[Conversation], assignee_id: int | None) -> list[Conversation]:
+    """`assign` for several conversations of one workspace; returns those whose assignee changed."""
+    if conversations:
+        check_assignee(conversations[0], assignee_id)
+    changed = [c for c in conversations if c.assignee_id != assignee_id]
+    for conversation in changed:
+        conversation.assignee_id = assignee_id
     db.session.commit()
+    return changed
 
 
 def add_note(conversation: Conversation, author: User, body: str) -> Note:

@@ -2,7 +2,8 @@
 
 The sort keys are a contract with the browser. Every conversation row, message, note and day
 heading carries one in `data-key`, and static/js/app.js puts live items in their place by
-comparing these keys *as strings*: placeRows (list rows, newest first, by list_key) and
+comparing these keys *as strings*: placeRows (list rows, in descending key order whatever the
+list's sort, by list_key) and
 placeThreadItems, called by placeThread (the thread, oldest first, by item_key and day_key).
 So a key must sort as a string exactly as its item sorts: fixed-width UTC timestamps and
 zero-padded ids. Change the format here and the comparisons there together. The server sorts a
@@ -11,18 +12,31 @@ thread page with item_key too (app.inbox.queries), so both sides agree on one or
 """
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 
 from app.inbox.localtime import day_start_utc
-from app.models import Conversation, Note, utcnow
+from app.models import MAX_ID, Conversation, Note, utcnow
 
 _STAMP = "%Y-%m-%dT%H:%M:%S.%f"  # fixed width, so string order is time order
 
 
-def list_key(conversation: Conversation) -> str:
-    """The list's order (newest activity first), e.g. "2024-05-01T09:30:00.000000|000000000042"."""
+def list_key(conversation: Conversation, sort: str = "recent") -> str:
+    """The list's order, e.g. "2024-05-01T09:30:00.000000|000000000042" (newest activity first).
+
+    With sort "waiting" (longest wait first, ids ascending) the key must still sort descending as
+    a string, so it is the complement of the wait's start and of the id, in fixed-width digits; a
+    row nobody waits in gets "" (last: it is leaving that list)."""
+    if sort == "waiting":
+        if conversation.waiting_since is None:
+            return ""
+        micros = (conversation.waiting_since - _EPOCH) // timedelta(microseconds=1)
+        return f"{_WAIT_CEILING - micros:020d}|{MAX_ID - conversation.id:012d}"
     moment = conversation.last_message_at.astimezone(timezone.utc)
     return f"{moment.strftime(_STAMP)}|{conversation.id:012d}"
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_WAIT_CEILING = 10**19  # microseconds: past any date the app stores (year 9999 is about 2.5e17)
 
 
 def thread_key(moment: datetime, kind: str, row_id: int) -> str:

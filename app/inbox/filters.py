@@ -1,4 +1,5 @@
-"""The inbox list's filters as they appear in the URL (`/?view=unread&status=open&account=3&q=ann&label=vip`).
+"""The inbox list's filters as they appear in the URL
+(`/?view=unread&status=open&account=3&q=ann&label=vip&needs_reply=1&sort=waiting`).
 
 Every filter lives in the query string so a reload, back/forward or a shared link shows the same
 list. A value that cannot be understood is dropped with a readable notice instead of failing the
@@ -7,12 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from app.inbox.queries import ConversationFilters
+from app.inbox.queries import SORTS, ConversationFilters
 from app.labels.catalog import label_name
 from app.models import CONVERSATION_STATUSES
 from app.scoping import valid_id
 
 VIEWS = {"all": "All", "unread": "Unread", "mine": "Mine", "unassigned": "Unassigned"}
+SORT_LABELS = dict(zip(SORTS, ("Newest activity", "Longest waiting")))
 MAX_QUERY = 100
 
 
@@ -25,6 +27,8 @@ class InboxListQuery:
     account_id: int | None = None
     q: str = ""
     label: str | None = None
+    needs_reply: bool = False
+    sort: str = "recent"
     notices: tuple[str, ...] = ()
 
     @classmethod
@@ -52,7 +56,16 @@ class InboxListQuery:
         label = label_name(raw_label) if raw_label else None
         if raw_label and label is None:
             notices.append(f"Unknown label “{raw_label[:40]}” was ignored.")
-        return cls(view=view, status=status, account_id=account_id, q=q, label=label, notices=tuple(notices))
+        raw_needs = (args.get("needs_reply") or "").strip()
+        if raw_needs not in ("", "0", "1", "on"):
+            notices.append(f"Unknown needs_reply “{raw_needs[:40]}” was ignored.")
+        needs_reply = raw_needs in ("1", "on")  # "on": the filter form's checkbox without JavaScript
+        sort = (args.get("sort") or "recent").strip()
+        if sort not in SORTS:
+            notices.append(f"Unknown order “{sort[:40]}” was ignored.")
+            sort = "recent"
+        return cls(view=view, status=status, account_id=account_id, q=q, label=label, needs_reply=needs_reply,
+                   sort=sort, notices=tuple(notices))
 
     def conversation_filters(self) -> ConversationFilters:
         return ConversationFilters(
@@ -62,6 +75,8 @@ class InboxListQuery:
             account_id=self.account_id,
             q=self.q or None,
             label=self.label,
+            needs_reply=self.needs_reply,
+            sort=self.sort,
         )
 
     def params(self) -> dict[str, str]:
@@ -77,6 +92,10 @@ class InboxListQuery:
             params["q"] = self.q
         if self.label:
             params["label"] = self.label
+        if self.needs_reply:
+            params["needs_reply"] = "1"
+        if self.sort != "recent":
+            params["sort"] = self.sort
         return params
 
     @property

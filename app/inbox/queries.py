@@ -9,29 +9,39 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import abort
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import and_, exists, false, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from app.extensions import db
+from app.inbox import speakers, unread
 from app.inbox.display import item_key
-from app.models import (CONVERSATION_STATUSES, Contact, Conversation, ConversationLabel, InstagramAccount, Label,
-                        Message, Note, User)
-from app.pagination import decode_cursor, encode_cursor
-from app.scoping import current_workspace_id, scoped, valid_id
+from app.messages import waiting
+from app.models import (CONVERSATION_STATUSES, Contact, Conversation, ConversationLabel, ConversationUnread,
+                        InstagramAccount, Label, Message, Note, User)
+from app.pagination import MAX_CURSOR_LENGTH, BadCursor, decode_cursor, decode_token, encode_cursor, encode_token
+from app.scoping import scoped, valid_id
+
+# The list's orders: newest activity first (ix_conversations_inbox), or the customers who have
+# waited longest for a person first (ix_conversations_waiting; only conversations someone waits in).
+SORTS = ("recent", "waiting")
 
 
 @dataclass(frozen=True)
 class ConversationFilters:
     status: str | None = None        # open / pending / resolved / snoozed; None = all
-    unread: bool = False
+    unread: bool = False             # the user's own unread (app.inbox.unread)
     assignee: str | None = None      # "me", "unassigned", or a user id as a string
     account_id: int | None = None
     q: str | None = None
     label: str | None = None         # a label's name (app.labels.catalog normalises what was typed)
+    needs_reply: bool = False        # app.messages.waiting.needs_reply
+    sort: str = "recent"             # one of SORTS
 
     def validate(self) -> None:
         if self.status is not None and self.status not in CONVERSATION_STATUSES:
             raise ValueError(f"status must be one of {', '.join(CONVERSATION_STATUSES)}")
+        if self.sort not in SORTS:
+            raise ValueError(f"sort must be one of {', '.join(SORTS)}")
 
 
 def _filtered_conversations(filters: ConversationFilters, user):
@@ -44,7 +54,11 @@ def _filtered_conversations(filters: ConversationFilters, user):
     if filters.status:
         query = query.where(Conversation.status == filters.status)
     if filters.unread:
-        query = query.where(Conversation.unread_count > 0)
+        query = query.where(unread.unread_filter(user.id))
+    if filters.needs_reply:
+        query = query.where(waiting.needs_reply_clause())
+    if filters.sort == "waiting":
+        query = query.where(Conversation.waiting_since.is_not(None))
     if filters.assignee == "me":
         query = query.where(Conversation.assignee_id == user.id)
     elif filters.assignee == "unassigned":
@@ -54,12 +68,13 @@ def _filtered_conversations(filters: ConversationFilters, user):
     if filters.account_id:
         query = query.where(Conversation.account_id == filters.account_id)
     if filters.label:
-        # The label's id through uq_labels_workspace_id_name, its conversations through
-        # ix_conversation_labels_label; the list keeps its own order and keyset.
-        label_id = (select(Label.id).where(Label.workspace_id == user.workspace_id, Label.name == filters.label)
-                    .scalar_subquery())
+        # The label's id first (uq_labels_workspace_id_name), so the planner knows how common the
+        # label is: a rare one is read from ix_conversation_labels_label, a common one while walking
+        # the list's own index. The list keeps its order and keyset either way.
+        label_id = db.session.scalar(select(Label.id).where(Label.workspace_id == user.workspace_id,
+                                                            Label.name == filters.label))
         query = query.where(exists().where(ConversationLabel.conversation_id == Conversation.id,
-                                           ConversationLabel.label_id == label_id))
+                                           ConversationLabel.label_id == label_id) if label_id else false())
     if filters.q and filters.q.strip().lstrip("@"):
         pattern = f"%{_escape_like(filters.q.strip().lstrip('@'))}%"
         query = query.join(Contact, Contact.id == Conversation.contact_id).where(or_(
@@ -71,22 +86,65 @@ def _filtered_conversations(filters: ConversationFilters, user):
     return query
 
 
+class CursorSortMismatch(BadCursor):
+    """A cursor from one order of the list used with the other."""
+
+
+def _encode_page_cursor(sort: str, last: Conversation) -> str:
+    if sort == "waiting":
+        return encode_token(["waiting", last.waiting_since.isoformat(), last.id])
+    return encode_cursor(last.last_message_at, last.id)
+
+
+def _decode_page_cursor(sort: str, cursor: str):
+    """(moment, id) of the row a page ends on; CursorSortMismatch when the cursor was made for
+    the other sort (the two orders' positions mean nothing to each other)."""
+    try:
+        payload = decode_token(cursor, MAX_CURSOR_LENGTH)
+    except ValueError:
+        raise BadCursor("cursor is not valid") from None
+    made_for = "waiting" if isinstance(payload, list) and payload[:1] == ["waiting"] else "recent"
+    if made_for != sort:
+        raise CursorSortMismatch(f"this cursor pages the list with sort={made_for}; use it with sort={made_for} "
+                                 f"or start sort={sort} from its first page")
+    # A waiting cursor is a recent one with a marker in front: the same checks read what follows it.
+    return decode_cursor(cursor if sort == "recent" else encode_token(payload[1:]))
+
+
 def conversation_page(filters: ConversationFilters, user, cursor: str | None = None,
                       limit: int = 30) -> tuple[list[Conversation], str | None]:
-    """One page of the list, newest activity first, and the cursor of the next page (or None)."""
-    activity = Conversation.last_message_at
+    """One page of the list in the filters' order, and the cursor of the next page (or None).
+
+    `recent`: newest activity first, keyset (last_message_at, id) descending. `waiting`: the
+    conversations a customer waits in, longest first, keyset (waiting_since, id) ascending, read
+    from ix_conversations_waiting."""
     query = _filtered_conversations(filters, user)
-    if cursor:
-        stamp, last_id = decode_cursor(cursor)
-        query = query.where(or_(activity < stamp, and_(activity == stamp, Conversation.id < last_id)))
-    query = query.order_by(activity.desc(), Conversation.id.desc()).limit(limit + 1)
-    rows = list(db.session.scalars(query).unique())
+    if filters.sort == "waiting":
+        key = Conversation.waiting_since
+        if cursor:
+            stamp, last_id = _decode_page_cursor("waiting", cursor)
+            query = query.where(or_(key > stamp, and_(key == stamp, Conversation.id > last_id)))
+        query = query.order_by(key.asc(), Conversation.id.asc())
+    else:
+        key = Conversation.last_message_at
+        if cursor:
+            stamp, last_id = _decode_page_cursor("recent", cursor)
+            query = query.where(or_(key < stamp, and_(key == stamp, Conversation.id < last_id)))
+        query = query.order_by(key.desc(), Conversation.id.desc())
+    rows = list(db.session.scalars(query.limit(limit + 1)).unique())
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]
-        last = rows[-1]
-        next_cursor = encode_cursor(last.last_message_at, last.id)
+        next_cursor = _encode_page_cursor(filters.sort, rows[-1])
+    prime_rows(user, rows)
     return rows, next_cursor
+
+
+def prime_rows(user, conversations) -> None:
+    """What each row shows beyond the conversation itself, for the whole page at once: the user's
+    own unread counts and who wrote the newest message."""
+    unread.prime(user.id, [c.id for c in conversations])
+    speakers.prime(conversations)
 
 
 def matching_conversations(filters: ConversationFilters, user, ids) -> list[Conversation]:
@@ -95,7 +153,9 @@ def matching_conversations(filters: ConversationFilters, user, ids) -> list[Conv
     if not ids:
         return []
     query = _filtered_conversations(filters, user).where(Conversation.id.in_(ids))
-    return list(db.session.scalars(query).unique())
+    rows = list(db.session.scalars(query).unique())
+    prime_rows(user, rows)
+    return rows
 
 
 def _escape_like(text: str) -> str:
@@ -206,20 +266,18 @@ def thread_changes(conversation: Conversation, since: datetime) -> tuple[list, d
 UNREAD_BADGE_MAX = 99  # the badge and the tab title say "99+" past this
 
 
-def unread_total(workspace_id: int | None = None) -> int:
-    """Unread messages in the workspace: exact up to UNREAD_BADGE_MAX, and some number above it
+def unread_total(user) -> int:
+    """The user's own unread messages: exact up to UNREAD_BADGE_MAX, and some number above it
     whenever the real total is above it (all the badge needs).
 
     Every page and every changed poll shows the badge, so its cost must not grow with the
-    workspace: it sums the counts of at most UNREAD_BADGE_MAX + 1 unread conversations, found
-    through the partial index ix_conversations_unread. That is exact while the total is at most
-    UNREAD_BADGE_MAX (each unread conversation holds at least one), and above it otherwise
-    (bench/bench_inbox.py: a full sum took 19 ms at 100k conversations)."""
-    workspace_id = workspace_id or current_workspace_id()
-    unread = (select(Conversation.unread_count)
-              .where(Conversation.workspace_id == workspace_id, Conversation.unread_count > 0)
-              .limit(UNREAD_BADGE_MAX + 1).subquery())
-    return db.session.scalar(select(func.coalesce(func.sum(unread.c.unread_count), 0))) or 0
+    workspace: it sums the counts of at most UNREAD_BADGE_MAX + 1 of the user's unread rows, read
+    from the primary key (user_id, conversation_id) of conversation_unreads. That is exact while
+    the total is at most UNREAD_BADGE_MAX (each row holds at least one), and above it otherwise
+    (bench/bench_inbox.py measures the badge at 100k conversations and 20 people)."""
+    mine = (select(ConversationUnread.count).where(ConversationUnread.user_id == user.id)
+            .limit(UNREAD_BADGE_MAX + 1).subquery())
+    return db.session.scalar(select(func.coalesce(func.sum(mine.c.count), 0))) or 0
 
 
 def badge_count(total: int) -> str:

@@ -11,8 +11,8 @@ from flask_login import current_user, login_required
 from app.errors import ActionRefused
 from app.extensions import htmx
 from app.htmx_responses import empty_fragment, hx_push_url, is_fragment_request, render_fragment, render_page
-from app.inbox import actions, bp, live, localtime
-from app.inbox.filters import VIEWS, InboxListQuery
+from app.inbox import actions, bp, bulk, live, localtime, unread
+from app.inbox.filters import SORT_LABELS, VIEWS, InboxListQuery
 from app.inbox.queries import (
     conversation_or_404,
     conversation_page,
@@ -33,13 +33,17 @@ LIST_PAGE = 30
 THREAD_PAGE = 50
 
 
+def _badge() -> int:
+    return unread_total(current_user)
+
+
 def _list_context(listing: InboxListQuery, cursor: str | None = None, open_id: int | None = None) -> dict:
     try:
         rows, next_cursor = conversation_page(listing.conversation_filters(), current_user, cursor, LIST_PAGE)
     except BadCursor:
         abort(400, description="This list link is out of date. Reload the inbox.")
     return dict(listing=listing, conversations=rows, next_cursor=next_cursor, open_id=open_id,
-                accounts=workspace_accounts(), views=VIEWS)
+                accounts=workspace_accounts(), views=VIEWS, sorts=SORT_LABELS)
 
 
 def _header_context(conversation: Conversation, listing: InboxListQuery) -> dict:
@@ -61,6 +65,8 @@ def _page_context(listing: InboxListQuery, conversation: Conversation | None = N
         context.update(_thread_context(conversation, listing))
     else:
         context["current"] = None
+    if "users" not in context:
+        context["users"] = workspace_users()  # the bulk bar's "assign to" (the header's too)
     return context
 
 
@@ -107,18 +113,19 @@ def conversation(conversation_id: int):
     # conversation read (and Instagram's "seen" receipt goes) through POST .../read once shown.
     if is_fragment_request():
         response = render_page("inbox/index.html", block="thread", oob_row=True, open_id=current.id,
-                               unread=unread_total(), **_thread_context(current, listing))
+                               unread=_badge(), **_thread_context(current, listing))
         return response
     return render_page("inbox/index.html", **_page_context(listing, current))
 
 
-def _read(conversation: Conversation) -> None:
-    """Staff have seen the conversation: clear its unread count and, when there was something
-    new, tell Instagram the customer's messages were seen (one receipt, not one per visit)."""
-    had_unread = conversation.unread_count > 0
-    actions.mark_read(conversation)
-    if had_unread:
-        queue_mark_seen(conversation)
+def _read(conversations: list[Conversation]) -> None:
+    """The staff member has seen these conversations: their own unread goes and, where nobody on
+    the team had read the customer's newest messages yet, Instagram is told they were seen (one
+    receipt, not one per visit nor per teammate)."""
+    team_unread = actions.read_all(conversations, current_user)
+    for conversation in conversations:
+        if conversation.id in team_unread:
+            queue_mark_seen(conversation)
 
 
 @bp.get("/conversations/<int:conversation_id>/older")
@@ -170,10 +177,10 @@ def changes():
             thread_gone = thread_since.conversation_id  # deleted meanwhile (e.g. a data deletion request)
         else:
             thread_update = live.thread_update(current, thread_since, thread_last)
-            thread_unread = current.unread_count > 0
+            thread_unread = unread.count_for(current_user.id, current.id) > 0
     return render_fragment(
         "inbox/_changes.html", list_token=state.token(), rows=rows, removed=removed, listing=listing,
-        open_id=_open_param(), unread=unread_total(workspace_id), thread_update=thread_update,
+        open_id=_open_param(), unread=_badge(), thread_update=thread_update,
         thread_unread=thread_unread, thread_gone=thread_gone,
     )
 
@@ -184,7 +191,7 @@ def _after_action(conversation: Conversation, listing: InboxListQuery, error: Ac
                   done: str | None = None, status: int = 200):
     if is_fragment_request():
         return render_page("inbox/index.html", block="thread_header", status=status, oob_row=True,
-                           open_id=conversation.id, unread=unread_total(), action_error=error, action_done=done,
+                           open_id=conversation.id, unread=_badge(), action_error=error, action_done=done,
                            **_header_context(conversation, listing))
     if error is not None:
         flash(error.message, "error")
@@ -197,22 +204,25 @@ def _action_listing() -> InboxListQuery:
     return InboxListQuery.from_args(request.args)
 
 
+def _assignee_choice(raw: str | None) -> int | None:
+    """The assignee a form chose: "me", "none" (or nothing: unassign) or a user id."""
+    raw = (raw or "").strip()
+    if raw == "me":
+        return current_user.id
+    if raw in ("", "none"):
+        return None
+    if valid_id(raw) is None:
+        raise ActionRefused("assignee", "Choose someone from the list.")
+    return valid_id(raw)
+
+
 @bp.post("/conversations/<int:conversation_id>/assign")
 @login_required
 def assign(conversation_id: int):
     current = conversation_or_404(conversation_id)
-    raw = (request.form.get("assignee") or "").strip()
     listing = _action_listing()
-    if raw == "me":
-        assignee_id = current_user.id
-    elif raw in ("", "none"):
-        assignee_id = None
-    elif valid_id(raw) is not None:
-        assignee_id = valid_id(raw)
-    else:
-        return _after_action(current, listing, ActionRefused("assignee", "Choose someone from the list."), status=422)
     try:
-        actions.assign(current, assignee_id)
+        actions.assign(current, _assignee_choice(request.form.get("assignee")))
     except ActionRefused as exc:
         return _after_action(current, listing, exc, status=422)
     current = conversation_or_404(conversation_id)
@@ -256,13 +266,13 @@ def snooze(conversation_id: int):
 @bp.post("/conversations/<int:conversation_id>/unread")
 @login_required
 def mark_unread(conversation_id: int):
-    """Mark unread and leave the conversation, as a mail client does: the list shows it bold."""
+    """Mark unread (for me only) and leave the conversation, as a mail client does: the list shows it bold."""
     current = conversation_or_404(conversation_id)
     listing = _action_listing()
-    actions.mark_unread(current)
+    actions.mark_unread(current, current_user)
     if is_fragment_request():
         response = render_page("inbox/index.html", block="thread", current=None, listing=listing,
-                               oob_conversation=current, unread=unread_total(), oob_row=True)
+                               oob_conversation=current, unread=_badge(), oob_row=True)
         return hx_push_url(response, _list_url(listing))
     flash("Marked as unread.", "info")
     return redirect(_list_url(listing))
@@ -271,14 +281,14 @@ def mark_unread(conversation_id: int):
 @bp.post("/conversations/<int:conversation_id>/read")
 @login_required
 def mark_read(conversation_id: int):
-    """Sent by the open thread once it is on screen with something unread, and again when new
-    messages arrive while the staff member is looking."""
+    """Sent by the open thread once it is on screen with something unread for me, and again when
+    new messages arrive while I am looking. Marks it read for me only."""
     current = conversation_or_404(conversation_id)
-    _read(current)
+    _read([current])
     if not is_fragment_request():
         return redirect(url_for("inbox.conversation", conversation_id=current.id))
     return render_fragment("inbox/_row_update.html", rows=[current], open_id=current.id,
-                           listing=_action_listing(), unread=unread_total())
+                           listing=_action_listing(), unread=_badge())
 
 
 @bp.post("/conversations/<int:conversation_id>/notes")
@@ -296,3 +306,35 @@ def add_note(conversation_id: int):
     if is_fragment_request():
         return render_fragment("inbox/_thread_items.html", items=[note], replied={}, current=current)
     return redirect(url_for("inbox.conversation", conversation_id=current.id))
+
+
+@bp.post("/conversations/bulk")
+@login_required
+def bulk_action():
+    """The list's bulk actions (fields `ids`, `action`, and `assignee` or `label_name`), applied by the
+    same rules as the single ones. Every id must be a conversation of my workspace, or the whole
+    request is a 404 and nothing changes. htmx gets the changed rows (out of band, re-checked
+    against the list's filters, which the bar sends along) and a status line; a plain form a redirect."""
+    listing = InboxListQuery.from_args(request.form)
+    action = (request.form.get("action") or "").strip()
+    try:
+        conversations = bulk.selected(request.form.getlist("ids"))  # 404 unless every one is mine
+        assignee_id = _assignee_choice(request.form.get("assignee")) if action == "assign" else bulk.UNSET
+        outcome = bulk.apply(conversations, action, current_user._get_current_object(), assignee_id=assignee_id,
+                             label=request.form.get("label_name"))
+    except ActionRefused as exc:
+        if is_fragment_request():
+            return render_fragment("inbox/_bulk_result.html", 422, error=exc.message)
+        flash(exc.message, "error")
+        return redirect(_list_url(listing))
+    for conversation in outcome.seen:
+        queue_mark_seen(conversation)
+    if not is_fragment_request():
+        flash(outcome.done, "info")
+        return redirect(_list_url(listing))
+    ids = [c.id for c in conversations]
+    rows = matching_conversations(listing.conversation_filters(), current_user, ids)
+    matched = {c.id for c in rows}
+    return render_fragment("inbox/_bulk_result.html", done=outcome.done, rows=rows, listing=listing,
+                           removed=[i for i in ids if i not in matched and i != _open_param()],
+                           open_id=_open_param(), unread=_badge())

@@ -19,6 +19,7 @@ from app.accounts.lifecycle import can_call_meta
 from app.extensions import db
 from app.instagram.graph import MAX_TEXT_BYTES
 from app.jobs import QUEUE_DEFAULT, QUEUE_HIGH, RetryPolicy, enqueue
+from app.messages import waiting
 from app.messages.content import PREVIEW_MAX, REACTION_EMOJI, preview_of
 from app.models import Conversation, InstagramAccount, Message, User, utcnow
 from app.outbound import lifecycle
@@ -96,9 +97,10 @@ def queue_reply(conversation: Conversation, *, text: str | None, upload: FileSto
     if text is not None:
         messages.append(lifecycle.new_pending_reply(text=text, attachments=[], **common))
     db.session.add_all(messages)
+    # A person's reply answers a waiting customer; an automated one does not.
+    waiting.note_message(conversation, direction="out", source=source, at=now)
     conversation.last_message_at = now
     conversation.last_message_preview = preview(messages[-1])
-    conversation.waiting_since = None  # answered
     db.session.commit()
     _enqueue_sends([m.id for m in messages])
     log.info("reply queued in conversation %s: messages %s (%s)", conversation.id, [m.id for m in messages], source)
@@ -185,6 +187,7 @@ def delete_failed_message(message: Message) -> None:
             media_store().delete(item["media_key"])
     lifecycle.discard_failed(message)
     _refresh_preview(conversation)
+    waiting.recount(conversation)  # the deleted reply may have been the answer, or the last word
     db.session.commit()
 
 

@@ -25,6 +25,7 @@ from typing import Any, Iterable, Protocol
 from sqlalchemy import delete, select, tuple_, update
 
 from app.extensions import db
+from app.inbox import unread
 from app.inserts import insert_entities, insert_rows
 from app.instagram.events import (
     EXPECTED_OBJECT,
@@ -40,6 +41,7 @@ from app.instagram.events import (
     UnknownEvent,
 )
 from app.leads.source import lead_source
+from app.messages import waiting
 from app.messages.content import PREVIEW_MAX, MessageContent, content_from_event, preview_line
 from app.models import Contact, Conversation, DeferredEvent, InstagramAccount, Lead, Message, utcnow
 from app.outbound import lifecycle
@@ -213,6 +215,7 @@ class _Delivery:
         self.conversations_by_id: dict[int, Conversation] = {}
         self.created_contacts: set[int] = set()
         self.had_inbound: dict[int, bool] = {}  # conversation id -> had an inbound before this delivery
+        self.new_unread: dict[int, unread.NewUnread] = {}  # conversation id -> new customer messages
         self.waiting_applied = 0  # deferred events applied now that their message is here
 
     # -- step 1: sort out what can be applied
@@ -371,6 +374,7 @@ class _Delivery:
                 if own is not None:
                     arrived[(new.account.id, new.mid)] = own.id
                     new.matched = True
+                    new.row["source"] = own.source  # inbox, api or automation: whether it answers the customer
                     matched.append(new)
                     continue
             new.row["conversation_id"] = conversation.id
@@ -395,26 +399,28 @@ class _Delivery:
                 if new.counts_as_inbound and not new.event.standby:
                     self.result.automation_message_ids.append(inserted[key])
             self._conversation_effects(self.conversation_for(new.event), new, is_new=is_new)
+        # Every active member's own unread, in one statement for the whole delivery.
+        unread.add_inbound(self.new_unread)
         return arrived
 
     def _conversation_effects(self, conversation: Conversation, new: _NewMessage, is_new: bool) -> None:
         at = new.event.timestamp
         changed = False
         if new.counts_as_inbound and is_new:
+            # Unread for the team as a whole (it decides the "seen" receipt) and for each member.
             conversation.unread_count = (conversation.unread_count or 0) + 1
+            self.new_unread.setdefault(conversation.id, unread.NewUnread()).add(at)
             changed = True
             if conversation.status in ("resolved", "snoozed"):
                 conversation.status = "open"
                 conversation.snoozed_until = None
-            if conversation.waiting_since is None and at >= conversation.last_message_at:
-                # Only unanswered if nothing newer is in the thread: an old inbound arriving late
-                # after our reply must not make the customer look ignored.
-                conversation.waiting_since = at
+        if is_new or new.matched:
+            # Before last_message_at moves: whether this message is the newest decides who spoke last.
+            changed |= waiting.note_message(conversation, direction=new.direction, source=new.row["source"], at=at,
+                                            customer_wrote=new.counts_as_inbound)
+        if new.counts_as_inbound and is_new:
             if conversation.last_inbound_at is None or at > conversation.last_inbound_at:
                 conversation.last_inbound_at = at
-        if new.direction == "out" and conversation.waiting_since is not None and at >= conversation.waiting_since:
-            conversation.waiting_since = None
-            changed = True
         if is_new or new.direction == "out":
             # Never backwards: an older message arriving late leaves the newest one in the list.
             if at >= conversation.last_message_at:

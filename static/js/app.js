@@ -460,7 +460,7 @@
     });
   });
 
-  /* ---- Reply-window countdowns ([data-closes-at]): kept current between server renders -------- */
+  /* ---- Reply-window countdowns ([data-closes-at]) and waits ([data-waiting-since]): kept current between server renders */
 
   function countdownText(ms) {
     var minutes = Math.floor(ms / 60000);
@@ -469,12 +469,24 @@
     minutes = minutes % 60;
     return hours ? hours + " h " + (minutes < 10 ? "0" : "") + minutes + " min" : minutes + " min";
   }
+  // How long a customer has waited ([data-waiting-since]): the words of app.messages.waiting.waited.
+  function waitedText(ms) {
+    var minutes = Math.max(0, Math.floor(ms / 60000));
+    if (minutes < 1) return "under a minute";
+    if (minutes < 60) return minutes + " min";
+    if (minutes < 48 * 60) return Math.floor(minutes / 60) + " h";
+    return Math.floor(minutes / 1440) + " d";
+  }
   function tickCountdowns() {
     document.querySelectorAll("[data-closes-at]").forEach(function (el) {
       var left = Date.parse(el.dataset.closesAt) - Date.now();
       var text = el.querySelector("[data-countdown]");
       if (left <= 0) { el.textContent = "Window closed"; el.removeAttribute("data-closes-at"); }
       else if (text) text.textContent = countdownText(left);
+    });
+    document.querySelectorAll("[data-waiting-since]").forEach(function (el) {
+      var text = el.querySelector("[data-waited]");
+      if (text) text.textContent = waitedText(Date.now() - Date.parse(el.dataset.waitingSince));
     });
   }
   setInterval(tickCountdowns, 30000);
