@@ -14,6 +14,7 @@ from flask_login import current_user, login_required
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from app.htmx_responses import empty_fragment, hx_reswap, hx_trigger, is_fragment_request, render_fragment
+from app.inbox import drafts
 from app.models import Conversation, Message
 from app.outbound import bp
 from app.outbound.attachments import LARGEST, MB
@@ -41,6 +42,7 @@ def send_message(conversation_id: int):
                                user=current_user, source="inbox")
     except ReplyRefused as refused:
         return _reply_refused(conversation.id, refused)
+    drafts.discard(conversation, current_user)  # what was typed is on its way: no draft left behind
     if not is_fragment_request():
         return redirect(url_for("inbox.conversation", conversation_id=conversation.id))
     response = render_fragment("inbox/_messages.html", 201, messages=messages)
