@@ -1,0 +1,316 @@
+"""The inbox on a phone held in one hand (390 px, touch), in a real browser: the thread's actions
+in a bar at the bottom with 44 px targets and sheets rising from it, reactions behind "React",
+the composer and the newest message in view with the keyboard up (the viewport shrunk to 470 px),
+the header folding while scrolling up through history without moving the messages, a one-line
+closed-window notice, the list's filters at the bottom, and a top bar that fits. At 1280 px
+nothing of it shows. Screenshots go to /tmp/shots/phone/."""
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from tests.browser.conftest import Browsing, browser_available
+
+_reason = browser_available()
+if _reason:
+    pytest.skip(_reason, allow_module_level=True)
+
+from playwright.sync_api import expect  # noqa: E402
+
+from app.models import utcnow  # noqa: E402
+
+pytestmark = pytest.mark.browser
+
+SHOTS = Path("/tmp/shots/phone")
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 800}
+TARGET = 44  # px, the smallest touch target
+FOLDED = re.compile(r"\bis-folded\b")
+
+
+def shot(page, name):
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}-{page.viewport_size['width']}.png"))
+
+
+@pytest.fixture
+def phone(app, browser, live_server):
+    """A signed-out tab on a phone: 390 px, a touch screen (no hover), the page's checks."""
+    context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True, timezone_id="Europe/Berlin",
+                                  locale="en-GB")
+    context.set_default_timeout(10_000)
+    tab = Browsing(context.new_page(), live_server.url)
+    yield tab
+    errors = tab.unexpected_errors()
+    context.close()
+    assert not errors, "console errors:\n" + "\n".join(errors)
+
+
+@pytest.fixture
+def shop(factory):
+    ws = factory.workspace("Thumb Shop")
+    rep = factory.user(ws, email="tara@thumb.test", name="Tara Thumb", role="agent")
+    factory.user(ws, email="vic@thumb.test", name="Vic Teammate", role="agent")
+    account = factory.account(ws, username="thumb.boutique")
+    now = utcnow()
+    long_one = factory.conversation(account, contact=factory.contact(account, name="Lena Long", username="lena"),
+                                    last_message_at=now - timedelta(minutes=1), last_inbound_at=now - timedelta(minutes=1),
+                                    last_message_preview="And the last one?")
+    for i in range(30):
+        inbound = i % 2 == 0
+        factory.message(long_one, f"Message number {i}" + (" — a longer line to fill the bubble" if i % 3 else ""),
+                        direction="in" if inbound else "out", created_at=now - timedelta(minutes=60 - i))
+    factory.message(long_one, "And the last one?", created_at=now - timedelta(minutes=1))
+    closed = factory.conversation(account, contact=factory.contact(account, name="Carl Closed", username="carl"),
+                                  last_message_at=now - timedelta(days=9), last_inbound_at=now - timedelta(days=9),
+                                  last_message_preview="Hello?")
+    factory.message(closed, "Hello?", created_at=now - timedelta(days=9))
+    return rep, long_one, closed
+
+
+def box(locator):
+    locator.scroll_into_view_if_needed()
+    found = locator.bounding_box()
+    assert found, f"{locator} is not shown"
+    return found
+
+
+def assert_target(locator, name):
+    b = box(locator)
+    assert b["width"] >= TARGET and b["height"] >= TARGET, f"{name} is {b['width']:.0f}×{b['height']:.0f} px"
+    return b
+
+
+def open_thread(page, conversation):
+    page.locator(f"#conversation-list #conv-{conversation.id} a").click()
+    expect(page.locator(f"#thread-view[data-conversation='{conversation.id}']")).to_be_visible()
+    page.wait_for_timeout(250)  # the header's height measured, the thread at its newest message
+
+
+def bar_controls(page):
+    bar = page.locator("#thread-header .thread__actions")
+    return {
+        "assign": bar.locator("select[name=assignee]"),
+        "resolve": bar.locator("button[value=resolved], button[value=open]").first,
+        "labels": bar.locator("[data-shortcut=labels]"),
+        "snooze": bar.locator("#snooze-menu > summary"),
+        "note": bar.locator("[data-note-open]"),
+        "more": bar.locator("#more-menu > summary"),
+    }
+
+
+def test_thread_actions_are_a_thumb_bar_of_44px_targets(phone, shop):
+    rep, long_one, _ = shop
+    page = phone.page
+    phone.login(rep)
+    open_thread(page, long_one)
+    shot(page, "thread")
+
+    controls = bar_controls(page)
+    if controls["labels"].count() == 0:
+        del controls["labels"]  # labels are another feature's; the bar takes them when they are there
+    for name, control in controls.items():
+        b = assert_target(control, name)
+        # In the thumb's reach: the bottom of the screen, under the composer.
+        assert b["y"] + b["height"] <= PHONE["height"] and b["y"] >= PHONE["height"] - 64, f"{name} at y={b['y']:.0f}"
+    composer = box(page.locator("#composer"))
+    assert composer["y"] + composer["height"] <= box(controls["snooze"])["y"] + 1
+
+    # A menu rises from the bar as a sheet, whole on screen, with 44 px choices.
+    controls["snooze"].click()
+    sheet = page.locator("#snooze-menu .menu__panel")
+    expect(sheet).to_be_visible()
+    s = box(sheet)
+    assert s["y"] >= 0 and s["y"] + s["height"] <= box(controls["snooze"])["y"]
+    assert s["width"] >= PHONE["width"] - 40
+    for item in sheet.locator(".menu__item").all():
+        assert_target(item, "snooze choice")
+    shot(page, "snooze-sheet")
+    sheet.locator(".menu__item").first.click()
+    expect(page.locator("#thread-header")).to_contain_text("Snoozed until")
+    expect(page.locator("#snooze-menu .menu__panel")).to_be_hidden()
+
+    # Note: the composer turns to a private note, ready to type.
+    bar_controls(page)["note"].click()
+    expect(page.locator("#composer")).to_have_attribute("data-mode", "note")
+    expect(page.locator("#composer-text")).to_be_focused()
+    # Writing: the bar steps aside for the keyboard.
+    expect(page.locator("#thread-header .thread__actions")).to_be_hidden()
+    page.evaluate("document.activeElement.blur()")  # the keyboard goes down
+    expect(page.locator("#thread-header .thread__actions")).to_be_visible()
+
+    # Assign and reopen from the bar.
+    bar_controls(page)["assign"].select_option("me")
+    expect(page.locator("#thread-header .thread__status")).to_contain_text("Assigned to Tara Thumb")
+    bar_controls(page)["resolve"].click()
+    expect(page.locator("#thread-header")).not_to_contain_text("Snoozed until")
+
+
+def test_reactions_hide_behind_a_react_button_on_touch(phone, shop):
+    rep, long_one, _ = shop
+    page = phone.page
+    phone.login(rep)
+    open_thread(page, long_one)
+    last = page.locator("#thread-messages .bubble--in").last
+    expect(last.locator(".bubble__react-choice").first).to_be_hidden()
+    react = last.locator(".bubble__react-toggle")
+    assert_target(react, "React")
+    react.click()
+    expect(react).to_have_attribute("aria-expanded", "true")
+    choices = last.locator(".bubble__react-choice")
+    expect(choices.first).to_be_visible()
+    for choice in choices.all():
+        assert_target(choice, "a reaction")
+    shot(page, "react-open")
+
+
+def test_composer_and_newest_message_stay_in_view_with_the_keyboard_up(phone, shop):
+    rep, long_one, _ = shop
+    page = phone.page
+    phone.login(rep)
+    open_thread(page, long_one)
+    newest = page.locator("#thread-messages .bubble").last
+    expect(newest).to_contain_text("And the last one?")
+
+    # The keyboard comes up: an emulated one takes the bottom 374 px of the screen.
+    page.set_viewport_size({"width": 390, "height": 470})
+    page.wait_for_timeout(300)
+    assert page.evaluate("getComputedStyle(document.documentElement).getPropertyValue('--app-height')") == "470px"
+    page.locator("#composer-text").click()
+    page.wait_for_timeout(300)
+    shot(page, "keyboard-up")
+
+    composer = box(page.locator("#composer"))
+    assert composer["y"] + composer["height"] <= 470
+    header = page.locator("#thread-header .thread__who").bounding_box()
+    header_bottom = header["y"] + header["height"]
+    n = newest.bounding_box()
+    assert n["y"] >= header_bottom - 1 and n["y"] + n["height"] <= composer["y"] + 1, (n, header_bottom, composer)
+    # Room for more than the one message the review measured (107 px).
+    assert composer["y"] - header_bottom >= 150
+    # And typing keeps it so.
+    page.locator("#composer-text").press_sequentially("Yes, it is.\nAnd another line\nand a third", delay=5)
+    composer = box(page.locator("#composer"))
+    n = newest.bounding_box()
+    assert composer["y"] + composer["height"] <= 470 and n["y"] + n["height"] <= composer["y"] + 1
+
+
+def test_the_header_folds_while_scrolling_up_without_moving_the_messages(phone, shop):
+    rep, long_one, _ = shop
+    page = phone.page
+    phone.login(rep)
+    open_thread(page, long_one)
+    view = page.locator("#thread-view")
+    who = page.locator("#thread-header .thread__who")
+    expect(view).not_to_have_class(FOLDED)
+
+    scroller = page.locator("#thread-scroll")
+    scroller.hover(position={"x": 200, "y": 300})
+    for _ in range(4):
+        page.mouse.wheel(0, -150)
+        page.wait_for_timeout(60)
+    expect(view).to_have_class(FOLDED)
+    # The messages do not move while the header goes: measure one before and after the fold.
+    marker = page.locator("#thread-messages .bubble").nth(10)
+    before = marker.bounding_box()["y"]
+    page.wait_for_timeout(400)  # the fold's transition
+    assert abs(marker.bounding_box()["y"] - before) < 1
+    # Gone above the thread (under the top bar, and invisible).
+    w, top = who.bounding_box(), view.bounding_box()["y"]
+    assert w["y"] + w["height"] <= top + 1
+    expect(who).to_be_hidden()
+    shot(page, "header-folded")
+
+    # Scrolling down brings it back, and so does reaching the newest message.
+    page.mouse.wheel(0, 200)
+    expect(view).not_to_have_class(FOLDED)
+    page.mouse.wheel(0, -400)
+    expect(view).to_have_class(FOLDED)
+    page.evaluate("document.getElementById('thread-scroll').scrollTop = 1e9")
+    expect(view).not_to_have_class(FOLDED)
+    page.wait_for_timeout(300)
+    assert who.bounding_box()["y"] >= view.bounding_box()["y"]
+    expect(who).to_be_visible()
+
+
+def test_a_closed_window_says_so_in_one_line(phone, shop):
+    rep, _, closed = shop
+    page = phone.page
+    phone.login(rep)
+    open_thread(page, closed)
+    notice = page.locator("#window-closed")
+    expect(notice).to_contain_text("Replies are closed.")
+    assert box(notice)["height"] <= 50
+    details = notice.locator("[data-fold]")
+    assert_target(details, "Details")
+    expect(details).to_have_attribute("aria-expanded", "false")
+    shot(page, "closed-folded")
+    details.click()
+    expect(details).to_have_attribute("aria-expanded", "true")
+    assert box(notice)["height"] > 50
+    expect(page.locator("#window-closed-text")).to_contain_text("private note")
+    shot(page, "closed-unfolded")
+
+
+def test_the_list_filters_sit_at_the_bottom(phone, shop):
+    rep, long_one, closed = shop
+    page = phone.page
+    phone.login(rep)
+    toggle = page.locator("[data-filters-toggle]")
+    t = assert_target(toggle, "Filters")
+    assert t["y"] >= PHONE["height"] - 70
+    for tab in page.locator(".segmented label").all():
+        b = assert_target(tab, "a view tab")
+        assert b["y"] >= PHONE["height"] - 70
+    search = page.locator("#filter-q")
+    expect(search).to_be_hidden()
+    shot(page, "list")
+
+    toggle.click()
+    expect(toggle).to_have_attribute("aria-expanded", "true")
+    expect(search).to_be_visible()
+    assert box(search)["y"] + box(search)["height"] <= t["y"]
+    expect(search).to_be_focused()
+    search.fill("carl")
+    expect(page.locator(f"#conv-{long_one.id}")).to_have_count(0)
+    expect(page.locator(f"#conv-{closed.id}")).to_be_visible()
+    expect(page.locator("[data-filters-count]")).to_have_text("1 on")  # " on" for screen readers only
+    shot(page, "list-filters-open")
+
+
+def test_the_top_bar_fits_a_phone(phone, factory, shop):
+    admin = factory.user(shop[0].workspace, email="ada@thumb.test", name="Ada Admin", role="admin")
+    page = phone.page
+    phone.login(admin)
+    nav = page.locator(".topbar")
+    assert page.evaluate("document.querySelector('.mainnav').scrollWidth <= document.querySelector('.mainnav').clientWidth")
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    expect(nav.locator(".mainnav a", has_text="Accounts")).to_be_hidden()
+    page.locator(".usermenu summary").click()
+    expect(page.locator(".usermenu__panel a", has_text="Accounts")).to_be_visible()
+    shot(page, "topbar-menu")
+
+
+def test_a_desktop_keeps_its_layout(browsing, shop):
+    rep, long_one, closed = shop
+    page = browsing.page
+    page.set_viewport_size(DESKTOP)
+    browsing.login(rep)
+    open_thread(page, long_one)
+    controls = bar_controls(page)
+    # The actions stay in the header, at the top; nothing of the phone shows.
+    assert box(controls["snooze"])["y"] < 150
+    expect(controls["note"]).to_be_hidden()
+    expect(page.locator("[data-filters-toggle]")).to_be_hidden()
+    expect(page.locator("#filter-q")).to_be_visible()
+    expect(page.locator(".mainnav a", has_text="Accounts")).to_be_visible()
+    expect(page.locator(".bubble__react-toggle")).to_have_count(0)
+    shot(page, "thread")
+    open_thread(page, closed)
+    expect(page.locator("#window-closed [data-fold]")).to_be_hidden()
+    expect(page.locator("#window-closed-text")).to_contain_text("private note")
+    shot(page, "closed")
+    browsing.check_page("phone-thread-closed")
