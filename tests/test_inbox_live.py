@@ -13,8 +13,7 @@ from app.extensions import db
 from app.inbox import unread
 from app.inbox.live import OVERLAP, ListState, ThreadState
 from app.models import Conversation, Message, Note, User, utcnow
-
-HX = {"HX-Request": "true"}
+from tests.meta_kit import HX
 
 
 @contextmanager

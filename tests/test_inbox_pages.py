@@ -10,8 +10,7 @@ import pytest
 from app.extensions import db
 from app.inbox.live import ListState
 from app.models import Conversation, Note, utcnow
-
-HX = {"HX-Request": "true"}
+from tests.meta_kit import HX, graph_url
 
 
 @pytest.fixture
@@ -277,23 +276,19 @@ def test_list_state_token_round_trip():
     assert ListState.from_token(state.token()) == state
 
 
-def test_a_get_sends_no_seen_receipt_the_pages_post_sends_one(client, auth, setup):
+def test_a_get_sends_no_seen_receipt_the_pages_post_sends_one(client, auth, setup, meta):
     """F-20: a cross-site link can make a GET, so opening a conversation tells Instagram nothing;
     the POST the page makes once the thread is on screen sends the one receipt."""
     import json
 
-    import responses
-
-    url = f"http://graph.test/v24.0/{setup.account.ig_user_id}/messages"
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as meta:
-        meta.post(url, json={"recipient_id": "r"})
-        client.get(f"/conversations/{setup.ann.id}")
-        client.get(f"/conversations/{setup.ann.id}", headers=HX)
-        assert len(meta.calls) == 0
-        auth.post(f"/conversations/{setup.ann.id}/read", htmx=True)   # two unread: a receipt
-        auth.post(f"/conversations/{setup.ann.id}/read", htmx=True)   # nothing new: none
-        auth.post(f"/conversations/{setup.bob.id}/read", htmx=True)   # never unread: none
-        bodies = [json.loads(call.request.body) for call in meta.calls]
+    meta.post(graph_url(setup.account.ig_user_id, "messages"), json={"recipient_id": "r"})
+    client.get(f"/conversations/{setup.ann.id}")
+    client.get(f"/conversations/{setup.ann.id}", headers=HX)
+    assert len(meta.calls) == 0
+    auth.post(f"/conversations/{setup.ann.id}/read", htmx=True)   # two unread: a receipt
+    auth.post(f"/conversations/{setup.ann.id}/read", htmx=True)   # nothing new: none
+    auth.post(f"/conversations/{setup.bob.id}/read", htmx=True)   # never unread: none
+    bodies = [json.loads(call.request.body) for call in meta.calls]
     assert bodies == [{"recipient": {"id": setup.ann.contact.igsid}, "sender_action": "mark_seen"}]
 
 
