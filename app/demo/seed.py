@@ -27,6 +27,10 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 
 from app.cli import create_user, get_or_create_workspace
 from app.demo.delivery import already_delivered, deliver_webhook
+from app.demo.drafts import seed_drafts
+from app.demo.labels import seed_labels
+from app.demo.needs_reply import queue_automated_reply, readers
+from app.demo.saved_replies import seed_saved_replies
 from app.demo.simulator import REACTIONS
 from app.extensions import db
 from app.inbox.actions import assign, mark_read, set_status
@@ -60,7 +64,8 @@ class Step:
 
     ago: int
     # in, photo, story, ad, quick (a quick-reply tap, payload in extra), unsupported (a message Instagram does
-    # not share with apps), app (an echo of a message typed in the Instagram app), react, read, edit, unsend
+    # not share with apps), app (an echo of a message typed in the Instagram app), bot (the echo of an
+    # automated reply, app.demo.needs_reply), react, read, edit, unsend
     action: str
     key: str = ""  # names the message this step creates (its mid derives from it)
     text: str | None = None
@@ -132,6 +137,8 @@ STORIES: tuple[Story, ...] = (
     ), lead_status="contacted", status="pending", assignee="admin", staff_read=True),
     Story("ella.rose", (
         Step(50 * MINUTE, "photo", "ella1", "Do you have this in green?", extra={"photo": "tote.svg"}),
+        Step(49 * MINUTE, "bot", "ella2", "Thanks for your message! We're helping other customers right now; "
+                                          "a person will answer you soon."),
     )),
     Story("maya.ceramics", (
         Step(9 * HOUR, "in", "maya1", "Hi! Do the speckled mugs come in other colours?"),
@@ -166,8 +173,10 @@ def seed_demo(app: Flask) -> DemoSeedResult:
     agent = _user(DEMO_AGENT_EMAIL, "Sam Rivera", "agent", workspace)
     db.session.commit()
     result = DemoSeedResult(workspace=workspace, admin=admin, agent=agent, account=None)
+    seed_saved_replies(workspace, admin, agent)
     if not app.config.get("DEMO_MODE"):
         # With a real Meta app configured, a stand-in account's token would be sent to Meta.
+        seed_labels(workspace, admin, agent)
         seed_team(result, DEMO_WORKSPACE, DEMO_PASSWORD)
         return result
     result.account = _demo_account(app, workspace)
@@ -180,6 +189,8 @@ def seed_demo(app: Flask) -> DemoSeedResult:
                 _play(app, story, result)
     finally:
         request_log.setLevel(level)
+    seed_labels(workspace, admin, agent)  # after the stories: the keyword rule must not answer them
+    seed_drafts(workspace, admin, agent)
     seed_team(result, DEMO_WORKSPACE, DEMO_PASSWORD)
     return result
 
@@ -257,7 +268,7 @@ def story_payloads(app: Flask, account: InstagramAccount, story: Story) -> list[
             item = payloads.text_message(ig, igsid, mid, step.text, at, quick_reply_payload=step.extra["payload"])
         elif step.action == "unsupported":
             item = payloads.unsupported_message(ig, igsid, mid, at)
-        elif step.action == "app":
+        elif step.action in ("app", "bot"):
             item = payloads.echo(ig, igsid, mid, step.text, at)
         elif step.action == "react":
             reaction = step.extra["reaction"]
@@ -276,10 +287,12 @@ def story_payloads(app: Flask, account: InstagramAccount, story: Story) -> list[
 
 def _play(app: Flask, story: Story, result: DemoSeedResult) -> None:
     delivered_now = 0
-    for body in story_payloads(app, result.account, story):
+    for step, body in zip(story.steps, story_payloads(app, result.account, story)):
         if already_delivered(body):
             result.skipped += 1
             continue
+        if step.action == "bot":
+            queue_automated_reply(result.account, story.username, step.text, body)
         delivery = deliver_webhook(body, app)
         if not delivery.accepted or delivery.webhook_event_status != "applied":
             result.failed.append(f"@{story.username}: webhook answered {delivery.status}, event "
@@ -306,8 +319,8 @@ def _set_up_staff_state(story: Story, result: DemoSeedResult) -> bool:
         assign(conversation, owner.id)
     if story.status != "open":
         set_status(conversation, story.status)
-    if story.staff_read:
-        mark_read(conversation)
+    for reader in readers(story.username, story.staff_read, result.admin, result.agent):
+        mark_read(conversation, reader)  # each person's own unread
     lead = db.session.scalar(select(Lead).where(Lead.contact_id == conversation.contact_id))
     if lead is not None:
         update_lead(lead, status=story.lead_status, owner_id=owner.id if owner else UNSET)
