@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from flask import has_request_context, make_response, request
 from flask_login import current_user, login_required
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
 from app.errors import ActionRefused
@@ -48,7 +48,7 @@ def save(conversation: Conversation, user: User, text: str | None) -> Draft | No
         db.session.add(draft)
     else:
         draft.text = text
-    _forget_previews()
+    _forget_mine()
     try:
         db.session.commit()
     except IntegrityError:
@@ -67,42 +67,47 @@ def discard(conversation: Conversation, user: User) -> None:
     """The person sent what they had typed, or emptied the box: no draft any more."""
     db.session.execute(delete(Draft).where(Draft.user_id == user.id, Draft.conversation_id == conversation.id))
     db.session.commit()
-    _forget_previews()
+    _forget_mine()
 
 
 def draft_text(conversation: Conversation) -> str:
     """The signed-in person's draft in this conversation, or "" (the composer's textarea)."""
-    if not current_user or not current_user.is_authenticated:
-        return ""
-    draft = db.session.get(Draft, (current_user.id, conversation.id))
-    return draft.text if draft else ""
-
-
-# A list page renders a row per conversation: the person's drafts are read once per request, kept
-# in its environ (which lives exactly as long as the request), and forgotten when they change.
-_REQUEST_CACHE = "igdm.drafts.previews"
+    return _my_drafts().get(conversation.id, "")
 
 
 def my_draft_previews() -> dict[int, str]:
     """{conversation id: the start of the draft, on one line} for every draft of the signed-in
-    person, for the list rows' "Draft:" line: one read of the primary key under the person's id
-    per request, however many rows the page renders (drafts are few: sending clears them)."""
+    person, for the list rows' "Draft:" line."""
+    if has_request_context() and _PREVIEWS in request.environ:
+        return request.environ[_PREVIEWS]
+    previews = {conversation_id: " ".join(text[:PREVIEW_CHARS].split()) for conversation_id, text in _my_drafts().items()}
+    if has_request_context():
+        request.environ[_PREVIEWS] = previews
+    return previews
+
+
+# A page shows drafts in two places (the list rows, the open thread's box): the person's drafts are
+# read once per request, kept in its environ (which lives exactly as long as the request), and
+# forgotten when they change. One read of the primary key under the person's id, however many rows
+# the page renders; drafts are few (sending clears them) and at most a message long.
+_REQUEST_CACHE, _PREVIEWS = "igdm.drafts.mine", "igdm.drafts.previews"
+
+
+def _my_drafts() -> dict[int, str]:
     if not current_user or not current_user.is_authenticated:
         return {}
     if has_request_context() and _REQUEST_CACHE in request.environ:
         return request.environ[_REQUEST_CACHE]
-    rows = db.session.execute(
-        select(Draft.conversation_id, func.substr(Draft.text, 1, PREVIEW_CHARS)).where(Draft.user_id == current_user.id)
-    )
-    previews = {conversation_id: " ".join(text.split()) for conversation_id, text in rows}
+    mine = dict(db.session.execute(select(Draft.conversation_id, Draft.text).where(Draft.user_id == current_user.id)).all())
     if has_request_context():
-        request.environ[_REQUEST_CACHE] = previews
-    return previews
+        request.environ[_REQUEST_CACHE] = mine
+    return mine
 
 
-def _forget_previews() -> None:
+def _forget_mine() -> None:
     if has_request_context():
         request.environ.pop(_REQUEST_CACHE, None)
+        request.environ.pop(_PREVIEWS, None)
 
 
 @bp.put("/conversations/<int:conversation_id>/draft")
