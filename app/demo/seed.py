@@ -132,6 +132,8 @@ STORIES: tuple[Story, ...] = (
         Step(30 * HOUR, "in", "priya1", "Hi, do you do wholesale for small shops?"),
         Step(29 * HOUR, "app", "priya2", "Hi Priya! We do — how many pieces are you thinking of?"),
         Step(28 * HOUR, "in", "priya3", "About 40 totes to start, mixed colours"),
+        # A link in a customer's text: the thread shows it clickable (app/messages/links.py).
+        Step(28 * HOUR - 2 * MINUTE, "in", "priya3b", "Like the canvas ones on www.demo-boutique.example/totes (the natural colour)."),
         Step(27 * HOUR, "app", "priya4", "Let me check with our supplier and come back to you tomorrow."),
         Step(26 * HOUR, "react", target="priya4", extra={"reaction": "like"}),
     ), lead_status="contacted", status="pending", assignee="admin", staff_read=True),
