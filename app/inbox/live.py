@@ -12,7 +12,13 @@ Change detection works on `conversations.updated_at` (index `ix_conversations_ch
 "max(updated_at) > since" would miss a transaction that commits *after* another one with a later
 timestamp (timestamps are taken before commit, by processes whose clocks differ slightly), so the
 token keeps a fingerprint of every row updated in a short overlap window before its high-water
-mark: a late commit inside the window changes the fingerprint and is picked up."""
+mark: a late commit inside the window changes the fingerprint and is picked up.
+
+Each person's read state (app.inbox.unread) is not watched here: reading and "mark unread" bump
+the conversation's `updated_at` instead (app.inbox.actions), so the same range scan sees them and
+the re-sent row carries each viewer's own count. Watching conversation_unreads too would cost
+every poll a second query, and a read leaves nothing to scan (the row is deleted); the price of
+the bump is that a teammate's open list re-renders that one row, with unchanged content for them."""
 from __future__ import annotations
 
 import hashlib

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import abort
-from sqlalchemy import and_, exists, false, func, or_, select
+from sqlalchemy import and_, exists, false, func, or_, select, tuple_
 from sqlalchemy.orm import joinedload, selectinload
 
 from app.extensions import db
@@ -113,17 +113,28 @@ def _decode_page_cursor(sort: str, cursor: str):
 
 def conversation_page(filters: ConversationFilters, user, cursor: str | None = None,
                       limit: int = 30) -> tuple[list[Conversation], str | None]:
-    """One page of the list in the filters' order, and the cursor of the next page (or None).
+    """One page of the list in the filters' order, and the cursor of the next page (or None)."""
+    rows = list(db.session.scalars(page_query(filters, user, cursor, limit + 1)).unique())
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        next_cursor = _encode_page_cursor(filters.sort, rows[-1])
+    prime_rows(user, rows)
+    return rows, next_cursor
 
-    `recent`: newest activity first, keyset (last_message_at, id) descending. `waiting`: the
-    conversations a customer waits in, longest first, keyset (waiting_since, id) ascending, read
-    from ix_conversations_waiting."""
+
+def page_query(filters: ConversationFilters, user, cursor: str | None = None, limit: int = 31):
+    """The SELECT of a page (bench/bench_inbox.py checks its plans). `recent`: newest activity
+    first, keyset (last_message_at, id) descending, read from ix_conversations_inbox. `waiting`:
+    the conversations a customer waits in, longest first, keyset (waiting_since, id) ascending,
+    read from ix_conversations_waiting."""
     query = _filtered_conversations(filters, user)
     if filters.sort == "waiting":
         key = Conversation.waiting_since
         if cursor:
             stamp, last_id = _decode_page_cursor("waiting", cursor)
-            query = query.where(or_(key > stamp, and_(key == stamp, Conversation.id > last_id)))
+            # A row-value comparison: PostgreSQL seeks ix_conversations_waiting to it, however deep the page.
+            query = query.where(tuple_(key, Conversation.id) > tuple_(stamp, last_id))
         query = query.order_by(key.asc(), Conversation.id.asc())
     else:
         key = Conversation.last_message_at
@@ -131,13 +142,7 @@ def conversation_page(filters: ConversationFilters, user, cursor: str | None = N
             stamp, last_id = _decode_page_cursor("recent", cursor)
             query = query.where(or_(key < stamp, and_(key == stamp, Conversation.id < last_id)))
         query = query.order_by(key.desc(), Conversation.id.desc())
-    rows = list(db.session.scalars(query.limit(limit + 1)).unique())
-    next_cursor = None
-    if len(rows) > limit:
-        rows = rows[:limit]
-        next_cursor = _encode_page_cursor(filters.sort, rows[-1])
-    prime_rows(user, rows)
-    return rows, next_cursor
+    return query.limit(limit)
 
 
 def prime_rows(user, conversations) -> None:
@@ -275,8 +280,10 @@ def unread_total(user) -> int:
     from the primary key (user_id, conversation_id) of conversation_unreads. That is exact while
     the total is at most UNREAD_BADGE_MAX (each row holds at least one), and above it otherwise
     (bench/bench_inbox.py measures the badge at 100k conversations and 20 people)."""
+    # Ordered as the primary key is, so the planner reads it rather than scanning the table
+    # until it happens on enough of this person's rows.
     mine = (select(ConversationUnread.count).where(ConversationUnread.user_id == user.id)
-            .limit(UNREAD_BADGE_MAX + 1).subquery())
+            .order_by(ConversationUnread.conversation_id).limit(UNREAD_BADGE_MAX + 1).subquery())
     return db.session.scalar(select(func.coalesce(func.sum(mine.c.count), 0))) or 0
 
 

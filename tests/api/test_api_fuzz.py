@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from app.models import utcnow
-from app.pagination import encode_cursor
+from app.pagination import encode_cursor, encode_token
 
 FUZZ = settings(max_examples=60, deadline=None, derandomize=True,
                 suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
@@ -27,11 +27,16 @@ digits = st.integers(min_value=-(2**70), max_value=2**70).map(str)
 QUERY_TYPED = {
     "q": st.text(alphabet=st.sampled_from("ab%_\\\x00@ 'é"), max_size=12),
     "account_id": digits, "assignee": digits, "owner": digits, "limit": digits,
-    "cursor": st.builds(encode_cursor, st.datetimes(timezones=st.just(timezone.utc)), st.integers(-(2**40), 2**40)),
+    "cursor": st.builds(encode_cursor, st.datetimes(timezones=st.just(timezone.utc)), st.integers(-(2**40), 2**40))
+    # The Longest waiting order's cursors (app.inbox.queries), of either order with either sort.
+    | st.builds(lambda moment, row_id: encode_token(["waiting", moment.isoformat(), row_id]),
+                st.datetimes(timezones=st.just(timezone.utc)), st.integers(-(2**40), 2**40)),
+    "sort": st.sampled_from(["recent", "waiting", "WAITING", "", "oldest"]),
 }
 QUERY_TYPED["before"] = QUERY_TYPED["cursor"]
 ENDPOINT_PARAMS = {
-    "/conversations": ["status", "unread", "account_id", "assignee", "q", "cursor", "limit", "other"],
+    "/conversations": ["status", "unread", "needs_reply", "sort", "account_id", "assignee", "q", "cursor", "limit",
+                       "other"],
     "/conversations/{c}": ["other"],
     "/conversations/{c}/messages": ["before", "limit", "cursor"],
     "/leads": ["status", "owner", "source", "cursor", "limit"],

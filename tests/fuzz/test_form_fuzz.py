@@ -202,7 +202,7 @@ def test_lead_updates_with_any_value(auth, factory, field, value, htmx):
 
 
 QUERY_KEYS = ["view", "status", "account", "q", "cursor", "owner", "source", "since", "thread", "open", "before",
-              "limit", "next", "page", "from", "to", "sort"]
+              "limit", "next", "page", "from", "to", "sort", "needs_reply", "label"]
 query_strings = st.dictionaries(st.sampled_from(QUERY_KEYS) | st.text(max_size=6), form_text, max_size=5)
 
 

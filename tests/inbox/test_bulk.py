@@ -6,11 +6,14 @@ from __future__ import annotations
 import re
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 
 from app.extensions import db
+from app.inbox.bulk import ACTIONS
 from app.labels.catalog import create_label
-from app.models import Conversation, ConversationLabel, ConversationUnread, utcnow
+from app.models import Conversation, ConversationLabel, ConversationUnread, User, utcnow
 
 
 def body(response) -> str:
@@ -157,3 +160,25 @@ def test_the_page_has_the_bar_and_a_checkbox_per_row(client, shop):
     for row in shop.rows:
         assert f'name="ids" value="{row.id}" form="bulk-form"' in html
     assert f'<option value="{shop.bob.id}">Bob</option>' in html
+
+
+FUZZ_TEXT = st.one_of(st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=40),
+                      st.sampled_from(["", "me", "none", "0", "-1", str(2**31), "1" * 30, "\x00", "<b>", "vip"]))
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(ids=st.lists(FUZZ_TEXT, max_size=4), action=st.sampled_from(ACTIONS) | FUZZ_TEXT, assignee=FUZZ_TEXT,
+       label=FUZZ_TEXT)
+def test_any_bulk_form_is_answered_never_a_500(auth, factory, ids, action, assignee, label):
+    """Whatever is posted: an answer (done, refused, 404, or 400 for a NUL), never a 500; a refusal changes nothing."""
+    user = db.session.scalar(select(User).where(User.email == "bulk-fuzz@example.com"))
+    if user is None:
+        user = factory.user(email="bulk-fuzz@example.com")
+        account = factory.account(user.workspace)
+        factory.conversation(account, unread_count=1)
+        auth.login(user)
+    before = state()
+    response = bulk(auth, ids, action, assignee=assignee, label_name=label)
+    assert response.status_code in (200, 400, 404, 422), response.status_code
+    if response.status_code != 200:
+        assert state() == before
