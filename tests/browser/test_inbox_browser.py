@@ -17,6 +17,7 @@ if _reason:
 from playwright.sync_api import expect  # noqa: E402
 
 from app.extensions import db  # noqa: E402
+from app.inbox import unread  # noqa: E402
 from app.models import Conversation, Lead, Message, Note, utcnow  # noqa: E402
 
 pytestmark = pytest.mark.browser
@@ -36,6 +37,7 @@ def receive(conversation: Conversation, text: str, **fields) -> Message:
     conversation.last_inbound_at = now
     conversation.last_message_preview = text[:200]
     conversation.unread_count += 1
+    unread.add_inbound({conversation.id: unread.NewUnread(1, now)})  # every member's own unread
     db.session.commit()
     return message
 
@@ -77,7 +79,9 @@ def traverse(page, step):
     wait until the reloaded document is there."""
     page.evaluate("window.__before_traverse = true")
     step()
-    page.wait_for_function("!window.__before_traverse && document.readyState === 'complete'")
+    # A function, not an expression: Playwright evaluates an expression with eval(), which the
+    # page's CSP refuses once the new document is in place.
+    page.wait_for_function("() => !window.__before_traverse && document.readyState === 'complete'")
 
 
 def row(page, conversation):
