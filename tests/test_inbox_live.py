@@ -252,7 +252,10 @@ def test_pages_cost_a_bounded_number_of_statements(app, client, factory, auth, p
     small = measure(3, 11)  # enough to include a reply, a reaction, an image and a note
     large = measure(30, 50)
     assert len(large) == len(small), f"{len(small)} statements for a small inbox:\n" + "\n".join(small) + f"\n\n{len(large)} for a large one:\n" + "\n".join(large)
-    assert len(large) <= 14, "\n".join(large)
+    # A constant per page, whatever its size. The agent's day added four to the full thread page,
+    # each one query for the whole page: the rows' labels, my unread of the rows, my drafts, and
+    # the workspace's labels (the filter, the header's menu and the bulk bar share that one).
+    assert len(large) <= 18, "\n".join(large)
 
 
 def test_an_open_conversation_deleted_meanwhile_is_reported_once(client, inbox):
