@@ -1,4 +1,4 @@
-"""A thread with every message kind (tests/test_message_kinds.py's deliveries, signed as Meta
+"""A thread with every message kind (tests/messages/test_message_kinds.py's deliveries, signed as Meta
 signs them) in headless Chromium at 1280 and 390 px: each kind shows what it carries, with no
 CSP violation (watched by the conftest), no console error and no serious accessibility problem.
 Screenshots go to test-artifacts/message-kinds-<width>.png."""
@@ -18,7 +18,7 @@ from sqlalchemy import select  # noqa: E402
 from app.extensions import db  # noqa: E402
 from app.instagram import payloads as p  # noqa: E402
 from app.models import Conversation, utcnow  # noqa: E402
-from tests.test_message_kinds import BUTTON, GENERIC  # noqa: E402
+from tests.messages.test_message_kinds import BUTTON, GENERIC  # noqa: E402
 from tests.webhooks.helpers import post  # noqa: E402
 
 pytestmark = pytest.mark.browser

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import requests
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SECRETS = ("OAUTHCODEsecret123", "VERIFYTOKENsecret456")
 
 

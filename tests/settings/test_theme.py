@@ -11,7 +11,7 @@ import pytest
 from app.extensions import db
 from app.models import User
 
-CSS = Path(__file__).resolve().parents[1] / "static" / "css" / "app.css"
+CSS = Path(__file__).resolve().parents[2] / "static" / "css" / "app.css"
 
 
 # -- The profile's switch and the page it draws ---------------------------------------------------

@@ -123,7 +123,7 @@ def test_enqueue_all_queues_every_call_on_its_queue_in_one_round_trip(app, queue
     assert len(commands) == 1  # one pipeline for all three jobs
     [high] = Queue("high", connection=queued.connection).jobs
     assert (high.args, high.timeout, high.retries_left, high.retry_intervals) == (("a",), 30, 2, [5, 50])
-    assert high.description == "tests.test_jobs.record"
+    assert high.description == "tests.jobs.test_jobs.record"
     assert [job.args for job in Queue("default", connection=queued.connection).jobs] == [("b",)]
     assert [job.args for job in Queue("low", connection=queued.connection).jobs] == [("c",)]
     queued.work()
