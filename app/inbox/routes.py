@@ -170,7 +170,7 @@ def changes():
         rows = matching_conversations(listing.conversation_filters(), current_user, list_changes.changed_ids)
         matched = {c.id for c in rows}
         removed = [i for i in list_changes.changed_ids if i not in matched and i != _open_param()]
-    thread_update, thread_unread, thread_gone = None, False, None
+    thread_update, thread_unread, thread_gone, current = None, False, None, None
     if thread_last is not None:
         current = find_conversation(thread_since.conversation_id)
         if current is None:
@@ -181,7 +181,7 @@ def changes():
     return render_fragment(
         "inbox/_changes.html", list_token=state.token(), rows=rows, removed=removed, listing=listing,
         open_id=_open_param(), unread=_badge(), thread_update=thread_update,
-        thread_unread=thread_unread, thread_gone=thread_gone,
+        thread_unread=thread_unread, thread_gone=thread_gone, thread_current=current,
     )
 
 

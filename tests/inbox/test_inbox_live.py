@@ -266,3 +266,26 @@ def test_an_open_conversation_deleted_meanwhile_is_reported_once(client, inbox):
     response = client.get(f"/inbox/changes?since={since}&thread={thread}&open={ann.id}", headers=HX)
     assert response.status_code == 200
     assert f'<div data-conversation="{ann.id}" data-gone></div>' in response.get_data(as_text=True)
+
+
+def test_the_open_threads_waiting_line_follows_its_messages(client, inbox):
+    """The header's "Waiting … customer spoke last" is its own slot, which the poll replaces when
+    the open thread changes: it appears when the customer writes and goes when a person answers,
+    without waiting for a reload."""
+    _, ann, _ = inbox
+    since, thread = page_tokens(client.get(f"/conversations/{ann.id}").get_data(as_text=True))
+    received = receive(ann.id, "Still there?")
+    conversation = db.session.get(Conversation, ann.id)
+    conversation.waiting_since, conversation.last_speaker = received.created_at, "customer"
+    db.session.commit()
+    html = client.get(f"/inbox/changes?since={since}&thread={thread}&open={ann.id}", headers=HX).get_data(as_text=True)
+    assert '<div id="thread-status" hx-swap-oob="true">' in html and "customer spoke last" in html
+
+    since, thread = page_tokens(client.get(f"/conversations/{ann.id}").get_data(as_text=True))
+    answered = receive(ann.id, "Yes, how can I help?")
+    conversation = db.session.get(Conversation, ann.id)
+    answered.direction, answered.source = "out", "inbox"
+    conversation.waiting_since, conversation.last_speaker = None, "team"
+    db.session.commit()
+    html = client.get(f"/inbox/changes?since={since}&thread={thread}&open={ann.id}", headers=HX).get_data(as_text=True)
+    assert '<div id="thread-status" hx-swap-oob="true"></div>' in html
