@@ -78,9 +78,6 @@ class Conversation(db.Model):
         Index("ix_conversations_inbox", "workspace_id", "last_message_at", "id"),
         # The live-update poll: "has anything in my workspace changed since X?"
         Index("ix_conversations_changes", "workspace_id", "updated_at"),
-        # The unread badge: only the unread conversations, however many there are in all.
-        Index("ix_conversations_unread", "workspace_id", postgresql_where=sql_text("unread_count > 0"),
-              sqlite_where=sql_text("unread_count > 0")),
         # Needs reply, longest waiting first: only the conversations waiting for a person.
         Index("ix_conversations_waiting", "workspace_id", "waiting_since", "id",
               postgresql_where=sql_text("waiting_since IS NOT NULL"), sqlite_where=sql_text("waiting_since IS NOT NULL")),

@@ -5,7 +5,9 @@ Revision ID: 0011
 Revises: profile_0008
 
 Existing unread counts become every active member's own unread, so nobody loses an unread
-conversation on upgrade; who spoke last is taken from each conversation's newest message.
+conversation on upgrade; who spoke last is taken from each conversation's newest message; resolved
+conversations no longer wait for a reply. The shared unread badge's index goes: the badge reads
+each person's own rows now.
 """
 from alembic import op
 import sqlalchemy as sa
@@ -94,6 +96,8 @@ def upgrade():
         batch_op.add_column(sa.Column('last_speaker', sa.String(length=10), nullable=True))
         batch_op.create_check_constraint('last_speaker_valid', "last_speaker IN ('customer', 'team', 'automation')")
         batch_op.create_index('ix_conversations_waiting', ['workspace_id', 'waiting_since', 'id'], unique=False, postgresql_where=sa.text('waiting_since IS NOT NULL'), sqlite_where=sa.text('waiting_since IS NOT NULL'))
+        # The badge counts each person's own unread now (conversation_unreads' primary key).
+        batch_op.drop_index('ix_conversations_unread', postgresql_where=sa.text('unread_count > 0'), sqlite_where=sa.text('unread_count > 0'))
 
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.add_column(sa.Column('theme', sa.String(length=8), server_default='system', nullable=False))
@@ -106,6 +110,9 @@ def upgrade():
         FROM conversations JOIN users ON users.workspace_id = conversations.workspace_id
         WHERE conversations.unread_count > 0 AND users.active
     """)
+    # Resolving now counts as handled (app/messages/waiting.py): conversations resolved before
+    # the upgrade stop waiting too.
+    op.execute("UPDATE conversations SET waiting_since = NULL WHERE status = 'resolved'")
     op.execute("""
         UPDATE conversations SET last_speaker = (
             SELECT CASE WHEN m.direction = 'in' THEN 'customer'
@@ -122,6 +129,7 @@ def downgrade():
 
     with op.batch_alter_table('conversations', schema=None) as batch_op:
         batch_op.drop_index('ix_conversations_waiting', postgresql_where=sa.text('waiting_since IS NOT NULL'), sqlite_where=sa.text('waiting_since IS NOT NULL'))
+        batch_op.create_index('ix_conversations_unread', ['workspace_id'], unique=False, postgresql_where=sa.text('unread_count > 0'), sqlite_where=sa.text('unread_count > 0'))
         batch_op.drop_constraint('last_speaker_valid', type_='check')
         batch_op.drop_column('last_speaker')
 
