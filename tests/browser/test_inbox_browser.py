@@ -228,6 +228,9 @@ def test_leads_page(browsing, inbox):
     page = browsing.login(inbox.user)
     page.get_by_role("link", name="Leads").click()
     expect(page.locator("h1")).to_have_text("Leads")
+    # The table is there as soon as the HTML is parsed, htmx only once the deferred scripts ran:
+    # a change before that would go unsent.
+    page.wait_for_load_state()
     lead = db.session.query(Lead).filter_by(conversation_id=inbox.ann.id).one()
     tr = page.locator(f"#lead-{lead.id}")
     expect(tr).to_contain_text("Spring sale")
