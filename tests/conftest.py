@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import time
 
 os.environ["APP_ENV"] = "test"
 os.environ.setdefault("SECRET_KEY", "test-secret-key-" + "x" * 32)
@@ -19,6 +20,7 @@ from cryptography.fernet import Fernet
 from flask import Flask, g, has_app_context
 from flask.testing import FlaskClient
 from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 
 from app import create_app
 from app.extensions import db
@@ -103,8 +105,19 @@ def database_url(tmp_path_factory):
 def _clean_database():
     tables = [t.name for t in reversed(db.metadata.sorted_tables)]
     if db.engine.dialect.name == "postgresql":
-        with db.engine.begin() as conn:
-            conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        # A browser test's live server may still be answering the last request of a page the
+        # test has closed; TRUNCATE takes its table locks one by one and can deadlock with that
+        # request. PostgreSQL then aborts one of the two: when it is ours, the request has
+        # finished by the time we try again.
+        for attempt in range(5):
+            try:
+                with db.engine.begin() as conn:
+                    conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+                return
+            except OperationalError as exc:
+                if attempt == 4 or "deadlock detected" not in str(exc):
+                    raise
+                time.sleep(0.2 * (attempt + 1))
     else:
         with db.engine.begin() as conn:
             for name in tables:
