@@ -119,6 +119,8 @@ def test_an_admin_creates_a_label_from_the_box_and_removes_one(browsing, shop):
     browsing.login(admin)
     page.locator(f"#conv-{priya.id} a").click()
     page.locator("#label-menu > summary").click()
+    # The menu's opening (a toggle event, after the click) empties and focuses the box: type after it.
+    expect(page.locator("[data-label-filter]")).to_be_focused()
     page.locator("[data-label-filter]").type("Hot Lead")
     create = page.locator("[data-label-create]")
     expect(create).to_have_text("Create “hot-lead”")
