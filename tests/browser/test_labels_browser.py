@@ -128,11 +128,14 @@ def test_an_admin_creates_a_label_from_the_box_and_removes_one(browsing, shop):
     expect(page.locator("#thread-labels .labelchip", has_text="hot-lead")).to_be_visible()
     expect(page.locator(f"#conv-{priya.id} .labelchip", has_text="hot-lead")).to_be_visible()
 
-    # ↓ from the box reaches the choices; Enter on one adds it. (Open the menu only if the swap
-    # that added the chip left it closed: a click on an open menu's summary would close it.)
+    # ↓ from the box reaches the choices; Enter on one adds it. The swap is over once its settle
+    # has put the focus back on the "Label" button. Open the menu only if the swap left it closed
+    # (a click on an open menu's summary would close it), and press ↓ only after the opening's
+    # toggle event (a task after the click) has focused the box, or it would take the focus back.
+    expect(page.locator("#label-menu > summary")).to_be_focused()
     if page.locator("#label-menu").get_attribute("open") is None:
         page.locator("#label-menu > summary").click()
-    expect(page.locator("[data-label-filter]")).to_be_visible()
+        expect(page.locator("[data-label-filter]")).to_be_focused()
     page.locator("[data-label-filter]").press("ArrowDown")
     expect(page.locator("[data-label-option='vip']")).to_be_focused()
     page.keyboard.press("Enter")
