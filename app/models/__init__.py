@@ -9,6 +9,7 @@
 - `team`: Invite, PasswordReset
 - `audit`: AuditEntry
 - `agents_day`: ConversationUnread (one person's unread), Label, ConversationLabel, SavedReply, Draft
+- `notifications`: Notification, NotificationPreference, PushSubscription, NoteMention
 
 Constraints live in the database (unique keys, foreign keys, checks) so that concurrent web and
 worker processes cannot create duplicates whatever the Python code does. Every timestamp is
@@ -38,6 +39,13 @@ from app.models.automation import AiDraft, AutomationLog, AutomationRule, Automa
 from app.models.team import Invite, PasswordReset
 from app.models.audit import AuditEntry
 from app.models.agents_day import ConversationLabel, ConversationUnread, Draft, Label, SavedReply
+from app.models.notifications import (
+    NOTIFICATION_TYPES,
+    NoteMention,
+    Notification,
+    NotificationPreference,
+    PushSubscription,
+)
 
 __all__ = [
     "MAX_ID", "UTCDateTime", "enum_check", "utcnow",
@@ -50,4 +58,5 @@ __all__ = [
     "Invite", "PasswordReset",
     "AuditEntry",
     "ConversationLabel", "ConversationUnread", "Draft", "Label", "SavedReply",
+    "NOTIFICATION_TYPES", "NoteMention", "Notification", "NotificationPreference", "PushSubscription",
 ]

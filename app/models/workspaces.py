@@ -30,6 +30,9 @@ class Workspace(db.Model):
     mark_seen_enabled: Mapped[bool] = mapped_column(Boolean, default=True, server_default=sql_text("true"))
     # IANA name: the team's clock, for times shown where no browser zone is known yet (Settings → Workspace).
     timezone: Mapped[str] = mapped_column(String(64), default="UTC", server_default="UTC")
+    # Assignment and mention alerts are mailed to people who have not been active for this long
+    # (app.notifications.email), so someone at their desk is not mailed what they already saw.
+    alert_email_after_minutes: Mapped[int] = mapped_column(Integer, default=10, server_default=sql_text("10"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     users: Mapped[list[User]] = relationship(back_populates="workspace", order_by="User.id")
@@ -57,6 +60,11 @@ class User(UserMixin, db.Model):
     avatar_hue: Mapped[int | None] = mapped_column(Integer)
     # Light, dark, or whatever the device prefers.
     theme: Mapped[str] = mapped_column(String(8), default="system", server_default="system")
+    # The last request this person made, at most a minute stale (app.auth.activity): email alerts
+    # wait for people who are away, and availability goes "away" after a while without it.
+    last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Off: push notifications and mails say that something happened, never what a customer wrote.
+    notification_previews: Mapped[bool] = mapped_column(Boolean, default=True, server_default=sql_text("true"))
 
     workspace: Mapped[Workspace] = relationship(back_populates="users")
 

@@ -43,6 +43,7 @@ from app.instagram.events import (
 from app.leads.source import lead_source
 from app.messages import waiting
 from app.messages.content import PREVIEW_MAX, MessageContent, content_from_event, preview_line
+from app.notifications import create as notifications
 from app.models import Contact, Conversation, DeferredEvent, InstagramAccount, Lead, Message, utcnow
 from app.outbound import lifecycle
 from app.outbound.echo import match_echo
@@ -214,6 +215,7 @@ class _Delivery:
         self.conversations: dict[int, Conversation] = {}  # contact id -> locked conversation
         self.conversations_by_id: dict[int, Conversation] = {}
         self.created_contacts: set[int] = set()
+        self.created_conversations: set[int] = set()  # conversation ids this delivery made
         self.had_inbound: dict[int, bool] = {}  # conversation id -> had an inbound before this delivery
         self.new_unread: dict[int, unread.NewUnread] = {}  # conversation id -> new customer messages
         self.waiting_applied = 0  # deferred events applied now that their message is here
@@ -333,6 +335,7 @@ class _Delivery:
         created = insert_entities(Conversation, rows, ["account_id", "contact_id"])
         for conversation in created:
             self._remember(conversation)
+            self.created_conversations.add(conversation.id)
         if len(created) < len(rows):  # lost a race: lock the rows the other process made
             self._lock_conversations(select(Conversation).where(
                 Conversation.contact_id.in_([cid for _, cid in missing_threads if cid not in self.conversations])))
@@ -399,8 +402,13 @@ class _Delivery:
                 if new.counts_as_inbound and not new.event.standby:
                     self.result.automation_message_ids.append(inserted[key])
             self._conversation_effects(self.conversation_for(new.event), new, is_new=is_new)
-        # Every active member's own unread, in one statement for the whole delivery.
+        # Every active member's own unread, in one statement for the whole delivery, and the
+        # notifications it causes (at most two more statements), in the same transaction.
         unread.add_inbound(self.new_unread)
+        notifications.on_inbound([
+            notifications.Arrival(cid, item.count, self.conversations_by_id[cid].last_message_preview or "",
+                                  new_thread=cid in self.created_conversations)
+            for cid, item in self.new_unread.items()], self.now)
         return arrived
 
     def _conversation_effects(self, conversation: Conversation, new: _NewMessage, is_new: bool) -> None:
