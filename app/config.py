@@ -194,6 +194,9 @@ def load_config(instance_path: str | Path, env=None) -> dict:
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "REDIS_URL": env_str(env, "REDIS_URL"),
+        # Hosts that outbound webhooks and push endpoints may reach although they resolve to loopback
+        # or private addresses (app.net.guard); lower-cased, without ports.
+        "OUTBOUND_ALLOW_HOSTS": frozenset(h.lower().strip("[]") for h in env_list(env, "OUTBOUND_ALLOW_HOSTS")),
         "INSTAGRAM_APP_ID": app_id or "demo-app",
         "INSTAGRAM_APP_SECRET": app_secret,
         "INSTAGRAM_VERIFY_TOKEN": verify_token,
