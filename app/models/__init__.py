@@ -3,12 +3,13 @@
 - `types`: UTC timestamps (`UTCDateTime`, `utcnow`), `enum_check`, `MAX_ID`
 - `workspaces`: Workspace, User, ApiToken
 - `accounts`: InstagramAccount, DataDeletionRequest
-- `conversations`: Contact, Conversation, Message, Note, Lead, Upload
+- `conversations`: Contact, Conversation, Message, Note, Lead (and its LeadStageChange history), Upload
 - `webhooks`: WebhookEvent (the raw delivery log), DeferredEvent
 - `automation`: AutomationSettings, AutomationRule, AutomationLog, AiDraft
 - `team`: Invite, PasswordReset
 - `audit`: AuditEntry
 - `agents_day`: ConversationUnread (one person's unread), Label, ConversationLabel, SavedReply, Draft
+- `integrations`: WebhookEndpoint, WebhookDelivery, WebhookAttempt (outbound webhooks for a CRM)
 - `notifications`: Notification, NotificationPreference, PushSubscription, NoteMention
 
 Constraints live in the database (unique keys, foreign keys, checks) so that concurrent web and
@@ -30,6 +31,7 @@ from app.models.conversations import (
     Contact,
     Conversation,
     Lead,
+    LeadStageChange,
     Message,
     Note,
     Upload,
@@ -39,6 +41,7 @@ from app.models.automation import AiDraft, AutomationLog, AutomationRule, Automa
 from app.models.team import Invite, PasswordReset
 from app.models.audit import AuditEntry
 from app.models.agents_day import ConversationLabel, ConversationUnread, Draft, Label, SavedReply
+from app.models.integrations import DELIVERY_STATUSES, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from app.models.notifications import (
     NOTIFICATION_TYPES,
     NoteMention,
@@ -52,11 +55,12 @@ __all__ = [
     "ROLES", "THEMES", "ApiToken", "User", "Workspace",
     "ACCOUNT_STATUSES", "DataDeletionRequest", "InstagramAccount",
     "CONVERSATION_STATUSES", "DIRECTIONS", "LEAD_STATUSES", "MESSAGE_SOURCES", "MESSAGE_STATUSES", "SPEAKERS",
-    "Contact", "Conversation", "Lead", "Message", "Note", "Upload",
+    "Contact", "Conversation", "Lead", "LeadStageChange", "Message", "Note", "Upload",
     "WEBHOOK_STATUSES", "DeferredEvent", "WebhookEvent",
     "AiDraft", "AutomationLog", "AutomationRule", "AutomationSettings",
     "Invite", "PasswordReset",
     "AuditEntry",
     "ConversationLabel", "ConversationUnread", "Draft", "Label", "SavedReply",
+    "DELIVERY_STATUSES", "WebhookAttempt", "WebhookDelivery", "WebhookEndpoint",
     "NOTIFICATION_TYPES", "NoteMention", "Notification", "NotificationPreference", "PushSubscription",
 ]

@@ -8,7 +8,9 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
+    CheckConstraint,
     ForeignKey,
     Index,
     Integer,
@@ -173,6 +175,9 @@ class Note(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     author: Mapped[User | None] = relationship()
+    # The teammates the note @mentions (note_mentions, app.models.notifications.NoteMention); read
+    # only: app.inbox.mentions writes the rows with the note and notifies those people.
+    mentioned: Mapped[list[User]] = relationship(secondary="note_mentions", viewonly=True, order_by="User.id")
 
 
 class Lead(db.Model):
@@ -180,6 +185,13 @@ class Lead(db.Model):
     __table_args__ = (
         enum_check("status", LEAD_STATUSES),
         Index("ix_leads_list", "workspace_id", "created_at", "id"),
+        # The board: one column per status, newest move first (app.leads.board).
+        Index("ix_leads_board", "workspace_id", "status", "stage_changed_at", "id"),
+        # The follow-ups due list and the clock's `follow_up_due` sweep.
+        Index("ix_leads_follow_up", "workspace_id", "next_follow_up_at",
+              postgresql_where=sql_text("next_follow_up_at IS NOT NULL"),
+              sqlite_where=sql_text("next_follow_up_at IS NOT NULL")),
+        CheckConstraint("value_cents IS NULL OR value_cents >= 0", name="value_not_negative"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -191,6 +203,22 @@ class Lead(db.Model):
     source: Mapped[str] = mapped_column(String(20), default="dm")
     source_detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     notes: Mapped[str | None] = mapped_column(Text)
+    # The deal: what it is worth, in hundredths of the ISO 4217 currency (exact on PostgreSQL and
+    # SQLite alike, and summed by the board and the reports as integers); the API speaks decimal
+    # strings ("1250.50"), app.leads.values converts.
+    value_cents: Mapped[int | None] = mapped_column(BigInteger)
+    currency: Mapped[str | None] = mapped_column(String(3))
+    # Why it was lost (required when moving to lost): a reason from the pick list, then free text.
+    lost_reason: Mapped[str | None] = mapped_column(String(300))
+    # Contact facts the customer gave in the chat (saved by a person, never silently).
+    email: Mapped[str | None] = mapped_column(String(254))
+    phone: Mapped[str | None] = mapped_column(String(40))
+    # When the status last changed ("days in stage" on the board); the history is lead_stage_changes.
+    stage_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The next follow-up: when, what for, and when its `follow_up_due` notification went out (once).
+    next_follow_up_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    follow_up_note: Mapped[str | None] = mapped_column(String(300))
+    follow_up_notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -214,3 +242,28 @@ class Upload(db.Model):
     data: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class LeadStageChange(db.Model):
+    """One move of a lead between statuses: who, from, to, when (the panel's timeline, the API's
+    history, and the reports' conversion figures). Written with the change, never edited."""
+
+    __tablename__ = "lead_stage_changes"
+    __table_args__ = (
+        enum_check("to_status", LEAD_STATUSES),
+        Index("ix_lead_stage_changes_lead", "lead_id", "id"),
+        # Reports: moves into a status within a period, per workspace.
+        Index("ix_lead_stage_changes_reports", "workspace_id", "to_status", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"))
+    from_status: Mapped[str | None] = mapped_column(String(16))  # None: the lead was created
+    to_status: Mapped[str] = mapped_column(String(16))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))  # None: automatic
+    value_cents: Mapped[int | None] = mapped_column(BigInteger)  # the lead's value at the move (won value)
+    lost_reason: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    user: Mapped[User | None] = relationship()

@@ -33,6 +33,8 @@ class Workspace(db.Model):
     # Assignment and mention alerts are mailed to people who have not been active for this long
     # (app.notifications.email), so someone at their desk is not mailed what they already saw.
     alert_email_after_minutes: Mapped[int] = mapped_column(Integer, default=10, server_default=sql_text("10"))
+    # The currency new lead values are in unless a person picks another (ISO 4217).
+    currency: Mapped[str] = mapped_column(String(3), default="USD", server_default="USD")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     users: Mapped[list[User]] = relationship(back_populates="workspace", order_by="User.id")
