@@ -464,7 +464,8 @@ class _Delivery:
             source, detail = lead_source(event)
             rows.append({"workspace_id": conversation.workspace_id, "contact_id": conversation.contact_id,
                          "conversation_id": conversation.id, "status": "new", "source": source,
-                         "source_detail": detail, "created_at": self.now, "updated_at": self.now})
+                         "source_detail": detail, "created_at": self.now, "updated_at": self.now,
+                         "stage_changed_at": self.now})
         if rows:
             # One lead per contact, ever: a later referral never overwrites where they came from.
             insert_rows(Lead, rows, ["contact_id"])
