@@ -1,11 +1,12 @@
-"""Outgoing mail (invites, password links), over SMTP with the standard library's smtplib and
-email packages: maintained with Python itself, and all this needs.
+"""Outgoing mail (invites, password links, email alerts), over SMTP with the standard library's
+smtplib and email packages: maintained with Python itself, and all this needs.
 
 MAIL_URL says where: `smtp://user:pass@host:587` (STARTTLS when the server offers it, which a
 server on the internet always does), `smtps://user:pass@host:465` (TLS from the first byte).
 Unset: no mail is sent, and the pages show the links for an admin to pass on instead.
-Mail is always sent by a job (the team's, app.team.jobs), never inside a request: an SMTP server
-that is slow or down must not hold a page, and a failed send is retried by the job's policy."""
+Mail is always sent by a job (the team's, app.team.jobs; email alerts, app.notifications.email),
+never inside a request: an SMTP server that is slow or down must not hold a page, and a failed
+send is retried by the job's policy."""
 from __future__ import annotations
 
 import logging
@@ -42,11 +43,22 @@ def parse_mail_url(url: str) -> dict:
     }
 
 
-def send_mail(to: str, subject: str, body: str) -> None:
+# Set here for every message; `headers` may add others but never replace these.
+OWN_HEADERS = frozenset({"from", "to", "subject", "message-id", "date", "content-type",
+                         "content-transfer-encoding", "mime-version"})
+
+
+def send_mail(to: str, subject: str, body: str, headers: dict[str, str] | None = None) -> None:
     """One plain-text message, now. Raises on failure, so the job calling it is retried.
+    `headers` adds headers of the caller's own (List-Unsubscribe for alert mails).
 
     Mail jobs queued before the job moved to app.team.jobs name this function itself
-    (`app.mail.send_mail`): it must keep this name and place while such a job may still wait."""
+    (`app.mail.send_mail`, with three arguments): it must keep this name, place and those
+    positional arguments while such a job may still wait."""
+    extra = dict(headers or {})
+    clash = sorted(name for name in extra if name.lower() in OWN_HEADERS)
+    if clash:
+        raise ValueError(f"send_mail sets {', '.join(clash)} itself")
     config = current_app.config
     server = parse_mail_url(config["MAIL_URL"])
     message = EmailMessage()
@@ -54,7 +66,14 @@ def send_mail(to: str, subject: str, body: str) -> None:
     message["To"] = to
     message["Subject"] = subject
     message["Message-ID"] = make_msgid(domain=server["host"])
+    for name, value in extra.items():
+        message[name] = value
     message.set_content(body)
+    # Headers are folded at RFC 5322's hard limit (998), not its advised 78: a header with a
+    # longer unbreakable word (List-Unsubscribe's <URL>) would otherwise be turned into RFC 2047
+    # encoded-words, which no mail client reads as a URL. The body was encoded above, with the
+    # default policy's short lines.
+    message.policy = message.policy.clone(max_line_length=998)
     context = ssl.create_default_context()
     if server["tls"]:
         smtp = smtplib.SMTP_SSL(server["host"], server["port"], timeout=SMTP_TIMEOUT, context=context)

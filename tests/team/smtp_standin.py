@@ -2,8 +2,10 @@
 goes over the SMTP protocol as it would in production, and the test reads what arrived."""
 from __future__ import annotations
 
+import asyncio
 import email
 import socket
+import threading
 from email.message import Message
 
 from aiosmtpd.controller import Controller
@@ -18,8 +20,18 @@ def _free_port() -> int:
 class Inbox:
     def __init__(self):
         self.messages: list[Message] = []
+        # A test may make the server refuse the next messages (an SMTP error reply such as
+        # "451 4.3.0 Try again later") or answer slowly (seconds), as a busy provider does.
+        self.refuse: str | None = None
+        self.delay: float = 0
+        self.data_started = threading.Event()  # set when a message's DATA first arrives
 
     async def handle_DATA(self, server, session, envelope):  # aiosmtpd's handler hook
+        self.data_started.set()
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        if self.refuse:
+            return self.refuse
         self.messages.append(email.message_from_bytes(envelope.content))
         return "250 OK"
 
