@@ -214,7 +214,9 @@ class Lead(db.Model):
     email: Mapped[str | None] = mapped_column(String(254))
     phone: Mapped[str | None] = mapped_column(String(40))
     # When the status last changed ("days in stage" on the board); the history is lead_stage_changes.
-    stage_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A lead made through the ORM starts its clock when it is made (ingestion's set-based insert
+    # and app.leads.stages set it themselves): the board's keyset order has no place for a NULL.
+    stage_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=utcnow)
     # The next follow-up: when, what for, and when its `follow_up_due` notification went out (once).
     next_follow_up_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     follow_up_note: Mapped[str | None] = mapped_column(String(300))

@@ -90,10 +90,16 @@ def create_bulk_data(conversations: int, messages: int, accounts: int = 1,
         f"{_sql_string(SAMPLE_TEXTS[0])}, c.created_at, c.created_at, c.created_at "
         "FROM contacts c WHERE c.igsid LIKE 'seed' || :run || '-%'"), params)
     db.session.execute(text(
-        "INSERT INTO leads (workspace_id, contact_id, conversation_id, status, source, source_detail, created_at, updated_at) "
+        "INSERT INTO leads (workspace_id, contact_id, conversation_id, status, source, source_detail, value_cents, "
+        "currency, stage_changed_at, created_at, updated_at) "
         "SELECT v.workspace_id, v.contact_id, v.id, "
         "CASE v.id % 5 WHEN 0 THEN 'new' WHEN 1 THEN 'contacted' WHEN 2 THEN 'qualified' WHEN 3 THEN 'won' ELSE 'lost' END, "
-        f"CASE WHEN v.id % 4 = 0 THEN 'ad' ELSE 'dm' END, {json_obj}, v.created_at, v.created_at "
+        f"CASE WHEN v.id % 4 = 0 THEN 'ad' ELSE 'dm' END, {json_obj}, "
+        # Two leads in three have a deal value (one in ten of those in another currency), as the
+        # board and the reports sum them.
+        "CASE WHEN v.id % 3 <> 0 THEN 5000 + (v.id % 97) * 2500 END, "
+        "CASE WHEN v.id % 3 = 0 THEN NULL WHEN v.id % 10 = 1 THEN 'EUR' ELSE 'USD' END, "
+        "v.created_at, v.created_at, v.created_at "
         "FROM conversations v JOIN contacts c ON c.id = v.contact_id WHERE c.igsid LIKE 'seed' || :run || '-%'"), params)
     if per:
         texts = " ".join(f"WHEN {i} THEN {_sql_string(t)}" for i, t in enumerate(SAMPLE_TEXTS))

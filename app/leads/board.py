@@ -1,0 +1,189 @@
+"""The pipeline board: a column per lead status, read so each column stays an index range scan.
+
+A column is the newest N leads of one status by when they entered it, keyset-paginated on
+(stage_changed_at, id) descending — the `ix_leads_board` index (workspace_id, status,
+stage_changed_at, id) — so the first page and every "Show more" cost the same at 1k or 100k
+leads, and a lead moved in between is neither skipped nor shown twice. A column's head carries
+its count and its total value per currency: one grouped query for the five columns.
+
+Filters come from the URL like the inbox's and the leads page's (`/leads/board?owner=me&source=ad
+&account=3&label=vip`), so a reload, a shared link and the List/Board toggle keep them."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import exists, false, func, literal, select, tuple_
+from sqlalchemy.orm import joinedload
+
+from app.extensions import db
+from app.labels.catalog import label_name
+from app.leads.values import display_value
+from app.models import LEAD_STATUSES, Contact, ConversationLabel, InstagramAccount, Label, Lead, utcnow
+from app.pagination import decode_cursor, encode_cursor
+from app.scoping import scoped, valid_id
+
+COLUMN_SIZE = 50  # cards per column and per "Show more"
+
+
+@dataclass(frozen=True)
+class BoardFilters:
+    owner: str | None = None      # "me" (the "Mine" toggle), "none", or a user id as a string
+    source: str | None = None
+    account_id: int | None = None
+    label: str | None = None      # a label's name, normalised as app.labels.catalog does
+    notices: tuple[str, ...] = ()
+
+    @classmethod
+    def from_args(cls, args) -> BoardFilters:
+        """Read from the query string; what cannot be understood is dropped with a notice, so a
+        stale bookmark still opens the board."""
+        notices = []
+        owner = (args.get("owner") or "").strip() or None
+        if owner is not None and owner not in ("me", "none") and valid_id(owner) is None:
+            notices.append(f"Unknown owner “{owner[:40]}” was ignored.")
+            owner = None
+        source = (args.get("source") or "").strip()[:20] or None
+        account_id = None
+        raw_account = (args.get("account") or "").strip()
+        if raw_account:
+            account_id = valid_id(raw_account)
+            if account_id is None:
+                notices.append(f"Unknown account “{raw_account[:40]}” was ignored.")
+        raw_label = (args.get("label") or "").strip()
+        label = label_name(raw_label) if raw_label else None
+        if raw_label and label is None:
+            notices.append(f"Unknown label “{raw_label[:40]}” was ignored.")
+        return cls(owner=owner, source=source, account_id=account_id, label=label, notices=tuple(notices))
+
+    def params(self, **overrides) -> dict[str, str]:
+        """Only the filters in use, as the URL spells them."""
+        values = {"owner": self.owner, "source": self.source,
+                  "account": str(self.account_id) if self.account_id else None, "label": self.label, **overrides}
+        return {k: v for k, v in values.items() if v}
+
+    def list_params(self) -> dict[str, str]:
+        """What the leads page (the List side of the toggle) understands of these."""
+        return {k: v for k, v in (("owner", self.owner), ("source", self.source)) if v}
+
+
+def _filtered(filters: BoardFilters, user):
+    query = scoped(Lead)
+    if filters.owner == "me":
+        query = query.where(Lead.owner_id == user.id)
+    elif filters.owner == "none":
+        query = query.where(Lead.owner_id.is_(None))
+    elif filters.owner:
+        query = query.where(Lead.owner_id == int(filters.owner))
+    if filters.source:
+        query = query.where(Lead.source == filters.source)
+    if filters.account_id:
+        # A lead's account is its contact's (IGSIDs, hence contacts, are per account).
+        query = query.where(exists().where(Contact.id == Lead.contact_id, Contact.account_id == filters.account_id))
+    if filters.label:
+        # The label's id first (as the inbox does), so an unknown label is an empty board, not a join.
+        label_id = db.session.scalar(select(Label.id).where(Label.workspace_id == user.workspace_id,
+                                                            Label.name == filters.label))
+        query = query.where(exists().where(ConversationLabel.conversation_id == Lead.conversation_id,
+                                           ConversationLabel.label_id == label_id) if label_id else false())
+    return query
+
+
+def column_query(filters: BoardFilters, user, status: str, cursor: str | None = None, limit: int = COLUMN_SIZE + 1):
+    """The SELECT of one column's page (bench/bench_board.py checks its plan): newest move first,
+    keyset (stage_changed_at, id) below the cursor, with what a card shows joined in."""
+    if status not in LEAD_STATUSES:
+        raise ValueError(f"status must be one of {', '.join(LEAD_STATUSES)}")
+    query = _filtered(filters, user).where(Lead.status == status).options(
+        joinedload(Lead.contact).joinedload(Contact.account), joinedload(Lead.owner), joinedload(Lead.conversation))
+    if cursor:
+        stamp, last_id = decode_cursor(cursor)  # BadCursor for anything we did not make
+        # A row-value comparison: PostgreSQL seeks ix_leads_board to it, however deep the page.
+        # The moment is bound with the column's type, so SQLite compares it in the stored form.
+        query = query.where(tuple_(Lead.stage_changed_at, Lead.id)
+                            < tuple_(literal(stamp, Lead.stage_changed_at.type), literal(last_id, Lead.id.type)))
+    return query.order_by(Lead.stage_changed_at.desc(), Lead.id.desc()).limit(limit)
+
+
+def column_page(filters: BoardFilters, user, status: str, cursor: str | None = None,
+                limit: int | None = None) -> tuple[list[Lead], str | None]:
+    """One page of a column (COLUMN_SIZE cards unless `limit`) and the cursor of the next (None:
+    the column ends here)."""
+    limit = limit or COLUMN_SIZE
+    rows = list(db.session.scalars(column_query(filters, user, status, cursor, limit + 1)).unique())
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        next_cursor = encode_cursor(rows[-1].stage_changed_at, rows[-1].id)
+    return rows, next_cursor
+
+
+@dataclass
+class ColumnTotal:
+    """A column's head: how many leads, and their value per currency (leads without a value add
+    to the count only)."""
+
+    count: int = 0
+    cents: dict[str, int] = field(default_factory=dict)
+
+    def main_value(self, currency: str) -> str:
+        """The total in the workspace's currency ("0 EUR" when none)."""
+        return display_value(self.cents.get(currency, 0), currency)
+
+    def other_values(self, currency: str) -> list[str]:
+        """Totals in other currencies, largest first: they are not added to the main one (no
+        exchange rates here), only noted beside it."""
+        others = sorted(((c, v) for c, v in self.cents.items() if c != currency), key=lambda cv: (-cv[1], cv[0]))
+        return [display_value(v, c) for c, v in others]
+
+
+def totals_query(filters: BoardFilters, user):
+    """Count and value sum per (status, currency) under the filters (bench/bench_board.py checks its plan)."""
+    return (_filtered(filters, user)
+            .with_only_columns(Lead.status, Lead.currency, func.count(), func.sum(Lead.value_cents))
+            .group_by(Lead.status, Lead.currency))
+
+
+def column_totals(filters: BoardFilters, user, workspace_currency: str) -> dict[str, ColumnTotal]:
+    """Every column's head, in one query. A value saved without a currency is in the workspace's
+    (app.leads.actions gives a value one; this only covers rows written before that rule)."""
+    totals = {status: ColumnTotal() for status in LEAD_STATUSES}
+    for status, currency, count, cents in db.session.execute(totals_query(filters, user)):
+        column = totals[status]
+        column.count += count
+        if cents:
+            key = currency or workspace_currency
+            column.cents[key] = column.cents.get(key, 0) + int(cents)
+    return totals
+
+
+def days_in_stage(lead: Lead, now: datetime | None = None) -> int | None:
+    """Whole days since the lead's status last changed (None when unknown)."""
+    if lead.stage_changed_at is None:
+        return None
+    return max(0, ((now or utcnow()) - lead.stage_changed_at).days)
+
+
+def stage_age(lead: Lead, now: datetime | None = None) -> str:
+    """ "Today", "1 day", "12 days": how long the card has sat in its column."""
+    days = days_in_stage(lead, now)
+    if days is None:
+        return ""
+    if days == 0:
+        return "Today"
+    return "1 day" if days == 1 else f"{days} days"
+
+
+def workspace_accounts(user) -> list[InstagramAccount]:
+    """The accounts the board's Account filter offers."""
+    return list(db.session.scalars(scoped(InstagramAccount).order_by(InstagramAccount.username)))
+
+
+def lost_reason_from_form(pick: str | None, text: str | None) -> str | None:
+    """The reason the Move menu's lost form gives: a pick from the list, free text, or both
+    ("Price: went with a cheaper shop"). None when neither: app.leads.stages refuses that."""
+    pick = (pick or "").strip()
+    text = " ".join((text or "").split())
+    if pick and text and pick != text:
+        return f"{pick}: {text}"
+    return pick or text or None
