@@ -35,6 +35,7 @@ BLUEPRINTS = (
     "app.team",
     "app.labels",
     "app.saved_replies",
+    "app.pwa",  # the installable app (manifest, service worker, offline page) and Web Push devices
 )
 
 

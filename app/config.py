@@ -160,6 +160,15 @@ def load_config(instance_path: str | Path, env=None) -> dict:
     if problems:
         raise ConfigError("Refusing to start with APP_ENV=production:\n  - " + "\n  - ".join(problems))
 
+    # Web Push keys: all unset = push off; set but wrong refuses to start in every environment,
+    # since a bad pair would only show as pushes that never arrive.
+    from app.pwa.vapid import problems as vapid_problems
+
+    vapid = {name: env_str(env, name) for name in ("VAPID_PRIVATE_KEY", "VAPID_PUBLIC_KEY", "VAPID_SUBJECT")}
+    push_problems = vapid_problems(vapid["VAPID_PRIVATE_KEY"], vapid["VAPID_PUBLIC_KEY"], vapid["VAPID_SUBJECT"])
+    if push_problems:
+        raise ConfigError("Refusing to start: Web Push is half configured:\n  - " + "\n  - ".join(push_problems))
+
     # Outside production a missing secret is derived, so development and demo work at once.
     if app_secret is None:
         app_secret = hashlib.sha256(f"demo-app-secret:{secret_key}".encode()).hexdigest()
@@ -242,6 +251,8 @@ def load_config(instance_path: str | Path, env=None) -> dict:
         "JOBS_INLINE_RETRY_DELAYS": app_env != "test",  # tests retry at once, development waits
         "MAIL_URL": env_str(env, "MAIL_URL"),  # smtp:// or smtps://; unset = links are shown, not mailed
         "MAIL_FROM": env_str(env, "MAIL_FROM"),
+        # Web Push (app.pwa.vapid): the key pair and contact; unset = push off.
+        **vapid,
         "LLM_API_URL": env_str(env, "LLM_API_URL"),
         "LLM_API_KEY": env_str(env, "LLM_API_KEY"),
         "LLM_MODEL": env_str(env, "LLM_MODEL"),
