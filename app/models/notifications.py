@@ -5,7 +5,7 @@ devices that receive Web Push, and who a private note mentions.
 A notification row is written in the transaction of the event that caused it (app.notifications.create),
 so it exists exactly when the event does; the channels that leave the app (push, email) are
 delivered later by jobs that read the pending flags here, so a Redis outage delays them and loses
-nothing (app.notifications.delivery)."""
+nothing (app.notifications.push, app.notifications.email)."""
 from __future__ import annotations
 
 from datetime import datetime

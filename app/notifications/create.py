@@ -1,7 +1,7 @@
 """Writing notifications, always in the transaction of the event that causes them, so that a
 notification exists exactly when its event does (an inbound message, an assignment, a note) and a
 rollback takes both away. Nothing here sends anything: push and mail go out later by jobs that read
-the `push_pending` / `email_pending` flags (app.notifications.delivery), so a Redis outage delays
+the `push_pending` / `email_pending` flags (app.notifications.push and .email), so a Redis outage delays
 them and loses nothing.
 
 Who is told what (app.notifications.kinds has the defaults):
@@ -29,7 +29,7 @@ from app.models import Notification, NotificationPreference, PushSubscription, U
 from app.notifications.kinds import ADMIN_TYPES, DEFAULT_CHANNELS, EMAIL, EMAIL_TYPES, PUSH, allowed_channels
 
 TEXT_MAX = 300
-# Set on the session when a row wants a push; app.notifications.delivery queues the push job after
+# Set on the session when a row wants a push; app.notifications.push queues the push job after
 # the commit (the flag goes with a rollback).
 PUSH_FLAG = "notifications_push_pending"
 
