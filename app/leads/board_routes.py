@@ -12,7 +12,7 @@ from flask import abort, flash, redirect, request, url_for
 from flask_login import current_user, login_required
 
 from app.errors import ActionRefused
-from app.htmx_responses import hx_push_url, is_fragment_request, render_fragment, render_page
+from app.htmx_responses import hx_push_url, hx_reswap, is_fragment_request, render_fragment, render_page
 from app.inbox.queries import workspace_users
 from app.labels.catalog import current_workspace_labels
 from app.leads import bp
@@ -92,7 +92,9 @@ def move(lead_id: int):
         if not is_fragment_request():
             flash(message, "error")
             return redirect(url_for("leads.board", **filters.params()))
-        return render_fragment("leads/_board_refusal.html", 422, message=message)
+        # Said on the card whose form asked, not in the board's live region.
+        return hx_reswap(render_fragment("leads/_board_refusal.html", 422, message=message), "innerHTML",
+                         f"#board-card-{lead.id}-error")
     if not is_fragment_request():
         flash(f"Moved {lead.contact.display_name} to {lead.status.capitalize()}.", "info")
         return redirect(url_for("leads.board", **filters.params()))

@@ -163,6 +163,7 @@ def test_lost_needs_a_reason(auth, pipeline):
                         htmx=True)
     assert refused.status_code == 422
     assert "Say why it was lost: pick a reason or type one." in text(refused)
+    assert refused.headers["HX-Retarget"] == f"#board-card-{cleo.id}-error"  # said on the card
     db.session.expire_all()
     assert db.session.get(Lead, cleo.id).status == "qualified"
     # Without htmx the board says it in a flash.
