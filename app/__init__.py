@@ -36,6 +36,7 @@ BLUEPRINTS = (
     "app.labels",
     "app.saved_replies",
     "app.pwa",  # the installable app (manifest, service worker, offline page) and Web Push devices
+    "app.notifications.unsubscribe_routes",  # alert mails' unsubscribe links: no sign-in, see there
 )
 
 
@@ -78,6 +79,7 @@ def create_app(config: dict | None = None) -> Flask:
 def _init_extensions(app: Flask) -> None:
     from app import models  # noqa: F401  (every model registered before migrations look)
     from app import body_limits, jobs, throttle
+    from app.auth import activity
     from app.ops import request_log
     from app import security_headers
 
@@ -93,6 +95,7 @@ def _init_extensions(app: Flask) -> None:
     login_manager.login_message = "Please sign in to continue."
     login_manager.login_message_category = "info"
     jobs.init_app(app)
+    activity.init_app(app)  # after CSRF and the rate limits: a refused request is no activity
     request_log.init_app(app)
     security_headers.init_app(app)
 

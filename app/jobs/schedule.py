@@ -41,6 +41,8 @@ PERIODIC_JOBS: list[PeriodicJob] = [
     PeriodicJob("app.automation.jobs:purge_automation_history", 24 * 3600),
     # Web Push for notifications whose job was lost (Redis down, a crash before the claim).
     PeriodicJob("app.notifications.jobs:sweep_push", 60, QUEUE_DEFAULT),
+    # Assignment and mention alerts mailed to people who are away (app.notifications.email).
+    PeriodicJob("app.notifications.jobs:send_email_alerts", 60, QUEUE_DEFAULT),
 ]
 
 
