@@ -12,11 +12,14 @@ from app.models.types import UTCDateTime, enum_check, utcnow
 from app.models.workspaces import Workspace
 
 ACCOUNT_STATUSES = ("active", "reauth_required", "disconnected")
+# How new conversations of an account are assigned (app.assignment): not at all, in turn, or to
+# whoever has the fewest open conversations; among available, active agents (or the chosen ones).
+ASSIGNMENT_MODES = ("off", "round_robin", "least_open")
 
 
 class InstagramAccount(db.Model):
     __tablename__ = "instagram_accounts"
-    __table_args__ = (enum_check("status", ACCOUNT_STATUSES),)
+    __table_args__ = (enum_check("status", ACCOUNT_STATUSES), enum_check("assignment", ASSIGNMENT_MODES))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"), index=True)
@@ -32,6 +35,10 @@ class InstagramAccount(db.Model):
     last_webhook_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(Text)
     is_demo: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sql_text("false"))
+    assignment: Mapped[str] = mapped_column(String(16), default="off", server_default="off")
+    # Round robin's turn: the user id assigned last. Read and moved under this row's lock, so two
+    # deliveries at once cannot both take the same turn (app.assignment).
+    assignment_last_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -53,3 +60,13 @@ class DataDeletionRequest(db.Model):
     summary: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class AccountAssignee(db.Model):
+    """The agents an account's auto-assignment chooses among, when an admin narrowed it down (no
+    rows: every active agent of the workspace)."""
+
+    __tablename__ = "account_assignees"
+
+    account_id: Mapped[int] = mapped_column(ForeignKey("instagram_accounts.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)

@@ -93,6 +93,10 @@ class Conversation(db.Model):
     status: Mapped[str] = mapped_column(String(16), default="open")
     snoozed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    # Why the assignee is who they are, for the conversation's activity: "round_robin", "least_open"
+    # (auto-assignment) or "manual"; and when it happened.
+    assignment_reason: Mapped[str | None] = mapped_column(String(16))
+    assigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     unread_count: Mapped[int] = mapped_column(Integer, default=0, server_default=sql_text("0"))
     # Never null (a conversation starts with its first message) so the inbox index orders it as is.
     last_message_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from app.models.accounts import InstagramAccount
 
 THEMES = ("system", "light", "dark")
+AVAILABILITIES = ("available", "away")
 ROLES = ("admin", "agent")
 
 
@@ -33,6 +34,9 @@ class Workspace(db.Model):
     # Assignment and mention alerts are mailed to people who have not been active for this long
     # (app.notifications.email), so someone at their desk is not mailed what they already saw.
     alert_email_after_minutes: Mapped[int] = mapped_column(Integer, default=10, server_default=sql_text("10"))
+    # "Available" people become away after this long without a request (0: never), so auto-assignment
+    # never hands a conversation to someone who closed the laptop (app.assignment).
+    auto_away_minutes: Mapped[int] = mapped_column(Integer, default=30, server_default=sql_text("30"))
     # The currency new lead values are in unless a person picks another (ISO 4217).
     currency: Mapped[str] = mapped_column(String(3), default="USD", server_default="USD")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -43,7 +47,8 @@ class Workspace(db.Model):
 
 class User(UserMixin, db.Model):
     __tablename__ = "users"
-    __table_args__ = (enum_check("role", ROLES), enum_check("theme", THEMES))
+    __table_args__ = (enum_check("role", ROLES), enum_check("theme", THEMES),
+                      enum_check("availability", AVAILABILITIES))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"), index=True)
@@ -65,6 +70,9 @@ class User(UserMixin, db.Model):
     # The last request this person made, at most a minute stale (app.auth.activity): email alerts
     # wait for people who are away, and availability goes "away" after a while without it.
     last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # What the person set (shown on avatars and in the assignee picker); "available" turns into away
+    # by itself after the workspace's auto_away_minutes without a request (app.assignment).
+    availability: Mapped[str] = mapped_column(String(12), default="available", server_default="available")
     # Off: push notifications and mails say that something happened, never what a customer wrote.
     notification_previews: Mapped[bool] = mapped_column(Boolean, default=True, server_default=sql_text("true"))
 
