@@ -36,6 +36,7 @@ def _nullable(type_: str, **extra) -> dict:
 TIME = {"type": "string", "format": "date-time", "description": "ISO-8601, UTC, e.g. 2030-01-31T09:00:00Z"}
 TIME_OR_NULL = {**TIME, "type": ["string", "null"]}
 ID = {"type": "integer", "minimum": 1}
+DECIMAL = {"type": "string", "pattern": "^\\d{1,12}(\\.\\d{1,2})?$", "examples": ["1250.50"]}
 
 
 def _object(properties: dict, required: list[str] | None = None, **extra) -> dict:
@@ -224,8 +225,28 @@ SCHEMAS = {
         "source": {"type": "string", "examples": ["dm", "ad", "link", "story"]},
         "source_detail": {"type": "object", "description": "What Meta told us about where the lead came from."},
         "notes": _nullable("string"),
+        "value": {**DECIMAL, "type": ["string", "null"], "description": "What the deal is worth, in `currency`: a decimal "
+                  "string with two decimals (`\"1250.50\"`), never a number (no float rounding); null when not set."},
+        "currency": _nullable("string", pattern="^[A-Z]{3}$", description="ISO 4217, e.g. `EUR`."),
+        "lost_reason": _nullable("string", maxLength=300, description="Why it was lost (set while `status` is `lost`)."),
+        "email": _nullable("string", maxLength=254),
+        "phone": _nullable("string", maxLength=40),
+        "next_follow_up_at": {**TIME_OR_NULL, "description": "When its follow-up is due; its owner (else the "
+                              "conversation's assignee) gets a `follow_up_due` notification then, once."},
+        "follow_up_note": _nullable("string", maxLength=300),
+        "stage_changed_at": {**TIME_OR_NULL, "description": "When `status` last changed (null: never since created)."},
         "created_at": TIME,
         "updated_at": TIME,
+    }),
+    "LeadStageChange": _object({
+        "from": {"enum": [*LEAD_STATUSES, None]},
+        "to": {"enum": list(LEAD_STATUSES)},
+        "by": {**_nullable("integer"), "minimum": 1, "description": "The user who moved it; null for automation "
+               "or a deleted user."},
+        "at": TIME,
+        "lost_reason": _nullable("string", description="For a move to `lost`: why."),
+        "value": {**DECIMAL, "type": ["string", "null"], "description": "The lead's value at the move (for `won`: "
+                  "the deal's)."},
     }),
     "Account": _object({
         "id": ID,
@@ -270,9 +291,20 @@ SCHEMAS = {
         "text": {"type": "string", "minLength": 1, "description": "At most 1000 bytes in UTF-8 (Instagram's limit)."},
     }, additionalProperties=False),
     "LeadUpdate": _object({
-        "status": {"enum": list(LEAD_STATUSES)},
+        "status": {"enum": list(LEAD_STATUSES), "description": "Every change is recorded (`GET /leads/{lead_id}/"
+                   "history`). `lost` needs `lost_reason` (else 422 naming it)."},
         "owner_id": {**_nullable("integer"), "minimum": 1},
         "notes": _nullable("string", maxLength=20000),
+        "value": {**DECIMAL, "type": ["string", "null"], "description": "A decimal string with at most two "
+                  "decimals (`\"1250.50\"`, `\"1250\"`); a JSON number is refused (400). Without a `currency` "
+                  "on the lead, the workspace's is used."},
+        "currency": _nullable("string", pattern="^[A-Za-z]{3}$", description="ISO 4217 (stored upper-case)."),
+        "lost_reason": _nullable("string", maxLength=300),
+        "email": _nullable("string", maxLength=254),
+        "phone": _nullable("string", maxLength=40),
+        "next_follow_up_at": {**TIME_OR_NULL, "description": "ISO 8601 with a time zone (422 without one), at "
+                              "most three years ahead; null clears it. A new time is a new reminder."},
+        "follow_up_note": _nullable("string", maxLength=300),
     }, required=[], additionalProperties=False),
 }
 
@@ -391,9 +423,21 @@ PATHS = {
         "parameters": [{"name": "lead_id", "in": "path", "required": True, "schema": ID}],
         "patch": {
             "operationId": "updateLead",
-            "summary": "Change status, owner or notes",
+            "summary": "Change the stage, owner, value, follow-up, contact facts or notes",
+            "description": "Every rule is checked before anything changes: a refusal (422, naming the `field`) "
+                           "changes nothing, e.g. `status` `lost` without `lost_reason`, a `value` with three "
+                           "decimals, a `next_follow_up_at` without a time zone.",
             "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("LeadUpdate")}}},
             "responses": {"200": _json(_data(_ref("Lead")), "The updated lead."), **_errors(*WRITE_ERRORS)},
+        },
+    },
+    "/leads/{lead_id}/history": {
+        "parameters": [{"name": "lead_id", "in": "path", "required": True, "schema": ID}],
+        "get": {
+            "operationId": "leadHistory",
+            "summary": "Every stage change of the lead, oldest first",
+            "responses": {"200": _json(_object({"data": {"type": "array", "items": _ref("LeadStageChange")}}),
+                                       "The lead's stage changes."), **_errors(404, *READ_ERRORS)},
         },
     },
     "/accounts": {

@@ -32,6 +32,7 @@ from app.api.serializers import (
     lead_json,
     message_json,
     saved_reply_json,
+    stage_change_json,
 )
 from app.errors import ActionRefused
 from app.extensions import db
@@ -39,6 +40,7 @@ from app.inbox.actions import assign, check_assignee, check_status, mark_read, s
 from app.inbox.queries import SORTS, ConversationFilters, CursorSortMismatch, conversation_page, message_page
 from app.labels.catalog import workspace_labels
 from app.labels.tagging import set_labels
+from app.leads import stages
 from app.leads.actions import UNSET, update_lead
 from app.leads.queries import LeadFilters, lead_page
 from app.models import CONVERSATION_STATUSES, LEAD_STATUSES, Conversation, InstagramAccount, Lead
@@ -184,19 +186,39 @@ def list_leads():
     return jsonify(data=[lead_json(lead) for lead in rows], next_cursor=next_cursor)
 
 
+LEAD_TEXT_FIELDS = ("notes", "lost_reason", "currency", "email", "phone", "follow_up_note")
+
+
 @bp.patch("/leads/<int:lead_id>")
 def patch_lead(lead_id: int):
+    """Any of the lead's fields; every rule (app.leads.actions, app.leads.stages) is checked before
+    anything changes. `value` is a decimal string ("1250.50") or null; a number is refused, so no
+    amount goes through a binary float."""
     lead = get_or_404(Lead, lead_id)
-    body = json_body(("status", "owner_id", "notes"))
+    body = json_body(("status", "owner_id", "value", "next_follow_up_at") + LEAD_TEXT_FIELDS)
     changes = {}
     if "status" in body:
         changes["status"] = body_choice(body, "status", LEAD_STATUSES)
     if "owner_id" in body:
         changes["owner_id"] = body_id_or_null(body, "owner_id")
-    if "notes" in body:
-        changes["notes"] = body_text(body, "notes", nullable=True)
-    update_lead(lead, **changes)
+    for name in LEAD_TEXT_FIELDS:
+        if name in body:
+            changes[name] = body_text(body, name, nullable=True)
+    if "value" in body:
+        if body["value"] is not None and not isinstance(body["value"], str):
+            raise invalid("value", 'value must be a decimal string like "1250.50", or null')
+        changes["value"] = body_text(body, "value", nullable=True)
+    if "next_follow_up_at" in body:
+        changes["next_follow_up_at"] = body_time_or_null(body, "next_follow_up_at")
+    update_lead(lead, by=current_user._get_current_object(), **changes)
     return jsonify(data=lead_json(lead))
+
+
+@bp.get("/leads/<int:lead_id>/history")
+def lead_history(lead_id: int):
+    """Every stage change of the lead, oldest first (app.leads.stages)."""
+    lead = get_or_404(Lead, lead_id)
+    return jsonify(data=[stage_change_json(change) for change in stages.history(lead)])
 
 
 @bp.get("/accounts")

@@ -13,7 +13,8 @@ from app.extensions import db
 from app.inbox.unread import count_for
 from app.messages.waiting import needs_reply
 from app.messages.content import MessageContent, content_of
-from app.models import Contact, Conversation, InstagramAccount, Label, Lead, Message, SavedReply, Workspace
+from app.leads.values import format_value
+from app.models import Contact, Conversation, InstagramAccount, Label, Lead, LeadStageChange, Message, SavedReply, Workspace
 from app.outbound.rules import HUMAN_SOURCES
 from app.outbound.windows import reply_window, window_closes_at
 from app.templating import iso, safe_url
@@ -175,8 +176,29 @@ def lead_json(lead: Lead) -> dict:
         "source": lead.source,
         "source_detail": lead.source_detail if isinstance(lead.source_detail, dict) else {},
         "notes": lead.notes,
+        "value": format_value(lead.value_cents),
+        "currency": lead.currency,
+        "lost_reason": lead.lost_reason,
+        "email": lead.email,
+        "phone": lead.phone,
+        "next_follow_up_at": _time(lead.next_follow_up_at),
+        "follow_up_note": lead.follow_up_note,
+        "stage_changed_at": _time(lead.stage_changed_at),
         "created_at": _time(lead.created_at),
         "updated_at": _time(lead.updated_at),
+    }
+
+
+def stage_change_json(change: LeadStageChange) -> dict:
+    """One move of a lead: `from` is null for none (app.leads.stages), `by` the user id (null: automatic),
+    `value` the lead's value at the move (what a won deal was worth)."""
+    return {
+        "from": change.from_status,
+        "to": change.to_status,
+        "by": change.user_id,
+        "at": _time(change.created_at),
+        "lost_reason": change.lost_reason,
+        "value": format_value(change.value_cents),
     }
 
 

@@ -29,13 +29,14 @@ from app.cli import create_user, get_or_create_workspace
 from app.demo.delivery import already_delivered, deliver_webhook
 from app.demo.drafts import seed_drafts
 from app.demo.labels import seed_labels
+from app.demo.pipeline import seed_lead
 from app.demo.needs_reply import queue_automated_reply, readers
 from app.demo.saved_replies import seed_saved_replies
 from app.demo.simulator import REACTIONS
 from app.extensions import db
 from app.inbox.actions import assign, mark_read, set_status
 from app.instagram import payloads
-from app.leads.actions import UNSET, update_lead
+from app.leads.actions import update_lead
 from app.models import Contact, Conversation, InstagramAccount, Lead, User, Workspace, utcnow
 from app.standin import DEFAULT_SCOPES, Signer, business_account, customer_igsid
 from app.token_crypto import token_cipher
@@ -134,6 +135,8 @@ STORIES: tuple[Story, ...] = (
         Step(28 * HOUR, "in", "priya3", "About 40 totes to start, mixed colours"),
         # A link in a customer's text: the thread shows it clickable (app/messages/links.py).
         Step(28 * HOUR - 2 * MINUTE, "in", "priya3b", "Like the canvas ones on www.demo-boutique.example/totes (the natural colour)."),
+        # An address and a number in a DM: the lead panel offers to save them (app/leads/contact_facts.py).
+        Step(28 * HOUR - 4 * MINUTE, "in", "priya3c", "You can send the quote to priya@shopfront.example or call me on +44 20 7946 0958"),
         Step(27 * HOUR, "app", "priya4", "Let me check with our supplier and come back to you tomorrow."),
         Step(26 * HOUR, "react", target="priya4", extra={"reaction": "like"}),
     ), lead_status="contacted", status="pending", assignee="admin", staff_read=True),
@@ -325,7 +328,10 @@ def _set_up_staff_state(story: Story, result: DemoSeedResult) -> bool:
         mark_read(conversation, reader)  # each person's own unread
     lead = db.session.scalar(select(Lead).where(Lead.contact_id == conversation.contact_id))
     if lead is not None:
-        update_lead(lead, status=story.lead_status, owner_id=owner.id if owner else UNSET)
+        if owner is not None:
+            update_lead(lead, owner_id=owner.id)
+        # Its stages (a timeline in the panel), value and follow-up: app.demo.pipeline.
+        seed_lead(lead, story.username, story.lead_status, owner or result.admin)
     return True
 
 

@@ -3,4 +3,4 @@ from flask import Blueprint
 
 bp = Blueprint("leads", __name__)
 
-from app.leads import board_routes, routes  # noqa: E402,F401
+from app.leads import board_routes, follow_up_routes, panel_routes, routes  # noqa: E402,F401

@@ -15,6 +15,7 @@ from app.htmx_responses import hx_push_url, is_fragment_request, render_fragment
 from app.inbox.queries import workspace_users
 from app.leads import bp
 from app.leads.actions import update_lead
+from app.leads.values import LOST_REASONS, display_value, format_value
 from app.leads.queries import LeadFilters, iter_leads, last_activity, lead_page, lead_sources, status_counts
 from app.messages.content import Referral
 from app.models import LEAD_STATUSES, Lead
@@ -41,7 +42,8 @@ def index():
     cursor = request.args.get("cursor") or None
     leads, next_cursor = _page(filters, cursor)
     context = dict(filters=filters, leads=leads, next_cursor=next_cursor, users=workspace_users(),
-                   statuses=LEAD_STATUSES, last_activity=last_activity)
+                   statuses=LEAD_STATUSES, last_activity=last_activity, display_value=display_value,
+                   lost_reasons=LOST_REASONS)
     if is_fragment_request() and cursor:
         return render_page("leads/index.html", block="lead_rows", **context)
     context.update(counts=status_counts(filters, current_user), sources=lead_sources())
@@ -70,9 +72,16 @@ def _cell(lead: Lead, field: str, error: ActionRefused | None = None):
 @bp.post("/leads/<int:lead_id>/status")
 @login_required
 def set_status(lead_id: int):
+    """The status select; moving to lost sends the reason picked beside it (`lost_reason`, and the
+    optional words `lost_detail`), as the lead panel does (app.leads.stages needs one)."""
     lead = get_or_404(Lead, lead_id)
+    status = (request.form.get("status") or "").strip()
+    pick = (request.form.get("lost_reason") or "").strip()
+    detail = (request.form.get("lost_detail") or "").strip()
+    reason = f"{pick}: {detail}" if pick and detail else (pick or detail or None)
     try:
-        update_lead(lead, status=(request.form.get("status") or "").strip())
+        update_lead(lead, by=current_user._get_current_object(), status=status,
+                    **({"lost_reason": reason} if status == "lost" else {}))
     except ActionRefused as exc:
         return _cell(lead, "status", exc)
     return _cell(lead, "status")
@@ -87,7 +96,7 @@ def set_owner(lead_id: int):
     if raw and owner_id is None:
         return _cell(lead, "owner", ActionRefused("owner_id", "Choose someone from the list."))
     try:
-        update_lead(lead, owner_id=owner_id)
+        update_lead(lead, by=current_user._get_current_object(), owner_id=owner_id)
     except ActionRefused as exc:
         return _cell(lead, "owner", exc)
     return _cell(lead, "owner")
@@ -99,7 +108,7 @@ def set_notes(lead_id: int):
     lead = get_or_404(Lead, lead_id)
     notes = (request.form.get("notes") or "").strip() or None
     try:
-        update_lead(lead, notes=notes)
+        update_lead(lead, by=current_user._get_current_object(), notes=notes)
     except ActionRefused as exc:
         return _cell(lead, "notes", exc)
     return _cell(lead, "notes")
@@ -108,8 +117,13 @@ def set_notes(lead_id: int):
 # -- CSV export -------------------------------------------------------------------------------
 
 CSV_COLUMNS = ("id", "status", "name", "username", "instagram_account", "source", "ad_name", "owner",
-               "created_at", "last_activity_at", "notes", "conversation_url")
+               "created_at", "last_activity_at", "notes", "conversation_url", "value", "currency", "lost_reason",
+               "email", "phone", "next_follow_up_at", "follow_up_note", "stage_changed_at")
+
+
 def lead_csv_row(lead: Lead) -> list[str]:
+    """One lead as a row of CSV_COLUMNS (the pipeline's fields last, so older sheets keep their
+    columns); app.spreadsheet guards every cell against formulas, the customer's email and phone too."""
     contact = lead.contact
     # The lead's ad is a referral record (app/messages/content.py), read like a message's.
     referral = Referral.from_json(lead.source_detail) if lead.source == "ad" else None
@@ -117,7 +131,9 @@ def lead_csv_row(lead: Lead) -> list[str]:
                         if lead.conversation_id else "")
     values = (lead.id, lead.status, contact.name, contact.username, contact.account.username, lead.source,
               referral.ad_title if referral else None, lead.owner.display_name if lead.owner else "", iso(lead.created_at),
-              iso(last_activity(lead)), lead.notes, conversation_url)
+              iso(last_activity(lead)), lead.notes, conversation_url, format_value(lead.value_cents), lead.currency,
+              lead.lost_reason, lead.email, lead.phone, iso(lead.next_follow_up_at), lead.follow_up_note,
+              iso(lead.stage_changed_at))
     return list(values)
 
 

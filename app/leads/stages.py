@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy.orm import joinedload
+
 from app.errors import ActionRefused
 from app.extensions import db
 from app.models import LEAD_STATUSES, Lead, LeadStageChange, User, utcnow
@@ -55,6 +57,7 @@ def move(lead: Lead, to_status: str, by: User | None, *, lost_reason: str | None
 
 
 def history(lead: Lead) -> list[LeadStageChange]:
-    """Every move of the lead, oldest first (index ix_lead_stage_changes_lead)."""
+    """Every move of the lead, oldest first (index ix_lead_stage_changes_lead), with who made it."""
     return list(db.session.scalars(
-        db.select(LeadStageChange).where(LeadStageChange.lead_id == lead.id).order_by(LeadStageChange.id)))
+        db.select(LeadStageChange).where(LeadStageChange.lead_id == lead.id)
+        .options(joinedload(LeadStageChange.user)).order_by(LeadStageChange.id)))

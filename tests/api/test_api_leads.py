@@ -23,6 +23,8 @@ def test_list_shape_newest_first_and_status_filter(api, factory):
         "contact": {"id": contact.id, "igsid": contact.igsid, "username": "bo", "name": "Bo", "profile_pic_url": None},
         "conversation_id": conversation.id, "status": "new", "owner_id": api.user.id, "source": "ad",
         "source_detail": {"ad_id": "123", "ad_title": "Spring"}, "notes": "asked about sizes",
+        "value": None, "currency": None, "lost_reason": None, "email": None, "phone": None,
+        "next_follow_up_at": None, "follow_up_note": None, "stage_changed_at": body["data"][0]["stage_changed_at"],
         "created_at": body["data"][0]["created_at"], "updated_at": body["data"][0]["updated_at"],
     }
     assert [lead["id"] for lead in api.get("/leads?status=won").get_json()["data"]] == [older.id]

@@ -71,7 +71,10 @@ def test_every_operation_answers_as_documented(api, factory, meta_ok):
         ("post", "/conversations/{conversation_id}/messages"): (f"/conversations/{conversation.id}/messages",
                                                                {"json": {"text": "On its way"}}),
         ("get", "/leads"): ("/leads?limit=1", {}),
-        ("patch", "/leads/{lead_id}"): (f"/leads/{lead.id}", {"json": {"status": "won", "notes": None}}),
+        ("patch", "/leads/{lead_id}"): (f"/leads/{lead.id}", {"json": {
+            "status": "won", "notes": None, "value": "1250.50", "currency": "EUR", "email": "ann@example.com",
+            "phone": "+1 555 010 9999", "next_follow_up_at": "2027-01-04T09:00:00+01:00", "follow_up_note": "call"}}),
+        ("get", "/leads/{lead_id}/history"): (f"/leads/{lead.id}/history", {}),
         ("get", "/accounts"): ("/accounts", {}),
         ("put", "/conversations/{conversation_id}/labels"): (f"/conversations/{conversation.id}/labels",
                                                              {"json": {"labels": ["vip", "Hot Lead"]}}),
