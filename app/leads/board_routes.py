@@ -80,7 +80,7 @@ def move(lead_id: int):
     changes = {}
     if status == "lost":
         changes["lost_reason"] = lost_reason_from_form(request.form.get("lost_reason"),
-                                                      request.form.get("lost_reason_text"))
+                                                      request.form.get("lost_detail"))
     if status == "won" and "value" in request.form:
         # The won form confirms (or corrects) the deal's value; its currency comes along.
         changes["value"] = request.form.get("value", "")

@@ -159,7 +159,7 @@ def test_an_agent_moves_leads_too(client, auth, pipeline):
 def test_lost_needs_a_reason(auth, pipeline):
     me, bob, shop, outlet, leads = pipeline
     cleo = leads["Cleo"]
-    refused = auth.post(f"/leads/board/{cleo.id}/move", {"status": "lost", "lost_reason": "", "lost_reason_text": " "},
+    refused = auth.post(f"/leads/board/{cleo.id}/move", {"status": "lost", "lost_reason": "", "lost_detail": " "},
                         htmx=True)
     assert refused.status_code == 422
     assert "Say why it was lost: pick a reason or type one." in text(refused)
@@ -170,7 +170,7 @@ def test_lost_needs_a_reason(auth, pipeline):
     plain = auth.post(f"/leads/board/{cleo.id}/move", {"status": "lost"}, follow_redirects=True)
     assert "Say why it was lost" in text(plain)
     moved = auth.post(f"/leads/board/{cleo.id}/move",
-                      {"status": "lost", "lost_reason": "Price", "lost_reason_text": "went  cheaper"}, htmx=True)
+                      {"status": "lost", "lost_reason": "Price", "lost_detail": "went  cheaper"}, htmx=True)
     assert moved.status_code == 200
     db.session.expire_all()
     lead = db.session.get(Lead, cleo.id)
