@@ -65,7 +65,7 @@ def board():
                    accounts=workspace_accounts(current_user), labels=current_workspace_labels(),
                    totals=column_totals(filters, current_user, current_user.workspace.currency), **_card_context())
     if is_fragment_request():
-        response = render_page("leads/board.html", block="board_results", **context)
+        response = render_page("leads/board.html", block="board_results", fragment=True, **context)
         return hx_push_url(response, url_for("leads.board", **filters.params()))
     return render_page("leads/board.html", **context)
 

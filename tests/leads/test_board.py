@@ -112,6 +112,9 @@ def test_filters_owner_mine_source_account_label(client, pipeline):
     fragment = client.get("/leads/board?owner=me&source=ad", headers=HX)
     assert "<html" not in text(fragment) and fragment.headers["HX-Push-Url"] == "/leads/board?owner=me&source=ad"
     assert "HX-Request" in fragment.headers["Vary"]
+    # The List side of the toggle follows (out of band) with what the leads page understands.
+    assert re.search(r'id="leads-view-toggle"[^>]*hx-swap-oob="true"', text(fragment))
+    assert 'href="/leads?owner=me&amp;source=ad"' in text(fragment)
 
 
 def test_another_workspaces_board_is_not_visible_and_its_leads_cannot_be_moved(client, factory, auth, pipeline):
@@ -220,6 +223,8 @@ def test_show_more_pages_a_column_by_keyset(client, factory, pipeline, monkeypat
 
 
 def test_the_board_is_linked_from_the_leads_page(client, pipeline):
+    fragment = text(client.get("/leads?owner=me&status=new", headers=HX))
+    assert re.search(r'id="leads-view-toggle"[^>]*hx-swap-oob="true"', fragment) and 'href="/leads/board?owner=me"' in fragment
     html = text(client.get("/leads?owner=me&status=new"))
     assert 'href="/leads/board?owner=me" aria-current' not in html and 'href="/leads/board?owner=me"' in html
     board_html = text(client.get("/leads/board?owner=me&label=vip"))
