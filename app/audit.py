@@ -25,6 +25,7 @@ ACTIONS = {
     "labels": ("label.created", "label.changed", "label.deleted"),
     "saved replies": ("saved_reply.created", "saved_reply.changed", "saved_reply.deleted"),
     "webhooks": ("webhook.replay",),
+    "integrations": ("integration.created", "integration.paused", "integration.resumed", "integration.deleted"),
 }
 ALL_ACTIONS = tuple(action for group in ACTIONS.values() for action in group)
 

@@ -9,3 +9,4 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)
 
 from app.api import auth, openapi, routes  # noqa: E402,F401
+from app.api import webhooks  # noqa: E402,F401  (outbound webhooks, app.integrations)

@@ -67,6 +67,7 @@ ERROR_RESPONSES = {
     400: ("BadRequest", "Malformed input: invalid JSON, a wrong type, an unknown field or value, a bad cursor or limit. "
                         "`error.field` names the field."),
     401: ("Unauthorized", "Missing, unknown or revoked token."),
+    403: ("Forbidden", "The token's owner is not allowed to do this (an agent where admins only may)."),
     404: ("NotFound", "No such id in the token's workspace (another workspace's ids look exactly like this)."),
     409: ("Conflict", "The conversation cannot take a reply now (outside Meta's reply window, account disconnected)."),
     413: ("TooLarge", "The body is larger than 64 KB."),
@@ -477,6 +478,105 @@ PATHS = {
     },
 }
 
+# -- Outbound webhooks (app/api/webhooks.py, app.integrations) ------------------------------------
+from app.integrations.endpoints import URL_MAX  # noqa: E402
+from app.integrations.events import EVENTS as WEBHOOK_EVENTS  # noqa: E402
+
+ADMIN_ERRORS = (403,)
+WEBHOOK_ID = {"name": "webhook_id", "in": "path", "required": True, "schema": ID}
+WEBHOOK_URL = {"type": "string", "maxLength": URL_MAX, "examples": ["https://hooks.example.com/inbox"]}
+WEBHOOK_EVENT_LIST = {"type": "array", "minItems": 1, "items": {"enum": list(WEBHOOK_EVENTS)}, "uniqueItems": True}
+SCHEMAS.update({
+    "Webhook": _object({
+        "id": ID,
+        "url": WEBHOOK_URL,
+        "events": WEBHOOK_EVENT_LIST,
+        "active": {"type": "boolean", "description": "false while an admin has paused it (Settings → Integrations)."},
+        "created_at": TIME,
+    }),
+    "NewWebhook": _object({
+        "url": {**WEBHOOK_URL, "description": "https:// (in production) on a public address; a private or local "
+                "address only when its host is named in OUTBOUND_ALLOW_HOSTS. Else 422 naming `url`, with the reason."},
+        "events": {**WEBHOOK_EVENT_LIST, "description": "What to send. An unknown name: 422 naming `events`, "
+                   "listing the unknown ones."},
+    }, additionalProperties=False),
+    "CreatedWebhook": _object({
+        "id": ID,
+        "url": WEBHOOK_URL,
+        "events": WEBHOOK_EVENT_LIST,
+        "secret": {"type": "string", "description": "The signing secret, shown this once: every delivery carries "
+                   "`X-Inbox-Signature: sha256=<hex HMAC-SHA256 of the raw body with this secret>`."},
+    }),
+})
+PATHS.update({
+    "/webhooks": {
+        "get": {
+            "operationId": "listWebhooks",
+            "summary": "The workspace's outbound webhook endpoints (admins)",
+            "responses": {"200": _json(_object({"data": {"type": "array", "items": _ref("Webhook")}}), "The endpoints."),
+                          **_errors(*ADMIN_ERRORS, *READ_ERRORS)},
+        },
+        "post": {
+            "operationId": "createWebhook",
+            "summary": "Register a URL to receive events (admins)",
+            "description": "Each event is a signed `POST` of JSON to the URL (see `webhooks` in this document); "
+                           "a delivery that is not answered 2xx within 10 s is retried after 1 min, 5 min, 30 min, "
+                           "2 h, 6 h and 12 h. Every attempt is listed in Settings → Integrations.",
+            "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("NewWebhook")}}},
+            "responses": {"201": _json(_data(_ref("CreatedWebhook")), "The endpoint, with its secret (once)."),
+                          **_errors(*ADMIN_ERRORS, *WRITE_ERRORS)},
+        },
+    },
+    "/webhooks/{webhook_id}": {
+        "parameters": [WEBHOOK_ID],
+        "get": {
+            "operationId": "getWebhook",
+            "summary": "One endpoint (admins; never its secret)",
+            "responses": {"200": _json(_data(_ref("Webhook")), "The endpoint."),
+                          **_errors(404, *ADMIN_ERRORS, *READ_ERRORS)},
+        },
+        "delete": {
+            "operationId": "deleteWebhook",
+            "summary": "Delete an endpoint with its delivery history (admins); pending events are not sent",
+            "responses": {"204": {"description": "Deleted."}, **_errors(404, *ADMIN_ERRORS, *READ_ERRORS)},
+        },
+    },
+})
+
+
+def _delivery(event: str, data: dict, summary: str) -> dict:
+    body = _object({
+        "id": {"type": "string", "format": "uuid", "description": "The event's id, also in `X-Inbox-Delivery`; "
+               "the same on every retry and redelivery, so receivers dedupe on it."},
+        "event": {"const": event},
+        "created_at": {**TIME, "description": "When the event happened."},
+        "data": data,
+    })
+    return {"post": {
+        "operationId": f"webhook_{event.replace('.', '_')}",
+        "summary": summary,
+        "parameters": [
+            {"name": "X-Inbox-Signature", "in": "header", "required": True, "schema": {"type": "string"},
+             "description": "`sha256=` and the hex HMAC-SHA256 of the raw body with the endpoint's secret."},
+            {"name": "X-Inbox-Event", "in": "header", "required": True, "schema": {"const": event}},
+            {"name": "X-Inbox-Delivery", "in": "header", "required": True, "schema": {"type": "string"}},
+        ],
+        "requestBody": {"required": True, "content": {"application/json": {"schema": body}}},
+        "responses": {"2XX": {"description": "Received. Anything else (or no answer in 10 s) is retried."}},
+        "security": [],
+    }}
+
+
+WEBHOOKS = {
+    "lead.created": _delivery("lead.created", _ref("Lead"), "A new customer wrote for the first time"),
+    "lead.updated": _delivery("lead.updated", _ref("Lead"), "A lead changed (stage, owner, value, details)"),
+    "conversation.assigned": _delivery("conversation.assigned", _ref("Conversation"),
+                                       "A conversation's assignee changed (`unread_count` is the team's)"),
+    "message.created": _delivery("message.created", _ref("Message"),
+                                 "A customer's message arrived, or a reply was queued (status `pending`)"),
+}
+assert set(WEBHOOKS) == set(WEBHOOK_EVENTS), "every event is described"
+
 OPENAPI = {
     "openapi": "3.1.0",
     "info": {
@@ -489,6 +589,7 @@ OPENAPI = {
     "servers": [{"url": "/api/v1"}],
     "security": [{"bearerAuth": []}],
     "paths": PATHS,
+    "webhooks": WEBHOOKS,
     "components": {
         "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer",
                                            "description": "`flask --app app tokens create EMAIL`, or Settings → API tokens."}},

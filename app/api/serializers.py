@@ -65,9 +65,10 @@ def human_agent_enabled(workspace_id: int) -> bool:
     return known[workspace_id]
 
 
-def conversation_json(conversation: Conversation) -> dict:
+def conversation_json(conversation: Conversation, unread_count: int | None = None) -> dict:
     # The same window POST .../messages is held to: can_reply says whether a reply sent through
     # the API now would be accepted (the account being connected aside: see Account.status).
+    # `unread_count`: given where there is no token owner (an outbound webhook: the team's count).
     window = reply_window(conversation, human=API_IS_HUMAN,
                           human_agent_enabled=lambda: human_agent_enabled(conversation.workspace_id))
     return {
@@ -78,7 +79,7 @@ def conversation_json(conversation: Conversation) -> dict:
         "snoozed_until": _time(conversation.snoozed_until),
         "assignee_id": conversation.assignee_id,
         # The token owner's own unread (app.inbox.unread), as their inbox shows it.
-        "unread_count": count_for(current_user.id, conversation.id),
+        "unread_count": count_for(current_user.id, conversation.id) if unread_count is None else unread_count,
         "needs_reply": needs_reply(conversation),
         "waiting_since": _time(conversation.waiting_since),
         "last_message_at": _time(conversation.last_message_at),
@@ -210,4 +211,15 @@ def saved_reply_json(reply: SavedReply) -> dict:
         "shortcut": reply.shortcut,
         "text": reply.text,
         "scope": reply.scope,
+    }
+
+def webhook_json(endpoint) -> dict:
+    """An outbound webhook endpoint (app.integrations); never its secret, which only the 201 of
+    POST /webhooks carries, once."""
+    return {
+        "id": endpoint.id,
+        "url": endpoint.url,
+        "events": list(endpoint.events or ()),
+        "active": bool(endpoint.active),
+        "created_at": _time(endpoint.created_at),
     }

@@ -13,6 +13,7 @@ from app.auth.users import workspace_member
 from app.errors import ActionRefused
 from app.extensions import db
 from app.inbox import unread
+from app.integrations import events as webhook_events
 from app.messages import waiting
 from app.models import CONVERSATION_STATUSES, Conversation, Note, User, utcnow
 
@@ -103,6 +104,7 @@ def assign_all(conversations: list[Conversation], assignee_id: int | None) -> li
     changed = [c for c in conversations if c.assignee_id != assignee_id]
     for conversation in changed:
         conversation.assignee_id = assignee_id
+    webhook_events.conversations_assigned(changed)  # conversation.assigned, same commit (app.integrations)
     db.session.commit()
     return changed
 

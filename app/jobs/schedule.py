@@ -39,6 +39,9 @@ PERIODIC_JOBS: list[PeriodicJob] = [
     # Sends left behind by a lost enqueue or a crashed worker (see app.outbound.sending).
     PeriodicJob("app.outbound.jobs:sweep_outbound", 60, QUEUE_DEFAULT),
     PeriodicJob("app.automation.jobs:purge_automation_history", 24 * 3600),
+    # Outbound webhooks: retries that are due, and deliveries whose job was lost (app.integrations.jobs).
+    PeriodicJob("app.integrations.jobs:dispatch_webhooks", 60, QUEUE_DEFAULT),
+    PeriodicJob("app.integrations.jobs:prune_webhook_deliveries", 24 * 3600),
     # Follow-up reminders that have come due, each told once (app.leads.jobs).
     PeriodicJob("app.leads.jobs:notify_due_follow_ups", 60, QUEUE_DEFAULT),
     # Web Push for notifications whose job was lost (Redis down, a crash before the claim).

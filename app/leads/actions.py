@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from app.auth.users import workspace_member
 from app.errors import ActionRefused
 from app.extensions import db
+from app.integrations import events as webhook_events
 from app.leads import stages
 from app.leads.values import parse_currency, parse_value
 from app.models import Lead, User, Workspace, utcnow
@@ -97,5 +98,8 @@ def update_lead(lead: Lead, *, by: User | None = None, status=UNSET, lost_reason
         stages.move(lead, status, by, lost_reason=reason)
     elif lost_reason is not UNSET and lead.status == "lost":
         stages.move(lead, "lost", by, lost_reason=reason)
+    if db.session.is_modified(lead):
+        db.session.flush()  # the body shows the lead as committed (updated_at)
+        webhook_events.lead_updated(lead)  # in this transaction (app.integrations.events)
     db.session.commit()
     return lead

@@ -18,6 +18,7 @@ from werkzeug.datastructures import FileStorage
 from app.accounts.lifecycle import can_call_meta
 from app.extensions import db
 from app.instagram.graph import MAX_TEXT_BYTES
+from app.integrations import events as webhook_events
 from app.jobs import QUEUE_DEFAULT, QUEUE_HIGH, RetryPolicy, enqueue
 from app.messages import waiting
 from app.messages.content import PREVIEW_MAX, REACTION_EMOJI, preview_of
@@ -101,6 +102,8 @@ def queue_reply(conversation: Conversation, *, text: str | None, upload: FileSto
     waiting.note_message(conversation, direction="out", source=source, at=now)
     conversation.last_message_at = now
     conversation.last_message_preview = preview(messages[-1])
+    db.session.flush()  # ids for message.created, written in this commit (app.integrations.events)
+    webhook_events.messages_created(messages, conversation.workspace_id)
     db.session.commit()
     _enqueue_sends([m.id for m in messages])
     log.info("reply queued in conversation %s: messages %s (%s)", conversation.id, [m.id for m in messages], source)

@@ -27,6 +27,7 @@ from sqlalchemy import delete, select, tuple_, update
 from app.extensions import db
 from app.inbox import unread
 from app.inserts import insert_entities, insert_rows
+from app.integrations import events as webhook_events
 from app.instagram.events import (
     EXPECTED_OBJECT,
     Attachment,
@@ -219,6 +220,11 @@ class _Delivery:
         self.had_inbound: dict[int, bool] = {}  # conversation id -> had an inbound before this delivery
         self.new_unread: dict[int, unread.NewUnread] = {}  # conversation id -> new customer messages
         self.waiting_applied = 0  # deferred events applied now that their message is here
+        # Outbound webhooks (app.integrations): what this delivery made, per workspace, and who
+        # listens (asked once per delivery, only when something was made).
+        self.new_message_ids: dict[int, list[int]] = defaultdict(list)
+        self.new_lead_ids: dict[int, list[int]] = defaultdict(list)
+        self._subscriptions: webhook_events.Subscriptions | None = None
 
     # -- step 1: sort out what can be applied
     def usable_events(self) -> list[Event]:
@@ -399,6 +405,7 @@ class _Delivery:
                 continue  # a redelivery: the first delivery did everything
             if is_new:
                 arrived[key] = inserted[key]
+                self.new_message_ids[new.account.workspace_id].append(inserted[key])
                 if new.counts_as_inbound and not new.event.standby:
                     self.result.automation_message_ids.append(inserted[key])
             self._conversation_effects(self.conversation_for(new.event), new, is_new=is_new)
@@ -468,7 +475,26 @@ class _Delivery:
                          "stage_changed_at": self.now})
         if rows:
             # One lead per contact, ever: a later referral never overwrites where they came from.
-            insert_rows(Lead, rows, ["contact_id"])
+            if self.subscriptions().any(webhook_events.LEAD_CREATED):
+                for row in insert_rows(Lead, rows, ["contact_id"], ("id", "workspace_id")).all():
+                    self.new_lead_ids[row.workspace_id].append(row.id)
+            else:
+                insert_rows(Lead, rows, ["contact_id"])
+
+    def subscriptions(self) -> webhook_events.Subscriptions:
+        if self._subscriptions is None:
+            self._subscriptions = webhook_events.Subscriptions({a.workspace_id for a in self.accounts.values()})
+        return self._subscriptions
+
+    def emit_webhooks(self) -> None:
+        """lead.created and message.created for the team's CRM, in this transaction; with no
+        endpoint listening, one query and nothing else (app.integrations.events)."""
+        if not self.new_message_ids and not self.new_lead_ids:
+            return
+        subscriptions = self.subscriptions()
+        if not (subscriptions.any(webhook_events.MESSAGE_CREATED) or self.new_lead_ids):
+            return
+        webhook_events.ingested(subscriptions, lead_ids=self.new_lead_ids, message_ids=self.new_message_ids)
 
     # -- step 5: reactions, reads, edits, unsends (and those deferred earlier)
     def apply_changes(self, events: list[Event], arrived: dict[tuple[int, str], int]) -> None:
@@ -710,6 +736,7 @@ def apply_events(parsed: ParsedDelivery, now: datetime | None = None) -> ApplyRe
         arrived = delivery.insert_messages(events)
         delivery.create_leads(events, arrived)
         delivery.apply_changes(events, arrived)
+        delivery.emit_webhooks()
     delivery.finish()
     # Flushed by finish(): the log links them to this delivery, so their expiry is shown on it.
     delivery.result.deferred_ids = [row.id for row in delivery.parked]

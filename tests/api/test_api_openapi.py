@@ -6,6 +6,7 @@ from datetime import timedelta
 from openapi_spec_validator import validate
 
 from app.api.openapi import OPENAPI
+from app.integrations.endpoints import create_endpoint
 from app.models import utcnow
 from tests.api.openapi_check import PREFIX, openapi_path
 
@@ -61,6 +62,8 @@ def test_every_operation_answers_as_documented(api, factory, meta_ok):
     account = api.account
     account.last_webhook_at = utcnow()
     account.last_error = "token expired"
+    api.app.config["OUTBOUND_ALLOW_HOSTS"] = frozenset({"crm.test"})  # no DNS here; nothing is sent
+    webhook, _ = create_endpoint(api.workspace.id, "https://crm.test/hook", ["lead.created"], api.user)
 
     calls = {
         ("get", "/conversations"): ("/conversations?limit=1", {}),
@@ -81,6 +84,10 @@ def test_every_operation_answers_as_documented(api, factory, meta_ok):
         ("get", "/labels"): ("/labels", {}),
         ("get", "/saved-replies"): ("/saved-replies", {}),
         ("get", "/openapi.json"): ("/openapi.json", {}),
+        ("post", "/webhooks"): ("/webhooks", {"json": {"url": "https://crm.test/other", "events": ["lead.updated"]}}),
+        ("get", "/webhooks"): ("/webhooks", {}),
+        ("get", "/webhooks/{webhook_id}"): (f"/webhooks/{webhook.id}", {}),
+        ("delete", "/webhooks/{webhook_id}"): (f"/webhooks/{webhook.id}", {}),
     }
     documented = {(m, p) for p, item in OPENAPI["paths"].items() for m in item if m in HTTP_METHODS}
     assert set(calls) == documented, "an operation without a call here"
