@@ -67,6 +67,7 @@ def register(app: Flask) -> None:
     from app.demo.access import user_may_simulate
     from app.inbox.display import countdown, day_key, is_note, item_key, list_key
     from app.inbox.drafts import draft_text, my_draft_previews
+    from app.inbox.mentions import note_parts
     from app.inbox.localtime import clock, day_label, full_datetime, local_day, short_datetime
     from app.inbox.queries import badge_count
     from app.inbox.speakers import speaker_label
@@ -115,6 +116,7 @@ def register(app: Flask) -> None:
         "source_labels": SOURCE_LABELS,  # app.leads.routes
         "list_key": list_key,  # app.inbox.display (sort keys: see its docstring)
         "item_key": item_key,  # app.inbox.display
+        "note_parts": note_parts,  # app.inbox.mentions (a note's text with its @mentions as parts)
         "day_key": day_key,  # app.inbox.display
         "reaction_emoji": reaction_emoji,  # app.messages.content
         "message_content": content_of,  # app.messages.content

@@ -18,6 +18,7 @@ from app.models import (
     MESSAGE_STATUSES,
     MAX_ID,
 )
+from app.inbox.mentions import MAX_MENTIONS
 from app.inbox.queries import SORTS
 from app.labels.catalog import NAME_MAX
 from app.labels.tagging import MAX_LABELS_PER_CONVERSATION
@@ -291,6 +292,22 @@ SCHEMAS = {
     "NewMessage": _object({
         "text": {"type": "string", "minLength": 1, "description": "At most 1000 bytes in UTF-8 (Instagram's limit)."},
     }, additionalProperties=False),
+    "Note": _object({
+        "id": ID,
+        "conversation_id": ID,
+        "author_id": {**_nullable("integer"), "minimum": 1, "description": "null once the author's user is deleted."},
+        "text": {"type": "string"},
+        "mentions": {"type": "array", "items": ID, "description": "The teammates the note mentions (user ids); "
+                     "each was sent a `mention` notification, except the author."},
+        "created_at": TIME,
+    }),
+    "NewNote": _object({
+        "text": {"type": "string", "minLength": 1, "maxLength": 5000, "description": "For the team only; never sent "
+                 "to Instagram. The inbox shows `@Display Name` of a mentioned teammate highlighted."},
+        "mentions": {"type": "array", "items": ID,
+                     "description": f"Teammates to notify (user ids, at most {MAX_MENTIONS} different ones): active "
+                                    "members of the workspace, else 422 naming the field `mentions`."},
+    }, required=["text"], additionalProperties=False),
     "LeadUpdate": _object({
         "status": {"enum": list(LEAD_STATUSES), "description": "Every change is recorded (`GET /leads/{lead_id}/"
                    "history`). `lost` needs `lost_reason` (else 422 naming it)."},
@@ -335,6 +352,8 @@ PATHS = {
                 {"name": "label", "in": "query", "description": "Only conversations with this label (a name, "
                  "normalised as the labels' are); a name no label has matches nothing.",
                  "schema": {"type": "string", "maxLength": 200, "examples": ["vip", "hot-lead"]}},
+                {"name": "mentions", "in": "query", "schema": {"enum": ["me"]},
+                 "description": "`me`: only conversations with a private note that mentions the token's owner."},
                 CURSOR, LIMIT,
             ],
             "responses": {"200": _json(_page("Conversation"), "A page of conversations."), **_errors(400, *READ_ERRORS)},
@@ -402,6 +421,18 @@ PATHS = {
             "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("NewMessage")}}},
             "responses": {"202": _json(_data(_ref("Message")), "The reply, queued (status `pending`)."),
                           **_errors(409, *WRITE_ERRORS)},
+        },
+    },
+    "/conversations/{conversation_id}/notes": {
+        "parameters": [CONVERSATION_ID],
+        "post": {
+            "operationId": "addNote",
+            "summary": "Add a private note for the team, mentioning teammates",
+            "description": "The note and each mentioned teammate's `mention` notification are saved together. "
+                           "Refusals: 422 `text` (empty or over 5000 characters), 422 `mentions` (a user of another "
+                           f"workspace, a former member, more than {MAX_MENTIONS} people).",
+            "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("NewNote")}}},
+            "responses": {"201": _json(_data(_ref("Note")), "The note."), **_errors(*WRITE_ERRORS)},
         },
     },
     "/leads": {

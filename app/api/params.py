@@ -192,6 +192,14 @@ def body_text_list(body: dict, name: str) -> list[str]:
     return [_check_text(name, item) for item in value]
 
 
+def body_id_list(body: dict, name: str) -> list[int]:
+    """A list of ids (JSON numbers); whether they name anything is the rules' call (422)."""
+    value = body[name]
+    if not isinstance(value, list) or any(valid_json_id(item) is None for item in value):
+        raise invalid(name, f"{name} must be a list of user ids (positive integers)")
+    return value
+
+
 def body_choice(body: dict, name: str, choices: tuple[str, ...]) -> str:
     value = body[name]
     if not isinstance(value, str) or value not in choices:

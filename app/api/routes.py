@@ -9,6 +9,7 @@ from app.api import bp
 from app.api.errors import ApiError
 from app.api.params import (
     body_choice,
+    body_id_list,
     body_id_or_null,
     body_text,
     body_text_list,
@@ -31,12 +32,13 @@ from app.api.serializers import (
     label_json,
     lead_json,
     message_json,
+    note_json,
     saved_reply_json,
     stage_change_json,
 )
 from app.errors import ActionRefused
 from app.extensions import db
-from app.inbox.actions import assign, check_assignee, check_status, mark_read, set_status
+from app.inbox.actions import add_note, assign, check_assignee, check_status, mark_read, set_status
 from app.inbox.queries import SORTS, ConversationFilters, CursorSortMismatch, conversation_page, message_page
 from app.labels.catalog import workspace_labels
 from app.labels.tagging import set_labels
@@ -57,6 +59,9 @@ def _refused(exc: ActionRefused):
     return ApiError(422, "unprocessable", exc.message, field=exc.field).response()
 
 
+MENTIONS_VALUES = ("me",)  # `mentions=me`: conversations where a note mentions the token's owner
+
+
 def _bad_cursor(field: str) -> ApiError:
     return ApiError(400, "invalid_cursor", f"{field} is not a cursor this API returned", field=field)
 
@@ -71,6 +76,7 @@ def list_conversations():
         q=query_text("q"),
         label=query_label(),
         needs_reply=query_bool("needs_reply"),
+        mentioned=query_choice("mentions", MENTIONS_VALUES) == "me",
         sort=query_choice("sort", SORTS) or "recent",
     )
     limit = page_limit()
@@ -169,6 +175,25 @@ def send_message(conversation_id: int):
         raise ApiError(REFUSAL_STATUS.get(refused.code, 422), refused.code, refused.message, field=field) from None
     # Accepted, not yet sent: the send job reports back on the message (poll the thread for its status).
     return jsonify(data=message_json(message)), 202
+
+
+@bp.post("/conversations/<int:conversation_id>/notes")
+def add_conversation_note(conversation_id: int):
+    """A private note for the team; every id in `mentions` (active members of the workspace) is
+    told by a `mention` notification, written with the note (app.inbox.mentions)."""
+    conversation = get_or_404(Conversation, conversation_id)
+    body = json_body(("text", "mentions"))
+    if "text" not in body:
+        raise invalid("text", "text is required")
+    text = body_text(body, "text")
+    mentions = body_id_list(body, "mentions") if "mentions" in body else []
+    try:
+        note = add_note(conversation, current_user._get_current_object(), text, mentions)
+    except ActionRefused as refused:
+        if refused.field != "body":
+            raise
+        raise ActionRefused("text", refused.message) from None  # the page's field is the API's `text`
+    return jsonify(data=note_json(note)), 201
 
 
 @bp.get("/leads")

@@ -14,7 +14,7 @@ from app.inbox.unread import count_for
 from app.messages.waiting import needs_reply
 from app.messages.content import MessageContent, content_of
 from app.leads.values import format_value
-from app.models import Contact, Conversation, InstagramAccount, Label, Lead, LeadStageChange, Message, SavedReply, Workspace
+from app.models import Contact, Conversation, InstagramAccount, Label, Lead, LeadStageChange, Message, Note, SavedReply, Workspace
 from app.outbound.rules import HUMAN_SOURCES
 from app.outbound.windows import reply_window, window_closes_at
 from app.templating import iso, safe_url
@@ -222,4 +222,16 @@ def webhook_json(endpoint) -> dict:
         "events": list(endpoint.events or ()),
         "active": bool(endpoint.active),
         "created_at": _time(endpoint.created_at),
+    }
+
+
+def note_json(note: Note) -> dict:
+    """A private note; `mentions`: the ids of the teammates it mentions (each was notified)."""
+    return {
+        "id": note.id,
+        "conversation_id": note.conversation_id,
+        "author_id": note.author_id,
+        "text": note.body,
+        "mentions": [person.id for person in note.mentioned],
+        "created_at": _time(note.created_at),
     }

@@ -29,6 +29,7 @@ from app.cli import create_user, get_or_create_workspace
 from app.demo.delivery import already_delivered, deliver_webhook
 from app.demo.drafts import seed_drafts
 from app.demo.labels import seed_labels
+from app.demo.mentions import seed_mentions
 from app.demo.pipeline import seed_lead
 from app.demo.needs_reply import queue_automated_reply, readers
 from app.demo.saved_replies import seed_saved_replies
@@ -196,6 +197,7 @@ def seed_demo(app: Flask) -> DemoSeedResult:
         request_log.setLevel(level)
     seed_labels(workspace, admin, agent)  # after the stories: the keyword rule must not answer them
     seed_drafts(workspace, admin, agent)
+    seed_mentions(workspace, admin, agent)
     seed_team(result, DEMO_WORKSPACE, DEMO_PASSWORD)
     return result
 

@@ -13,6 +13,7 @@ from app.auth.users import workspace_member
 from app.errors import ActionRefused
 from app.extensions import db
 from app.inbox import unread
+from app.inbox.mentions import mentioned_members, named_in, record as record_mentions
 from app.integrations import events as webhook_events
 from app.messages import waiting
 from app.models import CONVERSATION_STATUSES, Conversation, Note, User, utcnow
@@ -109,14 +110,23 @@ def assign_all(conversations: list[Conversation], assignee_id: int | None) -> li
     return changed
 
 
-def add_note(conversation: Conversation, author: User, body: str) -> Note:
+def add_note(conversation: Conversation, author: User, body: str, mentions=None, *,
+             only_named: bool = False) -> Note:
+    """A private note, the teammates it mentions (user ids; each an active member of the
+    workspace) and their notifications, committed together. `only_named`: keep only the mentions
+    whose `@Display Name` is still in the text (the page's picker; app.inbox.mentions)."""
     body = (body or "").strip()
     if not body:
         raise ActionRefused("body", "a note cannot be empty")
     if len(body) > 5000:
         raise ActionRefused("body", "a note can be at most 5000 characters")
+    people = mentioned_members(conversation.workspace_id, mentions)
+    if only_named:
+        people = named_in(body, people)
     note = Note(conversation_id=conversation.id, author_id=author.id, body=body)
     db.session.add(note)
-    conversation.updated_at = utcnow()  # other staff's open views pick the note up
+    db.session.flush()  # the mention rows need the note's id
+    record_mentions(note, people, author, conversation.workspace_id)
+    conversation.updated_at = utcnow()  # other staff's open views (and Mentions lists) pick the note up
     db.session.commit()
     return note

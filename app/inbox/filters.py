@@ -1,5 +1,5 @@
 """The inbox list's filters as they appear in the URL
-(`/?view=unread&status=open&account=3&q=ann&label=vip&needs_reply=1&sort=waiting`).
+(`/?view=unread&status=open&account=3&q=ann&label=vip&needs_reply=1&mentions=me&sort=waiting`).
 
 Every filter lives in the query string so a reload, back/forward or a shared link shows the same
 list. A value that cannot be understood is dropped with a readable notice instead of failing the
@@ -28,6 +28,7 @@ class InboxListQuery:
     q: str = ""
     label: str | None = None
     needs_reply: bool = False
+    mentions: bool = False  # `mentions=me`: conversations where a note mentions me (app.inbox.mentions)
     sort: str = "recent"
     notices: tuple[str, ...] = ()
 
@@ -60,12 +61,16 @@ class InboxListQuery:
         if raw_needs not in ("", "0", "1", "on"):
             notices.append(f"Unknown needs_reply “{raw_needs[:40]}” was ignored.")
         needs_reply = raw_needs in ("1", "on")  # "on": the filter form's checkbox without JavaScript
+        raw_mentions = (args.get("mentions") or "").strip()
+        if raw_mentions not in ("", "me"):
+            notices.append(f"Unknown mentions “{raw_mentions[:40]}” was ignored.")
+        mentions = raw_mentions == "me"  # the only value for now; leaves room for a teammate's id
         sort = (args.get("sort") or "recent").strip()
         if sort not in SORTS:
             notices.append(f"Unknown order “{sort[:40]}” was ignored.")
             sort = "recent"
         return cls(view=view, status=status, account_id=account_id, q=q, label=label, needs_reply=needs_reply,
-                   sort=sort, notices=tuple(notices))
+                   mentions=mentions, sort=sort, notices=tuple(notices))
 
     def conversation_filters(self) -> ConversationFilters:
         return ConversationFilters(
@@ -76,6 +81,7 @@ class InboxListQuery:
             q=self.q or None,
             label=self.label,
             needs_reply=self.needs_reply,
+            mentioned=self.mentions,
             sort=self.sort,
         )
 
@@ -94,6 +100,8 @@ class InboxListQuery:
             params["label"] = self.label
         if self.needs_reply:
             params["needs_reply"] = "1"
+        if self.mentions:
+            params["mentions"] = "me"
         if self.sort != "recent":
             params["sort"] = self.sort
         return params

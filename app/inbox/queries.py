@@ -13,7 +13,7 @@ from sqlalchemy import and_, exists, false, func, or_, select, tuple_
 from sqlalchemy.orm import joinedload, selectinload
 
 from app.extensions import db
-from app.inbox import speakers, unread
+from app.inbox import mentions, speakers, unread
 from app.inbox.display import item_key
 from app.messages import waiting
 from app.models import (CONVERSATION_STATUSES, Contact, Conversation, ConversationLabel, ConversationUnread,
@@ -35,6 +35,7 @@ class ConversationFilters:
     q: str | None = None
     label: str | None = None         # a label's name (app.labels.catalog normalises what was typed)
     needs_reply: bool = False        # app.messages.waiting.needs_reply
+    mentioned: bool = False          # a note mentions the user (app.inbox.mentions)
     sort: str = "recent"             # one of SORTS
 
     def validate(self) -> None:
@@ -57,6 +58,8 @@ def _filtered_conversations(filters: ConversationFilters, user):
         query = query.where(unread.unread_filter(user.id))
     if filters.needs_reply:
         query = query.where(waiting.needs_reply_clause())
+    if filters.mentioned:
+        query = query.where(mentions.mentioned_filter(user.id))
     if filters.sort == "waiting":
         query = query.where(Conversation.waiting_since.is_not(None))
     if filters.assignee == "me":
@@ -240,7 +243,9 @@ def thread_page(conversation: Conversation, before: str | None = None, limit: in
     if before:
         stamp, _ = decode_cursor(before)
         notes = notes.where(Note.created_at < stamp)
-    items = sorted([*messages, *db.session.scalars(notes)], key=item_key)
+    notes = list(db.session.scalars(notes))
+    mentions.prime(notes)
+    items = sorted([*messages, *notes], key=item_key)
     return ThreadPage(items=items, older=older, replied=replied_messages(conversation, messages))
 
 
@@ -265,6 +270,7 @@ def thread_changes(conversation: Conversation, since: datetime) -> tuple[list, d
         select(Note).where(Note.conversation_id == conversation.id, Note.created_at > since)
         .options(joinedload(Note.author))
     ))
+    mentions.prime(notes)
     return sorted([*messages, *notes], key=item_key), replied_messages(conversation, messages)
 
 

@@ -297,7 +297,8 @@ def add_note(conversation_id: int):
     current = conversation_or_404(conversation_id)
     text = request.form.get("text") or ""
     try:
-        note = actions.add_note(current, current_user, text)
+        # The picker's ids, kept while their `@Name` is still in the text (app.inbox.mentions).
+        note = actions.add_note(current, current_user, text, request.form.getlist("mentions"), only_named=True)
     except ActionRefused as exc:
         if is_fragment_request():
             return render_fragment("inbox/_reply_error.html", 422, message=exc.message)

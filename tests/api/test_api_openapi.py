@@ -73,6 +73,8 @@ def test_every_operation_answers_as_documented(api, factory, meta_ok):
         ("get", "/conversations/{conversation_id}/messages"): (f"/conversations/{conversation.id}/messages?limit=2", {}),
         ("post", "/conversations/{conversation_id}/messages"): (f"/conversations/{conversation.id}/messages",
                                                                {"json": {"text": "On its way"}}),
+        ("post", "/conversations/{conversation_id}/notes"): (f"/conversations/{conversation.id}/notes",
+                                                            {"json": {"text": "@Col have a look", "mentions": [colleague.id]}}),
         ("get", "/leads"): ("/leads?limit=1", {}),
         ("patch", "/leads/{lead_id}"): (f"/leads/{lead.id}", {"json": {
             "status": "won", "notes": None, "value": "1250.50", "currency": "EUR", "email": "ann@example.com",
