@@ -42,6 +42,8 @@ def check_url(raw) -> str:
     url = raw.strip()
     if len(url) > URL_MAX:
         raise ActionRefused("url", f"url can be at most {URL_MAX} characters")
+    if any(ord(c) < 33 or c == "\x7f" for c in url):  # nor a NUL for the resolver to choke on
+        raise ActionRefused("url", "url may not contain spaces or control characters")
     try:
         destination(url)
     except DestinationRefused as refused:

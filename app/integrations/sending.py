@@ -61,18 +61,26 @@ def claim_due(now: datetime | None = None, limit: int = CLAIM_BATCH) -> list[tup
     """Claim pending deliveries of active endpoints due by `now`; returns (id, attempts) for each,
     the claim committed. Oldest due first."""
     now = now or utcnow()
-    query = (select(WebhookDelivery.id, WebhookDelivery.attempts)
+    query = (select(WebhookDelivery.id)
              .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
              .where(WebhookDelivery.status == "pending", WebhookDelivery.next_attempt_at <= now,
                     WebhookEndpoint.active.is_(True))
              .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id).limit(limit)
              .with_for_update(of=WebhookDelivery, skip_locked=True))
-    claimed = [(row.id, row.attempts) for row in db.session.execute(query)]
-    if claimed:
-        db.session.execute(update(WebhookDelivery).where(WebhookDelivery.id.in_([i for i, _ in claimed]))
-                           .values(next_attempt_at=now + LEASE).execution_options(synchronize_session=False))
+    candidates = [row.id for row in db.session.execute(query)]
+    claimed: list[tuple[int, int]] = []
+    if candidates:
+        # Still due, checked again by the UPDATE itself: without row locks (SQLite) another claimer
+        # may have taken some of these since the SELECT, and then they are not ours.
+        claimed = sorted(db.session.execute(
+            update(WebhookDelivery)
+            .where(WebhookDelivery.id.in_(candidates), WebhookDelivery.status == "pending",
+                   WebhookDelivery.next_attempt_at <= now)
+            .values(next_attempt_at=now + LEASE)
+            .returning(WebhookDelivery.id, WebhookDelivery.attempts)
+            .execution_options(synchronize_session=False)).all())
     db.session.commit()
-    return claimed
+    return [(delivery_id, attempts) for delivery_id, attempts in claimed]
 
 
 @dataclass

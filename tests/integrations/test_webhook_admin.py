@@ -34,7 +34,8 @@ def test_api_validation_names_the_field(admin_api, receiver, app):
                                                             "events": ["lead.created", "deal.won", "x"]}), 422)
     assert bad_events["field"] == "events" and "deal.won, x" in bad_events["message"]
     assert error_of(admin_api.post("/webhooks", json={"url": receiver.url, "events": []}), 422)["field"] == "events"
-    for url in ("ftp://127.0.0.1/x", "not a url", "", "https://user:pw@127.0.0.1/x"):
+    for url in ("ftp://127.0.0.1/x", "not a url", "", "https://user:pw@127.0.0.1/x", "http://127.0.0.1/a\x00b",
+                "https://\ud800.example/", 42, None, ["https://crm.test"]):
         assert error_of(admin_api.post("/webhooks", json={"url": url, "events": ["lead.created"]}), 422)["field"] == "url"
     assert error_of(admin_api.post("/webhooks", json={"events": ["lead.created"]}), 422)["field"] == "url"
     app.config["APP_ENV"] = "production"  # https only there, even for an allowed host
