@@ -37,6 +37,7 @@ BLUEPRINTS = (
     "app.saved_replies",
     "app.integrations",  # outbound webhooks for the team's CRM (Settings → Integrations)
     "app.pwa",  # the installable app (manifest, service worker, offline page) and Web Push devices
+    "app.notifications",
     "app.notifications.unsubscribe_routes",  # alert mails' unsubscribe links: no sign-in, see there
 )
 

@@ -21,6 +21,7 @@ from app.extensions import db
 from app.instagram.client import AccountNotConnected, account_token, graph_client
 from app.instagram.errors import GraphError, TokenInvalidError
 from app.models import InstagramAccount, Workspace, utcnow
+from app.notifications.events import account_needs_attention
 from app.token_crypto import TokenDecryptError, token_cipher
 
 log = logging.getLogger(__name__)
@@ -61,12 +62,26 @@ def can_call_meta(account: InstagramAccount) -> bool:
 
 def mark_reauth_required(account_id: int, reason: str) -> None:
     """Flip the account to reauth_required in its own statement, committed by the caller's
-    transaction. `reason` is a readable sentence for admins and must never contain a token."""
-    db.session.execute(
+    transaction. `reason` is a readable sentence for admins and must never contain a token.
+
+    Only the statement that moves it from `active` notifies the admins (in the same transaction):
+    every later failing call finds it already flipped and just refreshes the reason, so one dead
+    token is one notification however many sends hit it."""
+    values = {"status": "reauth_required", "last_error": reason[:MAX_ERROR_LENGTH], "updated_at": utcnow()}
+    flipped = db.session.execute(
         update(InstagramAccount)
-        .where(InstagramAccount.id == account_id, InstagramAccount.status != "disconnected")
-        .values(status="reauth_required", last_error=reason[:MAX_ERROR_LENGTH], updated_at=utcnow())
-    )
+        .where(InstagramAccount.id == account_id, InstagramAccount.status == "active")
+        .values(**values)
+        .returning(InstagramAccount.workspace_id, InstagramAccount.username)
+    ).first()
+    if flipped is None:
+        db.session.execute(
+            update(InstagramAccount)
+            .where(InstagramAccount.id == account_id, InstagramAccount.status == "reauth_required")
+            .values(**values)
+        )
+    else:
+        account_needs_attention(flipped.workspace_id, account_id, flipped.username, "reauth_required")
     log.warning("account %s needs reauthorization", account_id)
 
 
@@ -177,9 +192,14 @@ def _store(workspace_id: int, ig_user_id: str, fields: dict, token: str, expires
     account.token_encrypted = token_cipher().encrypt(token)
     account.token_expires_at = now + timedelta(seconds=expires_in) if expires_in else None
     account.token_refreshed_at = now
+    was_subscribed = created or (account.status == "active" and account.webhook_subscribed)
     account.status = "active"
     account.webhook_subscribed = subscription_error is None
     account.last_error = subscription_error
+    if was_subscribed and not account.webhook_subscribed:
+        # Admins other than the one connecting learn it too; a retry that fails again tells nobody.
+        db.session.flush()
+        account_needs_attention(workspace_id, account.id, account.username, "not_subscribed")
     db.session.commit()
     return account, created
 

@@ -8,5 +8,5 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 # sessions are refused outright (see auth.py), which closes the CSRF hole through the API.
 csrf.exempt(bp)
 
-from app.api import auth, openapi, routes  # noqa: E402,F401
+from app.api import auth, notifications, openapi, routes  # noqa: E402,F401
 from app.api import webhooks  # noqa: E402,F401  (outbound webhooks, app.integrations)

@@ -17,7 +17,9 @@ from app.models import (
     MESSAGE_SOURCES,
     MESSAGE_STATUSES,
     MAX_ID,
+    NOTIFICATION_TYPES,
 )
+from app.api.notifications import MAX_READ_IDS
 from app.inbox.mentions import MAX_MENTIONS
 from app.inbox.queries import SORTS
 from app.labels.catalog import NAME_MAX
@@ -607,6 +609,58 @@ WEBHOOKS = {
                                  "A customer's message arrived, or a reply was queued (status `pending`)"),
 }
 assert set(WEBHOOKS) == set(WEBHOOK_EVENTS), "every event is described"
+
+# -- The token owner's notifications (app/api/notifications.py) ---------------------------------
+SCHEMAS.update({
+    "Notification": _object({
+        "id": ID,
+        "type": {"enum": list(NOTIFICATION_TYPES)},
+        "conversation_id": {**_nullable("integer"), "minimum": 1},
+        "lead_id": {**_nullable("integer"), "minimum": 1},
+        "account_id": {**_nullable("integer"), "minimum": 1, "description": "The account that needs attention "
+                       "(`account_attention`)."},
+        "text": {"type": "string", "maxLength": 300, "description": "One line: the customer's newest message, who "
+                 "assigned or mentioned you, what an account needs."},
+        "count": {"type": "integer", "minimum": 1, "description": "`new_message`: the messages it stands for; it "
+                  "counts up while unread, and the next message after it is read starts a new notification."},
+        "created_at": {**TIME, "description": "When it was written (for a `new_message`, its newest message)."},
+        "read_at": TIME_OR_NULL,
+    }),
+    "NotificationsRead": {
+        "oneOf": [
+            _object({"ids": {"type": "array", "minItems": 1, "maxItems": MAX_READ_IDS, "items": ID}},
+                    additionalProperties=False),
+            _object({"all": {"const": True}}, additionalProperties=False),
+        ],
+    },
+})
+PATHS.update({
+    "/notifications": {
+        "get": {
+            "operationId": "listNotifications",
+            "summary": "The token owner's notifications (those shown in the app), newest first",
+            "parameters": [
+                {"name": "unread", "in": "query", "schema": {"type": "boolean"},
+                 "description": "true: only those not read yet."},
+                CURSOR, LIMIT,
+            ],
+            "responses": {"200": _json(_page("Notification"), "A page of notifications."),
+                          **_errors(400, *READ_ERRORS)},
+        },
+    },
+    "/notifications/read": {
+        "post": {
+            "operationId": "readNotifications",
+            "summary": "Mark the token owner's notifications read: some by id, or all",
+            "description": "An id that is not one of the token owner's notifications is a 404 and nothing changes.",
+            "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("NotificationsRead")}}},
+            "responses": {"200": _json(_data(_object({"marked_read": {"type": "integer", "minimum": 0,
+                                                                         "description": "How many were unread."}})),
+                                       "Done."),
+                          **_errors(*WRITE_ERRORS)},
+        },
+    },
+})
 
 OPENAPI = {
     "openapi": "3.1.0",

@@ -113,7 +113,7 @@ def update_conversation(conversation_id: int):
         check_status(status, snoozed_until)
     if assignee_id is not UNSET:
         check_assignee(conversation, assignee_id)
-        assign(conversation, assignee_id)
+        assign(conversation, assignee_id, current_user._get_current_object())
     if status is not None:
         set_status(conversation, status, snoozed_until)
     return jsonify(data=conversation_json(conversation))

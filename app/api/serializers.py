@@ -235,3 +235,19 @@ def note_json(note: Note) -> dict:
         "mentions": [person.id for person in note.mentioned],
         "created_at": _time(note.created_at),
     }
+
+
+def notification_json(notification) -> dict:
+    """One of the token owner's notifications (app.notifications): `count` is how many messages a
+    `new_message` row stands for (it counts up while unread)."""
+    return {
+        "id": notification.id,
+        "type": notification.type,
+        "conversation_id": notification.conversation_id,
+        "lead_id": notification.lead_id,
+        "account_id": notification.account_id,
+        "text": notification.text,
+        "count": notification.count,
+        "created_at": _time(notification.created_at),
+        "read_at": _time(notification.read_at),
+    }

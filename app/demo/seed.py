@@ -323,7 +323,7 @@ def _set_up_staff_state(story: Story, result: DemoSeedResult) -> bool:
         return False
     owner = {"admin": result.admin, "agent": result.agent}.get(story.assignee or "")
     if owner is not None:
-        assign(conversation, owner.id)
+        assign(conversation, owner.id, result.admin)  # the agent is told; the admin assigning themselves is not
     if story.status != "open":
         set_status(conversation, story.status)
     for reader in readers(story.username, story.staff_read, result.admin, result.agent):

@@ -16,6 +16,7 @@ from app.inbox import unread
 from app.inbox.mentions import mentioned_members, named_in, record as record_mentions
 from app.integrations import events as webhook_events
 from app.messages import waiting
+from app.notifications import events as notification_events, reading as notification_reading
 from app.models import CONVERSATION_STATUSES, Conversation, Note, User, utcnow
 
 
@@ -34,6 +35,7 @@ def read_all(conversations: list[Conversation], user: User) -> set[int]:
             conversation.unread_count = 0  # nobody had read these; now someone has
     db.session.flush()  # the conversation rows first: ingestion locks them before the unread rows
     changed = set(unread.clear(user.id, [c.id for c in conversations])) | team_unread
+    notification_reading.read_conversations(user.id, [c.id for c in conversations])  # the bell agrees
     # updated_at moves whenever the reader's own state changed, so their other devices (and the
     # list the reader has open) re-render the row on the next poll (app/inbox/live.py).
     for conversation in conversations:
@@ -93,18 +95,22 @@ def check_assignee(conversation: Conversation, assignee_id: int | None) -> None:
         workspace_member(conversation.workspace_id, assignee_id, field="assignee_id")
 
 
-def assign(conversation: Conversation, assignee_id: int | None) -> None:
-    """Assign to an active user of the same workspace, or to nobody (None)."""
-    assign_all([conversation], assignee_id)
+def assign(conversation: Conversation, assignee_id: int | None, by: User | None = None) -> None:
+    """Assign to an active user of the same workspace, or to nobody (None). `by`: who did it (the
+    assignee is notified unless it is them; None for the app itself)."""
+    assign_all([conversation], assignee_id, by)
 
 
-def assign_all(conversations: list[Conversation], assignee_id: int | None) -> list[Conversation]:
-    """`assign` for several conversations of one workspace; returns those whose assignee changed."""
+def assign_all(conversations: list[Conversation], assignee_id: int | None,
+               by: User | None = None) -> list[Conversation]:
+    """`assign` for several conversations of one workspace; returns those whose assignee changed.
+    The new assignee's notifications are written in the same commit (app.notifications.events)."""
     if conversations:
         check_assignee(conversations[0], assignee_id)
     changed = [c for c in conversations if c.assignee_id != assignee_id]
     for conversation in changed:
         conversation.assignee_id = assignee_id
+    notification_events.conversations_assigned(changed, assignee_id, by)
     webhook_events.conversations_assigned(changed)  # conversation.assigned, same commit (app.integrations)
     db.session.commit()
     return changed

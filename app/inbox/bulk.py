@@ -62,7 +62,7 @@ def apply(conversations: list[Conversation], action: str, by: User, *, assignee_
     if action == "assign":
         if assignee_id is UNSET:
             raise ActionRefused("assignee", "Choose someone from the list.")
-        actions.assign_all(conversations, assignee_id)
+        actions.assign_all(conversations, assignee_id, by)
         who = "nobody" if assignee_id is None else (
             "you" if assignee_id == by.id else db.session.get(User, assignee_id).display_name)
         return Outcome(f"Assigned {_count(n)} to {who}.")

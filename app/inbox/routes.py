@@ -222,7 +222,7 @@ def assign(conversation_id: int):
     current = conversation_or_404(conversation_id)
     listing = _action_listing()
     try:
-        actions.assign(current, _assignee_choice(request.form.get("assignee")))
+        actions.assign(current, _assignee_choice(request.form.get("assignee")), current_user)
     except ActionRefused as exc:
         return _after_action(current, listing, exc, status=422)
     current = conversation_or_404(conversation_id)

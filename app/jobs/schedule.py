@@ -46,6 +46,8 @@ PERIODIC_JOBS: list[PeriodicJob] = [
     PeriodicJob("app.leads.jobs:notify_due_follow_ups", 60, QUEUE_DEFAULT),
     # Web Push for notifications whose job was lost (Redis down, a crash before the claim).
     PeriodicJob("app.notifications.jobs:sweep_push", 60, QUEUE_DEFAULT),
+    # Read notifications after 30 days, any after 90 (app.notifications.jobs).
+    PeriodicJob("app.notifications.jobs:prune_notifications", 24 * 3600),
     # Assignment and mention alerts mailed to people who are away (app.notifications.email).
     PeriodicJob("app.notifications.jobs:send_email_alerts", 60, QUEUE_DEFAULT),
 ]

@@ -8,6 +8,7 @@ from openapi_spec_validator import validate
 from app.api.openapi import OPENAPI
 from app.integrations.endpoints import create_endpoint
 from app.models import utcnow
+from app.notifications.create import notify
 from tests.api.openapi_check import PREFIX, openapi_path
 
 IGNORED_METHODS = {"HEAD", "OPTIONS"}  # added by Flask to every rule
@@ -64,6 +65,9 @@ def test_every_operation_answers_as_documented(api, factory, meta_ok):
     account.last_error = "token expired"
     api.app.config["OUTBOUND_ALLOW_HOSTS"] = frozenset({"crm.test"})  # no DNS here; nothing is sent
     webhook, _ = create_endpoint(api.workspace.id, "https://crm.test/hook", ["lead.created"], api.user)
+    for _ in range(2):  # two, so the list has a next_cursor
+        notify(api.workspace.id, "assigned", [api.user.id], text_="Col assigned you", conversation_id=conversation.id,
+               actor_id=colleague.id)
 
     calls = {
         ("get", "/conversations"): ("/conversations?limit=1", {}),
@@ -85,6 +89,8 @@ def test_every_operation_answers_as_documented(api, factory, meta_ok):
                                                              {"json": {"labels": ["vip", "Hot Lead"]}}),
         ("get", "/labels"): ("/labels", {}),
         ("get", "/saved-replies"): ("/saved-replies", {}),
+        ("get", "/notifications"): ("/notifications?unread=true&limit=1", {}),
+        ("post", "/notifications/read"): ("/notifications/read", {"json": {"all": True}}),
         ("get", "/openapi.json"): ("/openapi.json", {}),
         ("post", "/webhooks"): ("/webhooks", {"json": {"url": "https://crm.test/other", "events": ["lead.updated"]}}),
         ("get", "/webhooks"): ("/webhooks", {}),
