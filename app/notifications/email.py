@@ -215,6 +215,7 @@ def compose(user: User, lines: list[AlertLine]) -> tuple[str, str, dict[str, str
               "while you were not in the app.", ""]
     for type_ in types:
         parts.append(f"Stop emails about {TYPE_NOUNS[type_]}: {_unsubscribe_url(user.id, [type_])}")
+    parts.append(f"Choose how you are alerted: {public_url_for('notifications.preferences_page')}")
     headers = {
         "List-Unsubscribe": f"<{_unsubscribe_url(user.id, types)}>",
         "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",

@@ -52,13 +52,19 @@ def save(user: User, checked: set[str], previews: bool) -> None:
     switch; types the person is not offered are left as they are. The caller commits."""
     for type_ in types_for(user):
         mask = sum(bit for channel, bit in CHANNELS.items() if field_name(type_, channel) in checked)
-        mask &= allowed_channels(type_)
-        row = db.session.get(NotificationPreference, (user.id, type_))
-        if mask == DEFAULT_CHANNELS[type_] & allowed_channels(type_):
-            if row is not None:
-                db.session.delete(row)
-        elif row is None:
-            db.session.add(NotificationPreference(user_id=user.id, type=type_, channels=mask))
-        else:
-            row.channels = mask
+        store_channels(user.id, type_, mask)
     user.notification_previews = previews
+
+
+def store_channels(user_id: int, type_: str, channels: int) -> None:
+    """The one home of how a choice is stored: a row only where it differs from the default (so a
+    new default reaches everyone who never chose), none otherwise. The caller commits."""
+    channels &= allowed_channels(type_)
+    row = db.session.get(NotificationPreference, (user_id, type_))
+    if channels == DEFAULT_CHANNELS[type_] & allowed_channels(type_):
+        if row is not None:
+            db.session.delete(row)
+    elif row is None:
+        db.session.add(NotificationPreference(user_id=user_id, type=type_, channels=channels))
+    else:
+        row.channels = channels

@@ -16,9 +16,10 @@ from itsdangerous import BadData, URLSafeSerializer
 from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
-from app.models import NotificationPreference, User
+from app.models import User
 from app.notifications.create import preferences
-from app.notifications.kinds import DEFAULT_CHANNELS, EMAIL, EMAIL_TYPES, allowed_channels
+from app.notifications.kinds import EMAIL, EMAIL_TYPES
+from app.notifications.preferences import store_channels
 
 SALT = "notifications.unsubscribe"
 
@@ -92,13 +93,5 @@ def stop_emails(request: Unsubscribe) -> None:
 
 
 def _store(user_id: int, type_: str, channels: int) -> None:
-    row = db.session.get(NotificationPreference, (user_id, type_))
-    # As Settings → Notifications stores it (app.notifications.preferences.save).
-    if channels == DEFAULT_CHANNELS[type_] & allowed_channels(type_):
-        if row is not None:
-            db.session.delete(row)
-    elif row is None:
-        db.session.add(NotificationPreference(user_id=user_id, type=type_, channels=channels))
-    else:
-        row.channels = channels
+    store_channels(user_id, type_, channels)
     db.session.flush()

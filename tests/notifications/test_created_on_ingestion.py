@@ -4,14 +4,13 @@ an assigned conversation tells its assignee with one row that counts up, prefere
 channels, and a rolled-back delivery leaves no notification behind."""
 from __future__ import annotations
 
-import pytest
 from sqlalchemy import select
 
 from app.extensions import db
 from app.instagram import payloads as p
 from app.models import Conversation, Notification, NotificationPreference, PushSubscription
 from app.notifications.kinds import DESKTOP, EMAIL, IN_APP, PUSH
-from tests.inbox.test_unread_rules import C1, C2, deliver, now_ms, team  # noqa: F401  (fixture)
+from tests.inbox.test_unread_rules import C1, C2, deliver, now_ms, team  # noqa: F401,F811  (a fixture)
 from tests.webhooks.conftest import graph  # noqa: F401  (autouse: profile lookups answer like Meta)
 
 
