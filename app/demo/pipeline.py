@@ -13,17 +13,20 @@ from datetime import timedelta
 from app.extensions import db
 from app.leads import stages
 from app.leads.actions import update_lead
-from app.models import Lead, LeadStageChange, User, utcnow
+from app.models import Lead, LeadStageChange, User, Workspace, utcnow
 
 # The stages a lead goes through on its way to each status.
 PATHS = {"new": (), "contacted": ("contacted",), "qualified": ("contacted", "qualified"),
          "won": ("contacted", "qualified", "won"), "lost": ("contacted", "lost")}
 
 
+SHOP_CURRENCY = "EUR"  # the demo workspace's (Settings → Workspace)
+
+
 @dataclass(frozen=True)
 class Deal:
     value: str | None = None
-    currency: str = "EUR"
+    currency: str = SHOP_CURRENCY
     lost_reason: str | None = None
     follow_up_in: timedelta | None = None  # from now; negative: overdue
     follow_up_note: str | None = None
@@ -47,6 +50,17 @@ def lost_reason_for(username: str) -> str | None:
     return deal.lost_reason if deal else None
 
 
+def _shop_currency(workspace_id: int) -> None:
+    """The demo boutique counts in euros, as most of its deals are: the board's column totals are in
+    the workspace's currency (others only noted beside it). Set while no lead has a value yet, so a
+    currency someone chose since is kept."""
+    workspace = db.session.get(Workspace, workspace_id)
+    if workspace.currency != SHOP_CURRENCY and db.session.scalar(
+            db.select(Lead.id).where(Lead.workspace_id == workspace_id, Lead.value_cents.is_not(None)).limit(1)) is None:
+        workspace.currency = SHOP_CURRENCY
+        db.session.commit()
+
+
 def seed_lead(lead: Lead, username: str, status: str, by: User) -> None:
     """Give a freshly made demo lead its value, its stages (backdated between its creation and now)
     and its follow-up. A lead that already has a history is left as it is."""
@@ -54,6 +68,7 @@ def seed_lead(lead: Lead, username: str, status: str, by: User) -> None:
         return
     deal = DEALS.get(username, Deal())
     now = utcnow()
+    _shop_currency(lead.workspace_id)
     if deal.value is not None and lead.value_cents is None:
         update_lead(lead, value=deal.value, currency=deal.currency)
     path = PATHS.get(status, (status,))
