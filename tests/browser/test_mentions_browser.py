@@ -141,12 +141,10 @@ def test_mention_a_rep_who_finds_it_in_the_bell_and_under_mentions(browsing, bro
         rita = Browsing(context.new_page(), live_server.url)
         rita.login(shop.rita)
         rpage = rita.page
-        # The bell (app/notifications, the notification centre) counts it. It lands beside this
-        # feature; until then the notification row asserted above is what it would count.
+        # The bell (app/notifications, the notification centre) counts it.
         bell = rpage.locator("#bell")
-        if bell.count():
-            expect(bell).to_have_attribute("data-count", "1")
-            expect(bell).to_have_attribute("aria-label", "Notifications, 1 unread")
+        expect(bell).to_have_attribute("data-count", "1")
+        expect(bell).to_have_attribute("aria-label", "Notifications, 1 unread")
         expect(rpage.locator("#conversation-list > li.convlist__item")).to_have_count(2)
         toggle = rpage.locator(".filters__toggle")
         if toggle.is_visible() and toggle.get_attribute("aria-expanded") != "true":
