@@ -51,11 +51,11 @@ def safe_url(url: str | None) -> str | None:
 
 
 def my_unread_total() -> int:
-    from app.inbox.queries import unread_total
+    from app.notifications.feed import page_counts
 
     if not current_user or not current_user.is_authenticated:
         return 0
-    return unread_total(current_user)
+    return page_counts(current_user).unread  # read with the bell's state, in one statement
 
 
 def register(app: Flask) -> None:

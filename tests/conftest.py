@@ -49,7 +49,7 @@ class ServerLikeClient(FlaskClient):
         return super().open(*args, buffered=buffered, **kwargs)
 
 
-REQUEST_SCOPED_G = ("_login_user", "csrf_token")
+REQUEST_SCOPED_G = ("_login_user", "csrf_token", "page_counts")
 
 
 Flask.test_client_class = ServerLikeClient  # every app the tests make, fixtures or not

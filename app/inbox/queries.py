@@ -286,11 +286,17 @@ def unread_total(user) -> int:
     from the primary key (user_id, conversation_id) of conversation_unreads. That is exact while
     the total is at most UNREAD_BADGE_MAX (each row holds at least one), and above it otherwise
     (bench/bench_inbox.py measures the badge at 100k conversations and 20 people)."""
+    return db.session.scalar(unread_total_select(user.id)) or 0
+
+
+def unread_total_select(user_id: int):
+    """`unread_total` as a statement, for pages that read it with other counts in one round trip
+    (app.notifications.feed.page_counts)."""
     # Ordered as the primary key is, so the planner reads it rather than scanning the table
     # until it happens on enough of this person's rows.
-    mine = (select(ConversationUnread.count).where(ConversationUnread.user_id == user.id)
+    mine = (select(ConversationUnread.count).where(ConversationUnread.user_id == user_id)
             .order_by(ConversationUnread.conversation_id).limit(UNREAD_BADGE_MAX + 1).subquery())
-    return db.session.scalar(select(func.coalesce(func.sum(mine.c.count), 0))) or 0
+    return select(func.coalesce(func.sum(mine.c.count), 0))
 
 
 def badge_count(total: int) -> str:

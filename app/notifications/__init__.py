@@ -19,4 +19,4 @@ from app.notifications import feed, routes  # noqa: E402
 @bp.app_context_processor
 def _bell_globals():
     # Functions, so only the pages that draw the bell (signed in) pay for its one query.
-    return {"notification_bell": lambda: feed.bell_state(current_user.id), "bell_poll_seconds": routes.poll_seconds}
+    return {"notification_bell": lambda: feed.page_counts(current_user).bell, "bell_poll_seconds": routes.poll_seconds}

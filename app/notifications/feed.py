@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask import url_for
+from flask import g, url_for
 from sqlalchemy import and_, case, func, or_, select
 
 from app.extensions import db
@@ -75,16 +75,38 @@ class BellState:
         return cls(count=count, newest_id=newest_id, newest_at=moment)
 
 
-def bell_state(user_id: int) -> BellState:
-    """One statement: the newest SCAN_CAP unread rows of the person, aggregated."""
+def _bell_columns(user_id: int) -> tuple:
+    """The newest SCAN_CAP unread rows of the person, aggregated: count shown, newest id and time."""
     recent = (select(Notification.id, Notification.created_at, Notification.channels)
               .where(_unread_of(user_id)).order_by(Notification.id.desc()).limit(SCAN_CAP).subquery())
-    count, newest_id, newest_at = db.session.execute(select(
-        func.coalesce(func.sum(case((recent.c.channels.op("&")(IN_APP) != 0, 1), else_=0)), 0),
-        func.coalesce(func.max(recent.c.id), 0),
-        func.max(recent.c.created_at),
-    )).one()
+    return (func.coalesce(func.sum(case((recent.c.channels.op("&")(IN_APP) != 0, 1), else_=0)), 0),
+            func.coalesce(func.max(recent.c.id), 0),
+            func.max(recent.c.created_at))
+
+
+def bell_state(user_id: int) -> BellState:
+    """One statement (the bell's poll)."""
+    count, newest_id, newest_at = db.session.execute(select(*_bell_columns(user_id))).one()
     return BellState(count=int(count), newest_id=int(newest_id), newest_at=newest_at)
+
+
+@dataclass(frozen=True)
+class PageCounts:
+    unread: int        # the inbox badge (app.inbox.queries.unread_total)
+    bell: BellState
+
+
+def page_counts(user) -> PageCounts:
+    """The inbox badge's total and the bell's state of the signed-in person, read once per page in
+    one statement (every full page draws both in the top bar) and kept for the rest of the request."""
+    from app.inbox.queries import unread_total_select
+
+    if "page_counts" not in g:
+        unread = unread_total_select(user.id).scalar_subquery()
+        total, count, newest_id, newest_at = db.session.execute(select(unread, *_bell_columns(user.id))).one()
+        g.page_counts = PageCounts(unread=int(total or 0), bell=BellState(
+            count=int(count), newest_id=int(newest_id), newest_at=newest_at))
+    return g.page_counts
 
 
 def news_since(user_id: int, since: BellState) -> list[Notification]:
