@@ -34,6 +34,7 @@ BLUEPRINTS = (
     "app.automation",
     "app.team",
     "app.labels",
+    "app.assignment",  # availability and auto-assignment (the toggle, the Accounts page's setting)
     "app.saved_replies",
     "app.integrations",  # outbound webhooks for the team's CRM (Settings → Integrations)
     "app.pwa",  # the installable app (manifest, service worker, offline page) and Web Push devices

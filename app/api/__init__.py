@@ -10,3 +10,4 @@ csrf.exempt(bp)
 
 from app.api import auth, notifications, openapi, routes  # noqa: E402,F401
 from app.api import webhooks  # noqa: E402,F401  (outbound webhooks, app.integrations)
+from app.api import accounts  # noqa: E402,F401  (an account's auto-assignment, app.assignment)

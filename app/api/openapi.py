@@ -576,6 +576,40 @@ PATHS.update({
     },
 })
 
+# -- An account's auto-assignment (app/api/accounts.py, app.assignment) ---------------------------
+from app.models import ASSIGNMENT_MODES  # noqa: E402
+
+ACCOUNT_ID = {"name": "account_id", "in": "path", "required": True, "schema": ID}
+ASSIGNMENT_MODE = {"enum": list(ASSIGNMENT_MODES), "description": "How new conversations of the account (and "
+                   "unassigned ones a customer reopens) are assigned among active, available agents and admins: "
+                   "`off`, `round_robin` (in turn, by user id) or `least_open` (fewest open and pending "
+                   "conversations, ties in turn). Nobody available: they stay unassigned."}
+ASSIGNEES = {"type": "array", "items": ID, "uniqueItems": True, "description": "The people auto-assignment "
+             "chooses among (user ids of active members); empty: every active agent and admin."}
+SCHEMAS.update({
+    "AccountWithAssignment": {**SCHEMAS["Account"], "properties": {
+        **SCHEMAS["Account"]["properties"], "assignment": ASSIGNMENT_MODE, "assignees": ASSIGNEES},
+        "required": [*SCHEMAS["Account"]["required"], "assignment", "assignees"]},
+    "AccountUpdate": _object({"assignment": ASSIGNMENT_MODE, "assignees": {
+        **ASSIGNEES, "description": ASSIGNEES["description"] + " Absent: unchanged. Not active members: 422 "
+        "naming `assignees`."}}, required=[], additionalProperties=False),
+})
+PATHS.update({
+    "/accounts/{account_id}": {
+        "parameters": [ACCOUNT_ID],
+        "patch": {
+            "operationId": "updateAccount",
+            "summary": "Set how the account's new conversations are assigned (admins)",
+            "description": "A person's assignment always wins: auto-assignment only gives conversations that have "
+                           "no assignee. Each auto-assigned conversation records `round_robin` or `least_open` "
+                           "as its reason and notifies the assignee (`assigned`).",
+            "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("AccountUpdate")}}},
+            "responses": {"200": _json(_data(_ref("AccountWithAssignment")), "The account and its assignment."),
+                          **_errors(404, *ADMIN_ERRORS, *WRITE_ERRORS)},
+        },
+    },
+})
+
 
 def _delivery(event: str, data: dict, summary: str) -> dict:
     body = _object({

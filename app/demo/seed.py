@@ -199,10 +199,12 @@ def seed_demo(app: Flask) -> DemoSeedResult:
     seed_drafts(workspace, admin, agent)
     seed_mentions(workspace, admin, agent)
     seed_team(result, DEMO_WORKSPACE, DEMO_PASSWORD)
+    seed_assignment(result)  # last: the stories and the team above are assigned as they say
     return result
 
 
 from app.demo.team import seed_team  # noqa: E402  (after DemoSeedResult, which it takes)
+from app.demo.assignment import seed_assignment  # noqa: E402
 
 
 class DemoSeedError(Exception):

@@ -108,8 +108,12 @@ def assign_all(conversations: list[Conversation], assignee_id: int | None,
     if conversations:
         check_assignee(conversations[0], assignee_id)
     changed = [c for c in conversations if c.assignee_id != assignee_id]
+    now = utcnow()
     for conversation in changed:
         conversation.assignee_id = assignee_id
+        # A person's choice (or clearing it): auto-assignment never overrides an assignee (app.assignment.auto).
+        conversation.assignment_reason = "manual" if assignee_id is not None else None
+        conversation.assigned_at = now if assignee_id is not None else None
     notification_events.conversations_assigned(changed, assignee_id, by)
     webhook_events.conversations_assigned(changed)  # conversation.assigned, same commit (app.integrations)
     db.session.commit()

@@ -8,6 +8,8 @@ from app import audit
 from app.auth.api_tokens import create_token, revoke
 from app.extensions import db
 from app.auth.roles import admin_required
+from app.assignment.availability import check_auto_away_minutes
+from app.errors import ActionRefused
 from app.automation.hours import HoursInvalid, timezone_names, valid_timezone
 from app.models import ApiToken, Workspace
 from app.notifications.email import ALERT_DELAY_MINUTES
@@ -81,23 +83,28 @@ def workspace():
     row = current_user.workspace
     errors: dict[str, str] = {}
     form = {"name": row.name, "timezone": row.timezone, "human_agent": row.human_agent_enabled,
-            "alert_email_after_minutes": str(row.alert_email_after_minutes)}
+            "alert_email_after_minutes": str(row.alert_email_after_minutes),
+            "auto_away_minutes": str(row.auto_away_minutes)}
     status = 200
     if request.method == "POST":
         form = {"name": (request.form.get("name") or "").strip(), "timezone": (request.form.get("timezone") or "").strip(),
                 "human_agent": request.form.get("human_agent") == "on",
                 # Absent (a form from before the field existed): unchanged.
                 "alert_email_after_minutes": request.form.get("alert_email_after_minutes",
-                                                              str(row.alert_email_after_minutes)).strip()}
+                                                              str(row.alert_email_after_minutes)).strip(),
+                "auto_away_minutes": request.form.get("auto_away_minutes", str(row.auto_away_minutes)).strip()}
         errors = _workspace_errors(row, form)
         if not errors:
             minutes = int(form["alert_email_after_minutes"])
+            away_after = int(form["auto_away_minutes"])
             changed = [f"{label} {value!r}" for label, key, value in (("name", "name", form["name"]),
                        ("time zone", "timezone", form["timezone"]), ("Human Agent", "human_agent_enabled", form["human_agent"]),
-                       ("email alerts after (minutes)", "alert_email_after_minutes", minutes))
+                       ("email alerts after (minutes)", "alert_email_after_minutes", minutes),
+                       ("away after (minutes)", "auto_away_minutes", away_after))
                        if getattr(row, key) != value]
             row.name, row.timezone, row.human_agent_enabled = form["name"], form["timezone"], form["human_agent"]
             row.alert_email_after_minutes = minutes
+            row.auto_away_minutes = away_after
             if changed:
                 audit.record("settings.workspace", "Workspace settings: " + ", ".join(changed))
             db.session.commit()
@@ -121,6 +128,10 @@ def _workspace_errors(row: Workspace, form: dict) -> dict[str, str]:
     if not (len(minutes) <= 4 and minutes.isascii() and minutes.isdigit() and int(minutes) in ALERT_DELAY_MINUTES):
         errors["alert_email_after_minutes"] = (f"Enter a whole number of minutes from {ALERT_DELAY_MINUTES[0]} "
                                                f"to {ALERT_DELAY_MINUTES[-1]} (a day).")
+    try:
+        check_auto_away_minutes(form["auto_away_minutes"])
+    except ActionRefused as refused:
+        errors["auto_away_minutes"] = refused.message
     return errors
 
 

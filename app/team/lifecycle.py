@@ -148,7 +148,7 @@ def reassign(former: User, to: User) -> tuple[int, int]:
     conversations = db.session.execute(
         update(Conversation).where(Conversation.workspace_id == former.workspace_id,
                                    Conversation.assignee_id == former.id, Conversation.status != "resolved")
-        .values(assignee_id=to.id)).rowcount
+        .values(assignee_id=to.id, assignment_reason="manual", assigned_at=utcnow())).rowcount
     leads = db.session.execute(
         update(Lead).where(Lead.workspace_id == former.workspace_id, Lead.owner_id == former.id,
                            Lead.status.notin_(("won", "lost")))

@@ -25,6 +25,7 @@ from typing import Any, Iterable, Protocol
 from sqlalchemy import delete, select, tuple_, update
 
 from app.extensions import db
+from app.assignment.auto import assign_arrivals
 from app.inbox import unread
 from app.inserts import insert_entities, insert_rows
 from app.integrations import events as webhook_events
@@ -66,6 +67,7 @@ class AccountRef(Protocol):
     ig_user_id: str
     status: str
     last_webhook_at: datetime | None
+    assignment: str  # auto-assignment's mode (app.assignment): "off" costs nothing more
 
 
 @dataclass
@@ -218,6 +220,7 @@ class _Delivery:
         self.created_contacts: set[int] = set()
         self.created_conversations: set[int] = set()  # conversation ids this delivery made
         self.had_inbound: dict[int, bool] = {}  # conversation id -> had an inbound before this delivery
+        self.reopened: set[int] = set()  # conversation ids a customer's message took out of resolved/snoozed
         self.new_unread: dict[int, unread.NewUnread] = {}  # conversation id -> new customer messages
         self.waiting_applied = 0  # deferred events applied now that their message is here
         # Outbound webhooks (app.integrations): what this delivery made, per workspace, and who
@@ -238,7 +241,7 @@ class _Delivery:
             # Only the columns the apply reads: loading whole ORM objects cost more than the query.
             rows = db.session.execute(
                 select(InstagramAccount.id, InstagramAccount.workspace_id, InstagramAccount.ig_user_id,
-                       InstagramAccount.status, InstagramAccount.last_webhook_at)
+                       InstagramAccount.status, InstagramAccount.last_webhook_at, InstagramAccount.assignment)
                 .where(InstagramAccount.ig_user_id.in_(ig_ids))
             ).all()
             for account in rows:
@@ -412,11 +415,29 @@ class _Delivery:
         # Every active member's own unread, in one statement for the whole delivery, and the
         # notifications it causes (at most two more statements), in the same transaction.
         unread.add_inbound(self.new_unread)
+        auto_assigned = self.auto_assign()
         notifications.on_inbound([
             notifications.Arrival(cid, item.count, self.conversations_by_id[cid].last_message_preview or "",
                                   new_thread=cid in self.created_conversations)
-            for cid, item in self.new_unread.items()], self.now)
+            for cid, item in self.new_unread.items()
+            # A reopened conversation just auto-assigned: its `assigned` notification says it.
+            if cid in self.created_conversations or cid not in auto_assigned], self.now)
         return arrived
+
+    def auto_assign(self) -> set[int]:
+        """New conversations a customer started, and unassigned ones their message reopened, of
+        accounts with auto-assignment on (app.assignment.auto), before the notifications: an
+        assigned new thread is the assignee's, not everyone's. Returns the ids assigned."""
+        modes = {account.id: account.assignment for account in self.accounts.values()}
+        if all(mode == "off" for mode in modes.values()):
+            return set()  # the usual case: no query at all
+        wanted = [self.conversations_by_id[cid] for cid in sorted(self.new_unread)
+                  if (cid in self.created_conversations or cid in self.reopened)
+                  and modes.get(self.conversations_by_id[cid].account_id, "off") != "off"
+                  and self.conversations_by_id[cid].assignee_id is None]
+        if not wanted:
+            return set()
+        return {conversation.id for conversation in assign_arrivals(wanted, self.now)}
 
     def _conversation_effects(self, conversation: Conversation, new: _NewMessage, is_new: bool) -> None:
         at = new.event.timestamp
@@ -429,6 +450,7 @@ class _Delivery:
             if conversation.status in ("resolved", "snoozed"):
                 conversation.status = "open"
                 conversation.snoozed_until = None
+                self.reopened.add(conversation.id)
         if is_new or new.matched:
             # Before last_message_at moves: whether this message is the newest decides who spoke last.
             changed |= waiting.note_message(conversation, direction=new.direction, source=new.row["source"], at=at,

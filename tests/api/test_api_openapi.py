@@ -85,6 +85,8 @@ def test_every_operation_answers_as_documented(api, factory, meta_ok):
             "phone": "+1 555 010 9999", "next_follow_up_at": "2027-01-04T09:00:00+01:00", "follow_up_note": "call"}}),
         ("get", "/leads/{lead_id}/history"): (f"/leads/{lead.id}/history", {}),
         ("get", "/accounts"): ("/accounts", {}),
+        ("patch", "/accounts/{account_id}"): (f"/accounts/{account.id}", {"json": {"assignment": "round_robin",
+                                                                                  "assignees": [colleague.id]}}),
         ("put", "/conversations/{conversation_id}/labels"): (f"/conversations/{conversation.id}/labels",
                                                              {"json": {"labels": ["vip", "Hot Lead"]}}),
         ("get", "/labels"): ("/labels", {}),
