@@ -177,13 +177,3 @@ def stage_age(lead: Lead, now: datetime | None = None) -> str:
 def workspace_accounts(user) -> list[InstagramAccount]:
     """The accounts the board's Account filter offers."""
     return list(db.session.scalars(scoped(InstagramAccount).order_by(InstagramAccount.username)))
-
-
-def lost_reason_from_form(pick: str | None, text: str | None) -> str | None:
-    """The reason the Move menu's lost form gives: a pick from the list, free text, or both
-    ("Price: went with a cheaper shop"). None when neither: app.leads.stages refuses that."""
-    pick = (pick or "").strip()
-    text = " ".join((text or "").split())
-    if pick and text and pick != text:
-        return f"{pick}: {text}"
-    return pick or text or None

@@ -15,9 +15,9 @@ from app.errors import ActionRefused
 from app.htmx_responses import hx_push_url, hx_reswap, is_fragment_request, render_fragment, render_page
 from app.inbox.queries import workspace_users
 from app.labels.catalog import current_workspace_labels
-from app.leads import bp
+from app.leads import bp, stages
 from app.leads.actions import update_lead
-from app.leads.board import (BoardFilters, column_page, column_totals, lost_reason_from_form, stage_age,
+from app.leads.board import (BoardFilters, column_page, column_totals, stage_age,
                              workspace_accounts)
 from app.leads.queries import lead_sources
 from app.leads.values import COMMON_CURRENCIES, LOST_REASONS, display_value, format_value
@@ -79,7 +79,7 @@ def move(lead_id: int):
     from_status = lead.status
     changes = {}
     if status == "lost":
-        changes["lost_reason"] = lost_reason_from_form(request.form.get("lost_reason"),
+        changes["lost_reason"] = stages.lost_reason_from_form(request.form.get("lost_reason"),
                                                       request.form.get("lost_detail"))
     if status == "won" and "value" in request.form:
         # The won form confirms (or corrects) the deal's value; its currency comes along.

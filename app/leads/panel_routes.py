@@ -17,7 +17,7 @@ from app.errors import ActionRefused
 from app.extensions import db
 from app.htmx_responses import is_fragment_request, render_fragment, render_page
 from app.inbox.queries import conversation_or_404
-from app.leads import bp
+from app.leads import bp, stages
 from app.leads.actions import update_lead
 from app.leads.follow_ups import QUICK_PICKS, follow_up_time
 from app.leads.panel import load_panel
@@ -76,9 +76,8 @@ def save_stage(conversation_id: int):
     status = (request.form.get("status") or "").strip()
     changes: dict = {"status": status}
     if status == "lost":
-        pick = (request.form.get("lost_reason") or "").strip()
-        detail = (request.form.get("lost_detail") or "").strip()
-        changes["lost_reason"] = f"{pick}: {detail}" if pick and detail else (pick or detail or None)
+        changes["lost_reason"] = stages.lost_reason_from_form(request.form.get("lost_reason"),
+                                                              request.form.get("lost_detail"))
     if status == "won" and "value" in request.form:
         changes["value"] = request.form.get("value") or None
         changes["currency"] = request.form.get("currency") or None

@@ -13,7 +13,7 @@ from flask_login import current_user, login_required
 from app.errors import ActionRefused
 from app.htmx_responses import hx_push_url, is_fragment_request, render_fragment, render_page
 from app.inbox.queries import workspace_users
-from app.leads import bp
+from app.leads import bp, stages
 from app.leads.actions import update_lead
 from app.leads.values import LOST_REASONS, display_value, format_value
 from app.leads.queries import LeadFilters, iter_leads, last_activity, lead_page, lead_sources, status_counts
@@ -76,9 +76,7 @@ def set_status(lead_id: int):
     optional words `lost_detail`), as the lead panel does (app.leads.stages needs one)."""
     lead = get_or_404(Lead, lead_id)
     status = (request.form.get("status") or "").strip()
-    pick = (request.form.get("lost_reason") or "").strip()
-    detail = (request.form.get("lost_detail") or "").strip()
-    reason = f"{pick}: {detail}" if pick and detail else (pick or detail or None)
+    reason = stages.lost_reason_from_form(request.form.get("lost_reason"), request.form.get("lost_detail"))
     try:
         update_lead(lead, by=current_user._get_current_object(), status=status,
                     **({"lost_reason": reason} if status == "lost" else {}))

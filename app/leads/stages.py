@@ -61,3 +61,13 @@ def history(lead: Lead) -> list[LeadStageChange]:
     return list(db.session.scalars(
         db.select(LeadStageChange).where(LeadStageChange.lead_id == lead.id)
         .options(joinedload(LeadStageChange.user)).order_by(LeadStageChange.id)))
+
+
+def lost_reason_from_form(pick: str | None, text: str | None) -> str | None:
+    """The reason a lost form gives (the board's Move menu, the lead panel, /leads): a pick from the list, free text, or both
+    ("Price: went with a cheaper shop"). None when neither: app.leads.stages refuses that."""
+    pick = (pick or "").strip()
+    text = " ".join((text or "").split())
+    if pick and text and pick != text:
+        return f"{pick}: {text}"
+    return pick or text or None

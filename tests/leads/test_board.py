@@ -10,7 +10,8 @@ import pytest
 
 from app.extensions import db
 from app.leads import board
-from app.leads.board import BoardFilters, lost_reason_from_form
+from app.leads.board import BoardFilters
+from app.leads.stages import lost_reason_from_form
 from app.models import ConversationLabel, Label, Lead, LeadStageChange, utcnow
 from tests.meta_kit import HX
 
