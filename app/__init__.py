@@ -37,6 +37,7 @@ BLUEPRINTS = (
     "app.assignment",  # availability and auto-assignment (the toggle, the Accounts page's setting)
     "app.saved_replies",
     "app.integrations",  # outbound webhooks for the team's CRM (Settings → Integrations)
+    "app.reports",  # the manager's reports (/reports; the API's summary is app.api.reports)
     "app.pwa",  # the installable app (manifest, service worker, offline page) and Web Push devices
     "app.notifications",
     "app.notifications.unsubscribe_routes",  # alert mails' unsubscribe links: no sign-in, see there

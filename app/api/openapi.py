@@ -611,6 +611,72 @@ PATHS.update({
 })
 
 
+# -- The manager's summary (app/api/reports.py, app.reports; docs/architecture.md#reports) ----------
+from app.reports.scope import DEFAULT_DAYS, MAX_DAYS  # noqa: E402
+
+SECONDS = {**_nullable("number"), "minimum": 0, "description": "Seconds; null when nothing was answered."}
+DAY = {"type": "string", "format": "date", "examples": ["2030-01-31"]}
+SCHEMAS.update({
+    "ReportSummary": _object({
+        "from": DAY,
+        "to": {**DAY, "description": "The last day, included."},
+        "timezone": {"type": "string", "description": "The workspace's time zone: days begin at its midnight."},
+        "currency": {"type": "string", "description": "The workspace's currency (ISO 4217): `won_value` is in it."},
+        "conversations": {"type": "integer", "minimum": 0, "description": "Conversations created in the period."},
+        "inbound": {"type": "integer", "minimum": 0, "description": "Messages customers wrote in the period."},
+        "outbound": {"type": "integer", "minimum": 0, "description": "Messages people of the team sent in the "
+                     "period (inbox, API, Instagram app; not automated replies, not failed sends)."},
+        "first_response_median_s": {**SECONDS, "description": "Median time from a new conversation's first "
+                                    "customer message to the first person's reply (seconds)."},
+        "first_response_p90_s": {**SECONDS, "description": "90th percentile of the same (continuous)."},
+        "business_hours_first_response_median_s": {**SECONDS, "description": "The median counting only the "
+                                                   "automation settings' business hours (every hour if none saved)."},
+        "business_hours_first_response_p90_s": SECONDS,
+        "replied_within_window_rate": {**_nullable("number"), "minimum": 0, "maximum": 1, "description":
+                                       "Share of the period's conversations whose first customer message got a "
+                                       "person's reply within 24 h; null without conversations."},
+        "resolution_median_s": {**SECONDS, "description": "Resolved conversations of the period: median time from "
+                                "the first customer message to the last message."},
+        "days": {"type": "array", "items": _object({"date": DAY, "conversations": {"type": "integer"},
+                                                    "inbound": {"type": "integer"}, "outbound": {"type": "integer"}})},
+        "by_agent": {"type": "array", "description": "An agent's token: their own row only.",
+                     "items": _object({"user_id": ID,
+                                       "conversations": {"type": "integer", "minimum": 0, "description":
+                                                         "Conversations of the period assigned to them."},
+                                       "replies": {"type": "integer", "minimum": 0},
+                                       "first_response_median_s": SECONDS})},
+        "leads_by_source": {"type": "array", "items": _object({
+            "source": {"type": "string", "examples": ["dm", "ad", "story", "link", "comment"]},
+            "leads": {"type": "integer", "minimum": 0, "description": "Leads created in the period."},
+            "contacted": {"type": "integer", "minimum": 0, "description": "... that reached contacted or a later step."},
+            "qualified": {"type": "integer", "minimum": 0},
+            "won": {"type": "integer", "minimum": 0},
+            "won_value": {**DECIMAL, "description": "Sum of the won leads' values in `currency` (others left out)."},
+        })},
+    }),
+})
+PATHS.update({
+    "/reports/summary": {
+        "get": {
+            "operationId": "reportSummary",
+            "summary": "The manager's figures for a period (the /reports page's numbers)",
+            "description": f"Admins see the whole team; an agent sees their own conversations. Without dates: the last "
+                           f"{DEFAULT_DAYS} days up to today in the workspace's time zone. 422 (naming the field) for a "
+                           f"date not written YYYY-MM-DD, `from` after `to`, or more than {MAX_DAYS} days.",
+            "parameters": [
+                {"name": "from", "in": "query", "schema": DAY, "description": "First day (workspace time zone)."},
+                {"name": "to", "in": "query", "schema": DAY, "description": "Last day, included."},
+                {"name": "account_id", "in": "query", "schema": ID,
+                 "description": "Only this account's conversations; another workspace's account is a 404."},
+                {"name": "label", "in": "query", "schema": {"type": "string", "maxLength": 200},
+                 "description": "Only conversations with this label; a name no label has matches nothing."},
+            ],
+            "responses": {"200": _json(_data(_ref("ReportSummary")), "The figures."),
+                          **_errors(404, 422, *READ_ERRORS)},
+        },
+    },
+})
+
 def _delivery(event: str, data: dict, summary: str) -> dict:
     body = _object({
         "id": {"type": "string", "format": "uuid", "description": "The event's id, also in `X-Inbox-Delivery`; "

@@ -36,6 +36,9 @@ DIRECTIONS = ("in", "out")
 MESSAGE_STATUSES = ("received", "pending", "sent", "delivered", "read", "failed")
 MESSAGE_SOURCES = ("instagram", "inbox", "api", "app", "automation")
 LEAD_STATUSES = ("new", "contacted", "qualified", "won", "lost")
+# The rows the reports' partial indexes hold, written as app.reports.figures writes its predicates.
+FIRST_CUSTOMER = "direction = 'in' AND kind <> 'referral'"
+FIRST_ANSWER = "direction = 'out' AND source <> 'automation' AND status <> 'failed'"
 
 
 class Contact(db.Model):
@@ -84,6 +87,8 @@ class Conversation(db.Model):
         Index("ix_conversations_waiting", "workspace_id", "waiting_since", "id",
               postgresql_where=sql_text("waiting_since IS NOT NULL"), sqlite_where=sql_text("waiting_since IS NOT NULL")),
         enum_check("last_speaker", SPEAKERS),
+        # Reports: the period's new conversations of a workspace (app.reports.figures).
+        Index("ix_conversations_reports", "workspace_id", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -129,6 +134,17 @@ class Message(db.Model):
         Index("ix_messages_thread", "conversation_id", "created_at", "id"),
         # The outbound sweep: pending sends that are stuck or were never queued.
         Index("ix_messages_outbox", "status", "send_after"),
+        # Reports: the period's messages of a workspace's accounts, in time order (app.reports.figures);
+        # messages carry the account, not the workspace. On PostgreSQL the columns the figures test
+        # ride along, so counting a month of messages reads the index alone.
+        Index("ix_messages_reports", "account_id", "created_at",
+              postgresql_include=["direction", "source", "status", "kind", "sent_by_id", "conversation_id"]),
+        # Reports: a conversation's first customer message and first person's answer, each the first
+        # entry under the conversation (predicates: app.reports.figures.customer_message, person_reply).
+        Index("ix_messages_first_customer", "conversation_id", "created_at",
+              postgresql_where=sql_text(FIRST_CUSTOMER), sqlite_where=sql_text(FIRST_CUSTOMER)),
+        Index("ix_messages_first_answer", "conversation_id", "created_at",
+              postgresql_where=sql_text(FIRST_ANSWER), sqlite_where=sql_text(FIRST_ANSWER)),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

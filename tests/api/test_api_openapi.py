@@ -94,6 +94,7 @@ def test_every_operation_answers_as_documented(api, factory, meta_ok):
         ("get", "/notifications"): ("/notifications?unread=true&limit=1", {}),
         ("post", "/notifications/read"): ("/notifications/read", {"json": {"all": True}}),
         ("get", "/openapi.json"): ("/openapi.json", {}),
+        ("get", "/reports/summary"): ("/reports/summary", {}),
         ("post", "/webhooks"): ("/webhooks", {"json": {"url": "https://crm.test/other", "events": ["lead.updated"]}}),
         ("get", "/webhooks"): ("/webhooks", {}),
         ("get", "/webhooks/{webhook_id}"): (f"/webhooks/{webhook.id}", {}),

@@ -1,0 +1,449 @@
+"""The manager's figures, defined once for the /reports page, its CSV files and the report API.
+
+Every figure is an SQL aggregate over the live rows (messages, conversations, leads and their
+stage history): nothing is copied overnight, so nothing can drift. The definitions, in words, are
+in docs/architecture.md#reports; in short:
+
+- *conversations*: conversations created in the period;
+- *inbound*: messages the customer wrote (an ad's referral line is context, not a message);
+- *outbound*: messages a person of the team sent, as app.messages.waiting counts an answer (the
+  inbox, the API, or the Instagram app; not the automation), except failed sends, which never
+  reached the customer;
+- *first response*: for each conversation of the period, from its first customer message to the
+  first person's message after it; median and 90th percentile of the answered ones, also counting
+  only business hours;
+- *replied within the window*: the share of those conversations whose first customer message got a
+  person's message within Meta's 24 h window;
+- *resolution*: from the first customer message to the last message, for the period's conversations
+  that are resolved now (no resolved-at time is stored; see the docs);
+- *per agent*: conversations of the period assigned to them, their outbound messages in the
+  period, the median first response of their conversations;
+- *leads by source*: leads created in the period, how many reached contacted, qualified and won
+  (at any time, from lead_stage_changes or their status now), and the won leads' value in the
+  workspace's currency.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Float, Integer, and_, case, exists, func, literal, literal_column, or_, select, text, values
+from sqlalchemy.orm import aliased
+from sqlalchemy.sql import ColumnElement, column
+
+from app.extensions import db
+from app.messages.waiting import AUTOMATED_SOURCES
+from app.models import (
+    AutomationSettings,
+    Contact,
+    Conversation,
+    ConversationLabel,
+    InstagramAccount,
+    Lead,
+    LeadStageChange,
+    Message,
+    User,
+    Workspace,
+)
+from app.reports.scope import ReportScope
+from app.reports.sql import (
+    day_number,
+    dialect,
+    epoch,
+    greatest,
+    least,
+    local_day,
+    percentile,
+    percentiles,
+    seconds_between,
+)
+
+WINDOW_SECONDS = 24 * 60 * 60  # Meta's standard messaging window
+FUNNEL = ("contacted", "qualified", "won")  # the pipeline's forward steps, in order
+# Business-hours time is counted from a week before the period to 31 days after it: a first
+# answer later than that gains no more open hours (the schedule is expanded into that many rows).
+HOURS_BEFORE, HOURS_AFTER = timedelta(days=7), timedelta(days=31)
+
+
+def _word(value: str):
+    # Written into the SQL as a constant, not a parameter: the partial indexes below (and PostgreSQL
+    # plans prepared for any parameter) can only be matched against constants.
+    return literal_column("'" + value.replace("'", "''") + "'")
+
+
+def customer_message(m) -> ColumnElement:
+    """A message the customer wrote (app.webhooks.apply's `customer_wrote`); the predicate of
+    ix_messages_first_customer."""
+    return and_(m.direction == _word("in"), m.kind != _word("referral"))
+
+
+def person_reply(m) -> ColumnElement:
+    """A message a person of the team sent (app.messages.waiting's answer), failed sends aside;
+    the predicate of ix_messages_first_answer."""
+    return and_(m.direction == _word("out"), *[m.source != _word(s) for s in AUTOMATED_SOURCES],
+                m.status != _word("failed"))
+
+
+@dataclass
+class Day:
+    day: date
+    conversations: int = 0
+    inbound: int = 0
+    outbound: int = 0
+
+
+@dataclass
+class AgentRow:
+    user_id: int
+    name: str
+    active: bool
+    conversations: int = 0
+    replies: int = 0
+    first_response_median_s: float | None = None
+
+
+@dataclass
+class SourceRow:
+    source: str
+    leads: int = 0
+    contacted: int = 0
+    qualified: int = 0
+    won: int = 0
+    won_value_cents: int = 0  # in the workspace's currency
+    other_currencies: int = 0  # won leads valued in another currency (not in the sum)
+
+
+@dataclass
+class Report:
+    scope: ReportScope
+    currency: str
+    business_hours: dict | None  # None: no schedule saved, so every hour counts
+    hours_timezone: str | None
+    days: list[Day] = field(default_factory=list)
+    conversations: int = 0
+    inbound: int = 0
+    outbound: int = 0
+    with_customer_message: int = 0  # conversations of the period the customer wrote in
+    answered: int = 0  # ... that a person answered
+    first_response_median_s: float | None = None
+    first_response_p90_s: float | None = None
+    business_first_response_median_s: float | None = None
+    business_first_response_p90_s: float | None = None
+    replied_within_window: int = 0
+    resolved: int = 0
+    resolution_median_s: float | None = None
+    agents: list[AgentRow] = field(default_factory=list)
+    sources: list[SourceRow] = field(default_factory=list)
+
+    @property
+    def replied_within_window_rate(self) -> float | None:
+        if not self.with_customer_message:
+            return None
+        return round(self.replied_within_window / self.with_customer_message, 4)
+
+
+# -- Which rows a report reads ----------------------------------------------------------------
+
+def conversation_filter(scope: ReportScope, c=Conversation) -> ColumnElement:
+    clauses = [c.workspace_id == scope.workspace_id]
+    if scope.account_id:
+        clauses.append(c.account_id == scope.account_id)
+    if scope.label_id is not None:
+        clauses.append(exists().where(ConversationLabel.conversation_id == c.id,
+                                      ConversationLabel.label_id == scope.label_id))
+    if scope.agent_id:
+        clauses.append(c.assignee_id == scope.agent_id)
+    return and_(*clauses)
+
+
+def _in_period(column_, scope: ReportScope) -> ColumnElement:
+    return and_(column_ >= scope.start_utc, column_ < scope.end_utc)
+
+
+def _messages(scope: ReportScope, *columns, m=Message):
+    """SELECT `columns` of the period's messages in the report's conversations. The workspace is
+    reached through the message's account (ix_messages_reports: account, time); the conversation is
+    joined only when a label or the agent narrows it down."""
+    accounts = select(InstagramAccount.id).where(InstagramAccount.workspace_id == scope.workspace_id)
+    if scope.account_id:
+        accounts = accounts.where(InstagramAccount.id == scope.account_id)
+    query = select(*columns).select_from(m).where(m.account_id.in_(accounts), _in_period(m.created_at, scope))
+    if scope.label_id is not None or scope.agent_id:
+        query = query.join(Conversation, Conversation.id == m.conversation_id).where(conversation_filter(scope))
+    return query
+
+
+def _cohort(scope: ReportScope):
+    """The period's conversations with their first customer message and first person's answer."""
+    c = Conversation
+    m_in, m_out = aliased(Message), aliased(Message)
+    first_in = select(func.min(m_in.created_at)).where(m_in.conversation_id == c.id, customer_message(m_in)) \
+        .scalar_subquery()
+    base = select(c.id.label("id"), c.assignee_id.label("assignee_id"), c.status.label("status"),
+                  c.last_message_at.label("last_at"), first_in.label("first_in")) \
+        .where(conversation_filter(scope), _in_period(c.created_at, scope)).cte("report_cohort")
+    # Computed once per statement (PostgreSQL): inlined, each subquery would run again for every
+    # place its column is used.
+    materialized = dialect() == "postgresql"
+    if materialized:
+        base = base.prefix_with("MATERIALIZED")
+    first_reply = select(func.min(m_out.created_at)).where(m_out.conversation_id == base.c.id, person_reply(m_out),
+                                                           m_out.created_at >= base.c.first_in).scalar_subquery()
+    pairs = select(base, first_reply.label("first_reply")).cte("report_first_replies")
+    return pairs.prefix_with("MATERIALIZED") if materialized else pairs
+
+
+# -- Business hours ---------------------------------------------------------------------------
+
+def saved_hours(workspace_id: int) -> tuple[dict | None, str | None]:
+    """The schedule the automation settings hold, or (None, None): no settings saved, or a
+    schedule with no opening at all, where "business hours" would mean nothing (every hour counts)."""
+    row = db.session.get(AutomationSettings, workspace_id)
+    if row is None or not any(row.business_hours.get(str(d)) for d in range(7)):
+        return None, None
+    return row.business_hours, row.timezone
+
+
+def open_intervals(hours: dict, zone: str, start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
+    """The schedule's opening intervals between `start` and `end`, as UTC instants: each local
+    day's HH:MM boundaries placed in the zone by zoneinfo (so a daylight-saving day is 23 or 25 h)."""
+    tz = ZoneInfo(zone)
+    found = []
+    day = start.astimezone(tz).date() - timedelta(days=1)
+    last = end.astimezone(tz).date() + timedelta(days=1)
+    while day <= last:
+        for opens, closes in hours.get(str(day.weekday()), []):
+            a, b = _local(day, _clock(opens), tz), _local(day, _clock(closes), tz)
+            a, b = max(a, start), min(b, end)
+            if a < b:
+                found.append((a, b))
+        day += timedelta(days=1)
+    return found
+
+
+def _clock(value: str) -> int:
+    # Saved schedules are normalised HH:MM (app.automation.hours.parse_day), 24:00 the latest.
+    hours, minutes = value.split(":")
+    return int(hours) * 60 + int(minutes)
+
+
+def _local(day: date, minutes: int, tz: ZoneInfo) -> datetime:
+    if minutes >= 24 * 60:
+        return datetime.combine(day + timedelta(days=1), time(0), tz).astimezone(timezone.utc)
+    return datetime.combine(day, time(minutes // 60, minutes % 60), tz).astimezone(timezone.utc)
+
+
+def open_hours_table(hours: dict, zone: str, start: datetime, end: datetime) -> tuple[int, list[tuple]]:
+    """The schedule between `start` and `end` as one row per UTC day: (day number, open seconds
+    of the window before that day, then `width` pairs of (opens, closes) in epoch seconds: the
+    day's opening intervals cut at UTC midnight, padded with empty ones). Returns (width, rows)."""
+    first, last = int(start.timestamp() // 86400), int(end.timestamp() // 86400)
+    per_day: dict[int, list[tuple[float, float]]] = {day: [] for day in range(first, last + 1)}
+    for opens, closes in open_intervals(hours, zone, start, end):
+        a, b = opens.timestamp(), closes.timestamp()
+        while a < b:
+            cut = min(b, (a // 86400 + 1) * 86400)
+            per_day[int(a // 86400)].append((a, cut))
+            a = cut
+    width = max(1, max(len(pieces) for pieces in per_day.values()))
+    rows, before = [], 0.0
+    for day, pieces in per_day.items():
+        padded = pieces + [(day * 86400.0, day * 86400.0)] * (width - len(pieces))
+        rows.append((day, before, *[t for piece in padded for t in piece]))
+        before += sum(b - a for a, b in pieces)
+    return width, rows
+
+
+def _business_seconds(pairs, scope: ReportScope, hours: dict, zone: str):
+    """SELECT (conversation id, open-hours seconds between first message and first answer).
+
+    With F(t) = the open seconds of the window before t, the answer is F(answer) - F(first
+    message); F(t) is the open time before t's UTC day plus what of that day's intervals lies
+    before t: one row of the schedule per moment, found by an equality (hash) join on the day."""
+    start, end = scope.start_utc - HOURS_BEFORE, scope.end_utc + HOURS_AFTER
+    width, rows = open_hours_table(hours, zone, start, end)
+    names = [f"{edge}{i}" for i in range(width) for edge in ("opens", "closes")]
+    table = values(column("day", Integer), column("before", Float), *[column(n, Float) for n in names],
+                   name="open_hours").data(rows).cte("open_hours")
+    low, high = literal(start.timestamp()), literal(end.timestamp())
+
+    def open_before(moment, day):
+        t = greatest(low, least(epoch(moment), high))
+        parts = [greatest(literal(0.0), least(t - day.c[f"opens{i}"], day.c[f"closes{i}"] - day.c[f"opens{i}"]))
+                 for i in range(width)]
+        return day.c.before + sum(parts[1:], parts[0]), day_number(t)
+
+    on_first, on_answer = table.alias("open_hours_first"), table.alias("open_hours_answer")
+    f_first, first_day = open_before(pairs.c.first_in, on_first)
+    f_answer, answer_day = open_before(pairs.c.first_reply, on_answer)
+    return select(pairs.c.id.label("id"), func.round(f_answer - f_first).label("seconds")) \
+        .join(on_first, on_first.c.day == first_day).join(on_answer, on_answer.c.day == answer_day) \
+        .where(pairs.c.first_reply.is_not(None)).subquery()
+
+
+# -- The report -------------------------------------------------------------------------------
+
+ALL = "all"  # the key of the whole team's figures among the per-assignee ones
+
+
+@dataclass
+class CohortFigures:
+    """First responses and resolution of one group of the period's conversations."""
+    conversations: int = 0
+    with_customer_message: int = 0
+    answered: int = 0
+    within_window: int = 0
+    resolved: int = 0
+    median_s: float | None = None
+    p90_s: float | None = None
+    business_median_s: float | None = None
+    business_p90_s: float | None = None
+    resolution_median_s: float | None = None
+
+
+def build_report(scope: ReportScope) -> Report:
+    workspace = db.session.get(Workspace, scope.workspace_id)
+    if dialect() == "postgresql":
+        # The report's statements are short but their estimated cost (a subquery per conversation)
+        # is high enough for PostgreSQL to compile them to machine code first, which took longer
+        # than running them (bench/reports_bench.py). For this transaction only.
+        db.session.execute(text("SET LOCAL jit = off"))
+    hours, hours_zone = saved_hours(scope.workspace_id)
+    report = Report(scope=scope, currency=workspace.currency, business_hours=hours, hours_timezone=hours_zone)
+    replies = _volumes(report)
+    cohort = _cohort_figures(report)
+    whole = cohort.get(ALL, CohortFigures())
+    report.with_customer_message, report.answered = whole.with_customer_message, whole.answered
+    report.replied_within_window, report.resolved = whole.within_window, whole.resolved
+    report.first_response_median_s, report.first_response_p90_s = whole.median_s, whole.p90_s
+    report.business_first_response_median_s, report.business_first_response_p90_s = \
+        whole.business_median_s, whole.business_p90_s
+    report.resolution_median_s = whole.resolution_median_s
+    report.agents = _agents(scope, cohort, replies)
+    report.sources = _sources(scope, workspace.currency)
+    return report
+
+
+def _volumes(report: Report) -> dict[int, int]:
+    """Conversations, inbound and outbound per local day (one pass over the period's messages,
+    which also counts each person's replies: returned, for the agents' table)."""
+    scope = report.scope
+    day, to_date = local_day(Conversation.created_at, scope.timezone)
+    created: dict = {}
+    for value, count in db.session.execute(select(day, func.count()).where(
+            conversation_filter(scope), _in_period(Conversation.created_at, scope)).group_by(day)):
+        created[to_date(value)] = created.get(to_date(value), 0) + count
+
+    day, to_date = local_day(Message.created_at, scope.timezone)
+    customer, person = customer_message(Message), person_reply(Message)
+    query = _messages(scope, day, Message.sent_by_id, func.sum(case((customer, 1), else_=0)),
+                      func.sum(case((person, 1), else_=0))).where(or_(customer, person)).group_by(day, Message.sent_by_id)
+    inbound: dict = {}
+    outbound: dict = {}
+    replies: dict[int, int] = {}
+    for value, sender, ins, outs in db.session.execute(query):
+        local = to_date(value)
+        inbound[local] = inbound.get(local, 0) + int(ins)
+        outbound[local] = outbound.get(local, 0) + int(outs)
+        if sender is not None:
+            replies[sender] = replies.get(sender, 0) + int(outs)
+    report.days = [Day(d, created.get(d, 0), inbound.get(d, 0), outbound.get(d, 0)) for d in scope.days]
+    report.conversations = sum(d.conversations for d in report.days)
+    report.inbound = sum(d.inbound for d in report.days)
+    report.outbound = sum(d.outbound for d in report.days)
+    return replies
+
+
+def _cohort_figures(report: Report) -> dict:
+    """{ALL or an assignee's id: CohortFigures} for the period's conversations."""
+    scope = report.scope
+    pairs = _cohort(scope)
+    wait = seconds_between(pairs.c.first_in, pairs.c.first_reply)  # NULL while unanswered
+    source = pairs
+    open_wait = wait
+    if report.business_hours is not None:
+        business = _business_seconds(pairs, scope, report.business_hours, report.hours_timezone)
+        source = pairs.outerjoin(business, business.c.id == pairs.c.id)
+        open_wait = case((pairs.c.first_reply.is_not(None), func.coalesce(business.c.seconds, 0)))
+    resolution = case((pairs.c.status == "resolved", seconds_between(pairs.c.first_in, pairs.c.last_at)))
+    counts = (func.count(), func.count(pairs.c.first_in), func.count(pairs.c.first_reply),
+              func.coalesce(func.sum(case((wait <= WINDOW_SECONDS, 1), else_=0)), 0),
+              func.coalesce(func.sum(case((and_(pairs.c.status == "resolved", pairs.c.first_in.is_not(None)), 1),
+                                          else_=0)), 0))
+    found: dict = {}
+    if dialect() == "postgresql":
+        # One statement: the whole team (the rollup's total row) and each assignee.
+        query = select(pairs.c.assignee_id, func.grouping(pairs.c.assignee_id), *counts,
+                       percentile(0.5, wait), percentile(0.9, wait), percentile(0.5, open_wait),
+                       percentile(0.9, open_wait), percentile(0.5, resolution)) \
+            .select_from(source).group_by(func.rollup(pairs.c.assignee_id))
+        for row in db.session.execute(query):
+            key = ALL if row[1] else row[0]
+            if key is not None:
+                found[key] = CohortFigures(*(int(v) for v in row[2:7]), *(_rounded(v) for v in row[7:]))
+        return found
+    # SQLite: the same figures, the percentiles ranked by window functions (app.reports.sql).
+    for key in (literal(ALL), pairs.c.assignee_id):
+        groups = {row[0]: CohortFigures(*(int(v) for v in row[1:]))
+                  for row in db.session.execute(select(key, *counts).select_from(source).group_by(key))
+                  if row[0] is not None}
+        waits = percentiles(select(key, wait).select_from(source), (0.5, 0.9))
+        open_waits = percentiles(select(key, open_wait).select_from(source), (0.5, 0.9))
+        resolutions = percentiles(select(key, resolution).select_from(source), (0.5,))
+        found.update(groups)
+        for k, figures in groups.items():
+            figures.median_s, figures.p90_s = waits.get(k, (0, [None, None]))[1]
+            figures.business_median_s, figures.business_p90_s = open_waits.get(k, (0, [None, None]))[1]
+            figures.resolution_median_s = resolutions.get(k, (0, [None]))[1][0]
+    return found
+
+
+def _rounded(value) -> float | None:
+    return None if value is None else round(float(value), 1)
+
+
+def _agents(scope: ReportScope, cohort: dict, replies: dict[int, int]) -> list[AgentRow]:
+    """A row per person: every active member (agents: only themselves), and anyone else, such as a
+    rep who has left, with conversations or replies in the period."""
+    people = select(User).where(User.workspace_id == scope.workspace_id).order_by(User.id)
+    if scope.agent_id:
+        people = people.where(User.id == scope.agent_id)
+    rows = []
+    for user in db.session.scalars(people):
+        figures = cohort.get(user.id, CohortFigures())
+        row = AgentRow(user.id, user.display_name, user.active, figures.conversations, replies.get(user.id, 0),
+                       figures.median_s)
+        if user.active or row.conversations or row.replies:
+            rows.append(row)
+    return rows
+
+
+def _sources(scope: ReportScope, currency: str) -> list[SourceRow]:
+    lead = Lead
+    clauses = [lead.workspace_id == scope.workspace_id, _in_period(lead.created_at, scope)]
+    if scope.account_id:
+        clauses.append(lead.contact_id.in_(select(Contact.id).where(Contact.account_id == scope.account_id)))
+    if scope.label_id is not None or scope.agent_id:
+        clauses.append(lead.conversation_id.in_(select(Conversation.id).where(conversation_filter(scope))))
+
+    def reached(status: str) -> ColumnElement:
+        # This step or a later one of the funnel, in the history or as the lead's status now (leads
+        # made before lead_stage_changes existed have no history).
+        later = FUNNEL[FUNNEL.index(status):]
+        moved = exists().where(LeadStageChange.lead_id == lead.id, LeadStageChange.to_status.in_(later))
+        return or_(lead.status.in_(later), moved)
+
+    won = reached("won")
+    in_currency = or_(lead.currency.is_(None), lead.currency == currency)
+    query = select(
+        lead.source, func.count(),
+        *[func.sum(case((reached(step), 1), else_=0)) for step in FUNNEL],
+        func.sum(case((and_(won, in_currency), func.coalesce(lead.value_cents, 0)), else_=0)),
+        func.sum(case((and_(won, ~in_currency, lead.value_cents.is_not(None)), 1), else_=0)),
+    ).where(*clauses).group_by(lead.source).order_by(func.count().desc(), lead.source)
+    return [SourceRow(row[0], *(int(v or 0) for v in row[1:])) for row in db.session.execute(query)]
+
+
+def total_won_cents(report: Report) -> int:
+    return sum(row.won_value_cents for row in report.sources)
