@@ -186,3 +186,24 @@ def test_mode_off_costs_no_statement(client, factory, account):
     assert conversation.assignee_id is None
     assert not [s for s in seen if "account_assignees" in s.statement
                 or s.statement.startswith("SELECT workspaces.auto_away_minutes")]
+    account.assignment = "round_robin"  # the same check sees them when the mode is on
+    db.session.commit()
+    with sql_sent() as seen:
+        assert deliver_new_customer(client, account).assignee_id is not None
+    assert [s for s in seen if "account_assignees" in s.statement]
+    assert [s for s in seen if s.statement.startswith("SELECT workspaces.auto_away_minutes")]
+
+
+def test_the_crm_hears_conversation_assigned(app, client, factory, account):
+    import json
+
+    from app.integrations.endpoints import create_endpoint
+    from app.models import WebhookDelivery
+
+    (person,) = team(factory, account, 1)
+    app.config["OUTBOUND_ALLOW_HOSTS"] = frozenset({"crm.test"})  # nothing is sent: the job is not run here
+    create_endpoint(account.workspace_id, "https://crm.test/hook", ["conversation.assigned"], person)
+    conversation = deliver_new_customer(client, account)
+    events = db.session.scalars(select(WebhookDelivery).where(WebhookDelivery.event == "conversation.assigned")).all()
+    bodies = [json.loads(e.body)["data"] for e in events]
+    assert [(b["id"], b["assignee_id"]) for b in bodies] == [(conversation.id, person.id)]
