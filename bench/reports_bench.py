@@ -136,7 +136,7 @@ def page_time(app, email: str) -> float:
         started = time.perf_counter()
         response = client.get("/reports")
         elapsed = time.perf_counter() - started
-    assert response.status_code == 200, response.status_code
+    assert response.status_code == 200 and b'data-figure="conversations"' in response.data, response.status_code
     return elapsed
 
 

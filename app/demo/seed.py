@@ -32,6 +32,7 @@ from app.demo.labels import seed_labels
 from app.demo.mentions import seed_mentions
 from app.demo.pipeline import seed_lead
 from app.demo.needs_reply import queue_automated_reply, readers
+from app.demo.reports import seed_month
 from app.demo.saved_replies import seed_saved_replies
 from app.demo.simulator import REACTIONS
 from app.extensions import db
@@ -199,6 +200,7 @@ def seed_demo(app: Flask) -> DemoSeedResult:
     seed_drafts(workspace, admin, agent)
     seed_mentions(workspace, admin, agent)
     seed_team(result, DEMO_WORKSPACE, DEMO_PASSWORD)
+    seed_month(workspace, result.account, [admin, agent])  # a month of history for /reports (app.demo.reports)
     seed_assignment(result)  # last: the stories and the team above are assigned as they say
     return result
 

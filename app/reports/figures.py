@@ -277,8 +277,8 @@ def _business_seconds(pairs, scope: ReportScope, hours: dict, zone: str):
     on_first, on_answer = table.alias("open_hours_first"), table.alias("open_hours_answer")
     f_first, first_day = open_before(pairs.c.first_in, on_first)
     f_answer, answer_day = open_before(pairs.c.first_reply, on_answer)
-    return select(pairs.c.id.label("id"), func.round(f_answer - f_first).label("seconds")) \
-        .join(on_first, on_first.c.day == first_day).join(on_answer, on_answer.c.day == answer_day) \
+    joined = pairs.join(on_first, on_first.c.day == first_day).join(on_answer, on_answer.c.day == answer_day)
+    return select(pairs.c.id.label("id"), func.round(f_answer - f_first).label("seconds")).select_from(joined) \
         .where(pairs.c.first_reply.is_not(None)).subquery()
 
 
@@ -427,21 +427,25 @@ def _sources(scope: ReportScope, currency: str) -> list[SourceRow]:
     if scope.label_id is not None or scope.agent_id:
         clauses.append(lead.conversation_id.in_(select(Conversation.id).where(conversation_filter(scope))))
 
-    def reached(status: str) -> ColumnElement:
-        # This step or a later one of the funnel, in the history or as the lead's status now (leads
-        # made before lead_stage_changes existed have no history).
-        later = FUNNEL[FUNNEL.index(status):]
-        moved = exists().where(LeadStageChange.lead_id == lead.id, LeadStageChange.to_status.in_(later))
-        return or_(lead.status.in_(later), moved)
+    # How far along the funnel each lead got (0 none, 1 contacted, 2 qualified, 3 won): the furthest
+    # step in its history or its status now (leads made before lead_stage_changes existed have no
+    # history). A step counts as reached when this is at or past it: a lead moved from new straight
+    # to won was contacted and qualified too. One lookup per lead, through ix_lead_stage_changes_lead.
+    def rank(status_column) -> ColumnElement:
+        return case(*[(status_column == _word(step), n) for n, step in enumerate(FUNNEL, 1)], else_=0)
 
-    won = reached("won")
-    in_currency = or_(lead.currency.is_(None), lead.currency == currency)
+    history = select(func.max(rank(LeadStageChange.to_status))).where(LeadStageChange.lead_id == lead.id) \
+        .scalar_subquery()
+    furthest = select(lead.source.label("source"), lead.currency.label("currency"), lead.value_cents.label("cents"),
+                      greatest(rank(lead.status), func.coalesce(history, 0)).label("rank")).where(*clauses).subquery()
+    won = furthest.c.rank >= len(FUNNEL)
+    in_currency = or_(furthest.c.currency.is_(None), furthest.c.currency == currency)
     query = select(
-        lead.source, func.count(),
-        *[func.sum(case((reached(step), 1), else_=0)) for step in FUNNEL],
-        func.sum(case((and_(won, in_currency), func.coalesce(lead.value_cents, 0)), else_=0)),
-        func.sum(case((and_(won, ~in_currency, lead.value_cents.is_not(None)), 1), else_=0)),
-    ).where(*clauses).group_by(lead.source).order_by(func.count().desc(), lead.source)
+        furthest.c.source, func.count(),
+        *[func.sum(case((furthest.c.rank >= n, 1), else_=0)) for n in range(1, len(FUNNEL) + 1)],
+        func.sum(case((and_(won, in_currency), func.coalesce(furthest.c.cents, 0)), else_=0)),
+        func.sum(case((and_(won, ~in_currency, furthest.c.cents.is_not(None)), 1), else_=0)),
+    ).group_by(furthest.c.source).order_by(func.count().desc(), furthest.c.source)
     return [SourceRow(row[0], *(int(v or 0) for v in row[1:])) for row in db.session.execute(query)]
 
 

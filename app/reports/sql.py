@@ -9,7 +9,7 @@ import math
 from datetime import date, datetime, timezone
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Float, Integer, case, cast, func, literal, select
+from sqlalchemy import Float, Integer, case, cast, func, literal, literal_column, select
 from sqlalchemy.sql import ColumnElement, Select
 
 from app.extensions import db
@@ -34,14 +34,14 @@ def seconds_between(start: ColumnElement, end: ColumnElement) -> ColumnElement:
 def epoch(at: ColumnElement) -> ColumnElement:
     """A timestamp as seconds since 1970 (a float)."""
     if dialect() == "postgresql":
-        return func.date_part("epoch", at)  # double precision (extract() is numeric: slower)
+        return func.date_part(literal_column("'epoch'"), at, type_=Float)  # double (extract() is numeric: slower)
     return (func.julianday(at) - 2440587.5) * 86400.0
 
 
 def day_number(seconds: ColumnElement) -> ColumnElement:
     """The UTC day (days since 1970) of a time given as epoch seconds (never negative here)."""
     if dialect() == "postgresql":
-        return cast(func.floor(seconds / 86400), Integer)
+        return cast(func.floor(seconds / literal_column("86400", Float)), Integer)
     return cast(seconds / 86400, Integer)  # SQLite's CAST truncates, the floor of a positive number
 
 
@@ -101,7 +101,7 @@ def local_day(at: ColumnElement, zone: str):
     days either way (see SLOT_SECONDS)."""
     tz = ZoneInfo(zone)
     if dialect() == "postgresql":
-        slot = cast(func.floor(func.date_part("epoch", at) / SLOT_SECONDS), Integer)
+        slot = cast(func.floor(epoch(at) / literal_column(str(SLOT_SECONDS), Float)), Integer)
     else:
         slot = cast(func.strftime("%s", at), Integer) // SLOT_SECONDS
     return slot, lambda value: _slot_day(int(value), tz)

@@ -53,4 +53,6 @@ def test_each_demo_person_has_their_own_unread(runner):
     run_demo(runner)  # a second run reads nothing again and sends no second bot reply
     assert sorted(db.session.execute(select(ConversationUnread.user_id, ConversationUnread.conversation_id,
                                             ConversationUnread.count)).all()) == before
-    assert db.session.scalar(select(Message.id).where(Message.source == "automation").offset(1)) is None
+    # One bot reply among the stories (the month of history before them has greetings of its own).
+    assert db.session.scalar(select(Message.id).where(Message.source == "automation",
+                                                      Message.mid.not_like("demo-history-%")).offset(1)) is None
