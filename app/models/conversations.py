@@ -45,7 +45,12 @@ class Contact(db.Model):
     """A customer on Instagram, as seen by one of our accounts (IGSIDs are per account)."""
 
     __tablename__ = "contacts"
-    __table_args__ = (UniqueConstraint("account_id", "igsid"),)
+    __table_args__ = (
+        UniqueConstraint("account_id", "igsid"),
+        # The lead panel's "other conversations of this customer": the same username on the
+        # workspace's other accounts (an IGSID is per account).
+        Index("ix_contacts_account_username", "account_id", "username"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"), index=True)
@@ -207,6 +212,12 @@ class Lead(db.Model):
         Index("ix_leads_list", "workspace_id", "created_at", "id"),
         # The board: one column per status, newest move first (app.leads.board).
         Index("ix_leads_board", "workspace_id", "status", "stage_changed_at", "id"),
+        # The board's column heads (count and value per status and currency) read this index alone
+        # (an index-only scan on PostgreSQL), never the table.
+        Index("ix_leads_board_totals", "workspace_id", "status", "currency", "value_cents"),
+        # The same for one owner (the board's "Mine" and owner filter); it also serves the owner
+        # foreign key (a deleted user's leads lose their owner).
+        Index("ix_leads_owner_totals", "owner_id", "workspace_id", "status", "currency", "value_cents"),
         # The follow-ups due list and the clock's `follow_up_due` sweep.
         Index("ix_leads_follow_up", "workspace_id", "next_follow_up_at",
               postgresql_where=sql_text("next_follow_up_at IS NOT NULL"),
@@ -219,7 +230,7 @@ class Lead(db.Model):
     contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"), unique=True)
     conversation_id: Mapped[int | None] = mapped_column(ForeignKey("conversations.id", ondelete="SET NULL"))
     status: Mapped[str] = mapped_column(String(16), default="new")
-    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     source: Mapped[str] = mapped_column(String(20), default="dm")
     source_detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     notes: Mapped[str | None] = mapped_column(Text)
