@@ -3,8 +3,8 @@
 Data: `flask seed` (a lead per conversation, spread over the five statuses, two in three with a
 value, one in ten of those in EUR), then a quarter of the leads owned by the person measured.
 Measured for that person, at each size: the board page (five columns of 50 cards, each head with
-its count and total), "Show more" in one column (the next 50 cards from a cursor), and the board
-filtered to "Mine".
+its count and total), "Show more" in one column (the next 50 cards from a cursor), the board
+filtered to "Mine", and the lead panel of a thread (the newest lead's).
 
 Before the load, the plan of every statement those requests run is checked on PostgreSQL
 (EXPLAIN ANALYZE of the statements the app itself sends, captured in-process): every column's
@@ -28,11 +28,12 @@ ROUNDS = 5
 TARGET = 1 / 1.3
 HX = {"HX-Request": "true"}
 
-# variant -> (path (None: found on the page), htmx?)
+# variant -> (path (None: found on the page; "panel": the newest lead's thread panel), htmx?)
 VARIANTS = {
     "board page": ("/leads/board", False),
     "show more": (None, True),
     "mine": ("/leads/board?owner=me", True),
+    "lead panel": ("panel", True),
 }
 BOARD_INDEX = "ix_leads_board"
 
@@ -99,6 +100,14 @@ def check_plans(env: dict, email: str) -> bool:
     return ok
 
 
+def panel_path(env: dict, email: str) -> str:
+    """The thread's lead panel (app.leads.panel) of the workspace's newest lead: its stage history,
+    contact facts, offers and the customer's other conversations are each one indexed read."""
+    conversation_id = psql(env, f"SELECT conversation_id FROM leads WHERE workspace_id = "
+                                f"(SELECT workspace_id FROM users WHERE email = '{email}') ORDER BY id DESC LIMIT 1")
+    return f"/conversations/{conversation_id}/lead"
+
+
 def show_more_path(port: int, cookie: str) -> str:
     import http.client
 
@@ -120,7 +129,7 @@ def main() -> int:
         for name, email in emails.items():
             cookie = login_cookie(server.port, email, BENCH_PASSWORD)
             for variant, (path, htmx) in VARIANTS.items():
-                path = path or show_more_path(server.port, cookie)
+                path = (panel_path(env, email) if path == "panel" else path) or show_more_path(server.port, cookie)
                 hdrs = {"Cookie": cookie, **(HX if htmx else {})}
                 load("warmup", server.port, lambda w, i, h=hdrs, p=path: ("GET", p, None, h), 50, connections=8)
                 runs[(name, variant)] = (lambda h=hdrs, p=path, label=f"board {variant} {name}": load(
