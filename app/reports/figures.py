@@ -307,7 +307,7 @@ def build_report(scope: ReportScope) -> Report:
     if dialect() == "postgresql":
         # The report's statements are short but their estimated cost (a subquery per conversation)
         # is high enough for PostgreSQL to compile them to machine code first, which took longer
-        # than running them (bench/reports_bench.py). For this transaction only.
+        # than running them (bench/bench_reports.py). For this transaction only.
         db.session.execute(text("SET LOCAL jit = off"))
     hours, hours_zone = saved_hours(scope.workspace_id)
     report = Report(scope=scope, currency=workspace.currency, business_hours=hours, hours_timezone=hours_zone)

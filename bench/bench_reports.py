@@ -20,7 +20,7 @@ a miss.
 
 Target: every report at 1M messages under 1 s. The ratio to the 10k run is printed (it grows with
 the rows a report covers, which a month of a busy shop really has).
-Run: python bench/reports_bench.py  (PostgreSQL; DATABASE_URL overrides the default)
+Run: python bench/bench_reports.py  (PostgreSQL; DATABASE_URL overrides the default)
 """
 from __future__ import annotations
 
