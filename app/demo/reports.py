@@ -69,11 +69,12 @@ def seed_month(workspace, account: InstagramAccount, people: list[User]) -> None
             serial += 1
             asked = datetime.combine(day, time(0), timezone.utc) + timedelta(
                 minutes=rng.choice((rng.randint(9 * 60, 19 * 60), rng.randint(7 * 60, 23 * 60 + 30))))
-            _conversation(rng, workspace, account, people, username, asked, serial)
+            _conversation(rng, workspace, account, people, username, asked, serial, now)
     db.session.commit()
 
 
-def _conversation(rng, workspace, account, people, username: str, asked: datetime, serial: int) -> None:
+def _conversation(rng, workspace, account, people, username: str, asked: datetime, serial: int,
+                  now: datetime) -> None:
     first, last = username.split(".")[:2]
     contact = Contact(workspace_id=workspace.id, account_id=account.id, igsid=customer_igsid(username),
                       username=username.replace(".history", ""), name=f"{first.title()} {last.title()}",
@@ -93,13 +94,22 @@ def _conversation(rng, workspace, account, people, username: str, asked: datetim
     if serial % 4 != 3:
         lines.append(("in", "instagram", None, more, answered + timedelta(minutes=rng.randint(2, 40))))
         lines.append(("out", "inbox", owner.id, thanks, lines[-1][4] + timedelta(minutes=rng.randint(1, 15))))
-    resolved = serial % 5 != 0
+    # Nothing after now: a message from late last night is answered "next morning", which may not have
+    # come yet. (A row dated in the future would also hide every later change from the inbox's live
+    # poll, which watches the newest updated_at.)
+    lines = [line for line in lines if line[4] <= now]
+    if answered > now:
+        answered = None
+    customer_last = lines[-1][0] == "in"
+    resolved = serial % 5 != 0 and not customer_last
     conversation = Conversation(workspace_id=workspace.id, account_id=account.id, contact_id=contact.id,
                                 status="resolved" if resolved else "open", assignee_id=owner.id,
                                 assignment_reason="manual", assigned_at=asked, last_message_at=lines[-1][4],
                                 last_message_preview=lines[-1][3][:200], last_inbound_at=max(
                                     line[4] for line in lines if line[0] == "in"),
-                                last_speaker="team", created_at=asked, updated_at=lines[-1][4])
+                                last_speaker="customer" if customer_last else "team",
+                                waiting_since=lines[-1][4] if customer_last else None,
+                                created_at=asked, updated_at=lines[-1][4])
     db.session.add(conversation)
     db.session.flush()
     for n, (direction, source, sender, text, at) in enumerate(lines):
@@ -107,10 +117,10 @@ def _conversation(rng, workspace, account, people, username: str, asked: datetim
                                mid=f"demo-history-{serial}-{n}", direction=direction, kind="message", text=text,
                                status="received" if direction == "in" else "read", source=source,
                                sent_by_id=sender, created_at=at, received_at=at, updated_at=at))
-    _lead(rng, workspace, contact, conversation, owner, asked, answered, serial)
+    _lead(rng, workspace, contact, conversation, owner, asked, answered, serial, now)
 
 
-def _lead(rng, workspace, contact, conversation, owner, asked, answered, serial: int) -> None:
+def _lead(rng, workspace, contact, conversation, owner, asked, answered, serial: int, now: datetime) -> None:
     source = SOURCES[serial % len(SOURCES)]
     path = ["new", "contacted"]
     roll = rng.random()
@@ -130,12 +140,22 @@ def _lead(rng, workspace, contact, conversation, owner, asked, answered, serial:
                 lost_reason="Too expensive" if path[-1] == "lost" else None, created_at=asked, updated_at=asked)
     db.session.add(lead)
     db.session.flush()
-    at, before = asked, None
+    at, before, reached_at = asked, None, asked
     for step in path:
+        if step != "new" and answered is None:
+            break  # not answered yet: still new
         at = answered if step == "contacted" else at + timedelta(hours=rng.randint(2, 60)) if step != "new" else asked
+        if at > now:
+            break  # the rest of its way is still ahead
+        reached_at = at
         db.session.add(LeadStageChange(workspace_id=workspace.id, lead_id=lead.id, from_status=before, to_status=step,
                                        user_id=None if step == "new" else owner.id,
                                        value_cents=value if step == "won" else None,
                                        lost_reason=lead.lost_reason if step == "lost" else None, created_at=at))
         before = step
-    lead.stage_changed_at = at
+    # Where it got to by now (the whole path, unless part of it is still ahead).
+    lead.status = before
+    lead.lost_reason = lead.lost_reason if before == "lost" else None
+    lead.value_cents = value if before in ("qualified", "won", "lost") else None
+    lead.currency = SHOP_CURRENCY if lead.value_cents else None
+    lead.stage_changed_at = reached_at
