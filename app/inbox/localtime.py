@@ -155,14 +155,30 @@ def snooze_until(preset: str | None, custom: str | None, now: datetime | None = 
         raise ValueError("unknown snooze choice")
     if custom:
         try:
-            naive = datetime.fromisoformat(custom.strip())
-        except ValueError:
-            raise ValueError("the snooze time is not a valid date and time") from None
-        if naive.tzinfo is None:
-            naive = naive.replace(tzinfo=zone)
-        try:
-            return in_utc(naive)
-        except ValueError:
-            raise ValueError("the snooze time is not a date within the next year") from None
+            return typed_moment(custom, zone)
+        except UnusableMoment as exc:
+            raise ValueError("the snooze time is not a valid date and time" if exc.unreadable
+                             else "the snooze time is not a date within the next year") from None
     return None
+
+
+class UnusableMoment(ValueError):
+    def __init__(self, unreadable: bool) -> None:
+        super().__init__("not a date and time" if unreadable else "out of range")
+        self.unreadable = unreadable
+
+
+def typed_moment(text: str, zone) -> datetime:
+    """A time typed in a form (a `datetime-local` value, or ISO 8601 with an offset) as UTC; without
+    an offset it is in `zone`, the viewer's. The one home of that rule (snooze, follow-ups)."""
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise UnusableMoment(unreadable=True) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=zone)
+    try:
+        return in_utc(moment)
+    except ValueError:
+        raise UnusableMoment(unreadable=False) from None
 

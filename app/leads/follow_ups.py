@@ -14,7 +14,7 @@ from sqlalchemy import and_, or_
 from sqlalchemy.orm import joinedload
 
 from app.extensions import db
-from app.inbox.localtime import in_utc, user_zone
+from app.inbox.localtime import UnusableMoment, typed_moment, user_zone
 from app.models import Contact, Conversation, Lead, utcnow
 from app.scoping import scoped
 
@@ -46,15 +46,9 @@ def follow_up_time(preset: str | None, custom: str | None, now: datetime | None 
         return datetime.combine(day, time(9, 0), tzinfo=zone).astimezone(timezone.utc)
     if custom and custom.strip():
         try:
-            moment = datetime.fromisoformat(custom.strip())
-        except ValueError:
-            raise ValueError("That is not a date and time.") from None
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=zone)
-        try:
-            return in_utc(moment)
-        except ValueError:
-            raise ValueError("That date is out of range.") from None
+            return typed_moment(custom, zone)
+        except UnusableMoment as exc:
+            raise ValueError("That is not a date and time." if exc.unreadable else "That date is out of range.") from None
     return None
 
 
