@@ -5,19 +5,12 @@ retries, and every attempt is listed (docs/architecture.md, "Outbound webhooks")
 - `events`: the events, their bodies, and writing them in the change's transaction;
 - `endpoints`: the URL and events rules, the secret, adding, pausing and deleting;
 - `sending`: claiming, one attempt (signed, through app/net/guard.py), backoff, redelivery, pruning;
-- `jobs`: the send jobs, the sweep, and queueing them after commit;
+- `jobs`: the send jobs and the sweep;
 - `routes`: Settings → Integrations. The JSON API's /api/v1/webhooks is app/api/webhooks.py.
 """
 from flask import Blueprint
 
 bp = Blueprint("integrations", __name__)
-
-
-@bp.record_once
-def _queue_sends_after_commits(state) -> None:
-    from app.integrations.jobs import listen_for_commits
-
-    listen_for_commits()
 
 
 from app.integrations import routes  # noqa: E402,F401

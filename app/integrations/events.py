@@ -3,7 +3,7 @@
 Every event is written as a WebhookDelivery row per subscribed, active endpoint, in the transaction
 of the change it reports (the callers call these functions just before their commit), so an event
 is never lost between the database and the queue and a rolled-back change sends nothing. The job
-that sends them is queued after that commit (app.integrations.jobs : listen_for_commits).
+that sends them is queued after that commit (app.jobs.after_commit : enqueue_after_commit).
 
 The body is fixed here, once: `{"id", "event", "created_at", "data"}`, where `data` is the lead,
 conversation or message exactly as the JSON API serializes it (app.api.serializers), so a receiver
@@ -23,6 +23,7 @@ from sqlalchemy.orm import selectinload
 
 from app.extensions import db
 from app.inserts import insert_rows
+from app.jobs.after_commit import enqueue_after_commit
 from app.models import Conversation, Lead, Message, WebhookDelivery, WebhookEndpoint, utcnow
 from app.templating import iso
 
@@ -34,8 +35,6 @@ EVENTS = (LEAD_CREATED, LEAD_UPDATED, CONVERSATION_ASSIGNED, MESSAGE_CREATED)
 # The Settings page's "Send test event": never subscribed to, sent to one endpoint on request.
 TEST_EVENT = "ping"
 
-# Set on the session when deliveries were written; the job is queued after the commit.
-SESSION_FLAG = "integrations_deliveries_pending"
 INSERT_CHUNK = 500
 
 
@@ -82,7 +81,7 @@ def _write(event: str, endpoint_ids: Sequence[int], items: Sequence[dict], now: 
     for start in range(0, len(rows), INSERT_CHUNK):
         insert_rows(WebhookDelivery, rows[start:start + INSERT_CHUNK])
     if rows:
-        db.session.info[SESSION_FLAG] = True
+        send_after_commit()
     return len(rows)
 
 
@@ -169,5 +168,13 @@ def ping(endpoint: WebhookEndpoint) -> WebhookDelivery:
     delivery = WebhookDelivery(endpoint_id=endpoint.id, event_id=event_id, event=TEST_EVENT, body=body,
                                status="pending", attempts=0, next_attempt_at=now, created_at=now)
     db.session.add(delivery)
-    db.session.info[SESSION_FLAG] = True
+    send_after_commit()
     return delivery
+
+
+def send_after_commit() -> None:
+    """Deliveries written in this transaction go out once it commits (never if it rolls back):
+    `dispatch_webhooks` claims them; the clock's run of it is the fallback for a lost enqueue."""
+    from app.integrations.jobs import dispatch_webhooks
+
+    enqueue_after_commit(dispatch_webhooks)

@@ -2,7 +2,8 @@
 
 - `dispatch_webhooks`: claims what is due (app.integrations.sending : claim_due) and queues one
   `deliver_webhook` per claimed delivery, so a slow receiver holds up only its own deliveries. It is
-  queued after every commit that wrote deliveries (`listen_for_commits`), and the clock runs it
+  queued after every commit that wrote deliveries (app.integrations.events asks for it through
+  app.jobs.after_commit : enqueue_after_commit), and the clock runs it
   every minute (app/jobs/schedule.py), which is also what sends the retries when their time comes
   and what picks up deliveries whose job a Redis outage lost: an outage delays, it loses nothing.
 - `deliver_webhook`: one attempt (app.integrations.sending : attempt).
@@ -12,13 +13,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import has_app_context
-from sqlalchemy import event
-from sqlalchemy.orm import Session
-
 from app.integrations import sending
-from app.integrations.events import SESSION_FLAG
-from app.jobs import QUEUE_DEFAULT, Call, enqueue, enqueue_all
+from app.jobs import QUEUE_DEFAULT, Call, enqueue_all
 
 
 def dispatch_webhooks(now: datetime | None = None) -> int:
@@ -44,27 +40,3 @@ def deliver_webhook(delivery_id: int, expected_attempts: int) -> None:
 
 def prune_webhook_deliveries() -> int:
     return sending.prune()
-
-
-# --- queueing after the event's commit -----------------------------------------------------------
-
-def _after_commit(session: Session) -> None:
-    if session.in_nested_transaction():
-        return  # a savepoint: the flag waits for the real commit
-    if not session.info.pop(SESSION_FLAG, False) or not has_app_context():
-        return
-    # After the commit, so the job sees the rows. A failed enqueue (Redis down) is logged by
-    # enqueue and left to the sweep.
-    enqueue(dispatch_webhooks, queue=QUEUE_DEFAULT)
-
-
-def _after_soft_rollback(session: Session, previous_transaction) -> None:
-    if not previous_transaction.nested and previous_transaction.parent is None:
-        session.info.pop(SESSION_FLAG, None)  # the deliveries went with the rollback
-
-
-def listen_for_commits() -> None:
-    """Once per process (app/integrations/__init__.py, when its blueprint is first registered)."""
-    if not event.contains(Session, "after_commit", _after_commit):
-        event.listen(Session, "after_commit", _after_commit)
-        event.listen(Session, "after_soft_rollback", _after_soft_rollback)

@@ -173,10 +173,10 @@ def _record(delivery_id: int, outcome: Outcome, started: datetime, redelivery: b
 def redeliver(delivery: WebhookDelivery) -> None:
     """Send the same body (same id) again, with a fresh round of retries; its attempts are marked
     as a redelivery. The caller commits (the job is queued after that commit)."""
-    from app.integrations.events import SESSION_FLAG
+    from app.integrations.events import send_after_commit
 
     delivery.status, delivery.attempts, delivery.next_attempt_at = "pending", 0, utcnow()
-    db.session.info[SESSION_FLAG] = True
+    send_after_commit()
 
 
 def prune(now: datetime | None = None, batch: int = 2000) -> int:

@@ -280,4 +280,7 @@ def _run_after_response(app, jobs: list[InlineJob]) -> None:
 
 
 def init_app(app) -> None:
+    from app.jobs import after_commit
+
     app.after_request(run_request_jobs)
+    after_commit.listen()

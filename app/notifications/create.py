@@ -25,13 +25,11 @@ from flask import current_app
 from sqlalchemy import Boolean, Integer, String, bindparam, select, text
 
 from app.extensions import db
+from app.jobs.after_commit import enqueue_after_commit
 from app.models import Notification, NotificationPreference, PushSubscription, User, UTCDateTime, utcnow
 from app.notifications.kinds import ADMIN_TYPES, DEFAULT_CHANNELS, EMAIL, EMAIL_TYPES, PUSH, allowed_channels
 
 TEXT_MAX = 300
-# Set on the session when a row wants a push; app.notifications.push queues the push job after
-# the commit (the flag goes with a rollback).
-PUSH_FLAG = "notifications_push_pending"
 
 
 def _mail_on() -> bool:
@@ -76,7 +74,7 @@ def notify(workspace_id: int, type_: str, user_ids: Iterable[int], *, text_: str
             email_pending=mail and bool(channels[user_id] & EMAIL)))
     db.session.add_all(rows)
     if any(row.push_pending for row in rows):
-        db.session.info[PUSH_FLAG] = True
+        _push_after_commit()
     return rows
 
 
@@ -112,7 +110,17 @@ def on_inbound(arrivals: list[Arrival], now: datetime) -> None:
     if pushed:
         # Whether any row wants a push is not returned (that would cost RETURNING on every
         # delivery); the push job finds nothing to do when none does.
-        db.session.info[PUSH_FLAG] = True
+        _push_after_commit()
+
+
+def _push_after_commit() -> None:
+    """Rows of this transaction want a push: `deliver_push` goes out once it commits (and never
+    when it rolls back). Nothing is queued while push is off (no VAPID keys)."""
+    from app.notifications.jobs import deliver_push
+    from app.pwa import vapid
+
+    if vapid.enabled():
+        enqueue_after_commit(deliver_push)
 
 
 def _params(arrivals: list[Arrival], now: datetime, mail: bool, type_: str) -> dict:

@@ -37,7 +37,7 @@ def prune_notifications() -> int:
 
 
 # --- Web Push (app.notifications.push) ------------------------------------------------------------
-# `deliver_push` runs after a commit that wrote rows wanting a push (push.listen_for_commits);
+# `deliver_push` runs after a commit that wrote rows wanting a push (app.jobs.after_commit);
 # `sweep_push` (every minute) takes the rows still pending after a minute, whose job was lost;
 # `retry_push_job` is one device's transient failure, retried on PUSH_RETRY; `send_test_push` is
 # the Devices section's test button.

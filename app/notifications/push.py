@@ -4,8 +4,8 @@ encrypted for that device (aes128gcm, RFC 8188/8291) and signed with the server'
 request.
 
 How a row gets here: app.notifications.create writes it with `push_pending` in the event's own
-transaction and sets the session's PUSH_FLAG; `listen_for_commits` queues `deliver_push` once that
-transaction has committed (and forgets the flag when it rolls back). Rows whose job was lost (Redis
+transaction and asks for `deliver_push` after that transaction commits
+(app.jobs.after_commit : enqueue_after_commit; forgotten when it rolls back). Rows whose job was lost (Redis
 down, a worker crash before the claim) are found by the minute-by-minute sweep: nothing depends on
 Redis.
 
@@ -32,15 +32,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import requests
-from flask import current_app, has_app_context
+from flask import current_app
 from pywebpush import WebPushException, webpush
-from sqlalchemy import event, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import select, update
 
 from app.extensions import db
 from app.models import Notification, PushSubscription, User, utcnow
 from app.net.guard import DestinationRefused, check_destination, pinned_session
-from app.notifications.create import PUSH_FLAG
 from app.pwa import vapid
 
 log = logging.getLogger(__name__)
@@ -278,30 +276,3 @@ def send_test(user_id: int) -> dict[str, int]:
         counts[outcome.status] = counts.get(outcome.status, 0) + 1
     db.session.commit()
     return counts
-
-
-# --- queueing the job after the event's commit ------------------------------------------------------
-
-def _after_commit(session: Session) -> None:
-    if session.in_nested_transaction():
-        return  # a savepoint: the flag waits for the real commit
-    if not session.info.pop(PUSH_FLAG, False) or not has_app_context() or not vapid.enabled():
-        return
-    from app.jobs import QUEUE_DEFAULT, enqueue
-    from app.notifications.jobs import deliver_push
-
-    # After the commit: the job must see the rows. A failed enqueue (Redis down) is logged by
-    # enqueue and left to the sweep.
-    enqueue(deliver_push, queue=QUEUE_DEFAULT)
-
-
-def _after_soft_rollback(session: Session, previous_transaction) -> None:
-    if not previous_transaction.nested and previous_transaction.parent is None:
-        session.info.pop(PUSH_FLAG, None)  # the rows that wanted a push are gone with it
-
-
-def listen_for_commits() -> None:
-    """Once per process (app/pwa/__init__.py calls it when its blueprint is first registered)."""
-    if not event.contains(Session, "after_commit", _after_commit):
-        event.listen(Session, "after_commit", _after_commit)
-        event.listen(Session, "after_soft_rollback", _after_soft_rollback)

@@ -8,11 +8,4 @@ from flask import Blueprint
 bp = Blueprint("pwa", __name__, cli_group="push")
 
 
-@bp.record_once
-def _queue_pushes_after_commits(state) -> None:
-    from app.notifications.push import listen_for_commits
-
-    listen_for_commits()
-
-
 from app.pwa import commands, routes  # noqa: E402,F401

@@ -14,10 +14,13 @@ from redis import Redis
 from sqlalchemy import select
 
 from app.extensions import db
+from app.jobs.after_commit import wanted
 from app.models import Notification, PushSubscription, utcnow
 from app.notifications import jobs
-from app.notifications.create import PUSH_FLAG, notify
+from app.notifications.create import notify
 from tests.notifications.push_service import BrowserKeys, push_enabled
+
+PUSH_JOB = "app.notifications.jobs.deliver_push"
 
 CUSTOMER_TEXT = "Priya: do you ship to Lyon?"
 
@@ -190,10 +193,10 @@ def test_a_rollback_forgets_the_flag_and_sends_nothing(app, auth, factory, push_
     conversation = conversation_for(factory, user)
 
     notify(user.workspace_id, "new_message", [user.id], text_=CUSTOMER_TEXT, conversation_id=conversation.id)
-    assert db.session.info.get(PUSH_FLAG) is True
+    assert wanted() == [PUSH_JOB]
     db.session.rollback()
 
-    assert PUSH_FLAG not in db.session.info
+    assert wanted() == []
     factory.user(workspace=user.workspace)  # a later, unrelated commit queues nothing
     assert push_service.attempts == []
     assert db.session.scalar(select(Notification)) is None
@@ -207,7 +210,7 @@ def test_a_savepoint_keeps_the_flag_for_the_real_commit(app, auth, factory, push
     notify(user.workspace_id, "new_message", [user.id], text_=CUSTOMER_TEXT, conversation_id=conversation.id)
     with db.session.begin_nested():
         pass  # a savepoint's commit inside the event's transaction
-    assert push_service.attempts == [] and db.session.info.get(PUSH_FLAG) is True
+    assert push_service.attempts == [] and wanted() == [PUSH_JOB]
     db.session.commit()
 
     assert len(push_service.received) == 1
