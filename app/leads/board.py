@@ -17,11 +17,12 @@ from sqlalchemy import exists, false, func, literal, select, tuple_
 from sqlalchemy.orm import joinedload
 
 from app.extensions import db
-from app.labels.catalog import label_name
+from app.leads.queries import owned_from
 from app.leads.values import display_value
 from app.models import LEAD_STATUSES, Contact, ConversationLabel, InstagramAccount, Label, Lead, utcnow
 from app.pagination import decode_cursor, encode_cursor
-from app.scoping import scoped, valid_id
+from app.scoping import scoped
+from app.url_filters import id_arg, label_arg, owner_arg
 
 COLUMN_SIZE = 50  # cards per column and per "Show more"
 
@@ -38,22 +39,11 @@ class BoardFilters:
     def from_args(cls, args) -> BoardFilters:
         """Read from the query string; what cannot be understood is dropped with a notice, so a
         stale bookmark still opens the board."""
-        notices = []
-        owner = (args.get("owner") or "").strip() or None
-        if owner is not None and owner not in ("me", "none") and valid_id(owner) is None:
-            notices.append(f"Unknown owner “{owner[:40]}” was ignored.")
-            owner = None
+        notices: list[str] = []
+        owner = owner_arg(args, notices)
         source = (args.get("source") or "").strip()[:20] or None
-        account_id = None
-        raw_account = (args.get("account") or "").strip()
-        if raw_account:
-            account_id = valid_id(raw_account)
-            if account_id is None:
-                notices.append(f"Unknown account “{raw_account[:40]}” was ignored.")
-        raw_label = (args.get("label") or "").strip()
-        label = label_name(raw_label) if raw_label else None
-        if raw_label and label is None:
-            notices.append(f"Unknown label “{raw_label[:40]}” was ignored.")
+        account_id = id_arg(args, "account", "account", notices)
+        label = label_arg(args, notices)
         return cls(owner=owner, source=source, account_id=account_id, label=label, notices=tuple(notices))
 
     def params(self, **overrides) -> dict[str, str]:
@@ -68,15 +58,7 @@ class BoardFilters:
 
 
 def _filtered(filters: BoardFilters, user):
-    query = scoped(Lead)
-    if filters.owner == "me":
-        query = query.where(Lead.owner_id == user.id)
-    elif filters.owner == "none":
-        query = query.where(Lead.owner_id.is_(None))
-    elif filters.owner:
-        query = query.where(Lead.owner_id == int(filters.owner))
-    if filters.source:
-        query = query.where(Lead.source == filters.source)
+    query = owned_from(scoped(Lead), filters.owner, filters.source, user)
     if filters.account_id:
         # A lead's account is its contact's (IGSIDs, hence contacts, are per account).
         query = query.where(exists().where(Contact.id == Lead.contact_id, Contact.account_id == filters.account_id))

@@ -15,7 +15,8 @@ from sqlalchemy.orm import joinedload
 from app.extensions import db
 from app.models import LEAD_STATUSES, Contact, Conversation, Lead
 from app.pagination import DEFAULT_LIMIT, decode_cursor, encode_cursor
-from app.scoping import current_workspace_id, scoped, valid_id
+from app.scoping import current_workspace_id, scoped
+from app.url_filters import owner_arg
 
 
 @dataclass(frozen=True)
@@ -32,10 +33,7 @@ class LeadFilters:
         if status is not None and status not in LEAD_STATUSES:
             notices.append(f"Unknown status “{status[:40]}” was ignored.")
             status = None
-        owner = (args.get("owner") or "").strip() or None
-        if owner is not None and owner not in ("me", "none") and valid_id(owner) is None:
-            notices.append(f"Unknown owner “{owner[:40]}” was ignored.")
-            owner = None
+        owner = owner_arg(args, notices)
         source = (args.get("source") or "").strip()[:20] or None
         return cls(status=status, owner=owner, source=source, notices=tuple(notices))
 
@@ -47,17 +45,23 @@ class LeadFilters:
 def _filtered(filters: LeadFilters, user, with_status: bool = True):
     if filters.status is not None and filters.status not in LEAD_STATUSES:
         raise ValueError(f"status must be one of {', '.join(LEAD_STATUSES)}")
-    query = scoped(Lead)
+    query = owned_from(scoped(Lead), filters.owner, filters.source, user)
     if with_status and filters.status:
         query = query.where(Lead.status == filters.status)
-    if filters.owner == "me":
+    return query
+
+
+def owned_from(query, owner: str | None, source: str | None, user):
+    """The owner and source filters the leads page and the board share (app.url_filters.owner_arg
+    reads `owner`: "me", "none" or a user id)."""
+    if owner == "me":
         query = query.where(Lead.owner_id == user.id)
-    elif filters.owner == "none":
+    elif owner == "none":
         query = query.where(Lead.owner_id.is_(None))
-    elif filters.owner:
-        query = query.where(Lead.owner_id == int(filters.owner))
-    if filters.source:
-        query = query.where(Lead.source == filters.source)
+    elif owner:
+        query = query.where(Lead.owner_id == int(owner))
+    if source:
+        query = query.where(Lead.source == source)
     return query
 
 
