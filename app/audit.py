@@ -18,7 +18,7 @@ from app.models import AuditEntry, User, utcnow
 ACTIONS = {
     "team": ("team.invite", "team.invite_withdrawn", "team.joined", "team.role", "team.deactivate",
              "team.reactivate", "team.reassign", "team.password_link", "team.password_changed"),
-    "accounts": ("account.connect", "account.disconnect", "account.subscribe", "account.assignment"),
+    "accounts": ("account.connect", "account.disconnect", "account.subscribe", "account.assignment", "account.import"),
     "automation": ("automation.rule_created", "automation.rule_changed", "automation.rule_deleted",
                    "automation.settings"),
     "settings": ("settings.workspace", "token.created", "token.revoked"),

@@ -249,6 +249,8 @@ def load_config(instance_path: str | Path, env=None) -> dict:
         "API_MAX_BODY_BYTES": 64 * 1024,  # a JSON API body is a few fields; anything larger is refused
         "JOBS_INLINE": env_str(env, "REDIS_URL") is None,
         "JOBS_INLINE_RETRY_DELAYS": app_env != "test",  # tests retry at once, development waits
+        # Connecting an account imports its last 30 days of DMs (app.accounts.history_import).
+        "HISTORY_IMPORT_ON_CONNECT": env_bool(env, "HISTORY_IMPORT_ON_CONNECT", True),
         "MAIL_URL": env_str(env, "MAIL_URL"),  # smtp:// or smtps://; unset = links are shown, not mailed
         "MAIL_FROM": env_str(env, "MAIL_FROM"),
         # Web Push (app.pwa.vapid): the key pair and contact; unset = push off.

@@ -82,6 +82,8 @@ def base_config(database_url: str) -> dict:
         "REDIS_URL": None,
         "JOBS_INLINE": True,
         "JOBS_INLINE_RETRY_DELAYS": False,
+        # Off unless a test is about it: a connect would otherwise call the Conversations API.
+        "HISTORY_IMPORT_ON_CONNECT": False,
         "SERVER_NAME": None,
     }
 

@@ -15,6 +15,7 @@ from app import audit
 from app.auth import roles
 from app.accounts import bp, oauth
 from app.accounts.data_deletion import request_data_deletion
+from app.accounts.history_import import parse_days, progress_for, progress_of, start_import
 from app.accounts.lifecycle import (
     AccountActionFailed,
     AccountConnectError,
@@ -24,8 +25,9 @@ from app.accounts.lifecycle import (
     disconnect_account,
     retry_webhook_subscription,
 )
+from app.errors import ActionRefused
 from app.extensions import csrf, db
-from app.htmx_responses import render_page
+from app.htmx_responses import is_fragment_request, render_fragment, render_page
 from app.instagram.signature import SignedRequestError, parse_signed_request
 from app.models import DataDeletionRequest, InstagramAccount, utcnow
 from app.scoping import get_or_404, scoped
@@ -41,7 +43,8 @@ admin_required = roles.admin_required(why="Only workspace admins can manage Inst
 @login_required
 def index():
     accounts = db.session.scalars(scoped(InstagramAccount).order_by(InstagramAccount.id)).all()
-    return render_page("accounts/index.html", block="account_list", accounts=accounts, now=utcnow())
+    return render_page("accounts/index.html", block="account_list", accounts=accounts, now=utcnow(),
+                       imports=progress_for([a.id for a in accounts]))
 
 
 # --- connecting ------------------------------------------------------------------------------
@@ -98,6 +101,21 @@ def _flash_connected(result) -> None:
         flash(result.subscription_error, "error")
     else:
         flash(f"@{account.username} is {verb}; new messages will appear in the inbox.", "info")
+    if current_app.config.get("HISTORY_IMPORT_ON_CONNECT"):
+        _import_on_connect(account)
+
+
+def _import_on_connect(account) -> None:
+    """A new connection brings its past: the last 30 days of DMs, imported in the background."""
+    try:
+        audit.record("account.import", f"Started importing the history of @{account.username} on connect",
+                     account_id=account.id)
+        state = start_import(account)
+    except ActionRefused as refused:
+        flash(refused.message, "info")  # already importing (a reconnect during an import), say so
+        return
+    flash(f"Importing the last {state.days} days of @{account.username}'s conversations; "
+          "the progress shows below.", "info")
 
 
 # --- admin actions on one account ------------------------------------------------------------
@@ -140,6 +158,39 @@ def disconnect(account_id: int):
     flash(f"@{account.username} is disconnected. Its conversations stay readable.", "info")
     if warning:
         flash(warning, "error")
+    return redirect(url_for("accounts.index"))
+
+
+# --- history import --------------------------------------------------------------------------
+
+@bp.get("/accounts/<int:account_id>/import")
+@login_required
+def history_import_status(account_id: int):
+    """The import's section of the account's card: what the page polls every 2 s while it runs."""
+    account = get_or_404(InstagramAccount, account_id)
+    return render_fragment("accounts/_history_import.html", a=account, progress=progress_of(account.id))
+
+
+@bp.post("/accounts/<int:account_id>/import")
+@login_required
+@admin_required
+def start_history_import(account_id: int):
+    account = get_or_404(InstagramAccount, account_id)
+    refusal = None
+    try:
+        days = parse_days(request.form.get("days"))
+        audit.record("account.import", f"Started importing {days} days of history of @{account.username}",
+                     account_id=account.id, days=days)
+        start_import(account, days)
+    except ActionRefused as refused:
+        refusal = refused.message
+    if is_fragment_request():
+        return render_fragment("accounts/_history_import.html", a=account, progress=progress_of(account.id),
+                               refusal=refusal, status=422 if refusal else 200)
+    if refusal:
+        flash(refusal, "error")
+    else:
+        flash(f"Importing the history of @{account.username}; the progress shows on its card.", "info")
     return redirect(url_for("accounts.index"))
 
 

@@ -13,6 +13,7 @@ from app.models import (
     ACCOUNT_STATUSES,
     CONVERSATION_STATUSES,
     DIRECTIONS,
+    IMPORT_STATUSES,
     LEAD_STATUSES,
     MESSAGE_SOURCES,
     MESSAGE_STATUSES,
@@ -226,7 +227,7 @@ SCHEMAS = {
         "conversation_id": _nullable("integer"),
         "status": {"enum": list(LEAD_STATUSES)},
         "owner_id": _nullable("integer"),
-        "source": {"type": "string", "examples": ["dm", "ad", "link", "story"]},
+        "source": {"type": "string", "examples": ["dm", "ad", "link", "story", "import"]},
         "source_detail": {"type": "object", "description": "What Meta told us about where the lead came from."},
         "notes": _nullable("string"),
         "value": {**DECIMAL, "type": ["string", "null"], "description": "What the deal is worth, in `currency`: a decimal "
@@ -263,6 +264,14 @@ SCHEMAS = {
         "webhook_subscribed": {"type": "boolean"},
         "last_webhook_at": TIME_OR_NULL,
         "last_error": _nullable("string"),
+        "import": _object({
+            "status": {"enum": list(IMPORT_STATUSES), "description": "`idle`: never imported; `running`: pages are "
+                       "being read; `done`; `failed` (see `last_error` on /accounts; retrying continues where it stopped)."},
+            "done": {"type": "integer", "minimum": 0, "description": "Conversations imported."},
+            "total": {"type": "integer", "minimum": 0, "description": "Conversations found in the window so far "
+                      "(grows page by page while running; final once done)."},
+        }, description="The history import (`flask accounts import`, the Accounts page, and on connect): the last "
+           "N days of DMs through Meta's Conversations API, quietly (no unread, automation or notifications)."),
     }),
     "SavedReply": _object({
         "id": ID,
@@ -646,7 +655,7 @@ SCHEMAS.update({
                                        "replies": {"type": "integer", "minimum": 0},
                                        "first_response_median_s": SECONDS})},
         "leads_by_source": {"type": "array", "items": _object({
-            "source": {"type": "string", "examples": ["dm", "ad", "story", "link", "comment"]},
+            "source": {"type": "string", "examples": ["dm", "ad", "story", "link", "comment", "import"]},
             "leads": {"type": "integer", "minimum": 0, "description": "Leads created in the period."},
             "contacted": {"type": "integer", "minimum": 0, "description": "... that reached contacted or a later step."},
             "qualified": {"type": "integer", "minimum": 0},

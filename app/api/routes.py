@@ -36,6 +36,7 @@ from app.api.serializers import (
     saved_reply_json,
     stage_change_json,
 )
+from app.accounts.history_import import progress_for
 from app.errors import ActionRefused
 from app.extensions import db
 from app.inbox.actions import add_note, assign, check_assignee, check_status, mark_read, set_status
@@ -249,7 +250,8 @@ def lead_history(lead_id: int):
 @bp.get("/accounts")
 def list_accounts():
     accounts = db.session.scalars(scoped(InstagramAccount).order_by(InstagramAccount.id)).all()
-    return jsonify(data=[account_json(a) for a in accounts])
+    imports = progress_for([a.id for a in accounts])  # one query for the page, not one per account
+    return jsonify(data=[account_json(a, imports[a.id]) for a in accounts])
 
 
 @bp.get("/saved-replies")

@@ -14,6 +14,7 @@ from app.inbox.unread import count_for
 from app.messages.waiting import needs_reply
 from app.messages.content import MessageContent, content_of
 from app.leads.values import format_value
+from app.accounts.history_import import ImportProgress, progress_of
 from app.models import Contact, Conversation, InstagramAccount, Label, Lead, LeadStageChange, Message, Note, SavedReply, Workspace
 from app.outbound.rules import HUMAN_SOURCES
 from app.outbound.windows import reply_window, window_closes_at
@@ -27,7 +28,10 @@ def _time(value) -> str | None:
     return iso(value) or None
 
 
-def account_json(account: InstagramAccount) -> dict:
+def account_json(account: InstagramAccount, history: ImportProgress | None = None) -> dict:
+    """The Account shape. `history`: the account's import, when the caller read several at once
+    (app.accounts.history_import.progress_for); otherwise it is read here."""
+    history = history or progress_of(account.id)
     # Never a token, not even encrypted.
     return {
         "id": account.id,
@@ -40,6 +44,7 @@ def account_json(account: InstagramAccount) -> dict:
         "webhook_subscribed": account.webhook_subscribed,
         "last_webhook_at": _time(account.last_webhook_at),
         "last_error": account.last_error,
+        "import": history.as_json(),
     }
 
 

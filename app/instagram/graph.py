@@ -61,6 +61,8 @@ PROFILE_FIELDS = (
     "is_verified_user",
 )
 ME_FIELDS = ("user_id", "username", "name", "profile_picture_url")
+# What the history import reads of each message (Conversations API).
+HISTORY_MESSAGE_FIELDS = "id,created_time,from,to,message,attachments"
 ATTACHMENT_TYPES = frozenset({"image", "video", "audio", "file"})
 MAX_TEXT_BYTES = 1000
 
@@ -235,6 +237,34 @@ class GraphClient:
     def unsubscribe_webhooks(self, token: str, ig_user_id: str) -> None:
         payload = self._request("DELETE", self._graph_path(ig_user_id, "subscribed_apps"), token=token)
         _require_success(payload, "unsubscribe from webhooks")
+
+    # -- Conversations API (history) --------------------------------------------------
+
+    def list_conversations(self, token: str, ig_user_id: str, after: str | None = None,
+                           limit: int = 25) -> tuple[list[dict[str, Any]], str | None]:
+        """One page of the account's DM conversations, newest first: `([{"id", "updated_time"}, ...],
+        the cursor of the next page or None)`. The next page is asked for with Meta's `after`
+        cursor, never by following `paging.next` (a URL from the response, which could name
+        another host: the token must only go to ours)."""
+        params = {"platform": "instagram", "fields": "id,updated_time", "limit": str(limit)}
+        if after:
+            params["after"] = after
+        payload = self._request("GET", self._graph_path(ig_user_id, "conversations"), token=token, params=params)
+        return _page(payload)
+
+    def conversation_messages(self, token: str, conversation_id: str,
+                              after: str | None = None) -> tuple[list[dict[str, Any]], str | None]:
+        """One page of a conversation's messages, newest first, with the fields the import reads:
+        `([{"id", "created_time", "from", "to", "message", "attachments"}, ...], next cursor or None)`.
+        The first page is the conversation's `messages` field; later ones its `messages` edge."""
+        if after is None:
+            payload = self._request("GET", self._graph_path(conversation_id), token=token,
+                                    params={"fields": f"messages{{{HISTORY_MESSAGE_FIELDS}}}"})
+            messages = payload.get("messages")
+            return _page(messages if isinstance(messages, dict) else {})
+        payload = self._request("GET", self._graph_path(conversation_id, "messages"), token=token,
+                                params={"fields": HISTORY_MESSAGE_FIELDS, "after": after})
+        return _page(payload)
 
     # -- Instagram Business Login -----------------------------------------------------
 
@@ -451,6 +481,19 @@ def _retry_after_seconds(value: str | None) -> float | None:
     if when.tzinfo is None:
         when = when.replace(tzinfo=timezone.utc)
     return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
+
+
+def _page(payload: dict[str, Any]) -> tuple[list[dict[str, Any]], str | None]:
+    """A Graph list's items (dicts only) and the `after` cursor of its next page, when there is
+    one: Meta may send cursors on the last page too, so only a `paging.next` means more."""
+    data = payload.get("data")
+    items = [item for item in data if isinstance(item, dict)] if isinstance(data, list) else []
+    paging = payload.get("paging")
+    if not isinstance(paging, dict) or not paging.get("next"):
+        return items, None
+    cursors = paging.get("cursors")
+    after = cursors.get("after") if isinstance(cursors, dict) else None
+    return items, after if isinstance(after, str) and after else None
 
 
 def _require_success(payload: dict[str, Any], action: str) -> None:

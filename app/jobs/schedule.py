@@ -36,6 +36,8 @@ PERIODIC_JOBS: list[PeriodicJob] = [
     PeriodicJob("app.jobs.upkeep:purge_expired_uploads", 3600),
     PeriodicJob("app.accounts.jobs:refresh_expiring_tokens", 24 * 3600),
     PeriodicJob("app.accounts.jobs:resume_pending_deletions", 3600),
+    # History imports whose page job was lost (a killed worker, a redeploy) go on from their cursor.
+    PeriodicJob("app.accounts.jobs:resume_history_imports", 300),
     # Sends left behind by a lost enqueue or a crashed worker (see app.outbound.sending).
     PeriodicJob("app.outbound.jobs:sweep_outbound", 60, QUEUE_DEFAULT),
     PeriodicJob("app.automation.jobs:purge_automation_history", 24 * 3600),

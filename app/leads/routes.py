@@ -25,7 +25,8 @@ from app.spreadsheet import csv_download
 from app.templating import iso
 
 PAGE = 50
-SOURCE_LABELS = {"dm": "Direct message", "ad": "Ad", "link": "Link", "story": "Story", "comment": "Comment"}
+SOURCE_LABELS = {"dm": "Direct message", "ad": "Ad", "link": "Link", "story": "Story", "comment": "Comment",
+                 "import": "Imported history"}
 
 
 def _page(filters: LeadFilters, cursor: str | None) -> tuple[list[Lead], str | None]:

@@ -1,23 +1,32 @@
 """Where a new lead came from: the CRM rule that names a customer's first contact an ad, a link,
 a story or a plain DM, with the details the leads page shows. Ingestion (app.webhooks.apply)
-applies it to the first event of a new conversation."""
+applies it to the first event of a new conversation; a customer found in an imported history
+(app.accounts.history_import) is `import`."""
 from __future__ import annotations
 
 from app.instagram.events import Event, MessageEvent, ReferralEvent
+
+IMPORTED = "import"
 
 
 def _present(**values: str | None) -> dict[str, str]:
     return {key: value for key, value in values.items() if value is not None}
 
 
-def lead_source(event: Event) -> tuple[str, dict[str, str]]:
+def lead_source(event: Event, *, imported: bool = False) -> tuple[str, dict[str, str]]:
     """How the customer found the business, for a new lead: ``(source, detail)``.
+
+    ``("import", {})`` when the event came from an imported history (``imported``): the
+    Conversations API says nothing of how the conversation began, and the team should see that
+    this lead was found in the past, not brought by a campaign now.
 
     ``("ad", {ad_id, ad_title, ref, source, type, photo_url, video_url})`` for a
     click-to-DM ad, ``("link", {ref, source, type})`` for an ig.me link,
     ``("story", {kind: "mention"|"reply", url, story_id})`` for a story mention or
     reply, otherwise ``("dm", {})``. Absent values are left out of ``detail``.
     """
+    if imported:
+        return IMPORTED, {}
     referral = event.referral if isinstance(event, (MessageEvent, ReferralEvent)) else None
     if referral is not None:
         if referral.is_ad:

@@ -2,7 +2,8 @@
 
 - `types`: UTC timestamps (`UTCDateTime`, `utcnow`), `enum_check`, `MAX_ID`
 - `workspaces`: Workspace, User, ApiToken
-- `accounts`: InstagramAccount (with its auto-assignment mode), AccountAssignee, DataDeletionRequest
+- `accounts`: InstagramAccount (with its auto-assignment mode), AccountAssignee, AccountImport (its
+  history import), DataDeletionRequest
 - `conversations`: Contact, Conversation, Message, Note, Lead (and its LeadStageChange history), Upload
 - `webhooks`: WebhookEvent (the raw delivery log), DeferredEvent
 - `automation`: AutomationSettings, AutomationRule, AutomationLog, AiDraft
@@ -20,7 +21,15 @@ registers every table in the one metadata that migrations compare against.
 """
 from app.models.types import MAX_ID, UTCDateTime, enum_check, utcnow
 from app.models.workspaces import AVAILABILITIES, ROLES, THEMES, ApiToken, User, Workspace
-from app.models.accounts import ACCOUNT_STATUSES, ASSIGNMENT_MODES, AccountAssignee, DataDeletionRequest, InstagramAccount
+from app.models.accounts import (
+    ACCOUNT_STATUSES,
+    ASSIGNMENT_MODES,
+    IMPORT_STATUSES,
+    AccountAssignee,
+    AccountImport,
+    DataDeletionRequest,
+    InstagramAccount,
+)
 from app.models.conversations import (
     CONVERSATION_STATUSES,
     DIRECTIONS,
@@ -53,7 +62,8 @@ from app.models.notifications import (
 __all__ = [
     "MAX_ID", "UTCDateTime", "enum_check", "utcnow",
     "AVAILABILITIES", "ROLES", "THEMES", "ApiToken", "User", "Workspace",
-    "ACCOUNT_STATUSES", "ASSIGNMENT_MODES", "AccountAssignee", "DataDeletionRequest", "InstagramAccount",
+    "ACCOUNT_STATUSES", "ASSIGNMENT_MODES", "IMPORT_STATUSES", "AccountAssignee", "AccountImport",
+    "DataDeletionRequest", "InstagramAccount",
     "CONVERSATION_STATUSES", "DIRECTIONS", "LEAD_STATUSES", "MESSAGE_SOURCES", "MESSAGE_STATUSES", "SPEAKERS",
     "Contact", "Conversation", "Lead", "LeadStageChange", "Message", "Note", "Upload",
     "WEBHOOK_STATUSES", "DeferredEvent", "WebhookEvent",

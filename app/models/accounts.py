@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, String, Text, text as sql_text
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, String, Text, text as sql_text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -15,6 +15,8 @@ ACCOUNT_STATUSES = ("active", "reauth_required", "disconnected")
 # How new conversations of an account are assigned (app.assignment): not at all, in turn, or to
 # whoever has the fewest open conversations; among available, active agents (or the chosen ones).
 ASSIGNMENT_MODES = ("off", "round_robin", "least_open")
+# Where an account's history import is (app.accounts.history_import); "idle": never started.
+IMPORT_STATUSES = ("idle", "running", "done", "failed")
 
 
 class InstagramAccount(db.Model):
@@ -70,3 +72,32 @@ class AccountAssignee(db.Model):
 
     account_id: Mapped[int] = mapped_column(ForeignKey("instagram_accounts.id", ondelete="CASCADE"), primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+
+
+class AccountImport(db.Model):
+    """An account's history import through the Conversations API (app.accounts.history_import):
+    how far the walk got, so a crashed worker or a redeploy continues from the stored cursor
+    instead of starting again, and the progress /accounts and the API show. One row per account."""
+
+    __tablename__ = "account_imports"
+    __table_args__ = (enum_check("status", IMPORT_STATUSES),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("instagram_accounts.id", ondelete="CASCADE"), unique=True)
+    status: Mapped[str] = mapped_column(String(12), default="idle", server_default="idle")
+    # Every start is a new run; a job of an older run (still queued, or retried late) stops at once.
+    run: Mapped[int] = mapped_column(Integer, default=0, server_default=sql_text("0"))
+    days: Mapped[int] = mapped_column(Integer, default=30, server_default=sql_text("30"))
+    since: Mapped[datetime | None] = mapped_column(UTCDateTime)  # older messages stop the walk
+    cursor: Mapped[str | None] = mapped_column(Text)  # Meta's `after` of the next page; None: the first
+    page_position: Mapped[int] = mapped_column(Integer, default=0, server_default=sql_text("0"))  # done on that page
+    done: Mapped[int] = mapped_column(Integer, default=0, server_default=sql_text("0"))  # conversations imported
+    total: Mapped[int] = mapped_column(Integer, default=0, server_default=sql_text("0"))  # found in the window so far
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default=sql_text("0"))  # failed tries in a row
+    # Pacing shared by every worker: the earliest moment (epoch ms) the next call to Meta may go out.
+    next_call_ms: Mapped[int] = mapped_column(BigInteger, default=0, server_default=sql_text("0"))
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)  # a job is walking until then
+    last_error: Mapped[str | None] = mapped_column(Text)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -104,7 +104,7 @@ class StandinControl:
         self.reset()
 
     def reset(self) -> None:
-        """Forget faults, logs, revocations, used codes, subscriptions and echo overrides."""
+        """Forget faults, logs, revocations, used codes, subscriptions, added history and echo overrides."""
         with self._lock:
             self._rules: list[FaultRule] = []
             self._requests: deque[RecordedRequest] = deque(maxlen=MAX_RECORDED)
@@ -112,6 +112,9 @@ class StandinControl:
             self._revoked: dict[str, tuple[float, int]] = {}
             self._used_codes: set[str] = set()
             self._subscriptions: dict[str, list[str]] = {}
+            # Conversations added to an account's history (the simulator, tests): ig_user_id ->
+            # customer igsid -> messages; app.standin.history adds the built-in ones.
+            self._history: dict[str, dict[str, list[dict]]] = {}
             self._clock_offset = 0.0
             self.echo_mode: str | None = None  # None: use the app's STANDIN_ECHO
             self.echo_delay: float | None = None  # None: use the app's STANDIN_ECHO_DELAY
@@ -214,6 +217,20 @@ class StandinControl:
             and (method is None or r.method == method.upper())
             and (part is None or r.part == part)
         ]
+
+    # -- history (Conversations API) -------------------------------------------------
+
+    def add_history(self, ig_user_id: str, igsid: str, messages: list[dict]) -> None:
+        """Add messages to the account's conversation with a customer, as the Conversations API
+        will list them: each `{"mid", "at" (epoch seconds), "from_customer", "text"}`."""
+        with self._lock:
+            thread = self._history.setdefault(ig_user_id, {}).setdefault(igsid, [])
+            known = {m["mid"] for m in thread}
+            thread.extend(dict(m) for m in messages if m["mid"] not in known)
+
+    def added_history(self, ig_user_id: str) -> dict[str, list[dict]]:
+        with self._lock:
+            return {igsid: [dict(m) for m in thread] for igsid, thread in self._history.get(ig_user_id, {}).items()}
 
     # -- echo webhooks ---------------------------------------------------------------
 

@@ -1,13 +1,15 @@
 """The stand-in for graph.instagram.com: token exchange and refresh, /me, customer
-profiles, webhook subscriptions and the Send API with its echo webhook."""
+profiles, webhook subscriptions, the Send API with its echo webhook, and the Conversations API
+(app.standin.history)."""
 
 from __future__ import annotations
 
 import threading
+from urllib.parse import urlencode
 
 from flask import Blueprint, Response, jsonify, request
 
-from . import webhooks
+from . import history, webhooks
 from .context import (
     MESSAGING_SCOPE,
     authenticate,
@@ -68,6 +70,8 @@ def create_graph_blueprint() -> Blueprint:
         claims = authenticate()
         if is_own_node(node_id, claims):
             return jsonify(_account_fields(claims, _requested_fields(DEFAULT_ME_FIELDS)))
+        if history.parse_conversation_id(node_id) is not None:
+            return jsonify(_conversation(claims, node_id))
         if not node_id.isdigit():
             require_own_node(node_id, claims)  # raises Meta's "does not exist" error
         require_scope(claims, MESSAGING_SCOPE)
@@ -95,11 +99,22 @@ def create_graph_blueprint() -> Blueprint:
     @bp.get("/<node_id>/conversations", defaults={"ver": None})
     @bp.get("/<ver>/<node_id>/conversations")
     def conversations(ver, node_id):
-        # The stand-in keeps no message history, so a backfill finds nothing to import.
         claims = authenticate()
         require_own_node(node_id, claims)
         require_scope(claims, MESSAGING_SCOPE)
-        return jsonify({"data": []})
+        if request.args.get("platform") != "instagram":
+            raise StandinError(100, "(#100) The parameter platform is required and must be instagram")
+        limit = history.limit_of(request.args.get("limit"), history.CONVERSATIONS_PAGE)
+        listed = history.conversation_list(claims.ig_user_id, _threads(claims))
+        return jsonify(history.page(listed, request.args.get("after"), limit, _next_url))
+
+    @bp.get("/<conversation>/messages", defaults={"ver": None})
+    @bp.get("/<ver>/<conversation>/messages")
+    def conversation_messages(ver, conversation):
+        claims = authenticate()
+        messages, fields = _thread(claims, conversation), history.message_fields(request.args.get("fields"))
+        limit = history.limit_of(request.args.get("limit"), history.MESSAGES_PAGE)
+        return jsonify(history.page(messages(fields), request.args.get("after"), limit, _next_url))
 
     @bp.post("/<node_id>/messages", defaults={"ver": None})
     @bp.post("/<ver>/<node_id>/messages")
@@ -206,6 +221,41 @@ def _customer_fields(igsid: str, fields: list[str]) -> dict:
     answer = {name: values[name] for name in fields}
     answer.setdefault("id", igsid)
     return answer
+
+
+def _threads(claims: Claims) -> dict[str, list[history.HistoryMessage]]:
+    return history.threads(claims.ig_user_id, control().now(), control().added_history(claims.ig_user_id),
+                           lambda igsid: avatar_url("customer", igsid))
+
+
+def _thread(claims: Claims, node_id: str):
+    """The conversation's messages (newest first) as a function of the fields asked for; Meta's
+    "does not exist" for a conversation of another account or an unknown one."""
+    ids = history.parse_conversation_id(node_id)
+    if ids is None or ids[0] != claims.ig_user_id:
+        require_own_node("unknown-" + node_id[:40], claims)  # raises Meta's error
+    require_scope(claims, MESSAGING_SCOPE)
+    igsid = ids[1]
+    messages = _threads(claims).get(igsid, [])
+    return lambda fields: [history.message_json(m, claims.ig_user_id, claims.username, igsid, fields)
+                           for m in reversed(messages)]
+
+
+def _conversation(claims: Claims, node_id: str) -> dict:
+    messages = _thread(claims, node_id)
+    raw = request.args.get("fields") or "id"
+    answer: dict = {"id": node_id}
+    if raw.startswith("messages") or ",messages" in raw:
+        fields = history.message_fields(raw[raw.index("messages"):])
+        base = request.base_url.rstrip("/") + "/messages"
+        answer["messages"] = history.page(messages(fields), None, history.MESSAGES_PAGE,
+                                          lambda cursor: base + "?" + urlencode({"fields": ",".join(fields), "after": cursor}))
+    return answer
+
+
+def _next_url(cursor: str) -> str:
+    params = {k: v for k, v in request.args.items() if k not in ("after", "access_token")}
+    return request.base_url + "?" + urlencode({**params, "after": cursor})
 
 
 def _subscribed_fields_param() -> list[str]:

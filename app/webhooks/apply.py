@@ -9,6 +9,12 @@ racing in two processes) changes nothing the first one did not. Every other chan
 reactions, edits, read receipts) is computed from the new rows only, or compares before it writes,
 so a second application finds nothing to do and does not even bump `updated_at`.
 
+History (app.accounts.history_import) goes through the same apply with `history=True`: the same
+rows and keys, so an imported message and its webhook are one row whichever comes first, but the
+past is quiet. It bumps no unread, reopens nothing, queues no automation, notifies and auto-assigns
+no one and emits no message.created; who spoke last, whether the customer waits and the newest
+message follow from what was imported, and a new customer's lead has source `import`.
+
 The work is set-based: a delivery of N events costs a fixed number of statements (bulk lookups
 and multi-row inserts), not N round trips. Conversation rows are locked (FOR UPDATE, in id order)
 before their counters are changed, so concurrent deliveries for one customer cannot lose an unread.
@@ -208,9 +214,10 @@ def _new_message(event: Event, account: AccountRef) -> _NewMessage:
 class _Delivery:
     """State of one delivery being applied; methods are the steps of `apply_events`."""
 
-    def __init__(self, parsed: ParsedDelivery, now: datetime) -> None:
+    def __init__(self, parsed: ParsedDelivery, now: datetime, history: bool = False) -> None:
         self.parsed = parsed
         self.now = now
+        self.history = history  # imported history: quiet (see the module's docstring)
         self.result = ApplyResult(problems=list(parsed.errors), warnings=list(parsed.warnings))
         self.parked: list[DeferredEvent] = []  # DeferredEvent rows this delivery added
         self.accounts: dict[str, AccountRef] = {}  # ig_user_id -> account (usable ones)
@@ -408,8 +415,9 @@ class _Delivery:
                 continue  # a redelivery: the first delivery did everything
             if is_new:
                 arrived[key] = inserted[key]
-                self.new_message_ids[new.account.workspace_id].append(inserted[key])
-                if new.counts_as_inbound and not new.event.standby:
+                if not self.history:  # the past: no message.created, no automation
+                    self.new_message_ids[new.account.workspace_id].append(inserted[key])
+                if new.counts_as_inbound and not new.event.standby and not self.history:
                     self.result.automation_message_ids.append(inserted[key])
             self._conversation_effects(self.conversation_for(new.event), new, is_new=is_new)
         # Every active member's own unread, in one statement for the whole delivery, and the
@@ -442,7 +450,7 @@ class _Delivery:
     def _conversation_effects(self, conversation: Conversation, new: _NewMessage, is_new: bool) -> None:
         at = new.event.timestamp
         changed = False
-        if new.counts_as_inbound and is_new:
+        if new.counts_as_inbound and is_new and not self.history:
             # Unread for the team as a whole (it decides the "seen" receipt) and for each member.
             conversation.unread_count = (conversation.unread_count or 0) + 1
             self.new_unread.setdefault(conversation.id, unread.NewUnread()).add(at)
@@ -490,7 +498,7 @@ class _Delivery:
         rows = []
         for conversation_id, event in sorted(first.items()):
             conversation = self.conversations_by_id[conversation_id]
-            source, detail = lead_source(event)
+            source, detail = lead_source(event, imported=self.history)
             rows.append({"workspace_id": conversation.workspace_id, "contact_id": conversation.contact_id,
                          "conversation_id": conversation.id, "status": "new", "source": source,
                          "source_detail": detail, "created_at": self.now, "updated_at": self.now,
@@ -638,6 +646,9 @@ class _Delivery:
 
     # -- step 6: bookkeeping
     def finish(self) -> None:
+        if self.history:
+            db.session.flush()
+            return  # an import is not a webhook: "last webhook received" stays as it was
         # "Last webhook" is shown to the minute. Writing it on every delivery would make every
         # concurrent delivery for an account queue on that one row's lock until its commit.
         stale_before = self.now - LAST_WEBHOOK_RESOLUTION
@@ -749,9 +760,10 @@ def _apply_unsend(message: Message, payload: dict[str, Any], conversation: Conve
     return True
 
 
-def apply_events(parsed: ParsedDelivery, now: datetime | None = None) -> ApplyResult:
-    """Apply one parsed delivery in the current transaction (the caller commits)."""
-    delivery = _Delivery(parsed, now or utcnow())
+def apply_events(parsed: ParsedDelivery, now: datetime | None = None, *, history: bool = False) -> ApplyResult:
+    """Apply one parsed delivery in the current transaction (the caller commits). `history`: the
+    events are imported history, applied quietly (see the module's docstring)."""
+    delivery = _Delivery(parsed, now or utcnow(), history)
     events = delivery.usable_events()
     if events:
         delivery.resolve_threads(events)
