@@ -5,6 +5,7 @@ from flask import request
 
 from app.auth import roles
 from app.demo import bp
+from app.demo.history import seed_history
 from app.demo.simulator import (
     EVENT_KINDS,
     REACTION_TARGETS,
@@ -51,3 +52,16 @@ def simulator_deliver():
     # Keep who and what for the next event; the text was used.
     form.pop("text", None)
     return _page(form=form, result=result)
+
+
+@bp.post("/demo/simulator/history")
+@admin_required
+def simulator_history():
+    """Put a past conversation into the stand-in's Conversations API (app.demo.history)."""
+    form = request.form.to_dict()
+    try:
+        seeded = seed_history(form)
+    except SimulationRefused as exc:
+        return _page(status=422, form={**form, "kind": "text"}, history_error=exc)
+    form.pop("history_text", None)
+    return _page(form={**form, "kind": "text"}, history_seed=seeded)

@@ -9,7 +9,8 @@ staff have read.
 
 Idempotent: message ids are fixed, and timestamps count back from the moment the demo account
 was created, so every delivery is byte-for-byte the same on a later run and is skipped when its
-bytes are already in the webhook log.
+bytes are already in the webhook log. The account's older conversations come in by the history
+import from the stand-in's Conversations API, as on Connect (app.accounts.history_import).
 """
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from flask import Flask, url_for
 from sqlalchemy import select
 from werkzeug.serving import WSGIRequestHandler, make_server
 
+from app.accounts.history_import import start_import
 from app.cli import create_user, get_or_create_workspace
 from app.demo.delivery import already_delivered, deliver_webhook
 from app.demo.drafts import seed_drafts
@@ -34,12 +36,13 @@ from app.demo.pipeline import seed_lead
 from app.demo.needs_reply import queue_automated_reply, readers
 from app.demo.reports import seed_month
 from app.demo.saved_replies import seed_saved_replies
+from app.errors import ActionRefused
 from app.demo.simulator import REACTIONS
 from app.extensions import db
 from app.inbox.actions import assign, mark_read, set_status
 from app.instagram import payloads
 from app.leads.actions import update_lead
-from app.models import Contact, Conversation, InstagramAccount, Lead, User, Workspace, utcnow
+from app.models import AccountImport, Contact, Conversation, InstagramAccount, Lead, User, Workspace, utcnow
 from app.standin import DEFAULT_SCOPES, Signer, business_account, customer_igsid
 from app.token_crypto import token_cipher
 from app.urls import own_base_url
@@ -194,6 +197,7 @@ def seed_demo(app: Flask) -> DemoSeedResult:
         with _standin_reachable(app):
             for story in STORIES:
                 _play(app, story, result)
+            _import_history(result.account)
     finally:
         request_log.setLevel(level)
     seed_labels(workspace, admin, agent)  # after the stories: the keyword rule must not answer them
@@ -339,6 +343,18 @@ def _set_up_staff_state(story: Story, result: DemoSeedResult) -> bool:
         # Its stages (a timeline in the panel), value and follow-up: app.demo.pipeline.
         seed_lead(lead, story.username, story.lead_status, owner or result.admin)
     return True
+
+
+def _import_history(account: InstagramAccount) -> None:
+    """The account's past from the stand-in's Conversations API (its built-in history: a few
+    customers over the last weeks), imported as Connect does it, once: a later run leaves the
+    import as it is (an admin may have run it again since)."""
+    if db.session.scalar(select(AccountImport.id).where(AccountImport.account_id == account.id)) is not None:
+        return
+    try:
+        start_import(account)
+    except ActionRefused as refused:
+        log.warning("demo: history import not started: %s", refused.message)
 
 
 # --- the stand-in during the command ---------------------------------------------------------

@@ -90,7 +90,7 @@ class FakeHistory:
         base = re.escape(f"{GRAPH_URL}/{GRAPH_VERSION}/")
         mock.add_callback(responses.GET, re.compile(base + rf"{IG}/conversations(\?.*)?$"), self._list)
         mock.add_callback(responses.GET, re.compile(base + r"[^/?]+/messages(\?.*)?$"), self._messages_edge)
-        mock.add_callback(responses.GET, re.compile(base + r"[^/?]+(\?.*)?$"), self._node)
+        mock.add_callback(responses.GET, re.compile(base + r"(?!me[/?]|me$)[^/?]+(\?.*)?$"), self._node)
 
     # -- answers
     def _record(self, kind: str, target: str, after: str | None):

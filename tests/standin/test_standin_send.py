@@ -301,10 +301,16 @@ def test_customer_profile_of_a_non_numeric_id_is_an_error(http, standin_meta):
     assert response.json()["error"]["code"] == 100
 
 
-def test_conversations_are_empty(http, standin_meta):
+def test_conversations_list_the_built_in_history_newest_first(http, standin_meta):
+    # The paging and the messages are tested with the import, in tests/demo/test_demo_history_import.py.
+    from app.standin.history import BUILT_IN
+
     response = http.get(f"{standin_meta.graph_url}/{GRAPH_VERSION}/{ACCOUNT.ig_user_id}/conversations",
                         params={"platform": "instagram"}, headers={"Authorization": f"Bearer {standin_meta.issue_token()}"})
-    assert response.json() == {"data": []}
+    body = response.json()
+    assert len(body["data"]) == len(BUILT_IN) and "next" not in body["paging"]
+    updated = [conversation["updated_time"] for conversation in body["data"]]
+    assert updated == sorted(updated, reverse=True)
 
 
 def test_inbound_event_is_delivered_signed_like_meta(receiver):
