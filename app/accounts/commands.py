@@ -83,6 +83,7 @@ def import_command(workspace_name: str, days: int, username: str | None):
                          workspace_id=workspace.id, account_id=account.id, days=days)
             start_import(account, days)
         except ActionRefused as exc:
+            db.session.rollback()  # the audit entry of a start that did not happen
             refused += 1
             click.echo(f"{name}: {exc.message}", err=True)
             continue

@@ -230,15 +230,14 @@ def _walk_page(state: AccountImport, account: InstagramAccount) -> None:
 def _token(state: AccountImport, account: InstagramAccount) -> str:
     name = f"@{account.username or account.ig_user_id}"
     if not can_call_meta(account):
-        _fail(state, f"{name} is not connected any more; reconnect it, then retry the import.")
+        raise _fail(state, f"{name} is not connected any more; reconnect it, then retry the import.")
     try:
         return account_token(account)
     except TokenDecryptError:
         reason = ("The stored access token cannot be decrypted with TOKEN_ENCRYPTION_KEYS; "
                   "restore the old key or reconnect the account.")
         mark_reauth_required(account.id, reason)
-        _fail(state, reason)
-    raise AssertionError("unreachable")  # pragma: no cover
+        raise _fail(state, reason) from None
 
 
 def _in_window(conversations: list[dict[str, Any]], since: datetime) -> tuple[list[dict[str, Any]], bool]:
@@ -284,14 +283,15 @@ def _import_conversation(state: AccountImport, account: InstagramAccount, token:
     after_apply(result)  # new customers' profiles, by the profile job (history queues no automation)
 
 
-def _fail(state: AccountImport, reason: str) -> None:
+def _fail(state: AccountImport, reason: str) -> _Stop:
+    """End the run as failed with the reason (committed); returns the _Stop for the caller to raise."""
     state.status = "failed"
     state.last_error = reason[:500]
     state.lease_until = None
     state.finished_at = utcnow()
     db.session.commit()
     log.warning("history import of account %s failed: %s", state.account_id, reason)
-    raise _Stop
+    return _Stop()
 
 
 def _current(account_id: int, run: int) -> AccountImport | None:
@@ -304,13 +304,12 @@ def _after_graph_error(account_id: int, run: int, exc: GraphError) -> None:
     state = _current(account_id, run)
     if state is None:
         return
-    try:
-        if isinstance(exc, TokenInvalidError):
-            mark_reauth_required(account_id, token_invalid_reason("History import", exc))
-            _fail(state, "Instagram no longer accepts this account's access token: reconnect it, then retry the import.")
-        if not exc.retryable or state.attempts >= len(RETRY_DELAYS):
-            _fail(state, f"History import stopped. {failure_reason(exc)}")
-    except _Stop:
+    if isinstance(exc, TokenInvalidError):
+        mark_reauth_required(account_id, token_invalid_reason("History import", exc))
+        _fail(state, "Instagram no longer accepts this account's access token: reconnect it, then retry the import.")
+        return
+    if not exc.retryable or state.attempts >= len(RETRY_DELAYS):
+        _fail(state, f"History import stopped. {failure_reason(exc)}")
         return
     delay = max(float(exc.retry_after or 0), float(RETRY_DELAYS[state.attempts]))
     state.attempts += 1

@@ -112,6 +112,7 @@ def _import_on_connect(account) -> None:
                      account_id=account.id)
         state = start_import(account)
     except ActionRefused as refused:
+        db.session.rollback()  # the audit entry of a start that did not happen
         flash(refused.message, "info")  # already importing (a reconnect during an import), say so
         return
     flash(f"Importing the last {state.days} days of @{account.username}'s conversations; "
@@ -183,6 +184,7 @@ def start_history_import(account_id: int):
                      account_id=account.id, days=days)
         start_import(account, days)
     except ActionRefused as refused:
+        db.session.rollback()  # the audit entry of a start that did not happen
         refusal = refused.message
     if is_fragment_request():
         return render_fragment("accounts/_history_import.html", a=account, progress=progress_of(account.id),

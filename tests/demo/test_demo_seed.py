@@ -69,10 +69,14 @@ def test_every_demo_row_comes_from_a_signed_delivery_through_ingestion(runner, a
     account = db.session.scalar(select(InstagramAccount))
     # The month of history for /reports is written directly, as an import would (app.demo.reports).
     history = Message.mid.like("demo-history-%")
+    # The older conversations the history import brought from the stand-in are the import's own
+    # (test_the_demo_account_shows_an_imported_history).
+    imported = select(Lead.id).where(Lead.conversation_id == Conversation.id, Lead.source == "import").exists()
     conversations = db.session.scalars(select(Conversation).where(
-        ~select(Message.id).where(Message.conversation_id == Conversation.id, history).exists())).all()
+        ~select(Message.id).where(Message.conversation_id == Conversation.id, history).exists(), ~imported)).all()
     assert len(conversations) == len(STORIES)
-    messages = db.session.scalars(select(Message).where(~history)).all()
+    from_import = select(Conversation.id).where(imported)
+    messages = db.session.scalars(select(Message).where(~history, Message.conversation_id.not_in(from_import))).all()
     mids = {m.mid for m in messages}
     assert demo_mid(account.ig_user_id, "lena1") in mids
 
@@ -87,6 +91,21 @@ def test_every_demo_row_comes_from_a_signed_delivery_through_ingestion(runner, a
     assert any(m.reactions for m in messages)
     assert any(m.is_deleted for m in messages) and any(m.edited for m in messages)
     assert any(m.status == "read" for m in messages if m.direction == "out")
+
+
+def test_the_demo_account_shows_an_imported_history(runner):
+    from app.models import AccountImport
+    from app.standin.history import BUILT_IN
+
+    run_demo(runner)
+    run_demo(runner)  # imported once: a later run leaves it as it is
+    (state,) = db.session.scalars(select(AccountImport)).all()
+    assert (state.status, state.done, state.total, state.run) == ("done", 6, 6, 1)
+    imported = {lead.contact.username for lead in db.session.scalars(select(Lead).where(Lead.source == "import"))}
+    in_window = {"lena.voss", "omar.haddad", "grace.okoye", "tomas.rivera", "yuki.sato", "noah.berg"}
+    assert imported == in_window and in_window < {username for username, _ in BUILT_IN}
+    waiting = db.session.scalar(select(Conversation).join(Contact).where(Contact.username == "lena.voss"))
+    assert waiting.waiting_since is not None and waiting.unread_count == 0
 
 
 def test_profiles_come_from_the_stand_ins_lookup(runner):
