@@ -3,7 +3,7 @@ Conversations API got (status, run, the window in days, Meta's page cursor and t
 page, progress done/total, the shared pacing slot, the job's lease and the last error), so a crashed
 worker or a redeploy continues from the stored cursor instead of from zero
 
-Revision ID: 0019
+Revision ID: 0017
 Revises: 0016
 
 No account has a row until its first import: the API and /accounts read a missing row as "idle".
@@ -12,7 +12,7 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0019'
+revision = '0017'
 down_revision = '0016'
 branch_labels = None
 depends_on = None
