@@ -437,3 +437,60 @@ def reset_database(env: dict) -> None:
     subprocess.run(["psql", admin, "-qc", f"DROP DATABASE IF EXISTS {name}", "-c", f"CREATE DATABASE {name}"],
                    check=True, capture_output=True)
     flask_cli("db", "upgrade", env=env)
+
+
+def procfile_command(name: str) -> str:
+    """The command of one Procfile line (`web`, `worker`...), as written there."""
+    for line in (ROOT / "Procfile").read_text().splitlines():
+        key, sep, command = line.partition(":")
+        if sep and key.strip() == name:
+            return command.strip()
+    raise KeyError(f"no {name!r} line in the Procfile")
+
+
+class ProcfileProcess:
+    """One Procfile line run as the platform runs it: through the shell (so its ${PORT} and
+    ${WEB_CONCURRENCY:-2} are expanded from `variables`), with this interpreter's bin directory
+    first on PATH (gunicorn, python). Its output goes to `log_path`, never to a pipe nobody reads."""
+
+    def __init__(self, name: str, env: dict, log_path: str | Path, **variables: str):
+        self.name, self.log_path = name, Path(log_path)
+        self.env = {**env, **{k: str(v) for k, v in variables.items()},
+                    "PATH": f"{Path(sys.executable).parent}:{env.get('PATH', os.environ.get('PATH', ''))}"}
+        self.proc: subprocess.Popen | None = None
+
+    def __enter__(self) -> "ProcfileProcess":
+        log = self.log_path.open("ab")
+        self.proc = subprocess.Popen(["bash", "-c", "exec " + procfile_command(self.name)], cwd=ROOT, env=self.env,
+                                     stdout=log, stderr=subprocess.STDOUT)
+        log.close()
+        if self.name == "web":
+            wait_for_port(int(self.env["PORT"]), self.proc, "the Procfile's web process", "/healthz")
+        return self
+
+    def __exit__(self, *exc) -> None:
+        stop(self.proc)
+
+    def pids(self) -> list[int]:
+        """The process and its children (gunicorn's workers)."""
+        return [self.proc.pid, *children(self.proc.pid)] if self.proc else []
+
+
+def cpu_seconds(*pids: int) -> float:
+    """User + system CPU time of `pids` so far (from /proc; processes that have gone count as 0)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except (FileNotFoundError, ProcessLookupError, PermissionError):
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / ticks
+
+
+def backend_pids(env: dict) -> list[int]:
+    """PostgreSQL's server processes serving this bench's database (the app's pooled connections)."""
+    name = env["DATABASE_URL"].rsplit("/", 1)[1]
+    out = psql(env, f"SELECT pid FROM pg_stat_activity WHERE datname = '{name}' AND pid <> pg_backend_pid()")
+    return [int(p) for p in out.split()]

@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 OUT=${OUT:-/tmp/igdm-bench}
 mkdir -p "$OUT"
 names=("$@")
-[ ${#names[@]} -eq 0 ] && names=(ingest inbox thread board reports poll audit worker memory)
+[ ${#names[@]} -eq 0 ] && names=(ingest inbox thread board reports poll audit worker burst scaleout memory)
 status=0
 for name in "${names[@]}"; do
   args=()
@@ -22,6 +22,6 @@ for name in "${names[@]}"; do
 done
 echo "== figures"
 for name in "${names[@]}"; do
-  grep -h -E "^(machine|RATIO|ingest p99|deliveries|replies|web (fitted|errors)|worker (fitted|:))" "$OUT/$name.txt"
+  grep -h -E "^(machine|RATIO|ingest p99|deliveries|replies|web (fitted|errors)|worker (fitted|:)|burst|scaleout (web|workers|projection|messages))" "$OUT/$name.txt"
 done
 exit $status
