@@ -32,8 +32,8 @@ import sys
 import time
 
 from bench_burst import DELIVERY_P99_MS, LOGS, Burst, job_figures, pct, queued_jobs, send_burst, setup
-from harness import (ProcfileProcess, Standin, backend_pids, bench_env, cpu_seconds, free_port, machine_line, psql,
-                     ratio_line)
+from harness import (ProcfileProcess, Standin, backend_pids, bench_env, cpu_seconds, free_port, machine_line, median,
+                     psql, ratio_line)
 
 
 def ints(text: str) -> list[int]:
@@ -71,18 +71,21 @@ def step(env: dict, account_id: str, web: ProcfileProcess, port: int, processes:
     p99 = pct(latencies, 99)
     met = failed == 0 and p99 <= DELIVERY_P99_MS
     result = dict(rate=rate, p99=p99, met=met, web_ms=ours / len(results) * 1000, pg_ms=pg / len(results) * 1000)
-    print(f"scaleout web {processes} at {rate}/s: p50 {pct(latencies, 50):.0f} ms, p99 {p99:.0f} ms, {failed} not 200; "
+    print(f"scaleout step: web {processes} at {rate}/s: p50 {pct(latencies, 50):.0f} ms, p99 {p99:.0f} ms, {failed} not 200; "
           f"CPU per delivery: web {result['web_ms']:.1f} ms, PostgreSQL {result['pg_ms']:.1f} ms"
           f"{'' if met else '  (missed)'}", flush=True)
     return result
 
 
-def web_steps(env: dict, account_id: str, counts: list[int], rates: list[int], seconds: float, customers: int) -> dict:
+def web_steps(env: dict, account_id: str, counts: list[int], rates: list[int], seconds: float,
+              customers: int) -> tuple[dict, list[dict]]:
     """Every web process count serving at once on its own port (an idle one costs nothing), each
     rate tried on each count still in the race, in alternating order, so the machine's
     neighbours weigh on every count alike. A count leaves the race when it misses a rate twice in
-    a row (one stall of the shared machine decides a single step's p99)."""
+    a row (one stall of the shared machine decides a single step's p99). Returns each count's best
+    step met (None if none was) and every step (CPU per delivery does not depend on meeting it)."""
     best: dict[int, dict | None] = {n: None for n in counts}
+    steps: list[dict] = []
     with contextlib.ExitStack() as stack:
         ports = {n: free_port() for n in counts}
         webs = {n: stack.enter_context(ProcfileProcess("web", env, LOGS / f"scaleout-web{n}.log", PORT=ports[n],
@@ -97,6 +100,7 @@ def web_steps(env: dict, account_id: str, counts: list[int], rates: list[int], s
                 for attempt in (1, 2):
                     time.sleep(1.0)
                     result = step(env, account_id, webs[n], ports[n], n, rate, seconds, customers, f"w{n}r{rate}a{attempt}")
+                    steps.append(result)
                     if result["met"]:
                         best[n] = result
                         break
@@ -104,7 +108,7 @@ def web_steps(env: dict, account_id: str, counts: list[int], rates: list[int], s
                     racing.remove(n)
             if not racing:
                 break
-    return best
+    return best, steps
 
 
 def job_window(env: dict, workers: int, seconds: float) -> dict:
@@ -114,7 +118,7 @@ def job_window(env: dict, workers: int, seconds: float) -> dict:
         procs = [stack.enter_context(ProcfileProcess("worker", env, LOGS / f"scaleout-worker{workers}-{n}.log"))
                  for n in range(workers)]
         meter = CpuMeter(env, lambda: [pid for p in procs for pid in p.pids()])
-        time.sleep(3.0)  # the workers start (import the app, connect): not part of the rate
+        wait_for_workers(env, workers)  # their start (importing the app) is not part of the rate
         meter.start()
         started = time.time()
         time.sleep(seconds)
@@ -132,6 +136,19 @@ def job_window(env: dict, workers: int, seconds: float) -> dict:
                 worker_ms=ours / count * 1000, pg_ms=pg / count * 1000)
 
 
+def wait_for_workers(env: dict, count: int, limit: float = 120.0) -> None:
+    """Until `count` RQ workers have registered in Redis (they do once the app is imported)."""
+    import redis
+    from rq import Worker
+
+    conn = redis.Redis.from_url(env["REDIS_URL"])
+    deadline = time.monotonic() + limit
+    while Worker.count(connection=conn) < count:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{count} workers did not start within {limit:.0f} s")
+        time.sleep(0.2)
+
+
 def finished_ids(env: dict) -> set[str]:
     import redis
     from rq.registry import FinishedJobRegistry
@@ -146,7 +163,7 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--web", type=ints, default=[1, 2, 4])
     parser.add_argument("--workers", type=ints, default=[1, 2])
-    parser.add_argument("--rates", type=ints, default=[25, 50, 75, 100, 150, 200, 300, 400, 600])
+    parser.add_argument("--rates", type=ints, default=[10, 25, 50, 75, 100, 150, 200, 300, 400, 600])
     parser.add_argument("--step-seconds", type=float, default=10.0)
     parser.add_argument("--job-seconds", type=float, default=15.0)
     parser.add_argument("--job-rounds", type=int, default=2, help="windows per worker count (the median is shown)")
@@ -162,14 +179,16 @@ def main(argv: list[str]) -> int:
 
         redis.Redis.from_url(env["REDIS_URL"]).flushdb()
         os.environ.update(env)
-        best = web_steps(env, account_id, args.web, args.rates, args.step_seconds, args.customers)
+        best, steps = web_steps(env, account_id, args.web, args.rates, args.step_seconds, args.customers)
         backlog = queued_jobs(env)
-        print(f"scaleout jobs queued by those deliveries: {backlog}", flush=True)
+        delivered = int(psql(env, "SELECT count(*) FROM messages WHERE direction = 'in'"))
+        backlog_per_delivery = backlog / delivered if delivered else 0.0
+        print(f"scaleout jobs queued by those deliveries: {backlog} ({backlog_per_delivery:.2f} per delivery)", flush=True)
         windows: dict[int, list[dict]] = {n: [] for n in args.workers}
         for k in range(args.job_rounds):  # alternating, as the web counts
             for n in (args.workers if k % 2 == 0 else args.workers[::-1]):
                 windows[n].append(job_window(env, n, args.job_seconds))
-                print(f"scaleout workers {n}: {windows[n][-1]['rate']:.0f} jobs/s, {windows[n][-1]['left']} left", flush=True)
+                print(f"scaleout window: workers {n}: {windows[n][-1]['rate']:.0f} jobs/s, {windows[n][-1]['left']} left", flush=True)
         jobs = [sorted(runs, key=lambda r: r["rate"])[len(runs) // 2] for runs in windows.values()]
         counts = psql(env, "SELECT count(*), count(DISTINCT mid) FROM messages WHERE direction = 'in'")
         failed = job_figures(env)[1]
@@ -192,11 +211,13 @@ def main(argv: list[str]) -> int:
     for job in jobs[1:]:
         print(ratio_line(f"scaleout {job['workers']} / {jobs[0]['workers']} workers, jobs/s", job["rate"], jobs[0]["rate"],
                          "information"))
-    pg_ms = [found["pg_ms"] for found in best.values() if found]
-    if pg_ms:
-        per_core = 1000 / (sum(pg_ms) / len(pg_ms))
-        print(f"scaleout projection: PostgreSQL spends {sum(pg_ms) / len(pg_ms):.1f} ms of CPU per delivery, so each of its "
-              f"cores takes about {per_core:.0f} deliveries/s once the web tier runs on other machines")
+    web_ms, pg_ms = median([s["web_ms"] for s in steps]), median([s["pg_ms"] for s in steps])
+    job_ms, job_pg_ms = median([j["worker_ms"] for j in jobs]), median([j["pg_ms"] for j in jobs])
+    print(f"scaleout CPU per delivery (median of all {len(steps)} steps): web {web_ms:.1f} ms, PostgreSQL {pg_ms:.1f} ms; "
+          f"per job: worker {job_ms:.1f} ms, PostgreSQL {job_pg_ms:.1f} ms")
+    print(f"scaleout projection: a web process whose core is its own takes about {1000 / web_ms:.0f} deliveries/s; "
+          f"PostgreSQL about {1000 / pg_ms:.0f} deliveries/s per core for ingestion alone, about "
+          f"{1000 / (pg_ms + backlog_per_delivery * job_pg_ms):.0f} with their {backlog_per_delivery:.1f} follow-up jobs each")
     once = stored == distinct
     print(f"scaleout messages: {stored} stored, {distinct} distinct mids; failed jobs {failed} "
           "(target: each stored once, no failed job)")

@@ -465,7 +465,12 @@ class ProcfileProcess:
                                      stdout=log, stderr=subprocess.STDOUT)
         log.close()
         if self.name == "web":
-            wait_for_port(int(self.env["PORT"]), self.proc, "the Procfile's web process", "/healthz")
+            try:
+                # A loaded shared machine can take a minute to boot gunicorn and its workers.
+                wait_for_port(int(self.env["PORT"]), self.proc, "the Procfile's web process", "/healthz", seconds=120)
+            except BaseException:
+                stop(self.proc)  # __exit__ is not called when __enter__ raises
+                raise
         return self
 
     def __exit__(self, *exc) -> None:

@@ -22,6 +22,6 @@ for name in "${names[@]}"; do
 done
 echo "== figures"
 for name in "${names[@]}"; do
-  grep -h -E "^(machine|RATIO|ingest p99|deliveries|replies|web (fitted|errors)|worker (fitted|:)|burst|scaleout (web|workers|projection|messages))" "$OUT/$name.txt"
+  grep -h -E "^(machine|RATIO|ingest p99|deliveries|replies|web (fitted|errors)|worker (fitted|:)|burst|scaleout (web processes|workers|CPU|projection|messages))" "$OUT/$name.txt"
 done
 exit $status
