@@ -31,6 +31,7 @@ from app.models.accounts import (
     InstagramAccount,
 )
 from app.models.conversations import (
+    CONVERSATION_KINDS,
     CONVERSATION_STATUSES,
     DIRECTIONS,
     LEAD_STATUSES,
@@ -39,6 +40,7 @@ from app.models.conversations import (
     SPEAKERS,
     Contact,
     Conversation,
+    InstagramMedia,
     Lead,
     LeadStageChange,
     Message,

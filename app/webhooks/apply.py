@@ -62,6 +62,8 @@ PROFILE_STALE_AFTER = timedelta(days=7)
 MID_MAX = 255  # Message.mid, Message.reply_to_mid, DeferredEvent.mid
 IGSID_MAX = 64  # Contact.igsid
 LAST_WEBHOOK_RESOLUTION = timedelta(seconds=30)  # InstagramAccount.last_webhook_at
+# The predicate of ux_conversations_dm (app.models.conversations): one DM conversation per customer.
+DM_THREAD = "kind = 'dm'"
 INSERT_CHUNK = 500  # rows per multi-row INSERT, far below SQLite's and PostgreSQL's parameter limits
 
 
@@ -348,7 +350,7 @@ class _Delivery:
             rows.append({"workspace_id": account.workspace_id, "account_id": account_id, "contact_id": contact_id,
                          "status": "open", "unread_count": 0, "last_message_at": first_at,
                          "created_at": self.now, "updated_at": self.now})
-        created = insert_entities(Conversation, rows, ["account_id", "contact_id"])
+        created = insert_entities(Conversation, rows, ["account_id", "contact_id"], unique_where=DM_THREAD)
         for conversation in created:
             self._remember(conversation)
             self.created_conversations.add(conversation.id)
