@@ -325,7 +325,8 @@ def _set_up_staff_state(story: Story, result: DemoSeedResult) -> bool:
     account = result.account
     conversation = db.session.scalar(
         select(Conversation).join(Contact, Contact.id == Conversation.contact_id)
-        .where(Conversation.account_id == account.id, Contact.igsid == customer_igsid(story.username))
+        .where(Conversation.account_id == account.id, Contact.igsid == customer_igsid(story.username),
+               Conversation.kind == "dm")
     )
     if conversation is None:
         return False

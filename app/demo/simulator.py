@@ -194,7 +194,7 @@ def _as_int(raw: str) -> int | None:
 def _conversation(account: InstagramAccount, igsid: str) -> Conversation | None:
     return db.session.scalar(
         scoped(Conversation).join(Contact, Contact.id == Conversation.contact_id)
-        .where(Conversation.account_id == account.id, Contact.igsid == igsid)
+        .where(Conversation.account_id == account.id, Contact.igsid == igsid, Conversation.kind == "dm")
     )
 
 
