@@ -246,7 +246,7 @@ def _demo_account(app: Flask, workspace: Workspace) -> InstagramAccount:
         workspace_id=workspace.id, ig_user_id=identity.ig_user_id, username=identity.username,
         name=identity.name, profile_picture_url=picture, token_encrypted=token_cipher().encrypt(token),
         token_expires_at=now + DEMO_TOKEN_LIFETIME, token_refreshed_at=now, status="active",
-        webhook_subscribed=True, is_demo=True,
+        webhook_subscribed=True, is_demo=True, granted_scopes=list(DEFAULT_SCOPES),
     )
     db.session.add(account)
     db.session.commit()
