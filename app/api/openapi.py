@@ -451,7 +451,8 @@ PATHS = {
             "description": "Stores the reply as `pending` and queues it; it becomes `sent` (or `failed` with "
                            "a readable `error`) once Instagram answers — read the thread to follow it. Refusals: "
                            "409 `window_closed` / `human_agent_required` (outside Instagram's reply window for "
-                           "automated senders), 409 `account_unavailable`, 422 `too_long` (over 1000 bytes) / "
+                           "automated senders), 409 `account_unavailable`, 409 `not_a_dm` (a `comments` "
+                           "conversation: comments are answered on the post), 422 `too_long` (over 1000 bytes) / "
                            "`empty`, both naming the field `text`.",
             "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("NewMessage")}}},
             "responses": {"202": _json(_data(_ref("Message")), "The reply, queued (status `pending`)."),

@@ -157,7 +157,7 @@ def list_messages(conversation_id: int):
 
 # Why a reply was refused → status. The conversation's state forbids it now: 409 (retrying the
 # same request later may work, or not until the customer writes). The text itself is at fault: 422.
-REFUSAL_STATUS = {"window_closed": 409, "human_agent_required": 409, "account_unavailable": 409,
+REFUSAL_STATUS = {"window_closed": 409, "human_agent_required": 409, "account_unavailable": 409, "not_a_dm": 409,
                   "too_long": 422, "empty": 422}
 TEXT_REFUSALS = ("too_long", "empty")
 

@@ -63,6 +63,12 @@ def test_from_signed_delivery_to_thread_api_and_lead(client, auth, factory, acco
     assert by_mid["c1"]["kind"] == "comment" and by_mid["c1"]["direction"] == "in"
     assert by_mid["c1"]["context"] == {"comment": {"comment_id": "c1", "parent_comment_id": None, "hidden": False}}
     assert by_mid["c2"]["context"]["comment"]["parent_comment_id"] == "c1" and by_mid["c2"]["direction"] == "out"
+    # A comments conversation is not a DM thread: no DM goes out from it, and reading it sends no "seen".
+    assert listed[0]["can_reply"] is False and listed[0]["window_closes_at"] is None
+    refused = api.post(f"/conversations/{conversation.id}/messages", json={"text": "hi"}, check=False)
+    assert refused.status_code == 409 and refused.get_json()["error"]["code"] == "not_a_dm"
+    assert db.session.scalar(db.select(db.func.count()).select_from(Message).where(
+        Message.conversation_id == conversation.id, Message.status == "pending")) == 0
 
     # The lead: source comment with the ad, shown on the panel; the reports count it.
     lead = db.session.scalar(db.select(Lead).where(Lead.conversation_id == conversation.id))
