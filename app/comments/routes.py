@@ -10,7 +10,6 @@ from app.htmx_responses import empty_fragment
 from app.inbox.queries import conversation_or_404
 from app.jobs import enqueue_all
 from app.models import utcnow
-from app.webhooks.followups import media_call
 
 
 @bp.post("/conversations/<int:conversation_id>/post/refresh")
@@ -18,6 +17,8 @@ from app.webhooks.followups import media_call
 def refresh_post(conversation_id: int):
     """Queue the post's fetch when it is due (never fetched, or its picture's link is a day old);
     another workspace's conversation is a 404, a DM conversation has no post: nothing to do."""
+    from app.webhooks.followups import media_call  # ingestion's follow-ups import most of the app
+
     conversation = conversation_or_404(conversation_id)
     media = conversation.media
     if media is not None and needs_fetch(media, utcnow()):

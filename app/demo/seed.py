@@ -28,6 +28,7 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 
 from app.accounts.history_import import start_import
 from app.cli import create_user, get_or_create_workspace
+from app.demo.comments import seed_comments
 from app.demo.delivery import already_delivered, deliver_webhook
 from app.demo.drafts import seed_drafts
 from app.demo.labels import seed_labels
@@ -197,6 +198,9 @@ def seed_demo(app: Flask) -> DemoSeedResult:
         with _standin_reachable(app):
             for story in STORIES:
                 _play(app, story, result)
+            delivered, problems = seed_comments(app, result.account)  # after the DMs: lena.bakes is one contact
+            result.delivered += delivered
+            result.failed.extend(problems)
             _import_history(result.account)
     finally:
         request_log.setLevel(level)

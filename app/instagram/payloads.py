@@ -277,7 +277,7 @@ def comment(
     ad_title: str | None = None,
     field: str = "comments",
 ) -> dict:
-    """One ``changes[]`` item for a comment on our media (docs/meta-protocol.md#comments). A reply
+    """One ``changes[]`` item for a comment on our media (docs/meta-protocol.md#comments-and-private-replies). A reply
     names its ``parent_id``; the business's own comment has ``commenter_id == account_id``; an ad
     or boosted post carries ``ad_id``/``ad_title``. Wrap with :func:`change_entry`."""
     sender: dict[str, Any] = {"id": commenter_id}
