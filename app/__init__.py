@@ -40,6 +40,7 @@ BLUEPRINTS = (
     "app.reports",  # the manager's reports (/reports; the API's summary is app.api.reports)
     "app.pwa",  # the installable app (manifest, service worker, offline page) and Web Push devices
     "app.notifications",
+    "app.comments",  # Instagram comments: a thread's post fetched again when shown stale
     "app.notifications.unsubscribe_routes",  # alert mails' unsubscribe links: no sign-in, see there
 )
 

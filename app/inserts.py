@@ -22,28 +22,29 @@ from app.extensions import db
 
 
 def insert_rows(model, rows: list[dict[str, Any]], unique: Iterable[str] | None = None,
-                returning: Iterable[str] = ()) -> Result:
+                returning: Iterable[str] = (), unique_where: str | None = None) -> Result:
     """INSERT `rows` (dicts with the same keys) into `model`'s table. Columns a row leaves out get
-    their Python-side defaults, as with SQLAlchemy's own insert."""
-    statement, params = _prepare(model, rows, unique, tuple(returning))
+    their Python-side defaults, as with SQLAlchemy's own insert. `unique_where` is the predicate
+    of a partial unique index that `unique` names (a constant SQL text, never user input)."""
+    statement, params = _prepare(model, rows, unique, tuple(returning), unique_where)
     return db.session.execute(statement, params)
 
 
-def insert_entities(model, rows: list[dict[str, Any]], unique: Iterable[str]) -> list:
+def insert_entities(model, rows: list[dict[str, Any]], unique: Iterable[str], unique_where: str | None = None) -> list:
     """Like `insert_rows`, returning the inserted rows as ORM objects in the session."""
     columns = tuple(column.name for column in model.__table__.columns)
-    statement, params = _prepare(model, rows, unique, columns)
+    statement, params = _prepare(model, rows, unique, columns, unique_where)
     return list(db.session.scalars(select(model).from_statement(statement), params))
 
 
 def _prepare(model, rows: list[dict[str, Any]], unique: Iterable[str] | None,
-             returning: tuple[str, ...]) -> tuple[Executable, dict[str, Any]]:
+             returning: tuple[str, ...], unique_where: str | None = None) -> tuple[Executable, dict[str, Any]]:
     table = model.__table__
     rows = [_with_defaults(table, row) for row in rows]
     columns = tuple(rows[0])
     if any(tuple(row) != columns for row in rows):
         raise ValueError(f"rows for {table.name} must all have the same columns")
-    statement = _statement(table, columns, len(rows), tuple(unique) if unique else None, returning)
+    statement = _statement(table, columns, len(rows), tuple(unique) if unique else None, returning, unique_where)
     params = {f"{name}_{n}": row[name] for n, row in enumerate(rows) for name in columns}
     return statement, params
 
@@ -70,11 +71,13 @@ def _default_value(column: Column) -> Any:
 
 @lru_cache(maxsize=512)
 def _statement(table: Table, columns: tuple[str, ...], count: int, unique: tuple[str, ...] | None,
-               returning: tuple[str, ...]) -> Executable:
+               returning: tuple[str, ...], unique_where: str | None = None) -> Executable:
     values = ", ".join("(" + ", ".join(f":{name}_{n}" for name in columns) + ")" for n in range(count))
     sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES {values}"
     if unique:
-        sql += f" ON CONFLICT ({', '.join(unique)}) DO NOTHING"
+        # A partial unique index is only an arbiter when the statement repeats its predicate.
+        where = f" WHERE {unique_where}" if unique_where else ""
+        sql += f" ON CONFLICT ({', '.join(unique)}){where} DO NOTHING"
     if returning:
         sql += f" RETURNING {', '.join(returning)}"
     statement = text(sql).bindparams(*[bindparam(f"{name}_{n}", type_=table.c[name].type)

@@ -11,6 +11,7 @@ log line, an exception or `last_error`: those end up in HTML, JSON and error tra
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -20,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from app.extensions import db
 from app.instagram.client import AccountNotConnected, account_token, graph_client
 from app.instagram.errors import GraphError, TokenInvalidError
+from app.instagram.graph import COMMENTS_SCOPE
 from app.models import InstagramAccount, Workspace, utcnow
 from app.notifications.events import account_needs_attention
 from app.token_crypto import TokenDecryptError, token_cipher
@@ -50,6 +52,12 @@ class ConnectResult:
     @property
     def subscribed(self) -> bool:
         return self.subscription_error is None
+
+
+def comments_enabled(account: InstagramAccount) -> bool:
+    """Whether the account was connected with the comments permission. Accounts connected before
+    it was asked for (no scopes recorded) do not have it: they say so and offer Reconnect."""
+    return COMMENTS_SCOPE in (account.granted_scopes or ())
 
 
 def can_call_meta(account: InstagramAccount) -> bool:
@@ -100,13 +108,15 @@ def token_invalid_reason(context: str, exc: GraphError) -> str:
     return f"{context}: Instagram no longer accepts this account's access token ({exc.message}). Reconnect the account."
 
 
-def connect_account(workspace: Workspace, token: str, expires_in: int | None = None) -> ConnectResult:
+def connect_account(workspace: Workspace, token: str, expires_in: int | None = None,
+                    granted_scopes: Sequence[str] | None = None) -> ConnectResult:
     """Connect (or reconnect in place) the Instagram account a long-lived `token` belongs to.
 
     The one path for the OAuth callback, the admin form and `flask accounts connect-token`:
     ask Meta who the token belongs to (`/me`), refuse an account another workspace holds,
     subscribe its webhooks, then store it with the token encrypted. `expires_in` (seconds) is
     known after an OAuth exchange; for a pasted token it is not, and the first refresh learns it.
+    `granted_scopes` too come with an OAuth exchange only; a pasted token keeps what was known.
 
     A failed subscription does not throw the token away: the token is valid and getting a new
     one needs the account owner again, while the subscription can be retried at any time. The
@@ -149,6 +159,8 @@ def connect_account(workspace: Workspace, token: str, expires_in: int | None = N
         "name": str(me.get("name") or "").strip() or None,
         "profile_picture_url": str(me.get("profile_picture_url") or "").strip() or None,
     }
+    if granted_scopes is not None:
+        fields["granted_scopes"] = sorted(set(granted_scopes))
     try:
         account, created = _store(workspace.id, ig_user_id, fields, token, expires_in, subscription_error)
     except IntegrityError:

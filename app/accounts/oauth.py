@@ -11,6 +11,7 @@ import logging
 import secrets
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 from flask import current_app, session
 from flask_login import current_user
@@ -74,7 +75,17 @@ def denied_message(args: Mapping[str, str], trusted: bool) -> str:
     return message
 
 
-def token_from_code(code: str) -> LongLivedToken:
+@dataclass(frozen=True)
+class Grant:
+    """What Connect obtained: the 60-day token and the permissions the person granted (the code
+    exchange lists them; the long-lived exchange does not)."""
+
+    access_token: str
+    expires_in: int | None
+    permissions: tuple[str, ...]
+
+
+def token_from_code(code: str) -> Grant:
     """Exchange the callback's code for a short-lived token, then that for a 60-day one."""
     code = code.strip().removesuffix("#_")
     if not code:
@@ -90,7 +101,9 @@ def token_from_code(code: str) -> LongLivedToken:
             "please try again."
         ) from exc
     try:
-        return client.exchange_long_lived(config["INSTAGRAM_APP_SECRET"], short.access_token)
+        long_lived: LongLivedToken = client.exchange_long_lived(config["INSTAGRAM_APP_SECRET"], short.access_token)
+        # A code exchange that names no permissions granted what was asked (Meta's older shape).
+        return Grant(long_lived.access_token, long_lived.expires_in, short.permissions or tuple(DEFAULT_SCOPES))
     except GraphError as exc:
         log.warning("connect: long-lived token exchange failed: %s", exc)
         raise AccountConnectError(

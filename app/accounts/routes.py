@@ -20,6 +20,7 @@ from app.accounts.lifecycle import (
     AccountActionFailed,
     AccountConnectError,
     check_connection,
+    comments_enabled,
     connect_account,
     deauthorize_ig_user,
     disconnect_account,
@@ -44,7 +45,7 @@ admin_required = roles.admin_required(why="Only workspace admins can manage Inst
 def index():
     accounts = db.session.scalars(scoped(InstagramAccount).order_by(InstagramAccount.id)).all()
     return render_page("accounts/index.html", block="account_list", accounts=accounts, now=utcnow(),
-                       imports=progress_for([a.id for a in accounts]))
+                       imports=progress_for([a.id for a in accounts]), comments_enabled=comments_enabled)
 
 
 # --- connecting ------------------------------------------------------------------------------
@@ -70,7 +71,8 @@ def instagram_callback():
                    "Nothing was connected: start again with “Connect Instagram account”.")
     try:
         token = oauth.token_from_code(request.args.get("code") or "")
-        result = connect_account(current_user.workspace, token.access_token, token.expires_in)
+        result = connect_account(current_user.workspace, token.access_token, token.expires_in,
+                                 granted_scopes=token.permissions)
     except AccountConnectError as exc:
         flash(str(exc), "error")
         return redirect(url_for("accounts.index"))

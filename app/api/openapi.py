@@ -11,6 +11,7 @@ from flask import jsonify
 from app.api import bp
 from app.models import (
     ACCOUNT_STATUSES,
+    CONVERSATION_KINDS,
     CONVERSATION_STATUSES,
     DIRECTIONS,
     IMPORT_STATUSES,
@@ -118,6 +119,11 @@ SCHEMAS = {
         "id": ID,
         "account_id": ID,
         "contact": _ref("Contact"),
+        "kind": {"enum": list(CONVERSATION_KINDS), "description": "`dm`: the customer's direct messages with the "
+                 "account; `comments`: the customer's comments on one post, reel or ad of the account (and the "
+                 "account's replies to them), one conversation per person per post."},
+        "media": {"oneOf": [{"type": "null"}, _ref("Media")],
+                  "description": "The post a `comments` conversation is about; null for `dm`."},
         "status": {"enum": list(CONVERSATION_STATUSES)},
         "snoozed_until": TIME_OR_NULL,
         "assignee_id": _nullable("integer"),
@@ -141,6 +147,14 @@ SCHEMAS = {
         "labels": {"type": "array", "items": LABEL_NAME, "description": "The names of its labels, alphabetical."},
         "created_at": TIME,
         "updated_at": TIME,
+    }),
+    "Media": _object({
+        "id": {"type": "string", "description": "Instagram's id of the post, reel, story or ad."},
+        "permalink": _nullable("string", format="uri", description="The post on Instagram; null until fetched."),
+        "caption": _nullable("string"),
+        "thumbnail_url": _nullable("string", format="uri", description="Its picture (Instagram's links expire: "
+                                   "fetched again daily)."),
+        "product_type": _nullable("string", examples=["FEED", "REELS", "STORY", "AD", "LIVE"]),
     }),
     "Attachment": _object({"type": {"type": "string", "examples": ["image", "video", "audio", "file", "share"]},
                            "url": _nullable("string", format="uri")}),
@@ -185,6 +199,12 @@ SCHEMAS = {
         "cards": {"type": "integer", "minimum": 0, "description": "How many cards a carousel has."},
     }),
     "UnsupportedContext": _object({"type": _nullable("string", description="The attachment type, when there was one.")}),
+    "CommentContext": _object({
+        "comment_id": {"type": "string", "description": "Instagram's id of the comment (also the message's `mid`)."},
+        "parent_comment_id": _nullable("string", description="The comment this one replies to; null for a "
+                                       "top-level comment."),
+        "hidden": {"type": "boolean", "description": "Hidden on Instagram (seen by its author only)."},
+    }),
     "MessageContext": _object({
         "story": {**_ref("StoryContext"), "description": "Kinds `story_mention` and `story_reply`."},
         "referral": {**_ref("ReferralContext"), "description": "Kind `referral`, and any message that came with "
@@ -196,6 +216,8 @@ SCHEMAS = {
                      "or media template, sent through the same account)."},
         "unsupported": {**_ref("UnsupportedContext"), "description": "Kind `unsupported`: Instagram does not "
                         "share this message with apps; open Instagram to see it."},
+        "comment": {**_ref("CommentContext"), "description": "Kind `comment`: a comment on the post of a "
+                    "`comments` conversation (direction `out`: the account's own)."},
     }, required=[], description="Only the records the message has are present."),
     "Message": _object({
         "id": ID,
@@ -205,7 +227,7 @@ SCHEMAS = {
         "kind": {"enum": list(MESSAGE_KINDS), "description": "What the message is: `text`, `attachment` (photo, "
                  "video, audio, file), `story_mention`, `story_reply`, `share` (post, reel or story), `postback` "
                  "(a button tapped), `referral` (an ig.me link or ad opened in an existing thread), `quick_reply`, "
-                 "`template`, `unsupported`. `context` carries the details."},
+                 "`template`, `unsupported`, `comment` (a comment on a post). `context` carries the details."},
         "context": {"oneOf": [{"type": "null"}, _ref("MessageContext")],
                     "description": "What the message carries beyond text, by record; null when nothing (and "
                                    "once the sender unsent it)."},
@@ -227,7 +249,7 @@ SCHEMAS = {
         "conversation_id": _nullable("integer"),
         "status": {"enum": list(LEAD_STATUSES)},
         "owner_id": _nullable("integer"),
-        "source": {"type": "string", "examples": ["dm", "ad", "link", "story", "import"]},
+        "source": {"type": "string", "examples": ["dm", "ad", "link", "story", "comment", "import"]},
         "source_detail": {"type": "object", "description": "What Meta told us about where the lead came from."},
         "notes": _nullable("string"),
         "value": {**DECIMAL, "type": ["string", "null"], "description": "What the deal is worth, in `currency`: a decimal "
@@ -347,6 +369,8 @@ PATHS = {
                            "`next_cursor` pages the order it came from: passing it with the other `sort` is a 400.",
             "parameters": [
                 {"name": "status", "in": "query", "schema": {"enum": list(CONVERSATION_STATUSES)}},
+                {"name": "kind", "in": "query", "schema": {"enum": list(CONVERSATION_KINDS)},
+                 "description": "`dm` or `comments` only; both when absent."},
                 {"name": "unread", "in": "query", "schema": {"type": "boolean"},
                  "description": "true: only those with messages the token's owner has not read."},
                 {"name": "needs_reply", "in": "query", "schema": {"type": "boolean"},
@@ -427,7 +451,8 @@ PATHS = {
             "description": "Stores the reply as `pending` and queues it; it becomes `sent` (or `failed` with "
                            "a readable `error`) once Instagram answers — read the thread to follow it. Refusals: "
                            "409 `window_closed` / `human_agent_required` (outside Instagram's reply window for "
-                           "automated senders), 409 `account_unavailable`, 422 `too_long` (over 1000 bytes) / "
+                           "automated senders), 409 `account_unavailable`, 409 `not_a_dm` (a `comments` "
+                           "conversation: comments are answered on the post), 422 `too_long` (over 1000 bytes) / "
                            "`empty`, both naming the field `text`.",
             "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("NewMessage")}}},
             "responses": {"202": _json(_data(_ref("Message")), "The reply, queued (status `pending`)."),

@@ -46,7 +46,7 @@ from app.labels.tagging import set_labels
 from app.leads import stages
 from app.leads.actions import UNSET, update_lead
 from app.leads.queries import LeadFilters, lead_page
-from app.models import CONVERSATION_STATUSES, LEAD_STATUSES, Conversation, InstagramAccount, Lead
+from app.models import CONVERSATION_KINDS, CONVERSATION_STATUSES, LEAD_STATUSES, Conversation, InstagramAccount, Lead
 from app.outbound.replies import ReplyRefused, queue_reply
 from app.pagination import BadCursor
 from app.saved_replies import library as saved_replies
@@ -71,6 +71,7 @@ def _bad_cursor(field: str) -> ApiError:
 def list_conversations():
     filters = ConversationFilters(
         status=query_choice("status", CONVERSATION_STATUSES),
+        kind=query_choice("kind", CONVERSATION_KINDS),
         unread=query_bool("unread"),
         assignee=query_assignee(),
         account_id=query_id("account_id"),
@@ -156,7 +157,7 @@ def list_messages(conversation_id: int):
 
 # Why a reply was refused → status. The conversation's state forbids it now: 409 (retrying the
 # same request later may work, or not until the customer writes). The text itself is at fault: 422.
-REFUSAL_STATUS = {"window_closed": 409, "human_agent_required": 409, "account_unavailable": 409,
+REFUSAL_STATUS = {"window_closed": 409, "human_agent_required": 409, "account_unavailable": 409, "not_a_dm": 409,
                   "too_long": 422, "empty": 422}
 TEXT_REFUSALS = ("too_long", "empty")
 

@@ -9,6 +9,7 @@ from flask import has_request_context, request
 from flask_login import current_user
 from sqlalchemy import select
 
+from app.comments.media import media_json
 from app.extensions import db
 from app.inbox.unread import count_for
 from app.messages.waiting import needs_reply
@@ -80,6 +81,8 @@ def conversation_json(conversation: Conversation, unread_count: int | None = Non
         "id": conversation.id,
         "account_id": conversation.account_id,
         "contact": contact_json(conversation.contact),
+        "kind": conversation.kind,
+        "media": _media(conversation),
         "status": conversation.status,
         "snoozed_until": _time(conversation.snoozed_until),
         "assignee_id": conversation.assignee_id,
@@ -96,6 +99,15 @@ def conversation_json(conversation: Conversation, unread_count: int | None = Non
         "created_at": _time(conversation.created_at),
         "updated_at": _time(conversation.updated_at),
     }
+
+
+def _media(conversation: Conversation) -> dict | None:
+    # Links the API hands out are http(s) only (app.comments.media keeps only those anyway).
+    media = media_json(conversation.media)
+    if media is not None:
+        media["permalink"] = safe_url(media["permalink"]) if media["permalink"] else None
+        media["thumbnail_url"] = safe_url(media["thumbnail_url"]) if media["thumbnail_url"] else None
+    return media
 
 
 def label_json(label: Label) -> dict:

@@ -26,7 +26,8 @@ def seed_drafts(workspace: Workspace, admin: User, agent: User) -> None:
         author = people[who]
         conversation = db.session.scalar(
             select(Conversation).join(Contact, Contact.id == Conversation.contact_id)
-            .where(Conversation.workspace_id == workspace.id, Contact.igsid == customer_igsid(username)))
+            .where(Conversation.workspace_id == workspace.id, Contact.igsid == customer_igsid(username),
+                   Conversation.kind == "dm"))
         if conversation is None or db.session.get(Draft, (author.id, conversation.id)) is not None:
             continue
         wrote = db.session.scalar(select(Message.id).where(Message.conversation_id == conversation.id,

@@ -39,7 +39,8 @@ def seed_labels(workspace: Workspace, admin: User, agent: User) -> None:
     for username, names in TAGGED.items():
         conversation = db.session.scalar(
             select(Conversation).join(Contact, Contact.id == Conversation.contact_id)
-            .where(Conversation.workspace_id == workspace.id, Contact.igsid == customer_igsid(username)))
+            .where(Conversation.workspace_id == workspace.id, Contact.igsid == customer_igsid(username),
+                   Conversation.kind == "dm"))
         if conversation is None:
             continue
         for name in names:

@@ -22,7 +22,8 @@ def mention_note(agent: User) -> str:
 def seed_mentions(workspace: Workspace, admin: User, agent: User) -> None:
     conversation = db.session.scalar(
         select(Conversation).join(Contact, Contact.id == Conversation.contact_id)
-        .where(Conversation.workspace_id == workspace.id, Contact.igsid == customer_igsid(CUSTOMER)))
+        .where(Conversation.workspace_id == workspace.id, Contact.igsid == customer_igsid(CUSTOMER),
+               Conversation.kind == "dm"))
     if conversation is None:
         return
     written = db.session.scalar(select(Note.id).where(Note.conversation_id == conversation.id,

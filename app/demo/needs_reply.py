@@ -35,7 +35,8 @@ def queue_automated_reply(account: InstagramAccount, username: str, text: str, b
     """The automation's reply whose echo `body` is about to be delivered (a story's "bot" step)."""
     conversation = db.session.scalar(
         select(Conversation).join(Contact, Contact.id == Conversation.contact_id)
-        .where(Conversation.account_id == account.id, Contact.igsid == customer_igsid(username)))
+        .where(Conversation.account_id == account.id, Contact.igsid == customer_igsid(username),
+               Conversation.kind == "dm"))
     if conversation is None:
         return
     at = datetime.fromtimestamp(body["entry"][0]["messaging"][0]["timestamp"] / 1000, tz=timezone.utc)

@@ -8,6 +8,7 @@ from app.demo import bp
 from app.demo.history import seed_history
 from app.demo.simulator import (
     EVENT_KINDS,
+    POSTS,
     REACTION_TARGETS,
     REACTIONS,
     SimulationRefused,
@@ -31,6 +32,7 @@ def _page(status: int = 200, **context):
         kinds=EVENT_KINDS,
         reactions=REACTIONS,
         reaction_targets=REACTION_TARGETS,
+        posts=POSTS,
         **context,
     )
 

@@ -28,6 +28,7 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 
 from app.accounts.history_import import start_import
 from app.cli import create_user, get_or_create_workspace
+from app.demo.comments import seed_comments
 from app.demo.delivery import already_delivered, deliver_webhook
 from app.demo.drafts import seed_drafts
 from app.demo.labels import seed_labels
@@ -197,6 +198,9 @@ def seed_demo(app: Flask) -> DemoSeedResult:
         with _standin_reachable(app):
             for story in STORIES:
                 _play(app, story, result)
+            delivered, problems = seed_comments(app, result.account)  # after the DMs: lena.bakes is one contact
+            result.delivered += delivered
+            result.failed.extend(problems)
             _import_history(result.account)
     finally:
         request_log.setLevel(level)
@@ -246,7 +250,7 @@ def _demo_account(app: Flask, workspace: Workspace) -> InstagramAccount:
         workspace_id=workspace.id, ig_user_id=identity.ig_user_id, username=identity.username,
         name=identity.name, profile_picture_url=picture, token_encrypted=token_cipher().encrypt(token),
         token_expires_at=now + DEMO_TOKEN_LIFETIME, token_refreshed_at=now, status="active",
-        webhook_subscribed=True, is_demo=True,
+        webhook_subscribed=True, is_demo=True, granted_scopes=list(DEFAULT_SCOPES),
     )
     db.session.add(account)
     db.session.commit()
@@ -325,7 +329,8 @@ def _set_up_staff_state(story: Story, result: DemoSeedResult) -> bool:
     account = result.account
     conversation = db.session.scalar(
         select(Conversation).join(Contact, Contact.id == Conversation.contact_id)
-        .where(Conversation.account_id == account.id, Contact.igsid == customer_igsid(story.username))
+        .where(Conversation.account_id == account.id, Contact.igsid == customer_igsid(story.username),
+               Conversation.kind == "dm")
     )
     if conversation is None:
         return False

@@ -1,7 +1,8 @@
 """The webhook simulator: turn "this customer does that" into the delivery Meta would send.
 
 `simulate()` builds the `object: instagram` body for one event (a text, a photo, a story
-mention, a reaction, a read receipt, a message from an ad, an unsend, an edit), then delivers
+mention, a reaction, a read receipt, a message from an ad, an unsend, an edit, a comment on one of
+the stand-in's posts, optionally an ad: a `changes` delivery of field `comments`), then delivers
 it signed to our own webhook endpoint (`app.demo.delivery`), so it is stored, parsed and
 applied by the real ingestion path. It never writes a conversation or message itself; it only
 reads the thread to find the message a reaction, read, unsend or edit points at.
@@ -12,6 +13,7 @@ whose profile lookup answers with the same username.
 """
 from __future__ import annotations
 
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -22,9 +24,10 @@ from app.demo.delivery import WebhookDelivery, deliver_webhook
 from app.extensions import db
 from app.instagram import payloads
 from app.messages.content import REACTION_EMOJI
-from app.models import Contact, Conversation, InstagramAccount, Message
+from app.models import Contact, Conversation, InstagramAccount, InstagramMedia, Message
 from app.scoping import scoped
 from app.standin import customer_igsid, new_mid
+from app.standin.media import DEMO_POSTS
 from app.standin.profiles import normalise_username
 
 # The form's choices, in the order the page offers them.
@@ -37,10 +40,13 @@ EVENT_KINDS = {
     "read": "Read receipt (seen)",
     "edit": "Edit their last message",
     "unsend": "Unsend their last message",
+    "comment": "Comment on a post",
 }
+# The stand-in's posts a simulated customer can comment on (their captions, shortened).
+POSTS = {media_id: post.caption[:60] for media_id, post in DEMO_POSTS.items()}
 REACTIONS = REACTION_EMOJI  # the same emoji the inbox shows and sends
 REACTION_TARGETS = {"theirs": "their last message", "ours": "our last message"}
-NEEDS_TEXT = ("text", "ad_referral", "edit")
+NEEDS_TEXT = ("text", "ad_referral", "edit", "comment")
 MAX_TEXT_CHARS = 1000
 MAX_AD_TITLE_CHARS = 100
 MAX_EDITS = 5
@@ -119,6 +125,8 @@ def simulate(form: Mapping[str, str]) -> Simulation:
         message = _last_message(conversation, "in", username, text_only=True)
         item = payloads.edit(ig_user_id, igsid, message.mid, text, num_edit=_next_edit_number(message))
         summary = f"an edit of their last message to “{text}”"
+    elif kind == "comment":
+        return _comment(form, account, username, igsid, text)
     else:  # unsend
         message = _last_message(conversation, "in", username)
         item, summary = payloads.unsend(ig_user_id, igsid, message.mid), "an unsend of their last message"
@@ -127,6 +135,29 @@ def simulate(form: Mapping[str, str]) -> Simulation:
     conversation = _conversation(account, igsid)
     return Simulation(account=account, username=username, igsid=igsid, kind=kind, summary=summary,
                       delivery=delivery, conversation_id=conversation.id if conversation else None)
+
+
+def _comment(form: Mapping[str, str], account: InstagramAccount, username: str, igsid: str, text: str) -> Simulation:
+    """A comment on one of the stand-in's posts (or, ticked, on an ad of it), delivered as Meta
+    delivers comments: a signed `changes` item of field `comments`, dated in seconds."""
+    media_id = (form.get("post") or next(iter(POSTS))).strip()
+    if media_id not in POSTS:
+        raise SimulationRefused("post", "Choose one of the posts offered.")
+    on_ad = (form.get("on_ad") or "") in ("1", "on")
+    title = (form.get("ad_title") or "").strip()[:MAX_AD_TITLE_CHARS] or "Spring collection"
+    # Comment ids are digits at Meta, unique per account.
+    comment_id = str(18_000_000_000_000_000 + secrets.randbelow(10**15))
+    change = payloads.comment(account.ig_user_id, igsid, comment_id, text, media_id, username=username,
+                              ad_id=DEMO_AD_ID if on_ad else None, ad_title=title if on_ad else None)
+    delivery = deliver_webhook(payloads.delivery(payloads.change_entry(account.ig_user_id, [change])))
+    conversation = db.session.scalar(
+        scoped(Conversation).join(Contact, Contact.id == Conversation.contact_id)
+        .join(InstagramMedia, InstagramMedia.id == Conversation.media_id)
+        .where(Conversation.account_id == account.id, Contact.igsid == igsid, InstagramMedia.ig_media_id == media_id))
+    where = f"the ad “{title}”" if on_ad else "the post “" + POSTS[media_id][:30] + "…”"
+    return Simulation(account=account, username=username, igsid=igsid, kind="comment",
+                      summary=f"a comment on {where}: “{text}”", delivery=delivery,
+                      conversation_id=conversation.id if conversation else None)
 
 
 def simulator_accounts() -> list[InstagramAccount]:
@@ -194,7 +225,7 @@ def _as_int(raw: str) -> int | None:
 def _conversation(account: InstagramAccount, igsid: str) -> Conversation | None:
     return db.session.scalar(
         scoped(Conversation).join(Contact, Contact.id == Conversation.contact_id)
-        .where(Conversation.account_id == account.id, Contact.igsid == igsid)
+        .where(Conversation.account_id == account.id, Contact.igsid == igsid, Conversation.kind == "dm")
     )
 
 

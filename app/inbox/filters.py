@@ -1,5 +1,5 @@
 """The inbox list's filters as they appear in the URL
-(`/?view=unread&status=open&account=3&q=ann&label=vip&needs_reply=1&mentions=me&sort=waiting`).
+(`/?view=unread&kind=comments&status=open&account=3&q=ann&label=vip&needs_reply=1&mentions=me&sort=waiting`).
 
 Every filter lives in the query string so a reload, back/forward or a shared link shows the same
 list. A value that cannot be understood is dropped with a readable notice instead of failing the
@@ -14,6 +14,8 @@ from app.models import CONVERSATION_STATUSES
 from app.scoping import valid_id
 
 VIEWS = {"all": "All", "unread": "Unread", "mine": "Mine", "unassigned": "Unassigned"}
+# DMs, comments (a person's comments on one post), or both ("" in the URL: the default).
+KINDS = {"": "All", "dm": "DMs", "comments": "Comments"}
 SORT_LABELS = dict(zip(SORTS, ("Newest activity", "Longest waiting")))
 MAX_QUERY = 100
 
@@ -23,6 +25,7 @@ class InboxListQuery:
     """What the list shows, read from the URL's query string (and written back by `params`)."""
 
     view: str = "all"
+    kind: str | None = None
     status: str | None = None
     account_id: int | None = None
     q: str = ""
@@ -39,6 +42,10 @@ class InboxListQuery:
         if view not in VIEWS:
             notices.append(f"Unknown view “{view[:40]}” was ignored.")
             view = "all"
+        kind = (args.get("kind") or "").strip()
+        if kind not in KINDS:
+            notices.append(f"Unknown kind “{kind[:40]}” was ignored.")
+            kind = ""
         status = (args.get("status") or "").strip() or None
         if status is not None and status not in CONVERSATION_STATUSES:
             notices.append(f"Unknown status “{status[:40]}” was ignored.")
@@ -69,12 +76,13 @@ class InboxListQuery:
         if sort not in SORTS:
             notices.append(f"Unknown order “{sort[:40]}” was ignored.")
             sort = "recent"
-        return cls(view=view, status=status, account_id=account_id, q=q, label=label, needs_reply=needs_reply,
+        return cls(view=view, kind=kind or None, status=status, account_id=account_id, q=q, label=label, needs_reply=needs_reply,
                    mentions=mentions, sort=sort, notices=tuple(notices))
 
     def conversation_filters(self) -> ConversationFilters:
         return ConversationFilters(
             status=self.status,
+            kind=self.kind,
             unread=self.view == "unread",
             assignee={"mine": "me", "unassigned": "unassigned"}.get(self.view),
             account_id=self.account_id,
@@ -90,6 +98,8 @@ class InboxListQuery:
         params = {}
         if self.view != "all":
             params["view"] = self.view
+        if self.kind:
+            params["kind"] = self.kind
         if self.status:
             params["status"] = self.status
         if self.account_id:

@@ -16,7 +16,7 @@ from app.extensions import db
 from app.inbox import mentions, speakers, unread
 from app.inbox.display import item_key
 from app.messages import waiting
-from app.models import (CONVERSATION_STATUSES, Contact, Conversation, ConversationLabel, ConversationUnread,
+from app.models import (CONVERSATION_KINDS, CONVERSATION_STATUSES, Contact, Conversation, ConversationLabel, ConversationUnread,
                         InstagramAccount, Label, Message, Note, User)
 from app.pagination import MAX_CURSOR_LENGTH, BadCursor, decode_cursor, decode_token, encode_cursor, encode_token
 from app.scoping import scoped, valid_id
@@ -29,6 +29,7 @@ SORTS = ("recent", "waiting")
 @dataclass(frozen=True)
 class ConversationFilters:
     status: str | None = None        # open / pending / resolved / snoozed; None = all
+    kind: str | None = None          # dm / comments; None = both
     unread: bool = False             # the user's own unread (app.inbox.unread)
     assignee: str | None = None      # "me", "unassigned", or a user id as a string
     account_id: int | None = None
@@ -41,6 +42,8 @@ class ConversationFilters:
     def validate(self) -> None:
         if self.status is not None and self.status not in CONVERSATION_STATUSES:
             raise ValueError(f"status must be one of {', '.join(CONVERSATION_STATUSES)}")
+        if self.kind is not None and self.kind not in CONVERSATION_KINDS:
+            raise ValueError(f"kind must be one of {', '.join(CONVERSATION_KINDS)}")
         if self.sort not in SORTS:
             raise ValueError(f"sort must be one of {', '.join(SORTS)}")
 
@@ -50,10 +53,13 @@ def _filtered_conversations(filters: ConversationFilters, user):
     filters.validate()
     query = scoped(Conversation).options(
         joinedload(Conversation.contact), joinedload(Conversation.account), joinedload(Conversation.assignee),
+        joinedload(Conversation.media),  # a comments row names its post (None for DMs: no join cost per row)
         selectinload(Conversation.labels),  # a row's chips: one more query per page, not one per row
     )
     if filters.status:
         query = query.where(Conversation.status == filters.status)
+    if filters.kind:
+        query = query.where(Conversation.kind == filters.kind)
     if filters.unread:
         query = query.where(unread.unread_filter(user.id))
     if filters.needs_reply:

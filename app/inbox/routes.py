@@ -12,7 +12,7 @@ from app.errors import ActionRefused
 from app.extensions import htmx
 from app.htmx_responses import empty_fragment, hx_push_url, is_fragment_request, render_fragment, render_page
 from app.inbox import actions, bp, bulk, live, localtime, unread
-from app.inbox.filters import SORT_LABELS, VIEWS, InboxListQuery
+from app.inbox.filters import KINDS, SORT_LABELS, VIEWS, InboxListQuery
 from app.inbox.queries import (
     conversation_or_404,
     conversation_page,
@@ -23,7 +23,8 @@ from app.inbox.queries import (
     workspace_accounts,
     workspace_users,
 )
-from app.models import Conversation
+from app.comments.media import needs_fetch
+from app.models import Conversation, utcnow
 from app.outbound.replies import queue_mark_seen
 from app.outbound.windows import reply_window
 from app.pagination import BadCursor
@@ -43,7 +44,7 @@ def _list_context(listing: InboxListQuery, cursor: str | None = None, open_id: i
     except BadCursor:
         abort(400, description="This list link is out of date. Reload the inbox.")
     return dict(listing=listing, conversations=rows, next_cursor=next_cursor, open_id=open_id,
-                accounts=workspace_accounts(), views=VIEWS, sorts=SORT_LABELS)
+                accounts=workspace_accounts(), views=VIEWS, kinds=KINDS, sorts=SORT_LABELS)
 
 
 def _header_context(conversation: Conversation, listing: InboxListQuery) -> dict:
@@ -54,6 +55,7 @@ def _thread_context(conversation: Conversation, listing: InboxListQuery) -> dict
     return dict(
         _header_context(conversation, listing),
         thread=thread_page(conversation, limit=THREAD_PAGE), window=reply_window(conversation, human=True),
+        post_due=conversation.media is not None and needs_fetch(conversation.media, utcnow()),
         thread_token=live.current_thread_state(current_workspace_id(), conversation).token(),
     )
 

@@ -19,14 +19,19 @@ messaging-shaped ``value`` of ``entry[].changes[]``) becomes exactly one event:
 - ``PostbackEvent`` (``postback``): mid, title, payload.
 - ``ReferralEvent`` (``referral``, field messaging_referral): referral.
 - ``MessageEditEvent`` (``message_edit``): mid, text, num_edit.
-- ``UnknownEvent``: anything else (optins, handover, comments...) or any item with
+- ``CommentEvent`` (a change of field ``comments`` or ``live_comments``): comment_id,
+  text, parent_id, the commenter (from.id, from.username, from.self_ig_scoped_id) and
+  the media (id, product type, ad id and title). The business's own comments are
+  ``is_echo``.
+- ``UnknownEvent``: anything else (optins, handover, mentions...) or any item with
   a malformed field; kind and reason say which.
 
 A change (``entry[].changes[]``) whose ``field`` is a messaging field (``messages``,
 ``message_reactions``..., ``standby``) carries a messaging item in ``value``, as the
 dashboard's Test button sends it (often with entry id ``"0"`` and fixed sender and
-recipient ids); it is parsed like any item. Other fields (``comments``,
-``live_comments``, ``mentions``...) become ``UnknownEvent(kind="change:<field>")``.
+recipient ids); it is parsed like any item. ``comments`` and ``live_comments`` become ``CommentEvent``s (time:
+``value.timestamp`` if any, else ``entry.time``, often in seconds). Other fields (``mentions``...)
+become ``UnknownEvent(kind="change:<field>")``.
 
 Common fields (:class:`BaseEvent`): ``account_id`` (``entry.id``, our business
 account), ``sender_id``, ``recipient_id``, ``timestamp`` (aware UTC), ``standby``,
@@ -253,6 +258,49 @@ class MessageEditEvent(BaseEvent):
 
 
 @dataclass(frozen=True, kw_only=True)
+class CommentEvent(BaseEvent):
+    """A comment on one of our account's posts, reels, ads, stories or Live broadcasts.
+
+    ``sender_id`` is ``from.id``, ``recipient_id`` our account. The business's own comments (from.id
+    is our account) are ``is_echo``; their customer is not in the item (a reply answers someone's
+    comment: ingestion finds them through ``parent_id``) and is set as ``thread_customer_id``.
+    A customer's comment belongs to ``scoped_id`` (``from.self_ig_scoped_id``) when present, else
+    ``from.id``: Meta's pages are vague about which of them a DM contact carries.
+    """
+
+    kind: ClassVar[str] = "comment"
+
+    comment_id: str
+    text: str | None = None
+    parent_id: str | None = None
+    username: str | None = None
+    scoped_id: str | None = None
+    media_id: str
+    product_type: str | None = None
+    ad_id: str | None = None
+    ad_title: str | None = None
+    original_media_id: str | None = None
+    live: bool = False  # field live_comments
+    thread_customer_id: str | None = None  # our own comment: whose thread it answers in
+
+    @property
+    def mid(self) -> str:
+        # A comment is stored as a message keyed by its id (unique per account, like a DM's mid).
+        return self.comment_id
+
+    @property
+    def customer_id(self) -> str | None:
+        if self.is_echo:
+            return self.thread_customer_id
+        return self.scoped_id or self.sender_id
+
+    @property
+    def commenter_ids(self) -> tuple[str, ...]:
+        """The ids a commenter may be known by as a DM contact, most trusted first."""
+        return tuple(dict.fromkeys(i for i in (self.scoped_id, self.sender_id) if i))
+
+
+@dataclass(frozen=True, kw_only=True)
 class UnknownEvent:
     """An item the inbox does not handle, or one whose shape is wrong.
 
@@ -287,6 +335,7 @@ Event = Union[
     PostbackEvent,
     ReferralEvent,
     MessageEditEvent,
+    CommentEvent,
     UnknownEvent,
 ]
 
@@ -366,6 +415,12 @@ def _as_datetime(value: object, not_after: datetime) -> datetime | None:
     except OverflowError:
         return None
     return not_after if moment > not_after + MAX_FUTURE_SKEW else moment
+
+
+def parse_time(value: object, not_after: datetime) -> datetime | None:
+    """A Meta time (epoch s or ms, numeric string or ISO-8601) as aware UTC, or None; for the
+    Graph API's answers as well as webhooks (same rules as the items' timestamps)."""
+    return _as_datetime(value, not_after)
 
 
 def _iso_datetime(value: str, not_after: datetime) -> datetime | None:
@@ -644,8 +699,53 @@ def _parse_item(item: object, entry: _Entry, where: str, *, standby: bool) -> Ev
         )
 
 
+_COMMENT_FIELDS = ("comments", "live_comments")
+
+
+def _comment(change: dict, entry: _Entry, where: str) -> Event:
+    """A ``comments`` / ``live_comments`` change: the comment in ``value``."""
+    value = change.get("value")
+    where = f"{where}.value"
+    timestamp = entry.time or entry.received_at
+    kind = f"change:{change['field']}"
+    try:
+        if not isinstance(value, dict):
+            raise _Malformed(f"{where} is {_describe(value)}, expected an object")
+        if entry.account_id is None:
+            raise _Malformed(f"{where}: the entry has no usable id")
+        if value.get("timestamp") is not None:
+            timestamp = _item_time(value, entry, where)
+        sender = _object(value, "from", where, required=True)
+        media = _object(value, "media", where, required=True)
+        sender_id = _required_id(sender, "id", f"{where}.from")
+        return CommentEvent(
+            account_id=entry.account_id,
+            sender_id=sender_id,
+            recipient_id=entry.account_id,
+            timestamp=timestamp,
+            is_echo=sender_id == entry.account_id,
+            raw=change,
+            comment_id=_required_id(value, "id", where),
+            text=_text(value, "text", where),
+            parent_id=_optional_id(value, "parent_id", where),
+            username=_text(sender, "username", f"{where}.from"),
+            scoped_id=_optional_id(sender, "self_ig_scoped_id", f"{where}.from"),
+            media_id=_required_id(media, "id", f"{where}.media"),
+            product_type=_text(media, "media_product_type", f"{where}.media"),
+            ad_id=_optional_id(media, "ad_id", f"{where}.media"),
+            ad_title=_text(media, "ad_title", f"{where}.media"),
+            original_media_id=_optional_id(media, "original_media_id", f"{where}.media"),
+            live=change["field"] == "live_comments",
+        )
+    except _Malformed as problem:
+        return UnknownEvent(kind=kind, reason=str(problem), timestamp=timestamp,
+                            account_id=entry.account_id, raw=change)
+
+
 def _parse_change(change: object, entry: _Entry, where: str) -> Event:
     field_name = change.get("field") if isinstance(change, dict) else None
+    if isinstance(field_name, str) and field_name in _COMMENT_FIELDS:
+        return _comment(change, entry, where)
     if isinstance(field_name, str) and field_name in _MESSAGING_CHANGE_FIELDS:
         value = change.get("value")
         if isinstance(value, dict):

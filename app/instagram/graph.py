@@ -49,8 +49,12 @@ SUBSCRIBED_FIELDS = (
     "messaging_postbacks",
     "messaging_referral",
     "message_edit",
+    "comments",
+    "live_comments",
 )
-DEFAULT_SCOPES = ("instagram_business_basic", "instagram_business_manage_messages")
+# Comments on the account's posts, reels, ads and Live broadcasts need their own permission.
+COMMENTS_SCOPE = "instagram_business_manage_comments"
+DEFAULT_SCOPES = ("instagram_business_basic", "instagram_business_manage_messages", COMMENTS_SCOPE)
 PROFILE_FIELDS = (
     "name",
     "username",
@@ -63,6 +67,8 @@ PROFILE_FIELDS = (
 ME_FIELDS = ("user_id", "username", "name", "profile_picture_url")
 # What the history import reads of each message (Conversations API).
 HISTORY_MESSAGE_FIELDS = "id,created_time,from,to,message,attachments"
+MEDIA_FIELDS = ("id", "caption", "media_type", "media_product_type", "media_url", "thumbnail_url", "permalink",
+                "timestamp")
 ATTACHMENT_TYPES = frozenset({"image", "video", "audio", "file"})
 MAX_TEXT_BYTES = 1000
 
@@ -204,6 +210,11 @@ class GraphClient:
         """A customer's profile as Meta returns it; `name` and `profile_pic` may be missing or null."""
         fields = ",".join(PROFILE_FIELDS)
         return self._request("GET", self._graph_path(igsid), token=token, params={"fields": fields})
+
+    def get_media(self, token: str, media_id: str) -> dict[str, Any]:
+        """A post, reel, story or ad of the account: caption, type, permalink and CDN urls (which expire)."""
+        fields = ",".join(MEDIA_FIELDS)
+        return self._request("GET", self._graph_path(media_id), token=token, params={"fields": fields})
 
     def get_me(self, token: str) -> dict[str, Any]:
         """The connected account: `user_id` (the webhook `entry.id`), `username`, `name`,

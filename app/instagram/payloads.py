@@ -260,3 +260,42 @@ def dashboard_test(
             "message": {"mid": "random_mid", "text": "random_text"},
         }
     return delivery({"id": "0", "time": time_s, "changes": [{"field": field, "value": value}]})
+
+
+def comment(
+    account_id: str,
+    commenter_id: str,
+    comment_id: str,
+    text: str,
+    media_id: str,
+    *,
+    username: str | None = None,
+    scoped_id: str | None = None,
+    parent_id: str | None = None,
+    product_type: str = "FEED",
+    ad_id: str | None = None,
+    ad_title: str | None = None,
+    field: str = "comments",
+) -> dict:
+    """One ``changes[]`` item for a comment on our media (docs/meta-protocol.md#comments-and-private-replies). A reply
+    names its ``parent_id``; the business's own comment has ``commenter_id == account_id``; an ad
+    or boosted post carries ``ad_id``/``ad_title``. Wrap with :func:`change_entry`."""
+    sender: dict[str, Any] = {"id": commenter_id}
+    if username is not None:
+        sender["username"] = username
+    if scoped_id is not None:
+        sender["self_ig_scoped_id"] = scoped_id
+    media: dict[str, Any] = {"id": media_id, "media_product_type": "AD" if ad_id and product_type == "FEED" else product_type}
+    if ad_id is not None:
+        media["ad_id"] = ad_id
+    if ad_title is not None:
+        media["ad_title"] = ad_title
+    value: dict[str, Any] = {"id": comment_id, "text": text, "from": sender, "media": media}
+    if parent_id is not None:
+        value["parent_id"] = parent_id
+    return {"field": field, "value": value}
+
+
+def change_entry(account_id: str, changes: list[dict], *, time_s: int | None = None) -> dict:
+    """One ``entry[]`` with ``changes`` (comments): Meta dates these entries in seconds."""
+    return {"id": account_id, "time": now_ms() // 1000 if time_s is None else time_s, "changes": changes}

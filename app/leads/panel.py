@@ -17,7 +17,9 @@ from app.leads.contact_facts import Offer, offers_for
 from app.leads.follow_ups import local_input_value
 from app.leads.values import COMMON_CURRENCIES, LOST_REASONS, display_value, format_value
 from app.messages.content import Referral
-from app.models import LEAD_STATUSES, Contact, Conversation, InstagramAccount, Lead, LeadStageChange, Workspace, utcnow
+from app.comments.media import media_json
+from app.models import (LEAD_STATUSES, Contact, Conversation, InstagramAccount, InstagramMedia, Lead, LeadStageChange,
+                        Workspace, utcnow)
 from app.scoping import current_workspace_id
 
 OTHER_CONVERSATIONS_SHOWN = 5
@@ -69,7 +71,15 @@ class Panel:
     @property
     def detail(self) -> dict:
         detail = self.lead.source_detail if self.lead is not None else None
-        return detail if isinstance(detail, dict) else {}
+        detail = detail if isinstance(detail, dict) else {}
+        if self.lead is not None and self.lead.source == "comment" and detail.get("media_id"):
+            # The post as fetched since (caption, thumbnail, permalink): the lead kept only its id.
+            media = db.session.scalar(select(InstagramMedia).where(
+                InstagramMedia.account_id == self.lead.contact.account_id,
+                InstagramMedia.ig_media_id == str(detail["media_id"])))
+            if media is not None:
+                detail = {**media_json(media), **{k: v for k, v in detail.items() if v}}
+        return detail
 
     def context(self) -> dict:
         """The panel template's context: a section rendered alone gets `section`, `error`, `done`

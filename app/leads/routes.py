@@ -120,6 +120,13 @@ CSV_COLUMNS = ("id", "status", "name", "username", "instagram_account", "source"
                "email", "phone", "next_follow_up_at", "follow_up_note", "stage_changed_at")
 
 
+def _comment_ad(lead: Lead) -> str | None:
+    # A comment on an ad names the ad like a click-to-DM lead does.
+    detail = lead.source_detail if lead.source == "comment" and isinstance(lead.source_detail, dict) else {}
+    title = detail.get("ad_title")
+    return title if isinstance(title, str) else None
+
+
 def lead_csv_row(lead: Lead) -> list[str]:
     """One lead as a row of CSV_COLUMNS (the pipeline's fields last, so older sheets keep their
     columns); app.spreadsheet guards every cell against formulas, the customer's email and phone too."""
@@ -129,7 +136,7 @@ def lead_csv_row(lead: Lead) -> list[str]:
     conversation_url = (url_for("inbox.conversation", conversation_id=lead.conversation_id, _external=True)
                         if lead.conversation_id else "")
     values = (lead.id, lead.status, contact.name, contact.username, contact.account.username, lead.source,
-              referral.ad_title if referral else None, lead.owner.display_name if lead.owner else "", iso(lead.created_at),
+              referral.ad_title if referral else _comment_ad(lead), lead.owner.display_name if lead.owner else "", iso(lead.created_at),
               iso(last_activity(lead)), lead.notes, conversation_url, format_value(lead.value_cents), lead.currency,
               lead.lost_reason, lead.email, lead.phone, iso(lead.next_follow_up_at), lead.follow_up_note,
               iso(lead.stage_changed_at))

@@ -4,7 +4,7 @@ applies it to the first event of a new conversation; a customer found in an impo
 (app.accounts.history_import) is `import`."""
 from __future__ import annotations
 
-from app.instagram.events import Event, MessageEvent, ReferralEvent
+from app.instagram.events import CommentEvent, Event, MessageEvent, ReferralEvent
 
 IMPORTED = "import"
 
@@ -13,13 +13,15 @@ def _present(**values: str | None) -> dict[str, str]:
     return {key: value for key, value in values.items() if value is not None}
 
 
-def lead_source(event: Event, *, imported: bool = False) -> tuple[str, dict[str, str]]:
+def lead_source(event: Event, *, imported: bool = False, permalink: str | None = None) -> tuple[str, dict[str, str]]:
     """How the customer found the business, for a new lead: ``(source, detail)``.
 
     ``("import", {})`` when the event came from an imported history (``imported``): the
     Conversations API says nothing of how the conversation began, and the team should see that
     this lead was found in the past, not brought by a campaign now.
 
+    ``("comment", {media_id, permalink, ad_id, ad_title})`` for a comment on a post or an ad
+    (``media_id`` is Instagram's; ``permalink`` when the post was fetched already, given by the caller),
     ``("ad", {ad_id, ad_title, ref, source, type, photo_url, video_url})`` for a
     click-to-DM ad, ``("link", {ref, source, type})`` for an ig.me link,
     ``("story", {kind: "mention"|"reply", url, story_id})`` for a story mention or
@@ -27,6 +29,9 @@ def lead_source(event: Event, *, imported: bool = False) -> tuple[str, dict[str,
     """
     if imported:
         return IMPORTED, {}
+    if isinstance(event, CommentEvent):
+        return "comment", _present(media_id=event.media_id, permalink=permalink, ad_id=event.ad_id,
+                                   ad_title=event.ad_title)
     referral = event.referral if isinstance(event, (MessageEvent, ReferralEvent)) else None
     if referral is not None:
         if referral.is_ad:

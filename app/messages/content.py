@@ -11,7 +11,8 @@ referral flat (``{ad_id, ad_title, photo_url...}``) or as Meta sends it (``ads_c
 and what only the ``attachments`` column holds (story mentions, shares, templates).
 
 Message kinds (docs/contract.md#json-api), decided by :func:`kind_of` in this order:
-``unsupported`` (Instagram does not share it with apps), ``postback`` (a button tapped),
+``comment`` (a comment on one of our posts: a row of kind `comment`, its context from the row's
+columns), ``unsupported`` (Instagram does not share it with apps), ``postback`` (a button tapped),
 ``referral`` (an ig.me link or ad opened in an existing thread, no message), ``story_mention``,
 ``story_reply``, ``quick_reply`` (a quick-reply chip tapped), ``template`` (a generic, button or
 media template, seen as the echo of another tool's send), ``share`` (a post, reel or story
@@ -28,7 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 KINDS = ("text", "attachment", "story_mention", "story_reply", "share", "postback", "referral",
-         "quick_reply", "template", "unsupported")
+         "quick_reply", "template", "unsupported", "comment")
 # The storage kinds of Message.kind that are not content kinds (older rows, outbound rows).
 _ROW_KINDS = {"postback": "postback", "referral": "referral", "unsupported": "unsupported"}
 
@@ -275,6 +276,19 @@ def _share_from_attachment(kind: str, payload: Mapping, url: str | None, title: 
 
 
 @dataclass(frozen=True)
+class Comment:
+    """A comment on one of our posts (a message row of kind `comment`): its id (the row's mid), the
+    comment it answers and whether it is hidden, all three kept in the row's own columns."""
+
+    comment_id: str | None
+    parent_comment_id: str | None = None
+    hidden: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return {"comment_id": self.comment_id, "parent_comment_id": self.parent_comment_id, "hidden": self.hidden}
+
+
+@dataclass(frozen=True)
 class MessageContent:
     """Everything a message carries beyond its text and raw attachments, typed."""
 
@@ -286,6 +300,7 @@ class MessageContent:
     shares: tuple[Share, ...] = ()
     template: Template | None = None
     unsupported: Unsupported | None = None
+    comment: Comment | None = None
     standby: bool = False  # arrived while another app (or a person in Instagram) owned the thread
     has_attachments: bool = field(default=False, compare=False)
     # A referral that came without a message (an ig.me link or ad opened in an existing thread):
@@ -299,6 +314,8 @@ class MessageContent:
     @property
     def kind(self) -> str:
         """The message's kind (see the module docstring for the order)."""
+        if self.comment is not None:
+            return "comment"
         if self.referral_only:
             return "referral"
         if self.unsupported is not None:
@@ -329,6 +346,7 @@ class MessageContent:
             "shares": [s.to_json() for s in self.shares] or None,
             "template": self.template.to_json() if self.template else None,
             "unsupported": self.unsupported.to_json() if self.unsupported else None,
+            "comment": self.comment.to_json() if self.comment else None,
         }
         values = {key: value for key, value in values.items() if value is not None}
         return values or None
@@ -337,6 +355,7 @@ class MessageContent:
         """What ingestion stores in `Message.meta` (other keys there are bookkeeping: reaction
         and edit stamps, a reaction's error)."""
         meta = dict(self.context() or {})
+        meta.pop("comment", None)  # the row's columns hold it (mid, parent_comment_id, hidden)
         if self.standby:
             meta["standby"] = True
         return meta
@@ -404,7 +423,11 @@ class MessageContent:
 
 def content_of(message: Any) -> MessageContent:
     """The content of a `Message` row (or anything with `meta`, `kind` and `attachments`)."""
-    return MessageContent.from_json(getattr(message, "meta", None), row_kind=getattr(message, "kind", None),
+    row_kind = getattr(message, "kind", None)
+    if row_kind == "comment":
+        return MessageContent(comment=Comment(getattr(message, "mid", None), getattr(message, "parent_comment_id", None),
+                                              bool(getattr(message, "hidden", False))))
+    return MessageContent.from_json(getattr(message, "meta", None), row_kind=row_kind,
                                     attachments=getattr(message, "attachments", None))
 
 
@@ -438,6 +461,8 @@ def _attachment_records(attachments: Any) -> dict[str, Any]:
 def content_from_event(event: Any) -> MessageContent:
     """The content of a parsed message, postback or referral event (app.instagram.events)."""
     standby = bool(getattr(event, "standby", False))
+    if event.kind == "comment":
+        return MessageContent(comment=Comment(event.comment_id, event.parent_id))
     if event.kind == "postback":
         return MessageContent(postback=Postback(event.title, event.payload), standby=standby)
     if event.kind == "referral":
@@ -483,6 +508,8 @@ def preview_line(content: MessageContent, text: str | None, attachments: Any, *,
     text = text if text and text.strip() else None
     if deleted:
         return "Message deleted"
+    if content.comment is not None:
+        return f"Comment: {text}" if text else "Comment"
     if content.unsupported is not None:
         return "Unsupported message"
     if content.story_reply is not None:

@@ -31,6 +31,7 @@ from app.models.accounts import (
     InstagramAccount,
 )
 from app.models.conversations import (
+    CONVERSATION_KINDS,
     CONVERSATION_STATUSES,
     DIRECTIONS,
     LEAD_STATUSES,
@@ -39,6 +40,7 @@ from app.models.conversations import (
     SPEAKERS,
     Contact,
     Conversation,
+    InstagramMedia,
     Lead,
     LeadStageChange,
     Message,
@@ -64,8 +66,9 @@ __all__ = [
     "AVAILABILITIES", "ROLES", "THEMES", "ApiToken", "User", "Workspace",
     "ACCOUNT_STATUSES", "ASSIGNMENT_MODES", "IMPORT_STATUSES", "AccountAssignee", "AccountImport",
     "DataDeletionRequest", "InstagramAccount",
-    "CONVERSATION_STATUSES", "DIRECTIONS", "LEAD_STATUSES", "MESSAGE_SOURCES", "MESSAGE_STATUSES", "SPEAKERS",
-    "Contact", "Conversation", "Lead", "LeadStageChange", "Message", "Note", "Upload",
+    "CONVERSATION_KINDS", "CONVERSATION_STATUSES", "DIRECTIONS", "LEAD_STATUSES", "MESSAGE_SOURCES", "MESSAGE_STATUSES",
+    "SPEAKERS",
+    "Contact", "Conversation", "InstagramMedia", "Lead", "LeadStageChange", "Message", "Note", "Upload",
     "WEBHOOK_STATUSES", "DeferredEvent", "WebhookEvent",
     "AiDraft", "AutomationLog", "AutomationRule", "AutomationSettings",
     "Invite", "PasswordReset",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, String, Text, text as sql_text
+from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Integer, String, Text, text as sql_text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -36,6 +36,9 @@ class InstagramAccount(db.Model):
     webhook_subscribed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sql_text("false"))
     last_webhook_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(Text)
+    # The permissions the person granted at Connect (Meta's `permissions`, or the scopes asked for
+    # when the exchange does not list them); None for accounts connected before it was kept.
+    granted_scopes: Mapped[list[str] | None] = mapped_column(JSON)
     is_demo: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sql_text("false"))
     assignment: Mapped[str] = mapped_column(String(16), default="off", server_default="off")
     # Round robin's turn: the user id assigned last. Read and moved under this row's lock, so two

@@ -31,6 +31,8 @@ if TYPE_CHECKING:
     from app.models.agents_day import Label
 
 SPEAKERS = ("customer", "team", "automation")
+# A conversation is a person's DMs with an account, or their comments on one post of it.
+CONVERSATION_KINDS = ("dm", "comments")
 CONVERSATION_STATUSES = ("open", "pending", "resolved", "snoozed")
 DIRECTIONS = ("in", "out")
 MESSAGE_STATUSES = ("received", "pending", "sent", "delivered", "read", "failed")
@@ -79,10 +81,49 @@ class Contact(db.Model):
         return f"@{self.username}" if self.username else f"@{self.igsid}"
 
 
+class InstagramMedia(db.Model):
+    """A post, reel, story, ad or Live broadcast of one of our accounts that people comment on.
+
+    Made by ingestion from a comment's `media` (id, product type, ad) and filled in by a follow-up
+    job (app.comments.media : fetch_media) with Meta's caption, permalink and thumbnail: a comment
+    never waits for it. CDN urls expire, so the permalink is kept and the rest is fetched again
+    when `fetched_at` is older than a day."""
+
+    __tablename__ = "instagram_media"
+    __table_args__ = (UniqueConstraint("account_id", "ig_media_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"), index=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("instagram_accounts.id", ondelete="CASCADE"))
+    ig_media_id: Mapped[str] = mapped_column(String(64))
+    media_type: Mapped[str | None] = mapped_column(String(30))  # IMAGE, VIDEO, CAROUSEL_ALBUM
+    product_type: Mapped[str | None] = mapped_column(String(30))  # FEED, REELS, STORY, AD, LIVE...
+    caption: Mapped[str | None] = mapped_column(Text)
+    permalink: Mapped[str | None] = mapped_column(Text)
+    media_url: Mapped[str | None] = mapped_column(Text)
+    thumbnail_url: Mapped[str | None] = mapped_column(Text)
+    posted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Boosted posts and ads: what the comment's delivery said (the media object does not say it).
+    ad_id: Mapped[str | None] = mapped_column(String(64))
+    ad_title: Mapped[str | None] = mapped_column(String(255))
+    # The last successful fetch (None: never); the last failure's sentence, cleared by a success.
+    fetched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    fetch_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
 class Conversation(db.Model):
     __tablename__ = "conversations"
     __table_args__ = (
-        UniqueConstraint("account_id", "contact_id"),
+        # One DM conversation per customer and account; one comments conversation per customer,
+        # account and post (DM rows have no media, and NULLs never conflict in the second index).
+        Index("ux_conversations_dm", "account_id", "contact_id", unique=True,
+              postgresql_where=sql_text("kind = 'dm'"), sqlite_where=sql_text("kind = 'dm'")),
+        UniqueConstraint("account_id", "contact_id", "media_id"),
+        enum_check("kind", CONVERSATION_KINDS),
+        CheckConstraint("(kind = 'dm' AND media_id IS NULL) OR (kind = 'comments' AND media_id IS NOT NULL)",
+                        name="media_valid"),
         enum_check("status", CONVERSATION_STATUSES),
         # The inbox list: newest activity first within a workspace, keyset-paginated by (time, id).
         Index("ix_conversations_inbox", "workspace_id", "last_message_at", "id"),
@@ -100,6 +141,9 @@ class Conversation(db.Model):
     workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
     account_id: Mapped[int] = mapped_column(ForeignKey("instagram_accounts.id", ondelete="CASCADE"), index=True)
     contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(10), default="dm", server_default="dm")
+    # The post a comments conversation is about (None for DMs).
+    media_id: Mapped[int | None] = mapped_column(ForeignKey("instagram_media.id", ondelete="CASCADE"), index=True)
     status: Mapped[str] = mapped_column(String(16), default="open")
     snoozed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
@@ -122,6 +166,7 @@ class Conversation(db.Model):
 
     account: Mapped[InstagramAccount] = relationship()
     contact: Mapped[Contact] = relationship()
+    media: Mapped[InstagramMedia | None] = relationship()
     assignee: Mapped[User | None] = relationship()
     # Read-only: labels are put on and taken off through app/labels/tagging.py, which bumps updated_at.
     labels: Mapped[list[Label]] = relationship(secondary="conversation_labels", viewonly=True, order_by="Label.name")
@@ -182,6 +227,15 @@ class Message(db.Model):
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)  # when we stored it
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     raw: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # Comments (kind "comment", `mid` is Meta's comment id, unique per account like a DM's mid;
+    # direction "out" for the business's own): the comment it answers, whether it is hidden on
+    # Instagram, and its one private reply. `private_replied_at` is the claim: set once, by the
+    # UPDATE ... WHERE private_replied_at IS NULL that wins, before the reply is sent.
+    parent_comment_id: Mapped[str | None] = mapped_column(String(255))
+    hidden: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sql_text("false"))
+    private_replied_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    private_reply_message_id: Mapped[int | None] = mapped_column(
+        ForeignKey("messages.id", ondelete="SET NULL"), unique=True)
 
     conversation: Mapped[Conversation] = relationship()
     sent_by: Mapped[User | None] = relationship()

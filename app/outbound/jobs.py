@@ -180,6 +180,8 @@ def mark_seen_due(conversation: Conversation) -> bool:
     """Whether Instagram should be told this conversation was seen: the workspace wants seen
     receipts, the account can call Meta, and the customer has written (there is something to see).
     Checked when the job is queued and again when it runs."""
+    if conversation.kind != "dm":
+        return False  # comments are not a DM thread: Instagram has nothing to mark seen
     workspace = db.session.get(Workspace, conversation.workspace_id)
     return (workspace.mark_seen_enabled and can_call_meta(conversation.account)
             and conversation.last_inbound_at is not None)

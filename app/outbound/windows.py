@@ -53,6 +53,12 @@ def reply_window(conversation: Conversation, now: datetime | None = None, human:
     only when the answer matters), so a caller judging many conversations reads it once; None:
     looked up here."""
     now = now or utcnow()
+    if conversation.kind == "comments":
+        # Comments are answered on the post (a public reply) or privately from one comment; a plain
+        # DM to the commenter is not how Instagram lets a business answer a comment.
+        return ReplyWindow(CLOSED, None, False, False,
+                           "These are comments on a post: answer them on the post, or privately from a "
+                           "comment; a direct message is not sent from here.", "not_a_dm")
     last_inbound = conversation.last_inbound_at
     if last_inbound is None:
         return ReplyWindow(CLOSED, None, False, False,
@@ -104,8 +110,8 @@ COUNTDOWN_UNDER = timedelta(hours=4)  # the list and header count down once the 
 def window_closes_at(conversation: Conversation, now: datetime | None = None) -> datetime | None:
     """When Instagram's 24-hour window of this conversation closes; None when it is closed already
     or never opened (the customer has not written). The API's `window_closes_at`."""
-    if conversation.last_inbound_at is None:
-        return None
+    if conversation.last_inbound_at is None or conversation.kind == "comments":
+        return None  # comments have no DM window (a private reply has its own 7 days per comment)
     now = now or utcnow()
     end = min(conversation.last_inbound_at, now) + STANDARD_WINDOW
     return end if now < end else None

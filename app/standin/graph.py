@@ -1,13 +1,13 @@
 """The stand-in for graph.instagram.com: token exchange and refresh, /me, customer
-profiles, webhook subscriptions, the Send API with its echo webhook, and the Conversations API
-(app.standin.history)."""
+profiles, the account's posts (media objects), webhook subscriptions, the Send API with its echo
+webhook, and the Conversations API (app.standin.history)."""
 
 from __future__ import annotations
 
 import threading
 from urllib.parse import urlencode
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, jsonify, request, url_for
 
 from . import history, webhooks
 from .context import (
@@ -22,6 +22,7 @@ from .context import (
     signer,
 )
 from .errors import StandinError
+from .media import MEDIA_FIELDS, media_fields, picture_svg
 from .messages import SendRequest, new_mid, parse_send_request, request_params
 from .profiles import USERNAME_RE, avatar_svg, business_account, customer_profile
 from .signing import LONG_LIVED_SECONDS, Claims
@@ -35,6 +36,9 @@ ACCOUNT_FIELDS = ("id", "user_id", "username", "name", "profile_picture_url", "a
 CUSTOMER_FIELDS = ("id", "name", "username", "profile_pic", "follower_count", "is_user_follow_business",
                    "is_business_follow_user", "is_verified_user")
 DEFAULT_ME_FIELDS = ("user_id", "username", "name", "profile_picture_url")
+# Fields only a media object has: a lookup asking for one of them is about a post, not a person
+# (Meta knows an id's node type; the stand-in, whose ids are all digits, reads it from the fields).
+MEDIA_ONLY_FIELDS = frozenset(MEDIA_FIELDS) - {"id", "username"}
 
 
 def create_graph_blueprint() -> Blueprint:
@@ -74,8 +78,12 @@ def create_graph_blueprint() -> Blueprint:
             return jsonify(_conversation(claims, node_id))
         if not node_id.isdigit():
             require_own_node(node_id, claims)  # raises Meta's "does not exist" error
+        fields = _requested_fields(("name", "username"))
+        if MEDIA_ONLY_FIELDS.intersection(fields):
+            _reject_unknown(fields, MEDIA_FIELDS, "IGMedia")
+            return jsonify(media_fields(node_id, fields, _picture_url(node_id)))
         require_scope(claims, MESSAGING_SCOPE)
-        return jsonify(_customer_fields(node_id, _requested_fields(("name", "username"))))
+        return jsonify(_customer_fields(node_id, fields))
 
     @bp.route("/<node_id>/subscribed_apps", methods=["GET", "POST", "DELETE"], defaults={"ver": None})
     @bp.route("/<ver>/<node_id>/subscribed_apps", methods=["GET", "POST", "DELETE"])
@@ -132,6 +140,15 @@ def create_graph_blueprint() -> Blueprint:
         _echo(claims, send, mid, response)
         return response
 
+    @bp.get("/_standin/post/<media_id>.svg")
+    def post_picture(media_id):
+        if not media_id.isdigit() or len(media_id) > 30:
+            raise StandinError(100, "(#100) Unknown media", status=404)
+        response = Response(picture_svg(media_id), mimetype="image/svg+xml")
+        response.cache_control.public = True
+        response.cache_control.max_age = 86400
+        return response
+
     @bp.get("/_standin/avatar/<kind>/<seed>.svg")
     def avatar(kind, seed):
         valid = (kind == "customer" and seed.isdigit()) or (kind == "account" and USERNAME_RE.match(seed))
@@ -143,6 +160,14 @@ def create_graph_blueprint() -> Blueprint:
         return response
 
     return bp
+
+
+def _picture_url(media_id: str) -> str:
+    # Absolute, as Meta's CDN urls are; behind a proxy STANDIN_PUBLIC_URL names the host browsers see.
+    public_url = settings().public_url
+    if public_url:
+        return public_url.rstrip("/") + url_for("standin.graph.post_picture", media_id=media_id)
+    return url_for("standin.graph.post_picture", media_id=media_id, _external=True)
 
 
 def _require_param(name: str, expected: str) -> None:

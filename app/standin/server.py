@@ -21,7 +21,8 @@ from .profiles import BusinessAccount, business_account
 from .signing import Signer
 
 STANDALONE_PREFIXES = {"graph_prefix": "/graph", "api_prefix": "/api", "authorize_prefix": "/authorize"}
-DEFAULT_SCOPES = ("instagram_business_basic", "instagram_business_manage_messages")
+DEFAULT_SCOPES = ("instagram_business_basic", "instagram_business_manage_messages",
+                  "instagram_business_manage_comments")
 
 
 def create_standin_app(

@@ -21,6 +21,7 @@ before their counters are changed, so concurrent deliveries for one customer can
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from collections import defaultdict
@@ -28,7 +29,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Iterable, Protocol
 
-from sqlalchemy import delete, select, tuple_, update
+from sqlalchemy import delete, or_, select, tuple_, update
 
 from app.extensions import db
 from app.assignment.auto import assign_arrivals
@@ -38,6 +39,7 @@ from app.integrations import events as webhook_events
 from app.instagram.events import (
     EXPECTED_OBJECT,
     Attachment,
+    CommentEvent,
     Event,
     MessageEditEvent,
     MessageEvent,
@@ -52,16 +54,23 @@ from app.leads.source import lead_source
 from app.messages import waiting
 from app.messages.content import PREVIEW_MAX, MessageContent, content_from_event, preview_line
 from app.notifications import create as notifications
-from app.models import Contact, Conversation, DeferredEvent, InstagramAccount, Lead, Message, utcnow
+from app.models import Contact, Conversation, DeferredEvent, InstagramAccount, InstagramMedia, Lead, Message, utcnow
 from app.outbound import lifecycle
 from app.outbound.echo import match_echo
 
 # Event kinds the inbox applies; an UnknownEvent of one of these kinds is a malformed item.
-HANDLED_KINDS = frozenset({"message", "reaction", "read", "postback", "referral", "message_edit", "unknown"})
+HANDLED_KINDS = frozenset({"message", "reaction", "read", "postback", "referral", "message_edit", "unknown",
+                           "comment", "change:comments", "change:live_comments"})
 PROFILE_STALE_AFTER = timedelta(days=7)
 MID_MAX = 255  # Message.mid, Message.reply_to_mid, DeferredEvent.mid
 IGSID_MAX = 64  # Contact.igsid
 LAST_WEBHOOK_RESOLUTION = timedelta(seconds=30)  # InstagramAccount.last_webhook_at
+# The predicate of ux_conversations_dm (app.models.conversations): one DM conversation per customer.
+DM_THREAD = "kind = 'dm'"
+# A post's caption, permalink and thumbnail are fetched again once a day (CDN urls expire), and a
+# failed fetch is not retried by every comment that arrives within the hour.
+MEDIA_STALE_AFTER = timedelta(days=1)
+MEDIA_RETRY_AFTER = timedelta(hours=1)
 INSERT_CHUNK = 500  # rows per multi-row INSERT, far below SQLite's and PostgreSQL's parameter limits
 
 
@@ -88,7 +97,9 @@ class ApplyResult:
     account_workspaces: dict[str, int] = field(default_factory=dict)  # entry id -> workspace, known accounts
     new_contact_ids: list[int] = field(default_factory=list)
     stale_contact_ids: list[int] = field(default_factory=list)
-    automation_message_ids: list[int] = field(default_factory=list)  # new inbound, not standby
+    automation_message_ids: list[int] = field(default_factory=list)  # new inbound DMs, not standby
+    comment_message_ids: list[int] = field(default_factory=list)  # new customers' comments
+    media_ids: list[int] = field(default_factory=list)  # InstagramMedia rows to fetch (new or stale)
 
 
 # --------------------------------------------------------------------------- helpers
@@ -124,10 +135,14 @@ def _too_long(event: Event) -> str | None:
     """Ids longer than their columns would fail the whole delivery on PostgreSQL: refuse the item."""
     if len(event.customer_id or "") > IGSID_MAX:
         return f"customer id longer than {IGSID_MAX} characters"
-    for name in ("mid", "reply_to_mid"):
+    for name in ("mid", "reply_to_mid", "parent_id"):
         value = getattr(event, name, None)
         if value is not None and len(value) > MID_MAX:
             return f"{name} longer than {MID_MAX} characters"
+    for name in ("media_id", "ad_id"):  # InstagramMedia.ig_media_id, .ad_id
+        value = getattr(event, name, None)
+        if value is not None and len(value) > IGSID_MAX:
+            return f"{name} longer than {IGSID_MAX} characters"
     return None
 
 
@@ -186,6 +201,11 @@ def _new_message(event: Event, account: AccountRef) -> _NewMessage:
         text = None
         attachments = []
         reply_to_mid = None
+    elif isinstance(event, CommentEvent):
+        kind, direction = "comment", "out" if event.is_echo else "in"
+        mid, text = event.comment_id, event.text
+        attachments = []
+        reply_to_mid = None
     else:  # pragma: no cover - the caller only passes the kinds above
         raise TypeError(f"not a message-like event: {type(event).__name__}")
     # What it carries beyond text (story, referral, quick reply, postback, share, template...), typed
@@ -201,6 +221,7 @@ def _new_message(event: Event, account: AccountRef) -> _NewMessage:
         "status": lifecycle.arrival_status(direction),
         "source": "app" if direction == "out" else "instagram",
         "reply_to_mid": reply_to_mid,
+        "parent_comment_id": event.parent_id if isinstance(event, CommentEvent) else None,
         "meta": content.to_json(),
         "raw": event.raw,
         "created_at": event.timestamp,
@@ -222,7 +243,10 @@ class _Delivery:
         self.parked: list[DeferredEvent] = []  # DeferredEvent rows this delivery added
         self.accounts: dict[str, AccountRef] = {}  # ig_user_id -> account (usable ones)
         self.contacts: dict[tuple[int, str], int] = {}  # (account id, igsid) -> contact id
-        self.conversations: dict[int, Conversation] = {}  # contact id -> locked conversation
+        # (contact id, media row id) -> locked conversation; media None for the DM conversation.
+        self.conversations: dict[tuple[int, int | None], Conversation] = {}
+        self.media: dict[tuple[int, str], int] = {}  # (account id, Meta's media id) -> InstagramMedia id
+        self.permalinks: dict[int, str] = {}  # InstagramMedia id -> permalink, when fetched already
         self.conversations_by_id: dict[int, Conversation] = {}
         self.created_contacts: set[int] = set()
         self.created_conversations: set[int] = set()  # conversation ids this delivery made
@@ -278,38 +302,174 @@ class _Delivery:
                 self.result.problems.append(f"{event.kind} event: {problem}")
                 continue
             usable.append(event)
+        usable = self._place_own_comments(usable, ignored_reasons)
         self.result.notes.extend(f"{reason} ({count})" for reason, count in ignored_reasons.items())
         self.result.applied = len(usable)
         # Meta does not guarantee order: apply in timestamp order (stable for equal times).
         usable.sort(key=lambda e: e.timestamp)
         return usable
 
-    # -- step 2: contacts and conversations, created race-safely
+    def _place_own_comments(self, events: list[Event], ignored: dict[str, int]) -> list[Event]:
+        """The business's own comments go in the thread of the customer whose comment they answer
+        (a comment of this delivery, else one stored); one that answers nobody we know is not a
+        conversation's, and is only noted."""
+        own = [e for e in events if isinstance(e, CommentEvent) and e.is_echo]
+        if not own:
+            return events
+        parents: dict[tuple[str, str], str] = {
+            (e.account_id, e.comment_id): e.customer_id
+            for e in events if isinstance(e, CommentEvent) and not e.is_echo}
+        wanted = sorted({(self.accounts[e.account_id].id, e.parent_id) for e in own
+                         if e.parent_id and (e.account_id, e.parent_id) not in parents})
+        if wanted:
+            ig_ids = {account.id: account.ig_user_id for account in self.accounts.values()}
+            for row in db.session.execute(
+                select(Message.account_id, Message.mid, Contact.igsid)
+                .join(Conversation, Conversation.id == Message.conversation_id)
+                .join(Contact, Contact.id == Conversation.contact_id)
+                .where(tuple_(Message.account_id, Message.mid).in_(wanted))
+            ).all():
+                parents[(ig_ids[row.account_id], row.mid)] = row.igsid
+        placed: list[Event] = []
+        for event in events:
+            if isinstance(event, CommentEvent) and event.is_echo:
+                customer = parents.get((event.account_id, event.parent_id)) if event.parent_id else None
+                if customer is None:
+                    ignored["our own comment, not a reply to a customer's comment"] += 1
+                    continue
+                event = dataclasses.replace(event, thread_customer_id=customer)
+            placed.append(event)
+        return placed
+
+    # -- step 2a: the posts comments are on (a row per post; its details come from a follow-up job)
+    def resolve_media(self, events: list[Event]) -> None:
+        wanted: dict[tuple[int, str], dict[str, Any]] = {}
+        for event in events:
+            if not isinstance(event, CommentEvent):
+                continue
+            account = self.accounts[event.account_id]
+            row = wanted.setdefault((account.id, event.media_id), {
+                "workspace_id": account.workspace_id, "account_id": account.id, "ig_media_id": event.media_id,
+                "product_type": event.product_type, "ad_id": None, "ad_title": None,
+                "created_at": self.now, "updated_at": self.now})
+            # Boosted posts and ads name the ad; a plain delivery of the same post does not.
+            row["ad_id"] = row["ad_id"] or event.ad_id
+            row["ad_title"] = row["ad_title"] or (event.ad_title[:255] if event.ad_title else None)
+        if not wanted:
+            return
+        keys = sorted(wanted)
+        self._load_media(keys, wanted)
+        missing = [key for key in keys if key not in self.media]
+        if missing:
+            inserted = insert_rows(InstagramMedia, [wanted[key] for key in missing], ["account_id", "ig_media_id"],
+                                   ("id", "account_id", "ig_media_id")).all()
+            for row in inserted:
+                self.media[(row.account_id, row.ig_media_id)] = row.id
+                self.result.media_ids.append(row.id)
+            if len(inserted) < len(missing):  # another process made it a moment ago
+                self._load_media([key for key in missing if key not in self.media], wanted)
+
+    def _load_media(self, keys: list[tuple[int, str]], wanted: dict[tuple[int, str], dict[str, Any]]) -> None:
+        rows = db.session.execute(
+            select(InstagramMedia.id, InstagramMedia.account_id, InstagramMedia.ig_media_id, InstagramMedia.ad_id,
+                   InstagramMedia.permalink, InstagramMedia.fetched_at, InstagramMedia.fetch_error,
+                   InstagramMedia.updated_at)
+            .where(tuple_(InstagramMedia.account_id, InstagramMedia.ig_media_id).in_(keys))
+        ).all()
+        for row in rows:
+            self.media[(row.account_id, row.ig_media_id)] = row.id
+            if row.permalink:
+                self.permalinks[row.id] = row.permalink
+            news = wanted[(row.account_id, row.ig_media_id)]
+            if row.ad_id is None and news["ad_id"] is not None:
+                db.session.execute(update(InstagramMedia).where(InstagramMedia.id == row.id, InstagramMedia.ad_id.is_(None))
+                                   .values(ad_id=news["ad_id"], ad_title=news["ad_title"], updated_at=self.now)
+                                   .execution_options(synchronize_session=False))
+            stale = row.fetched_at is None or row.fetched_at < self.now - MEDIA_STALE_AFTER
+            retried_lately = row.fetch_error is not None and row.updated_at > self.now - MEDIA_RETRY_AFTER
+            if stale and not retried_lately:
+                self.result.media_ids.append(row.id)
+
+    def _thread_media(self, event: Event) -> int | None:
+        """The post a thread-making event belongs to: its comments conversation; None for DMs."""
+        if isinstance(event, CommentEvent):
+            return self.media[(self.accounts[event.account_id].id, event.media_id)]
+        return None
+
+    # -- step 2b: contacts and conversations, created race-safely
     def resolve_threads(self, events: list[Event]) -> None:
         needed: dict[tuple[int, str], tuple[AccountRef, datetime]] = {}
+        threads: dict[tuple[int, str, int | None], datetime] = {}  # (account, igsid, media) -> first time
+        commenters: list[CommentEvent] = []
+        usernames: dict[tuple[int, str], str] = {}
         for event in events:
             if _creates_thread(event):
                 account = self.accounts[event.account_id]
                 needed.setdefault((account.id, event.customer_id), (account, event.timestamp))
+                threads.setdefault((account.id, event.customer_id, self._thread_media(event)), event.timestamp)
+                if isinstance(event, CommentEvent) and not event.is_echo:
+                    commenters.append(event)
+                    if event.username:
+                        usernames.setdefault((account.id, event.customer_id), event.username)
         if not needed:
             return
-        self._lock_known_threads(needed)
+        aliased = self._match_commenters(commenters) if commenters else set()
+        self._lock_known_threads(needed, aliased)
         missing = sorted(key for key in needed if key not in self.contacts)  # sorted: lock order
-        if not missing:
-            return  # the usual delivery: customers we know, one query
-        self._create_contacts(missing, needed)
+        if missing:
+            self._create_contacts(missing, needed, usernames)
+        if not self._missing_threads(threads):
+            return  # the usual delivery: customers we know in threads they have, one query
         # A contact we did not create may have a conversation made a moment ago by another process.
-        older = sorted({self.contacts[key] for key in missing} - self.created_contacts)
+        older = sorted({self.contacts[(a, i)] for a, i, _ in self._missing_threads(threads)} - self.created_contacts)
         if older:
             self._lock_conversations(select(Conversation).where(Conversation.contact_id.in_(older)))
-        self._create_conversations(needed)
+        self._create_conversations(threads, needed)
 
-    def _lock_known_threads(self, needed: dict[tuple[int, str], tuple[AccountRef, datetime]]) -> None:
+    def _missing_threads(self, threads: dict[tuple[int, str, int | None], datetime]) -> list[tuple[int, str, int | None]]:
+        return [key for key in threads if (self.contacts[(key[0], key[1])], key[2]) not in self.conversations]
+
+    def _match_commenters(self, comments: list[CommentEvent]) -> set[int]:
+        """A commenter who also writes DMs is one contact: matched on the scoped id when the comment
+        has one, on from.id otherwise, on the username as a last resort (docs/meta-protocol.md).
+        Returns the contacts found under another id than the one the comment is keyed by."""
+        ids = sorted({(self.accounts[e.account_id].id, i) for e in comments for i in e.commenter_ids})
+        names = sorted({(self.accounts[e.account_id].id, e.username) for e in comments if e.username})
+        condition = tuple_(Contact.account_id, Contact.igsid).in_(ids)
+        if names:
+            condition = or_(condition, tuple_(Contact.account_id, Contact.username).in_(names))
+        by_id: dict[tuple[int, str], int] = {}
+        by_name: dict[tuple[int, str], int] = {}
+        for row in db.session.execute(
+            select(Contact.id, Contact.account_id, Contact.igsid, Contact.username).where(condition).order_by(Contact.id)
+        ).all():
+            by_id[(row.account_id, row.igsid)] = row.id
+            if row.username:
+                by_name.setdefault((row.account_id, row.username), row.id)  # the oldest, if several
+        aliased: set[int] = set()
+        for event in comments:
+            account_id = self.accounts[event.account_id].id
+            key = (account_id, event.customer_id)
+            if key in by_id or key in self.contacts:
+                continue  # known under the comment's own key: the usual lookup finds it
+            found = next((by_id[(account_id, i)] for i in event.commenter_ids if (account_id, i) in by_id), None)
+            if found is None and event.username:
+                found = by_name.get((account_id, event.username))
+            if found is not None:
+                self.contacts[key] = found
+                aliased.add(found)
+        return aliased
+
+    def _lock_known_threads(self, needed: dict[tuple[int, str], tuple[AccountRef, datetime]],
+                            aliased: set[int] = frozenset()) -> None:
         """The conversations of customers we know, locked, with what the apply needs of their contact."""
+        condition = tuple_(Contact.account_id, Contact.igsid).in_(sorted(needed))
+        if aliased:
+            condition = or_(condition, Contact.id.in_(sorted(aliased)))
         rows = db.session.execute(
             select(Conversation, Contact.account_id, Contact.igsid, Contact.profile_fetched_at)
             .join(Contact, Contact.id == Conversation.contact_id)
-            .where(tuple_(Contact.account_id, Contact.igsid).in_(sorted(needed)))
+            .where(condition)
             .order_by(Conversation.id).with_for_update(of=Conversation)
         ).all()
         for conversation, account_id, igsid, fetched_at in rows:
@@ -322,9 +482,11 @@ class _Delivery:
             self.result.stale_contact_ids.append(contact_id)
 
     def _create_contacts(self, missing: list[tuple[int, str]],
-                         needed: dict[tuple[int, str], tuple[AccountRef, datetime]]) -> None:
+                         needed: dict[tuple[int, str], tuple[AccountRef, datetime]],
+                         usernames: dict[tuple[int, str], str]) -> None:
+        # A commenter's username comes with the comment (a DM's, with the profile lookup).
         rows = [{"workspace_id": needed[key][0].workspace_id, "account_id": key[0], "igsid": key[1],
-                 "created_at": self.now} for key in missing]
+                 "username": (usernames.get(key) or "")[:120] or None, "created_at": self.now} for key in missing]
         for row in insert_rows(Contact, rows, ["account_id", "igsid"], ("id", "account_id", "igsid")).all():
             self.contacts[(row.account_id, row.igsid)] = row.id
             self.created_contacts.add(row.id)
@@ -338,36 +500,44 @@ class _Delivery:
                 self.contacts[(row.account_id, row.igsid)] = row.id
                 self._check_profile(row.id, row.profile_fetched_at)
 
-    def _create_conversations(self, needed: dict[tuple[int, str], tuple[AccountRef, datetime]]) -> None:
-        missing_threads = [(key, cid) for key, cid in self.contacts.items() if cid not in self.conversations]
-        if not missing_threads:
+    def _create_conversations(self, threads: dict[tuple[int, str, int | None], datetime],
+                              needed: dict[tuple[int, str], tuple[AccountRef, datetime]]) -> None:
+        missing = self._missing_threads(threads)
+        if not missing:
             return
-        rows = []
-        for (account_id, igsid), contact_id in sorted(missing_threads, key=lambda item: item[1]):
-            account, first_at = needed[(account_id, igsid)]
-            rows.append({"workspace_id": account.workspace_id, "account_id": account_id, "contact_id": contact_id,
-                         "status": "open", "unread_count": 0, "last_message_at": first_at,
-                         "created_at": self.now, "updated_at": self.now})
-        created = insert_entities(Conversation, rows, ["account_id", "contact_id"])
+        dm_rows, comment_rows = [], []
+        for key in sorted(missing, key=lambda k: (self.contacts[(k[0], k[1])], k[2] or 0)):
+            account_id, igsid, media_id = key
+            account = needed[(account_id, igsid)][0]
+            row = {"workspace_id": account.workspace_id, "account_id": account_id,
+                   "contact_id": self.contacts[(account_id, igsid)], "kind": "comments" if media_id else "dm",
+                   "media_id": media_id, "status": "open", "unread_count": 0, "last_message_at": threads[key],
+                   "created_at": self.now, "updated_at": self.now}
+            (comment_rows if media_id else dm_rows).append(row)
+        created = []
+        if dm_rows:
+            created += insert_entities(Conversation, dm_rows, ["account_id", "contact_id"], unique_where=DM_THREAD)
+        if comment_rows:
+            created += insert_entities(Conversation, comment_rows, ["account_id", "contact_id", "media_id"])
         for conversation in created:
             self._remember(conversation)
             self.created_conversations.add(conversation.id)
-        if len(created) < len(rows):  # lost a race: lock the rows the other process made
-            self._lock_conversations(select(Conversation).where(
-                Conversation.contact_id.in_([cid for _, cid in missing_threads if cid not in self.conversations])))
+        if len(created) < len(dm_rows) + len(comment_rows):  # lost a race: lock the rows the other process made
+            self._lock_conversations(select(Conversation).where(Conversation.contact_id.in_(
+                sorted({self.contacts[(a, i)] for a, i, _ in self._missing_threads(threads)}))))
 
     def _lock_conversations(self, query) -> None:
         for conversation in db.session.scalars(query.order_by(Conversation.id).with_for_update()).all():
             self._remember(conversation)
 
     def _remember(self, conversation: Conversation) -> None:
-        self.conversations[conversation.contact_id] = conversation
+        self.conversations[(conversation.contact_id, conversation.media_id)] = conversation
         self.conversations_by_id[conversation.id] = conversation
         self.had_inbound.setdefault(conversation.id, conversation.last_inbound_at is not None)
 
     def conversation_for(self, event: Event) -> Conversation:
         account = self.accounts[event.account_id]
-        return self.conversations[self.contacts[(account.id, event.customer_id)]]
+        return self.conversations[(self.contacts[(account.id, event.customer_id)], self._thread_media(event))]
 
     # -- step 3: message rows
     def insert_messages(self, events: list[Event]) -> dict[tuple[int, str], int]:
@@ -385,7 +555,7 @@ class _Delivery:
                 continue  # Meta repeated an item inside one delivery
             seen.add((new.account.id, new.mid))
             conversation = self.conversation_for(event)
-            if new.direction == "out":
+            if new.direction == "out" and new.kind != "comment":
                 # Our own send (from the inbox, API or automation) coming back: attach the mid to
                 # that message instead of showing it twice. None means it was typed in the app.
                 own = match_echo(new.account, conversation, mid=new.mid, text=new.row["text"],
@@ -417,7 +587,10 @@ class _Delivery:
                 arrived[key] = inserted[key]
                 if not self.history:  # the past: no message.created, no automation
                     self.new_message_ids[new.account.workspace_id].append(inserted[key])
-                if new.counts_as_inbound and not new.event.standby and not self.history:
+                if new.kind == "comment":
+                    if new.direction == "in" and not self.history:  # comment automation's, not the DM rules'
+                        self.result.comment_message_ids.append(inserted[key])
+                elif new.counts_as_inbound and not new.event.standby and not self.history:
                     self.result.automation_message_ids.append(inserted[key])
             self._conversation_effects(self.conversation_for(new.event), new, is_new=is_new)
         # Every active member's own unread, in one statement for the whole delivery, and the
@@ -498,7 +671,8 @@ class _Delivery:
         rows = []
         for conversation_id, event in sorted(first.items()):
             conversation = self.conversations_by_id[conversation_id]
-            source, detail = lead_source(event, imported=self.history)
+            source, detail = lead_source(event, imported=self.history,
+                                         permalink=self.permalinks.get(conversation.media_id or 0))
             rows.append({"workspace_id": conversation.workspace_id, "contact_id": conversation.contact_id,
                          "conversation_id": conversation.id, "status": "new", "source": source,
                          "source_detail": detail, "created_at": self.now, "updated_at": self.now,
@@ -597,11 +771,12 @@ class _Delivery:
         """The conversation with this event's customer, if there is one (never creates it)."""
         account = self.accounts[event.account_id]
         contact_id = self.contacts.get((account.id, event.customer_id))
-        if contact_id is not None and contact_id in self.conversations:
-            return self.conversations[contact_id]
+        if contact_id is not None and (contact_id, None) in self.conversations:
+            return self.conversations[(contact_id, None)]
+        # Read receipts are about DMs: the customer's DM conversation.
         found = db.session.scalar(
             select(Conversation).join(Contact, Contact.id == Conversation.contact_id)
-            .where(Contact.account_id == account.id, Contact.igsid == event.customer_id)
+            .where(Contact.account_id == account.id, Contact.igsid == event.customer_id, Conversation.kind == "dm")
             .with_for_update(of=Conversation)
         )
         if found is not None:
@@ -666,7 +841,7 @@ def _creates_thread(event: Event) -> bool:
     """Events that are a line in the thread, so they need the contact and conversation."""
     if isinstance(event, MessageEvent):
         return not event.is_deleted
-    return isinstance(event, (PostbackEvent, ReferralEvent))
+    return isinstance(event, (PostbackEvent, ReferralEvent, CommentEvent))
 
 
 @dataclass
@@ -766,6 +941,7 @@ def apply_events(parsed: ParsedDelivery, now: datetime | None = None, *, history
     delivery = _Delivery(parsed, now or utcnow(), history)
     events = delivery.usable_events()
     if events:
+        delivery.resolve_media(events)
         delivery.resolve_threads(events)
         arrived = delivery.insert_messages(events)
         delivery.create_leads(events, arrived)

@@ -17,12 +17,13 @@ AUTOMATION_RETRY = RetryPolicy((10, 60, 300))
 
 def after_apply(result: ApplyResult) -> None:
     """Enqueue the follow-ups of one applied delivery, all in one Redis round trip: the customer's
-    profile lookup for new and stale contacts, and automation for each new inbound message (never
-    standby ones, never echoes). `app.webhooks.ingest` calls it after its commit; it runs on the
+    profile lookup for new and stale contacts, automation for each new inbound message (never
+    standby ones, never echoes, never comments), and the posts of comments to fetch. `app.webhooks.ingest` calls it after its commit; it runs on the
     webhook's critical path, before Meta gets its 200."""
     contact_ids = dict.fromkeys(result.new_contact_ids + result.stale_contact_ids)
     enqueue_all([_profile_call(contact_id) for contact_id in contact_ids]
-                + _automation_calls(result.automation_message_ids))
+                + _automation_calls(result.automation_message_ids)
+                + [media_call(media_id) for media_id in dict.fromkeys(result.media_ids)])
 
 
 def enqueue_profile_fetch(contact_id: int) -> bool:
@@ -33,6 +34,13 @@ def _profile_call(contact_id: int) -> Call:
     from app.webhooks.jobs import fetch_contact_profile
 
     return Call(fetch_contact_profile, (contact_id,), queue=QUEUE_DEFAULT, retry=PROFILE_RETRY)
+
+
+def media_call(media_id: int) -> Call:
+    """The post a comment is on, fetched after the commit (app.comments.jobs)."""
+    from app.comments.jobs import fetch_media
+
+    return Call(fetch_media, (media_id,), queue=QUEUE_DEFAULT, retry=PROFILE_RETRY)
 
 
 def _automation_calls(message_ids: list[int]) -> list[Call]:

@@ -50,7 +50,7 @@ def mock_subscribe(meta, token: str = LONG_TOKEN, ig_user_id: str = IG_USER_ID, 
 
 
 def mock_oauth(meta, fail_at: str | None = None, failure: dict | None = None, me: dict | None = None,
-               until: str = "subscribe"):
+               until: str = "subscribe", permissions: str = "instagram_business_basic"):
     """Register Meta's four answers of a connect ("code", "long", "me", "subscribe") up to
     `until`; the step `fail_at` answers `failure` instead and ends the list. Steps not
     registered make the test fail if the app calls them."""
@@ -61,7 +61,7 @@ def mock_oauth(meta, fail_at: str | None = None, failure: dict | None = None, me
         if step == "code":
             meta.add(responses.POST, CODE_URL,
                      **(failure if bad else {"json": {"data": [{"access_token": SHORT_TOKEN, "user_id": "998877",
-                                                                "permissions": "instagram_business_basic"}]}}),
+                                                                "permissions": permissions}]}}),
                      match=[matchers.urlencoded_params_matcher({
                          "client_id": "test-app-id", "client_secret": TEST_APP_SECRET,
                          "grant_type": "authorization_code", "redirect_uri": REDIRECT_URI, "code": CODE})])

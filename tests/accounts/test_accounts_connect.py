@@ -52,7 +52,7 @@ def test_connect_redirects_to_instagram_with_state_bound_to_the_session(client, 
     assert query["client_id"] == ["test-app-id"]
     assert query["redirect_uri"] == ["http://inbox.test/accounts/instagram/callback"]
     assert query["response_type"] == ["code"]
-    assert query["scope"] == ["instagram_business_basic,instagram_business_manage_messages"]
+    assert query["scope"] == ["instagram_business_basic,instagram_business_manage_messages,instagram_business_manage_comments"]
     state = query["state"][0]
     assert len(state) >= 32
     with client.session_transaction() as session:
@@ -95,7 +95,22 @@ def test_happy_path_exact_requests_and_stored_account(client, auth, meta_strict,
     assert before <= account.token_refreshed_at <= utcnow()
     assert "@acme.shop is connected" in page
     assert 'src="https://cdn.example.com/acme.jpg"' in page
+    # Granted without the comments permission: it says so and offers Reconnect.
+    assert account.granted_scopes == ["instagram_business_basic"]
+    assert "Comments off — reconnect to enable" in page and ">Reconnect<" in page
     leaks.assert_clean()
+
+
+def test_connect_with_the_comments_permission_turns_comments_on(client, auth, meta_strict, leaks):
+    auth.login()
+    state = start_connect(client)
+    mock_oauth(meta_strict, permissions="instagram_business_basic,instagram_business_manage_messages,"
+                                        "instagram_business_manage_comments")
+    page = follow(client, leaks, callback(client, leaks, state, code=CODE))
+    account = db.session.scalar(select(InstagramAccount))
+    assert "instagram_business_manage_comments" in account.granted_scopes
+    assert "Comments off" not in page and ">Reconnect<" not in page
+    assert "<dt>Comments</dt>\n        <dd>On</dd>" in page
 
 
 def test_reconnect_updates_the_same_account_in_place(client, auth, meta_strict, factory, leaks):

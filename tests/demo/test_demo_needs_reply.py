@@ -15,8 +15,10 @@ from tests.demo.test_demo_seed import run_demo
 
 
 def by_customer() -> dict[str, Conversation]:
+    """Each customer's DM conversation (their comments on a post are conversations of their own)."""
     db.session.expire_all()
-    rows = db.session.execute(select(Contact.igsid, Conversation).join(Conversation, Conversation.contact_id == Contact.id))
+    rows = db.session.execute(select(Contact.igsid, Conversation).join(Conversation, Conversation.contact_id == Contact.id)
+                              .where(Conversation.kind == "dm"))
     return {igsid: conversation for igsid, conversation in rows}
 
 
@@ -39,14 +41,16 @@ def test_each_demo_person_has_their_own_unread(runner):
     admin = db.session.scalar(select(User).where(User.email == "demo@example.com"))
     sam = db.session.scalar(select(User).where(User.email == "sam@example.com"))
 
-    def unread_of(user):
+    def unread_of(user, kind="dm"):
         return set(db.session.scalars(select(Contact.username).join(Conversation, Conversation.contact_id == Contact.id)
                                       .join(ConversationUnread, ConversationUnread.conversation_id == Conversation.id)
-                                      .where(ConversationUnread.user_id == user.id)))
+                                      .where(ConversationUnread.user_id == user.id, Conversation.kind == kind)))
 
     assert "jonas.outdoors" in unread_of(admin) and "jonas.outdoors" not in unread_of(sam)
     assert "marco_fit" in unread_of(sam) and "marco_fit" not in unread_of(admin)
     assert "lena.bakes" not in unread_of(admin) | unread_of(sam)  # read by both
+    # Her comment on the tote post is unread for both, like the other commenters' (app.demo.comments).
+    assert {"lena.bakes", "noor.home", "kai.runs"} <= unread_of(admin, "comments") & unread_of(sam, "comments")
     assert unread_total(admin) != unread_total(sam) and unread_total(admin) > 0
     before = sorted(db.session.execute(select(ConversationUnread.user_id, ConversationUnread.conversation_id,
                                               ConversationUnread.count)).all())

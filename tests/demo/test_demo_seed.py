@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
+from app.demo.comments import COMMENTS
 from app.demo.seed import DEMO_ACCOUNT, STORIES, demo_mid
 from app.messages.content import content_of, kind_of
 from app.extensions import db
@@ -61,7 +62,7 @@ def test_flask_demo_prints_the_login_and_connects_a_demo_account(runner):
 def test_every_demo_row_comes_from_a_signed_delivery_through_ingestion(runner, app):
     run_demo(runner)
     events = db.session.scalars(select(WebhookEvent).order_by(WebhookEvent.id)).all()
-    assert len(events) == sum(len(story.steps) for story in STORIES)
+    assert len(events) == sum(len(story.steps) for story in STORIES) + len(COMMENTS)
     assert {event.status for event in events} == {"applied"}
     # Stored exactly as Meta encodes (escaped slashes), i.e. the raw signed bytes were posted.
     assert any(b"https:\\/\\/" in event.body for event in events)
@@ -74,14 +75,17 @@ def test_every_demo_row_comes_from_a_signed_delivery_through_ingestion(runner, a
     imported = select(Lead.id).where(Lead.conversation_id == Conversation.id, Lead.source == "import").exists()
     conversations = db.session.scalars(select(Conversation).where(
         ~select(Message.id).where(Message.conversation_id == Conversation.id, history).exists(), ~imported)).all()
-    assert len(conversations) == len(STORIES)
+    assert len(conversations) == len(STORIES) + 3  # and three people's comments on posts (app.demo.comments)
+    comments = [c for c in conversations if c.kind == "comments"]
+    assert sorted(c.contact.username for c in comments) == ["kai.runs", "lena.bakes", "noor.home"]
+    assert all(c.media.caption for c in comments)  # the stand-in's posts, fetched by the follow-up job
     from_import = select(Conversation.id).where(imported)
     messages = db.session.scalars(select(Message).where(~history, Message.conversation_id.not_in(from_import))).all()
     mids = {m.mid for m in messages}
     assert demo_mid(account.ig_user_id, "lena1") in mids
 
     kinds = {kind_of(m) for m in messages}
-    assert {"story_mention", "quick_reply", "unsupported"} <= kinds
+    assert {"story_mention", "quick_reply", "unsupported", "comment"} <= kinds
     ads = [content_of(m).referral for m in messages if content_of(m).referral]
     assert any(ad.is_ad and ad.ad_title and ad.photo_url for ad in ads)  # the thread shows its title and image
     assert any(a.get("type") == "image" for m in messages for a in m.attachments)

@@ -152,3 +152,35 @@ def test_a_customer_of_another_account_is_reached_by_username(auth, admin, facto
     response = simulate(auth, contact_id=str(nameless.id), text="hi", account_id=str(admin.account.id))
     assert response.status_code == 422 and "no username" in response.text
     assert event_count() == 1
+
+
+def test_a_simulated_comment_on_an_ad_is_a_signed_changes_delivery_with_its_post(auth, admin):
+    from app.models import InstagramMedia
+    from app.standin.media import DEMO_POSTS
+
+    simulate(auth, kind="text", username="olga.p", text="Hi!")  # she writes DMs too
+    media_id = list(DEMO_POSTS)[2]
+    response = simulate(auth, kind="comment", username="olga.p", text="INFO please", post=media_id, on_ad="1",
+                        ad_title="Sneaker drop")
+    assert response.status_code == 200, response.text
+    assert "a comment on the ad “Sneaker drop”: “INFO please”" in response.text
+    event = db.session.scalars(select(WebhookEvent).order_by(WebhookEvent.id.desc())).first()
+    assert event.status == "applied"
+    change = json.loads(event.body)["entry"][0]["changes"][0]
+    assert change["field"] == "comments" and change["value"]["media"]["ad_title"] == "Sneaker drop"
+    conversation = db.session.scalar(select(Conversation).where(Conversation.kind == "comments"))
+    assert conversation.contact.igsid == customer_igsid("olga.p")  # the DM contact: one person
+    assert f"/conversations/{conversation.id}" in response.text
+    # The stand-in served the post to the follow-up job over HTTP.
+    media = db.session.scalar(select(InstagramMedia))
+    assert media.caption == DEMO_POSTS[media_id].caption and media.thumbnail_url.endswith(f"/{media_id}.svg")
+    assert media.ad_title == "Sneaker drop"
+    thread = auth.client.get(f"/conversations/{conversation.id}").text
+    assert "Limited sneaker drop" in thread and 'id="comment-actions"' in thread
+
+
+def test_a_comment_needs_text_and_one_of_the_posts(auth, admin):
+    assert simulate(auth, kind="comment", username="nina", post="17841000000000101").status_code == 422
+    response = simulate(auth, kind="comment", username="nina", text="hi", post="123")
+    assert response.status_code == 422 and "Choose one of the posts offered." in response.text
+    assert event_count() == 0

@@ -274,7 +274,8 @@ def test_subscribe_webhooks(client, meta_strict):
     request = only_request(meta_strict)
     assert request.url == (
         f"{GRAPH_URL}/{GRAPH_VERSION}/{IG_USER}/subscribed_apps?subscribed_fields="
-        "messages,message_reactions,messaging_seen,messaging_postbacks,messaging_referral,message_edit"
+        "messages,message_reactions,messaging_seen,messaging_postbacks,messaging_referral,message_edit,"
+        "comments,live_comments"
     )
     assert not request.body
     assert_bearer_only(request)
@@ -288,6 +289,8 @@ def test_subscribed_fields_constant():
         "messaging_postbacks",
         "messaging_referral",
         "message_edit",
+        "comments",
+        "live_comments",
     )
 
 
@@ -338,12 +341,13 @@ def test_authorize_url():
 
     parts = urlsplit(url)
     assert (parts.scheme, parts.netloc, parts.path) == ("http", "instagram.test", "/oauth/authorize")
-    assert "scope=instagram_business_basic,instagram_business_manage_messages" in parts.query
+    assert ("scope=instagram_business_basic,instagram_business_manage_messages,instagram_business_manage_comments"
+            in parts.query)
     assert parse_qs(parts.query) == {
         "client_id": ["99887766"],
         "redirect_uri": ["https://inbox.example.com/accounts/instagram/callback"],
         "response_type": ["code"],
-        "scope": ["instagram_business_basic,instagram_business_manage_messages"],
+        "scope": ["instagram_business_basic,instagram_business_manage_messages,instagram_business_manage_comments"],
         "state": ["st4te-value"],
     }
 

@@ -267,13 +267,13 @@ def test_unhandled_event_kinds_are_stored_and_ignored(client, factory):
     account = factory.account()
     optin = {"sender": {"id": "9001"}, "recipient": {"id": account.ig_user_id}, "timestamp": T0,
              "optin": {"ref": "x"}}
-    comment = {"field": "comments", "value": {"id": "c1", "text": "nice"}}
+    mention = {"field": "mentions", "value": {"media_id": "17900000000000001", "comment_id": "c1"}}
     body = {"object": "instagram", "entry": [{"id": account.ig_user_id, "time": T0, "messaging": [optin],
-                                                  "changes": [comment]}]}
+                                                  "changes": [mention]}]}
     assert post(client, body).status_code == 200
     row = only(WebhookEvent)
     assert row.status == "ignored"
-    assert "optin not handled" in row.error and "change:comments not handled" in row.error
+    assert "optin not handled" in row.error and "change:mentions not handled" in row.error
     assert row.event_count == 2
     assert nothing_applied()
 

@@ -1,0 +1,72 @@
+"""The demo's comments: a few customers comment on two of the stand-in's posts (one of them an
+ad), one of them a customer who also writes DMs, and the shop answers one comment publicly from
+the Instagram app. Delivered as Meta delivers comments (signed `changes` of field `comments`,
+dated in seconds) through the real ingestion path; fixed ids and times, so a rerun adds nothing."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import Flask
+
+from app.demo.delivery import already_delivered, deliver_webhook
+from app.instagram import payloads
+from app.models import InstagramAccount
+from app.standin import customer_igsid
+
+TOTE_POST = "17841000000000101"
+SNEAKER_AD_POST = "17841000000000103"
+DEMO_COMMENT_AD = ("120210000000000077", "Sneaker drop — 40 pairs")
+
+
+@dataclass(frozen=True)
+class DemoComment:
+    hours_ago: int
+    key: str  # its comment id derives from it
+    username: str | None  # None: the shop's own
+    text: str
+    media_id: str
+    parent: str | None = None  # key of the comment it answers
+    on_ad: bool = False
+
+
+COMMENTS = (
+    DemoComment(30, "c1", "noor.home", "PRICE 😍", TOTE_POST),
+    DemoComment(29, "c2", None, "Hi Noor! Sent you the details by DM 💌", TOTE_POST, parent="c1"),
+    DemoComment(26, "c3", "lena.bakes", "I have this one and love it — PRICE for the green?", TOTE_POST),
+    DemoComment(3, "c4", "kai.runs", "INFO please, size 42", SNEAKER_AD_POST, on_ad=True),
+    DemoComment(2, "c5", "kai.runs", "Also: do they run small?", SNEAKER_AD_POST, on_ad=True),
+)
+
+
+def comment_id(key: str) -> str:
+    """Digits, as Meta's comment ids are, fixed per demo comment."""
+    return "1790000000000" + str(sum(ord(ch) * 31 ** n for n, ch in enumerate(key)) % 10**5).zfill(5)
+
+
+def comment_payloads(account: InstagramAccount) -> list[dict]:
+    anchor_s = int(account.created_at.timestamp() // 60 * 60)  # whole minutes: stable across runs
+    bodies = []
+    for item in COMMENTS:
+        commenter = account.ig_user_id if item.username is None else customer_igsid(item.username)
+        ad_id, ad_title = DEMO_COMMENT_AD if item.on_ad else (None, None)
+        change = payloads.comment(account.ig_user_id, commenter, comment_id(item.key), item.text, item.media_id,
+                                  username=item.username or account.username,
+                                  parent_id=comment_id(item.parent) if item.parent else None,
+                                  ad_id=ad_id, ad_title=ad_title)
+        bodies.append(payloads.delivery(payloads.change_entry(account.ig_user_id, [change],
+                                                              time_s=anchor_s - item.hours_ago * 3600)))
+    return bodies
+
+
+def seed_comments(app: Flask, account: InstagramAccount) -> tuple[int, list[str]]:
+    """Deliver the demo's comments not delivered before; returns (delivered, problems)."""
+    delivered, problems = 0, []
+    for item, body in zip(COMMENTS, comment_payloads(account)):
+        if already_delivered(body):
+            continue
+        delivery = deliver_webhook(body, app)
+        if not delivery.accepted or delivery.webhook_event_status != "applied":
+            problems.append(f"comment {item.key}: webhook answered {delivery.status}, event "
+                            f"{delivery.webhook_event_status or 'not stored'} {delivery.webhook_event_error or ''}".strip())
+        delivered += 1
+    return delivered, problems
