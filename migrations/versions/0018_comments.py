@@ -6,7 +6,7 @@ the mid) with the comment it answers, whether it is hidden, and its one private 
 keeps the permissions granted at Connect, to say when comments are off
 
 Revision ID: 0018
-Revises: 0019
+Revises: 0017
 
 Existing conversations become `dm`; existing accounts have no granted scopes recorded (they were
 connected before comments were asked for, and show "Comments off" until reconnected).
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 
 revision = '0018'
-down_revision = '0019'
+down_revision = '0017'
 branch_labels = None
 depends_on = None
 
