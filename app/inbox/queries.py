@@ -9,14 +9,14 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import abort
-from sqlalchemy import and_, exists, false, func, or_, select, tuple_
+from sqlalchemy import exists, false, func, select, tuple_
 from sqlalchemy.orm import joinedload, selectinload
 
 from app.extensions import db
-from app.inbox import mentions, speakers, unread
+from app.inbox import mentions, search, speakers, unread
 from app.inbox.display import item_key
 from app.messages import waiting
-from app.models import (CONVERSATION_STATUSES, Contact, Conversation, ConversationLabel, ConversationUnread,
+from app.models import (CONVERSATION_STATUSES, Conversation, ConversationLabel, ConversationUnread,
                         InstagramAccount, Label, Message, Note, User)
 from app.pagination import MAX_CURSOR_LENGTH, BadCursor, decode_cursor, decode_token, encode_cursor, encode_token
 from app.scoping import scoped, valid_id
@@ -78,14 +78,10 @@ def _filtered_conversations(filters: ConversationFilters, user):
                                                             Label.name == filters.label))
         query = query.where(exists().where(ConversationLabel.conversation_id == Conversation.id,
                                            ConversationLabel.label_id == label_id) if label_id else false())
-    if filters.q and filters.q.strip().lstrip("@"):
-        pattern = f"%{_escape_like(filters.q.strip().lstrip('@'))}%"
-        query = query.join(Contact, Contact.id == Conversation.contact_id).where(or_(
-            Contact.name.ilike(pattern, escape="\\"),
-            Contact.username.ilike(pattern, escape="\\"),
-            exists().where(Message.conversation_id == Conversation.id,
-                           Message.is_deleted.is_(False), Message.text.ilike(pattern, escape="\\")),
-        ))
+    term = search.search_term(filters.q)
+    if term:
+        # An index search of the workspace's names and message texts (app.inbox.search).
+        query = query.where(search.search_filter(user.workspace_id, term))
     return query
 
 
@@ -143,7 +139,9 @@ def page_query(filters: ConversationFilters, user, cursor: str | None = None, li
         key = Conversation.last_message_at
         if cursor:
             stamp, last_id = _decode_page_cursor("recent", cursor)
-            query = query.where(or_(key < stamp, and_(key == stamp, Conversation.id < last_id)))
+            # A row-value comparison in the index's own order: PostgreSQL seeks ix_conversations_inbox
+            # to it (an Index Cond), however deep the page; an OR of the two columns was a filter.
+            query = query.where(tuple_(key, Conversation.id) < tuple_(stamp, last_id))
         query = query.order_by(key.desc(), Conversation.id.desc())
     return query.limit(limit)
 
@@ -164,10 +162,6 @@ def matching_conversations(filters: ConversationFilters, user, ids) -> list[Conv
     rows = list(db.session.scalars(query).unique())
     prime_rows(user, rows)
     return rows
-
-
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def list_conversations(limit: int = 30, user=None) -> list[Conversation]:
@@ -207,7 +201,8 @@ def message_page(conversation: Conversation, before: str | None = None,
              .options(joinedload(Message.sent_by)))
     if before:
         stamp, last_id = decode_cursor(before)
-        query = query.where(or_(Message.created_at < stamp, and_(Message.created_at == stamp, Message.id < last_id)))
+        # Seeks ix_messages_thread (conversation_id, created_at, id), however deep the page.
+        query = query.where(tuple_(Message.created_at, Message.id) < tuple_(stamp, last_id))
     query = query.order_by(Message.created_at.desc(), Message.id.desc()).limit(limit + 1)
     rows = list(db.session.scalars(query))
     older = None
