@@ -16,8 +16,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from flask import has_request_context, request
 from markupsafe import Markup, escape
-from sqlalchemy import and_, func, or_, select, union
+from sqlalchemy import and_, exists, func, or_, select, union
 
 from app.extensions import db
 from app.models import Contact, Conversation, InstagramAccount, Message
@@ -60,6 +61,18 @@ def search_filter(workspace_id: int, term: str):
     return Conversation.id.in_(matching_conversation_ids(workspace_id, term))
 
 
+def row_matches(term: str):
+    """The same test as `search_filter`, made on each conversation the query reaches (its
+    messages through ix_messages_thread, its contact by key): the cheap way for a few known
+    conversations or a short walk down the list, never for a whole workspace."""
+    pattern = _pattern(term)
+    return or_(
+        exists().where(Contact.id == Conversation.contact_id,
+                       or_(Contact.name.ilike(pattern, escape="\\"), Contact.username.ilike(pattern, escape="\\"))),
+        exists().where(Message.conversation_id == Conversation.id, _message_text_matches(term)),
+    )
+
+
 @dataclass(frozen=True)
 class Hit:
     """The newest matching message of a conversation on the page: what the row shows, and where
@@ -82,6 +95,34 @@ def message_hits(conversations, term: str | None) -> dict[int, Hit]:
     rows = db.session.execute(select(ranked.c.id, ranked.c.conversation_id, ranked.c.text).where(ranked.c.rank == 1))
     return {conversation_id: Hit(message_id, highlight(snippet(text, term), term))
             for message_id, conversation_id, text in rows}
+
+
+def _memo() -> dict | None:
+    # Per request, as app.inbox.speakers: the rows a page (or a live update) shows were primed
+    # with their hits in one query, and each row reads its own here.
+    if not has_request_context():
+        return None
+    return request.environ.setdefault("igdm.inbox.search", {})
+
+
+def prime(conversations, term: str | None) -> None:
+    """Look up the hits of a page's rows for a search, in one query (`message_hits`)."""
+    memo = _memo()
+    if memo is not None and term:
+        memo["term"] = term
+        memo.update(message_hits(conversations, term))
+
+
+def search_hit(conversation) -> Hit | None:
+    """The row's hit, when the list it is in is a search and one of its messages matched."""
+    memo = _memo()
+    return memo.get(conversation.id) if memo else None
+
+
+def search_mark(text: str) -> Markup:
+    """`text` (a name on a row) with the current search's matches marked, escaped otherwise."""
+    memo = _memo()
+    return highlight(text, memo.get("term") if memo else None)
 
 
 def snippet(text: str, term: str) -> str:
