@@ -437,3 +437,32 @@ def reset_database(env: dict) -> None:
     subprocess.run(["psql", admin, "-qc", f"DROP DATABASE IF EXISTS {name}", "-c", f"CREATE DATABASE {name}"],
                    check=True, capture_output=True)
     flask_cli("db", "upgrade", env=env)
+
+
+def plans_of(call) -> list[str]:
+    """EXPLAIN ANALYZE of every SELECT that `call()` sends, as the app sends it (captured from
+    the engine, then explained on the same connection); needs an app context (and a request
+    context for scoped queries). The caller rolls back."""
+    from sqlalchemy import event
+
+    from app.extensions import db
+
+    captured = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        captured.append((statement, parameters))
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        call()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    plans = []
+    raw = db.session.connection().connection.driver_connection
+    for statement, parameters in captured:
+        if not statement.lstrip().upper().startswith(("SELECT", "WITH")):
+            continue
+        with raw.cursor() as cursor:
+            cursor.execute("EXPLAIN ANALYZE " + statement, parameters)
+            plans.append("\n".join(row[0] for row in cursor.fetchall()))
+    return plans
