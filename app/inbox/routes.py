@@ -11,7 +11,7 @@ from flask_login import current_user, login_required
 from app.errors import ActionRefused
 from app.extensions import htmx
 from app.htmx_responses import empty_fragment, hx_push_url, is_fragment_request, render_fragment, render_page
-from app.inbox import actions, bp, bulk, live, localtime, unread
+from app.inbox import actions, bp, bulk, live, localtime, search, unread
 from app.inbox.filters import SORT_LABELS, VIEWS, InboxListQuery
 from app.inbox.queries import (
     conversation_or_404,
@@ -49,6 +49,8 @@ def _list_context(listing: InboxListQuery, cursor: str | None = None, open_id: i
 
 
 def _header_context(conversation: Conversation, listing: InboxListQuery) -> dict:
+    # The open conversation's row comes along (oob_row): in a search it keeps its marked match.
+    search.prime([conversation], search.search_term(listing.q))
     return dict(current=conversation, listing=listing, users=workspace_users(), snooze_presets=localtime.SNOOZE_PRESETS)
 
 
