@@ -8,9 +8,12 @@ a search reads only its own workspace's index entries and costs what it finds, n
 workspace holds; bench/bench_search.py checks the plans at 1M messages. SQLite runs the same
 statement with LIKE and scans.
 
-The matches are a set of conversation ids (a UNION of the two halves) that the list then sorts
-and pages by its own keyset: written as `id IN (…)`, which the planner can turn into a
-semi-join, never as an OR over correlated EXISTS, which forces a walk over every conversation."""
+Two forms of the same test, for the two ways app.inbox.queries.conversation_page finds a page:
+`search_filter`, the workspace's matches as one set of ids (a UNION of the two index searches)
+that the list then sorts and pages by its own keyset, written as `id IN (…)` so the planner
+makes it a semi-join; and `row_matches`, correlated EXISTS checked on each conversation a query
+reaches, for a short walk down the list or a few known ids. The second over a whole workspace
+is what search used to be: a read of every message."""
 from __future__ import annotations
 
 import re
