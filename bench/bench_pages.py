@@ -15,7 +15,8 @@ than a page of rows by a filter. A cursor written as `a < x OR (a = x AND id < y
 after the workspace's index condition: page 100 read the 99 pages before it (API review P2).
 
 Target: page 100 within 1.2x of the early page (ratio of throughputs >= 0.83) for every list.
-Run: python bench/bench_pages.py  (PostgreSQL + Redis; DATABASE_URL/REDIS_URL override the defaults)
+Run: python bench/bench_pages.py [NAME ...]  (PostgreSQL + Redis; DATABASE_URL/REDIS_URL override the
+defaults; NAMEs, e.g. `API` or `inbox`, keep only the lists whose name starts with one of them)
 """
 from __future__ import annotations
 
@@ -27,8 +28,8 @@ import sys
 from harness import (BENCH_PASSWORD, Server, alternating, app_context, bench_env, flask_cli, load, login_cookie,
                      machine_line, plans_of, psql, ratio_line, reset_database, seeded_user)
 
-REQUESTS = 1000
-ROUNDS = 5
+REQUESTS = 400
+ROUNDS = 3
 TARGET = 1 / 1.2
 DEPTH = 99  # pages before page 100
 HX = {"HX-Request": "true"}
@@ -91,13 +92,15 @@ def setup(env: dict) -> dict:
                      "webhooks": int(deep(webhooks, 50))}}
 
 
-# list -> (the index its page-100 plan must read, what its Index Cond must hold)
+# list -> (the indexes its page-100 plan may read, what its Index Cond must hold). The webhook
+# log pages by id: with one workspace in the table the primary key, read backwards from the
+# cursor, is as good a seek as (workspace_id, id), and PostgreSQL takes it.
 SEEKS = {
-    "conversations": ("ix_conversations_inbox", "ROW(last_message_at, id) <"),
-    "messages": ("ix_messages_thread", "ROW(created_at, id) <"),
-    "leads": ("ix_leads_list", "ROW(created_at, id) <"),
-    "audit": ("ix_audit_entries_list", "ROW(created_at, id) <"),
-    "webhooks": ("ix_webhook_events_workspace", "(id <"),
+    "conversations": (("ix_conversations_inbox",), "ROW(last_message_at, id) <"),
+    "messages": (("ix_messages_thread",), "ROW(created_at, id) <"),
+    "leads": (("ix_leads_list",), "ROW(created_at, id) <"),
+    "audit": (("ix_audit_entries_list",), "ROW(created_at, id) <"),
+    "webhooks": (("ix_webhook_events_workspace", "pk_webhook_events"), "(id <"),
 }
 
 
@@ -124,12 +127,13 @@ def check_plans(env: dict, data: dict) -> bool:
             "webhooks": lambda: workspace_deliveries(user.workspace_id, before=deep["webhooks"], limit=50),
         }
         for name, call in calls.items():
-            index, cond = SEEKS[name]
+            indexes, cond = SEEKS[name]
             with app.test_request_context():
                 login_user(user)
                 plans = plans_of(call)
                 db.session.rollback()
-            plan = next((p for p in plans if index in p), "")
+            plan = next((p for p in plans if any(index in p for index in indexes)), "")
+            index = next((index for index in indexes if index in plan), indexes[0])
             seeks = any("Index Cond" in line and cond in line for line in plan.splitlines())
             removed = max((int(n) for n in re.findall(r"Rows Removed by Filter: (\d+)", plan)), default=0)
             good = bool(plan) and seeks and removed <= 50
@@ -143,9 +147,12 @@ def check_plans(env: dict, data: dict) -> bool:
 
 
 def main() -> int:
-    env = bench_env()
+    # The API's own throttle (120 requests a minute a token) would answer most of the load 429.
+    env = bench_env(API_RATE_LIMIT=str(10**9))
     reset_database(env)
     data = setup(env)
+    if sys.argv[1:]:
+        data["lists"] = {k: v for k, v in data["lists"].items() if k.startswith(tuple(sys.argv[1:]))}
     plans_ok = check_plans(env, data)
     with Server(env) as server:
         cookie = login_cookie(server.port, data["email"], BENCH_PASSWORD)
