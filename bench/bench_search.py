@@ -46,9 +46,9 @@ def needles(env: dict, workspace: str) -> None:
     ws = f"(SELECT id FROM workspaces WHERE name = '{workspace}')"
     psql(env, f"""UPDATE messages SET text = 'Do you still have the zebra parka in blue?' WHERE id IN (
         SELECT m.id FROM messages m JOIN conversations c ON c.id = m.conversation_id
-        WHERE c.workspace_id = {ws} ORDER BY (m.id * 7919) % 10007, m.id LIMIT 20)""")
+        WHERE c.workspace_id = {ws} ORDER BY (m.id::bigint * 7919) % 10007, m.id LIMIT 20)""")
     psql(env, f"""UPDATE contacts SET name = 'Jolene Quartz' WHERE id IN (
-        SELECT id FROM contacts WHERE workspace_id = {ws} ORDER BY (id * 7919) % 10007, id LIMIT 5)""")
+        SELECT id FROM contacts WHERE workspace_id = {ws} ORDER BY (id::bigint * 7919) % 10007, id LIMIT 5)""")
     psql(env, "ANALYZE messages, contacts")
 
 
