@@ -5,13 +5,13 @@ workspace's own column so a search reads only its workspace's entries: messages 
 neither and keeps scanning with LIKE, so nothing is created there.
 
 Revision ID: 0020
-Revises: 0016
+Revises: 0019
 """
 from alembic import op
 
 
 revision = '0020'
-down_revision = '0016'
+down_revision = '0019'
 branch_labels = None
 depends_on = None
 
