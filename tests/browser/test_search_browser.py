@@ -16,12 +16,15 @@ if _reason:
 from playwright.sync_api import expect  # noqa: E402
 
 from app.models import utcnow  # noqa: E402
-from tests.browser.test_inbox_browser import inbox, row  # noqa: E402,F401 (inbox: the fixture)
+from tests.browser import test_inbox_browser  # noqa: E402
+from tests.browser.test_inbox_browser import row  # noqa: E402
+
+inbox = test_inbox_browser.inbox  # the inbox page's fixture: a workspace, three conversations, its agent
 
 pytestmark = pytest.mark.browser
 
 
-def test_a_result_opens_its_thread_at_the_message(browsing, inbox, factory):  # noqa: F811
+def test_a_result_opens_its_thread_at_the_message(browsing, inbox, factory):
     base = (utcnow() - timedelta(days=3)).replace(microsecond=0)
     made = [factory.message(inbox.bruno, f"Old message {i}" + (" about the <b>velvet</b> scarf" if i == 20 else ""),
                             created_at=base + timedelta(minutes=i)) for i in range(150)]
