@@ -499,3 +499,32 @@ def backend_pids(env: dict) -> list[int]:
     name = env["DATABASE_URL"].rsplit("/", 1)[1]
     out = psql(env, f"SELECT pid FROM pg_stat_activity WHERE datname = '{name}' AND pid <> pg_backend_pid()")
     return [int(p) for p in out.split()]
+
+
+def plans_of(call) -> list[str]:
+    """EXPLAIN ANALYZE of every SELECT that `call()` sends, as the app sends it (captured from
+    the engine, then explained on the same connection); needs an app context (and a request
+    context for scoped queries). The caller rolls back."""
+    from sqlalchemy import event
+
+    from app.extensions import db
+
+    captured = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        captured.append((statement, parameters))
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        call()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    plans = []
+    raw = db.session.connection().connection.driver_connection
+    for statement, parameters in captured:
+        if not statement.lstrip().upper().startswith(("SELECT", "WITH")):
+            continue
+        with raw.cursor() as cursor:
+            cursor.execute("EXPLAIN ANALYZE " + statement, parameters)
+            plans.append("\n".join(row[0] for row in cursor.fetchall()))
+    return plans

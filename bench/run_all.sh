@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 OUT=${OUT:-/tmp/igdm-bench}
 mkdir -p "$OUT"
 names=("$@")
-[ ${#names[@]} -eq 0 ] && names=(ingest inbox thread board reports poll audit worker burst scaleout memory)
+[ ${#names[@]} -eq 0 ] && names=(ingest inbox search pages thread board reports poll audit worker burst scaleout memory)
 status=0
 for name in "${names[@]}"; do
   args=()

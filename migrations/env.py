@@ -107,6 +107,9 @@ def run_migrations_online():
             # (the pragma is ignored inside a transaction, so it is set before one starts).
             connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
             connection.commit()
+        # The search indexes exist on PostgreSQL only (app.models.types.exists_on).
+        from app.models.types import exists_on
+        conf_args.setdefault("include_object", exists_on(connection.dialect.name))
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),

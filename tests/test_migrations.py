@@ -6,11 +6,13 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
 from app.extensions import db
+from app.models.types import exists_on
 
 
 def test_no_drift_between_models_and_migrations(app):
     with db.engine.connect() as conn:
-        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        context = MigrationContext.configure(conn, opts={"compare_type": True,
+                                                         "include_object": exists_on(conn.dialect.name)})
         diff = compare_metadata(context, db.metadata)
     assert diff == []
 

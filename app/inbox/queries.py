@@ -9,14 +9,14 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import abort
-from sqlalchemy import and_, exists, false, func, or_, select, tuple_
+from sqlalchemy import exists, false, func, select, tuple_
 from sqlalchemy.orm import joinedload, selectinload
 
 from app.extensions import db
-from app.inbox import mentions, speakers, unread
+from app.inbox import mentions, search, speakers, unread
 from app.inbox.display import item_key
 from app.messages import waiting
-from app.models import (CONVERSATION_KINDS, CONVERSATION_STATUSES, Contact, Conversation, ConversationLabel, ConversationUnread,
+from app.models import (CONVERSATION_KINDS, CONVERSATION_STATUSES, Conversation, ConversationLabel, ConversationUnread,
                         InstagramAccount, Label, Message, Note, User)
 from app.pagination import MAX_CURSOR_LENGTH, BadCursor, decode_cursor, decode_token, encode_cursor, encode_token
 from app.scoping import scoped, valid_id
@@ -48,8 +48,11 @@ class ConversationFilters:
             raise ValueError(f"sort must be one of {', '.join(SORTS)}")
 
 
-def _filtered_conversations(filters: ConversationFilters, user):
-    """The workspace's conversations matching the filters, with what a list row shows."""
+def _filtered_conversations(filters: ConversationFilters, user, search_by: str = "index"):
+    """The workspace's conversations matching the filters, with what a list row shows. A search
+    (`q`) is applied `search_by` "index" (the workspace's matches as one set, from the trigram
+    indexes), "row" (checked on each conversation the query reaches: for a few known ids or a
+    short walk down the list) or "none" (the caller adds it)."""
     filters.validate()
     query = scoped(Conversation).options(
         joinedload(Conversation.contact), joinedload(Conversation.account), joinedload(Conversation.assignee),
@@ -84,14 +87,11 @@ def _filtered_conversations(filters: ConversationFilters, user):
                                                             Label.name == filters.label))
         query = query.where(exists().where(ConversationLabel.conversation_id == Conversation.id,
                                            ConversationLabel.label_id == label_id) if label_id else false())
-    if filters.q and filters.q.strip().lstrip("@"):
-        pattern = f"%{_escape_like(filters.q.strip().lstrip('@'))}%"
-        query = query.join(Contact, Contact.id == Conversation.contact_id).where(or_(
-            Contact.name.ilike(pattern, escape="\\"),
-            Contact.username.ilike(pattern, escape="\\"),
-            exists().where(Message.conversation_id == Conversation.id,
-                           Message.is_deleted.is_(False), Message.text.ilike(pattern, escape="\\")),
-        ))
+    term = search.search_term(filters.q)
+    if term and search_by == "index":
+        query = query.where(search.search_filter(user.workspace_id, term))
+    elif term and search_by == "row":
+        query = query.where(search.row_matches(term))
     return query
 
 
@@ -122,23 +122,48 @@ def _decode_page_cursor(sort: str, cursor: str):
 
 def conversation_page(filters: ConversationFilters, user, cursor: str | None = None,
                       limit: int = 30) -> tuple[list[Conversation], str | None]:
-    """One page of the list in the filters' order, and the cursor of the next page (or None)."""
-    rows = list(db.session.scalars(page_query(filters, user, cursor, limit + 1)).unique())
+    """One page of the list in the filters' order, and the cursor of the next page (or None).
+
+    A search is answered one of two ways, whichever finds the page without reading much (see
+    app.inbox.search): first the next SEARCH_WALK conversations of the list are checked one by
+    one, which finds a common word's page at once; when fewer than a page of them match, the
+    trigram indexes give every match of the workspace (few, for a rare word) and those are
+    sorted. Both give the same rows: the walk's matches are the first matches in the list's
+    order, so when they fill a page it is the page."""
+    rows = []
+    if search.search_term(filters.q):
+        rows = list(db.session.scalars(page_query(filters, user, cursor, limit + 1, search_by="walk")).unique())
+    if len(rows) <= limit:
+        rows = list(db.session.scalars(page_query(filters, user, cursor, limit + 1)).unique())
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]
         next_cursor = _encode_page_cursor(filters.sort, rows[-1])
-    prime_rows(user, rows)
+    prime_rows(user, rows, filters.q)
     return rows, next_cursor
 
 
-def page_query(filters: ConversationFilters, user, cursor: str | None = None, limit: int = 31):
-    """The SELECT of a page (bench/bench_inbox.py checks its plans). `recent`: newest activity
-    first, keyset (last_message_at, id) descending, read from ix_conversations_inbox. `waiting`:
-    the conversations a customer waits in, longest first, keyset (waiting_since, id) ascending,
-    read from ix_conversations_waiting."""
-    query = _filtered_conversations(filters, user)
-    if filters.sort == "waiting":
+SEARCH_WALK = 200  # conversations a search checks one by one before it asks the indexes
+
+
+def page_query(filters: ConversationFilters, user, cursor: str | None = None, limit: int = 31,
+               search_by: str = "index"):
+    """The SELECT of a page (bench/bench_inbox.py and bench_search.py check its plans). `recent`:
+    newest activity first, keyset (last_message_at, id) descending, read from
+    ix_conversations_inbox. `waiting`: the conversations a customer waits in, longest first,
+    keyset (waiting_since, id) ascending, read from ix_conversations_waiting. `search_by="walk"`:
+    only the matches among the next SEARCH_WALK conversations of the list (conversation_page)."""
+    if search_by == "walk":
+        window = _ordered(_filtered_conversations(filters, user, search_by="none"), filters.sort, cursor)
+        window = window.with_only_columns(Conversation.id).limit(SEARCH_WALK).subquery()
+        query = _filtered_conversations(filters, user, search_by="row").where(Conversation.id.in_(select(window.c.id)))
+        return _ordered(query, filters.sort, None).limit(limit)
+    return _ordered(_filtered_conversations(filters, user), filters.sort, cursor).limit(limit)
+
+
+def _ordered(query, sort: str, cursor: str | None):
+    """`query` in the list's order, from after the cursor's row."""
+    if sort == "waiting":
         key = Conversation.waiting_since
         if cursor:
             stamp, last_id = _decode_page_cursor("waiting", cursor)
@@ -149,16 +174,19 @@ def page_query(filters: ConversationFilters, user, cursor: str | None = None, li
         key = Conversation.last_message_at
         if cursor:
             stamp, last_id = _decode_page_cursor("recent", cursor)
-            query = query.where(or_(key < stamp, and_(key == stamp, Conversation.id < last_id)))
+            # A row-value comparison in the index's own order: PostgreSQL seeks ix_conversations_inbox
+            # to it (an Index Cond), however deep the page; an OR of the two columns was a filter.
+            query = query.where(tuple_(key, Conversation.id) < tuple_(stamp, last_id))
         query = query.order_by(key.desc(), Conversation.id.desc())
-    return query.limit(limit)
+    return query
 
 
-def prime_rows(user, conversations) -> None:
+def prime_rows(user, conversations, q: str | None = None) -> None:
     """What each row shows beyond the conversation itself, for the whole page at once: the user's
-    own unread counts and who wrote the newest message."""
+    own unread counts, who wrote the newest message and, in a search, the matching message."""
     unread.prime(user.id, [c.id for c in conversations])
     speakers.prime(conversations)
+    search.prime(conversations, search.search_term(q))
 
 
 def matching_conversations(filters: ConversationFilters, user, ids) -> list[Conversation]:
@@ -166,14 +194,10 @@ def matching_conversations(filters: ConversationFilters, user, ids) -> list[Conv
     ids = list(ids)
     if not ids:
         return []
-    query = _filtered_conversations(filters, user).where(Conversation.id.in_(ids))
+    query = _filtered_conversations(filters, user, search_by="row").where(Conversation.id.in_(ids))
     rows = list(db.session.scalars(query).unique())
-    prime_rows(user, rows)
+    prime_rows(user, rows, filters.q)
     return rows
-
-
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def list_conversations(limit: int = 30, user=None) -> list[Conversation]:
@@ -213,7 +237,8 @@ def message_page(conversation: Conversation, before: str | None = None,
              .options(joinedload(Message.sent_by)))
     if before:
         stamp, last_id = decode_cursor(before)
-        query = query.where(or_(Message.created_at < stamp, and_(Message.created_at == stamp, Message.id < last_id)))
+        # Seeks ix_messages_thread (conversation_id, created_at, id), however deep the page.
+        query = query.where(tuple_(Message.created_at, Message.id) < tuple_(stamp, last_id))
     query = query.order_by(Message.created_at.desc(), Message.id.desc()).limit(limit + 1)
     rows = list(db.session.scalars(query))
     older = None
@@ -237,6 +262,8 @@ class ThreadPage:
     items: list                       # Message and Note rows, oldest first
     older: str | None                 # cursor of the page before, None at the start
     replied: dict[str, Message]       # mid -> message, for "replying to ..." quotes
+    newer: str | None = None          # cursor of the page after, when the page is not the newest
+    focus: int | None = None          # the message the thread was opened at (a search result)
 
 
 def thread_page(conversation: Conversation, before: str | None = None, limit: int = 50) -> ThreadPage:
@@ -253,6 +280,63 @@ def thread_page(conversation: Conversation, before: str | None = None, limit: in
     mentions.prime(notes)
     items = sorted([*messages, *notes], key=item_key)
     return ThreadPage(items=items, older=older, replied=replied_messages(conversation, messages))
+
+
+def newer_messages(conversation: Conversation, after: str, limit: int = 50) -> tuple[list[Message], str | None]:
+    """The oldest `limit` messages newer than the cursor, oldest first, and the cursor for the
+    page after them (None when they reach the newest). A seek on ix_messages_thread, as
+    message_page's; BadCursor for a malformed cursor."""
+    stamp, last_id = decode_cursor(after)
+    rows = list(db.session.scalars(
+        select(Message).where(Message.conversation_id == conversation.id,
+                              tuple_(Message.created_at, Message.id) > tuple_(stamp, last_id))
+        .options(joinedload(Message.sent_by))
+        .order_by(Message.created_at.asc(), Message.id.asc()).limit(limit + 1)))
+    newer = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        newer = encode_cursor(rows[-1].created_at, rows[-1].id)
+    return rows, newer
+
+
+def _stretch_notes(conversation: Conversation, since=None, until=None) -> list[Note]:
+    """The notes from `since` (inclusive) to `until` (inclusive); None leaves that side open. A
+    note at a page's boundary may come with both pages: the page keeps one (dedupeThread)."""
+    notes = select(Note).where(Note.conversation_id == conversation.id).options(joinedload(Note.author))
+    if since is not None:
+        notes = notes.where(Note.created_at >= since)
+    if until is not None:
+        notes = notes.where(Note.created_at <= until)
+    notes = list(db.session.scalars(notes))
+    mentions.prime(notes)
+    return notes
+
+
+def thread_around(conversation: Conversation, message_id: int, limit: int = 50) -> ThreadPage | None:
+    """The thread opened at one of its messages (a search result): about half a page before it
+    and half after, with the cursors to load more either way. None when the conversation has no
+    such message (deleted meanwhile, or another conversation's id)."""
+    target = db.session.scalar(select(Message).where(Message.conversation_id == conversation.id,
+                                                     Message.id == message_id))
+    if target is None:
+        return None
+    here = encode_cursor(target.created_at, target.id)
+    before, older = message_page(conversation, here, limit // 2)
+    after, newer = newer_messages(conversation, here, limit - limit // 2 - 1)
+    messages = [*before, target, *after]
+    notes = _stretch_notes(conversation, messages[0].created_at if older else None,
+                           messages[-1].created_at if newer else None)
+    return ThreadPage(items=sorted([*messages, *notes], key=item_key), older=older,
+                      replied=replied_messages(conversation, messages), newer=newer, focus=target.id)
+
+
+def thread_newer_page(conversation: Conversation, after: str, limit: int = 50) -> ThreadPage:
+    """The page after a thread opened at a message: the next messages and their notes."""
+    messages, newer = newer_messages(conversation, after, limit)
+    stamp, _ = decode_cursor(after)
+    notes = _stretch_notes(conversation, stamp, messages[-1].created_at if newer and messages else None)
+    return ThreadPage(items=sorted([*messages, *notes], key=item_key), older=None,
+                      replied=replied_messages(conversation, messages), newer=newer)
 
 
 def replied_messages(conversation: Conversation, messages) -> dict[str, Message]:

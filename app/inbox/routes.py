@@ -11,13 +11,15 @@ from flask_login import current_user, login_required
 from app.errors import ActionRefused
 from app.extensions import htmx
 from app.htmx_responses import empty_fragment, hx_push_url, is_fragment_request, render_fragment, render_page
-from app.inbox import actions, bp, bulk, live, localtime, unread
+from app.inbox import actions, bp, bulk, live, localtime, search, unread
 from app.inbox.filters import KINDS, SORT_LABELS, VIEWS, InboxListQuery
 from app.inbox.queries import (
     conversation_or_404,
     conversation_page,
     find_conversation,
     matching_conversations,
+    thread_around,
+    thread_newer_page,
     thread_page,
     unread_total,
     workspace_accounts,
@@ -48,13 +50,19 @@ def _list_context(listing: InboxListQuery, cursor: str | None = None, open_id: i
 
 
 def _header_context(conversation: Conversation, listing: InboxListQuery) -> dict:
+    # The open conversation's row comes along (oob_row): in a search it keeps its marked match.
+    search.prime([conversation], search.search_term(listing.q))
     return dict(current=conversation, listing=listing, users=workspace_users(), snooze_presets=localtime.SNOOZE_PRESETS)
 
 
 def _thread_context(conversation: Conversation, listing: InboxListQuery) -> dict:
+    # `at`: opened from a search result, the thread loads around that message instead of at the
+    # newest (an id that is not this conversation's opens it as usual).
+    at = valid_id(request.args.get("at"))
+    thread = (thread_around(conversation, at, THREAD_PAGE) if at else None) or thread_page(conversation, limit=THREAD_PAGE)
     return dict(
         _header_context(conversation, listing),
-        thread=thread_page(conversation, limit=THREAD_PAGE), window=reply_window(conversation, human=True),
+        thread=thread, window=reply_window(conversation, human=True),
         post_due=conversation.media is not None and needs_fetch(conversation.media, utcnow()),
         thread_token=live.current_thread_state(current_workspace_id(), conversation).token(),
     )
@@ -141,6 +149,20 @@ def older_messages(conversation_id: int):
     except BadCursor:
         abort(400, description="This link to older messages is out of date. Reload the conversation.")
     return render_fragment("inbox/_older.html", current=current, thread=page)
+
+
+@bp.get("/conversations/<int:conversation_id>/newer")
+@login_required
+def newer_messages(conversation_id: int):
+    """The next messages of a thread opened at a search result, below what is loaded."""
+    current = conversation_or_404(conversation_id)
+    if not is_fragment_request():
+        return redirect(url_for("inbox.conversation", conversation_id=current.id))
+    try:
+        page = thread_newer_page(current, request.args.get("after") or "", limit=THREAD_PAGE)
+    except BadCursor:
+        abort(400, description="This link to newer messages is out of date. Reload the conversation.")
+    return render_fragment("inbox/_newer.html", current=current, thread=page)
 
 
 @bp.get("/inbox/changes")

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import func, select, tuple_
 from sqlalchemy.orm import joinedload
 
 from app.extensions import db
@@ -80,7 +80,8 @@ def lead_page(filters: LeadFilters, user, cursor: str | None = None,
     query = _with_row_data(_filtered(filters, user))
     if cursor:
         stamp, last_id = decode_cursor(cursor)
-        query = query.where(or_(Lead.created_at < stamp, and_(Lead.created_at == stamp, Lead.id < last_id)))
+        # A row-value comparison in ix_leads_list's order: an index seek, however deep the page.
+        query = query.where(tuple_(Lead.created_at, Lead.id) < tuple_(stamp, last_id))
     rows = list(db.session.scalars(query.order_by(Lead.created_at.desc(), Lead.id.desc()).limit(limit + 1)).unique())
     next_cursor = None
     if len(rows) > limit:

@@ -52,6 +52,10 @@ class Contact(db.Model):
         # The lead panel's "other conversations of this customer": the same username on the
         # workspace's other accounts (an IGSID is per account).
         Index("ix_contacts_account_username", "account_id", "username"),
+        # Search (app.inbox.search): trigram GIN on the names, led by the workspace (btree_gin), so a
+        # search reads only its own workspace's entries. PostgreSQL only (pg_trgm); SQLite scans.
+        Index("ix_contacts_search", "workspace_id", "username", "name", postgresql_using="gin",
+              postgresql_ops={"username": "gin_trgm_ops", "name": "gin_trgm_ops"}).ddl_if(dialect="postgresql"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -195,6 +199,11 @@ class Message(db.Model):
               postgresql_where=sql_text(FIRST_CUSTOMER), sqlite_where=sql_text(FIRST_CUSTOMER)),
         Index("ix_messages_first_answer", "conversation_id", "created_at",
               postgresql_where=sql_text(FIRST_ANSWER), sqlite_where=sql_text(FIRST_ANSWER)),
+        # Search (app.inbox.search): trigram GIN on the text, led by the account (messages carry the
+        # account, not the workspace), so a search reads only its workspace's accounts' entries.
+        # PostgreSQL only (pg_trgm + btree_gin, migration 0019); SQLite scans with LIKE.
+        Index("ix_messages_search", "account_id", "text", postgresql_using="gin",
+              postgresql_ops={"text": "gin_trgm_ops"}).ddl_if(dialect="postgresql"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

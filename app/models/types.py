@@ -38,3 +38,13 @@ def enum_check(column: str, values: tuple[str, ...]) -> CheckConstraint:
     """A CHECK that `column` holds one of `values` (or is null), named `<column>_valid`."""
     quoted = ", ".join(f"'{v}'" for v in values)
     return CheckConstraint(f"{column} IN ({quoted})", name=f"{column}_valid")
+
+
+def exists_on(dialect_name: str):
+    """Alembic's `include_object` for a database of `dialect_name`: leaves out a schema object
+    declared for another dialect only (`Index(...).ddl_if(dialect="postgresql")`, e.g. the search
+    indexes that need pg_trgm), which autogenerate would otherwise want to add on SQLite."""
+    def include_object(obj, name, type_, reflected, compare_to):
+        only = getattr(obj, "_ddl_if", None)
+        return not (only and only.dialect and only.dialect != dialect_name)
+    return include_object

@@ -185,6 +185,16 @@
     if (scroller) scroller.scrollTop = scroller.scrollHeight;
   }
 
+  // A thread opened at a search result (data-focus on #thread-view) shows that message in the
+  // middle of the view and focuses it, instead of the newest at the bottom.
+  function scrollToFocus(view) {
+    var found = view && view.dataset.focus && byId(view.dataset.focus);
+    if (!found) return false;
+    found.scrollIntoView({ block: "center" });
+    found.focus({ preventScroll: true });
+    return true;
+  }
+
   function placeThreadItems(list, items) {
     var existing = childrenById(list);
     items.forEach(function (item) {
@@ -301,9 +311,10 @@
     if (current !== lastThread) {
       lastThread = current;
       setUpComposer();
-      scrollToBottom();
+      var focused = scrollToFocus(view);
+      if (!focused) scrollToBottom();
       var list = document.querySelector(".inbox__list");
-      if (view && list && list.offsetParent === null) {
+      if (view && !focused && list && list.offsetParent === null) {
         // On a phone the list is gone: take the reader to the conversation's name.
         var title = byId("thread-title");
         if (title) title.focus({ preventScroll: true });

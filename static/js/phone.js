@@ -68,7 +68,8 @@
     var who = document.querySelector("#thread-view .thread__who");
     if (scroller !== watched) {
       watched = scroller;
-      atNewest = true;
+      var view = byId("thread-view");
+      atNewest = !(view && view.dataset.focus);  // opened at a search result: not at the newest
       lastTop = scroller ? scroller.scrollTop : 0;
       travelled = 0;
       if (sizeObserver) sizeObserver.disconnect();

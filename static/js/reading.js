@@ -74,7 +74,14 @@
     lastTop = top;
   }
 
+  // Later messages loaded below a thread opened at a search result are the reader's own
+  // scrolling, not news: no pill for them.
+  var loadingLater = false;
+  document.addEventListener("htmx:beforeSwap", function (e) { if (e.detail.elt && e.detail.elt.id === "newer-loader") loadingLater = true; });
+  document.addEventListener("htmx:afterSettle", function () { loadingLater = false; });
+
   function onAdded(records) {
+    if (loadingLater) { newest = newestKey(); return; }
     var arrived = 0, key = newest;
     records.forEach(function (record) {
       record.addedNodes.forEach(function (node) {
@@ -107,10 +114,14 @@
     list = byId("thread-messages");
     if (!current || !list) return;
     scroller = current;
-    pinned = true;
+    // Opened at a search result (data-focus, app.inbox.queries.thread_around): the reader is at
+    // that message, not the newest; app.js centres it. Not pinned, so nothing pulls them down.
+    var view = byId("thread-view");
+    var found = view && view.dataset.focus && byId(view.dataset.focus);
+    pinned = !found;
     hidePill();
     newest = newestKey();
-    toBottom();
+    if (found) { found.scrollIntoView({ block: "center" }); lastTop = scroller.scrollTop; } else toBottom();
     scroller.addEventListener("scroll", onScroll, { passive: true });
     if (window.ResizeObserver) {
       resizes = new ResizeObserver(function () { if (pinned) toBottom(); });
