@@ -4,8 +4,19 @@ The rule for all of them: what cannot be understood is dropped with a notice the
 stale bookmark or a hand-edited link still opens the page instead of failing."""
 from __future__ import annotations
 
-from app.labels.catalog import label_name
 from app.scoping import valid_id
+
+
+def choice_arg(args, name: str, allowed, notices: list[str], default=None, what: str | None = None):
+    """One of `allowed` (`?status=open`); absent gives `default`, anything else the default with
+    "Unknown <what> …"."""
+    raw = (args.get(name) or "").strip()
+    if not raw:
+        return default
+    if raw not in allowed:
+        notices.append(f"Unknown {what or name} “{raw[:40]}” was ignored.")
+        return default
+    return raw
 
 
 def id_arg(args, name: str, what: str, notices: list[str]) -> int | None:
@@ -21,6 +32,9 @@ def id_arg(args, name: str, what: str, notices: list[str]) -> int | None:
 
 def label_arg(args, notices: list[str]) -> str | None:
     """A label's name, normalised as app.labels.catalog does."""
+    # Imported here: app.labels' package imports its routes, which import the inbox's filters.
+    from app.labels.catalog import label_name
+
     raw = (args.get("label") or "").strip()
     if not raw:
         return None

@@ -9,9 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from app.inbox.queries import SORTS, ConversationFilters
-from app.labels.catalog import label_name
 from app.models import CONVERSATION_STATUSES
-from app.scoping import valid_id
+from app.url_filters import choice_arg, id_arg, label_arg
 
 VIEWS = {"all": "All", "unread": "Unread", "mine": "Mine", "unassigned": "Unassigned"}
 # DMs, comments (a person's comments on one post), or both ("" in the URL: the default).
@@ -37,33 +36,16 @@ class InboxListQuery:
 
     @classmethod
     def from_args(cls, args) -> InboxListQuery:
-        notices = []
-        view = (args.get("view") or "all").strip()
-        if view not in VIEWS:
-            notices.append(f"Unknown view “{view[:40]}” was ignored.")
-            view = "all"
-        kind = (args.get("kind") or "").strip()
-        if kind not in KINDS:
-            notices.append(f"Unknown kind “{kind[:40]}” was ignored.")
-            kind = ""
-        status = (args.get("status") or "").strip() or None
-        if status is not None and status not in CONVERSATION_STATUSES:
-            notices.append(f"Unknown status “{status[:40]}” was ignored.")
-            status = None
-        account_id = None
-        raw_account = (args.get("account") or "").strip()
-        if raw_account:
-            account_id = valid_id(raw_account)
-            if account_id is None:
-                notices.append(f"Unknown account “{raw_account[:40]}” was ignored.")
+        notices: list[str] = []
+        view = choice_arg(args, "view", VIEWS, notices, default="all")
+        kind = choice_arg(args, "kind", KINDS, notices)
+        status = choice_arg(args, "status", CONVERSATION_STATUSES, notices)
+        account_id = id_arg(args, "account", "account", notices)
         q = " ".join((args.get("q") or "").split())
         if len(q) > MAX_QUERY:
             notices.append(f"The search was shortened to {MAX_QUERY} characters.")
             q = q[:MAX_QUERY]
-        raw_label = (args.get("label") or "").strip()
-        label = label_name(raw_label) if raw_label else None
-        if raw_label and label is None:
-            notices.append(f"Unknown label “{raw_label[:40]}” was ignored.")
+        label = label_arg(args, notices)
         raw_needs = (args.get("needs_reply") or "").strip()
         if raw_needs not in ("", "0", "1", "on"):
             notices.append(f"Unknown needs_reply “{raw_needs[:40]}” was ignored.")
@@ -72,10 +54,7 @@ class InboxListQuery:
         if raw_mentions not in ("", "me"):
             notices.append(f"Unknown mentions “{raw_mentions[:40]}” was ignored.")
         mentions = raw_mentions == "me"  # the only value for now; leaves room for a teammate's id
-        sort = (args.get("sort") or "recent").strip()
-        if sort not in SORTS:
-            notices.append(f"Unknown order “{sort[:40]}” was ignored.")
-            sort = "recent"
+        sort = choice_arg(args, "sort", SORTS, notices, default="recent", what="order")
         return cls(view=view, kind=kind or None, status=status, account_id=account_id, q=q, label=label, needs_reply=needs_reply,
                    mentions=mentions, sort=sort, notices=tuple(notices))
 

@@ -16,7 +16,7 @@ from app.extensions import db
 from app.models import LEAD_STATUSES, Contact, Conversation, Lead
 from app.pagination import DEFAULT_LIMIT, decode_cursor, encode_cursor
 from app.scoping import current_workspace_id, scoped
-from app.url_filters import owner_arg
+from app.url_filters import choice_arg, owner_arg
 
 
 @dataclass(frozen=True)
@@ -29,10 +29,7 @@ class LeadFilters:
     @classmethod
     def from_args(cls, args) -> LeadFilters:
         notices = []
-        status = (args.get("status") or "").strip() or None
-        if status is not None and status not in LEAD_STATUSES:
-            notices.append(f"Unknown status “{status[:40]}” was ignored.")
-            status = None
+        status = choice_arg(args, "status", LEAD_STATUSES, notices)
         owner = owner_arg(args, notices)
         source = (args.get("source") or "").strip()[:20] or None
         return cls(status=status, owner=owner, source=source, notices=tuple(notices))
