@@ -13,7 +13,7 @@ from sqlalchemy import select
 from app.comments import rules
 from app.extensions import db
 from app.models import Message
-from tests.api.conftest import api, error_of, make_api, meta_ok  # noqa: F401  (fixtures)
+from tests.api.conftest import error_of, make_api
 from tests.comments.helpers import PERMALINK, comments_thread
 from tests.meta_kit import graph_url, success_ok
 
