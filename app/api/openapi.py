@@ -200,7 +200,8 @@ SCHEMAS = {
     }),
     "UnsupportedContext": _object({"type": _nullable("string", description="The attachment type, when there was one.")}),
     "CommentContext": _object({
-        "comment_id": {"type": "string", "description": "Instagram's id of the comment (also the message's `mid`)."},
+        "comment_id": _nullable("string", description="Instagram's id of the comment (also the message's `mid`); null "
+                                "while a public reply of ours is still being posted."),
         "parent_comment_id": _nullable("string", description="The comment this one replies to; null for a "
                                        "top-level comment."),
         "hidden": {"type": "boolean", "description": "Hidden on Instagram (seen by its author only)."},
@@ -819,10 +820,6 @@ SCHEMAS.update({
 SCHEMAS["MessageContext"]["properties"]["private_reply"] = {
     **_ref("PrivateReplyContext"), "description": "A DM sent as the private reply to a comment (\"from a comment on "
     "<post>\")."}
-# The comment record belongs to comments ingestion; described here too while that part has not.
-SCHEMAS["MessageContext"]["properties"].setdefault("comment", {**_object({
-    "comment_id": _nullable("string"), "parent_comment_id": _nullable("string"), "hidden": {"type": "boolean"},
-}), "description": "Kind `comment`: its id, the comment it answers, whether it is hidden on Instagram."})
 PATHS.update({
     "/comments/{comment_id}/reply": {
         "parameters": [COMMENT_ID],

@@ -13,7 +13,10 @@ from dataclasses import dataclass
 from flask import abort, flash, redirect, request, url_for
 from flask_login import current_user, login_required
 
+from sqlalchemy import select
+
 from app.comments import actions, bp, rules
+from app.extensions import db
 from app.htmx_responses import is_fragment_request, render_fragment
 from app.models import Message
 from app.outbound.replies import ReplyRefused
@@ -41,6 +44,15 @@ def comment_actions(comment: Message) -> CommentActions:
                           can_delete=ours and not comment.is_deleted and (bool(comment.mid) or comment.status == "failed"))
 
 
+@bp.app_template_global("latest_customer_comment")
+def latest_customer_comment(conversation) -> Message | None:
+    """The person's newest comment still on Instagram: what the thread's reply box answers."""
+    return db.session.scalar(
+        select(Message).where(Message.conversation_id == conversation.id, Message.kind == "comment",
+                              Message.direction == "in", Message.is_deleted.is_(False), Message.mid.is_not(None))
+        .order_by(Message.created_at.desc(), Message.id.desc()).limit(1))
+
+
 def _comment_or_404(message_id: int) -> Message:
     message = get_message_or_404(message_id)
     if message.kind != "comment":
@@ -52,11 +64,13 @@ def _comment_or_404(message_id: int) -> Message:
 @login_required
 def reply(message_id: int):
     comment = _comment_or_404(message_id)
+    region = request.form.get("from") == "region"  # the thread's reply box, not a comment's own form
+    answer = _region if region else _answer
     try:
         actions.reply_publicly(comment, request.form.get("text"), user=current_user, source="inbox")
     except ReplyRefused as refused:
-        return _answer(comment, notice=refused.message, code=refused.code, status=422)
-    return _answer(comment, done="Reply queued; it appears in the thread once Instagram has it.")
+        return answer(comment, notice=refused.message, code=refused.code, status=422)
+    return answer(comment, done="Reply queued; it appears in the thread once Instagram has it.")
 
 
 @bp.post("/comments/<int:message_id>/private-reply")
@@ -106,3 +120,11 @@ def _answer(comment: Message, *, notice: str | None = None, code: str | None = N
                                done=done)
     flash(notice or done, "error" if notice else "success")
     return redirect(url_for("inbox.conversation", conversation_id=comment.conversation_id))
+
+
+def _region(comment: Message, *, notice: str | None = None, code: str | None = None, done: str | None = None,
+            status: int = 200):
+    if is_fragment_request():
+        return render_fragment("comments/_comment_actions.html", status, current=comment.conversation, notice=notice,
+                               code=code, done=done)
+    return _answer(comment, notice=notice, code=code, done=done, status=status)

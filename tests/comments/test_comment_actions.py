@@ -247,3 +247,20 @@ def test_actions_need_sign_in_and_csrf(auth, factory, meta):
     assert auth.client.post(f"/comments/{thread.comment.id}/hide", data={"hidden": "1"}).status_code == 400
     db.session.refresh(thread.comment)
     assert thread.comment.hidden is False and not meta.calls
+
+
+def test_the_comments_thread_offers_the_actions_and_its_reply_box_answers_the_newest_comment(auth, factory, meta):
+    thread = comments_thread(factory)
+    newest = add_comment(factory, thread, "c2", "and in blue?")
+    meta.add(responses.POST, graph_url("c2", "replies"), json={"id": "c-ours-9"})
+    auth.login(thread.user)
+    page = auth.client.get(f"/conversations/{thread.conversation.id}").get_data(as_text=True)
+    assert 'id="comment-actions"' in page and "Reply publicly to the newest comment of @ana.b" in page
+    for comment in (thread.comment, newest):
+        assert f'id="comment-actions-{comment.id}"' in page
+    assert page.count("Send privately") == 2 and ">Hide<" in page
+
+    response = auth.post(f"/comments/{newest.id}/reply", {"text": "Yes, in blue too", "from": "region"}, htmx=True)
+    body = response.get_data(as_text=True)
+    assert response.status_code == 200 and 'id="comment-actions"' in body and "Reply queued" in body
+    assert db.session.scalar(select(Message.parent_comment_id).where(Message.mid == "c-ours-9")) == "c2"
