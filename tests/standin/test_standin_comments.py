@@ -74,7 +74,7 @@ def test_one_private_reply_per_comment_within_7_days_with_its_echo(http, standin
 
 def test_comment_actions_need_the_comments_permission(http, standin_meta):
     comment_id = _comment(standin_meta)
-    token = standin_meta.issue_token("demo.boutique")  # messaging only
+    token = standin_meta.issue_token("demo.boutique", scopes=COMMENTS[:2])  # messaging only
     response = http.post(f"{standin_meta.graph_url}/{GRAPH_VERSION}/{comment_id}/replies", data={"message": "x"},
                          headers={"Authorization": f"Bearer {token}"})
     assert response.json()["error"]["code"] == 200
