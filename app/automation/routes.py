@@ -11,7 +11,6 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from app.automation import bp
-from app.automation import comments as comment_automation
 from app.automation.ai import DraftRefused, draft_for_poll, request_draft
 from app.automation.hours import WEEKDAYS, format_day, is_open, timezone_names
 from app.automation.llm import llm_configured
@@ -176,6 +175,9 @@ def edit_rule(rule_id: int):
 @admin_required
 def preview_comment(rule_id: int):
     """A comment rule tried on a sample comment: does it match, and what would the person get."""
+    # Imported here: app.automation.comments reaches the webhook follow-ups, which import this package.
+    from app.automation import comments as comment_automation
+
     rule = get_or_404(AutomationRule, rule_id)
     if rule.kind != "comment":
         abort(404)
