@@ -7,8 +7,8 @@ the log may record comment rules' decisions
 Revision ID: 0021
 Revises: 0018
 
-Named 0018_ for the file-order test until the integrator chains it after comments ingestion's
-0017_comments.py (revision 0018). Existing rules keep their kinds and get no posts or variants.
+Named 0019_ for the file-order test: it follows comments ingestion's 0018_comments.py (revision
+0018), which follows the history import (revision 0019); the integrator keeps the chain. Existing rules keep their kinds and get no posts or variants.
 """
 from alembic import op
 import sqlalchemy as sa
