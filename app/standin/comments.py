@@ -3,9 +3,13 @@ Meta's rules (one private reply per comment, within 7 days of it; a Live comment
 broadcast runs), and the webhooks Meta sends after them (our own reply as a `comments` change,
 the private reply's echo as a `messaging` echo to the commenter).
 
-The stand-in knows the comments it delivered itself (`comment_delivery`, used by the demo's
-simulator and tests); any other id is Meta's "does not exist" (100/33). Kept apart from
-app/instagram on purpose, like the rest of the stand-in.
+The stand-in knows the comments it delivered itself in this process (`comment_delivery`, and
+`remember` for the demo's simulator): those follow every rule, and a deleted one is Meta's "does not
+exist" (100/33). Like webhook subscriptions this is best effort: a comment delivered by another
+process (`flask demo`'s seeded ones, another gunicorn worker) is unknown here, and is answered as
+Meta answers a comment it has (its private reply once, from this process's view, without the
+7-day check or an echo: the stand-in cannot tell who wrote it). Kept apart from app/instagram on
+purpose, like the rest of the stand-in.
 """
 from __future__ import annotations
 
@@ -61,12 +65,29 @@ def comment_delivery(ctl: StandinControl, *, ig_user_id: str, from_id: str, text
                                                ad_title=ad_title, time_s=int(ctl.now()))
 
 
+def remember(ctl: StandinControl, *, ig_user_id: str, comment_id: str, from_id: str, username: str | None,
+             media_id: str, product_type: str = "FEED") -> None:
+    """Remember a comment delivered by other code of this process (the demo's simulator)."""
+    ctl.remember_comment(KnownComment(ig_user_id, comment_id, from_id, username, media_id, product_type, ctl.now()))
+
+
 def _known(comment_id: str, claims: Claims, verb: str) -> KnownComment:
+    """The comment as this process knows it; one it never saw is taken as a customer's comment on
+    a post of the account (see the module docstring)."""
+    if not comment_id.isdigit():
+        _does_not_exist(comment_id, verb)
     comment = control().known_comment(comment_id)
-    if comment is None or comment.deleted or comment.ig_user_id != claims.ig_user_id:
-        raise StandinError(100, f"Unsupported {verb} request. Object with ID '{comment_id}' does not exist, cannot "
-                                "be loaded due to missing permissions, or does not support this operation.", subcode=33)
+    if comment is None:
+        comment = KnownComment(claims.ig_user_id, comment_id, "", None, "", "FEED", control().now())
+        control().remember_comment(comment)
+    if comment.deleted or comment.ig_user_id != claims.ig_user_id:
+        _does_not_exist(comment_id, verb)
     return comment
+
+
+def _does_not_exist(comment_id: str, verb: str):
+    raise StandinError(100, f"Unsupported {verb} request. Object with ID '{comment_id}' does not exist, cannot "
+                            "be loaded due to missing permissions, or does not support this operation.", subcode=33)
 
 
 def reply(claims: Claims, comment_id: str, message: str | None) -> Response:
@@ -82,6 +103,8 @@ def reply(claims: Claims, comment_id: str, message: str | None) -> Response:
     control().remember_comment(KnownComment(claims.ig_user_id, new_id, claims.ig_user_id, None, parent.media_id,
                                             parent.product_type, control().now()))
     response = jsonify({"id": new_id})
+    if not parent.media_id:
+        return response  # a comment this process never saw: its post is unknown, so no webhook
     _deliver_after(response, webhooks.comment_change(
         ig_user_id=claims.ig_user_id, comment_id=new_id, text=message, from_id=claims.ig_user_id, username=None,
         media_id=parent.media_id, product_type=parent.product_type, parent_id=top, time_s=int(control().now())))

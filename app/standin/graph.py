@@ -332,7 +332,8 @@ def _private_reply(claims: Claims, params: dict) -> Response:
         raise StandinError(100, f"(#100) Length of param message[text] must be less than or equal to {MAX_TEXT_BYTES}")
     commenter, mid = comments.private_reply(claims, str(params["recipient"]["comment_id"]), text)
     response = jsonify({"recipient_id": commenter, "message_id": mid})
-    _echo(claims, SendRequest(recipient_id=commenter, text=text), mid, response)
+    if commenter:  # unknown for a comment another process delivered: no echo then
+        _echo(claims, SendRequest(recipient_id=commenter, text=text), mid, response)
     return response
 
 

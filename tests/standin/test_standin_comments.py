@@ -5,6 +5,7 @@ days, is Meta's code 10 / 2534022) and its echo to the commenter."""
 from __future__ import annotations
 
 import json
+import time
 
 from app.standin import business_account
 from app.standin.comments import comment_delivery
@@ -43,12 +44,24 @@ def test_public_reply_answers_an_id_and_comes_back_as_our_own_comment(http, stan
     assert change["value"]["from"]["id"] == ACCOUNT.ig_user_id and change["value"]["text"] == "Check your DMs"
 
 
-def test_hide_and_delete_known_comments_only(http, standin_meta):
+def test_hide_and_delete_and_what_does_not_exist(http, standin_meta):
     comment_id = _comment(standin_meta)
     assert _call(http, standin_meta, "POST", f"{comment_id}?hide=true").json() == {"success": True}
-    assert _call(http, standin_meta, "POST", "999?hide=true").json()["error"]["error_subcode"] == 33
+    assert _call(http, standin_meta, "POST", "abc?hide=true").json()["error"]["error_subcode"] == 33
     assert _call(http, standin_meta, "DELETE", comment_id).json() == {"success": True}
-    assert _call(http, standin_meta, "DELETE", comment_id).json()["error"]["code"] == 100
+    assert _call(http, standin_meta, "DELETE", comment_id).json()["error"]["code"] == 100  # gone
+
+
+def test_a_comment_another_process_delivered_is_answered_best_effort(http, standin_meta, receiver):
+    """`flask demo` delivers its comments from another process: the stand-in takes them as they come."""
+    assert _call(http, standin_meta, "POST", "17900000000012345?hide=true").json() == {"success": True}
+    body = {"recipient": {"comment_id": "17900000000012345"}, "message": {"text": "Hi!"}}
+    first = _call(http, standin_meta, "POST", f"{ACCOUNT.ig_user_id}/messages", json=body)
+    assert first.status_code == 200 and first.json()["message_id"]
+    assert _call(http, standin_meta, "POST", f"{ACCOUNT.ig_user_id}/messages", json=body).json()["error"]["code"] == 10
+    assert _call(http, standin_meta, "POST", "17900000000012345/replies", data={"message": "Thanks"}).json()["id"]
+    time.sleep(0.3)
+    assert receiver.deliveries == []  # no commenter or post known: no webhook
 
 
 def test_one_private_reply_per_comment_within_7_days_with_its_echo(http, standin_meta, receiver):
