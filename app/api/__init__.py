@@ -12,3 +12,4 @@ from app.api import auth, notifications, openapi, routes  # noqa: E402,F401
 from app.api import webhooks  # noqa: E402,F401  (outbound webhooks, app.integrations)
 from app.api import reports  # noqa: E402,F401  (the manager's summary, app.reports)
 from app.api import accounts  # noqa: E402,F401  (an account's auto-assignment, app.assignment)
+from app.api import comments  # noqa: E402,F401  (actions on a comment, app.comments)

@@ -200,7 +200,8 @@ SCHEMAS = {
     }),
     "UnsupportedContext": _object({"type": _nullable("string", description="The attachment type, when there was one.")}),
     "CommentContext": _object({
-        "comment_id": {"type": "string", "description": "Instagram's id of the comment (also the message's `mid`)."},
+        "comment_id": _nullable("string", description="Instagram's id of the comment (also the message's `mid`); null "
+                                "while a public reply of ours is still being posted."),
         "parent_comment_id": _nullable("string", description="The comment this one replies to; null for a "
                                        "top-level comment."),
         "hidden": {"type": "boolean", "description": "Hidden on Instagram (seen by its author only)."},
@@ -792,6 +793,74 @@ PATHS.update({
                                                                          "description": "How many were unread."}})),
                                        "Done."),
                           **_errors(*WRITE_ERRORS)},
+        },
+    },
+})
+
+# -- Actions on a comment (app/api/comments.py, app.comments) --------------------------------------
+COMMENT_ID = {"name": "comment_id", "in": "path", "required": True,
+              "description": "Instagram's comment id: a comment message's `context.comment.comment_id`.",
+              "schema": {"type": "string", "minLength": 1, "maxLength": 255}}
+SCHEMAS.update({
+    "NewCommentReply": _object({
+        "text": {"type": "string", "minLength": 1, "maxLength": 2200,
+                 "description": "At most 2200 characters (Instagram's limit for a comment)."},
+    }, additionalProperties=False),
+    "NewPrivateReply": _object({
+        "text": {"type": "string", "minLength": 1, "description": "At most 1000 bytes in UTF-8 (a DM's limit)."},
+    }, additionalProperties=False),
+    "CommentVisibility": _object({"hidden": {"type": "boolean"}}, additionalProperties=False),
+    "PrivateReplyContext": _object({
+        "comment_id": {"type": "string", "description": "The comment this DM privately answers."},
+        "media_id": _nullable("string", description="Instagram's id of the post the comment is on."),
+        "permalink": _nullable("string", description="The post's link (http(s) only)."),
+        "caption": _nullable("string", description="The start of the post's caption."),
+    }),
+})
+SCHEMAS["MessageContext"]["properties"]["private_reply"] = {
+    **_ref("PrivateReplyContext"), "description": "A DM sent as the private reply to a comment (\"from a comment on "
+    "<post>\")."}
+PATHS.update({
+    "/comments/{comment_id}/reply": {
+        "parameters": [COMMENT_ID],
+        "post": {
+            "operationId": "replyToComment",
+            "summary": "Reply publicly under a comment",
+            "description": "Stores the reply as a `pending` message of kind `comment` in the comment's conversation and "
+                           "queues it; it becomes `sent` (its `mid` the new comment's id) or `failed` with a readable "
+                           "`error`. A reply to a reply goes under the comment that started the thread (Instagram "
+                           "threads one level deep). Refusals: 409 `account_unavailable`, 422 `empty` / `too_long`.",
+            "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("NewCommentReply")}}},
+            "responses": {"202": _json(_data(_ref("Message")), "The public reply, queued (status `pending`)."),
+                          **_errors(409, *WRITE_ERRORS)},
+        },
+    },
+    "/comments/{comment_id}/private-reply": {
+        "parameters": [COMMENT_ID],
+        "post": {
+            "operationId": "replyPrivatelyToComment",
+            "summary": "Send the comment's one private reply (a DM to its author)",
+            "description": "Instagram allows one private reply per comment, within 7 days of it (a Live comment only "
+                           "during the broadcast). The reply is a `pending` message in the person's DM conversation "
+                           "(made if they have none) whose `context.private_reply` names the comment and its post. "
+                           "Refusals: 409 `already_replied`, `too_old`, `live_ended`, `not_a_comment` (our own "
+                           "comment), `account_unavailable`, each with the reason in `message`; 422 `empty` / "
+                           "`too_long`.",
+            "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("NewPrivateReply")}}},
+            "responses": {"202": _json(_data(_ref("Message")), "The private reply, queued (status `pending`)."),
+                          **_errors(409, *WRITE_ERRORS)},
+        },
+    },
+    "/comments/{comment_id}/hide": {
+        "parameters": [COMMENT_ID],
+        "post": {
+            "operationId": "hideComment",
+            "summary": "Hide a customer's comment from everyone but its author, or show it again",
+            "description": "The comment's `context.comment.hidden` changes at once; a job tells Instagram, and if "
+                           "Instagram refuses, it changes back. Refusals: 409 `not_a_comment` (our own comment), "
+                           "`account_unavailable`.",
+            "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("CommentVisibility")}}},
+            "responses": {"202": _json(_data(_ref("Message")), "The comment."), **_errors(409, *WRITE_ERRORS)},
         },
     },
 })

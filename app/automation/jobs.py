@@ -2,6 +2,7 @@
 unexpected failure so RQ's retry and failed-job registry see it."""
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 from sqlalchemy import delete
@@ -16,12 +17,29 @@ from app.models import AiDraft, AutomationLog, utcnow
 # message anyway, and a message older than an hour is never answered whatever the log says.
 KEEP_LOG = timedelta(days=90)
 KEEP_DRAFTS = timedelta(days=1)  # a draft is read once, seconds after it is written
+PACE_WAIT_SECONDS = 60  # comment automation over the account's pace tries again after this
+MAX_PACE_WAITS = 30  # ... at most this often (half an hour; a comment an hour old is not answered)
+log = logging.getLogger(__name__)
 
 
 def run_automation_for_message(message_id: int) -> None:
     """Enqueued by the webhook follow-ups (app.webhooks.followups.after_apply) for each new
     inbound message. A retry after a claim finds the claim and sends nothing more."""
     respond_to_message(message_id)
+
+
+def run_comment_automation(message_id: int, waits: int = 0) -> None:
+    """Enqueued by the webhook follow-ups for each new customer comment (app.automation.comments).
+    At the account's pace it runs again a minute later, having claimed nothing; after
+    MAX_PACE_WAITS such waits the comment is logged as not answered (it would be too late anyway)."""
+    from app.automation.comments import PaceExceeded, respond_to_comment
+    from app.jobs import QUEUE_DEFAULT, enqueue
+
+    try:
+        respond_to_comment(message_id, give_up_at_pace=waits >= MAX_PACE_WAITS)
+    except PaceExceeded as exc:
+        log.info("comment automation for message %s waits: %s", message_id, exc)
+        enqueue(run_comment_automation, message_id, waits=waits + 1, queue=QUEUE_DEFAULT, delay=PACE_WAIT_SECONDS)
 
 
 def write_ai_draft(draft_id: int) -> None:

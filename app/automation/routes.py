@@ -14,6 +14,7 @@ from app.automation import bp
 from app.automation.ai import DraftRefused, draft_for_poll, request_draft
 from app.automation.hours import WEEKDAYS, format_day, is_open, timezone_names
 from app.automation.llm import llm_configured
+from app.automation.patterns import MAX_INPUT_CHARS
 from app.automation.rulebook import RULE_FIELDS, create_rule, delete_rule, move_rule, ordered_rules, set_enabled, update_rule
 from app.automation.rules import KIND_LABELS, Inbound, choose_rule, describe
 from app.automation.settings import save_settings, workspace_settings
@@ -32,6 +33,7 @@ from app.models import (
     AutomationRule,
     Conversation,
     InstagramAccount,
+    InstagramMedia,
     Message,
     User,
     utcnow,
@@ -40,6 +42,7 @@ from app.models.automation import MATCH_TYPES, RULE_CONVERSATION_STATUSES, RULE_
 from app.scoping import current_workspace_id, get_or_404, id_or_404, scoped
 
 RECENT_ACTIVITY = 30
+MAX_POST_CHOICES = 50  # the newest posts a comment rule offers to watch
 
 
 # -- Settings page -----------------------------------------------------------------------------
@@ -108,18 +111,33 @@ def save_workspace_settings():
 
 # -- Rules -------------------------------------------------------------------------------------
 
-def _rule_form(rule: AutomationRule | None, values: dict, error: ActionRefused | None = None, status: int = 200):
+def _rule_form(rule: AutomationRule | None, values: dict, error: ActionRefused | None = None, status: int = 200,
+               comment_preview: dict | None = None):
     return render_template(
         "automation/rule_form.html", rule=rule, values=values, error=error, kinds=RULE_KINDS, kind_labels=KIND_LABELS,
         match_types=MATCH_TYPES, lead_statuses=LEAD_STATUSES, conversation_statuses=RULE_CONVERSATION_STATUSES,
-        accounts=_accounts(), users=_users(), labels=_labels(),
+        accounts=_accounts(), users=_users(), labels=_labels(), posts=_posts(), comment_preview=comment_preview,
     ), status
 
 
+def _posts():
+    """The posts and ads people commented on, newest first: a comment rule's choices."""
+    return db.session.scalars(scoped(InstagramMedia).order_by(InstagramMedia.id.desc()).limit(MAX_POST_CHOICES)).all()
+
+
 def _rule_values(rule: AutomationRule) -> dict:
-    values = {field: getattr(rule, field) for field in RULE_FIELDS}
+    values = {field: getattr(rule, field) for field in RULE_FIELDS if field not in ("media_ids", "public_replies")}
     values["enabled"] = "on" if rule.enabled else ""
-    return {key: ("" if value is None else str(value)) for key, value in values.items()}
+    values = {key: ("" if value is None else str(value)) for key, value in values.items()}
+    values["media_ids"] = [str(i) for i in rule.media_ids or []]
+    values["public_replies"] = "\n".join(rule.public_replies or [])
+    return values
+
+
+def _form_values() -> dict:
+    values = request.form.to_dict()
+    values["media_ids"] = request.form.getlist("media_ids")
+    return values
 
 
 @bp.route("/settings/automation/rules/new", methods=["GET", "POST"])
@@ -131,7 +149,7 @@ def new_rule():
     try:
         rule = create_rule(current_workspace_id(), request.form)
     except ActionRefused as exc:
-        return _rule_form(None, request.form.to_dict(), exc, 400)
+        return _rule_form(None, _form_values(), exc, 400)
     _audit("automation.rule_created", f"Added a {KIND_LABELS.get(rule.kind, rule.kind).lower()} rule", rule_id=rule.id)
     flash("Rule added.", "info")
     return redirect(url_for("automation.settings_page"))
@@ -147,10 +165,33 @@ def edit_rule(rule_id: int):
         update_rule(rule, request.form)
     except ActionRefused as exc:
         db.session.rollback()
-        return _rule_form(rule, request.form.to_dict(), exc, 400)
+        return _rule_form(rule, _form_values(), exc, 400)
     _audit("automation.rule_changed", f"Changed a {KIND_LABELS.get(rule.kind, rule.kind).lower()} rule", rule_id=rule.id)
     flash("Rule saved.", "info")
     return redirect(url_for("automation.settings_page"))
+
+
+@bp.get("/settings/automation/rules/<int:rule_id>/preview-comment")
+@admin_required
+def preview_comment(rule_id: int):
+    """A comment rule tried on a sample comment: does it match, and what would the person get."""
+    # Imported here: app.automation.comments reaches the webhook follow-ups, which import this package.
+    from app.automation import comments as comment_automation
+
+    rule = get_or_404(AutomationRule, rule_id)
+    if rule.kind != "comment":
+        abort(404)
+    text = (request.args.get("text") or "")[:MAX_INPUT_CHARS]
+    username = (request.args.get("username") or "").strip().lstrip("@")[:60] or "sample.customer"
+    accounts = _accounts()
+    account = next((a for a in accounts if a.id == rule.account_id), accounts[0] if accounts else None)
+    values = {"first_name": username.split(".")[0].capitalize(), "username": username,
+              "account": (account.name or account.username) if account else "your account"}
+    shown = comment_automation.preview(rule, text, values)
+    shown.update(text=text, username=username)
+    if is_fragment_request():
+        return render_fragment("automation/_comment_preview.html", 200, comment_preview=shown, rule=rule)
+    return _rule_form(rule, _rule_values(rule), comment_preview=shown)
 
 
 @bp.post("/settings/automation/rules/<int:rule_id>/delete")

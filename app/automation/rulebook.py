@@ -9,14 +9,14 @@ from sqlalchemy import func, or_, select
 from app.automation.patterns import MAX_PATTERN_LENGTH, PatternRejected, check_regex, normalize
 from app.errors import ActionRefused
 from app.extensions import db
-from app.instagram.graph import MAX_TEXT_BYTES
+from app.instagram.graph import MAX_COMMENT_CHARS, MAX_TEXT_BYTES
 from app.labels.catalog import label_by_id
-from app.models import LEAD_STATUSES, AutomationRule, InstagramAccount, User
-from app.models.automation import MATCH_TYPES, RULE_CONVERSATION_STATUSES, RULE_KINDS
+from app.models import LEAD_STATUSES, AutomationRule, InstagramAccount, InstagramMedia, User
+from app.models.automation import MATCH_TYPES, MAX_PUBLIC_REPLIES, RULE_CONVERSATION_STATUSES, RULE_KINDS
 from app.scoping import valid_id
 
 RULE_FIELDS = ("kind", "account_id", "match_type", "pattern", "reply_text", "set_lead_status", "assign_to_id",
-               "add_label_id", "set_conversation_status", "enabled")
+               "add_label_id", "set_conversation_status", "enabled", "media_ids", "public_replies")
 
 
 def ordered_rules(workspace_id: int, *, account_id: int | None = None, enabled_only: bool = False) -> list[AutomationRule]:
@@ -52,7 +52,7 @@ def parse_rule_form(workspace_id: int, form: Mapping) -> dict:
     """Validated rule values from the form; ActionRefused names the first bad field."""
     kind = (form.get("kind") or "").strip()
     if kind not in RULE_KINDS:
-        raise ActionRefused("kind", "Choose what the rule answers: greeting, away, keyword or story mention.")
+        raise ActionRefused("kind", "Choose what the rule answers: greeting, away, keyword, story mention or comment.")
 
     account_id = _optional_id(form, "account_id")
     if account_id is not None and db.session.scalar(
@@ -61,7 +61,7 @@ def parse_rule_form(workspace_id: int, form: Mapping) -> dict:
         raise ActionRefused("account_id", "That Instagram account is not connected to this workspace.")
 
     match_type = pattern = None
-    if kind == "keyword":
+    if kind in ("keyword", "comment"):
         match_type = (form.get("match_type") or "").strip()
         if match_type not in MATCH_TYPES:
             raise ActionRefused("match_type", "Choose how the keyword matches: contains, exact or regular expression.")
@@ -78,7 +78,8 @@ def parse_rule_form(workspace_id: int, form: Mapping) -> dict:
 
     reply_text = (form.get("reply_text") or "").replace("\r\n", "\n").strip()
     if not reply_text:
-        raise ActionRefused("reply_text", "Write the reply the customer gets.")
+        raise ActionRefused("reply_text", "Write the private reply the person gets." if kind == "comment"
+                            else "Write the reply the customer gets.")
     size = len(reply_text.encode("utf-8"))
     if size > MAX_TEXT_BYTES:
         raise ActionRefused("reply_text", f"The reply is {size:,} bytes; Instagram allows at most {MAX_TEXT_BYTES:,} "
@@ -94,8 +95,12 @@ def parse_rule_form(workspace_id: int, form: Mapping) -> dict:
     if add_label_id is not None and label_by_id(workspace_id, add_label_id) is None:
         raise ActionRefused("add_label_id", "Choose one of this workspace's labels.")
 
+    media_ids, public_replies = (_comment_fields(workspace_id, account_id, form) if kind == "comment" else (None, None))
+
     return {
         "kind": kind,
+        "media_ids": media_ids,
+        "public_replies": public_replies,
         "account_id": account_id,
         "match_type": match_type,
         "pattern": pattern,
@@ -106,6 +111,36 @@ def parse_rule_form(workspace_id: int, form: Mapping) -> dict:
         "set_conversation_status": _optional_choice(form, "set_conversation_status", RULE_CONVERSATION_STATUSES),
         "enabled": form.get("enabled") in ("on", "1", "true", "yes"),
     }
+
+
+def _comment_fields(workspace_id: int, account_id: int | None, form: Mapping) -> tuple[list[int] | None, list[str]]:
+    """A comment rule's posts (None: any post) and public reply variants (one per line)."""
+    raw = form.getlist("media_ids") if hasattr(form, "getlist") else form.get("media_ids") or []
+    if isinstance(raw, str):
+        raw = raw.split(",")
+    ids = []
+    for value in raw:
+        if not str(value).strip():
+            continue
+        media_id = valid_id(str(value))
+        if media_id is None:
+            raise ActionRefused("media_ids", "Choose posts from the list.")
+        ids.append(media_id)
+    if ids:
+        query = select(InstagramMedia.id).where(InstagramMedia.id.in_(ids), InstagramMedia.workspace_id == workspace_id)
+        if account_id is not None:
+            query = query.where(InstagramMedia.account_id == account_id)
+        found = set(db.session.scalars(query))
+        if found != set(ids):
+            raise ActionRefused("media_ids", "Choose posts of the chosen account from the list.")
+    variants = [line.strip() for line in (form.get("public_replies") or "").replace("\r\n", "\n").split("\n")
+                if line.strip()]
+    if len(variants) > MAX_PUBLIC_REPLIES:
+        raise ActionRefused("public_replies", f"Write at most {MAX_PUBLIC_REPLIES} public replies, one per line.")
+    for variant in variants:
+        if len(variant) > MAX_COMMENT_CHARS:
+            raise ActionRefused("public_replies", f"A public reply can be at most {MAX_COMMENT_CHARS:,} characters.")
+    return sorted(set(ids)) or None, variants
 
 
 def create_rule(workspace_id: int, form: Mapping) -> AutomationRule:

@@ -22,6 +22,7 @@ KIND_LABELS = {
     "away": "Away",
     "keyword": "Keyword",
     "story_mention": "Story mention",
+    "comment": "Comment",
 }
 MATCH_LABELS = {"contains": "contains", "exact": "is exactly", "regex": "matches the regular expression"}
 
@@ -35,6 +36,7 @@ class Inbound:
     kind: str = "text"  # the message kind (app/messages/content.py): text, story_mention, postback, ...
     account_id: int | None = None
     is_first_message: bool = False  # nothing earlier in the conversation
+    media_id: int | None = None  # a comment's post (InstagramMedia.id); comment rules may watch only some
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,10 @@ def choose_rule(rules: Sequence, inbound: Inbound, *, business_hours: dict, time
     """The first rule (in `rules` order) that answers `inbound`, or None."""
     for rule in rules:
         if not rule.enabled or rule.kind in suppressed:
+            continue
+        # Comment rules answer comments only, and only they do (a comment is public: a DM rule's
+        # reply to it would be a private reply nobody chose).
+        if (rule.kind == "comment") != (inbound.kind == "comment"):
             continue
         if rule.account_id is not None and rule.account_id != inbound.account_id:
             continue
@@ -67,6 +73,19 @@ def _applies(rule, inbound: Inbound, business_hours: dict, timezone: str) -> str
         return f"It arrived outside business hours ({timezone})."
     if rule.kind == "story_mention":
         return "The customer mentioned the account in their story." if inbound.kind == "story_mention" else None
+    if rule.kind == "comment":
+        watched = getattr(rule, "media_ids", None)
+        if watched and inbound.media_id not in watched:
+            return None
+        try:
+            matched = keyword_matches(rule.match_type, rule.pattern, inbound.text)
+        except PatternRejected as exc:
+            log.warning("automation rule %s skipped: unsafe pattern (%s)", getattr(rule, "id", None), exc)
+            return None
+        if matched:
+            where = "one of the chosen posts" if watched else "a post"
+            return f"The comment on {where} {MATCH_LABELS[rule.match_type]} “{rule.pattern}”."
+        return None
     if rule.kind == "keyword":
         try:
             matched = keyword_matches(rule.match_type, rule.pattern, inbound.text)
@@ -88,4 +107,7 @@ def describe(rule) -> str:
         return "A message outside business hours"
     if rule.kind == "story_mention":
         return "A mention in a customer's story"
+    if rule.kind == "comment":
+        where = f"one of {len(rule.media_ids)} chosen posts" if rule.media_ids else "any post"
+        return f"A comment on {where} that {MATCH_LABELS.get(rule.match_type, rule.match_type)} “{rule.pattern}”"
     return f"A message that {MATCH_LABELS.get(rule.match_type, rule.match_type)} “{rule.pattern}”"

@@ -205,6 +205,7 @@ def seed_demo(app: Flask) -> DemoSeedResult:
     finally:
         request_log.setLevel(level)
     seed_labels(workspace, admin, agent)  # after the stories: the keyword rule must not answer them
+    seed_comment_rule(workspace)  # after the stories too: "comment PRICE" answers simulated comments
     seed_drafts(workspace, admin, agent)
     seed_mentions(workspace, admin, agent)
     seed_team(result, DEMO_WORKSPACE, DEMO_PASSWORD)
@@ -215,6 +216,7 @@ def seed_demo(app: Flask) -> DemoSeedResult:
 
 from app.demo.team import seed_team  # noqa: E402  (after DemoSeedResult, which it takes)
 from app.demo.assignment import seed_assignment  # noqa: E402
+from app.demo.comment_rules import seed_comment_rule  # noqa: E402
 
 
 class DemoSeedError(Exception):

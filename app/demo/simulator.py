@@ -27,6 +27,7 @@ from app.messages.content import REACTION_EMOJI
 from app.models import Contact, Conversation, InstagramAccount, InstagramMedia, Message
 from app.scoping import scoped
 from app.standin import customer_igsid, new_mid
+from app.standin.comments import remember as remember_comment
 from app.standin.media import DEMO_POSTS
 from app.standin.profiles import normalise_username
 
@@ -149,6 +150,10 @@ def _comment(form: Mapping[str, str], account: InstagramAccount, username: str, 
     comment_id = str(18_000_000_000_000_000 + secrets.randbelow(10**15))
     change = payloads.comment(account.ig_user_id, igsid, comment_id, text, media_id, username=username,
                               ad_id=DEMO_AD_ID if on_ad else None, ad_title=title if on_ad else None)
+    standin = current_app.extensions.get("standin")
+    if standin is not None:  # so the stand-in answers replies to it with Meta's rules (app.standin.comments)
+        remember_comment(standin, ig_user_id=account.ig_user_id, comment_id=comment_id, from_id=igsid,
+                         username=username, media_id=media_id)
     delivery = deliver_webhook(payloads.delivery(payloads.change_entry(account.ig_user_id, [change])))
     conversation = db.session.scalar(
         scoped(Conversation).join(Contact, Contact.id == Conversation.contact_id)

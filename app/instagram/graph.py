@@ -29,6 +29,7 @@ from app.instagram.redaction import install_log_redaction
 __all__ = [
     "ATTACHMENT_TYPES",
     "DEFAULT_SCOPES",
+    "MAX_COMMENT_CHARS",
     "MAX_TEXT_BYTES",
     "SUBSCRIBED_FIELDS",
     "GraphClient",
@@ -71,6 +72,8 @@ MEDIA_FIELDS = ("id", "caption", "media_type", "media_product_type", "media_url"
                 "timestamp")
 ATTACHMENT_TYPES = frozenset({"image", "video", "audio", "file"})
 MAX_TEXT_BYTES = 1000
+# Instagram's limit on a comment's length (a public reply is a comment).
+MAX_COMMENT_CHARS = 2200
 
 
 class MessageTooLong(ValueError):
@@ -180,6 +183,44 @@ class GraphClient:
             raise GraphError("Instagram accepted the message but returned no message id", delivery_uncertain=True)
         recipient_id = str(payload.get("recipient_id") or recipient_igsid)
         return SendResult(recipient_id=recipient_id, message_id=message_id)
+
+    def send_private_reply(self, token: str, ig_user_id: str, comment_id: str, text: str) -> SendResult:
+        """A private reply to comment `comment_id`: a DM to its author, who need not have written
+        to the account. Meta allows one per comment, within 7 days of it (a Live comment: only
+        while the broadcast runs); a second one, or a later one, is refused. Ambiguity as in
+        `send_message` (a read timeout: `delivery_uncertain`)."""
+        body: dict[str, Any] = {"recipient": {"comment_id": comment_id}, "message": _message_content(text, None)}
+        payload = self._request("POST", self._graph_path(ig_user_id, "messages"), token=token, json=body)
+        message_id = payload.get("message_id")
+        if not message_id:
+            raise GraphError("Instagram accepted the private reply but returned no message id", delivery_uncertain=True)
+        return SendResult(recipient_id=str(payload.get("recipient_id") or ""), message_id=message_id)
+
+    # -- Comments ---------------------------------------------------------------------
+
+    def reply_to_comment(self, token: str, comment_id: str, text: str) -> str:
+        """A public reply under comment `comment_id`; the new comment's id."""
+        if not text or not text.strip():
+            raise ValueError("Comment text is empty")
+        if len(text) > MAX_COMMENT_CHARS:
+            raise ValueError(f"A comment can be at most {MAX_COMMENT_CHARS} characters")
+        payload = self._request("POST", self._graph_path(comment_id, "replies"), token=token,
+                                data={"message": text})
+        new_id = payload.get("id")
+        if not new_id:
+            raise GraphError("Instagram accepted the reply but returned no comment id", delivery_uncertain=True)
+        return str(new_id)
+
+    def set_comment_hidden(self, token: str, comment_id: str, hidden: bool) -> None:
+        """Hide a comment on one of the account's posts from everyone but its author (or show it again)."""
+        payload = self._request("POST", self._graph_path(comment_id), token=token,
+                                params={"hide": "true" if hidden else "false"})
+        _require_success(payload, "hide the comment" if hidden else "unhide the comment")
+
+    def delete_comment(self, token: str, comment_id: str) -> None:
+        """Delete a comment: the account's own, or one on its own media."""
+        payload = self._request("DELETE", self._graph_path(comment_id), token=token)
+        _require_success(payload, "delete the comment")
 
     def send_reaction(
         self, token: str, ig_user_id: str, recipient: str, mid: str, reaction: str = "love"

@@ -289,6 +289,33 @@ class Comment:
 
 
 @dataclass(frozen=True)
+class PrivateReply:
+    """A DM we sent as the private reply to a comment (Meta's "private replies"): the comment and the
+    post it is on, so the DM thread can say "from a comment on <post>" and the send job knows to
+    address the comment rather than the person."""
+
+    comment_id: str
+    media_id: str | None = None  # Meta's id of the post
+    permalink: str | None = None
+    caption: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"comment_id": self.comment_id, "media_id": self.media_id, "permalink": self.permalink,
+                "caption": self.caption}
+
+    @classmethod
+    def from_json(cls, value: Any) -> PrivateReply | None:
+        value = _map(value)
+        comment_id = _str(value.get("comment_id"))
+        if comment_id is None:
+            return None
+        permalink = _str(value.get("permalink"))
+        if permalink and not permalink.startswith(("https://", "http://")):
+            permalink = None  # only links a browser may follow
+        return cls(comment_id, _str(value.get("media_id")), permalink, _str(value.get("caption")))
+
+
+@dataclass(frozen=True)
 class MessageContent:
     """Everything a message carries beyond its text and raw attachments, typed."""
 
@@ -301,6 +328,7 @@ class MessageContent:
     template: Template | None = None
     unsupported: Unsupported | None = None
     comment: Comment | None = None
+    private_reply: PrivateReply | None = None
     standby: bool = False  # arrived while another app (or a person in Instagram) owned the thread
     has_attachments: bool = field(default=False, compare=False)
     # A referral that came without a message (an ig.me link or ad opened in an existing thread):
@@ -347,6 +375,7 @@ class MessageContent:
             "template": self.template.to_json() if self.template else None,
             "unsupported": self.unsupported.to_json() if self.unsupported else None,
             "comment": self.comment.to_json() if self.comment else None,
+            "private_reply": self.private_reply.to_json() if self.private_reply else None,
         }
         values = {key: value for key, value in values.items() if value is not None}
         return values or None
@@ -417,7 +446,8 @@ class MessageContent:
             reply = StoryReply()
         return cls(story_mention=mention, story_reply=reply, referral=Referral.from_json(meta.get("referral")),
                    quick_reply=quick_reply, postback=postback, shares=shares, template=template,
-                   unsupported=unsupported, standby=meta.get("standby") is True, has_attachments=bool(items),
+                   unsupported=unsupported, private_reply=PrivateReply.from_json(meta.get("private_reply")),
+                   standby=meta.get("standby") is True, has_attachments=bool(items),
                    referral_only=row_kind == "referral")
 
 

@@ -6,7 +6,7 @@
   history import), DataDeletionRequest
 - `conversations`: Contact, Conversation, Message, Note, Lead (and its LeadStageChange history), Upload
 - `webhooks`: WebhookEvent (the raw delivery log), DeferredEvent
-- `automation`: AutomationSettings, AutomationRule, AutomationLog, AiDraft
+- `automation`: AutomationSettings, AutomationRule, AutomationLog, AiDraft, CommentAutomationClaim
 - `team`: Invite, PasswordReset
 - `audit`: AuditEntry
 - `agents_day`: ConversationUnread (one person's unread), Label, ConversationLabel, SavedReply, Draft
@@ -48,7 +48,13 @@ from app.models.conversations import (
     Upload,
 )
 from app.models.webhooks import WEBHOOK_STATUSES, DeferredEvent, WebhookEvent
-from app.models.automation import AiDraft, AutomationLog, AutomationRule, AutomationSettings
+from app.models.automation import (
+    AiDraft,
+    AutomationLog,
+    AutomationRule,
+    AutomationSettings,
+    CommentAutomationClaim,
+)
 from app.models.team import Invite, PasswordReset
 from app.models.audit import AuditEntry
 from app.models.agents_day import ConversationLabel, ConversationUnread, Draft, Label, SavedReply
@@ -70,7 +76,7 @@ __all__ = [
     "SPEAKERS",
     "Contact", "Conversation", "InstagramMedia", "Lead", "LeadStageChange", "Message", "Note", "Upload",
     "WEBHOOK_STATUSES", "DeferredEvent", "WebhookEvent",
-    "AiDraft", "AutomationLog", "AutomationRule", "AutomationSettings",
+    "AiDraft", "AutomationLog", "AutomationRule", "AutomationSettings", "CommentAutomationClaim",
     "Invite", "PasswordReset",
     "AuditEntry",
     "ConversationLabel", "ConversationUnread", "Draft", "Label", "SavedReply",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -13,7 +13,9 @@ from app.extensions import db
 from app.models.conversations import CONVERSATION_STATUSES, LEAD_STATUSES
 from app.models.types import UTCDateTime, enum_check, utcnow
 
-RULE_KINDS = ("greeting", "away", "keyword", "story_mention")
+# "comment": a comment on one of the account's posts or ads -> a private reply (and maybe a public one).
+RULE_KINDS = ("greeting", "away", "keyword", "story_mention", "comment")
+MAX_PUBLIC_REPLIES = 5  # a comment rule's public reply variants, one picked at random
 MATCH_TYPES = ("contains", "exact", "regex")
 # What a rule may set on the conversation: "snoozed" needs a time, so a rule cannot choose it.
 RULE_CONVERSATION_STATUSES = tuple(s for s in CONVERSATION_STATUSES if s != "snoozed")
@@ -54,7 +56,7 @@ class AutomationRule(db.Model):
         enum_check("match_type", MATCH_TYPES),
         enum_check("set_lead_status", LEAD_STATUSES),
         enum_check("set_conversation_status", RULE_CONVERSATION_STATUSES),
-        CheckConstraint("kind <> 'keyword' OR (match_type IS NOT NULL AND pattern IS NOT NULL)",
+        CheckConstraint("kind NOT IN ('keyword', 'comment') OR (match_type IS NOT NULL AND pattern IS NOT NULL)",
                         name="keyword_has_pattern"),
         Index("ix_automation_rules_order", "workspace_id", "position", "id"),
     )
@@ -71,6 +73,10 @@ class AutomationRule(db.Model):
     assign_to_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     add_label_id: Mapped[int | None] = mapped_column(ForeignKey("labels.id", ondelete="SET NULL"))
     set_conversation_status: Mapped[str | None] = mapped_column(String(16))
+    # Comment rules: the posts (instagram_media ids) they watch, None for any post of the account;
+    # and the public reply variants (None or []: no public reply). `reply_text` is the private reply.
+    media_ids: Mapped[list[int] | None] = mapped_column(JSON)
+    public_replies: Mapped[list[str] | None] = mapped_column(JSON)
     position: Mapped[int] = mapped_column(Integer, default=0)
     enabled: Mapped[bool] = mapped_column(Boolean, default=True, server_default=sql_text("true"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -99,6 +105,22 @@ class AutomationLog(db.Model):
     outcome: Mapped[str] = mapped_column(String(10), default="pending")
     reason: Mapped[str | None] = mapped_column(Text)
     reply_message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class CommentAutomationClaim(db.Model):
+    """Comment automation answers a person once per post: the unique (contact, post) row, inserted
+    before anything is sent, is the claim that concurrent deliveries of two comments race for."""
+
+    __tablename__ = "comment_automation_claims"
+    __table_args__ = (UniqueConstraint("contact_id", "media_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"), index=True)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"))
+    media_id: Mapped[int] = mapped_column(ForeignKey("instagram_media.id", ondelete="CASCADE"), index=True)
+    comment_message_id: Mapped[int] = mapped_column(ForeignKey("messages.id", ondelete="CASCADE"), index=True)
+    rule_id: Mapped[int | None] = mapped_column(ForeignKey("automation_rules.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

@@ -12,7 +12,14 @@ import logging
 from app.accounts.lifecycle import can_call_meta, mark_reauth_required
 from app.extensions import db
 from app.instagram.client import AccountNotConnected, account_token, graph_client
-from app.instagram.errors import GraphError, MissingPermissionError, OutsideWindowError, TokenInvalidError
+from app.instagram.errors import (
+    BadRequestError,
+    GraphError,
+    MissingPermissionError,
+    OutsideWindowError,
+    TokenInvalidError,
+)
+from app.messages.content import content_of
 from app.jobs import QUEUE_HIGH, enqueue
 from app.models import Conversation, Message, Workspace, utcnow
 from app.outbound import lifecycle, sending
@@ -49,8 +56,7 @@ def deliver_message_job(message_id: int, then: tuple[int, ...] = ()) -> None:
         raise
 
     try:
-        result = graph_client().send_message(plan.token, plan.ig_user_id, plan.recipient, text=plan.text,
-                                             attachment=plan.attachment, human_agent=plan.human_agent)
+        mid = _call_meta(plan)
     except GraphError as error:
         _handle_send_error(message_id, claimed_at, error, then)
         return
@@ -60,10 +66,22 @@ def deliver_message_job(message_id: int, then: tuple[int, ...] = ()) -> None:
         _send_next(then)
         return
     # From here a crash leaves the claim in place: the echo or the sweep settles it, never a resend.
-    for other_id in lifecycle.record_sent(message_id, result.message_id):
+    for other_id in lifecycle.record_sent(message_id, mid):
         enqueue(deliver_message_job, other_id, queue=QUEUE_HIGH, retry=sending.JOB_RETRY)
     log.info("message %s sent", message_id)
     _send_next(then)
+
+
+def _call_meta(plan: sending.SendPlan) -> str:
+    """The one Graph call of a send; the id Meta gives what was sent (a DM's mid, or for a public
+    reply the new comment's id, which ingestion will see again in the comment's webhook)."""
+    client = graph_client()
+    if plan.action == sending.COMMENT_REPLY:
+        return client.reply_to_comment(plan.token, plan.recipient, plan.text)
+    if plan.action == sending.PRIVATE_REPLY:
+        return client.send_private_reply(plan.token, plan.ig_user_id, plan.recipient, plan.text).message_id
+    return client.send_message(plan.token, plan.ig_user_id, plan.recipient, text=plan.text,
+                               attachment=plan.attachment, human_agent=plan.human_agent).message_id
 
 
 def _handle_send_error(message_id: int, claimed_at, error: GraphError, then: tuple[int, ...]) -> None:
@@ -84,6 +102,9 @@ def _handle_send_error(message_id: int, claimed_at, error: GraphError, then: tup
             return
     elif error.retryable:
         lifecycle.record_failure(message_id, claimed_at, sending.gave_up_reason(error), uncertain=False)
+    elif _is_private_reply(message) and isinstance(error, (OutsideWindowError, BadRequestError)):
+        # Meta refuses a second private reply to a comment, or one after its time: permanent.
+        lifecycle.record_failure(message_id, claimed_at, private_reply_refused(error), uncertain=False)
     elif isinstance(error, OutsideWindowError) and _may_retry_as_human_agent(message):
         # Meta's clock says the 24 hours are over where ours did not: a person's reply may still go
         # with the Human Agent tag. Nothing was sent, so trying again is safe.
@@ -99,11 +120,24 @@ def _handle_send_error(message_id: int, claimed_at, error: GraphError, then: tup
     _send_next(then)
 
 
+def _is_private_reply(message: Message) -> bool:
+    return content_of(message).private_reply is not None
+
+
+def private_reply_refused(error: GraphError) -> str:
+    from app.comments.rules import REFUSED_BY_INSTAGRAM
+
+    if isinstance(error, OutsideWindowError) or error.user_message == BadRequestError.default_user_message:
+        return REFUSED_BY_INSTAGRAM
+    return error.user_message  # a subcode's own sentence (e.g. the person could not be found)
+
+
 def _may_retry_as_human_agent(message: Message) -> bool:
     """Meta says the 24 hours are over, though our clock may not yet: as of their end (or now, if
     later), may a person still reply with the Human Agent tag?"""
     conversation = message.conversation
-    if message.human_agent or not is_human(message) or conversation.last_inbound_at is None:
+    if (message.human_agent or not is_human(message) or conversation.last_inbound_at is None
+            or message.kind == "comment" or _is_private_reply(message)):
         return False
     as_meta_counts = max(utcnow(), conversation.last_inbound_at + STANDARD_WINDOW)
     window = reply_window(conversation, now=as_meta_counts, human=True)
@@ -172,6 +206,95 @@ def _reaction_failed(message: Message, wanted: dict | None, reason: str) -> None
     action = "reaction" if wanted else "removal of the reaction"
     message.meta = {**(message.meta or {}), "reaction_error": f"The {action} could not be sent: {reason}"}
     db.session.commit()
+
+
+# -- Comments: hide / unhide, delete -----------------------------------------------------------
+# Like reactions, these are states Instagram should show, not messages: shown here at once, the
+# job makes Instagram match, and a refusal puts the state back with the reason on the comment
+# (`meta["comment_error"]`). Running twice is harmless (hiding a hidden comment, deleting a
+# deleted one), so they need no claim; their Graph errors map as a send's do.
+
+def sync_comment_hidden_job(message_id: int, attempt: int = 1) -> None:
+    """Make Instagram hide (or show) a customer's comment as the row says now."""
+    comment = db.session.get(Message, message_id)
+    if comment is None or comment.kind != "comment" or not comment.mid:
+        return
+    wanted = comment.hidden
+    account = comment.conversation.account
+    try:
+        token = account_token(account)
+        graph_client().set_comment_hidden(token, comment.mid, wanted)
+    except AccountNotConnected:
+        _comment_action_failed(comment, "hidden", not wanted, DISCONNECTED)
+        return
+    except GraphError as error:
+        if _retrying(sync_comment_hidden_job, comment, attempt, error):
+            return
+        _comment_action_failed(comment, "hidden", not wanted, _comment_error_reason(account.id, error))
+        return
+    db.session.refresh(comment)
+    if comment.hidden != wanted:
+        # Staff changed it again while this call was under way: send the newer state too.
+        enqueue(sync_comment_hidden_job, message_id, queue=QUEUE_HIGH)
+        return
+    _clear_comment_error(comment)
+
+
+def delete_comment_job(message_id: int, attempt: int = 1) -> None:
+    """Delete one of the account's own comments on Instagram (the row is already marked deleted)."""
+    comment = db.session.get(Message, message_id)
+    if comment is None or comment.kind != "comment" or not comment.mid or not comment.is_deleted:
+        return
+    account = comment.conversation.account
+    try:
+        token = account_token(account)
+        graph_client().delete_comment(token, comment.mid)
+    except AccountNotConnected:
+        _comment_action_failed(comment, "is_deleted", False, DISCONNECTED)
+        return
+    except GraphError as error:
+        if isinstance(error, BadRequestError) and error.subcode == 33:
+            log.info("comment %s was already gone on Instagram", message_id)  # "does not exist": done
+            _clear_comment_error(comment)
+            return
+        if _retrying(delete_comment_job, comment, attempt, error):
+            return
+        _comment_action_failed(comment, "is_deleted", False, _comment_error_reason(account.id, error))
+        return
+    _clear_comment_error(comment)
+
+
+def _retrying(job, comment: Message, attempt: int, error: GraphError) -> bool:
+    log.warning("%s of message %s failed on attempt %d: %r", job.__name__, comment.id, attempt, error)
+    # Hiding and deleting are idempotent: asking again after an unknown outcome cannot do it twice.
+    if (error.retryable or error.delivery_uncertain) and attempt < sending.MAX_SEND_ATTEMPTS:
+        enqueue(job, comment.id, attempt=attempt + 1, queue=QUEUE_HIGH, delay=sending.retry_delay(attempt, error))
+        return True
+    return False
+
+
+def _comment_error_reason(account_id: int, error: GraphError) -> str:
+    if isinstance(error, TokenInvalidError):
+        mark_reauth_required(account_id, TOKEN_REJECTED)
+        return RENEW_CONNECTION
+    if error.retryable:
+        return sending.gave_up_reason(error)
+    return error.user_message
+
+
+def _comment_action_failed(comment: Message, column: str, restored, reason: str) -> None:
+    db.session.refresh(comment)
+    setattr(comment, column, restored)  # it never happened on Instagram: stop showing it
+    what = {"hidden": "hide" if not restored else "unhide"}.get(column, "delete")
+    comment.meta = {**(comment.meta or {}), "comment_error": f"Instagram did not {what} the comment: {reason}"}
+    comment.conversation.updated_at = utcnow()  # the open thread's poll shows the change
+    db.session.commit()
+
+
+def _clear_comment_error(comment: Message) -> None:
+    if (comment.meta or {}).get("comment_error"):
+        comment.meta = {k: v for k, v in comment.meta.items() if k != "comment_error"}
+        db.session.commit()
 
 
 # -- Seen receipts ----------------------------------------------------------------------------

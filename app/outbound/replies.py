@@ -21,7 +21,7 @@ from app.instagram.graph import MAX_TEXT_BYTES
 from app.integrations import events as webhook_events
 from app.jobs import QUEUE_DEFAULT, QUEUE_HIGH, RetryPolicy, enqueue
 from app.messages import waiting
-from app.messages.content import PREVIEW_MAX, REACTION_EMOJI, preview_of
+from app.messages.content import PREVIEW_MAX, REACTION_EMOJI, content_of, preview_of
 from app.models import Conversation, InstagramAccount, Message, User, utcnow
 from app.outbound import lifecycle
 from app.outbound.attachments import LARGEST, AttachmentRejected, CheckedAttachment, check_attachment
@@ -77,7 +77,7 @@ def queue_reply(conversation: Conversation, *, text: str | None, upload: FileSto
                 f"{MAX_TEXT_BYTES:,} plain letters, fewer with emoji or accented and non-Latin letters). "
                 "Shorten it or split it into several messages.",
             )
-    _require_connected(conversation.account)
+    require_connected(conversation.account)
     window = reply_window(conversation, human=source in HUMAN_SOURCES)
     if not window.can_reply:
         raise ReplyRefused(window.refusal_code or "window_closed", window.reason)
@@ -133,7 +133,7 @@ def _store(conversation: Conversation, attachment: CheckedAttachment) -> dict:
             "expires_at": stored.expires_at.isoformat()}
 
 
-def _require_connected(account: InstagramAccount) -> None:
+def require_connected(account: InstagramAccount) -> None:
     if can_call_meta(account):
         return
     if account.status == "reauth_required":
@@ -164,20 +164,29 @@ def retry_message(message: Message, user: User | None = None) -> Message:
     if not lifecycle.is_failed_reply(message):
         raise ReplyRefused("not_failed", "Only a reply that failed to send can be retried.")
     conversation = message.conversation
-    _require_connected(conversation.account)
-    window = reply_window(conversation, human=message.source in HUMAN_SOURCES)
-    if not window.can_reply:
-        raise ReplyRefused(window.refusal_code or "window_closed", window.reason)
+    require_connected(conversation.account)
+    human_agent = False
+    if not answers_a_comment(message):
+        window = reply_window(conversation, human=message.source in HUMAN_SOURCES)
+        if not window.can_reply:
+            raise ReplyRefused(window.refusal_code or "window_closed", window.reason)
+        human_agent = window.human_agent
+    # (A comment's public or private reply has no DM window; the send job checks its own limits.)
     for item in message.attachments or []:
         key = item.get("media_key")
         if key and not media_store().extend(key):
             raise ReplyRefused("bad_attachment", ATTACHMENT_GONE)
-    retried = lifecycle.requeue_failed(message.id, human_agent=window.human_agent)
+    retried = lifecycle.requeue_failed(message.id, human_agent=human_agent)
     db.session.refresh(message)
     if retried:  # a double click retries once
         log.info("message %s retried by user %s", message.id, _user_id(user))
         _enqueue_sends([message.id])
     return message
+
+
+def answers_a_comment(message: Message) -> bool:
+    """A public reply (a comment of ours) or a private reply (a DM addressed to a comment)."""
+    return message.kind == "comment" or content_of(message).private_reply is not None
 
 
 def delete_failed_message(message: Message) -> None:
@@ -226,7 +235,7 @@ def unreact(message: Message, user: User) -> None:
 def _require_reactable(message: Message) -> None:
     if message.direction != "in" or not message.mid or message.is_deleted:
         raise ReplyRefused("cannot_react", "Only a customer's message can be reacted to.")
-    _require_connected(message.conversation.account)
+    require_connected(message.conversation.account)
 
 
 def _queue_reaction_sync(message: Message) -> None:

@@ -28,6 +28,7 @@ from app.extensions import db
 from app.instagram.client import account_token
 from app.instagram.errors import GraphError, RateLimitedError
 from app.jobs import RetryPolicy
+from app.messages.content import content_of
 from app.models import Message, utcnow
 from app.outbound import lifecycle
 from app.outbound.media_store import media_store
@@ -52,14 +53,22 @@ class CannotSend(Exception):
         self.reason = reason
 
 
+# What a send is (SendPlan.action): a DM to a person, a private reply (a DM addressed to a
+# comment: Meta's private replies) or a public reply under a comment.
+DM = "dm"
+PRIVATE_REPLY = "private_reply"
+COMMENT_REPLY = "comment_reply"
+
+
 @dataclass(frozen=True)
 class SendPlan:
     token: str
     ig_user_id: str
-    recipient: str
+    recipient: str  # the person's IGSID; for a private or public reply, the comment's id
     text: str | None
     attachment: tuple[str, str] | None
     human_agent: bool
+    action: str = DM
 
 
 def plan_send(message: Message) -> SendPlan:
@@ -72,6 +81,22 @@ def plan_send(message: Message) -> SendPlan:
     if not can_call_meta(account):
         raise CannotSend(RENEW_CONNECTION if account.status == "reauth_required" else DISCONNECTED)
     token = account_token(account)
+
+    if message.kind == "comment":
+        # A public reply: comments have no reply window.
+        plan = SendPlan(token, account.ig_user_id, message.parent_comment_id, message.text, None, False, COMMENT_REPLY)
+        db.session.commit()
+        return plan
+    private_reply = content_of(message).private_reply
+    if private_reply is not None:
+        # Addressed to the comment, under its own limits (not the DM windows: the person may never
+        # have written to the account).
+        refusal = _private_reply_limits(message)
+        if refusal is not None:
+            raise CannotSend(refusal)
+        plan = SendPlan(token, account.ig_user_id, private_reply.comment_id, message.text, None, False, PRIVATE_REPLY)
+        db.session.commit()
+        return plan
 
     window = reply_window(conversation, human=is_human(message))
     if not window.can_reply:
@@ -93,6 +118,22 @@ def plan_send(message: Message) -> SendPlan:
                     message.text if attachment is None else None, attachment, human_agent)
     db.session.commit()  # ends the transaction: nothing stays open during the Graph call
     return plan
+
+
+def _private_reply_limits(message: Message) -> str | None:
+    from app.comments.rules import age_refusal
+    from app.models import Conversation, InstagramMedia
+
+    row = db.session.execute(
+        select(Message.created_at, InstagramMedia.product_type)
+        .join(Conversation, Conversation.id == Message.conversation_id)
+        .outerjoin(InstagramMedia, InstagramMedia.id == Conversation.media_id)
+        .where(Message.private_reply_message_id == message.id)
+    ).first()
+    if row is None:
+        return None  # the comment was deleted; Instagram decides
+    refusal = age_refusal(row.created_at, row.product_type)
+    return refusal.message if refusal else None
 
 
 # -- Retry timing -----------------------------------------------------------------------------

@@ -115,6 +115,7 @@ class StandinControl:
             # Conversations added to an account's history (the simulator, tests): ig_user_id ->
             # customer igsid -> messages; app.standin.history adds the built-in ones.
             self._history: dict[str, dict[str, list[dict]]] = {}
+            self._comments: dict[str, Any] = {}  # comment id -> comments.KnownComment
             self._clock_offset = 0.0
             self.echo_mode: str | None = None  # None: use the app's STANDIN_ECHO
             self.echo_delay: float | None = None  # None: use the app's STANDIN_ECHO_DELAY
@@ -316,3 +317,23 @@ class StandinControl:
         with self._lock:
             fields = self._subscriptions.get(ig_user_id)
             return list(fields) if fields is not None else None
+
+    # -- comments (this process only, like subscriptions) ------------------------------
+
+    def remember_comment(self, comment: Any) -> None:
+        """A comment the stand-in delivered (comments.KnownComment), so replies to it follow Meta's rules."""
+        with self._lock:
+            self._comments[comment.comment_id] = comment
+
+    def known_comment(self, comment_id: str) -> Any | None:
+        with self._lock:
+            return self._comments.get(comment_id)
+
+    def take_private_reply(self, comment_id: str) -> bool:
+        """Meta's one private reply per comment: True for the first call only."""
+        with self._lock:
+            comment = self._comments.get(comment_id)
+            if comment is None or comment.private_replied:
+                return False
+            comment.private_replied = True
+            return True

@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, Response, jsonify, request, url_for
 
-from . import history, webhooks
+from . import comments, history, webhooks
 from .context import (
     MESSAGING_SCOPE,
     authenticate,
@@ -23,7 +23,7 @@ from .context import (
 )
 from .errors import StandinError
 from .media import MEDIA_FIELDS, media_fields, picture_svg
-from .messages import SendRequest, new_mid, parse_send_request, request_params
+from .messages import MAX_TEXT_BYTES, SendRequest, new_mid, parse_send_request, request_params
 from .profiles import USERNAME_RE, avatar_svg, business_account, customer_profile
 from .signing import LONG_LIVED_SECONDS, Claims
 
@@ -33,6 +33,7 @@ SUBSCRIBABLE_FIELDS = (
 )
 ACCOUNT_FIELDS = ("id", "user_id", "username", "name", "profile_picture_url", "account_type",
                   "followers_count", "follows_count", "media_count")
+COMMENTS_SCOPE = "instagram_business_manage_comments"
 CUSTOMER_FIELDS = ("id", "name", "username", "profile_pic", "follower_count", "is_user_follow_business",
                    "is_business_follow_user", "is_verified_user")
 DEFAULT_ME_FIELDS = ("user_id", "username", "name", "profile_picture_url")
@@ -130,7 +131,11 @@ def create_graph_blueprint() -> Blueprint:
         claims = authenticate()
         require_own_node(node_id, claims, "post")
         require_scope(claims, MESSAGING_SCOPE)
-        send = parse_send_request(request_params(request.get_json(silent=True), request.form.to_dict()))
+        params = request_params(request.get_json(silent=True), request.form.to_dict())
+        recipient = params.get("recipient")
+        if isinstance(recipient, dict) and "comment_id" in recipient:
+            return _private_reply(claims, params)
+        send = parse_send_request(params)
         if send.recipient_id in (claims.ig_user_id, claims.app_user_id):
             raise StandinError(100, "(#100) No matching user found", subcode=2534014)
         if not send.is_message:
@@ -148,6 +153,27 @@ def create_graph_blueprint() -> Blueprint:
         response.cache_control.public = True
         response.cache_control.max_age = 86400
         return response
+
+    @bp.post("/<node_id>/replies", defaults={"ver": None})
+    @bp.post("/<ver>/<node_id>/replies")
+    def comment_replies(ver, node_id):
+        claims = authenticate()
+        require_scope(claims, COMMENTS_SCOPE)
+        return comments.reply(claims, node_id, request.form.get("message") or request.args.get("message"))
+
+    @bp.post("/<node_id>", defaults={"ver": None})
+    @bp.post("/<ver>/<node_id>")
+    def hide_comment(ver, node_id):
+        claims = authenticate()
+        require_scope(claims, COMMENTS_SCOPE)
+        return comments.hide(claims, node_id, request.args.get("hide") or request.form.get("hide"))
+
+    @bp.delete("/<node_id>", defaults={"ver": None})
+    @bp.delete("/<ver>/<node_id>")
+    def delete_comment(ver, node_id):
+        claims = authenticate()
+        require_scope(claims, COMMENTS_SCOPE)
+        return comments.delete(claims, node_id)
 
     @bp.get("/_standin/avatar/<kind>/<seed>.svg")
     def avatar(kind, seed):
@@ -293,6 +319,22 @@ def _subscribed_fields_param() -> list[str]:
             raise StandinError(100, f"(#100) Param subscribed_fields must be one of "
                                   f"{{{', '.join(SUBSCRIBABLE_FIELDS)}}} - got \"{name}\"")
     return fields
+
+
+def _private_reply(claims: Claims, params: dict) -> Response:
+    """A private reply (recipient {comment_id}): a text DM to the commenter, under Meta's rules."""
+    require_scope(claims, COMMENTS_SCOPE)
+    message = params.get("message")
+    text = message.get("text") if isinstance(message, dict) else None
+    if not isinstance(text, str) or not text.strip():
+        raise StandinError(100, "(#100) A private reply must be a text message")
+    if len(text.encode("utf-8")) > MAX_TEXT_BYTES:
+        raise StandinError(100, f"(#100) Length of param message[text] must be less than or equal to {MAX_TEXT_BYTES}")
+    commenter, mid = comments.private_reply(claims, str(params["recipient"]["comment_id"]), text)
+    response = jsonify({"recipient_id": commenter, "message_id": mid})
+    if commenter:  # unknown for a comment another process delivered: no echo then
+        _echo(claims, SendRequest(recipient_id=commenter, text=text), mid, response)
+    return response
 
 
 def _echo(claims: Claims, send: SendRequest, mid: str, response: Response) -> None:

@@ -95,6 +95,28 @@ def inbound_event(*, ig_user_id: str, igsid: str, text: str | None = None, attac
                            message=message, timestamp_ms=timestamp_ms)
 
 
+def comment_change(*, ig_user_id: str, comment_id: str, text: str, from_id: str, username: str | None,
+                   media_id: str, product_type: str = "FEED", parent_id: str | None = None, ad_id: str | None = None,
+                   ad_title: str | None = None, time_s: int | None = None) -> dict:
+    """One `comments` change as Meta delivers it: a customer's comment, or the account's own reply
+    (from.id is then the account). Comment entries are dated in seconds."""
+    media: dict = {"id": media_id, "media_product_type": product_type}
+    if ad_id:
+        media["ad_id"] = ad_id
+    if ad_title:
+        media["ad_title"] = ad_title
+    value: dict = {"id": comment_id, "text": text, "from": {"id": from_id}, "media": media}
+    if username:
+        value["from"]["username"] = username
+    if parent_id:
+        value["parent_id"] = parent_id
+    field = "live_comments" if product_type.upper() == "LIVE" else "comments"
+    return {"object": "instagram", "entry": [{
+        "id": ig_user_id, "time": int(time.time()) if time_s is None else time_s,
+        "changes": [{"field": field, "value": value}],
+    }]}
+
+
 def deliver(url: str, body: bytes, app_secret: str, *, attempts: int = 1, backoff: float = 0.5,
             timeout: float = 10.0, on_attempt: Callable[[EchoDelivery], None] | None = None) -> bool:
     """POST a signed delivery; retry failures like Meta does (a few times, backing off).

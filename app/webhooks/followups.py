@@ -23,6 +23,7 @@ def after_apply(result: ApplyResult) -> None:
     contact_ids = dict.fromkeys(result.new_contact_ids + result.stale_contact_ids)
     enqueue_all([_profile_call(contact_id) for contact_id in contact_ids]
                 + _automation_calls(result.automation_message_ids)
+                + _comment_automation_calls(result.comment_message_ids)
                 + [media_call(media_id) for media_id in dict.fromkeys(result.media_ids)])
 
 
@@ -41,6 +42,13 @@ def media_call(media_id: int) -> Call:
     from app.comments.jobs import fetch_media
 
     return Call(fetch_media, (media_id,), queue=QUEUE_DEFAULT, retry=PROFILE_RETRY)
+
+
+def _comment_automation_calls(message_ids: list[int]) -> list[Call]:
+    from app.automation.jobs import run_comment_automation
+
+    return [Call(run_comment_automation, (message_id,), queue=QUEUE_DEFAULT, retry=AUTOMATION_RETRY)
+            for message_id in message_ids]
 
 
 def _automation_calls(message_ids: list[int]) -> list[Call]:

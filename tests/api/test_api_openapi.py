@@ -3,6 +3,7 @@ methods and path parameters, nothing documented is missing from the app, and a r
 every operation validates against its schema (the `api` client checks every response it gets)."""
 from datetime import timedelta
 
+import responses
 from openapi_spec_validator import validate
 
 from app.api.openapi import OPENAPI
@@ -10,6 +11,8 @@ from app.integrations.endpoints import create_endpoint
 from app.models import utcnow
 from app.notifications.create import notify
 from tests.api.openapi_check import PREFIX, openapi_path
+from tests.comments.helpers import comments_thread
+from tests.meta_kit import graph_url, success_ok
 
 IGNORED_METHODS = {"HEAD", "OPTIONS"}  # added by Flask to every rule
 HTTP_METHODS = {"get", "put", "post", "patch", "delete"}
@@ -69,7 +72,14 @@ def test_every_operation_answers_as_documented(api, factory, meta_ok):
         notify(api.workspace.id, "assigned", [api.user.id], text_="Col assigned you", conversation_id=conversation.id,
                actor_id=colleague.id)
 
+    comments_thread(factory, account=api.account)  # comment "c1" (app/api/comments.py)
+    meta_ok.add(responses.POST, graph_url("c1", "replies"), json={"id": "c-ours-1"})
+    meta_ok.add(responses.POST, graph_url("c1"), **success_ok())
+
     calls = {
+        ("post", "/comments/{comment_id}/reply"): ("/comments/c1/reply", {"json": {"text": "Sent you a DM"}}),
+        ("post", "/comments/{comment_id}/private-reply"): ("/comments/c1/private-reply", {"json": {"text": "Hi!"}}),
+        ("post", "/comments/{comment_id}/hide"): ("/comments/c1/hide", {"json": {"hidden": True}}),
         ("get", "/conversations"): ("/conversations?limit=1", {}),
         ("get", "/conversations/{conversation_id}"): (f"/conversations/{conversation.id}", {}),
         ("patch", "/conversations/{conversation_id}"): (f"/conversations/{conversation.id}", {"json": {"status": "open"}}),
