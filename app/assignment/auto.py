@@ -11,8 +11,13 @@ and everyone is told about it as before (app.notifications.create.on_inbound).
 Fairness under concurrent deliveries: the account row is locked (SELECT ... FOR NO KEY UPDATE) before its
 turn (`assignment_last_user_id`) is read, and the turn moves in the same transaction, so deliveries
 for the same account take turns one after the other: no two conversations get the same turn and no
-turn is skipped. Least open counts under the same lock. The lock is taken after the delivery's
-conversation rows, the same order `finish()`'s last_webhook_at update already takes it in.
+turn is skipped. Least open counts open conversations across the whole workspace, so a per-account
+lock is not enough there: two accounts sharing people, with deliveries at the same instant, would
+both see the same person as least loaded. So before any account row, a transaction-scoped advisory
+lock keyed by the workspace is taken (`_lock_workspaces`): every auto-assignment of a workspace runs
+one after the other. Locks are taken after the delivery's conversation rows (workspaces, then
+accounts, each in id order), the same order `finish()`'s last_webhook_at update already takes the
+account in.
 
 Manual assignment always wins: only conversations with no assignee are considered, and a person's
 assignment (app.inbox.actions.assign_all) records the reason "manual".
@@ -23,7 +28,7 @@ from collections import defaultdict
 from datetime import datetime
 from typing import Iterable
 
-from sqlalchemy import func, select
+from sqlalchemy import Integer, cast, func, literal, select
 
 from app.assignment.availability import available_clause
 from app.extensions import db
@@ -87,6 +92,7 @@ def assign_arrivals(conversations: Iterable[Conversation], now: datetime | None 
         if conversation.assignee_id is None:
             by_account[conversation.account_id].append(conversation)
     assigned: list[Conversation] = []
+    _lock_workspaces({c.workspace_id for theirs in by_account.values() for c in theirs})
     for account_id in sorted(by_account):  # one lock order for every delivery
         account = db.session.scalar(
             select(InstagramAccount).where(InstagramAccount.id == account_id)
@@ -114,6 +120,24 @@ def assign_arrivals(conversations: Iterable[Conversation], now: datetime | None 
         db.session.flush()
         _announce(assigned)
     return assigned
+
+
+# The first key of PostgreSQL's two-key advisory locks: auto-assignment's namespace (the second key is
+# the workspace id), so no other advisory lock taken by id can collide with it.
+WORKSPACE_LOCK_SPACE = 0x4153  # "AS"
+
+
+def _lock_workspaces(workspace_ids: set[int]) -> None:
+    """Serialise auto-assignment per workspace until the transaction ends (see the module's
+    docstring). Taken for both modes, not only least open: a mode is only known for sure under the
+    account's lock, which must come after this one, and an account switched to least open in between
+    would otherwise count unlocked. Round robin pays little: the lock is held from here to the
+    delivery's commit, a few statements. SQLite needs nothing: it has one writer at a time."""
+    if db.session.get_bind().dialect.name != "postgresql":
+        return
+    for workspace_id in sorted(workspace_ids):
+        db.session.execute(select(func.pg_advisory_xact_lock(cast(literal(WORKSPACE_LOCK_SPACE), Integer),
+                                                              cast(literal(workspace_id), Integer))))
 
 
 def _announce(assigned: list[Conversation]) -> None:

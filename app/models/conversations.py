@@ -188,11 +188,16 @@ class Message(db.Model):
         Index("ix_messages_thread", "conversation_id", "created_at", "id"),
         # The outbound sweep: pending sends that are stuck or were never queued.
         Index("ix_messages_outbox", "status", "send_after"),
-        # Reports: the period's messages of a workspace's accounts, in time order (app.reports.figures);
-        # messages carry the account, not the workspace. On PostgreSQL the columns the figures test
-        # ride along, so counting a month of messages reads the index alone.
-        Index("ix_messages_reports", "account_id", "created_at",
-              postgresql_include=["direction", "source", "status", "kind", "sent_by_id", "conversation_id"]),
+        # Reports: the period's customer messages and persons' answers of a workspace's accounts, in
+        # time order (app.reports.figures counts them per local day, one index range per day);
+        # messages carry the account, not the workspace. Partial, so a count reads only the rows it
+        # counts and tests nothing per row; on PostgreSQL the sender and the conversation (for the
+        # label and agent filters) ride along, so the count reads the index alone.
+        Index("ix_messages_reports_customer", "account_id", "created_at", postgresql_include=["conversation_id"],
+              postgresql_where=sql_text(FIRST_CUSTOMER), sqlite_where=sql_text(FIRST_CUSTOMER)),
+        Index("ix_messages_reports_answers", "account_id", "created_at",
+              postgresql_include=["sent_by_id", "conversation_id"],
+              postgresql_where=sql_text(FIRST_ANSWER), sqlite_where=sql_text(FIRST_ANSWER)),
         # Reports: a conversation's first customer message and first person's answer, each the first
         # entry under the conversation (predicates: app.reports.figures.customer_message, person_reply).
         Index("ix_messages_first_customer", "conversation_id", "created_at",

@@ -161,17 +161,62 @@ def _in_period(column_, scope: ReportScope) -> ColumnElement:
     return and_(column_ >= scope.start_utc, column_ < scope.end_utc)
 
 
-def _messages(scope: ReportScope, *columns, m=Message):
-    """SELECT `columns` of the period's messages in the report's conversations. The workspace is
-    reached through the message's account (ix_messages_reports: account, time); the conversation is
-    joined only when a label or the agent narrows it down."""
+def _report_days(scope: ReportScope):
+    """The period's local days as rows (n, starts, ends): n counts from 0 in scope.days, the bounds
+    are UTC instants placed by zoneinfo (a daylight-saving day is 23 or 25 hours long)."""
+    rows = [(n, scope.midnight(day), scope.midnight(day + timedelta(days=1))) for n, day in enumerate(scope.days)]
+    at = Message.created_at.type
+    return values(column("n", Integer), column("starts", at), column("ends", at), name="report_days").data(rows) \
+        .cte("report_days")  # a CTE: SQLite names the columns of a VALUES only there
+
+
+def _narrowed(scope: ReportScope) -> bool:
+    return scope.label_id is not None or bool(scope.agent_id)
+
+
+def _count_by_day(scope: ReportScope, at: ColumnElement, rows, where: ColumnElement, *columns) -> dict[tuple, int]:
+    """{(day number in scope.days, *columns): count} of `rows` (a table or join) matching `where`,
+    by the local day of `at`.
+
+    The whole team's report joins the period's days, as UTC bounds, to the rows
+    (`starts <= at < ends`): each day is one range of an index on time, nothing is computed per row
+    to find its day. Narrowed to a label or an agent, the rows come the other way round (the
+    conversations first, then their messages), where a range join would test every row against
+    every day: there each row's 15-minute UTC slot is grouped on and given its day in Python
+    (app.reports.sql.local_day)."""
+    found: dict[tuple, int] = {}
+    if not _narrowed(scope):
+        days = _report_days(scope)
+        query = select(days.c.n, *columns, func.count()).select_from(days) \
+            .join(rows, and_(at >= days.c.starts, at < days.c.ends, where)).group_by(days.c.n, *columns)
+        for row in db.session.execute(query):
+            found[tuple(row[:-1])] = row[-1]
+        return found
+    slot, to_date = local_day(at, scope.timezone)
+    number = {day: n for n, day in enumerate(scope.days)}
+    query = select(slot, *columns, func.count()).select_from(rows).where(where, _in_period(at, scope)) \
+        .group_by(slot, *columns)
+    for row in db.session.execute(query):
+        key = (number[to_date(row[0])], *row[1:-1])
+        found[key] = found.get(key, 0) + row[-1]
+    return found
+
+
+def _messages_by_day(scope: ReportScope, predicate: ColumnElement, *columns) -> dict[tuple, int]:
+    """{(day number, *columns): count} of the period's messages matching `predicate` in the report's
+    conversations. The workspace is reached through the messages' accounts, passed as values (their
+    ids, one small query), so that each day is one range of the partial index on (account, time)
+    whose predicate `predicate` is (ix_messages_reports_customer, ix_messages_reports_answers); the
+    conversation is joined only when a label or the agent narrows it down."""
     accounts = select(InstagramAccount.id).where(InstagramAccount.workspace_id == scope.workspace_id)
     if scope.account_id:
         accounts = accounts.where(InstagramAccount.id == scope.account_id)
-    query = select(*columns).select_from(m).where(m.account_id.in_(accounts), _in_period(m.created_at, scope))
-    if scope.label_id is not None or scope.agent_id:
-        query = query.join(Conversation, Conversation.id == m.conversation_id).where(conversation_filter(scope))
-    return query
+    ids = list(db.session.scalars(accounts)) or [0]
+    rows, where = Message, and_(Message.account_id.in_(ids), predicate)
+    if _narrowed(scope):
+        rows = Message.__table__.join(Conversation, Conversation.id == Message.conversation_id)
+        where = and_(where, conversation_filter(scope))
+    return _count_by_day(scope, Message.created_at, rows, where, *columns)
 
 
 def _cohort(scope: ReportScope):
@@ -256,11 +301,14 @@ def open_hours_table(hours: dict, zone: str, start: datetime, end: datetime) -> 
 
 
 def _business_seconds(pairs, scope: ReportScope, hours: dict, zone: str):
-    """SELECT (conversation id, open-hours seconds between first message and first answer).
+    """(`pairs` joined to the schedule, the open-hours seconds between first message and first
+    answer: NULL while unanswered).
 
     With F(t) = the open seconds of the window before t, the answer is F(answer) - F(first
     message); F(t) is the open time before t's UTC day plus what of that day's intervals lies
-    before t: one row of the schedule per moment, found by an equality (hash) join on the day."""
+    before t: one row of the schedule per moment, found by an equality (hash) join on the day.
+    Outer joins on the conversations themselves (not a subquery joined back by id, which PostgreSQL
+    sorted twice to merge): a conversation without a first message or answer matches no day."""
     start, end = scope.start_utc - HOURS_BEFORE, scope.end_utc + HOURS_AFTER
     width, rows = open_hours_table(hours, zone, start, end)
     names = [f"{edge}{i}" for i in range(width) for edge in ("opens", "closes")]
@@ -277,9 +325,8 @@ def _business_seconds(pairs, scope: ReportScope, hours: dict, zone: str):
     on_first, on_answer = table.alias("open_hours_first"), table.alias("open_hours_answer")
     f_first, first_day = open_before(pairs.c.first_in, on_first)
     f_answer, answer_day = open_before(pairs.c.first_reply, on_answer)
-    joined = pairs.join(on_first, on_first.c.day == first_day).join(on_answer, on_answer.c.day == answer_day)
-    return select(pairs.c.id.label("id"), func.round(f_answer - f_first).label("seconds")).select_from(joined) \
-        .where(pairs.c.first_reply.is_not(None)).subquery()
+    joined = pairs.outerjoin(on_first, on_first.c.day == first_day).outerjoin(on_answer, on_answer.c.day == answer_day)
+    return joined, case((pairs.c.first_reply.is_not(None), func.round(f_answer - f_first)))
 
 
 # -- The report -------------------------------------------------------------------------------
@@ -307,8 +354,10 @@ def build_report(scope: ReportScope) -> Report:
     if dialect() == "postgresql":
         # The report's statements are short but their estimated cost (a subquery per conversation)
         # is high enough for PostgreSQL to compile them to machine code first, which took longer
-        # than running them (bench/bench_reports.py). For this transaction only.
+        # than running them (bench/bench_reports.py). The percentiles sort a period's conversations:
+        # a year's 100k spilled to disk with the default 4 MB. For this transaction only.
         db.session.execute(text("SET LOCAL jit = off"))
+        db.session.execute(text("SET LOCAL work_mem = '32MB'"))
     hours, hours_zone = saved_hours(scope.workspace_id)
     report = Report(scope=scope, currency=workspace.currency, business_hours=hours, hours_timezone=hours_zone)
     replies = _volumes(report)
@@ -326,29 +375,19 @@ def build_report(scope: ReportScope) -> Report:
 
 
 def _volumes(report: Report) -> dict[int, int]:
-    """Conversations, inbound and outbound per local day (one pass over the period's messages,
-    which also counts each person's replies: returned, for the agents' table)."""
+    """Conversations, inbound and outbound per local day (the persons' answers are counted per day
+    and sender: each person's replies are returned, for the agents' table)."""
     scope = report.scope
-    day, to_date = local_day(Conversation.created_at, scope.timezone)
-    created: dict = {}
-    for value, count in db.session.execute(select(day, func.count()).where(
-            conversation_filter(scope), _in_period(Conversation.created_at, scope)).group_by(day)):
-        created[to_date(value)] = created.get(to_date(value), 0) + count
-
-    day, to_date = local_day(Message.created_at, scope.timezone)
-    customer, person = customer_message(Message), person_reply(Message)
-    query = _messages(scope, day, Message.sent_by_id, func.sum(case((customer, 1), else_=0)),
-                      func.sum(case((person, 1), else_=0))).where(or_(customer, person)).group_by(day, Message.sent_by_id)
-    inbound: dict = {}
-    outbound: dict = {}
+    created = _count_by_day(scope, Conversation.created_at, Conversation, conversation_filter(scope))
+    inbound = _messages_by_day(scope, customer_message(Message))
+    outbound: dict[tuple, int] = {}
     replies: dict[int, int] = {}
-    for value, sender, ins, outs in db.session.execute(query):
-        local = to_date(value)
-        inbound[local] = inbound.get(local, 0) + int(ins)
-        outbound[local] = outbound.get(local, 0) + int(outs)
+    for (number, sender), count in _messages_by_day(scope, person_reply(Message), Message.sent_by_id).items():
+        outbound[(number,)] = outbound.get((number,), 0) + count
         if sender is not None:
-            replies[sender] = replies.get(sender, 0) + int(outs)
-    report.days = [Day(d, created.get(d, 0), inbound.get(d, 0), outbound.get(d, 0)) for d in scope.days]
+            replies[sender] = replies.get(sender, 0) + count
+    report.days = [Day(d, created.get((i,), 0), inbound.get((i,), 0), outbound.get((i,), 0))
+                   for i, d in enumerate(scope.days)]
     report.conversations = sum(d.conversations for d in report.days)
     report.inbound = sum(d.inbound for d in report.days)
     report.outbound = sum(d.outbound for d in report.days)
@@ -363,9 +402,8 @@ def _cohort_figures(report: Report) -> dict:
     source = pairs
     open_wait = wait
     if report.business_hours is not None:
-        business = _business_seconds(pairs, scope, report.business_hours, report.hours_timezone)
-        source = pairs.outerjoin(business, business.c.id == pairs.c.id)
-        open_wait = case((pairs.c.first_reply.is_not(None), func.coalesce(business.c.seconds, 0)))
+        source, seconds = _business_seconds(pairs, scope, report.business_hours, report.hours_timezone)
+        open_wait = case((pairs.c.first_reply.is_not(None), func.coalesce(seconds, 0)))
     resolution = case((pairs.c.status == "resolved", seconds_between(pairs.c.first_in, pairs.c.last_at)))
     counts = (func.count(), func.count(pairs.c.first_in), func.count(pairs.c.first_reply),
               func.coalesce(func.sum(case((wait <= WINDOW_SECONDS, 1), else_=0)), 0),
@@ -437,7 +475,12 @@ def _sources(scope: ReportScope, currency: str) -> list[SourceRow]:
     history = select(func.max(rank(LeadStageChange.to_status))).where(LeadStageChange.lead_id == lead.id) \
         .scalar_subquery()
     furthest = select(lead.source.label("source"), lead.currency.label("currency"), lead.value_cents.label("cents"),
-                      greatest(rank(lead.status), func.coalesce(history, 0)).label("rank")).where(*clauses).subquery()
+                      greatest(rank(lead.status), func.coalesce(history, 0)).label("rank")).where(*clauses) \
+        .cte("report_funnel")
+    if dialect() == "postgresql":
+        # Computed once per lead: inlined, PostgreSQL ran the history lookup again for each of the
+        # five sums that use the rank.
+        furthest = furthest.prefix_with("MATERIALIZED")
     won = furthest.c.rank >= len(FUNNEL)
     in_currency = or_(furthest.c.currency.is_(None), furthest.c.currency == currency)
     query = select(

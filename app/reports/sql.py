@@ -1,5 +1,6 @@
 """The few things the reports need that PostgreSQL and SQLite spell differently: seconds between
-two timestamps, the larger/smaller of two, percentiles, and counting timestamps per local day.
+two timestamps, the larger/smaller of two, percentiles, and counting timestamps per local day (when
+a label or an agent narrows the rows down; see app.reports.figures._count_by_day).
 
 Percentiles have a PostgreSQL form (percentile_cont) and a SQLite form built to give the same
 numbers; tests/reports run the same fixed data through both (docs/architecture.md#reports)."""

@@ -1,5 +1,7 @@
 """Parallel deliveries for many new customers of one account with round robin: every agent gets
-exactly K/N conversations and none is assigned twice (the account row's lock serialises the turn).
+exactly K/N conversations and none is assigned twice (the account row's lock serialises the turn);
+and of two accounts of one workspace with least open, sharing the same people: the load is counted
+across the workspace, so the workspace's lock (app.assignment.auto._lock_workspaces) serialises them.
 
 PostgreSQL only: that is where concurrent writers really interleave (SQLite serialises them)."""
 from __future__ import annotations
@@ -27,13 +29,16 @@ def postgres_only(app):
         pytest.skip("concurrent writers need PostgreSQL (run the suite with DATABASE_URL)")
 
 
-@pytest.mark.parametrize("mode", ["round_robin", "least_open"])
-def test_parallel_new_customers_are_shared_exactly_evenly(app, factory, postgres_only, mode):
-    account = factory.account()
-    account.assignment = mode
+@pytest.mark.parametrize("mode, accounts", [("round_robin", 1), ("least_open", 1), ("least_open", 2)])
+def test_parallel_new_customers_are_shared_exactly_evenly(app, factory, postgres_only, mode, accounts):
+    first = factory.account()
+    these = [first] + [factory.account(first.workspace) for _ in range(accounts - 1)]
+    for account in these:
+        account.assignment = mode
     db.session.commit()
-    people = team(factory, account, AGENTS)
-    bodies = [new_customer_body(account, n)[0] for n in range(AGENTS * PER_AGENT)]
+    people = team(factory, first, AGENTS)
+    # Interleaved: deliveries for both accounts arrive at the same instants.
+    bodies = [new_customer_body(these[n % accounts], n)[0] for n in range(AGENTS * PER_AGENT)]
     barrier = threading.Barrier(THREADS)
     statuses: list[int] = []
 
@@ -53,7 +58,8 @@ def test_parallel_new_customers_are_shared_exactly_evenly(app, factory, postgres
 
         sweep_ingest(now=utcnow() + timedelta(minutes=3))
     db.session.expire_all()
-    conversations = db.session.scalars(select(Conversation).where(Conversation.account_id == account.id)).all()
+    conversations = db.session.scalars(select(Conversation).where(
+        Conversation.account_id.in_([account.id for account in these]))).all()
     assert len(conversations) == AGENTS * PER_AGENT
     shares = Counter(c.assignee_id for c in conversations)
     assert shares == {person.id: PER_AGENT for person in people}, shares

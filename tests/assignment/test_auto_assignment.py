@@ -207,3 +207,34 @@ def test_the_crm_hears_conversation_assigned(app, client, factory, account):
     events = db.session.scalars(select(WebhookDelivery).where(WebhookDelivery.event == "conversation.assigned")).all()
     bodies = [json.loads(e.body)["data"] for e in events]
     assert [(b["id"], b["assignee_id"]) for b in bodies] == [(conversation.id, person.id)]
+
+
+def test_a_snooze_that_runs_out_is_assigned_like_a_reopened_conversation(factory, account):
+    """The clock's wake (app.jobs.upkeep) reopens it; unassigned ones of an account with auto-assignment
+    on get the next person, assigned ones and accounts with it off are left as they are."""
+    from datetime import timedelta
+
+    from app.jobs.upkeep import wake_snoozed_conversations
+    from app.models import utcnow
+
+    a, b = team(factory, account, 2)
+    off = factory.account(account.workspace)  # assignment off (the default)
+    due = utcnow() - timedelta(minutes=1)
+    unassigned = factory.conversation(account, status="snoozed", snoozed_until=due)
+    kept = factory.conversation(account, status="snoozed", snoozed_until=due, assignee_id=b.id)
+    elsewhere = factory.conversation(off, status="snoozed", snoozed_until=due)
+    later = factory.conversation(account, status="snoozed", snoozed_until=utcnow() + timedelta(hours=1))
+    ids = unassigned.id, kept.id, elsewhere.id, later.id
+    assert wake_snoozed_conversations() == 3
+    db.session.expire_all()
+    unassigned, kept, elsewhere, later = (db.session.get(Conversation, i) for i in ids)
+    assert unassigned.status == "open" and unassigned.assignee_id == a.id
+    assert unassigned.assignment_reason == "round_robin" and unassigned.assigned_at is not None
+    assert kept.status == "open" and kept.assignee_id == b.id and kept.assignment_reason is None
+    assert elsewhere.status == "open" and elsewhere.assignee_id is None
+    assert later.status == "snoozed" and later.assignee_id is None
+    db.session.refresh(account)
+    assert account.assignment_last_user_id == a.id
+    told = db.session.execute(select(Notification.conversation_id, Notification.user_id, Notification.type)
+                              .where(Notification.conversation_id.in_(ids))).all()
+    assert told == [(unassigned.id, a.id, "assigned")]
