@@ -4,7 +4,7 @@ conversations, 3 accounts each, `flask seed`).
 Searched, in each workspace: a rare phrase (20 messages say "zebra parka"), a customer's name
 (5 contacts are called "Jolene Quartz") and a common word ("shipping", in one seeded message in
 twelve, so nearly every conversation). The rare ones are answered from the trigram indexes
-(migration 0020), the common one by walking the newest conversations of the list
+(migration 0019), the common one by walking the newest conversations of the list
 (app.inbox.queries.conversation_page explains the two ways). The other workspace holds the same
 needles, so a search that read beyond its workspace would both slow down and show.
 

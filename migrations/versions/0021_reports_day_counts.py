@@ -1,8 +1,8 @@
 """reports: count a period's messages per day from two partial indexes, customer messages and persons'
 answers, instead of one covering index of every message
 
-Revision ID: 0020
-Revises: 0019
+Revision ID: 0021
+Revises: 0020
 
 app.reports.figures counts the period's messages with one index range per local day. The covering
 ix_messages_reports held every message with six columns and the figures tested each row; the
@@ -15,8 +15,8 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0020'
-down_revision = '0019'
+revision = '0021'
+down_revision = '0020'
 branch_labels = None
 depends_on = None
 
