@@ -77,23 +77,12 @@ def _applies(rule, inbound: Inbound, business_hours: dict, timezone: str) -> str
         watched = getattr(rule, "media_ids", None)
         if watched and inbound.media_id not in watched:
             return None
-        try:
-            matched = keyword_matches(rule.match_type, rule.pattern, inbound.text)
-        except PatternRejected as exc:
-            log.warning("automation rule %s skipped: unsafe pattern (%s)", getattr(rule, "id", None), exc)
-            return None
-        if matched:
+        if _pattern_matches(rule, inbound.text):
             where = "one of the chosen posts" if watched else "a post"
             return f"The comment on {where} {MATCH_LABELS[rule.match_type]} “{rule.pattern}”."
         return None
     if rule.kind == "keyword":
-        try:
-            matched = keyword_matches(rule.match_type, rule.pattern, inbound.text)
-        except PatternRejected as exc:
-            # Saved before today's safety check: never run it, say why in the worker log.
-            log.warning("automation rule %s skipped: unsafe pattern (%s)", getattr(rule, "id", None), exc)
-            return None
-        if matched:
+        if _pattern_matches(rule, inbound.text):
             return f"The message {MATCH_LABELS[rule.match_type]} “{rule.pattern}”."
         return None
     return None
@@ -111,3 +100,13 @@ def describe(rule) -> str:
         where = f"one of {len(rule.media_ids)} chosen posts" if rule.media_ids else "any post"
         return f"A comment on {where} that {MATCH_LABELS.get(rule.match_type, rule.match_type)} “{rule.pattern}”"
     return f"A message that {MATCH_LABELS.get(rule.match_type, rule.match_type)} “{rule.pattern}”"
+
+
+def _pattern_matches(rule, text: str | None) -> bool:
+    """A keyword or comment rule's pattern against the text. A pattern saved before today's safety
+    check that RE2 refuses never runs: False, and the worker log says why."""
+    try:
+        return keyword_matches(rule.match_type, rule.pattern, text)
+    except PatternRejected as exc:
+        log.warning("automation rule %s skipped: unsafe pattern (%s)", getattr(rule, "id", None), exc)
+        return False
