@@ -38,7 +38,7 @@ def test_running_it_again_changes_nothing_and_keeps_staff_changes(runner):
     run_demo(runner)
     vip = db.session.scalar(select(Label).where(Label.name == "vip"))
     lena = db.session.scalar(select(Conversation.id).join(Contact, Contact.id == Conversation.contact_id)
-                             .where(Contact.igsid == customer_igsid("lena.bakes")))
+                             .where(Contact.igsid == customer_igsid("lena.bakes"), Conversation.kind == "dm"))
     db.session.delete(db.session.get(ConversationLabel, (lena, vip.id)))  # someone took it off
     db.session.commit()
     before = _labels_by_customer()

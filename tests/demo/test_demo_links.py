@@ -13,7 +13,7 @@ from tests.demo.test_demo_seed import run_demo
 
 def thread_of(client, username: str) -> str:
     conversation = db.session.scalar(select(Conversation.id).join(Contact, Contact.id == Conversation.contact_id)
-                                     .where(Contact.igsid == customer_igsid(username)))
+                                     .where(Contact.igsid == customer_igsid(username), Conversation.kind == "dm"))
     return client.get(f"/conversations/{conversation}").get_data(as_text=True)
 
 
