@@ -236,6 +236,9 @@
       var items = Array.prototype.slice.call(staged.querySelectorAll("ol > li"));
       placeThreadItems(list, items);
       byId("thread-state").value = staged.dataset.state;
+      var status = staged.querySelector("template[data-thread-status]");
+      var slot = byId("thread-status");
+      if (status && slot) slot.replaceWith(status.content.firstElementChild);
       if (staged.hasAttribute("data-unread")) markReadWhenSeen();
       if (stick) scrollToBottom();
     }

@@ -243,6 +243,7 @@ def test_leads_page(browsing, inbox):
     db.session.expire_all()
     assert db.session.get(Lead, lead.id).status == "qualified"
     tr.locator("select[name=owner_id]").select_option(str(inbox.other.id))
+    expect(tr.locator("#lead-%d-owner-saved" % lead.id)).to_have_text("Saved")  # each cell saves on its own
     tr.locator("textarea[name=notes]").fill("Wants the red one")
     tr.locator("textarea[name=notes]").blur()
     expect(tr.locator("[data-cell=notes] .cell-status")).to_have_text("Saved")
@@ -461,6 +462,9 @@ def test_open_conversation_deleted_meanwhile(browsing, inbox):
     browsing.allowed_errors.append("/draft")
     row(page, inbox.carla).locator("a").click()
     page.fill("#composer-text", "typing…")
+    # The lead panel loads after the thread: deleting before it asked would make its own request a
+    # 404 too, a different case (a page's part asked for after the conversation went).
+    expect(page.locator("#lead-panel-host .leadpanel__loading")).to_have_count(0)
     db.session.delete(db.session.get(Conversation, inbox.carla.id))
     db.session.commit()
     expect(page.locator("#thread")).to_contain_text("This conversation no longer exists", timeout=LIVE)

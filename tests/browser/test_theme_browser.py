@@ -80,8 +80,9 @@ def check_everywhere(browsing, name: str, theme: str):
 
 
 def background(page) -> str:
-    """The palette in force: its page background."""
-    return page.evaluate("getComputedStyle(document.body).getPropertyValue('--bg').trim()")
+    """The palette in force: its page background, once the page's stylesheet applies (right after a
+    navigation the new document can be read before its stylesheet is in, and --bg is then empty)."""
+    return page.wait_for_function("getComputedStyle(document.body).getPropertyValue('--bg').trim() || null").json_value()
 
 
 @pytest.mark.parametrize("theme", ["light", "dark"])
