@@ -7,6 +7,7 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import select
 
 from app.extensions import db
+from app.messages import first_times
 from app.models import (
     Contact,
     Conversation,
@@ -94,6 +95,8 @@ class Factory:
         message = Message(account_id=conversation.account_id, conversation_id=conversation.id, direction=direction,
                           text=text, created_at=created_at or datetime.now(timezone.utc), **fields)
         db.session.add(message)
+        # A writer of messages like any other: keeps the conversation's first times (for the reports).
+        first_times.refresh([conversation.id])
         db.session.commit()
         return message
 

@@ -24,7 +24,7 @@ from app.inserts import insert_rows
 from app.instagram.graph import MAX_COMMENT_CHARS, MAX_TEXT_BYTES
 from app.integrations import events as webhook_events
 from app.jobs import QUEUE_HIGH, enqueue
-from app.messages import waiting
+from app.messages import first_times, waiting
 from app.messages.content import PrivateReply
 from app.models import Conversation, Message, User, utcnow
 from app.outbound import lifecycle
@@ -196,6 +196,7 @@ def _check_source(source: str) -> None:
 
 def _note_reply(conversation: Conversation, reply: Message, source: str, now) -> None:
     waiting.note_message(conversation, direction="out", source=source, at=now)
+    first_times.note_reply(conversation, source=source, at=now)
     conversation.last_message_at = now
     conversation.last_message_preview = preview(reply)
     db.session.flush()  # ids for message.created (app.integrations.events)

@@ -40,6 +40,7 @@ from app.demo.saved_replies import seed_saved_replies
 from app.errors import ActionRefused
 from app.demo.simulator import REACTIONS
 from app.extensions import db
+from app.messages import first_times
 from app.inbox.actions import assign, mark_read, set_status
 from app.instagram import payloads
 from app.leads.actions import update_lead
@@ -211,6 +212,10 @@ def seed_demo(app: Flask) -> DemoSeedResult:
     seed_team(result, DEMO_WORKSPACE, DEMO_PASSWORD)
     seed_month(workspace, result.account, [admin, agent])  # a month of history for /reports (app.demo.reports)
     seed_assignment(result)  # last: the stories and the team above are assigned as they say
+    # The reports' first message and answer: the month above (and a few steps of the stories) write
+    # messages directly, so the times are worked out once from all of them, as the writers keep them.
+    first_times.refresh(workspace_id=workspace.id)
+    db.session.commit()
     return result
 
 

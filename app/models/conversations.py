@@ -38,7 +38,7 @@ DIRECTIONS = ("in", "out")
 MESSAGE_STATUSES = ("received", "pending", "sent", "delivered", "read", "failed")
 MESSAGE_SOURCES = ("instagram", "inbox", "api", "app", "automation")
 LEAD_STATUSES = ("new", "contacted", "qualified", "won", "lost")
-# The rows the reports' partial indexes hold, written as app.reports.figures writes its predicates.
+# The rows the reports' partial indexes hold, written as app.messages.first_times writes its predicates.
 FIRST_CUSTOMER = "direction = 'in' AND kind <> 'referral'"
 FIRST_ANSWER = "direction = 'out' AND source <> 'automation' AND status <> 'failed'"
 
@@ -165,6 +165,10 @@ class Conversation(db.Model):
     waiting_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Who wrote the newest message: the customer, a person of the team, or the automation.
     last_speaker: Mapped[str | None] = mapped_column(String(10))
+    # The customer's first message and a person's first answer at or after it, for the reports'
+    # first response (app.messages.first_times defines them and keeps them with every message).
+    first_customer_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    first_answer_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -199,7 +203,8 @@ class Message(db.Model):
               postgresql_include=["sent_by_id", "conversation_id"],
               postgresql_where=sql_text(FIRST_ANSWER), sqlite_where=sql_text(FIRST_ANSWER)),
         # Reports: a conversation's first customer message and first person's answer, each the first
-        # entry under the conversation (predicates: app.reports.figures.customer_message, person_reply).
+        # entry under the conversation, read when app.messages.first_times refreshes the times it stores
+        # (predicates: app.messages.first_times.customer_message, person_reply).
         Index("ix_messages_first_customer", "conversation_id", "created_at",
               postgresql_where=sql_text(FIRST_CUSTOMER), sqlite_where=sql_text(FIRST_CUSTOMER)),
         Index("ix_messages_first_answer", "conversation_id", "created_at",

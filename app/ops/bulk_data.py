@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from sqlalchemy import select, text
 
 from app.extensions import db
+from app.messages import first_times
 from app.models import InstagramAccount, Workspace, utcnow
 
 SAMPLE_TEXTS = (
@@ -104,6 +105,8 @@ def create_bulk_data(conversations: int, messages: int, accounts: int = 1,
     if per:
         texts = " ".join(f"WHEN {i} THEN {_sql_string(t)}" for i, t in enumerate(SAMPLE_TEXTS))
         db.session.execute(_message_insert(per, texts, json_list, json_obj, false), {**params, "per": per})
+        # The reports' first message and answer, as every writer keeps them (one SQL for the lot).
+        first_times.refresh(workspace_id=workspace.id)
     db.session.commit()
     # A bulk load leaves the planner's statistics describing the empty tables: until autovacuum
     # catches up it would read a whole 10k-message thread to sort out its newest page. Refresh

@@ -52,7 +52,7 @@ def match_echo(account: InstagramAccount, conversation: Conversation, *, mid: st
             existing = _by_mid(account.id, mid)
             return _settle(existing, mid) if existing is not None else None
         try:
-            taken = lifecycle.settle_by_echo(candidate.id, mid)
+            taken = lifecycle.settle_by_echo(candidate.id, mid, was_failed=candidate.status == lifecycle.FAILED)
         except IntegrityError:
             # The send job committed this mid on another row while we matched: it wins.
             log.info("echo %s: mid stored concurrently, matching again", mid)

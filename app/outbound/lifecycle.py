@@ -35,6 +35,11 @@ of ours, can still make the message `sent`. `delivered` is in the schema but not
 The worker's functions (claim to fail_abandoned_claims, and requeue_failed) commit at once so
 every other process sees the change; those ingestion calls run inside the delivery's transaction
 and never commit.
+
+A failed send is no answer to the customer: every change into or out of `failed` refreshes the
+conversation's stored first answer (app.messages.first_times) in the same transaction, with the
+conversation's row locked before the message's, the order ingestion takes them in (the other order
+could deadlock with a delivery of the same conversation).
 """
 from __future__ import annotations
 
@@ -45,7 +50,8 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from app.extensions import db
-from app.models import Message, utcnow
+from app.messages import first_times
+from app.models import Conversation, Message, utcnow
 from app.outbound.rules import MAY_NOT_HAVE_BEEN_DELIVERED, OUR_SOURCES
 
 log = logging.getLogger(__name__)
@@ -97,14 +103,26 @@ def _still_ours(message_id: int, claimed_at: datetime):
                 Message.send_claimed_at == claimed_at)
 
 
+def _lock_conversations_of(message_ids: list[int]) -> list[int]:
+    """Lock the conversations of these messages (in id order, as ingestion does); their ids."""
+    if not message_ids:
+        return []
+    owners = select(Message.conversation_id).where(Message.id.in_(message_ids))
+    return list(db.session.scalars(select(Conversation.id).where(Conversation.id.in_(owners))
+                                   .order_by(Conversation.id).with_for_update()))
+
+
 def record_failure(message_id: int, claimed_at: datetime, reason: str, *, uncertain: bool) -> bool:
     """Settle as failed. `uncertain` keeps the claim: Meta may have it, so an echo can still
     match the message and it is never sent again by itself."""
     values = {"status": FAILED, "error": reason, "updated_at": utcnow()}
     if not uncertain:
         values["send_claimed_at"] = None
+    conversations = _lock_conversations_of([message_id])
     result = db.session.execute(update(Message).where(_still_ours(message_id, claimed_at)).values(**values)
                                 .execution_options(synchronize_session=False))
+    if result.rowcount == 1:
+        first_times.refresh(conversations)
     db.session.commit()
     return result.rowcount == 1
 
@@ -142,7 +160,9 @@ def record_sent(message_id: int, mid: str) -> list[int]:
     return _record_sent_once(message_id, mid)
 
 
-def _record_sent_once(message_id: int, mid: str) -> list[int]:
+def _record_sent_once(message_id: int, mid: str, *, conversation_locked: bool = False) -> list[int]:
+    if conversation_locked:
+        _lock_conversations_of([message_id])
     message = db.session.get(Message, message_id, with_for_update=True, populate_existing=True)
     if message is None:
         log.warning("message %s vanished before its mid %s could be stored", message_id, mid)
@@ -153,6 +173,11 @@ def _record_sent_once(message_id: int, mid: str) -> list[int]:
         .with_for_update()
     )
     if holder is not None:
+        if not conversation_locked:
+            # Merging rows changes which answers the conversation holds (app.messages.first_times):
+            # start over with the conversation locked first, the order ingestion locks in.
+            db.session.rollback()
+            return _record_sent_once(message_id, mid, conversation_locked=True)
         if holder.direction == "out" and holder.source == "app":
             # Ingestion stored our own echo as typed in the Instagram app: it is this message.
             if not message.reactions and holder.reactions:
@@ -171,6 +196,7 @@ def _record_sent_once(message_id: int, mid: str) -> list[int]:
         else:
             raise RuntimeError(f"mid of message {message_id} already belongs to inbound message {holder.id}")
         db.session.flush()  # free the mid before this row takes it
+        first_times.refresh([message.conversation_id])
     message.mid = mid
     if message.status not in _BEYOND_SENT:
         message.status = SENT
@@ -187,13 +213,19 @@ def _is_lock_conflict(exc: OperationalError) -> bool:
 def fail_abandoned_claims(claimed_before: datetime, now: datetime) -> int:
     """Claims taken before `claimed_before` belong to a crashed job: the send may or may not have
     reached Meta, and an echo would already have settled it, so they end as failed, claim kept."""
+    abandoned = and_(Message.status == PENDING, Message.mid.is_(None), Message.send_claimed_at.is_not(None),
+                     Message.send_claimed_at < claimed_before)
+    ids = list(db.session.scalars(select(Message.id).where(abandoned)))
+    if not ids:
+        db.session.commit()
+        return 0
+    conversations = _lock_conversations_of(ids)
     result = db.session.execute(
-        update(Message)
-        .where(Message.status == PENDING, Message.mid.is_(None), Message.send_claimed_at.is_not(None),
-               Message.send_claimed_at < claimed_before)
+        update(Message).where(Message.id.in_(ids), abandoned)  # re-checked: an echo may have settled one
         .values(status=FAILED, error=MAY_NOT_HAVE_BEEN_DELIVERED, updated_at=now)
         .execution_options(synchronize_session=False)
     )
+    first_times.refresh(conversations)
     db.session.commit()
     return result.rowcount or 0
 
@@ -210,24 +242,28 @@ def awaiting_echo():
     )
 
 
-def settle_by_echo(message_id: int, mid: str) -> bool:
+def settle_by_echo(message_id: int, mid: str, *, was_failed: bool) -> bool:
     """The echo's mid goes onto a reply that had none: pending or failed -> sent. False when it got
     a mid meanwhile. One conditional UPDATE (not read-then-write): it waits for a send job holding
     the row, re-checks `mid IS NULL` after it, and takes SQLite's write lock at once. In a
     savepoint, so the IntegrityError of a unique-key race with the send job (raised to the caller)
-    never spoils the delivery's transaction."""
+    never spoils the delivery's transaction. `was_failed`: its status as the caller read it, which
+    holds (the conversation is locked, and failing a reply or retrying it locks the conversation too)."""
     with db.session.begin_nested():
         taken = db.session.execute(
             update(Message).where(Message.id == message_id, Message.mid.is_(None))
             .values(mid=mid, status=SENT, error=None, updated_at=utcnow())
             .execution_options(synchronize_session=False)
         ).rowcount
+    if taken and was_failed:
+        first_times.refresh_for_messages([message_id])  # an answer again
     return bool(taken)
 
 
 def confirm_by_echo(message: Message) -> None:
     """An echo for a reply that already holds its mid: pending or failed -> sent (else unchanged)."""
     if message.status in (PENDING, FAILED):
+        was_failed = message.status == FAILED
         with db.session.begin_nested():
             db.session.execute(
                 update(Message).where(Message.id == message.id, Message.status.in_((PENDING, FAILED)))
@@ -235,6 +271,8 @@ def confirm_by_echo(message: Message) -> None:
                 .execution_options(synchronize_session=False)
             )
         db.session.refresh(message)
+        if was_failed and message.status == SENT:
+            first_times.refresh([message.conversation_id])  # an answer again
 
 
 # -- Staff ------------------------------------------------------------------------------------
@@ -249,12 +287,15 @@ def requeue_failed(message_id: int, *, human_agent: bool) -> bool:
     pending, unclaimed, attempts counted from zero, due now. False when it was no longer failed
     (a double click retries once). Committed."""
     now = utcnow()
+    conversations = _lock_conversations_of([message_id])
     result = db.session.execute(
         update(Message).where(Message.id == message_id, Message.status == FAILED)
         .values(status=PENDING, error=None, send_claimed_at=None, send_attempts=0, send_after=now,
                 human_agent=human_agent, updated_at=now)
         .execution_options(synchronize_session=False)
     )
+    if result.rowcount == 1:
+        first_times.refresh(conversations)
     db.session.commit()
     return result.rowcount == 1
 

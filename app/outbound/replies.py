@@ -20,7 +20,7 @@ from app.extensions import db
 from app.instagram.graph import MAX_TEXT_BYTES
 from app.integrations import events as webhook_events
 from app.jobs import QUEUE_DEFAULT, QUEUE_HIGH, RetryPolicy, enqueue
-from app.messages import waiting
+from app.messages import first_times, waiting
 from app.messages.content import PREVIEW_MAX, REACTION_EMOJI, content_of, preview_of
 from app.models import Conversation, InstagramAccount, Message, User, utcnow
 from app.outbound import lifecycle
@@ -100,6 +100,7 @@ def queue_reply(conversation: Conversation, *, text: str | None, upload: FileSto
     db.session.add_all(messages)
     # A person's reply answers a waiting customer; an automated one does not.
     waiting.note_message(conversation, direction="out", source=source, at=now)
+    first_times.note_reply(conversation, source=source, at=now)
     conversation.last_message_at = now
     conversation.last_message_preview = preview(messages[-1])
     db.session.flush()  # ids for message.created, written in this commit (app.integrations.events)

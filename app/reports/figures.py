@@ -28,12 +28,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Float, Integer, and_, case, exists, func, literal, literal_column, or_, select, text, values
-from sqlalchemy.orm import aliased
+from sqlalchemy import Float, Integer, and_, case, exists, func, literal, or_, select, text, values
 from sqlalchemy.sql import ColumnElement, column
 
 from app.extensions import db
-from app.messages.waiting import AUTOMATED_SOURCES
+from app.messages.first_times import customer_message, person_reply, sql_constant
 from app.models import (
     AutomationSettings,
     Contact,
@@ -64,25 +63,6 @@ FUNNEL = ("contacted", "qualified", "won")  # the pipeline's forward steps, in o
 # Business-hours time is counted from a week before the period to 31 days after it: a first
 # answer later than that gains no more open hours (the schedule is expanded into that many rows).
 HOURS_BEFORE, HOURS_AFTER = timedelta(days=7), timedelta(days=31)
-
-
-def _word(value: str):
-    # Written into the SQL as a constant, not a parameter: the partial indexes below (and PostgreSQL
-    # plans prepared for any parameter) can only be matched against constants.
-    return literal_column("'" + value.replace("'", "''") + "'")
-
-
-def customer_message(m) -> ColumnElement:
-    """A message the customer wrote (app.webhooks.apply's `customer_wrote`); the predicate of
-    ix_messages_first_customer."""
-    return and_(m.direction == _word("in"), m.kind != _word("referral"))
-
-
-def person_reply(m) -> ColumnElement:
-    """A message a person of the team sent (app.messages.waiting's answer), failed sends aside;
-    the predicate of ix_messages_first_answer."""
-    return and_(m.direction == _word("out"), *[m.source != _word(s) for s in AUTOMATED_SOURCES],
-                m.status != _word("failed"))
 
 
 @dataclass
@@ -220,23 +200,15 @@ def _messages_by_day(scope: ReportScope, predicate: ColumnElement, *columns) -> 
 
 
 def _cohort(scope: ReportScope):
-    """The period's conversations with their first customer message and first person's answer."""
+    """The period's conversations with their first customer message and first person's answer, as
+    stored on each (app.messages.first_times: kept by every writer in the message's transaction)."""
     c = Conversation
-    m_in, m_out = aliased(Message), aliased(Message)
-    first_in = select(func.min(m_in.created_at)).where(m_in.conversation_id == c.id, customer_message(m_in)) \
-        .scalar_subquery()
-    base = select(c.id.label("id"), c.assignee_id.label("assignee_id"), c.status.label("status"),
-                  c.last_message_at.label("last_at"), first_in.label("first_in")) \
+    pairs = select(c.id.label("id"), c.assignee_id.label("assignee_id"), c.status.label("status"),
+                   c.last_message_at.label("last_at"), c.first_customer_at.label("first_in"),
+                   c.first_answer_at.label("first_reply")) \
         .where(conversation_filter(scope), _in_period(c.created_at, scope)).cte("report_cohort")
-    # Computed once per statement (PostgreSQL): inlined, each subquery would run again for every
-    # place its column is used.
-    materialized = dialect() == "postgresql"
-    if materialized:
-        base = base.prefix_with("MATERIALIZED")
-    first_reply = select(func.min(m_out.created_at)).where(m_out.conversation_id == base.c.id, person_reply(m_out),
-                                                           m_out.created_at >= base.c.first_in).scalar_subquery()
-    pairs = select(base, first_reply.label("first_reply")).cte("report_first_replies")
-    return pairs.prefix_with("MATERIALIZED") if materialized else pairs
+    # Computed once per statement (PostgreSQL): the business-hours joins and the rollup read it.
+    return pairs.prefix_with("MATERIALIZED") if dialect() == "postgresql" else pairs
 
 
 # -- Business hours ---------------------------------------------------------------------------
@@ -470,7 +442,7 @@ def _sources(scope: ReportScope, currency: str) -> list[SourceRow]:
     # history). A step counts as reached when this is at or past it: a lead moved from new straight
     # to won was contacted and qualified too. One lookup per lead, through ix_lead_stage_changes_lead.
     def rank(status_column) -> ColumnElement:
-        return case(*[(status_column == _word(step), n) for n, step in enumerate(FUNNEL, 1)], else_=0)
+        return case(*[(status_column == sql_constant(step), n) for n, step in enumerate(FUNNEL, 1)], else_=0)
 
     history = select(func.max(rank(LeadStageChange.to_status))).where(LeadStageChange.lead_id == lead.id) \
         .scalar_subquery()

@@ -51,7 +51,7 @@ from app.instagram.events import (
     UnknownEvent,
 )
 from app.leads.source import lead_source
-from app.messages import waiting
+from app.messages import first_times, waiting
 from app.messages.content import PREVIEW_MAX, MessageContent, content_from_event, preview_line
 from app.notifications import create as notifications
 from app.models import Contact, Conversation, DeferredEvent, InstagramAccount, InstagramMedia, Lead, Message, utcnow
@@ -252,6 +252,7 @@ class _Delivery:
         self.created_conversations: set[int] = set()  # conversation ids this delivery made
         self.had_inbound: dict[int, bool] = {}  # conversation id -> had an inbound before this delivery
         self.reopened: set[int] = set()  # conversation ids a customer's message took out of resolved/snoozed
+        self.first_times_stale: set[int] = set()  # conversation ids whose first times need app.messages.first_times.refresh
         self.new_unread: dict[int, unread.NewUnread] = {}  # conversation id -> new customer messages
         self.waiting_applied = 0  # deferred events applied now that their message is here
         # Outbound webhooks (app.integrations): what this delivery made, per workspace, and who
@@ -593,6 +594,7 @@ class _Delivery:
                 elif new.counts_as_inbound and not new.event.standby and not self.history:
                     self.result.automation_message_ids.append(inserted[key])
             self._conversation_effects(self.conversation_for(new.event), new, is_new=is_new)
+        first_times.refresh(self.first_times_stale)  # usually none: only an older first message after an answer
         # Every active member's own unread, in one statement for the whole delivery, and the
         # notifications it causes (at most two more statements), in the same transaction.
         unread.add_inbound(self.new_unread)
@@ -636,6 +638,12 @@ class _Delivery:
             # Before last_message_at moves: whether this message is the newest decides who spoke last.
             changed |= waiting.note_message(conversation, direction=new.direction, source=new.row["source"], at=at,
                                             customer_wrote=new.counts_as_inbound)
+        if is_new:
+            # The reports' first message and first answer (an echo matched to our reply was counted
+            # when the reply was queued).
+            if first_times.note_new_message(conversation, direction=new.direction, kind=new.kind,
+                                            source=new.row["source"], status=new.row["status"], at=at):
+                self.first_times_stale.add(conversation.id)
         if new.counts_as_inbound and is_new:
             if conversation.last_inbound_at is None or at > conversation.last_inbound_at:
                 conversation.last_inbound_at = at

@@ -192,7 +192,7 @@ def test_the_partial_indexes_hold_what_the_figures_ask_for(app):
     figures' own conditions, as constants."""
     from app.models import Message
     from app.models.conversations import FIRST_ANSWER, FIRST_CUSTOMER
-    from app.reports.figures import customer_message, person_reply
+    from app.messages.first_times import customer_message, person_reply
 
     def sql(clause) -> str:
         return str(clause.compile(compile_kwargs={"literal_binds": True})).replace("messages.", "").replace("!=", "<>")
