@@ -353,6 +353,12 @@
       scrollToBottom();
       byId("composer-text").focus();
     }
+    var note = elt.closest("form[data-comment-note]");  // a comments thread's private note: added, so cleared
+    if (note) {
+      note.reset();
+      byId("comment-note-error").hidden = true;
+      scrollToBottom();
+    }
     var menu = elt.closest("details.menu");
     if (menu) menu.open = false;
   });

@@ -144,4 +144,13 @@ def test_a_keyword_comment_gets_its_private_reply_and_a_rep_answers_and_hides(ta
     db.session.expire_all()
     assert db.session.get(Message, hidden.id).hidden is True
     _check(tab, "comment-thread-actions")
+
+    # A private note for the team, by keyboard: the summary opens the form, the note joins the thread.
+    page.locator(".comment-note > summary").focus()
+    page.keyboard.press("Enter")
+    page.fill("#comment-note-text", "Ana is a regular: offer the loyalty code")
+    page.locator("[data-comment-note]").get_by_role("button", name="Add note").click()
+    expect(page.locator("#thread-messages")).to_contain_text("Ana is a regular: offer the loyalty code")
+    expect(page.locator("#comment-note-text")).to_have_value("")
+    _check(tab, "comment-thread-note")
     ARTIFACTS.mkdir(exist_ok=True)

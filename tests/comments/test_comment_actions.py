@@ -13,7 +13,7 @@ from sqlalchemy import select
 from app.comments import actions, rules
 from app.extensions import db
 from app.instagram import payloads as p
-from app.models import Conversation, Message
+from app.models import Conversation, Message, Note
 from app.outbound.replies import ReplyRefused
 from tests.comments.helpers import PERMALINK, POST_ID, add_comment, comments_thread
 from tests.meta_kit import graph_error, graph_url, sent_ok, success_ok
@@ -264,3 +264,23 @@ def test_the_comments_thread_offers_the_actions_and_its_reply_box_answers_the_ne
     body = response.get_data(as_text=True)
     assert response.status_code == 200 and 'id="comment-actions"' in body and "Reply queued" in body
     assert db.session.scalar(select(Message.parent_comment_id).where(Message.mid == "c-ours-9")) == "c2"
+
+
+def test_the_team_leaves_a_private_note_in_a_comments_thread(auth, factory, meta):
+    """A comments thread has no DM composer, but the team still talks about the person there: the
+    region offers a private note (the DMs' own route), which joins the thread and never reaches Meta."""
+    thread = comments_thread(factory)
+    auth.login(thread.user)
+    page = auth.client.get(f"/conversations/{thread.conversation.id}").get_data(as_text=True)
+    assert "Add a private note" in page and f'/conversations/{thread.conversation.id}/notes' in page
+
+    response = auth.post(f"/conversations/{thread.conversation.id}/notes", {"text": "Regular customer, <b>VIP</b>"},
+                         htmx=True)
+    body = response.get_data(as_text=True)
+    assert response.status_code == 200 and "Regular customer, &lt;b&gt;VIP&lt;/b&gt;" in body
+    assert db.session.scalar(select(Note.body).where(Note.conversation_id == thread.conversation.id)) == \
+        "Regular customer, <b>VIP</b>"
+    page = auth.client.get(f"/conversations/{thread.conversation.id}").get_data(as_text=True)
+    assert "Regular customer, &lt;b&gt;VIP&lt;/b&gt;" in page
+    assert auth.post(f"/conversations/{thread.conversation.id}/notes", {"text": "  "}, htmx=True).status_code == 422
+    assert not meta.calls
