@@ -70,18 +70,21 @@ def is_person_reply(direction: str, source: str | None, status: str | None) -> b
 # -- Keeping them -------------------------------------------------------------------------------
 
 def note_new_message(conversation: Conversation, *, direction: str, kind: str | None, source: str | None,
-                     status: str | None, at: datetime) -> bool:
+                     status: str | None, at: datetime, only_rows_so_far: bool = False) -> bool:
     """A new message at `at` joined `conversation` (its row locked by the caller): move the stored
-    times if it is the first of its kind. Returns True when only `refresh` can tell: a customer
-    message older than the stored first one, with an answer already stored."""
+    times if it is the first of its kind. Returns True when only `refresh` can tell: the first
+    customer message moved (it was none, or this one is older), so answers already in the thread
+    that were too early to count may count now (a thread we started, a late delivery, a history
+    import). `only_rows_so_far`: the caller has noted every row of the conversation, in time order
+    (a conversation its delivery created), so nothing older can be waiting in the thread."""
     if is_customer_message(direction, kind):
         first = conversation.first_customer_at
         if first is not None and at >= first:
             return False
         conversation.first_customer_at = at
-        # Answers before the old first message and at or after this one now count: the stored
-        # answer (if any) may not be the first any more, and which one is needs the messages.
-        return first is not None and conversation.first_answer_at is not None
+        # Answers noted so far were all too early to count (none is stored): a conversation with no
+        # other rows needs nothing more; otherwise which answers count now needs the messages.
+        return not only_rows_so_far
     if is_person_reply(direction, source, status):
         first_in, answer = conversation.first_customer_at, conversation.first_answer_at
         if first_in is not None and at >= first_in and (answer is None or at < answer):
@@ -100,7 +103,8 @@ def note_reply(conversation: Conversation, *, source: str, at: datetime) -> None
     db.session.execute(
         update(c).where(c.id == conversation.id, c.first_customer_at <= at,
                         or_(c.first_answer_at.is_(None), c.first_answer_at > at))
-        .values(first_answer_at=at).execution_options(synchronize_session=False)
+        .values(first_answer_at=at, updated_at=c.updated_at)  # the reply's own write moves updated_at
+        .execution_options(synchronize_session=False)
     )
     db.session.expire(conversation, ["first_answer_at"])
 
@@ -120,9 +124,10 @@ def first_answer_sql(conversation_id: ColumnElement):
 
 def refresh(conversation_ids: Iterable[int] | None = None, *, workspace_id: int | None = None) -> None:
     """Recompute both times from the messages: for `conversation_ids`, or every conversation of
-    `workspace_id`. Locks the rows first, in id order as ingestion does, in a statement of its own:
-    under READ COMMITTED the UPDATE that follows then reads every message committed before it got
-    the locks (an UPDATE that waited for a row would still read with its older snapshot)."""
+    `workspace_id`. Given ids, locks the rows first, in id order as ingestion does, in a statement
+    of its own: under READ COMMITTED the UPDATE that follows then reads every message committed
+    before it got the locks (an UPDATE that waited for a row would still read with its older
+    snapshot). A whole workspace is for bulk writers (seed, demo, tests), not run beside live traffic."""
     where = []
     if conversation_ids is not None:
         ids = sorted(set(conversation_ids))
@@ -138,7 +143,9 @@ def refresh(conversation_ids: Iterable[int] | None = None, *, workspace_id: int 
         db.session.execute(select(Conversation.id).where(*where).order_by(Conversation.id).with_for_update())
     db.session.execute(
         update(Conversation).where(*where)
-        .values(first_customer_at=first_customer_sql(Conversation.id), first_answer_at=first_answer_sql(Conversation.id))
+        # updated_at kept: the inbox's live poll watches it, and nothing it shows changed.
+        .values(first_customer_at=first_customer_sql(Conversation.id), first_answer_at=first_answer_sql(Conversation.id),
+                updated_at=Conversation.updated_at)
         .execution_options(synchronize_session=False)
     )
     # Rows this session holds would otherwise keep (and later write back) the old values.

@@ -103,13 +103,14 @@ def _still_ours(message_id: int, claimed_at: datetime):
                 Message.send_claimed_at == claimed_at)
 
 
-def _lock_conversations_of(message_ids: list[int]) -> list[int]:
-    """Lock the conversations of these messages (in id order, as ingestion does); their ids."""
+def _lock_conversations_of(message_ids: list[int], *, skip_locked: bool = False) -> list[int]:
+    """Lock the conversations of these messages (in id order, as ingestion does); their ids.
+    `skip_locked`: leave out those another transaction holds (only those returned are locked)."""
     if not message_ids:
         return []
     owners = select(Message.conversation_id).where(Message.id.in_(message_ids))
     return list(db.session.scalars(select(Conversation.id).where(Conversation.id.in_(owners))
-                                   .order_by(Conversation.id).with_for_update()))
+                                   .order_by(Conversation.id).with_for_update(skip_locked=skip_locked)))
 
 
 def record_failure(message_id: int, claimed_at: datetime, reason: str, *, uncertain: bool) -> bool:
@@ -160,9 +161,10 @@ def record_sent(message_id: int, mid: str) -> list[int]:
     return _record_sent_once(message_id, mid)
 
 
-def _record_sent_once(message_id: int, mid: str, *, conversation_locked: bool = False) -> list[int]:
-    if conversation_locked:
-        _lock_conversations_of([message_id])
+def _record_sent_once(message_id: int, mid: str, *, locked: tuple[int, ...] = ()) -> list[int]:
+    """`locked`: messages whose conversations to lock first (see below); none on the usual path."""
+    if locked:
+        _lock_conversations_of(list(locked))
     message = db.session.get(Message, message_id, with_for_update=True, populate_existing=True)
     if message is None:
         log.warning("message %s vanished before its mid %s could be stored", message_id, mid)
@@ -172,12 +174,17 @@ def _record_sent_once(message_id: int, mid: str, *, conversation_locked: bool = 
         select(Message).where(Message.account_id == message.account_id, Message.mid == mid, Message.id != message.id)
         .with_for_update()
     )
+    # Merging an echo's row, or a reply the sweep had failed meanwhile becoming sent, changes which
+    # answers the conversations hold (app.messages.first_times): start over with those conversations
+    # locked first, the order ingestion locks in (never a conversation after a message).
+    counts_change = holder is not None or message.status == FAILED
+    if counts_change and not locked:
+        lock = (message_id,) + ((holder.id,) if holder is not None else ())
+        db.session.rollback()
+        return _record_sent_once(message_id, mid, locked=lock)
+    touched = {message.conversation_id}
     if holder is not None:
-        if not conversation_locked:
-            # Merging rows changes which answers the conversation holds (app.messages.first_times):
-            # start over with the conversation locked first, the order ingestion locks in.
-            db.session.rollback()
-            return _record_sent_once(message_id, mid, conversation_locked=True)
+        touched.add(holder.conversation_id)
         if holder.direction == "out" and holder.source == "app":
             # Ingestion stored our own echo as typed in the Instagram app: it is this message.
             if not message.reactions and holder.reactions:
@@ -196,11 +203,12 @@ def _record_sent_once(message_id: int, mid: str, *, conversation_locked: bool = 
         else:
             raise RuntimeError(f"mid of message {message_id} already belongs to inbound message {holder.id}")
         db.session.flush()  # free the mid before this row takes it
-        first_times.refresh([message.conversation_id])
     message.mid = mid
     if message.status not in _BEYOND_SENT:
         message.status = SENT
     message.error = None
+    if counts_change:
+        first_times.refresh(touched)  # flushes the changes above first
     db.session.commit()
     return resend
 
@@ -216,12 +224,15 @@ def fail_abandoned_claims(claimed_before: datetime, now: datetime) -> int:
     abandoned = and_(Message.status == PENDING, Message.mid.is_(None), Message.send_claimed_at.is_not(None),
                      Message.send_claimed_at < claimed_before)
     ids = list(db.session.scalars(select(Message.id).where(abandoned)))
-    if not ids:
+    # Conversations a delivery holds now are left for the next sweep: the sweep never waits for a
+    # lock, so it can never deadlock with ingestion, whichever order ingestion took its rows in.
+    conversations = _lock_conversations_of(ids, skip_locked=True)
+    if not conversations:
         db.session.commit()
         return 0
-    conversations = _lock_conversations_of(ids)
     result = db.session.execute(
-        update(Message).where(Message.id.in_(ids), abandoned)  # re-checked: an echo may have settled one
+        update(Message).where(Message.id.in_(ids), Message.conversation_id.in_(conversations),
+                              abandoned)  # re-checked: an echo may have settled one
         .values(status=FAILED, error=MAY_NOT_HAVE_BEEN_DELIVERED, updated_at=now)
         .execution_options(synchronize_session=False)
     )
@@ -300,10 +311,18 @@ def requeue_failed(message_id: int, *, human_agent: bool) -> bool:
     return result.rowcount == 1
 
 
-def discard_failed(message: Message) -> None:
-    """Staff delete a failed reply: failed -> (gone). Flushed, not committed."""
+def discard_failed(message: Message) -> bool:
+    """Staff delete a failed reply: failed -> (gone). Flushed, not committed. False, and nothing
+    deleted, when it is no longer failed (an echo proved it sent meanwhile): it may be the answer."""
+    # Under the conversation's lock the status cannot change: an echo settles inside a delivery,
+    # which holds it, and record_sent takes it before making a failed reply sent.
+    _lock_conversations_of([message.id])
+    db.session.refresh(message)
+    if message.status != FAILED:
+        return False
     db.session.delete(message)
     db.session.flush()
+    return True
 
 
 # -- Read receipts ----------------------------------------------------------------------------

@@ -195,10 +195,13 @@ def delete_failed_message(message: Message) -> None:
     if not lifecycle.is_failed_reply(message):
         raise ReplyRefused("not_failed", "Only a reply that failed to send can be deleted.")
     conversation = message.conversation
-    for item in message.attachments or []:
+    attachments = list(message.attachments or [])
+    if not lifecycle.discard_failed(message):
+        db.session.rollback()
+        raise ReplyRefused("not_failed", "Only a reply that failed to send can be deleted.")
+    for item in attachments:  # once the row is gone: a reply sent after all keeps its files
         if item.get("media_key"):
             media_store().delete(item["media_key"])
-    lifecycle.discard_failed(message)
     _refresh_preview(conversation)
     waiting.recount(conversation)  # the deleted reply may have been the answer, or the last word
     db.session.commit()

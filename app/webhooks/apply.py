@@ -594,7 +594,7 @@ class _Delivery:
                 elif new.counts_as_inbound and not new.event.standby and not self.history:
                     self.result.automation_message_ids.append(inserted[key])
             self._conversation_effects(self.conversation_for(new.event), new, is_new=is_new)
-        first_times.refresh(self.first_times_stale)  # usually none: only an older first message after an answer
+        first_times.refresh(self.first_times_stale)  # usually none: a first customer message that moved
         # Every active member's own unread, in one statement for the whole delivery, and the
         # notifications it causes (at most two more statements), in the same transaction.
         unread.add_inbound(self.new_unread)
@@ -641,8 +641,10 @@ class _Delivery:
         if is_new:
             # The reports' first message and first answer (an echo matched to our reply was counted
             # when the reply was queued).
+            # A conversation this delivery created has no rows but this delivery's, noted in time order.
             if first_times.note_new_message(conversation, direction=new.direction, kind=new.kind,
-                                            source=new.row["source"], status=new.row["status"], at=at):
+                                            source=new.row["source"], status=new.row["status"], at=at,
+                                            only_rows_so_far=conversation.id in self.created_conversations):
                 self.first_times_stale.add(conversation.id)
         if new.counts_as_inbound and is_new:
             if conversation.last_inbound_at is None or at > conversation.last_inbound_at:

@@ -19,7 +19,7 @@ from app.models import Conversation, Message, utcnow
 from app.outbound import lifecycle
 from app.outbound.echo import match_echo
 from app.outbound.jobs import sweep_outbound
-from app.outbound.replies import queue_reply, retry_message
+from app.outbound.replies import ReplyRefused, delete_failed_message, queue_reply, retry_message
 from tests.meta_kit import graph_error, graph_url, sent_ok
 from tests.webhooks.helpers import T0, post
 
@@ -96,6 +96,26 @@ def test_deliveries_in_any_order(deliver, account):
     assert assert_kept(cid) == (at(T0 + 10_000), at(T0 + 50_000))
 
 
+def test_a_thread_we_started_then_an_older_customer_message(deliver, account):
+    """An answer stored as too early (nothing from the customer before it) counts once an older
+    customer message turns up, whether or not another answer is stored (the review's cases)."""
+    ig = account.ig_user_id
+    deliver(p.echo(ig, C, "e-50", "New collection is in!", T0 + 50_000))
+    cid = the_conversation()
+    deliver(p.text_message(ig, C, "m-10", "Hi, I saw your story", T0 + 10_000))  # delivered late
+    assert assert_kept(cid) == (at(T0 + 10_000), at(T0 + 50_000))
+
+
+def test_a_late_first_message_when_no_answer_is_stored(deliver, account):
+    ig = account.ig_user_id
+    deliver(p.echo(ig, C, "e-50", "New collection is in!", T0 + 50_000))
+    deliver(p.text_message(ig, C, "m-100", "Price?", T0 + 100_000))
+    cid = the_conversation()
+    assert assert_kept(cid) == (at(T0 + 100_000), None)
+    deliver(p.text_message(ig, C, "m-10", "Hello!", T0 + 10_000))
+    assert assert_kept(cid) == (at(T0 + 10_000), at(T0 + 50_000))
+
+
 def test_one_delivery_out_of_order_and_an_ad_referral(deliver, account):
     ig = account.ig_user_id
     deliver(p.echo(ig, C, "e-1", "Thanks for writing!", T0 + 60_000),
@@ -169,6 +189,42 @@ def test_a_send_job_failure_gives_the_answer_back_to_an_earlier_one(app, thread,
     assert lifecycle.record_failure(first.id, fresh(Message, first.id).send_claimed_at, "refused",
                                     uncertain=False)
     assert assert_kept(conversation.id)[1] > first.created_at  # the later answer is the first now
+
+
+def test_a_send_response_for_a_reply_the_sweep_had_failed(app, thread, factory):
+    """The job was slow, the sweep gave its claim up as "may not have been delivered", then Meta's
+    answer came: sent after all, so it is the answer again."""
+    user, account, conversation = thread
+    reply = factory.message(conversation, "On its way", direction="out", status="failed", mid=None,
+                            send_claimed_at=utcnow(), sent_by_id=user.id)
+    assert assert_kept(conversation.id)[1] is None
+    assert lifecycle.record_sent(reply.id, "mid.late") == []
+    assert fresh(Message, reply.id).status == "sent"
+    assert assert_kept(conversation.id)[1] == reply.created_at
+
+
+def test_a_failed_reply_sent_after_all_cannot_be_deleted(app, thread, factory):
+    user, account, conversation = thread
+    reply = factory.message(conversation, "On its way", direction="out", status="failed", mid=None,
+                            send_claimed_at=utcnow(), sent_by_id=user.id)
+    stale = fresh(Message, reply.id)  # what the staff's page showed: failed
+    db.session.execute(update(Message).where(Message.id == reply.id).values(status="sent", mid="mid.echo"))
+    first_times.refresh([conversation.id])
+    db.session.commit()  # an echo proved it sent meanwhile
+    with pytest.raises(ReplyRefused):
+        delete_failed_message(stale)
+    assert fresh(Message, reply.id) is not None
+    assert assert_kept(conversation.id)[1] == reply.created_at
+
+
+def test_keeping_the_times_leaves_updated_at_alone(app, thread, factory):
+    """The inbox's live poll watches updated_at: recomputing the reports' times changes nothing it shows."""
+    user, account, conversation = thread
+    before = fresh(Conversation, conversation.id).updated_at
+    first_times.refresh([conversation.id])
+    first_times.refresh(workspace_id=conversation.workspace_id)
+    db.session.commit()
+    assert fresh(Conversation, conversation.id).updated_at == before
 
 
 # -- Bulk writers -------------------------------------------------------------------------------
