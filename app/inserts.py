@@ -50,7 +50,13 @@ def insert_entities(model, rows: list[dict[str, Any]], unique: Iterable[str], un
     """Like `insert_rows`, returning the inserted rows as ORM objects in the session."""
     columns = tuple(column.name for column in model.__table__.columns)
     statement, params = _prepare(model, rows, unique, columns, unique_where)
-    return list(db.session.scalars(select(model).from_statement(statement), params))
+    return list(db.session.scalars(_entities(model, statement), params))
+
+
+@lru_cache(maxsize=128)
+def _entities(model, statement: Executable) -> Executable:
+    # One ORM wrapper per cached statement: it keeps its cache key, as the statement does.
+    return select(model).from_statement(statement)
 
 
 def _prepare(model, rows: list[dict[str, Any]], unique: Iterable[str] | None,

@@ -110,6 +110,10 @@ def main() -> int:
     pstats.Stats(profile, stream=out).sort_stats("tottime").print_stats(25)
     pstats.Stats(profile, stream=out).sort_stats("cumulative").print_stats(r"/app/", 60)
     print(out.getvalue())
+    if len(sys.argv) > 2:  # a function to look into: what it calls, cumulative
+        out = io.StringIO()
+        pstats.Stats(profile, stream=out).sort_stats("cumulative").print_callees(sys.argv[2])
+        print(out.getvalue())
     return 0
 
 

@@ -124,6 +124,22 @@ def _accounts_query():
             .where(a.c.ig_user_id.in_(bindparam("ig_ids", expanding=True))))
 
 
+def _known_threads_query(condition):
+    """Conversations of the contacts `condition` picks, locked in id order, with their contact's key."""
+    return (select(Conversation, Contact.account_id, Contact.igsid, Contact.profile_fetched_at)
+            .join(Contact, Contact.id == Conversation.contact_id)
+            .where(condition)
+            .order_by(Conversation.id).with_for_update(of=Conversation))
+
+
+@lru_cache(maxsize=None)
+def _known_threads_by_key():
+    """`_known_threads_query` by (account id, igsid) keys, built once: a statement object that is
+    reused keeps its cache key (SQLAlchemy memoizes it on the object), where one made per delivery
+    was built and keyed again each time, the dearest Python of the usual delivery."""
+    return _known_threads_query(tuple_(Contact.account_id, Contact.igsid).in_(bindparam("keys", expanding=True)))
+
+
 def _chunks(rows: list, size: int = INSERT_CHUNK) -> Iterable[list]:
     for start in range(0, len(rows), size):
         yield rows[start:start + size]
@@ -479,15 +495,11 @@ class _Delivery:
     def _lock_known_threads(self, needed: dict[tuple[int, str], tuple[AccountRef, datetime]],
                             aliased: set[int] = frozenset()) -> None:
         """The conversations of customers we know, locked, with what the apply needs of their contact."""
-        condition = tuple_(Contact.account_id, Contact.igsid).in_(sorted(needed))
-        if aliased:
-            condition = or_(condition, Contact.id.in_(sorted(aliased)))
-        rows = db.session.execute(
-            select(Conversation, Contact.account_id, Contact.igsid, Contact.profile_fetched_at)
-            .join(Contact, Contact.id == Conversation.contact_id)
-            .where(condition)
-            .order_by(Conversation.id).with_for_update(of=Conversation)
-        ).all()
+        if aliased:  # commenters also known under another id: a statement of their own
+            condition = or_(tuple_(Contact.account_id, Contact.igsid).in_(sorted(needed)), Contact.id.in_(sorted(aliased)))
+            rows = db.session.execute(_known_threads_query(condition)).all()
+        else:
+            rows = db.session.execute(_known_threads_by_key(), {"keys": sorted(needed)}).all()
         for conversation, account_id, igsid, fetched_at in rows:
             self.contacts[(account_id, igsid)] = conversation.contact_id
             self._remember(conversation)
