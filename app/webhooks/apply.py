@@ -629,7 +629,8 @@ class _Delivery:
         auto_assigned = self.auto_assign()
         notifications.on_inbound([
             notifications.Arrival(cid, item.count, self.conversations_by_id[cid].last_message_preview or "",
-                                  new_thread=cid in self.created_conversations)
+                                  new_thread=cid in self.created_conversations,
+                                  assignee_id=self.conversations_by_id[cid].assignee_id)
             for cid, item in self.new_unread.items()
             # A reopened conversation just auto-assigned: its `assigned` notification says it.
             if cid in self.created_conversations or cid not in auto_assigned], self.now)
