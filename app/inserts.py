@@ -13,20 +13,36 @@ and RETURNING. Rows that a conflict skipped are simply not returned.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Iterable
 
-from sqlalchemy import Column, Executable, Result, Table, bindparam, select, text
+from sqlalchemy import Boolean, Column, Executable, Result, Table, bindparam, column, select, text
 
 from app.extensions import db
 
 
+@dataclass(frozen=True)
+class Returned:
+    """A computed column of RETURNING: `sql` is evaluated for each inserted row (it may name the
+    table's columns and hold a correlated subquery; PostgreSQL and SQLite 3.35+ both allow that).
+    A constant SQL text, never user input; make one per module, so the statement cache sees the
+    same object each time."""
+
+    name: str
+    sql: str
+    type_: Any = field(default_factory=Boolean)
+
+
 def insert_rows(model, rows: list[dict[str, Any]], unique: Iterable[str] | None = None,
-                returning: Iterable[str] = (), unique_where: str | None = None) -> Result:
+                returning: Iterable[str] = (), unique_where: str | None = None,
+                computed: tuple[Returned, ...] = ()) -> Result:
     """INSERT `rows` (dicts with the same keys) into `model`'s table. Columns a row leaves out get
     their Python-side defaults, as with SQLAlchemy's own insert. `unique_where` is the predicate
-    of a partial unique index that `unique` names (a constant SQL text, never user input)."""
-    statement, params = _prepare(model, rows, unique, tuple(returning), unique_where)
+    of a partial unique index that `unique` names (a constant SQL text, never user input).
+    `computed` adds columns to RETURNING after `returning`'s: a question about each new row that
+    would otherwise cost a query of its own."""
+    statement, params = _prepare(model, rows, unique, tuple(returning), unique_where, computed)
     return db.session.execute(statement, params)
 
 
@@ -34,17 +50,25 @@ def insert_entities(model, rows: list[dict[str, Any]], unique: Iterable[str], un
     """Like `insert_rows`, returning the inserted rows as ORM objects in the session."""
     columns = tuple(column.name for column in model.__table__.columns)
     statement, params = _prepare(model, rows, unique, columns, unique_where)
-    return list(db.session.scalars(select(model).from_statement(statement), params))
+    return list(db.session.scalars(_entities(model, statement), params))
+
+
+@lru_cache(maxsize=128)
+def _entities(model, statement: Executable) -> Executable:
+    # One ORM wrapper per cached statement: it keeps its cache key, as the statement does.
+    return select(model).from_statement(statement)
 
 
 def _prepare(model, rows: list[dict[str, Any]], unique: Iterable[str] | None,
-             returning: tuple[str, ...], unique_where: str | None = None) -> tuple[Executable, dict[str, Any]]:
+             returning: tuple[str, ...], unique_where: str | None = None,
+             computed: tuple[Returned, ...] = ()) -> tuple[Executable, dict[str, Any]]:
     table = model.__table__
     rows = [_with_defaults(table, row) for row in rows]
     columns = tuple(rows[0])
     if any(tuple(row) != columns for row in rows):
         raise ValueError(f"rows for {table.name} must all have the same columns")
-    statement = _statement(table, columns, len(rows), tuple(unique) if unique else None, returning, unique_where)
+    statement = _statement(table, columns, len(rows), tuple(unique) if unique else None, returning, unique_where,
+                           computed)
     params = {f"{name}_{n}": row[name] for n, row in enumerate(rows) for name in columns}
     return statement, params
 
@@ -71,17 +95,20 @@ def _default_value(column: Column) -> Any:
 
 @lru_cache(maxsize=512)
 def _statement(table: Table, columns: tuple[str, ...], count: int, unique: tuple[str, ...] | None,
-               returning: tuple[str, ...], unique_where: str | None = None) -> Executable:
+               returning: tuple[str, ...], unique_where: str | None = None,
+               computed: tuple[Returned, ...] = ()) -> Executable:
     values = ", ".join("(" + ", ".join(f":{name}_{n}" for name in columns) + ")" for n in range(count))
     sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES {values}"
     if unique:
         # A partial unique index is only an arbiter when the statement repeats its predicate.
         where = f" WHERE {unique_where}" if unique_where else ""
         sql += f" ON CONFLICT ({', '.join(unique)}){where} DO NOTHING"
-    if returning:
-        sql += f" RETURNING {', '.join(returning)}"
+    returned = [*returning, *(f"{extra.sql} AS {extra.name}" for extra in computed)]
+    if returned:
+        sql += f" RETURNING {', '.join(returned)}"
     statement = text(sql).bindparams(*[bindparam(f"{name}_{n}", type_=table.c[name].type)
                                        for n in range(count) for name in columns])
-    if returning:
-        statement = statement.columns(*[table.c[name] for name in returning])
+    if returned:
+        statement = statement.columns(*[table.c[name] for name in returning],
+                                      *[column(extra.name, extra.type_) for extra in computed])
     return statement

@@ -42,9 +42,11 @@ class Subscriptions:
     """The active endpoints of some workspaces and their events, read once (one query) and then
     asked as often as needed: ingestion keeps one per delivery for its leads and messages."""
 
-    def __init__(self, workspace_ids: Iterable[int]) -> None:
+    def __init__(self, workspace_ids: Iterable[int], listened: bool | None = None) -> None:
+        """`listened=False`: the caller's own query already found no active endpoint for any of these
+        workspaces (`listened_sql`), so there is nothing to read."""
         self._workspace_ids = sorted(set(workspace_ids))
-        self._endpoints: dict[int, list[tuple[int, frozenset[str]]]] | None = None
+        self._endpoints: dict[int, list[tuple[int, frozenset[str]]]] | None = None if listened is not False else {}
 
     def endpoints(self, workspace_id: int, event: str) -> list[int]:
         if self._endpoints is None:
@@ -60,6 +62,15 @@ class Subscriptions:
 
     def any(self, event: str) -> bool:
         return any(self.endpoints(ws, event) for ws in self._workspace_ids)
+
+
+def listened_sql(workspace_id):
+    """SQL: the workspace (`workspace_id`, a column of the caller's query) has an active endpoint.
+    Ingestion asks it in its account lookup: most workspaces have none, and then a delivery needs
+    no query of `Subscriptions` (the same rule as its `endpoints`, whatever the events)."""
+    return select(WebhookEndpoint.__table__.c.id).where(
+        WebhookEndpoint.__table__.c.workspace_id == workspace_id, WebhookEndpoint.__table__.c.active.is_(True)
+    ).exists()
 
 
 def body_for(event: str, data: dict, now: datetime) -> tuple[str, str]:

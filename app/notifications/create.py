@@ -91,6 +91,9 @@ class Arrival:
     count: int
     text: str          # the newest message's preview line
     new_thread: bool   # the conversation was created by this delivery
+    # Its assignee as the caller holds the row, locked (None: nobody). An existing thread's message
+    # is for its assignee only, so with none there is nobody to tell and no statement to send.
+    assignee_id: int | None
 
 
 def on_inbound(arrivals: list[Arrival], now: datetime) -> None:
@@ -98,7 +101,8 @@ def on_inbound(arrivals: list[Arrival], now: datetime) -> None:
     unassigned, `new_message` for the assignee of an existing one (counting up an unread row). Two
     statements at most, whatever the team's size."""
     fresh = sorted((a for a in arrivals if a.new_thread and a.count), key=lambda a: a.conversation_id)
-    known = sorted((a for a in arrivals if not a.new_thread and a.count), key=lambda a: a.conversation_id)
+    known = sorted((a for a in arrivals if not a.new_thread and a.count and a.assignee_id is not None),
+                   key=lambda a: a.conversation_id)
     pushed = False
     mail = _mail_on()
     if fresh:

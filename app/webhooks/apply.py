@@ -27,14 +27,15 @@ import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any, Iterable, Protocol
 
-from sqlalchemy import delete, or_, select, tuple_, update
+from sqlalchemy import bindparam, delete, or_, select, tuple_, update
 
 from app.extensions import db
 from app.assignment.auto import assign_arrivals
 from app.inbox import unread
-from app.inserts import insert_entities, insert_rows
+from app.inserts import Returned, insert_entities, insert_rows
 from app.integrations import events as webhook_events
 from app.instagram.events import (
     EXPECTED_OBJECT,
@@ -72,6 +73,11 @@ DM_THREAD = "kind = 'dm'"
 MEDIA_STALE_AFTER = timedelta(days=1)
 MEDIA_RETRY_AFTER = timedelta(hours=1)
 INSERT_CHUNK = 500  # rows per multi-row INSERT, far below SQLite's and PostgreSQL's parameter limits
+# Asked of each new message row by its own INSERT: do events wait for it (a reaction, a read, an
+# edit that arrived before it)? Nearly always not, and then `apply_changes` needs no query of its
+# own for it (ix_deferred_events_target answers this one).
+WAITING = Returned("waiting", "EXISTS (SELECT 1 FROM deferred_events WHERE deferred_events.account_id = "
+                              "messages.account_id AND deferred_events.mid = messages.mid)")
 
 
 class AccountRef(Protocol):
@@ -83,6 +89,7 @@ class AccountRef(Protocol):
     status: str
     last_webhook_at: datetime | None
     assignment: str  # auto-assignment's mode (app.assignment): "off" costs nothing more
+    listened: bool  # its workspace has an active outbound webhook endpoint (app.integrations.events)
 
 
 @dataclass
@@ -103,6 +110,34 @@ class ApplyResult:
 
 
 # --------------------------------------------------------------------------- helpers
+
+
+@lru_cache(maxsize=None)
+def _accounts_query():
+    """The accounts of a delivery's entries: only the columns the apply reads (loading whole ORM
+    objects cost more than the query), and whether anyone listens for outbound webhooks. Core
+    columns and one statement object, built once: on ingestion's path, making the statement
+    anew and through the ORM cost more than the round trip."""
+    a = InstagramAccount.__table__
+    return (select(a.c.id, a.c.workspace_id, a.c.ig_user_id, a.c.status, a.c.last_webhook_at, a.c.assignment,
+                   webhook_events.listened_sql(a.c.workspace_id).label("listened"))
+            .where(a.c.ig_user_id.in_(bindparam("ig_ids", expanding=True))))
+
+
+def _known_threads_query(condition):
+    """Conversations of the contacts `condition` picks, locked in id order, with their contact's key."""
+    return (select(Conversation, Contact.account_id, Contact.igsid, Contact.profile_fetched_at)
+            .join(Contact, Contact.id == Conversation.contact_id)
+            .where(condition)
+            .order_by(Conversation.id).with_for_update(of=Conversation))
+
+
+@lru_cache(maxsize=None)
+def _known_threads_by_key():
+    """`_known_threads_query` by (account id, igsid) keys, built once: a statement object that is
+    reused keeps its cache key (SQLAlchemy memoizes it on the object), where one made per delivery
+    was built and keyed again each time, the dearest Python of the usual delivery."""
+    return _known_threads_query(tuple_(Contact.account_id, Contact.igsid).in_(bindparam("keys", expanding=True)))
 
 
 def _chunks(rows: list, size: int = INSERT_CHUNK) -> Iterable[list]:
@@ -255,6 +290,7 @@ class _Delivery:
         self.first_times_stale: set[int] = set()  # conversation ids whose first times need app.messages.first_times.refresh
         self.new_unread: dict[int, unread.NewUnread] = {}  # conversation id -> new customer messages
         self.waiting_applied = 0  # deferred events applied now that their message is here
+        self.none_waiting: set[tuple[int, str]] = set()  # (account id, mid) of new messages nothing waits for
         # Outbound webhooks (app.integrations): what this delivery made, per workspace, and who
         # listens (asked once per delivery, only when something was made).
         self.new_message_ids: dict[int, list[int]] = defaultdict(list)
@@ -270,12 +306,7 @@ class _Delivery:
             return []
         ig_ids = {e.account_id for e in self.parsed.events if e.account_id is not None}
         if ig_ids:
-            # Only the columns the apply reads: loading whole ORM objects cost more than the query.
-            rows = db.session.execute(
-                select(InstagramAccount.id, InstagramAccount.workspace_id, InstagramAccount.ig_user_id,
-                       InstagramAccount.status, InstagramAccount.last_webhook_at, InstagramAccount.assignment)
-                .where(InstagramAccount.ig_user_id.in_(ig_ids))
-            ).all()
+            rows = db.session.execute(_accounts_query(), {"ig_ids": sorted(ig_ids)}).all()
             for account in rows:
                 self.result.account_workspaces[account.ig_user_id] = account.workspace_id
                 # reauth_required accounts keep receiving: applying needs no token.
@@ -464,15 +495,11 @@ class _Delivery:
     def _lock_known_threads(self, needed: dict[tuple[int, str], tuple[AccountRef, datetime]],
                             aliased: set[int] = frozenset()) -> None:
         """The conversations of customers we know, locked, with what the apply needs of their contact."""
-        condition = tuple_(Contact.account_id, Contact.igsid).in_(sorted(needed))
-        if aliased:
-            condition = or_(condition, Contact.id.in_(sorted(aliased)))
-        rows = db.session.execute(
-            select(Conversation, Contact.account_id, Contact.igsid, Contact.profile_fetched_at)
-            .join(Contact, Contact.id == Conversation.contact_id)
-            .where(condition)
-            .order_by(Conversation.id).with_for_update(of=Conversation)
-        ).all()
+        if aliased:  # commenters also known under another id: a statement of their own
+            condition = or_(tuple_(Contact.account_id, Contact.igsid).in_(sorted(needed)), Contact.id.in_(sorted(aliased)))
+            rows = db.session.execute(_known_threads_query(condition)).all()
+        else:
+            rows = db.session.execute(_known_threads_by_key(), {"keys": sorted(needed)}).all()
         for conversation, account_id, igsid, fetched_at in rows:
             self.contacts[(account_id, igsid)] = conversation.contact_id
             self._remember(conversation)
@@ -576,8 +603,9 @@ class _Delivery:
             db.session.flush()  # what match_echo changed is written before the inserts
             for chunk in _chunks(pending):
                 rows = insert_rows(Message, [new.row for new in chunk], ["account_id", "mid"],
-                                   ("id", "account_id", "mid")).all()
+                                   ("id", "account_id", "mid"), computed=(WAITING,)).all()
                 inserted.update({(row.account_id, row.mid): row.id for row in rows})
+                self.none_waiting.update((row.account_id, row.mid) for row in rows if not row.waiting)
         # Conversation counters follow Meta's timestamps, whatever order the items came in.
         for new in sorted(matched + pending, key=lambda n: n.event.timestamp):
             key = (new.account.id, new.mid)
@@ -601,7 +629,8 @@ class _Delivery:
         auto_assigned = self.auto_assign()
         notifications.on_inbound([
             notifications.Arrival(cid, item.count, self.conversations_by_id[cid].last_message_preview or "",
-                                  new_thread=cid in self.created_conversations)
+                                  new_thread=cid in self.created_conversations,
+                                  assignee_id=self.conversations_by_id[cid].assignee_id)
             for cid, item in self.new_unread.items()
             # A reopened conversation just auto-assigned: its `assigned` notification says it.
             if cid in self.created_conversations or cid not in auto_assigned], self.now)
@@ -697,7 +726,10 @@ class _Delivery:
 
     def subscriptions(self) -> webhook_events.Subscriptions:
         if self._subscriptions is None:
-            self._subscriptions = webhook_events.Subscriptions({a.workspace_id for a in self.accounts.values()})
+            accounts = self.accounts.values()
+            # The account lookup asked whether anyone listens: usually nobody, and then no query here.
+            self._subscriptions = webhook_events.Subscriptions(
+                {a.workspace_id for a in accounts}, listened=any(a.listened for a in accounts) or False)
         return self._subscriptions
 
     def emit_webhooks(self) -> None:
@@ -724,15 +756,18 @@ class _Delivery:
             change = _change_of(event, self.accounts[event.account_id].id, n)
             if change is not None:
                 changes.append(change)
-        if arrived:
+        # New rows' own INSERT said whether anything waits for them (WAITING); echoes matched to our
+        # sends, and apply_waiting's messages, are looked up.
+        look_up = {key for key in arrived if key not in self.none_waiting}
+        if look_up:
             # Rows, not ORM objects: nearly every delivery finds none, and the query is on its path.
             waiting = db.session.execute(
                 select(DeferredEvent.id, DeferredEvent.account_id, DeferredEvent.mid, DeferredEvent.kind,
                        DeferredEvent.payload, DeferredEvent.occurred_at)
-                .where(DeferredEvent.account_id.in_({k[0] for k in arrived}), DeferredEvent.mid.in_({k[1] for k in arrived}))
+                .where(DeferredEvent.account_id.in_({k[0] for k in look_up}), DeferredEvent.mid.in_({k[1] for k in look_up}))
             ).all()
             changes.extend(_Change(row.occurred_at, -1, row.kind, row.account_id, row.mid, row.payload, row.id)
-                           for row in waiting if (row.account_id, row.mid) in arrived)
+                           for row in waiting if (row.account_id, row.mid) in look_up)
         reads: dict[int, datetime] = {}  # conversation id -> our messages up to this time were seen
         missing: set[tuple[int, str]] = set()  # (account id, mid) of targets not stored (yet)
         if changes:
