@@ -28,8 +28,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Float, Integer, and_, case, exists, func, literal, or_, select, text, values
-from sqlalchemy.sql import ColumnElement, column
+from sqlalchemy import Float, Integer, and_, case, exists, func, literal, or_, select, text
+from sqlalchemy.sql import ColumnElement
 
 from app.extensions import db
 from app.messages.first_times import customer_message, person_reply, sql_constant
@@ -48,6 +48,7 @@ from app.models import (
 from app.reports.scope import ReportScope
 from app.reports.sql import (
     day_number,
+    rows_table,
     dialect,
     epoch,
     greatest,
@@ -146,8 +147,7 @@ def _report_days(scope: ReportScope):
     are UTC instants placed by zoneinfo (a daylight-saving day is 23 or 25 hours long)."""
     rows = [(n, scope.midnight(day), scope.midnight(day + timedelta(days=1))) for n, day in enumerate(scope.days)]
     at = Message.created_at.type
-    return values(column("n", Integer), column("starts", at), column("ends", at), name="report_days").data(rows) \
-        .cte("report_days")  # a CTE: SQLite names the columns of a VALUES only there
+    return rows_table("report_days", [("n", Integer), ("starts", at), ("ends", at)], rows)
 
 
 def _narrowed(scope: ReportScope) -> bool:
@@ -285,8 +285,7 @@ def _business_seconds(pairs, scope: ReportScope, hours: dict, zone: str):
     start, end = scope.start_utc - HOURS_BEFORE, scope.end_utc + HOURS_AFTER
     width, rows = open_hours_table(hours, zone, start, end)
     names = [f"{edge}{i}" for i in range(width) for edge in ("opens", "closes")]
-    table = values(column("day", Integer), column("before", Float), *[column(n, Float) for n in names],
-                   name="open_hours").data(rows).cte("open_hours")
+    table = rows_table("open_hours", [("day", Integer), ("before", Float), *[(n, Float) for n in names]], rows)
     low, high = literal(start.timestamp()), literal(end.timestamp())
 
     def open_before(moment, day):

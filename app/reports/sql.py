@@ -10,8 +10,9 @@ import math
 from datetime import date, datetime, timezone
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Float, Integer, case, cast, func, literal, literal_column, select
-from sqlalchemy.sql import ColumnElement, Select
+from sqlalchemy import Float, Integer, bindparam, case, cast, func, literal, literal_column, select, values
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.sql import ColumnElement, Select, column
 
 from app.extensions import db
 
@@ -110,3 +111,16 @@ def local_day(at: ColumnElement, zone: str):
 
 def _slot_day(number: int, tz: ZoneInfo) -> date:
     return datetime.fromtimestamp(number * SLOT_SECONDS, timezone.utc).astimezone(tz).date()
+
+
+def rows_table(name: str, columns: list[tuple[str, object]], rows: list[tuple]):
+    """A small table of constant rows (the period's days, the schedule's open hours) as a CTE named
+    `name`. PostgreSQL: one array parameter per column, unnested, so the statement's text is the
+    same whatever the rows and SQLAlchemy compiles it once (a VALUES list is compiled again for
+    every report: a year's days and hours cost a few hundred bound parameters to compile). SQLite,
+    which has no arrays: a VALUES list."""
+    if dialect() != "postgresql":
+        return values(*[column(n, t) for n, t in columns], name=name).data(rows).cte(name)
+    arrays = [bindparam(f"{name}_{n}", [row[i] for row in rows], type_=ARRAY(t)) for i, (n, t) in enumerate(columns)]
+    table = func.unnest(*arrays).table_valued(*[column(n, t) for n, t in columns]).render_derived(name=f"{name}_rows")
+    return select(*[table.c[n] for n, _ in columns]).cte(name)
