@@ -4,6 +4,7 @@ into /tmp/shots/theme/ and checked with axe-core (whose colour-contrast rule is 
 "system" theme follows the device's prefers-color-scheme, with no flash of the other palette."""
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -15,7 +16,7 @@ _reason = browser_available()
 if _reason:
     pytest.skip(_reason, allow_module_level=True)
 
-from playwright.sync_api import expect  # noqa: E402
+from playwright.sync_api import Error as PlaywrightError, expect  # noqa: E402
 
 from app.extensions import db  # noqa: E402
 from app.models import Note, utcnow  # noqa: E402
@@ -81,8 +82,18 @@ def check_everywhere(browsing, name: str, theme: str):
 
 def background(page) -> str:
     """The palette in force: its page background, once the page's stylesheet applies (right after a
-    navigation the new document can be read before its stylesheet is in, and --bg is then empty)."""
-    return page.wait_for_function("getComputedStyle(document.body).getPropertyValue('--bg').trim() || null").json_value()
+    navigation the new document can be read before its stylesheet is in, and --bg is then empty).
+    Polled from here with page.evaluate, not page.wait_for_function: a string predicate that has to
+    be polled is eval'd inside the page, which the app's CSP (no 'unsafe-eval') rightly refuses."""
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            value = page.evaluate("getComputedStyle(document.body).getPropertyValue('--bg').trim()")
+        except PlaywrightError:  # the document changed under the call (a navigation finishing)
+            value = ""
+        if value or time.monotonic() > deadline:
+            return value
+        page.wait_for_timeout(50)
 
 
 @pytest.mark.parametrize("theme", ["light", "dark"])
