@@ -36,14 +36,15 @@ TOKEN_REJECTED = "Instagram rejected the access token (error 190); reconnect the
 def deliver_message_job(message_id: int, then: tuple[int, ...] = ()) -> None:
     """Send one pending message to Instagram once; `then` are messages of the same reply to
     deliver after it, in order. Its state changes are drawn in app.outbound.lifecycle."""
-    claimed_at = lifecycle.claim(message_id)
-    if claimed_at is None:
+    claim = lifecycle.claim_and_load(message_id, lambda: sending.load_outgoing(message_id))
+    if claim is None:
         log.info("message %s is not waiting to be sent (already claimed, sent or gone)", message_id)
         _send_next(then)
         return
-    message = db.session.get(Message, message_id)
+    claimed_at, outgoing = claim
     try:
-        plan = sending.plan_send(message)
+        plan = sending.plan_send(outgoing)
+        db.session.commit()  # ends whatever plan_send read: nothing stays open during the Graph call
     except sending.CannotSend as exc:
         lifecycle.record_failure(message_id, claimed_at, exc.reason, uncertain=False)
         _send_next(then)

@@ -21,7 +21,7 @@ of ours, can still make the message `sent`. `delivered` is in the schema but not
 | change                          | function                        | called by                          |
 |---------------------------------|---------------------------------|------------------------------------|
 | (none) -> pending               | new_pending_reply               | replies.queue_reply                |
-| pending -> claimed              | claim                           | jobs.deliver_message_job           |
+| pending -> claimed              | claim, claim_and_load           | jobs.deliver_message_job           |
 | claimed -> pending              | release_for_retry               | jobs.deliver_message_job           |
 | claimed -> failed / uncertain   | record_failure                  | jobs.deliver_message_job           |
 | claimed -> sent                 | record_sent                     | jobs.deliver_message_job           |
@@ -44,9 +44,13 @@ could deadlock with a delivery of the same conversation).
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from functools import cache
+from types import SimpleNamespace
 from datetime import datetime, timedelta
+from typing import TypeVar
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, bindparam, exists, or_, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from app.extensions import db
@@ -55,6 +59,8 @@ from app.models import Conversation, Message, utcnow
 from app.outbound.rules import MAY_NOT_HAVE_BEEN_DELIVERED, OUR_SOURCES
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 RECEIVED = "received"  # a customer's message
 PENDING = "pending"  # a reply waiting to be sent, or being sent (claimed)
@@ -85,15 +91,49 @@ def claim(message_id: int) -> datetime | None:
     """Take the message for sending; the claim time, or None if another job has it or it is
     no longer pending. Committed at once so every other process sees it."""
     now = utcnow()
-    result = db.session.execute(
-        update(Message)
-        .where(Message.id == message_id, Message.direction == "out", Message.status == PENDING,
-               Message.send_claimed_at.is_(None), Message.mid.is_(None))
-        .values(send_claimed_at=now, send_attempts=Message.send_attempts + 1, updated_at=now)
-        .execution_options(synchronize_session=False)
-    )
+    won = _take_claim(message_id, now)
     db.session.commit()
-    return now if result.rowcount == 1 else None
+    return now if won else None
+
+
+def claim_and_load(message_id: int, load: Callable[[], T]) -> tuple[datetime, T] | None:
+    """`claim`, and when it is won, `load()` read inside the claim's own transaction (one
+    transaction where the send job had two): the claim time and what was loaded, or None."""
+    now = utcnow()
+    won = _take_claim(message_id, now)
+    loaded = load() if won else None
+    db.session.commit()
+    return (now, loaded) if won else None
+
+
+def _take_claim(message_id: int, now: datetime) -> bool:
+    result = db.session.execute(_statements().claim, {"message_id": message_id, "now": now})
+    return result.rowcount == 1
+
+
+@cache
+def _statements() -> SimpleNamespace:
+    """The send job's two writes, built once: they run for every reply, and building an ORM
+    UPDATE (each `Message.x == y` through the ORM's instrumentation) and executing it through the
+    ORM's bulk-update path cost more Python than the statement costs PostgreSQL (bench/profile_worker.py).
+    Core statements on the table, with bound parameters."""
+    messages = Message.__table__
+    other = messages.alias("other")
+    claim = (
+        update(messages)
+        .where(messages.c.id == bindparam("message_id"), messages.c.direction == "out",
+               messages.c.status == PENDING, messages.c.send_claimed_at.is_(None), messages.c.mid.is_(None))
+        .values(send_claimed_at=bindparam("now"), send_attempts=messages.c.send_attempts + 1,
+                updated_at=bindparam("now"))
+    )
+    sent_plainly = (
+        update(messages)
+        .where(messages.c.id == bindparam("message_id"), messages.c.status == PENDING,
+               ~exists().where(other.c.account_id == messages.c.account_id, other.c.mid == bindparam("sent_mid"),
+                               other.c.id != bindparam("message_id")))
+        .values(mid=bindparam("sent_mid"), status=SENT, error=None, updated_at=bindparam("now"))
+    )
+    return SimpleNamespace(claim=claim, sent_plainly=sent_plainly)
 
 
 def _still_ours(message_id: int, claimed_at: datetime):
@@ -150,6 +190,8 @@ def record_sent(message_id: int, mid: str) -> list[int]:
     merges so that exactly one row holds the mid."""
     for attempt in range(3):
         try:
+            if _record_sent_plainly(message_id, mid):
+                return []
             return _record_sent_once(message_id, mid)
         except (IntegrityError, OperationalError) as exc:
             # A concurrent echo took the mid (unique violation) or a lock cycle with ingestion:
@@ -159,6 +201,20 @@ def record_sent(message_id: int, mid: str) -> list[int]:
                 raise
             log.info("message %s: mid settled concurrently, merging again (%d)", message_id, attempt + 1)
     return _record_sent_once(message_id, mid)
+
+
+def _record_sent_plainly(message_id: int, mid: str) -> bool:
+    """The usual case as one statement: the message is still pending (claimed) and no other row
+    holds the mid (no echo got there first). Nothing to merge, no answer counted differently
+    (pending and sent both count), so no conversation to lock. False leaves it to the full path;
+    an echo storing the same mid meanwhile makes this UPDATE fail on the unique index, which
+    record_sent answers by looking again."""
+    result = db.session.execute(_statements().sent_plainly,
+                                {"message_id": message_id, "sent_mid": mid, "now": utcnow()})
+    if result.rowcount != 1:
+        return False
+    db.session.commit()
+    return True
 
 
 def _record_sent_once(message_id: int, mid: str, *, locked: tuple[int, ...] = ()) -> list[int]:

@@ -19,9 +19,10 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
+from functools import cache
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import Row, and_, bindparam, or_, select, update
 
 from app.accounts.lifecycle import can_call_meta
 from app.extensions import db
@@ -29,7 +30,7 @@ from app.instagram.client import account_token
 from app.instagram.errors import GraphError, RateLimitedError
 from app.jobs import RetryPolicy
 from app.messages.content import content_of
-from app.models import Message, utcnow
+from app.models import Contact, Conversation, InstagramAccount, Message, utcnow
 from app.outbound import lifecycle
 from app.outbound.media_store import media_store
 from app.outbound.rules import ATTACHMENT_GONE, DISCONNECTED, RENEW_CONNECTION, is_human
@@ -71,32 +72,88 @@ class SendPlan:
     action: str = DM
 
 
-def plan_send(message: Message) -> SendPlan:
+@dataclass(frozen=True)
+class SendConversation:
+    """The conversation's columns a send reads (reply_window reads these of a Conversation)."""
+    kind: str
+    last_inbound_at: datetime | None
+    workspace_id: int
+
+
+@dataclass(frozen=True)
+class SendAccount:
+    """The account's columns a send reads (can_call_meta and account_token read these)."""
+    status: str
+    token_encrypted: str | None
+    ig_user_id: str
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """A claimed message and what its send needs, read in one statement inside the claim's own
+    transaction (`load_outgoing`). `message` is a row of the message's own columns, which
+    content_of and is_human read as they read a Message."""
+    message: Row
+    conversation: SendConversation
+    account: SendAccount
+    igsid: str
+
+
+def load_outgoing(message_id: int) -> Outgoing | None:
+    """One statement, plain columns: the send runs for every reply, and loading four ORM objects
+    cost the job more than the statement costs PostgreSQL (bench/profile_worker.py)."""
+    row = db.session.execute(_load_outgoing_statement(), {"message_id": message_id}).one_or_none()
+    if row is None:
+        return None
+    return Outgoing(message=row,
+                    conversation=SendConversation(row.conversation_kind, row.last_inbound_at, row.workspace_id),
+                    account=SendAccount(row.account_status, row.token_encrypted, row.ig_user_id),
+                    igsid=row.igsid)
+
+
+@cache
+def _load_outgoing_statement():
+    # Built once, with a bound parameter (building a statement costs Python on every call).
+    messages, conversations = Message.__table__, Conversation.__table__
+    accounts, contacts = InstagramAccount.__table__, Contact.__table__
+    return (
+        select(*(messages.c[name] for name in _MESSAGE_COLUMNS),
+               conversations.c.kind.label("conversation_kind"), conversations.c.last_inbound_at,
+               conversations.c.workspace_id, accounts.c.status.label("account_status"), accounts.c.token_encrypted,
+               accounts.c.ig_user_id, contacts.c.igsid)
+        .select_from(messages.join(conversations, conversations.c.id == messages.c.conversation_id)
+                     .join(accounts, accounts.c.id == conversations.c.account_id)
+                     .join(contacts, contacts.c.id == conversations.c.contact_id))
+        .where(messages.c.id == bindparam("message_id"))
+    )
+
+
+# What plan_send, content_of (a comment's, a private reply's meta) and is_human read of the message.
+_MESSAGE_COLUMNS = ("id", "kind", "text", "attachments", "meta", "source", "human_agent", "send_attempts",
+                    "parent_comment_id", "mid", "hidden")
+
+
+def plan_send(outgoing: Outgoing) -> SendPlan:
     """Everything the Graph call needs, checked again at send time: the account may have lost its
     token and the reply window may have moved since the message was written."""
+    message, conversation, account = outgoing.message, outgoing.conversation, outgoing.account
     if message.send_attempts > MAX_SEND_ATTEMPTS:
         raise CannotSend(f"The message could not be sent after {MAX_SEND_ATTEMPTS} tries.")
-    conversation = message.conversation
-    account = conversation.account
     if not can_call_meta(account):
         raise CannotSend(RENEW_CONNECTION if account.status == "reauth_required" else DISCONNECTED)
     token = account_token(account)
 
     if message.kind == "comment":
         # A public reply: comments have no reply window.
-        plan = SendPlan(token, account.ig_user_id, message.parent_comment_id, message.text, None, False, COMMENT_REPLY)
-        db.session.commit()
-        return plan
+        return SendPlan(token, account.ig_user_id, message.parent_comment_id, message.text, None, False, COMMENT_REPLY)
     private_reply = content_of(message).private_reply
     if private_reply is not None:
         # Addressed to the comment, under its own limits (not the DM windows: the person may never
         # have written to the account).
-        refusal = _private_reply_limits(message)
+        refusal = _private_reply_limits(message.id)
         if refusal is not None:
             raise CannotSend(refusal)
-        plan = SendPlan(token, account.ig_user_id, private_reply.comment_id, message.text, None, False, PRIVATE_REPLY)
-        db.session.commit()
-        return plan
+        return SendPlan(token, account.ig_user_id, private_reply.comment_id, message.text, None, False, PRIVATE_REPLY)
 
     window = reply_window(conversation, human=is_human(message))
     if not window.can_reply:
@@ -112,15 +169,15 @@ def plan_send(message: Message) -> SendPlan:
             raise CannotSend(ATTACHMENT_GONE)
         attachment = (item["type"], item["url"])
     if human_agent != message.human_agent:
-        message.human_agent = human_agent
-    # Read before the commit, which expires every loaded object (reading after it cost a query each).
-    plan = SendPlan(token, account.ig_user_id, conversation.contact.igsid,
-                    message.text if attachment is None else None, attachment, human_agent)
-    db.session.commit()  # ends the transaction: nothing stays open during the Graph call
-    return plan
+        # The message shows how it went (the thread marks a human agent reply).
+        db.session.execute(update(Message).where(Message.id == message.id).values(human_agent=human_agent)
+                           .execution_options(synchronize_session=False))
+        db.session.commit()  # nothing stays open during the Graph call
+    return SendPlan(token, account.ig_user_id, outgoing.igsid, message.text if attachment is None else None,
+                    attachment, human_agent)
 
 
-def _private_reply_limits(message: Message) -> str | None:
+def _private_reply_limits(message_id: int) -> str | None:
     from app.comments.rules import age_refusal
     from app.models import Conversation, InstagramMedia
 
@@ -128,7 +185,7 @@ def _private_reply_limits(message: Message) -> str | None:
         select(Message.created_at, InstagramMedia.product_type)
         .join(Conversation, Conversation.id == Message.conversation_id)
         .outerjoin(InstagramMedia, InstagramMedia.id == Conversation.media_id)
-        .where(Message.private_reply_message_id == message.id)
+        .where(Message.private_reply_message_id == message_id)
     ).first()
     if row is None:
         return None  # the comment was deleted; Instagram decides
