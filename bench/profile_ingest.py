@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import cProfile
 import io
+import os
 import pstats
 import sys
 import time
@@ -50,7 +51,6 @@ def main() -> int:
     env = bench_env()
     reset_database(env)
     bench_account(env, "Bench", ACCOUNT_ID)
-    import os
 
     os.environ.update({k: v for k, v in env.items() if k not in os.environ})
     from sqlalchemy import event
@@ -65,7 +65,7 @@ def main() -> int:
     checkouts = [0]
 
     def record(conn, cursor, statement, parameters, context, executemany):
-        statements.append(" ".join(statement.split())[:110])
+        statements.append(" ".join(statement.split())[:int(os.environ.get("PROFILE_SQL_WIDTH", "110"))])
 
     with app.app_context():
         engine = db.engine

@@ -6,6 +6,8 @@ only at the moment of a call.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from flask import current_app
 
 from app.instagram.graph import GraphClient
@@ -20,6 +22,18 @@ def graph_client() -> GraphClient:
         client = GraphClient(config["INSTAGRAM_GRAPH_URL"], config["INSTAGRAM_API_URL"], config["INSTAGRAM_GRAPH_VERSION"])
         current_app.extensions["graph_client"] = client
     return client
+
+
+@dataclass(frozen=True)
+class AccountCredentials:
+    """An account's columns a Graph call needs, for jobs that read them as plain columns (they run
+    for every message, where loading ORM objects cost more than the statement): account_token,
+    can_call_meta and AccountNotConnected read these as they read an InstagramAccount."""
+    id: int
+    username: str
+    status: str
+    token_encrypted: str | None
+    ig_user_id: str
 
 
 class AccountNotConnected(Exception):

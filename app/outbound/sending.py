@@ -26,7 +26,7 @@ from sqlalchemy import Row, and_, bindparam, or_, select, update
 
 from app.accounts.lifecycle import can_call_meta
 from app.extensions import db
-from app.instagram.client import account_token
+from app.instagram.client import AccountCredentials, account_token
 from app.instagram.errors import GraphError, RateLimitedError
 from app.jobs import RetryPolicy
 from app.messages.content import content_of
@@ -81,21 +81,13 @@ class SendConversation:
 
 
 @dataclass(frozen=True)
-class SendAccount:
-    """The account's columns a send reads (can_call_meta and account_token read these)."""
-    status: str
-    token_encrypted: str | None
-    ig_user_id: str
-
-
-@dataclass(frozen=True)
 class Outgoing:
     """A claimed message and what its send needs, read in one statement inside the claim's own
     transaction (`load_outgoing`). `message` is a row of the message's own columns, which
     content_of and is_human read as they read a Message."""
     message: Row
     conversation: SendConversation
-    account: SendAccount
+    account: AccountCredentials
     igsid: str
 
 
@@ -107,7 +99,8 @@ def load_outgoing(message_id: int) -> Outgoing | None:
         return None
     return Outgoing(message=row,
                     conversation=SendConversation(row.conversation_kind, row.last_inbound_at, row.workspace_id),
-                    account=SendAccount(row.account_status, row.token_encrypted, row.ig_user_id),
+                    account=AccountCredentials(row.account_id, row.username, row.account_status,
+                                               row.token_encrypted, row.ig_user_id),
                     igsid=row.igsid)
 
 
@@ -119,8 +112,9 @@ def _load_outgoing_statement():
     return (
         select(*(messages.c[name] for name in _MESSAGE_COLUMNS),
                conversations.c.kind.label("conversation_kind"), conversations.c.last_inbound_at,
-               conversations.c.workspace_id, accounts.c.status.label("account_status"), accounts.c.token_encrypted,
-               accounts.c.ig_user_id, contacts.c.igsid)
+               conversations.c.workspace_id, accounts.c.id.label("account_id"), accounts.c.username,
+               accounts.c.status.label("account_status"), accounts.c.token_encrypted, accounts.c.ig_user_id,
+               contacts.c.igsid)
         .select_from(messages.join(conversations, conversations.c.id == messages.c.conversation_id)
                      .join(accounts, accounts.c.id == conversations.c.account_id)
                      .join(contacts, contacts.c.id == conversations.c.contact_id))
