@@ -72,7 +72,10 @@ def bench_ingest():
 # The statements app.webhooks.apply and app.webhooks.ingest send for a one-message delivery
 # (bench/profile_ingest.py prints them), in the same order, with the same locks and conflicts.
 _ACCOUNT = ("SELECT a.id, a.workspace_id, a.last_webhook_at, EXISTS (SELECT 1 FROM webhook_endpoints e "
-            "WHERE e.workspace_id = a.workspace_id AND e.active) FROM instagram_accounts a WHERE a.ig_user_id = %s")
+            "WHERE e.workspace_id = a.workspace_id AND e.active), EXISTS (SELECT 1 FROM automation_rules r "
+            "WHERE r.workspace_id = a.workspace_id AND r.enabled AND (r.account_id IS NULL OR r.account_id = a.id)) "
+            "OR EXISTS (SELECT 1 FROM automation_settings s WHERE s.workspace_id = a.workspace_id AND s.ai_auto_reply) "
+            "FROM instagram_accounts a WHERE a.ig_user_id = %s")
 _THREAD = ("SELECT c.id, c.workspace_id, c.unread_count, c.last_message_at, c.last_message_preview, c.last_inbound_at, "
            "c.waiting_since, c.last_speaker, c.first_customer_at, c.status, c.assignee_id, k.profile_fetched_at "
            "FROM conversations c JOIN contacts k ON k.id = c.contact_id WHERE k.account_id = %s AND k.igsid = %s "
@@ -123,7 +126,7 @@ def bench_ingest_sql():
     jobs = []
     conn = _pg_tx()
     with conn.transaction():
-        account_id, workspace_id, last_webhook_at, _listened = conn.execute(_ACCOUNT, (entry["id"],)).fetchone()
+        account_id, workspace_id, last_webhook_at, _listened, automates = conn.execute(_ACCOUNT, (entry["id"],)).fetchone()
         thread = conn.execute(_THREAD, (account_id, igsid)).fetchone()
         new = thread is None
         if new:
@@ -141,7 +144,8 @@ def bench_ingest_sql():
         row = conn.execute(_MESSAGE, (account_id, event["message"]["mid"], text, json.dumps(event), at, conversation_id,
                                       now, now)).fetchone()
         if row is not None:
-            jobs.append(("run_automation_for_message", row[0]))
+            if automates:
+                jobs.append(("run_automation_for_message", row[0]))
             conn.execute(_UNREAD, (at, conversation_id))
             if new:
                 conn.execute(_NOTIFY, (text[:200], now, conversation_id))

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.messages import first_times
 from app.models import (
+    AutomationRule,
     Contact,
     Conversation,
     ConversationUnread,
@@ -106,3 +107,13 @@ class Factory:
         db.session.add(lead)
         db.session.commit()
         return lead
+
+    def greeting_rule(self, account: InstagramAccount, *, everywhere: bool = True, enabled: bool = True,
+                      **fields) -> AutomationRule:
+        """An automation rule that answers a customer's first message: with one, ingestion queues
+        automation for the account's DMs (`everywhere`: for every account of the workspace)."""
+        rule = AutomationRule(workspace_id=account.workspace_id, account_id=None if everywhere else account.id,
+                              kind="greeting", reply_text="Hi! We'll be right with you.", enabled=enabled, **fields)
+        db.session.add(rule)
+        db.session.commit()
+        return rule

@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 
 def run_automation_for_message(message_id: int) -> None:
     """Enqueued by the webhook follow-ups (app.webhooks.followups.after_apply) for each new
-    inbound message. A retry after a claim finds the claim and sends nothing more."""
+    inbound message of an account it could answer (rulebook.may_answer_sql). A retry after a claim finds the claim and sends nothing more."""
     respond_to_message(message_id)
 
 

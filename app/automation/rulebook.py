@@ -11,7 +11,7 @@ from app.errors import ActionRefused
 from app.extensions import db
 from app.instagram.graph import MAX_COMMENT_CHARS, MAX_TEXT_BYTES
 from app.labels.catalog import label_by_id
-from app.models import LEAD_STATUSES, AutomationRule, InstagramAccount, InstagramMedia, User
+from app.models import LEAD_STATUSES, AutomationRule, AutomationSettings, InstagramAccount, InstagramMedia, User
 from app.models.automation import MATCH_TYPES, MAX_PUBLIC_REPLIES, RULE_CONVERSATION_STATUSES, RULE_KINDS
 from app.scoping import valid_id
 
@@ -27,6 +27,21 @@ def ordered_rules(workspace_id: int, *, account_id: int | None = None, enabled_o
     if enabled_only:
         query = query.where(AutomationRule.enabled.is_(True))
     return list(db.session.scalars(query.order_by(AutomationRule.position, AutomationRule.id)))
+
+
+def may_answer_sql(workspace_id, account_id):
+    """SQL: automation could answer a DM of this account (`workspace_id`, `account_id`: columns of
+    the caller's query) — an enabled rule that applies to it, or the workspace's AI auto-reply on.
+    The same test as respond_to_message's first (`not rules and not ai_on`: nothing to do), asked by
+    ingestion with its account lookup so that a workspace without automation queues no job for
+    each message (a job per delivery that would only read the rules and stop)."""
+    rules, settings = AutomationRule.__table__, AutomationSettings.__table__
+    return or_(
+        select(rules.c.id).where(rules.c.workspace_id == workspace_id, rules.c.enabled.is_(True),
+                                 or_(rules.c.account_id.is_(None), rules.c.account_id == account_id)).exists(),
+        select(settings.c.workspace_id).where(settings.c.workspace_id == workspace_id,
+                                              settings.c.ai_auto_reply.is_(True)).exists(),
+    )
 
 
 def _optional_id(form: Mapping, field: str) -> int | None:

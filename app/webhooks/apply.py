@@ -36,6 +36,7 @@ from app.extensions import db
 from app.assignment.auto import assign_arrivals
 from app.inbox import unread
 from app.inserts import Returned, insert_entities, insert_rows
+from app.automation.rulebook import may_answer_sql
 from app.integrations import events as webhook_events
 from app.instagram.events import (
     EXPECTED_OBJECT,
@@ -90,6 +91,7 @@ class AccountRef(Protocol):
     last_webhook_at: datetime | None
     assignment: str  # auto-assignment's mode (app.assignment): "off" costs nothing more
     listened: bool  # its workspace has an active outbound webhook endpoint (app.integrations.events)
+    automates: bool  # automation could answer its DMs (app.automation.rulebook.may_answer_sql)
 
 
 @dataclass
@@ -104,7 +106,7 @@ class ApplyResult:
     account_workspaces: dict[str, int] = field(default_factory=dict)  # entry id -> workspace, known accounts
     new_contact_ids: list[int] = field(default_factory=list)
     stale_contact_ids: list[int] = field(default_factory=list)
-    automation_message_ids: list[int] = field(default_factory=list)  # new inbound DMs, not standby
+    automation_message_ids: list[int] = field(default_factory=list)  # new inbound DMs, not standby, automated accounts
     comment_message_ids: list[int] = field(default_factory=list)  # new customers' comments
     media_ids: list[int] = field(default_factory=list)  # InstagramMedia rows to fetch (new or stale)
 
@@ -120,7 +122,8 @@ def _accounts_query():
     anew and through the ORM cost more than the round trip."""
     a = InstagramAccount.__table__
     return (select(a.c.id, a.c.workspace_id, a.c.ig_user_id, a.c.status, a.c.last_webhook_at, a.c.assignment,
-                   webhook_events.listened_sql(a.c.workspace_id).label("listened"))
+                   webhook_events.listened_sql(a.c.workspace_id).label("listened"),
+                   may_answer_sql(a.c.workspace_id, a.c.id).label("automates"))
             .where(a.c.ig_user_id.in_(bindparam("ig_ids", expanding=True))))
 
 
@@ -619,7 +622,7 @@ class _Delivery:
                 if new.kind == "comment":
                     if new.direction == "in" and not self.history:  # comment automation's, not the DM rules'
                         self.result.comment_message_ids.append(inserted[key])
-                elif new.counts_as_inbound and not new.event.standby and not self.history:
+                elif new.counts_as_inbound and not new.event.standby and not self.history and new.account.automates:
                     self.result.automation_message_ids.append(inserted[key])
             self._conversation_effects(self.conversation_for(new.event), new, is_new=is_new)
         first_times.refresh(self.first_times_stale)  # usually none: a first customer message that moved

@@ -17,8 +17,8 @@ AUTOMATION_RETRY = RetryPolicy((10, 60, 300))
 
 def after_apply(result: ApplyResult) -> None:
     """Enqueue the follow-ups of one applied delivery, all in one Redis round trip: the customer's
-    profile lookup for new and stale contacts, automation for each new inbound message (never
-    standby ones, never echoes, never comments), and the posts of comments to fetch. `app.webhooks.ingest` calls it after its commit; it runs on the
+    profile lookup for new and stale contacts, automation for each new inbound message of an account
+    it could answer (never standby ones, never echoes, never comments), and the posts of comments to fetch. `app.webhooks.ingest` calls it after its commit; it runs on the
     webhook's critical path, before Meta gets its 200."""
     contact_ids = dict.fromkeys(result.new_contact_ids + result.stale_contact_ids)
     enqueue_all([_profile_call(contact_id) for contact_id in contact_ids]

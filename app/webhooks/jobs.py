@@ -50,6 +50,7 @@ def fetch_contact_profile(contact_id: int) -> None:
     One read and one write of plain columns, built once: the lookup runs for every new customer,
     where loading and flushing ORM objects cost more than the statements (bench/bench_worker.py)."""
     row = db.session.execute(_profile_statements().read, {"contact_id": contact_id}).one_or_none()
+    db.session.commit()  # plain values read: nothing stays open during the Graph call
     if row is None:
         return
     if row.profile_fetched_at is not None and row.profile_fetched_at > utcnow() - PROFILE_STALE_AFTER:

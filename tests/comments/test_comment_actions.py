@@ -284,3 +284,35 @@ def test_the_team_leaves_a_private_note_in_a_comments_thread(auth, factory, meta
     assert "Regular customer, &lt;b&gt;VIP&lt;/b&gt;" in page
     assert auth.post(f"/conversations/{thread.conversation.id}/notes", {"text": "  "}, htmx=True).status_code == 422
     assert not meta.calls
+
+
+def test_the_send_job_reads_each_kind_of_reply_as_the_model_does(factory, monkeypatch):
+    """The send job reads a claimed message as plain columns (app.outbound.sending.load_outgoing),
+    not as a Message: for a DM, a public reply and a private reply, what it reads must be what the
+    model says — content_of falls back to None for a column the row lacks, so a column missing from
+    the read would otherwise pass silently."""
+    from app.messages.content import content_of
+    from app.outbound.rules import is_human
+    from app.outbound.sending import load_outgoing
+
+    monkeypatch.setattr(actions, "_enqueue_send", lambda *_: None)  # they stay pending, unsent
+    thread = comments_thread(factory)
+    public = actions.reply_publicly(thread.comment, "Free shipping", user=thread.user)
+    private = actions.reply_privately(thread.comment, "Sent you the sizes", user=thread.user)
+    dm = factory.message(private.conversation, text="And a DM", direction="out", status="pending", source="inbox",
+                         attachments=[{"type": "image", "url": "https://cdn.example/p.png"}])
+    for message in (public, private, dm):
+        db.session.expire_all()
+        model = db.session.get(Message, message.id)
+        outgoing = load_outgoing(message.id)
+        assert content_of(outgoing.message) == content_of(model)
+        assert is_human(outgoing.message) == is_human(model)
+        for name in ("kind", "text", "attachments", "human_agent", "send_attempts", "parent_comment_id"):
+            assert getattr(outgoing.message, name) == getattr(model, name), name
+        conversation = model.conversation
+        assert (outgoing.conversation.kind, outgoing.conversation.last_inbound_at, outgoing.conversation.workspace_id) \
+            == (conversation.kind, conversation.last_inbound_at, conversation.workspace_id)
+        assert (outgoing.account.id, outgoing.account.status, outgoing.account.ig_user_id, outgoing.igsid) \
+            == (conversation.account.id, conversation.account.status, conversation.account.ig_user_id,
+                conversation.contact.igsid)
+    assert content_of(load_outgoing(private.id).message).private_reply is not None

@@ -12,7 +12,8 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.instagram import payloads as p
-from app.models import Contact, Conversation, DeferredEvent, InstagramAccount, Lead, Message, WebhookEvent, utcnow
+from app.models import (AutomationRule, Contact, Conversation, DeferredEvent, InstagramAccount, Lead, Message,
+                        WebhookEvent, utcnow)
 from app.webhooks import followups
 from app.webhooks.jobs import fetch_contact_profile, sweep_ingest
 from tests.meta_kit import graph_error
@@ -183,6 +184,7 @@ def test_redis_down_during_a_delivery_loses_nothing(app, client, factory, queued
 
 def test_queued_mode_runs_the_profile_job_on_a_worker(app, client, factory, queued):
     account = factory.account()
+    factory.greeting_rule(account)
     post(client, first_message(account))
     assert queued.depth() == 2  # the profile lookup and the automation run
     db.session.expire_all()
@@ -199,6 +201,7 @@ def test_ingestion_queues_its_own_follow_ups(app, factory, queued):
     from app.webhooks.ingest import ingest_delivery, replay
 
     account = factory.account()
+    factory.greeting_rule(account)
     first, second = (json.dumps(first_message(account, mid=mid, customer=customer)).encode()
                      for mid, customer in (("m1", C), ("m2", "5550001")))
     outcome = ingest_delivery(first)
@@ -304,6 +307,7 @@ def automation(monkeypatch):
 
 def test_automation_gets_each_new_inbound_message_once(client, factory, automation):
     account = factory.account()
+    factory.greeting_rule(account)
     A = account.ig_user_id
     items = [p.text_message(A, C, "m1", "hi", T0), p.echo(A, C, "e1", "hello", T0 + 1),
              p.reaction(A, C, "m1", ts_ms=T0 + 2), p.postback(A, C, "pb", "Menu", "MENU", T0 + 3),
@@ -317,6 +321,45 @@ def test_automation_gets_each_new_inbound_message_once(client, factory, automati
 
 def test_standby_messages_never_reach_automation(client, factory, automation):
     account = factory.account()
+    factory.greeting_rule(account)
     body = p.delivery(p.entry(account.ig_user_id, [p.text_message(account.ig_user_id, C, "m1", "hi", T0)], standby=True))
     post(client, body)
     assert only(Message) and automation == []
+
+
+def test_automation_is_queued_only_where_it_could_answer(client, factory, automation):
+    """No job per message for a workspace whose automation would only read its rules and stop
+    (app.automation.rulebook.may_answer_sql asks respond_to_message's own first question)."""
+    from app.models import AutomationSettings
+
+    account = factory.account()
+    other = factory.account(workspace=account.workspace)
+    elsewhere = factory.account()
+    sent = iter(range(100))
+
+    def deliver() -> bool:
+        n = next(sent)
+        automation.clear()
+        post(client, p.delivery(p.entry(account.ig_user_id,
+                                         [p.text_message(account.ig_user_id, C, f"q{n}", "hi", T0 + n)])))
+        return automation != []
+
+    assert not deliver()  # no rules at all
+    factory.greeting_rule(elsewhere)  # another workspace's rule
+    assert not deliver()
+    factory.greeting_rule(other, everywhere=False)  # a rule for the workspace's other account
+    assert not deliver()
+    disabled = factory.greeting_rule(account, everywhere=False, enabled=False)
+    assert not deliver()
+    disabled.enabled = True
+    db.session.commit()
+    assert deliver()  # a rule for this account
+    db.session.delete(disabled)
+    db.session.commit()
+    assert not deliver()
+    factory.greeting_rule(account)  # a rule for every account of the workspace
+    assert deliver()
+    db.session.query(AutomationRule).delete()
+    db.session.add(AutomationSettings(workspace_id=account.workspace_id, ai_auto_reply=True))
+    db.session.commit()
+    assert deliver()  # the AI answers, no rules needed

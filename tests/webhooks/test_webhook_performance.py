@@ -38,7 +38,7 @@ def test_first_message_of_a_new_contact_is_a_handful_of_statements(client, facto
     # conversation update, last webhook time, raw row (bench/profile_ingest.py shows them)
     assert len(counter.statements) <= 11
     assert only(Message) and only(Lead)
-    assert queued.depth() == 2  # the profile lookup and the automation run, for a worker
+    assert queued.depth() == 1  # the profile lookup, for a worker (no automation: the workspace has none)
 
 
 def test_next_message_and_redelivery_are_fewer(client, factory, queued):
@@ -73,6 +73,7 @@ def test_statements_do_not_grow_with_the_batch(client, factory, queued):
 
 def test_a_1000_event_batch(client, factory, queued):
     account = factory.account()
+    factory.greeting_rule(account)
     A = account.ig_user_id
     customers = [f"7{n:015d}" for n in range(50)]
     items = [p.text_message(A, customers[n % 50], f"mid.{n}", f"message number {n}", T0 + n * 10) for n in range(1000)]
