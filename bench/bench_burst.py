@@ -78,10 +78,13 @@ def pct(values: list[float], p: float) -> float:
 # ------------------------------------------------------------------------------------- setup
 
 
-def setup(env: dict, standin: Standin, reps: int) -> tuple[str, list[str]]:
+def setup(env: dict, standin: Standin, reps: int, automation: bool = False) -> tuple[str, list[str]]:
     """An empty database with one workspace, its connected account (a token the stand-in takes)
     and `reps` people (the first an admin, the others agents). Returns the account's
-    ig_user_id and the reps' emails."""
+    ig_user_id and the reps' emails. `automation`: the workspace gets an enabled keyword rule no
+    customer's text matches, so every new message queues its automation job, which reads the
+    rules and logs that none matched (a shop using automation; without a rule ingestion queues
+    no such job)."""
     reset_database(env)
     with app_context(env):
         from app.cli import create_user, get_or_create_workspace
@@ -99,6 +102,11 @@ def setup(env: dict, standin: Standin, reps: int) -> tuple[str, list[str]]:
         emails = [f"rep{n}@burst.test" for n in range(reps)]
         for email in emails:
             create_user(email, BENCH_PASSWORD, WORKSPACE)
+        if automation:
+            from app.models import AutomationRule
+
+            db.session.add(AutomationRule(workspace_id=workspace.id, kind="keyword", match_type="contains",
+                                          pattern="no customer writes this", reply_text="-", enabled=True))
         db.session.commit()
         db.session.remove()
         db.engine.dispose()  # the load processes are forked from this one: no shared sockets

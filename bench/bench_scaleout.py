@@ -9,7 +9,8 @@ WEB_CONCURRENCY set to it, 4 threads each) the burst's signed one-message delive
 answered 200, or p99 over 1 s. The highest step met is that count's sustained rate. All counts
 serve at once, each on its own port, and every rate is tried on each in alternating order, so
 the shared machine's neighbours weigh on every count alike. No worker runs meanwhile, so the web
-processes have the machine and the follow-up jobs pile up in Redis. Then for each worker count
+processes have the machine and the follow-up jobs pile up in Redis (the workspace has an automation
+rule, so each message leaves its automation job as well as a new customer's profile lookup). Then for each worker count
 (`--workers`, default 1, 2: that many `worker` lines) the backlog is worked for `--job-seconds`,
 alternating the counts for `--job-rounds` rounds, and jobs/s is counted from RQ's own timestamps
 (the median window of each count is shown).
@@ -174,7 +175,8 @@ def main(argv: list[str]) -> int:
     load_before = os.getloadavg()[0]
     with Standin(env) as standin:
         env.update(INSTAGRAM_GRAPH_URL=standin.graph_url, INSTAGRAM_API_URL=standin.api_url)
-        account_id, _ = setup(env, standin, 0)
+        # With automation, so the deliveries leave the workers a backlog to measure (a job each).
+        account_id, _ = setup(env, standin, 0, automation=True)
         import redis
 
         redis.Redis.from_url(env["REDIS_URL"]).flushdb()
