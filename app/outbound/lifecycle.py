@@ -45,9 +45,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from functools import cache
 from types import SimpleNamespace
-from datetime import datetime, timedelta
 from typing import TypeVar
 
 from sqlalchemy import and_, bindparam, exists, or_, select, update

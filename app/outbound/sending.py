@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from functools import cache
 from datetime import datetime, timedelta
+from functools import cache
 
 from sqlalchemy import Row, and_, bindparam, or_, select, update
 
@@ -163,10 +163,10 @@ def plan_send(outgoing: Outgoing) -> SendPlan:
             raise CannotSend(ATTACHMENT_GONE)
         attachment = (item["type"], item["url"])
     if human_agent != message.human_agent:
-        # The message shows how it went (the thread marks a human agent reply).
+        # The message shows how it went (the thread marks a human agent reply); the job commits
+        # it with whatever else this read, before the Graph call.
         db.session.execute(update(Message).where(Message.id == message.id).values(human_agent=human_agent)
                            .execution_options(synchronize_session=False))
-        db.session.commit()  # nothing stays open during the Graph call
     return SendPlan(token, account.ig_user_id, outgoing.igsid, message.text if attachment is None else None,
                     attachment, human_agent)
 
