@@ -21,12 +21,19 @@ RULE_FIELDS = ("kind", "account_id", "match_type", "pattern", "reply_text", "set
 
 def ordered_rules(workspace_id: int, *, account_id: int | None = None, enabled_only: bool = False) -> list[AutomationRule]:
     """The workspace's rules in their order; with account_id, only those that apply to it."""
-    query = select(AutomationRule).where(AutomationRule.workspace_id == workspace_id)
-    if account_id is not None:
-        query = query.where(or_(AutomationRule.account_id.is_(None), AutomationRule.account_id == account_id))
-    if enabled_only:
-        query = query.where(AutomationRule.enabled.is_(True))
+    query = select(AutomationRule).where(*_rules_of(workspace_id, account_id, enabled_only=enabled_only))
     return list(db.session.scalars(query.order_by(AutomationRule.position, AutomationRule.id)))
+
+
+def _rules_of(workspace_id, account_id=None, *, enabled_only: bool) -> list:
+    """Which rules apply: the workspace's, for every account or this one (`workspace_id` and
+    `account_id` are values, or columns of an outer query)."""
+    conditions = [AutomationRule.workspace_id == workspace_id]
+    if account_id is not None:
+        conditions.append(or_(AutomationRule.account_id.is_(None), AutomationRule.account_id == account_id))
+    if enabled_only:
+        conditions.append(AutomationRule.enabled.is_(True))
+    return conditions
 
 
 def may_answer_sql(workspace_id, account_id):
@@ -35,12 +42,10 @@ def may_answer_sql(workspace_id, account_id):
     The same test as respond_to_message's first (`not rules and not ai_on`: nothing to do), asked by
     ingestion with its account lookup so that a workspace without automation queues no job for
     each message (a job per delivery that would only read the rules and stop)."""
-    rules, settings = AutomationRule.__table__, AutomationSettings.__table__
     return or_(
-        select(rules.c.id).where(rules.c.workspace_id == workspace_id, rules.c.enabled.is_(True),
-                                 or_(rules.c.account_id.is_(None), rules.c.account_id == account_id)).exists(),
-        select(settings.c.workspace_id).where(settings.c.workspace_id == workspace_id,
-                                              settings.c.ai_auto_reply.is_(True)).exists(),
+        select(AutomationRule.id).where(*_rules_of(workspace_id, account_id, enabled_only=True)).exists(),
+        select(AutomationSettings.workspace_id).where(AutomationSettings.workspace_id == workspace_id,
+                                                      AutomationSettings.ai_auto_reply.is_(True)).exists(),
     )
 
 

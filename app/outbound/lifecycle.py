@@ -90,25 +90,18 @@ def arrival_status(direction: str) -> str:
 def claim(message_id: int) -> datetime | None:
     """Take the message for sending; the claim time, or None if another job has it or it is
     no longer pending. Committed at once so every other process sees it."""
-    now = utcnow()
-    won = _take_claim(message_id, now)
-    db.session.commit()
-    return now if won else None
+    claimed = claim_and_load(message_id, lambda: None)
+    return claimed[0] if claimed else None
 
 
 def claim_and_load(message_id: int, load: Callable[[], T]) -> tuple[datetime, T] | None:
     """`claim`, and when it is won, `load()` read inside the claim's own transaction (one
     transaction where the send job had two): the claim time and what was loaded, or None."""
     now = utcnow()
-    won = _take_claim(message_id, now)
+    won = db.session.execute(_statements().claim, {"message_id": message_id, "now": now}).rowcount == 1
     loaded = load() if won else None
     db.session.commit()
     return (now, loaded) if won else None
-
-
-def _take_claim(message_id: int, now: datetime) -> bool:
-    result = db.session.execute(_statements().claim, {"message_id": message_id, "now": now})
-    return result.rowcount == 1
 
 
 @cache

@@ -34,9 +34,9 @@ from sqlalchemy import bindparam, delete, or_, select, tuple_, update
 
 from app.extensions import db
 from app.assignment.auto import assign_arrivals
+from app.automation.rulebook import may_answer_sql
 from app.inbox import unread
 from app.inserts import Returned, insert_entities, insert_rows
-from app.automation.rulebook import may_answer_sql
 from app.integrations import events as webhook_events
 from app.instagram.events import (
     EXPECTED_OBJECT,
