@@ -16,6 +16,7 @@ from flask import current_app
 from flask_login import login_user
 
 from app.extensions import db
+from app.inbox.localtime import forget_zone
 from app.scoping import valid_id
 
 _ISSUED = "_session_issued_at"  # set on a User loaded from a cookie, so get_id() repeats its issue time
@@ -50,6 +51,7 @@ def sign_in(user, remember: bool) -> None:
     """A fresh session (and, when asked, a remember cookie) issued now."""
     user.__dict__.pop(_ISSUED, None)
     login_user(user, remember=remember, duration=current_app.config["SESSION_MAX_AGE"])
+    forget_zone()
 
 
 def end_all_sessions(user) -> None:

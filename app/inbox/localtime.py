@@ -16,10 +16,31 @@ from app.models import utcnow
 TZ_COOKIE = "tz"
 
 
+_ZONE_MEMO = "igdm.localtime.zone"
+
+
 def user_zone():
     """The zone the signed-in person chose in their profile; else the browser's (its `tz`
-    cookie); else, before the browser has said, the workspace's."""
-    if not has_request_context() or request.path.startswith("/api/"):
+    cookie); else, before the browser has said, the workspace's. Worked out once per request
+    (a list page asks for every time it shows) and kept in its environ, which lives exactly as
+    long as the request; `forget_zone` after a change of zone or of who is signed in."""
+    if not has_request_context():
+        return timezone.utc
+    zone = request.environ.get(_ZONE_MEMO)
+    if zone is None:
+        zone = request.environ[_ZONE_MEMO] = _zone_of_request()
+    return zone
+
+
+def forget_zone() -> None:
+    """The request's zone is to be worked out again (the person or workspace changed theirs, or
+    someone signed in)."""
+    if has_request_context():
+        request.environ.pop(_ZONE_MEMO, None)
+
+
+def _zone_of_request():
+    if request.path.startswith("/api/"):
         return timezone.utc  # the JSON API speaks UTC, whoever asks
     name = _profile_zone_name() or unquote(request.cookies.get(TZ_COOKIE) or "").strip()
     if not name or len(name) > 64:

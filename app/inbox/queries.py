@@ -48,17 +48,23 @@ class ConversationFilters:
             raise ValueError(f"sort must be one of {', '.join(SORTS)}")
 
 
-def _filtered_conversations(filters: ConversationFilters, user, search_by: str = "index"):
-    """The workspace's conversations matching the filters, with what a list row shows. A search
-    (`q`) is applied `search_by` "index" (the workspace's matches as one set, from the trigram
-    indexes), "row" (checked on each conversation the query reaches: for a few known ids or a
-    short walk down the list) or "none" (the caller adds it)."""
-    filters.validate()
-    query = scoped(Conversation).options(
+def _with_row_data(query):
+    """`query` (of Conversation) loading what a list row shows with it."""
+    return query.options(
         joinedload(Conversation.contact), joinedload(Conversation.account), joinedload(Conversation.assignee),
         joinedload(Conversation.media),  # a comments row names its post (None for DMs: no join cost per row)
         selectinload(Conversation.labels),  # a row's chips: one more query per page, not one per row
     )
+
+
+def _filtered_conversations(filters: ConversationFilters, user, search_by: str = "index"):
+    """The workspace's conversations matching the filters (ids and sort keys: the list reads a
+    page's ids with this, then its rows by id, `_rows_by_id`). A search (`q`) is applied
+    `search_by` "index" (the workspace's matches as one set, from the trigram indexes), "row"
+    (checked on each conversation the query reaches: for a few known ids or a short walk down
+    the list) or "none" (the caller adds it)."""
+    filters.validate()
+    query = scoped(Conversation)
     if filters.status:
         query = query.where(Conversation.status == filters.status)
     if filters.kind:
@@ -130,20 +136,32 @@ def conversation_page(filters: ConversationFilters, user, cursor: str | None = N
     trigram indexes give every match of the workspace (few, for a rare word) and those are
     sorted. Both give the same rows: the walk's matches are the first matches in the list's
     order, so when they fill a page it is the page."""
-    rows = []
+    keys = []  # (id, last_message_at, waiting_since) of the page's rows, and of one more if there is one
     if search.search_term(filters.q):
-        rows = list(db.session.scalars(page_query(filters, user, cursor, limit + 1, search_by="walk")).unique())
-    if len(rows) <= limit:
-        rows = list(db.session.scalars(page_query(filters, user, cursor, limit + 1)).unique())
-    next_cursor = None
-    if len(rows) > limit:
-        rows = rows[:limit]
-        next_cursor = _encode_page_cursor(filters.sort, rows[-1])
+        keys = db.session.execute(page_query(filters, user, cursor, limit + 1, search_by="walk")).all()
+    if len(keys) <= limit:
+        keys = db.session.execute(page_query(filters, user, cursor, limit + 1)).all()
+    keys = keys[:limit + 1]
+    rows = _rows_by_id([key.id for key in keys[:limit]])
+    next_cursor = _encode_page_cursor(filters.sort, keys[limit - 1]) if len(keys) > limit else None
     prime_rows(user, rows, filters.q)
     return rows, next_cursor
 
 
+def _rows_by_id(ids: list[int]) -> list[Conversation]:
+    """The conversations of a page, in the order of `ids`, with what each row shows. A page is
+    found as ids first and loaded second: the statement that filters, seeks and sorts then joins
+    nothing, and PostgreSQL plans it in a fraction of the time it took with the row's four joins
+    (bench/profile_pages.py: planning was most of a search's statement time)."""
+    if not ids:
+        return []
+    found = {c.id: c for c in db.session.scalars(_with_row_data(scoped(Conversation)).where(Conversation.id.in_(ids)))
+             .unique()}
+    return [found[i] for i in ids if i in found]
+
+
 SEARCH_WALK = 200  # conversations a search checks one by one before it asks the indexes
+PAGE_KEYS = (Conversation.id, Conversation.last_message_at, Conversation.waiting_since)  # a page's rows, and its cursor's
 
 
 def page_query(filters: ConversationFilters, user, cursor: str | None = None, limit: int = 31,
@@ -157,8 +175,8 @@ def page_query(filters: ConversationFilters, user, cursor: str | None = None, li
         window = _ordered(_filtered_conversations(filters, user, search_by="none"), filters.sort, cursor)
         window = window.with_only_columns(Conversation.id).limit(SEARCH_WALK).subquery()
         query = _filtered_conversations(filters, user, search_by="row").where(Conversation.id.in_(select(window.c.id)))
-        return _ordered(query, filters.sort, None).limit(limit)
-    return _ordered(_filtered_conversations(filters, user), filters.sort, cursor).limit(limit)
+        return _ordered(query, filters.sort, None).with_only_columns(*PAGE_KEYS).limit(limit)
+    return _ordered(_filtered_conversations(filters, user), filters.sort, cursor).with_only_columns(*PAGE_KEYS).limit(limit)
 
 
 def _ordered(query, sort: str, cursor: str | None):
@@ -194,7 +212,7 @@ def matching_conversations(filters: ConversationFilters, user, ids) -> list[Conv
     ids = list(ids)
     if not ids:
         return []
-    query = _filtered_conversations(filters, user, search_by="row").where(Conversation.id.in_(ids))
+    query = _with_row_data(_filtered_conversations(filters, user, search_by="row")).where(Conversation.id.in_(ids))
     rows = list(db.session.scalars(query).unique())
     prime_rows(user, rows, filters.q)
     return rows

@@ -10,6 +10,7 @@ from app.extensions import db
 from app.auth.roles import admin_required
 from app.assignment.availability import check_auto_away_minutes
 from app.errors import ActionRefused
+from app.inbox.localtime import forget_zone
 from app.automation.hours import HoursInvalid, timezone_names, valid_timezone
 from app.models import ApiToken, Workspace
 from app.notifications.email import ALERT_DELAY_MINUTES
@@ -108,6 +109,7 @@ def workspace():
             if changed:
                 audit.record("settings.workspace", "Workspace settings: " + ", ".join(changed))
             db.session.commit()
+            forget_zone()
             flash("Workspace settings saved.", "info")
             return redirect(url_for("settings.workspace"))
         status = 422
@@ -170,6 +172,7 @@ def profile():
             user.name, user.timezone, user.avatar_hue = form["name"] or None, form["timezone"] or None, hue
             user.theme = form["theme"]
             db.session.commit()
+            forget_zone()
             flash("Profile saved.", "info")
             return redirect(url_for("settings.profile"))
         status = 422

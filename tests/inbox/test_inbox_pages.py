@@ -309,3 +309,27 @@ def test_ids_beyond_32_bits_are_refused_not_errors(client, auth, setup, factory)
     assert "Unknown owner" in body(client.get(f"/leads?owner={huge}"))
     lead = factory.lead(setup.ann)
     assert auth.post(f"/leads/{lead.id}/owner", {"owner_id": huge}, htmx=True).status_code == 422
+
+
+def test_the_viewers_zone_is_worked_out_once_per_request_and_again_after_a_change(app, setup):
+    """A list page asks for the zone of every time it shows (app.inbox.localtime.user_zone): it is
+    worked out once per request, and again after `forget_zone` (a changed profile or workspace
+    zone, a sign-in), so nothing in the same request is shown in the old zone."""
+    from zoneinfo import ZoneInfo
+
+    from flask_login import login_user
+
+    from app.inbox.localtime import forget_zone, user_zone
+
+    setup.user.timezone = "Asia/Tokyo"
+    db.session.commit()
+    with app.test_request_context("/", headers={"Cookie": "tz=America/New_York"}):
+        login_user(setup.user)
+        assert user_zone() == ZoneInfo("Asia/Tokyo")
+        setup.user.timezone = None
+        assert user_zone() == ZoneInfo("Asia/Tokyo")  # the request's answer, kept
+        forget_zone()
+        assert user_zone() == ZoneInfo("America/New_York")  # the browser's, now that the profile has none
+    with app.test_request_context("/api/v1/conversations"):
+        login_user(setup.user)
+        assert user_zone() == __import__("datetime").timezone.utc  # the API speaks UTC
