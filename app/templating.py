@@ -9,11 +9,16 @@ from flask_login import current_user
 
 
 def relative_time(value: datetime | None, now: datetime | None = None) -> str:
-    """"now", "5m", "3h", "Tue", "12 Mar" — the compact form inbox lists use."""
+    """"now", "5m", "3h", "Tue", "12 Mar" — the compact form inbox lists use; the day and date
+    in the viewer's zone, as every other time on the page (app.inbox.localtime)."""
+    from app.inbox.localtime import to_local
+
     if value is None:
         return ""
     now = now or datetime.now(timezone.utc)
     seconds = (now - value).total_seconds()
+    if seconds >= 86400:
+        value, now = to_local(value), to_local(now)
     if seconds < 60:
         return "now"
     if seconds < 3600:

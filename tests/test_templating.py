@@ -38,3 +38,17 @@ def test_sort_keys_sort_as_strings_exactly_as_their_items_sort(app):
     with app.test_request_context():  # no zone chosen: days are UTC
         assert day_key(date(2024, 5, 1)) < item_key(Message(id=1, created_at=datetime(2024, 5, 1, tzinfo=timezone.utc)))
         assert day_key(date(2024, 5, 2)) > item_key(items[-1])
+
+
+def test_a_rows_day_and_date_are_the_viewers(app):
+    """reltime's "Tue" and "12 Mar" are the viewer's day, as the row's tooltip and every other time."""
+    from app.templating import relative_time
+
+    now = datetime(2024, 5, 8, 12, 0, tzinfo=timezone.utc)
+    sent = datetime(2024, 5, 5, 23, 30, tzinfo=timezone.utc)  # Sunday in UTC, Monday morning in Tokyo
+    assert relative_time(sent, now) == "Sun"  # outside a request: UTC
+    with app.test_request_context("/", headers={"Cookie": "tz=Asia/Tokyo"}):
+        assert relative_time(sent, now) == "Mon"
+        assert relative_time(now - timedelta(hours=2), now) == "2h"
+        assert relative_time(datetime(2024, 1, 31, 20, 0, tzinfo=timezone.utc), now) == "1 Feb"
+        assert relative_time(datetime(2023, 12, 31, 20, 0, tzinfo=timezone.utc), now) == "1 Jan"
