@@ -94,7 +94,7 @@ def main() -> int:
     html = client.get("/login").get_data(as_text=True)
     token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html).group(1)
     response = client.post("/login", data={"email": email, "password": BENCH_PASSWORD, "csrf_token": token})
-    assert response.status_code == 302, response.status_code
+    assert response.status_code == 302, (response.status_code, response.get_data(as_text=True)[:3000])
     thread = re.search(r'href="(/conversations/\d+)', client.get("/").get_data(as_text=True)).group(1)
     pages = {**PAGES, "thread fragment": thread}
 
