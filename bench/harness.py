@@ -16,7 +16,7 @@ import statistics
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
@@ -223,6 +223,17 @@ class LoadResult:
     seconds: float
     latencies_ms: list[float]
     statuses: dict
+    connection_workers: list[frozenset] = field(default_factory=list)  # per connection: the worker pids that answered
+
+    @property
+    def shared_worker(self) -> bool | None:
+        """Whether two connections were served by one gunicorn worker (whose GIL they then share,
+        so a request waits for the other's Python): None when the server does not say
+        (bench/wsgi.py's X-Bench-Worker) or there was one connection."""
+        if len(self.connection_workers) < 2 or not all(self.connection_workers):
+            return None
+        seen = [pid for workers in self.connection_workers for pid in workers]
+        return len(seen) != len(set(seen))
 
     @property
     def throughput(self) -> float:
@@ -250,11 +261,13 @@ def _worker(port: int, factory: RequestFactory, worker_id: int, count: int, thre
     latencies: list[float] = []
     statuses: dict[int, int] = {}
     errors = 0
+    workers: list[frozenset] = []
     lock = threading.Lock()
     begin = time.perf_counter()
 
     def run(thread_id: int) -> None:
         nonlocal errors
+        answered_by: set[str] = set()
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         for k, i in enumerate(range(thread_id, count, threads)):
             method, path, body, headers = factory(worker_id, i)
@@ -271,6 +284,8 @@ def _worker(port: int, factory: RequestFactory, worker_id: int, count: int, thre
                 response = conn.getresponse()
                 response.read()
                 status = response.status
+                if response.getheader("X-Bench-Worker"):
+                    answered_by.add(response.getheader("X-Bench-Worker"))
             except (OSError, http.client.HTTPException):
                 conn.close()
                 conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
@@ -282,13 +297,15 @@ def _worker(port: int, factory: RequestFactory, worker_id: int, count: int, thre
                 if status == 0 or status >= 500:
                     errors += 1
         conn.close()
+        with lock:
+            workers.append(frozenset(answered_by))
 
     pool = [threading.Thread(target=run, args=(t,)) for t in range(threads)]
     for t in pool:
         t.start()
     for t in pool:
         t.join()
-    queue.put((latencies, statuses, errors))
+    queue.put((latencies, statuses, errors, workers))
 
 
 def load(name: str, port: int, factory: RequestFactory, total: int, connections: int = 32,
@@ -316,7 +333,8 @@ def load(name: str, port: int, factory: RequestFactory, total: int, connections:
     for r in results:
         for k, v in r[1].items():
             statuses[k] = statuses.get(k, 0) + v
-    return LoadResult(name, len(latencies), sum(r[2] for r in results), seconds, latencies, statuses)
+    return LoadResult(name, len(latencies), sum(r[2] for r in results), seconds, latencies, statuses,
+                      [w for r in results for w in r[3]])
 
 
 class Comparison:

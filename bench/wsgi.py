@@ -31,6 +31,14 @@ app = create_app()
 _local = threading.local()
 
 
+@app.after_request
+def _name_the_worker(response: Response) -> Response:
+    # Which gunicorn worker answered: two keep-alive connections served by one worker share its
+    # GIL, and the benches tell such rounds apart (harness.LoadResult.shared_worker).
+    response.headers["X-Bench-Worker"] = str(os.getpid())
+    return response
+
+
 def _pg_tx():
     """A connection of this thread that runs transactions, as the app's do."""
     conn = getattr(_local, "pg_tx", None)
