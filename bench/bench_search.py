@@ -91,6 +91,9 @@ def placement(rounds) -> str:
             parts.append(f"{label}: {count} rounds, p95 {latencies[int(0.95 * (len(latencies) - 1))]:.1f} ms")
         else:
             parts.append(f"{label}: no round")
+    unknown = sum(1 for r in rounds if r.shared_worker is None)
+    if unknown:
+        parts.append(f"{unknown} rounds of no one placement (a connection opened again)")
     return "; ".join(parts)
 
 

@@ -229,8 +229,9 @@ class LoadResult:
     def shared_worker(self) -> bool | None:
         """Whether two connections were served by one gunicorn worker (whose GIL they then share,
         so a request waits for the other's Python): None when the server does not say
-        (bench/wsgi.py's X-Bench-Worker) or there was one connection."""
-        if len(self.connection_workers) < 2 or not all(self.connection_workers):
+        (bench/wsgi.py's X-Bench-Worker), there was one connection, or a connection was answered by
+        more than one worker (it was opened again after an error or a close: no one placement)."""
+        if len(self.connection_workers) < 2 or any(len(workers) != 1 for workers in self.connection_workers):
             return None
         seen = [pid for workers in self.connection_workers for pid in workers]
         return len(seen) != len(set(seen))

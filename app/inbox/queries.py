@@ -141,7 +141,6 @@ def conversation_page(filters: ConversationFilters, user, cursor: str | None = N
         keys = db.session.execute(page_query(filters, user, cursor, limit + 1, search_by="walk")).all()
     if len(keys) <= limit:
         keys = db.session.execute(page_query(filters, user, cursor, limit + 1)).all()
-    keys = keys[:limit + 1]
     rows = _rows_by_id([key.id for key in keys[:limit]])
     next_cursor = _encode_page_cursor(filters.sort, keys[limit - 1]) if len(keys) > limit else None
     prime_rows(user, rows, filters.q)
@@ -152,7 +151,10 @@ def _rows_by_id(ids: list[int]) -> list[Conversation]:
     """The conversations of a page, in the order of `ids`, with what each row shows. A page is
     found as ids first and loaded second: the statement that filters, seeks and sorts then joins
     nothing, and PostgreSQL plans it in a fraction of the time it took with the row's four joins
-    (bench/profile_pages.py: planning was most of a search's statement time)."""
+    (bench/profile_pages.py: planning was most of a search's statement time). Two statements
+    see two moments: a row deleted in between is left out (the page is one short, its cursor
+    still right), one changed in between is shown as it is now at the place it had; the live
+    list's next poll puts both right, as it does for any change after a page is read."""
     if not ids:
         return []
     found = {c.id: c for c in db.session.scalars(_with_row_data(scoped(Conversation)).where(Conversation.id.in_(ids)))
@@ -166,7 +168,8 @@ PAGE_KEYS = (Conversation.id, Conversation.last_message_at, Conversation.waiting
 
 def page_query(filters: ConversationFilters, user, cursor: str | None = None, limit: int = 31,
                search_by: str = "index"):
-    """The SELECT of a page (bench/bench_inbox.py and bench_search.py check its plans). `recent`:
+    """The SELECT of a page's ids and sort keys (bench/bench_inbox.py and bench_search.py check the
+    plans of what conversation_page sends). `recent`:
     newest activity first, keyset (last_message_at, id) descending, read from
     ix_conversations_inbox. `waiting`: the conversations a customer waits in, longest first,
     keyset (waiting_since, id) ascending, read from ix_conversations_waiting. `search_by="walk"`:

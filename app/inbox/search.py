@@ -11,7 +11,8 @@ statement with LIKE and scans.
 Two forms of the same test, for the two ways app.inbox.queries.conversation_page finds a page:
 `search_filter`, the workspace's matches as one set of ids (a UNION of the two index searches)
 that the list then sorts and pages by its own keyset, written as `id IN (…)` so the planner
-makes it a semi-join; and `row_matches`, correlated EXISTS checked on each conversation a query
+makes it a semi-join (building it reads the workspace's account ids: the statement names them as
+values); and `row_matches`, correlated EXISTS checked on each conversation a query
 reaches, for a short walk down the list or a few known ids. The second over a whole workspace
 is what search used to be: a read of every message."""
 from __future__ import annotations
