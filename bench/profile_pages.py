@@ -102,13 +102,6 @@ def main() -> int:
         response = client.get(path, headers=HX)
         assert response.status_code == 200, (path, response.status_code)
 
-    if os.environ.get("PROFILE_GC_FREEZE"):
-        import gc
-
-        for path in pages.values():
-            get(path)
-        gc.collect()
-        gc.freeze()
     for name, path in pages.items():
         for _ in range(20):
             get(path)

@@ -143,7 +143,11 @@ def prime(user_id: int, conversation_ids) -> dict[int, int]:
 
 
 def count_for(user_id: int, conversation_id: int) -> int:
-    """The user's unread messages in one conversation."""
+    """The user's unread messages in one conversation: from what the page primed when it did (a
+    list asks once per row), else one query."""
+    memo = _memo(user_id)
+    if memo is not None and conversation_id in memo:
+        return memo[conversation_id]
     return prime(user_id, [conversation_id])[conversation_id]
 
 
@@ -153,9 +157,6 @@ def mine(conversation: Conversation) -> int:
 
     if not current_user or not current_user.is_authenticated:
         return 0
-    memo = _memo(current_user.id)
-    if memo is not None and conversation.id in memo:
-        return memo[conversation.id]  # primed with the page (a list renders one per row)
     return count_for(current_user.id, conversation.id)
 
 
