@@ -42,6 +42,7 @@ def test_production_config_is_strict_and_secure(tmp_path):
     assert config["DEMO_MODE"] is False
     assert config["INSTAGRAM_GRAPH_URL"] == "https://graph.instagram.com"
     assert config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u:p@db.example/app"
+    assert config["PASSWORD_HASH_METHOD"] == "scrypt"  # werkzeug's cost; only tests lower it
 
 
 def test_production_refusal_reaches_create_app(monkeypatch):
@@ -60,6 +61,7 @@ def test_development_defaults_are_usable_at_once(tmp_path):
     assert config["JOBS_INLINE"] is True
     assert config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///")
     assert config["INSTAGRAM_GRAPH_URL"] == "http://127.0.0.1:5000/_meta/graph"
+    assert config["PASSWORD_HASH_METHOD"] == "scrypt"
     # The generated key is kept, so every process signs sessions alike.
     assert load_config(tmp_path, {})["SECRET_KEY"] == config["SECRET_KEY"]
     assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0

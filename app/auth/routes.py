@@ -1,6 +1,7 @@
 """Staff sign-in: GET/POST /login and POST /logout (never logout by GET)."""
 from __future__ import annotations
 
+from functools import cache
 from urllib.parse import urlsplit
 
 from flask import flash, make_response, redirect, render_template, request, url_for
@@ -14,11 +15,15 @@ from app.auth.forms import LoginForm
 from app.auth.sessions import end_all_sessions, sign_in
 from app.extensions import db
 from app.models import User, utcnow
+from app.models.workspaces import password_hash_method
 from app.throttle import limiter
 
-# Checked when the email matches no active user, so that a wrong email costs the same scrypt
-# work as a wrong password: timing must not tell which addresses have accounts (F-04).
-_DUMMY_HASH = generate_password_hash("no user has this password", method="scrypt")
+
+@cache
+def _dummy_hash(method: str) -> str:
+    """Checked when the email matches no active user, so that a wrong email costs the same scrypt
+    work as a wrong password: timing must not tell which addresses have accounts (F-04)."""
+    return generate_password_hash("no user has this password", method=method)
 
 
 def _safe_next(target: str | None) -> str:
@@ -43,7 +48,7 @@ def _throttled(request_limit):
 def authenticate(email: str, password: str) -> User | None:
     user = db.session.scalar(select(User).where(User.email == email))
     if user is None or not user.is_active:
-        check_password_hash(_DUMMY_HASH, password)
+        check_password_hash(_dummy_hash(password_hash_method()), password)
         return None
     return user if user.check_password(password) else None
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from flask import current_app, has_app_context
 from flask_login import UserMixin
 from sqlalchemy import Boolean, ForeignKey, Integer, String, text as sql_text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -12,6 +13,12 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.extensions import db
 from app.models.types import UTCDateTime, enum_check, utcnow
+
+
+def password_hash_method() -> str:
+    """How passwords are hashed: the app's PASSWORD_HASH_METHOD (app.config), werkzeug's scrypt
+    at its default cost outside an app."""
+    return current_app.config.get("PASSWORD_HASH_METHOD", "scrypt") if has_app_context() else "scrypt"
 
 if TYPE_CHECKING:
     from app.models.accounts import InstagramAccount
@@ -81,7 +88,7 @@ class User(UserMixin, db.Model):
     def set_password(self, password: str) -> None:
         if self.password_hash:
             self.end_sessions()  # a changed password signs out every cookie issued with the old one
-        self.password_hash = generate_password_hash(password, method="scrypt")
+        self.password_hash = generate_password_hash(password, method=password_hash_method())
 
     def end_sessions(self) -> None:
         self.session_generation = (self.session_generation or 0) + 1

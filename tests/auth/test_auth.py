@@ -152,7 +152,11 @@ def test_session_cookie_flags(client, auth):
     assert "SameSite=Lax" in session_cookie
 
 
-def test_passwords_are_scrypt_hashed(factory):
+def test_passwords_are_scrypt_hashed(app, factory):
     user = factory.user(password="pw-123456")
-    assert user.password_hash.startswith("scrypt:")
+    assert user.password_hash.startswith("scrypt:1024:8:1$")  # the test environment's cost
     assert "pw-123456" not in user.password_hash
+    app.config["PASSWORD_HASH_METHOD"] = "scrypt"  # everywhere else: werkzeug's
+    user.set_password("pw-654321")
+    assert user.password_hash.startswith("scrypt:32768:8:1$")
+    assert user.check_password("pw-654321")

@@ -8,10 +8,12 @@ from dataclasses import dataclass
 import pytest
 
 from app import create_app
+from app.accounts import history_pacing
 from app.extensions import db
 from app.models import InstagramAccount, User, Workspace, utcnow
 from app.standin import DEFAULT_SCOPES, Signer, StandinServer, business_account
 from app.token_crypto import token_cipher
+from tests.accounts.history_kit import FakeClock
 from tests.conftest import TEST_APP_SECRET, _clean_database, base_config
 
 SIGNING_KEY = "test-standin-signing-key"
@@ -23,6 +25,16 @@ def demo_config(database_url: str, **overrides) -> dict:
                   PORT=5000)
     config.update(overrides)
     return config
+
+
+@pytest.fixture(autouse=True)
+def paced_by_a_fake_clock():
+    """`flask demo` imports the demo account's history, paced at Meta's ~2 calls a second: on the
+    real clock that slept over 3 s in every test that seeds the demo. The fake clock moves when
+    the import waits (tests/accounts/test_history_import.py checks the pacing itself)."""
+    previous = FakeClock().install()
+    yield
+    history_pacing.use_clock(previous)
 
 
 @pytest.fixture

@@ -7,11 +7,16 @@ import threading
 import pytest
 from werkzeug.serving import make_server
 
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, PASSWORD
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, PASSWORD, browser_available
 from tests.browser.csp_watch import CspWatch
 from tests.meta_kit import sent_ok
 
 pytestmark = pytest.mark.browser
+
+# A fresh machine without Chromium skips these, as it does tests/browser (README: the browser tests).
+_reason = browser_available()
+if _reason:
+    pytest.skip(_reason, allow_module_level=True)
 
 
 @pytest.fixture
@@ -26,7 +31,7 @@ def live_server(app):
 
 @pytest.fixture
 def page(live_server, world):
-    playwright_api = pytest.importorskip("playwright.sync_api")
+    import playwright.sync_api as playwright_api
     with playwright_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page()
