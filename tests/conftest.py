@@ -31,6 +31,7 @@ from tests.meta_kit import API_URL, AUTHORIZE_URL, GRAPH_URL, GRAPH_VERSION, HX
 TEST_APP_SECRET = "test-app-secret"
 TEST_VERIFY_TOKEN = "test-verify-token-0123456789abcdef0123"
 TEST_FERNET_KEY = Fernet.generate_key().decode()
+TEST_PASSWORD_HASH = "scrypt:1024:8:1"
 
 from tests.factories import Factory  # noqa: E402
 
@@ -95,6 +96,8 @@ def base_config(database_url: str) -> dict:
         # Off unless a test is about it: a connect would otherwise call the Conversations API.
         "HISTORY_IMPORT_ON_CONNECT": False,
         "SERVER_NAME": None,
+        # scrypt at N=2^10 instead of werkzeug's 2^15: the suite hashes thousands of passwords.
+        "PASSWORD_HASH_METHOD": TEST_PASSWORD_HASH,
     }
 
 

@@ -7,9 +7,10 @@ do again from scratch took longer than most tests:
 - Jinja compiles every template an app renders, again in each app's own environment (about an
   eighth of a typical test module's time).
 
-Both results are pure functions of their source, so the session keeps them: a rule's builder
+Both results are functions of their source alone, so the session keeps them: a rule's builder
 takes the rule as its first argument (`.self`) and is bound to it afterwards, so one compiled
-function serves every app's copy of the same rule, keyed by the rule's parsed parts; templates go
+function serves every app's copy of the same rule, keyed by the rule's parsed parts (a rule with
+a default for one of its path's variables is left out: werkzeug folds that in); templates go
 through Jinja's own bytecode cache, which checks each template's source checksum before using
 what it kept. Only the tests use this: a server builds one app per process.
 """
@@ -28,9 +29,14 @@ _CREATE_JINJA_ENVIRONMENT = Flask.create_jinja_environment
 
 
 def _cached_compile_builder(self: Rule, append_unknown: bool = True):
-    defaults = tuple(sorted((str(k), repr(v)) for k, v in (self.defaults or {}).items()))
-    converters = tuple(sorted((name, type(c).__name__) for name, c in self._converters.items()))
-    key = (tuple(self._trace), defaults, converters, append_unknown)
+    defaults = self.defaults or {}
+    if any(is_dynamic and name in defaults for is_dynamic, name in self._trace):
+        # A default for a variable of the path is converted (with the converter's own arguments)
+        # into a constant of the code: such a builder is not shared. No route of the app has one.
+        return _COMPILE_BUILDER(self, append_unknown)
+    # Otherwise the code holds the path's constant parts, the variables' names (converted at call
+    # time through the rule it is bound to) and the defaults' names.
+    key = (tuple(self._trace), tuple(sorted(map(str, defaults))), append_unknown)
     builder = _BUILDERS.get(key)
     if builder is None:
         builder = _BUILDERS[key] = _COMPILE_BUILDER(self, append_unknown)
@@ -63,7 +69,7 @@ def _create_jinja_environment(self: Flask):
 
 def install() -> None:
     """Keep rule builders and compiled templates for the session. The builder cache is left out
-    if this werkzeug builds rules differently from 3.x (then only slower)."""
+    if this werkzeug builds rules differently from 3.x (tests/test_fixtures.py then says so)."""
     names = Rule.compile.__code__.co_names
     if _COMPILE_BUILDER is not None and "_trace" in names and "_converters" in names:
         Rule._compile_builder = _cached_compile_builder

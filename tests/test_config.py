@@ -42,7 +42,7 @@ def test_production_config_is_strict_and_secure(tmp_path):
     assert config["DEMO_MODE"] is False
     assert config["INSTAGRAM_GRAPH_URL"] == "https://graph.instagram.com"
     assert config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u:p@db.example/app"
-    assert config["PASSWORD_HASH_METHOD"] == "scrypt"  # werkzeug's cost; only tests lower it
+    assert config["PASSWORD_HASH_METHOD"] == "scrypt"  # werkzeug's cost; only the suite's own config lowers it
 
 
 def test_production_refusal_reaches_create_app(monkeypatch):

@@ -22,8 +22,14 @@ from app.throttle import limiter
 @cache
 def _dummy_hash(method: str) -> str:
     """Checked when the email matches no active user, so that a wrong email costs the same scrypt
-    work as a wrong password: timing must not tell which addresses have accounts (F-04)."""
+    work as a wrong password: timing must not tell which addresses have accounts (F-04). Made when
+    the app starts (app.auth), so not even a process's first sign-in costs more."""
     return generate_password_hash("no user has this password", method=method)
+
+
+@bp.record
+def _make_dummy_hash(state) -> None:
+    _dummy_hash(state.app.config.get("PASSWORD_HASH_METHOD", "scrypt"))
 
 
 def _safe_next(target: str | None) -> str:

@@ -128,6 +128,8 @@ def test_unknown_email_costs_the_same_password_check(app, client, auth, factory,
     _login(client, auth, "nobody@example.com", "nope")
     assert calls and calls[0].startswith("scrypt:")
     inactive = factory.user(password="right-password")
+    # The same method and cost as the users' own hashes (salt and digest aside).
+    assert calls[0].split("$")[0] == inactive.password_hash.split("$")[0]
     inactive.active = False
     db.session.commit()
     calls.clear()
@@ -154,7 +156,7 @@ def test_session_cookie_flags(client, auth):
 
 def test_passwords_are_scrypt_hashed(app, factory):
     user = factory.user(password="pw-123456")
-    assert user.password_hash.startswith("scrypt:1024:8:1$")  # the test environment's cost
+    assert user.password_hash.startswith("scrypt:1024:8:1$")  # the test suite's cost (tests/conftest.py)
     assert "pw-123456" not in user.password_hash
     app.config["PASSWORD_HASH_METHOD"] = "scrypt"  # everywhere else: werkzeug's
     user.set_password("pw-654321")
