@@ -17,6 +17,9 @@ DEFAULT_API_URL = "https://api.instagram.com"
 DEFAULT_AUTHORIZE_URL = "https://www.instagram.com/oauth/authorize"
 DEFAULT_GRAPH_VERSION = "v24.0"
 ENVIRONMENTS = ("development", "test", "production")
+# werkzeug's scrypt at its default cost (N=2^15, about 0.1 s a hash: the point of it). Not from the
+# environment: only the test suite's own config lowers it (tests/conftest.py).
+PASSWORD_HASH_METHOD = "scrypt"
 
 
 class ConfigError(RuntimeError):
@@ -228,9 +231,7 @@ def load_config(instance_path: str | Path, env=None) -> dict:
         # The longest any sign-in lasts, "Keep me signed in" included; enforced by app.auth.sessions,
         # which also gives it to Flask-Login as the remember cookie's duration.
         "SESSION_MAX_AGE": timedelta(days=env_int(env, "SESSION_MAX_AGE_DAYS", 30)),
-        # werkzeug's scrypt at its default cost (N=2^15, about 0.1 s a hash: the point of it). Not
-        # from the environment: only the test suite's own config lowers it (tests/conftest.py).
-        "PASSWORD_HASH_METHOD": "scrypt",
+        "PASSWORD_HASH_METHOD": PASSWORD_HASH_METHOD,
         "PREFERRED_URL_SCHEME": "https" if production else "http",
         # CSRF tokens live as long as the session; a long shift in the inbox must not expire forms.
         "WTF_CSRF_TIME_LIMIT": None,

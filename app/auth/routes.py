@@ -29,7 +29,7 @@ def _dummy_hash(method: str) -> str:
 
 @bp.record
 def _make_dummy_hash(state) -> None:
-    _dummy_hash(state.app.config.get("PASSWORD_HASH_METHOD", "scrypt"))
+    _dummy_hash(state.app.config["PASSWORD_HASH_METHOD"])
 
 
 def _safe_next(target: str | None) -> str:

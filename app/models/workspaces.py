@@ -11,14 +11,14 @@ from sqlalchemy import Boolean, ForeignKey, Integer, String, text as sql_text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from app.config import PASSWORD_HASH_METHOD
 from app.extensions import db
 from app.models.types import UTCDateTime, enum_check, utcnow
 
 
 def password_hash_method() -> str:
-    """How passwords are hashed: the app's PASSWORD_HASH_METHOD (app.config), werkzeug's scrypt
-    at its default cost outside an app."""
-    return current_app.config.get("PASSWORD_HASH_METHOD", "scrypt") if has_app_context() else "scrypt"
+    """How passwords are hashed: the app's PASSWORD_HASH_METHOD, the default (app.config) outside an app."""
+    return current_app.config["PASSWORD_HASH_METHOD"] if has_app_context() else PASSWORD_HASH_METHOD
 
 if TYPE_CHECKING:
     from app.models.accounts import InstagramAccount

@@ -1,9 +1,10 @@
 import pytest
 from sqlalchemy import select
 
+from app.config import PASSWORD_HASH_METHOD
 from app.extensions import db
 from app.models import ApiToken
-from tests.conftest import csrf_token_from
+from tests.conftest import TEST_PASSWORD_HASH, csrf_token_from
 from tests.meta_kit import HX
 
 PROTECTED_PAGES = ["/", "/leads", "/accounts", "/settings", "/conversations/1"]
@@ -156,9 +157,9 @@ def test_session_cookie_flags(client, auth):
 
 def test_passwords_are_scrypt_hashed(app, factory):
     user = factory.user(password="pw-123456")
-    assert user.password_hash.startswith("scrypt:1024:8:1$")  # the test suite's cost (tests/conftest.py)
+    assert user.password_hash.startswith(TEST_PASSWORD_HASH + "$")  # the test suite's cost
     assert "pw-123456" not in user.password_hash
-    app.config["PASSWORD_HASH_METHOD"] = "scrypt"  # everywhere else: werkzeug's
+    app.config["PASSWORD_HASH_METHOD"] = PASSWORD_HASH_METHOD  # everywhere else: werkzeug's
     user.set_password("pw-654321")
     assert user.password_hash.startswith("scrypt:32768:8:1$")
     assert user.check_password("pw-654321")
