@@ -13,6 +13,7 @@ from app.extensions import db
 class Sent:
     statement: str
     parameters: object
+    isolation_level: str | None = None  # the connection's own, when set ("AUTOCOMMIT": app.autocommit)
 
 
 @contextlib.contextmanager
@@ -22,7 +23,7 @@ def sql_sent(engine=None):
     seen: list[Sent] = []
 
     def record(conn, cursor, statement, parameters, context, executemany):
-        seen.append(Sent(statement, parameters))
+        seen.append(Sent(statement, parameters, conn.get_execution_options().get("isolation_level")))
 
     event.listen(engine, "before_cursor_execute", record)
     try:

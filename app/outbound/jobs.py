@@ -36,7 +36,7 @@ TOKEN_REJECTED = "Instagram rejected the access token (error 190); reconnect the
 def deliver_message_job(message_id: int, then: tuple[int, ...] = ()) -> None:
     """Send one pending message to Instagram once; `then` are messages of the same reply to
     deliver after it, in order. Its state changes are drawn in app.outbound.lifecycle."""
-    claim = lifecycle.claim_and_load(message_id, lambda: sending.load_outgoing(message_id))
+    claim = sending.claim_outgoing(message_id)
     if claim is None:
         log.info("message %s is not waiting to be sent (already claimed, sent or gone)", message_id)
         _send_next(then)

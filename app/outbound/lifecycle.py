@@ -21,7 +21,7 @@ of ours, can still make the message `sent`. `delivered` is in the schema but not
 | change                          | function                        | called by                          |
 |---------------------------------|---------------------------------|------------------------------------|
 | (none) -> pending               | new_pending_reply               | replies.queue_reply                |
-| pending -> claimed              | claim, claim_and_load           | jobs.deliver_message_job           |
+| pending -> claimed              | claim (sending.claim_outgoing)  | jobs.deliver_message_job           |
 | claimed -> pending              | release_for_retry               | jobs.deliver_message_job           |
 | claimed -> failed / uncertain   | record_failure                  | jobs.deliver_message_job           |
 | claimed -> sent                 | record_sent                     | jobs.deliver_message_job           |
@@ -53,6 +53,7 @@ from typing import TypeVar
 from sqlalchemy import and_, bindparam, exists, or_, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 
+from app.autocommit import commit_alone
 from app.extensions import db
 from app.messages import first_times
 from app.models import Conversation, Message, utcnow
@@ -90,13 +91,21 @@ def arrival_status(direction: str) -> str:
 def claim(message_id: int) -> datetime | None:
     """Take the message for sending; the claim time, or None if another job has it or it is
     no longer pending. Committed at once so every other process sees it."""
-    claimed = claim_and_load(message_id, lambda: None)
-    return claimed[0] if claimed else None
+    now = utcnow()
+    won = commit_alone(_statements().claim, {"message_id": message_id, "now": now}).rowcount == 1
+    return now if won else None
+
+
+def claim_statement():
+    """The claim as one UPDATE, to extend with what a send reads (sending.claim_outgoing adds
+    FROM and RETURNING on PostgreSQL); bound parameters `message_id` and `now`."""
+    return _statements().claim
 
 
 def claim_and_load(message_id: int, load: Callable[[], T]) -> tuple[datetime, T] | None:
-    """`claim`, and when it is won, `load()` read inside the claim's own transaction (one
-    transaction where the send job had two): the claim time and what was loaded, or None."""
+    """`claim`, and when it is won, `load()` read inside the claim's own transaction: the claim
+    time and what was loaded, or None. Where the database cannot return another table's columns
+    from an UPDATE (SQLite); PostgreSQL claims and loads in one statement."""
     now = utcnow()
     won = db.session.execute(_statements().claim, {"message_id": message_id, "now": now}).rowcount == 1
     loaded = load() if won else None
@@ -201,13 +210,10 @@ def _record_sent_plainly(message_id: int, mid: str) -> bool:
     holds the mid (no echo got there first). Nothing to merge, no answer counted differently
     (pending and sent both count), so no conversation to lock. False leaves it to the full path;
     an echo storing the same mid meanwhile makes this UPDATE fail on the unique index, which
-    record_sent answers by looking again."""
-    result = db.session.execute(_statements().sent_plainly,
-                                {"message_id": message_id, "sent_mid": mid, "now": utcnow()})
-    if result.rowcount != 1:
-        return False
-    db.session.commit()
-    return True
+    record_sent answers by looking again. Its own transaction (app.autocommit): the job has
+    nothing else to commit with it."""
+    outcome = commit_alone(_statements().sent_plainly, {"message_id": message_id, "sent_mid": mid, "now": utcnow()})
+    return outcome.rowcount == 1
 
 
 def _record_sent_once(message_id: int, mid: str, *, locked: tuple[int, ...] = ()) -> list[int]:

@@ -25,6 +25,7 @@ from functools import cache
 from sqlalchemy import Row, and_, bindparam, or_, select, update
 
 from app.accounts.lifecycle import can_call_meta
+from app.autocommit import commit_alone
 from app.extensions import db
 from app.instagram.client import AccountCredentials, account_token
 from app.instagram.errors import GraphError, RateLimitedError
@@ -91,12 +92,28 @@ class Outgoing:
     igsid: str
 
 
+def claim_outgoing(message_id: int) -> tuple[datetime, Outgoing | None] | None:
+    """The send's claim (lifecycle.claim) and what the send needs, read with it: the claim time
+    and the message's Outgoing, or None when the claim was lost. On PostgreSQL one statement
+    that is its own transaction (UPDATE ... FROM ... RETURNING): the claim and the read were two
+    statements and a transaction's three round trips, most of what a send added to its Graph call
+    (bench/profile_worker.py). SQLite cannot return another table's columns from an UPDATE: there
+    the claim is followed by the read in the same transaction."""
+    if db.engine.dialect.name != "postgresql":
+        return lifecycle.claim_and_load(message_id, lambda: load_outgoing(message_id))
+    now = utcnow()
+    rows = commit_alone(_claim_outgoing_statement(), {"message_id": message_id, "now": now}).rows
+    return (now, _outgoing(rows[0])) if rows else None
+
+
 def load_outgoing(message_id: int) -> Outgoing | None:
     """One statement, plain columns: the send runs for every reply, and loading four ORM objects
     cost the job more than the statement costs PostgreSQL (bench/profile_worker.py)."""
     row = db.session.execute(_load_outgoing_statement(), {"message_id": message_id}).one_or_none()
-    if row is None:
-        return None
+    return None if row is None else _outgoing(row)
+
+
+def _outgoing(row: Row) -> Outgoing:
     return Outgoing(message=row,
                     conversation=SendConversation(row.conversation_kind, row.last_inbound_at, row.workspace_id),
                     account=AccountCredentials(row.account_id, row.username, row.account_status,
@@ -104,22 +121,36 @@ def load_outgoing(message_id: int) -> Outgoing | None:
                     igsid=row.igsid)
 
 
+def _outgoing_columns() -> list:
+    messages, conversations = Message.__table__, Conversation.__table__
+    accounts, contacts = InstagramAccount.__table__, Contact.__table__
+    return [*(messages.c[name] for name in _MESSAGE_COLUMNS),
+            conversations.c.kind.label("conversation_kind"), conversations.c.last_inbound_at,
+            conversations.c.workspace_id, accounts.c.id.label("account_id"), accounts.c.username,
+            accounts.c.status.label("account_status"), accounts.c.token_encrypted, accounts.c.ig_user_id,
+            contacts.c.igsid]
+
+
+def _outgoing_joins() -> tuple:
+    """How a message reaches its conversation, account and customer."""
+    messages, conversations = Message.__table__, Conversation.__table__
+    accounts, contacts = InstagramAccount.__table__, Contact.__table__
+    return (conversations.c.id == messages.c.conversation_id, accounts.c.id == conversations.c.account_id,
+            contacts.c.id == conversations.c.contact_id)
+
+
 @cache
 def _load_outgoing_statement():
     # Built once, with a bound parameter (building a statement costs Python on every call).
-    messages, conversations = Message.__table__, Conversation.__table__
-    accounts, contacts = InstagramAccount.__table__, Contact.__table__
-    return (
-        select(*(messages.c[name] for name in _MESSAGE_COLUMNS),
-               conversations.c.kind.label("conversation_kind"), conversations.c.last_inbound_at,
-               conversations.c.workspace_id, accounts.c.id.label("account_id"), accounts.c.username,
-               accounts.c.status.label("account_status"), accounts.c.token_encrypted, accounts.c.ig_user_id,
-               contacts.c.igsid)
-        .select_from(messages.join(conversations, conversations.c.id == messages.c.conversation_id)
-                     .join(accounts, accounts.c.id == conversations.c.account_id)
-                     .join(contacts, contacts.c.id == conversations.c.contact_id))
-        .where(messages.c.id == bindparam("message_id"))
-    )
+    messages = Message.__table__
+    return select(*_outgoing_columns()).where(messages.c.id == bindparam("message_id"), *_outgoing_joins())
+
+
+@cache
+def _claim_outgoing_statement():
+    # The claim's own UPDATE (one home for its conditions), joined to what the send reads. The
+    # joined rows are read, not locked: as the separate read was.
+    return lifecycle.claim_statement().where(*_outgoing_joins()).returning(*_outgoing_columns())
 
 
 # What plan_send, content_of (a comment's, a private reply's meta) and is_human read of the message.

@@ -287,24 +287,28 @@ def test_the_team_leaves_a_private_note_in_a_comments_thread(auth, factory, meta
 
 
 def test_the_send_job_reads_each_kind_of_reply_as_the_model_does(factory, monkeypatch):
-    """The send job reads a claimed message as plain columns (app.outbound.sending.load_outgoing),
-    not as a Message: for a DM, a public reply and a private reply, what it reads must be what the
-    model says — content_of falls back to None for a column the row lacks, so a column missing from
-    the read would otherwise pass silently."""
+    """The send job reads a claimed message as plain columns (app.outbound.sending.claim_outgoing,
+    on PostgreSQL in the claim's own statement; load_outgoing elsewhere), not as a Message: for a
+    DM, a public reply and a private reply, what it reads must be what the model says — content_of
+    falls back to None for a column the row lacks, so a column missing from the read would
+    otherwise pass silently."""
     from app.messages.content import content_of
     from app.outbound.rules import is_human
-    from app.outbound.sending import load_outgoing
+    from app.outbound.sending import claim_outgoing, load_outgoing
 
     monkeypatch.setattr(actions, "_enqueue_send", lambda *_: None)  # they stay pending, unsent
     thread = comments_thread(factory)
     public = actions.reply_publicly(thread.comment, "Free shipping", user=thread.user)
     private = actions.reply_privately(thread.comment, "Sent you the sizes", user=thread.user)
     dm = factory.message(private.conversation, text="And a DM", direction="out", status="pending", source="inbox",
-                         attachments=[{"type": "image", "url": "https://cdn.example/p.png"}])
+                         attachments=[{"type": "image", "url": "https://cdn.example/p.png"}], mid=None)
     for message in (public, private, dm):
-        db.session.expire_all()
+        db.session.commit()  # the job claims with nothing else in its transaction
+        claimed_at, outgoing = claim_outgoing(message.id)
+        assert claim_outgoing(message.id) is None  # claimed once
+        assert outgoing == load_outgoing(message.id)  # the claim's read is the plain read
         model = db.session.get(Message, message.id)
-        outgoing = load_outgoing(message.id)
+        assert (model.send_claimed_at, model.send_attempts) == (claimed_at, 1)
         assert content_of(outgoing.message) == content_of(model)
         assert is_human(outgoing.message) == is_human(model)
         for name in ("kind", "text", "attachments", "human_agent", "send_attempts", "parent_comment_id"):

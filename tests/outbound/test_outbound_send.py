@@ -15,6 +15,7 @@ from app.outbound.jobs import deliver_message_job, sweep_outbound
 from app.outbound.replies import ReplyRefused, delete_failed_message, queue_reply, retry_message
 from tests.meta_kit import graph_error, graph_url, sent_ok
 from tests.outbound.helpers import TOKEN, refetch, sent_bodies
+from tests.sql_log import sql_sent
 
 
 def count_messages() -> int:
@@ -50,6 +51,25 @@ def test_text_reply_is_sent_once_with_metas_mid(app, world, meta):
     assert (message.status, message.mid, message.direction, message.source) == ("sent", "mid.abc", "out", "inbox")
     assert message.sent_by_id == world.user.id and message.error is None and message.send_attempts == 1
     assert message.human_agent is False
+
+
+def test_a_send_around_its_graph_call_is_the_claim_with_its_read_and_the_settle(app, world, meta):
+    """What a send costs besides Meta (bench/bench_worker.py): on PostgreSQL two statements, each
+    committing as it runs (app.autocommit: no BEGIN and COMMIT round trips); SQLite cannot return
+    the joined rows from the claim's UPDATE, so it reads them after it, in the same transaction."""
+    meta.post(world.messages_url, **sent_ok("mid.two"))
+    message_id = pending_message(world).id
+    db.session.commit()  # as a job starts: the session holds no transaction
+
+    with sql_sent() as sent:
+        deliver_message_job(message_id)
+
+    if db.engine.dialect.name == "postgresql":
+        assert [(s.statement.split()[0], s.isolation_level) for s in sent] == [("UPDATE", "AUTOCOMMIT")] * 2
+        assert "RETURNING" in sent[0].statement and "FROM conversations" in sent[0].statement
+    else:
+        assert [s.statement.split()[0] for s in sent] == ["UPDATE", "SELECT", "UPDATE"]
+    assert (refetch(Message, message_id).status, refetch(Message, message_id).mid) == ("sent", "mid.two")
 
 
 def test_reply_updates_the_conversation_list(app, world, meta):
