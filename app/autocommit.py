@@ -1,7 +1,8 @@
 """One statement that is its own transaction, committed as PostgreSQL runs it.
 
-Why: the send job's claim and its settle are each a single statement that commits at once (every
-other process must see a claim before the Graph call). Through the ORM session each one cost a
+Why: the send job's claim and its settle, and the profile lookup's read and write, are each a
+single statement that commits at once (every other process must see a claim before the Graph
+call; nothing may stay open during it). Through the ORM session each one cost a
 BEGIN, the statement and a COMMIT (three round trips) and the session's bookkeeping around them,
 which together were most of what a send adds to its Graph call (bench/profile_worker.py). On a
 connection in autocommit mode the statement is one round trip with the same durable commit.
@@ -28,8 +29,8 @@ class Outcome:
     rows: list[Row]  # what RETURNING gave, fetched before the connection went back to the pool
 
 
-def commit_alone(statement: Executable, params: dict[str, Any]) -> Outcome:
-    """Run `statement` and commit it; errors (a unique violation, a lock conflict) are raised with
+def run_alone(statement: Executable, params: dict[str, Any]) -> Outcome:
+    """Run `statement` as a transaction of its own; errors (a unique violation, a lock conflict) are raised with
     nothing committed, the session rolled back when the statement ran in it."""
     if db.session().in_transaction() or db.engine.dialect.name != "postgresql":
         try:

@@ -1,4 +1,4 @@
-"""app.autocommit.commit_alone: one statement committed by itself, on PostgreSQL in autocommit
+"""app.autocommit.run_alone: one statement committed by itself, on PostgreSQL in autocommit
 mode when the session holds no transaction, else inside the session's, which it commits."""
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 
-from app.autocommit import commit_alone
+from app.autocommit import run_alone
 from app.extensions import db
 from app.models import Label, Workspace
 from tests.sql_log import sql_sent
@@ -38,7 +38,7 @@ def test_outside_a_transaction_the_statement_is_committed_and_returns_its_rows(l
     vip, _ = labels
 
     with sql_sent() as sent:
-        outcome = commit_alone(_rename(), {"label_id": vip, "name": "gold"})
+        outcome = run_alone(_rename(), {"label_id": vip, "name": "gold"})
 
     assert (outcome.rowcount, [tuple(row) for row in outcome.rows]) == (1, [(vip, "gold")])
     assert _name_seen_by_another_connection(vip) == "gold"
@@ -54,7 +54,7 @@ def test_inside_a_transaction_the_statement_joins_it_and_commits_the_callers_wor
     db.session.flush()  # the caller's write holds the row's lock in the session's transaction
 
     with sql_sent() as sent:
-        assert commit_alone(_rename(), {"label_id": vip, "name": "gold"}).rowcount == 1
+        assert run_alone(_rename(), {"label_id": vip, "name": "gold"}).rowcount == 1
     assert [statement.isolation_level for statement in sent] == [None]  # in the session's transaction
 
     assert not db.session().in_transaction()
@@ -72,7 +72,7 @@ def test_a_failing_statement_commits_nothing_and_leaves_the_session_usable(facto
         db.session.flush()
 
     with pytest.raises(IntegrityError):  # (workspace, name) is unique
-        commit_alone(_rename(), {"label_id": lead, "name": "vip"})
+        run_alone(_rename(), {"label_id": lead, "name": "vip"})
 
     assert _name_seen_by_another_connection(lead) == "lead"
     assert db.session.get(Workspace, second.id).name == "Second"

@@ -53,7 +53,7 @@ from typing import TypeVar
 from sqlalchemy import and_, bindparam, exists, or_, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from app.autocommit import commit_alone
+from app.autocommit import run_alone
 from app.extensions import db
 from app.messages import first_times
 from app.models import Conversation, Message, utcnow
@@ -92,7 +92,7 @@ def claim(message_id: int) -> datetime | None:
     """Take the message for sending; the claim time, or None if another job has it or it is
     no longer pending. Committed at once so every other process sees it."""
     now = utcnow()
-    won = commit_alone(_statements().claim, {"message_id": message_id, "now": now}).rowcount == 1
+    won = run_alone(_statements().claim, {"message_id": message_id, "now": now}).rowcount == 1
     return now if won else None
 
 
@@ -212,7 +212,7 @@ def _record_sent_plainly(message_id: int, mid: str) -> bool:
     an echo storing the same mid meanwhile makes this UPDATE fail on the unique index, which
     record_sent answers by looking again. Its own transaction (app.autocommit): the job has
     nothing else to commit with it."""
-    outcome = commit_alone(_statements().sent_plainly, {"message_id": message_id, "sent_mid": mid, "now": utcnow()})
+    outcome = run_alone(_statements().sent_plainly, {"message_id": message_id, "sent_mid": mid, "now": utcnow()})
     return outcome.rowcount == 1
 
 

@@ -25,7 +25,7 @@ from functools import cache
 from sqlalchemy import Row, and_, bindparam, or_, select, update
 
 from app.accounts.lifecycle import can_call_meta
-from app.autocommit import commit_alone
+from app.autocommit import run_alone
 from app.extensions import db
 from app.instagram.client import AccountCredentials, account_token
 from app.instagram.errors import GraphError, RateLimitedError
@@ -102,7 +102,7 @@ def claim_outgoing(message_id: int) -> tuple[datetime, Outgoing | None] | None:
     if db.engine.dialect.name != "postgresql":
         return lifecycle.claim_and_load(message_id, lambda: load_outgoing(message_id))
     now = utcnow()
-    rows = commit_alone(_claim_outgoing_statement(), {"message_id": message_id, "now": now}).rows
+    rows = run_alone(_claim_outgoing_statement(), {"message_id": message_id, "now": now}).rows
     return (now, _outgoing(rows[0])) if rows else None
 
 

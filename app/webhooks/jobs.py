@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import bindparam, delete, select, update
 
 from app.accounts.lifecycle import can_call_meta, mark_reauth_required
+from app.autocommit import run_alone
 from app.extensions import db
 from app.instagram.client import AccountCredentials, account_token, graph_client
 from app.instagram.errors import GraphError, RateLimitedError, TokenInvalidError, TransientError
@@ -49,10 +50,11 @@ def fetch_contact_profile(contact_id: int) -> None:
 
     One read and one write of plain columns, built once: the lookup runs for every new customer,
     where loading and flushing ORM objects cost more than the statements (bench/bench_worker.py)."""
-    row = db.session.execute(_profile_statements().read, {"contact_id": contact_id}).one_or_none()
-    db.session.commit()  # plain values read: nothing stays open during the Graph call
-    if row is None:
+    # Each statement its own transaction (app.autocommit): nothing stays open during the Graph call.
+    rows = run_alone(_profile_statements().read, {"contact_id": contact_id}).rows
+    if not rows:
         return
+    row = rows[0]
     if row.profile_fetched_at is not None and row.profile_fetched_at > utcnow() - PROFILE_STALE_AFTER:
         return
     if not _IGSID.fullmatch(row.igsid or ""):
@@ -75,7 +77,7 @@ def fetch_contact_profile(contact_id: int) -> None:
         _note_profile_error(contact_id, f"{type(exc).__name__}: {exc.user_message}"[:500])
         log.info("profile of contact %s not available: %s", contact_id, type(exc).__name__)
         return
-    db.session.execute(_profile_statements().write, {
+    run_alone(_profile_statements().write, {
         "contact_id": contact_id,
         "new_name": _text(profile.get("name"), 255),
         "new_username": _text(profile.get("username"), 120),
@@ -86,7 +88,6 @@ def fetch_contact_profile(contact_id: int) -> None:
         "new_we_follow": _flag(profile.get("is_business_follow_user")),
         "now": utcnow(),
     })
-    db.session.commit()
 
 
 def _note_profile_error(contact_id: int, reason: str) -> None:

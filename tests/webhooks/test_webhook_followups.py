@@ -17,6 +17,7 @@ from app.models import (AutomationRule, Contact, Conversation, DeferredEvent, In
 from app.webhooks import followups
 from app.webhooks.jobs import fetch_contact_profile, sweep_ingest
 from tests.meta_kit import graph_error
+from tests.sql_log import sql_sent
 from tests.webhooks.conftest import PROFILE_URL
 from tests.webhooks.helpers import T0, only, post, rows
 
@@ -152,6 +153,21 @@ def test_the_profile_job_is_idempotent(app, factory, graph):
     fetch_contact_profile(contact.id)
     fetch_contact_profile(987654)  # gone meanwhile: nothing to do
     assert profile_calls(graph) == 1
+
+
+def test_a_profile_lookup_around_its_graph_call_is_one_read_and_one_write(app, factory, graph):
+    """What a lookup costs besides Meta (bench/bench_worker.py): on PostgreSQL each statement is its
+    own transaction (app.autocommit), with no BEGIN and COMMIT round trips."""
+    account = factory.account()
+    contact_id = factory.contact(account, igsid=C).id
+    db.session.commit()  # as a job starts: the session holds no transaction
+
+    with sql_sent() as sent:
+        fetch_contact_profile(contact_id)
+
+    autocommit = "AUTOCOMMIT" if db.engine.dialect.name == "postgresql" else None
+    assert [(s.statement.split()[0], s.isolation_level) for s in sent] == [("SELECT", autocommit), ("UPDATE", autocommit)]
+    assert db.session.get(Contact, contact_id).name == "Customer 4321"
 
 
 def test_no_profile_lookup_without_a_token(app, factory, graph):
