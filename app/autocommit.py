@@ -30,8 +30,13 @@ class Outcome:
 
 
 def run_alone(statement: Executable, params: dict[str, Any]) -> Outcome:
-    """Run `statement` as a transaction of its own; errors (a unique violation, a lock conflict) are raised with
-    nothing committed, the session rolled back when the statement ran in it."""
+    """Run `statement` as a transaction of its own; errors (a unique violation, a lock conflict)
+    are raised with nothing committed.
+
+    Meant for a job's steps, whose session starts empty. Called while the session holds a
+    transaction, it commits that whole transaction with the statement (and rolls it all back on
+    an error): call it only where the session's work so far is meant to be committed, as a
+    commit would."""
     if db.session().in_transaction() or db.engine.dialect.name != "postgresql":
         try:
             outcome = _outcome(db.session.execute(statement, params))

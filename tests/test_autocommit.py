@@ -64,15 +64,41 @@ def test_inside_a_transaction_the_statement_joins_it_and_commits_the_callers_wor
 @pytest.mark.parametrize("in_transaction", [False, True])
 def test_a_failing_statement_commits_nothing_and_leaves_the_session_usable(factory, in_transaction):
     first, second = factory.workspace("First"), factory.workspace("Second")
-    db.session.add_all([Label(workspace_id=first.id, name="vip"), Label(workspace_id=first.id, name="lead")])
-    db.session.commit()
-    lead = db.session.scalar(select(Label.id).where(Label.name == "lead"))
+    vip, lead = Label(workspace_id=first.id, name="vip"), Label(workspace_id=first.id, name="lead")
+    db.session.add_all([vip, lead])
+    db.session.flush()
+    lead_id, second_id = lead.id, second.id
+    db.session.commit()  # and nothing read after it: the session holds no transaction
     if in_transaction:
-        db.session.get(Workspace, second.id).name = "Renamed, then rolled back"
+        db.session.get(Workspace, second_id).name = "Renamed, then rolled back"
         db.session.flush()
 
-    with pytest.raises(IntegrityError):  # (workspace, name) is unique
-        run_alone(_rename(), {"label_id": lead, "name": "vip"})
+    with sql_sent() as sent, pytest.raises(IntegrityError):  # (workspace, name) is unique
+        run_alone(_rename(), {"label_id": lead_id, "name": "vip"})
 
-    assert _name_seen_by_another_connection(lead) == "lead"
-    assert db.session.get(Workspace, second.id).name == "Second"
+    if db.engine.dialect.name == "postgresql":
+        assert [statement.isolation_level for statement in sent] == [None if in_transaction else "AUTOCOMMIT"]
+    assert _name_seen_by_another_connection(lead_id) == "lead"
+    assert db.session.get(Workspace, second_id).name == "Second"
+
+
+def test_the_connection_goes_back_to_the_pool_transactional(app, database_url, labels):
+    """An autocommit connection returned as it was would make a later session's rollback undo
+    nothing. With a pool of one connection, the session gets the very one run_alone used."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("the autocommit connection is PostgreSQL's path")
+    from app import create_app
+    from tests.conftest import base_config
+
+    vip, _ = labels
+    one = create_app({**base_config(database_url),
+                      "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "pool_size": 1, "max_overflow": 0}})
+    with one.app_context():
+        try:
+            run_alone(_rename(), {"label_id": vip, "name": "gold"})
+            db.session.execute(update(Label).where(Label.id == vip).values(name="silver"))
+            db.session.rollback()
+            assert db.session.scalar(select(Label.name).where(Label.id == vip)) == "gold"
+            db.session.remove()
+        finally:
+            db.engine.dispose()

@@ -21,7 +21,7 @@ of ours, can still make the message `sent`. `delivered` is in the schema but not
 | change                          | function                        | called by                          |
 |---------------------------------|---------------------------------|------------------------------------|
 | (none) -> pending               | new_pending_reply               | replies.queue_reply                |
-| pending -> claimed              | claim (sending.claim_outgoing)  | jobs.deliver_message_job           |
+| pending -> claimed              | claim_statement                 | sending.claim_outgoing (the job)   |
 | claimed -> pending              | release_for_retry               | jobs.deliver_message_job           |
 | claimed -> failed / uncertain   | record_failure                  | jobs.deliver_message_job           |
 | claimed -> sent                 | record_sent                     | jobs.deliver_message_job           |
@@ -32,7 +32,7 @@ of ours, can still make the message `sent`. `delivered` is in the schema but not
 | sent / delivered -> read        | mark_read                       | webhooks.apply (read receipts)     |
 | (none) -> received / sent       | arrival_status                  | webhooks.apply (new messages)      |
 
-The worker's functions (claim to fail_abandoned_claims, and requeue_failed) commit at once so
+The worker's functions (the claim to fail_abandoned_claims, and requeue_failed) commit at once so
 every other process sees the change; those ingestion calls run inside the delivery's transaction
 and never commit.
 
@@ -88,22 +88,16 @@ def arrival_status(direction: str) -> str:
 
 # -- The send job: claim, then settle -----------------------------------------------------------
 
-def claim(message_id: int) -> datetime | None:
-    """Take the message for sending; the claim time, or None if another job has it or it is
-    no longer pending. Committed at once so every other process sees it."""
-    now = utcnow()
-    won = run_alone(_statements().claim, {"message_id": message_id, "now": now}).rowcount == 1
-    return now if won else None
-
-
 def claim_statement():
-    """The claim as one UPDATE, to extend with what a send reads (sending.claim_outgoing adds
-    FROM and RETURNING on PostgreSQL); bound parameters `message_id` and `now`."""
+    """The claim: take the message for sending, an UPDATE that changes one row only while the
+    message is pending, unclaimed and without a mid, so that one job wins. Bound parameters
+    `message_id` and `now`; sending.claim_outgoing runs it (on PostgreSQL extended with FROM and
+    RETURNING: what the send needs) and commits it at once, so every other process sees it."""
     return _statements().claim
 
 
 def claim_and_load(message_id: int, load: Callable[[], T]) -> tuple[datetime, T] | None:
-    """`claim`, and when it is won, `load()` read inside the claim's own transaction: the claim
+    """The claim (claim_statement), and when it is won, `load()` read inside the claim's own transaction: the claim
     time and what was loaded, or None. Where the database cannot return another table's columns
     from an UPDATE (SQLite); PostgreSQL claims and loads in one statement."""
     now = utcnow()

@@ -1,8 +1,9 @@
 """How a reply is sent at most once, and found again when its job was lost: the protocol the
 send job (app.outbound.jobs) follows, over the state changes in app.outbound.lifecycle.
 
-At most once: a job sends only after winning an atomic claim (`lifecycle.claim`: UPDATE ... WHERE
-status='pending' AND send_claimed_at IS NULL), which nothing but the claim holder releases, and
+At most once: a job sends only after winning an atomic claim (`claim_outgoing`, the UPDATE of
+`lifecycle.claim_statement`: ... WHERE status='pending' AND send_claimed_at IS NULL AND mid IS
+NULL), committed before the call, which nothing but the claim holder releases, and
 only when the send provably did not reach Meta. If the outcome is unknown (a read timeout, or a
 crash between Meta's answer and our commit) the claim stays: the echo webhook then settles the
 message with its mid (app.outbound.echo), or the sweep here ends it as failed "may not have been
@@ -83,9 +84,10 @@ class SendConversation:
 
 @dataclass(frozen=True)
 class Outgoing:
-    """A claimed message and what its send needs, read in one statement inside the claim's own
-    transaction (`load_outgoing`). `message` is a row of the message's own columns, which
-    content_of and is_human read as they read a Message."""
+    """A claimed message and what its send needs, read with the claim (`claim_outgoing`: on
+    PostgreSQL returned by the claim's own statement, elsewhere read by `load_outgoing` in the
+    claim's transaction). `message` is a row of the message's own columns, which content_of and
+    is_human read as they read a Message."""
     message: Row
     conversation: SendConversation
     account: AccountCredentials
@@ -93,10 +95,10 @@ class Outgoing:
 
 
 def claim_outgoing(message_id: int) -> tuple[datetime, Outgoing | None] | None:
-    """The send's claim (lifecycle.claim) and what the send needs, read with it: the claim time
-    and the message's Outgoing, or None when the claim was lost. On PostgreSQL one statement
-    that is its own transaction (UPDATE ... FROM ... RETURNING): the claim and the read were two
-    statements and a transaction's three round trips, most of what a send added to its Graph call
+    """The send's claim (lifecycle.claim_statement) and what the send needs, read with it: the
+    claim time and the message's Outgoing, or None when the claim was lost. On PostgreSQL one
+    statement that is its own transaction (UPDATE ... FROM ... RETURNING): the claim and the read
+    were two statements in a transaction, four round trips, most of what a send added to its Graph call
     (bench/profile_worker.py). SQLite cannot return another table's columns from an UPDATE: there
     the claim is followed by the read in the same transaction."""
     if db.engine.dialect.name != "postgresql":

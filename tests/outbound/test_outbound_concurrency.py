@@ -4,12 +4,15 @@ serialised, so the same tests pin the sequential outcomes."""
 from __future__ import annotations
 
 import threading
+import time
 
-from sqlalchemy import select
+import pytest
+
+from sqlalchemy import select, text, update
 
 from app.extensions import db
 from app.models import Conversation, InstagramAccount, Message, utcnow
-from app.outbound import lifecycle
+from app.outbound import lifecycle, sending
 from app.outbound.echo import match_echo
 from app.outbound.jobs import deliver_message_job
 from tests.meta_kit import sent_ok
@@ -50,7 +53,7 @@ def claimed_reply(world, text: str) -> int:
                       created_at=now, received_at=now, send_after=now)
     db.session.add(message)
     db.session.commit()
-    assert lifecycle.claim(message.id)
+    assert sending.claim_outgoing(message.id)
     return message.id
 
 
@@ -84,8 +87,56 @@ def test_claims_racing_have_one_winner(app, world):
         db.session.add(message)
         db.session.commit()
         message_id = message.id
-        results = run_together(app, *[lambda: lifecycle.claim(message_id)] * 4)
+        results = run_together(app, *[lambda: sending.claim_outgoing(message_id)] * 4)
         assert sum(1 for r in results if r is not None) == 1
+
+
+def test_a_claim_waiting_on_an_echo_that_settles_the_message_wins_nothing(app, world):
+    """The claim (on PostgreSQL an UPDATE ... FROM ... RETURNING) queued behind ingestion's lock on
+    the message: once the echo commits the mid, the claim re-checks the row and takes nothing."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("row locks: SQLite serialises writers")
+    now = utcnow()
+    message = Message(account_id=world.account.id, conversation_id=world.conversation.id, direction="out",
+                      status="pending", text="Held", attachments=[], source="inbox",
+                      created_at=now, received_at=now, send_after=now)
+    db.session.add(message)
+    db.session.commit()
+    message_id = message.id
+    db.session.remove()
+    messages = Message.__table__
+    claimed: list = []
+
+    def claim():
+        with app.app_context():
+            claimed.append(sending.claim_outgoing(message_id))
+            db.session.remove()
+
+    with db.engine.connect() as echo:
+        echo.execute(update(messages).where(messages.c.id == message_id).values(mid="mid.echoed", status="sent"))
+        thread = threading.Thread(target=claim)
+        thread.start()
+        _until_a_backend_waits_on_a_lock()
+        echo.commit()
+    thread.join(timeout=30)
+
+    assert claimed == [None]
+    row = db.session.get(Message, message_id)
+    assert (row.status, row.mid, row.send_claimed_at, row.send_attempts) == ("sent", "mid.echoed", None, 0)
+
+
+def _until_a_backend_waits_on_a_lock(timeout: float = 10.0) -> None:
+    # pg_stat_activity is read once per transaction: each look is a transaction of its own.
+    deadline = time.monotonic() + timeout
+    with db.engine.connect() as watcher:
+        while time.monotonic() < deadline:
+            waiting = watcher.scalar(text("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                                          "AND wait_event_type = 'Lock' AND query LIKE 'UPDATE messages%'"))
+            watcher.rollback()
+            if waiting:
+                return
+            time.sleep(0.005)  # polling another session's state; returns as soon as it waits
+    raise AssertionError("the claim never waited on the echo's lock")
 
 
 def test_send_jobs_racing_make_one_graph_call(app, world, meta):

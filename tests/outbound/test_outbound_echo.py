@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Message, utcnow
-from app.outbound import lifecycle
+from app.outbound import lifecycle, sending
 from app.outbound.echo import match_echo
 from app.outbound.replies import queue_reply
 from tests.meta_kit import graph_error, sent_body, sent_ok
@@ -112,7 +112,7 @@ def test_redelivered_echo_finds_the_same_message(app, world, meta):
 
 def test_echo_settles_an_in_flight_send_before_its_response(app, world):
     message = pending(world, "On my way")
-    lifecycle.claim(message.id)
+    sending.claim_outgoing(message.id)
 
     matched = echo(world, "mid.E2", text="On my way")
     db.session.commit()
@@ -149,7 +149,7 @@ def test_oldest_matching_reply_first_and_text_must_match(app, world):
     newer = pending(world, "Same words")
     other = pending(world, "Different")
     for message in (older, newer, other):
-        lifecycle.claim(message.id)
+        sending.claim_outgoing(message.id)
 
     assert echo(world, "m1", text="Same words").id == older.id
     assert echo(world, "m2", text="Same words").id == newer.id
@@ -159,14 +159,14 @@ def test_oldest_matching_reply_first_and_text_must_match(app, world):
 
 def test_attachment_echo_matches_by_type(app, world):
     image = pending(world, None, attachments=[{"type": "image", "url": "http://inbox.test/media/k"}])
-    lifecycle.claim(image.id)
+    sending.claim_outgoing(image.id)
     assert echo(world, "m.video", attachments=[{"type": "video", "payload": {"url": "https://cdn/x"}}]) is None
     assert echo(world, "m.image", attachments=[{"type": "image", "payload": {"url": "https://cdn/x"}}]).id == image.id
 
 
 def test_old_replies_are_not_taken_for_a_new_app_message(app, world):
     stale = pending(world, "ok", created_at=utcnow() - timedelta(days=3))
-    lifecycle.claim(stale.id)
+    sending.claim_outgoing(stale.id)
     assert echo(world, "m.new", text="ok") is None
     # An echo dated back then (as ingestion passes it, parsed from Meta's milliseconds) takes it.
     assert echo(world, "m.then", text="ok", when=utcnow() - timedelta(days=3)).id == stale.id
@@ -175,8 +175,8 @@ def test_old_replies_are_not_taken_for_a_new_app_message(app, world):
 def test_identical_replies_sent_together_each_end_with_their_own_mid(app, world):
     first = pending(world, "ok", created_at=utcnow() - timedelta(seconds=1))
     second = pending(world, "ok")
-    lifecycle.claim(first.id)
-    lifecycle.claim(second.id)
+    sending.claim_outgoing(first.id)
+    sending.claim_outgoing(second.id)
 
     # The second send is answered first, and its echo is taken for the (older) first reply...
     assert echo(world, "mid.second", text="ok").id == first.id
@@ -197,7 +197,7 @@ def test_a_reply_wrongly_settled_by_an_app_echo_is_sent_after_all(app, world, me
     assert echo(world, "mid.app", text="thanks").id == queued_reply.id
     db.session.commit()
     in_app = pending(world, "thanks")  # stands for the row that really owns mid.app
-    lifecycle.claim(in_app.id)
+    sending.claim_outgoing(in_app.id)
     meta.post(world.messages_url, **sent_ok("mid.ours"))
 
     resend = lifecycle.record_sent(in_app.id, "mid.app")

@@ -318,14 +318,14 @@ def test_send_jobs_queued_under_the_old_name_still_run():
 
 def test_only_one_claim_wins(app, world):
     message = pending_message(world)
-    assert lifecycle.claim(message.id) is not None
-    assert lifecycle.claim(message.id) is None
+    assert sending.claim_outgoing(message.id) is not None
+    assert sending.claim_outgoing(message.id) is None
 
 
 def test_crash_after_metas_answer_ends_failed_may_not_have_been_delivered(app, world, meta):
     # The state a worker leaves when it dies between Meta's answer and our commit: claimed, no mid.
     message = pending_message(world)
-    lifecycle.claim(message.id)
+    sending.claim_outgoing(message.id)
     deliver_message_job(message.id)  # a redelivered job must not send again
     assert len(meta.calls) == 0
 
