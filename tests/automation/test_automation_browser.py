@@ -2,8 +2,6 @@
 reply box (#composer-text), through the `ai-draft-ready` event and static/js/automation.js."""
 from __future__ import annotations
 
-import threading
-
 import pytest
 import responses
 from flask import render_template_string
@@ -11,7 +9,7 @@ from flask_login import login_required
 
 from app.extensions import db
 from app.models import utcnow
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, PASSWORD, browser_available
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, PASSWORD, ServerThread, browser_available
 from tests.browser.csp_watch import CspWatch
 
 pytestmark = pytest.mark.browser
@@ -26,8 +24,6 @@ COMPOSER_PAGE = """{% extends "base.html" %}{% block content %}
 
 @pytest.fixture
 def server(app):
-    from werkzeug.serving import make_server
-
     @app.get("/_test/composer/<int:conversation_id>")
     @login_required
     def _composer(conversation_id):
@@ -36,12 +32,9 @@ def server(app):
 
         return render_template_string(COMPOSER_PAGE, conversation=get_or_404(Conversation, conversation_id))
 
-    http = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=http.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{http.server_port}"
-    http.shutdown()
-    thread.join(timeout=5)
+    http = ServerThread(app).start()
+    yield http.url
+    http.stop()
 
 
 def test_a_suggested_reply_fills_the_reply_box(app, factory, server):

@@ -2,12 +2,9 @@
 reply's 422 fragment is swapped into the composer (the htmx-config in base.html)."""
 from __future__ import annotations
 
-import threading
-
 import pytest
-from werkzeug.serving import make_server
 
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, PASSWORD, browser_available
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, PASSWORD, ServerThread, browser_available
 from tests.browser.csp_watch import CspWatch
 from tests.meta_kit import sent_ok
 
@@ -21,12 +18,9 @@ if _reason:
 
 @pytest.fixture
 def live_server(app):
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=5)
+    server = ServerThread(app).start()  # this test's own app, so the test's `meta` stub answers its sends
+    yield server.url
+    server.stop()
 
 
 @pytest.fixture
