@@ -97,9 +97,10 @@ def claim_statement():
 
 
 def claim_and_load(message_id: int, load: Callable[[], T]) -> tuple[datetime, T] | None:
-    """The claim (claim_statement), and when it is won, `load()` read inside the claim's own transaction: the claim
-    time and what was loaded, or None. Where the database cannot return another table's columns
-    from an UPDATE (SQLite); PostgreSQL claims and loads in one statement."""
+    """The claim (claim_statement), and when it is won, `load()` read inside the claim's own
+    transaction: the claim time and what was loaded, or None. For a database that cannot return
+    another table's columns from an UPDATE (SQLite); PostgreSQL claims and loads in one statement
+    (sending.claim_outgoing)."""
     now = utcnow()
     won = db.session.execute(_statements().claim, {"message_id": message_id, "now": now}).rowcount == 1
     loaded = load() if won else None

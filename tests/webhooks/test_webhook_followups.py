@@ -166,7 +166,8 @@ def test_a_profile_lookup_around_its_graph_call_is_one_read_and_one_write(app, f
         fetch_contact_profile(contact_id)
 
     autocommit = "AUTOCOMMIT" if db.engine.dialect.name == "postgresql" else None
-    assert [(s.statement.split()[0], s.isolation_level) for s in sent] == [("SELECT", autocommit), ("UPDATE", autocommit)]
+    assert [(s.statement.split()[0], s.isolation_level) for s in sent] \
+        == [("SELECT", autocommit), ("UPDATE", autocommit)]
     assert db.session.get(Contact, contact_id).name == "Customer 4321"
 
 
