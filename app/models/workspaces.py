@@ -20,6 +20,7 @@ def password_hash_method() -> str:
     """How passwords are hashed: the app's PASSWORD_HASH_METHOD, the default (app.config) outside an app."""
     return current_app.config["PASSWORD_HASH_METHOD"] if has_app_context() else PASSWORD_HASH_METHOD
 
+
 if TYPE_CHECKING:
     from app.models.accounts import InstagramAccount
 

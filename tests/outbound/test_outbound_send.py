@@ -69,7 +69,8 @@ def test_a_send_around_its_graph_call_is_the_claim_with_its_read_and_the_settle(
         assert "RETURNING" in sent[0].statement and "FROM conversations" in sent[0].statement
     else:
         assert [s.statement.split()[0] for s in sent] == ["UPDATE", "SELECT", "UPDATE"]
-    assert (refetch(Message, message_id).status, refetch(Message, message_id).mid) == ("sent", "mid.two")
+    sent_message = refetch(Message, message_id)
+    assert (sent_message.status, sent_message.mid) == ("sent", "mid.two")
 
 
 def test_reply_updates_the_conversation_list(app, world, meta):
