@@ -33,7 +33,8 @@ def session_id(user) -> str:
 def _user_by_id():
     # Every signed-in request loads its user, the live poll every 2 s per tab: a statement built
     # once cost 0.11 ms where Session.get, which builds its own each time, cost 0.19 ms (SQLite,
-    # in process). The session's identity map is empty at a request's start, so nothing is lost.
+    # in process). A served request's session starts empty, so Session.get's identity-map lookup
+    # would find nothing to save a query with (tests that keep one session across requests do).
     from app.models import User
 
     return select(User).where(User.id == bindparam("user_id"))
