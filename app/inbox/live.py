@@ -90,7 +90,8 @@ class ListState:
 
 # The poll's statements are built once, with bound parameters, and reused: every open tab polls
 # every 2 s, and building a statement and its cache key anew cost more than running it (the
-# UNION of a thread's poll took about 0.3 ms of Python per poll; bench/bench_poll.py).
+# UNION of a thread's poll took about 0.4 ms of Python per poll in process, the query itself a
+# tenth of that on SQLite; bench/bench_poll.py measures the poll).
 
 def _recent_updates_query():
     # One range scan of ix_conversations_changes (workspace_id, updated_at).
