@@ -126,7 +126,9 @@
 
   function activeFilters(form) {
     // A select narrows the list unless it shows its first choice ("Any status", "Newest first").
-    var count = 0;
+    // The DMs / Comments switch is in the fold too: anything but "All" counts.
+    var kind = form.querySelector(".segmented--kind input:checked");
+    var count = kind && kind.value ? 1 : 0;
     form.querySelectorAll(".filters__row select, .filters__row input").forEach(function (field) {
       if (field.type === "hidden") return;
       if (field.tagName === "SELECT") { if (field.selectedIndex > 0) count += 1; return; }
