@@ -20,7 +20,8 @@ if _reason:
 
 from playwright.sync_api import expect  # noqa: E402
 
-from app.models import utcnow  # noqa: E402
+from app.extensions import db  # noqa: E402
+from app.models import WebhookEvent, utcnow  # noqa: E402
 
 pytestmark = pytest.mark.browser
 
@@ -145,6 +146,9 @@ def test_thread_actions_are_a_thumb_bar_of_44px_targets(phone, shop):
     # Assign and reopen from the bar.
     bar_controls(page)["assign"].select_option("me")
     expect(page.locator("#thread-header .thread__status")).to_contain_text("Assigned to Tara Thumb")
+    # The action's line is one line: it once took the column's height and squeezed the messages.
+    assert box(page.locator("#thread-header .thread__status"))["height"] < 60
+    assert page.evaluate("document.querySelector('.thread-scroll').getBoundingClientRect().height") > 300
     bar_controls(page)["resolve"].click()
     expect(page.locator("#thread-header")).not_to_contain_text("Snoozed until")
 
@@ -262,18 +266,32 @@ def test_the_list_filters_sit_at_the_bottom(phone, shop):
     toggle = page.locator("[data-filters-toggle]")
     t = assert_target(toggle, "Filters")
     assert t["y"] >= PHONE["height"] - 70
-    for tab in page.locator(".segmented label").all():
+    for tab in page.locator(".segmented:not(.segmented--kind) label").all():
         b = assert_target(tab, "a view tab")
         assert b["y"] >= PHONE["height"] - 70
+    # The DMs / Comments switch is in the fold: it once shared the view tabs' cell, on top of them,
+    # and a tap on "Unread" landed on "DMs".
+    kinds = page.locator(".segmented--kind")
+    expect(kinds).to_be_hidden()
     search = page.locator("#filter-q")
     expect(search).to_be_hidden()
     shot(page, "list")
+    page.locator("label[for=view-unread]").click()  # Playwright refuses a click another element would take
+    expect(page.locator("#view-unread")).to_be_checked()
+    expect(page).to_have_url(re.compile(r"view=unread"))
+    page.locator("label[for=view-all]").click()
+    expect(page).not_to_have_url(re.compile(r"view=unread"))
 
     toggle.click()
     expect(toggle).to_have_attribute("aria-expanded", "true")
     expect(search).to_be_visible()
     assert box(search)["y"] + box(search)["height"] <= t["y"]
     expect(search).to_be_focused()
+    expect(kinds).to_be_visible()
+    k = box(kinds)
+    assert k["y"] + k["height"] <= box(search)["y"] + 1
+    for choice in kinds.locator("label").all():
+        assert_target(choice, "a DMs / Comments choice")
     search.fill("carl")
     expect(page.locator(f"#conv-{long_one.id}")).to_have_count(0)
     expect(page.locator(f"#conv-{closed.id}")).to_be_visible()
@@ -292,6 +310,33 @@ def test_the_top_bar_fits_a_phone(phone, factory, shop):
     page.locator(".usermenu summary").click()
     expect(page.locator(".usermenu__panel a", has_text="Accounts")).to_be_visible()
     shot(page, "topbar-menu")
+
+
+def test_wide_tables_and_lead_cards_fit_a_phone(phone, factory, shop):
+    rep, long_one, _ = shop
+    admin = factory.user(rep.workspace, email="ada@thumb.test", name="Ada Admin", role="admin")
+    factory.lead(long_one)
+    factory.greeting_rule(long_one.account)
+    db.session.add(WebhookEvent(body=b'{"object":"instagram","entry":[]}', received_at=utcnow(), status="applied",
+                                attempts=1, event_count=0, workspace_id=rep.workspace_id))
+    db.session.commit()
+    page = phone.page
+    phone.login(admin)
+    # A table scrolls inside its box; its visually hidden "Actions" heading (position: absolute)
+    # once escaped that box and widened the whole page.
+    for path in ("/webhooks/log", "/settings/automation"):
+        phone.go(path)
+        expect(page.locator(".table-wrap table")).to_be_visible()
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], path
+    # A lead is a card: its notes take the line (they were 18 px wide), every control a 44 px target.
+    phone.go("/leads")
+    notes = page.locator(".leads-table textarea").first
+    assert box(notes)["width"] >= 200
+    assert_target(notes, "the notes")
+    for select in page.locator(".leads-table tbody tr").first.locator("select:visible").all():
+        assert_target(select, "a lead's select")
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    shot(page, "lead-card")
 
 
 def test_a_desktop_keeps_its_layout(browsing, shop):
