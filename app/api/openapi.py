@@ -665,7 +665,8 @@ SCHEMAS.update({
                                     "customer message to the first person's reply (seconds)."},
         "first_response_p90_s": {**SECONDS, "description": "90th percentile of the same (continuous)."},
         "business_hours_first_response_median_s": {**SECONDS, "description": "The median counting only the "
-                                                   "automation settings' business hours (every hour if none saved)."},
+                                                   "business hours automation works by: the saved schedule, else the default Monday to Friday 9 to 5 "
+                                                   "in the workspace's time zone (every hour if the schedule has no opening)."},
         "business_hours_first_response_p90_s": SECONDS,
         "replied_within_window_rate": {**_nullable("number"), "minimum": 0, "maximum": 1, "description":
                                        "Share of the period's conversations whose first customer message got a "

@@ -31,6 +31,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Float, Integer, and_, case, exists, func, literal, or_, select, text
 from sqlalchemy.sql import ColumnElement
 
+from app.automation.settings import workspace_settings
 from app.extensions import db
 from app.messages.first_times import customer_message, person_reply, sql_constant
 from app.models import (
@@ -99,8 +100,9 @@ class SourceRow:
 class Report:
     scope: ReportScope
     currency: str
-    business_hours: dict | None  # None: no schedule saved, so every hour counts
+    business_hours: dict | None  # None: the schedule has no opening at all, so every hour counts
     hours_timezone: str | None
+    hours_saved: bool  # False: automation's default schedule, no admin saved one yet
     days: list[Day] = field(default_factory=list)
     conversations: int = 0
     inbound: int = 0
@@ -214,13 +216,17 @@ def _cohort(scope: ReportScope):
 
 # -- Business hours ---------------------------------------------------------------------------
 
-def saved_hours(workspace_id: int) -> tuple[dict | None, str | None]:
-    """The schedule the automation settings hold, or (None, None): no settings saved, or a
-    schedule with no opening at all, where "business hours" would mean nothing (every hour counts)."""
-    row = db.session.get(AutomationSettings, workspace_id)
-    if row is None or not any(row.business_hours.get(str(d)) for d in range(7)):
-        return None, None
-    return row.business_hours, row.timezone
+def business_schedule(workspace_id: int) -> tuple[dict | None, str | None, bool]:
+    """(schedule, time zone, saved) of the business hours automation works by
+    (app.automation.settings.workspace_settings: the saved schedule or, until an admin saves one,
+    the defaults the settings page shows, Monday to Friday 9 to 5 in the workspace's zone), so
+    the report and the away reply agree on when the shop is open. (None, None, saved) for a
+    schedule with no opening at all, where "business hours" would mean nothing: every hour counts."""
+    settings = workspace_settings(workspace_id)
+    saved = settings in db.session
+    if not any((settings.business_hours or {}).get(str(d)) for d in range(7)):
+        return None, None, saved
+    return settings.business_hours, settings.timezone, saved
 
 
 def open_intervals(hours: dict, zone: str, start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
@@ -330,8 +336,9 @@ def build_report(scope: ReportScope) -> Report:
         # a year's 100k spilled to disk with the default 4 MB. For this transaction only.
         db.session.execute(text("SET LOCAL jit = off"))
         db.session.execute(text("SET LOCAL work_mem = '32MB'"))
-    hours, hours_zone = saved_hours(scope.workspace_id)
-    report = Report(scope=scope, currency=workspace.currency, business_hours=hours, hours_timezone=hours_zone)
+    hours, hours_zone, hours_saved = business_schedule(scope.workspace_id)
+    report = Report(scope=scope, currency=workspace.currency, business_hours=hours, hours_timezone=hours_zone,
+                    hours_saved=hours_saved)
     replies = _volumes(report)
     cohort = _cohort_figures(report)
     whole = cohort.get(ALL, CohortFigures())

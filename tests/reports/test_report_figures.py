@@ -59,15 +59,39 @@ def test_account_and_label_filters(dataset):
     assert (nothing.conversations, nothing.inbound, nothing.first_response_median_s) == (0, 0, None)
 
 
-def test_without_saved_business_hours_every_hour_counts(dataset):
+def _page(client, auth, user) -> str:
+    auth.login(user)
+    response = client.get("/reports?from=2026-01-05&to=2026-01-07")
+    assert response.status_code == 200
+    return " ".join(response.get_data(as_text=True).split())
+
+
+def test_without_saved_settings_the_default_schedule_counts(dataset, client, auth):
+    # Automation answers by the default schedule until an admin saves one (app.automation.settings),
+    # so the report counts the same hours: Monday to Friday 9 to 5 in the workspace's zone, which is
+    # what the dataset had saved, so the figures are the saved schedule's.
     from app.extensions import db
     from app.models import AutomationSettings
 
     db.session.delete(db.session.get(AutomationSettings, dataset.workspace.id))
     db.session.commit()
     report = _report(dataset.ada)
-    assert report.business_hours is None
+    assert report.business_hours == {str(d): [["09:00", "17:00"]] for d in range(5)}
+    assert (report.hours_timezone, report.hours_saved) == ("America/New_York", False)
+    assert (report.business_first_response_median_s, report.business_first_response_p90_s) == (1500.0, 20700.0)
+    assert "still the default (Monday to Friday, 9 to 5)" in _page(client, auth, dataset.ada)
+
+
+def test_a_schedule_with_no_opening_counts_every_hour(dataset, client, auth):
+    from app.extensions import db
+    from app.models import AutomationSettings
+
+    db.session.get(AutomationSettings, dataset.workspace.id).business_hours = {}
+    db.session.commit()
+    report = _report(dataset.ada)
+    assert (report.business_hours, report.hours_saved) == (None, True)
     assert (report.business_first_response_median_s, report.business_first_response_p90_s) == (28500.0, 82260.0)
+    assert "has no opening hours, so every hour counts" in _page(client, auth, dataset.ada)
 
 
 def test_open_intervals_follow_daylight_saving():
