@@ -202,6 +202,26 @@ def test_composer_and_newest_message_stay_in_view_with_the_keyboard_up(phone, sh
     assert composer["y"] + composer["height"] <= 470 and n["y"] + n["height"] <= composer["y"] + 1
 
 
+def test_back_stays_under_the_finger_when_the_reply_box_loses_focus(phone, shop):
+    # Tapping Back takes the focus from the reply box, so the header's second lines come back
+    # under the finger; a vertically centred button moved before the tap landed, and it took a
+    # second tap to leave the thread.
+    rep, long_one, _ = shop
+    page = phone.page
+    phone.login(rep)
+    open_thread(page, long_one)
+    back = page.locator("#thread-header .back")
+    page.locator("#composer-text").tap()
+    page.keyboard.type("Let me check")
+    typing = box(back)
+    page.evaluate("document.activeElement.blur()")
+    expect(page.locator(".thread__names > :not(h2)").first).to_be_visible()  # the header grew back
+    assert box(back)["y"] == typing["y"]
+    page.locator("#composer-text").tap()
+    page.touchscreen.tap(typing["x"] + typing["width"] / 2, typing["y"] + typing["height"] / 2)
+    expect(page).not_to_have_url(re.compile(r"/conversations/"))
+
+
 def test_the_header_folds_while_scrolling_up_without_moving_the_messages(phone, shop):
     rep, long_one, _ = shop
     page = phone.page
