@@ -348,6 +348,9 @@ def test_wide_tables_and_lead_cards_fit_a_phone(phone, factory, shop):
         phone.go(path)
         expect(page.locator(".table-wrap table")).to_be_visible()
         assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], path
+        # Touch targets a desktop keeps small: the log's status chips, the rules' buttons, the account menu.
+        for control in page.locator(".filters a, .rule__actions .btn:visible, .usermenu summary").all():
+            assert_target(control, f"{control.text_content().strip()[:20]!r} on {path}")
     # A lead is a card: its notes take the line (they were 18 px wide), every control a 44 px target.
     phone.go("/leads")
     notes = page.locator(".leads-table textarea").first
