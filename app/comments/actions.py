@@ -15,6 +15,7 @@ is refused "already replied".
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 
 from sqlalchemy import select, update
 
@@ -90,7 +91,7 @@ def reply_privately(comment: Message, text: str | None, *, user: User | None = N
     require_connected(conversation.account)
 
     now = utcnow()
-    dm = dm_conversation(conversation)
+    dm = dm_conversation(conversation, now)
     about = PrivateReply(comment.mid, media.ig_media_id if media else None, media.permalink if media else None,
                          (media.caption or "")[:CAPTION_KEPT] or None if media else None)
     reply = lifecycle.new_pending_reply(
@@ -116,9 +117,11 @@ def reply_privately(comment: Message, text: str | None, *, user: User | None = N
     return reply
 
 
-def dm_conversation(comments: Conversation) -> Conversation:
+def dm_conversation(comments: Conversation, now: datetime) -> Conversation:
     """The DM conversation of the person behind a comments conversation, made if they have none
-    (race-safe: the partial unique index on (account, contact) for kind dm decides)."""
+    (race-safe: the partial unique index on (account, contact) for kind dm decides). A new one is
+    made as of `now`, the reply's own moment: dated later than the reply, it made the reply look
+    older than the thread, so who spoke last ("You:" in the list) was never set."""
     from app.webhooks.apply import DM_THREAD  # ingestion's predicate for that index
 
     query = select(Conversation).where(Conversation.account_id == comments.account_id,
@@ -126,7 +129,6 @@ def dm_conversation(comments: Conversation) -> Conversation:
     found = db.session.scalar(query)
     if found is not None:
         return found
-    now = utcnow()
     insert_rows(Conversation, [{
         "workspace_id": comments.workspace_id, "account_id": comments.account_id, "contact_id": comments.contact_id,
         "kind": "dm", "media_id": None, "status": "open", "assignee_id": comments.assignee_id,

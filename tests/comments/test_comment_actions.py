@@ -223,6 +223,20 @@ def test_a_private_reply_continues_an_existing_dm_conversation(factory, meta):
     assert db.session.scalar(select(db.func.count()).select_from(Conversation).where(Conversation.kind == "dm")) == 1
 
 
+def test_a_private_reply_that_starts_the_dm_conversation_is_its_last_word(factory, meta):
+    # The new conversation is dated as the reply, not a moment after it: the list shows "You:" and
+    # nobody waits in it (it was made later than the reply, so who spoke last was never set).
+    thread = comments_thread(factory)
+    meta.add(responses.POST, graph_url(thread.account.ig_user_id, "messages"), **sent_ok("mid.p"))
+    reply = actions.reply_privately(thread.comment, "Sent you the sizes in DM")
+    dm = db.session.get(Conversation, reply.conversation_id)
+    db.session.refresh(dm)
+    assert dm.kind == "dm" and dm.id != thread.conversation.id
+    assert (dm.last_speaker, dm.waiting_since) == ("team", None)
+    assert dm.last_message_at == reply.created_at
+    assert dm.last_message_preview == "Sent you the sizes in DM"
+
+
 # -- Isolation and roles ----------------------------------------------------------------------
 
 def test_another_workspaces_comment_is_404_and_a_dm_message_is_not_a_comment(auth, factory, meta):
