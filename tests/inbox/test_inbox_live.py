@@ -202,6 +202,17 @@ def test_overlap_is_short_enough_to_keep_polls_cheap():
     assert timedelta(seconds=5) <= OVERLAP <= timedelta(seconds=60)
 
 
+def test_the_fingerprint_is_of_the_set_and_sees_one_microsecond():
+    from app.inbox.live import _fingerprint
+
+    t = utcnow()
+    rows = [(7, t), (3, t + timedelta(seconds=1)), (12, t - timedelta(days=400))]
+    assert _fingerprint(rows) == _fingerprint(rows[::-1])  # the poll's rows come newest first
+    assert _fingerprint(rows) != _fingerprint([(7, t + timedelta(microseconds=1)), *rows[1:]])
+    assert _fingerprint(rows) != _fingerprint(rows[:2])
+    assert _fingerprint(rows) != _fingerprint([(8, t), *rows[1:]])
+
+
 # -- Statement counts: a page costs the same whatever the data size ---------------------------
 
 def _fill(factory, user, conversations: int, messages: int):
