@@ -2,7 +2,8 @@
 
 Stored: whole hundredths (`leads.value_cents`), exact on every database and summed as integers by the
 board and the reports. Written: a decimal string with at most two decimals ("1250", "1250.5",
-"1250.50"); the API answers with two decimals always ("1250.50"). Currencies are ISO 4217 codes."""
+"1250.50"; a decimal comma and thousands separators of either convention are read too, see
+`_with_decimal_point`); the API answers with two decimals always ("1250.50"). Currencies are ISO 4217 codes."""
 from __future__ import annotations
 
 import re
@@ -12,6 +13,8 @@ from app.errors import ActionRefused
 
 MAX_CENTS = 10**14 - 1  # 999,999,999,999.99: more than any deal, well inside BIGINT
 _DECIMAL = re.compile(r"^\d{1,12}(?:\.\d{1,2})?$")
+_DECIMAL_COMMA = re.compile(r"^\d+,\d{1,2}$")  # "12,50"
+_COMMA_GROUPS = re.compile(r"^\d{1,3}(?:,\d{3})+$")  # "1,250,000"
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 
 # Offered first in the pickers; any three-letter ISO 4217 code is accepted.
@@ -26,13 +29,15 @@ def parse_value(raw, field: str = "value") -> int | None:
         return None
     if isinstance(raw, bool) or isinstance(raw, float):
         raise ActionRefused(field, f"{field} must be a decimal string like \"1250.50\"")
-    text = str(raw).strip().replace(",", "") if isinstance(raw, (str, int)) else None
+    text = str(raw).strip() if isinstance(raw, (str, int)) else None
     if text is None:
         raise ActionRefused(field, f"{field} must be a decimal string like \"1250.50\"")
     if text == "":
         return None
-    if not _DECIMAL.match(text):
-        raise ActionRefused(field, f"{field} must be a number of at most two decimals, like 1250.50, not negative")
+    text = _with_decimal_point(text)
+    if text is None or not _DECIMAL.match(text):
+        raise ActionRefused(field, f"{field} must be a number of at most two decimals, like 1250.50 or 1250,50, "
+                                   "not negative")
     try:
         cents = int((Decimal(text) * 100).to_integral_exact())
     except InvalidOperation:  # pragma: no cover - the pattern admits only valid decimals
@@ -40,6 +45,28 @@ def parse_value(raw, field: str = "value") -> int | None:
     if cents > MAX_CENTS:
         raise ActionRefused(field, f"{field} is too large")
     return cents
+
+
+def _with_decimal_point(text: str) -> str | None:
+    """`text` with its thousands separators dropped and a decimal point, as people write amounts in
+    either convention: "1,250.50" and "1.250,50" are both 1250.50, "12,50" (a phone's keypad in a
+    comma-decimal locale) is 12.50, not 1250 as dropping every comma made it. "1,250" is read as
+    thousands (an amount with three decimals is not a price). None when the separators make no
+    sense ("12,5000", "1,25,0"): refused rather than guessed."""
+    if "," in text and "." in text:
+        point = "," if text.rfind(",") > text.rfind(".") else "."
+        group = "." if point == "," else ","
+        whole, _, fraction = text.rpartition(point)
+        if not re.fullmatch(rf"\d{{1,3}}(?:{re.escape(group)}\d{{3}})*", whole):
+            return None
+        return f"{whole.replace(group, '')}.{fraction}"
+    if "," in text:
+        if _DECIMAL_COMMA.match(text):
+            return text.replace(",", ".")
+        if _COMMA_GROUPS.match(text):
+            return text.replace(",", "")
+        return None
+    return text
 
 
 def format_value(cents: int | None) -> str | None:
