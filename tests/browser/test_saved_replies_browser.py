@@ -108,6 +108,29 @@ def test_pick_with_the_keyboard_and_send(browsing, shop, fake_graph, size):
     _shot(page, f"sent-{size}")
 
 
+def test_enter_on_no_match_closes_the_picker_and_sends_nothing(browsing, shop, fake_graph):
+    # A typo after "/" used to go to the customer as typed: Enter with nothing to insert did what
+    # it "always does". Now it closes the list; the next Enter sends, as after Esc.
+    rep, conversation, *_ = shop
+    page = browsing.page
+    browsing.login(rep)
+    page.locator(f"#conversation-list #conv-{conversation.id} a").click()
+    box = page.locator("#composer-text")
+    box.click()
+    box.press_sequentially("/shiping")
+    picker = page.locator("#saved-reply-listbox")
+    expect(picker).to_be_visible()
+    expect(page.locator("#saved-reply-listbox [role=option]")).to_have_count(0)
+    box.press("Enter")
+    expect(picker).to_be_hidden()
+    expect(box).to_have_value("/shiping")
+    page.wait_for_timeout(300)  # time for a send to have started, had one been made
+    expect(page.locator("#thread-messages .bubble--out", has_text="/shiping")).to_have_count(0)
+    assert not any((body.get("message") or {}).get("text") == "/shiping" for body in fake_graph.sent)
+    box.press("Enter")  # what is typed is what the person means now
+    expect(page.locator("#thread-messages .bubble--out", has_text="/shiping")).to_have_count(1)
+
+
 @pytest.mark.parametrize("size", SIZES)
 def test_a_file_comes_along_esc_closes_and_a_tap_inserts(browsing, shop, size):
     rep, conversation, shipping, free, catalogue = shop
