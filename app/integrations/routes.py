@@ -159,5 +159,8 @@ def redeliver_delivery(delivery_id: int):
         abort(404, description="No such delivery in this workspace.")
     redeliver(delivery)
     db.session.commit()
-    flash(f"Delivery {delivery.event_id} queued again, with the same body and id.", "info")
+    # Queued either way (a paused endpoint keeps its deliveries for when it is resumed), but only an
+    # active one sends now: saying "queued" alone read as sent while nothing went out.
+    later = "" if delivery.endpoint.active else " It goes out when you resume the endpoint: a paused endpoint sends nothing."
+    flash(f"Delivery {delivery.event_id} queued again, with the same body and id.{later}", "info")
     return redirect(url_for("integrations.endpoint_page", endpoint_id=delivery.endpoint_id))

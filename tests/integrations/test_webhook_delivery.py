@@ -99,6 +99,14 @@ def test_lead_updated_arrives_signed_after_two_failures_and_every_attempt_is_lis
     assert (last.status_code, last.redelivery) == (200, True)
     assert "redelivery" in client.get(f"/settings/integrations/{hook['id']}").get_data(as_text=True)
 
+    # A paused endpoint keeps the redelivery for later, and the page says so, not just "queued".
+    delivery.endpoint.active = False
+    db.session.commit()
+    response = auth.post(f"/settings/integrations/deliveries/{delivery.id}/redeliver")
+    assert len(receiver.received) == 4
+    page = " ".join(client.get(response.headers["Location"]).get_data(as_text=True).split())
+    assert "It goes out when you resume the endpoint" in page
+
 
 def test_a_receiver_that_never_answers_2xx_ends_failed_after_every_retry(admin_api, receiver, factory):
     _register(admin_api, receiver.url, ["lead.updated"])
