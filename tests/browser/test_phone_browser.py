@@ -20,6 +20,7 @@ if _reason:
 
 from playwright.sync_api import expect  # noqa: E402
 
+from app.auth.api_tokens import create_token  # noqa: E402
 from app.extensions import db  # noqa: E402
 from app.models import WebhookEvent, utcnow  # noqa: E402
 
@@ -337,6 +338,7 @@ def test_wide_tables_and_lead_cards_fit_a_phone(phone, factory, shop):
     admin = factory.user(rep.workspace, email="ada@thumb.test", name="Ada Admin", role="admin")
     factory.lead(long_one)
     factory.greeting_rule(long_one.account)
+    create_token(admin, "HubSpot sync for the Berlin shop")
     db.session.add(WebhookEvent(body=b'{"object":"instagram","entry":[]}', received_at=utcnow(), status="applied",
                                 attempts=1, event_count=0, workspace_id=rep.workspace_id))
     db.session.commit()
@@ -351,6 +353,11 @@ def test_wide_tables_and_lead_cards_fit_a_phone(phone, factory, shop):
         # Touch targets a desktop keeps small: the log's status chips, the rules' buttons, the account menu.
         for control in page.locator(".filters a, .rule__actions .btn:visible, .usermenu summary").all():
             assert_target(control, f"{control.text_content().strip()[:20]!r} on {path}")
+    # API tokens are cards on a phone: Revoke was off-screen at x 360-436 in a sideways-scrolling table.
+    phone.go("/settings")
+    revoke = assert_target(page.locator("#api-tokens button", has_text="Revoke"), "Revoke")
+    assert revoke["x"] + revoke["width"] <= PHONE["width"]
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     # A lead is a card: its notes take the line (they were 18 px wide), every control a 44 px target.
     phone.go("/leads")
     notes = page.locator(".leads-table textarea").first
