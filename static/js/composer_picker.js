@@ -5,7 +5,8 @@
 
    The trigger counts at the start of the box or after whitespace, and the query runs from it to
    the caret (it may hold spaces: a title's or a name's words). Typing on filters; ↑/↓ move (and
-   wrap), Enter or Tab inserts, Esc (or Enter when nothing matches) closes (that trigger stays closed until it changes), a click or
+   wrap), Enter or Tab inserts, Esc closes (that trigger stays closed until it changes; Enter when nothing
+   matches closes it until the next keystroke), a click or
    tap inserts. Inserting replaces the trigger and the query with the option's text.
 
    Accessibility: the listbox/option pattern, driven from the reply box with aria-controls,
@@ -202,9 +203,9 @@
         if (!picker.all) picker.chooseWhenLoaded = true;  // typed faster than the list arrived
         else if (picker.shown.length) choose(picker.shown[picker.active]);
         else if (e.key === "Enter") {
-          // Nothing matches: Enter closes the list and sends nothing, as Esc does. Sending was what
-          // the key "always does", and it sent the customer the "/typo" itself. A second Enter sends.
-          dismissed = { box: picker.box, at: picker.start };
+          // Nothing matches: Enter closes the list and sends nothing. Sending was what the key
+          // "always does", and it sent the customer the "/typo" itself. A second Enter sends (the
+          // list is closed); typing on reopens it, so the typo can still be corrected into a match.
           close();
           say(config.words.closed);
         } else { close(); handled = false; }  // Tab with nothing to insert moves on as always

@@ -117,18 +117,32 @@ def test_enter_on_no_match_closes_the_picker_and_sends_nothing(browsing, shop, f
     page.locator(f"#conversation-list #conv-{conversation.id} a").click()
     box = page.locator("#composer-text")
     box.click()
-    box.press_sequentially("/shiping")
     picker = page.locator("#saved-reply-listbox")
-    expect(picker).to_be_visible()
-    expect(page.locator("#saved-reply-listbox [role=option]")).to_have_count(0)
+    options = page.locator("#saved-reply-listbox [role=option]")
+    box.press_sequentially("/shiping")
+    expect(page.get_by_text("No saved reply matches")).to_be_visible()  # the list has loaded, empty
     box.press("Enter")
     expect(picker).to_be_hidden()
     expect(box).to_have_value("/shiping")
+    # Typing on reopens it: the typo corrected finds the reply.
+    box.press("Backspace")
+    box.press("Backspace")
+    box.press("Backspace")
+    expect(options).to_have_count(2)
+    expect(picker).to_be_visible()
+    box.press_sequentially("ing")  # the same typo again
+    expect(page.get_by_text("No saved reply matches")).to_be_visible()
+    box.press("Enter")
+    expect(picker).to_be_hidden()
     page.wait_for_timeout(300)  # time for a send to have started, had one been made
     expect(page.locator("#thread-messages .bubble--out", has_text="/shiping")).to_have_count(0)
     assert not any((body.get("message") or {}).get("text") == "/shiping" for body in fake_graph.sent)
     box.press("Enter")  # what is typed is what the person means now
     expect(page.locator("#thread-messages .bubble--out", has_text="/shiping")).to_have_count(1)
+    # The next message's "/" opens the list again.
+    expect(box).to_have_value("")
+    box.press_sequentially("/ship")
+    expect(options).to_have_count(2)
 
 
 @pytest.mark.parametrize("size", SIZES)
