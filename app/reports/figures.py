@@ -35,7 +35,6 @@ from app.automation.settings import workspace_settings
 from app.extensions import db
 from app.messages.first_times import customer_message, person_reply, sql_constant
 from app.models import (
-    AutomationSettings,
     Contact,
     Conversation,
     ConversationLabel,

@@ -351,8 +351,12 @@ def test_wide_tables_and_lead_cards_fit_a_phone(phone, factory, shop):
         expect(page.locator(".table-wrap table")).to_be_visible()
         assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], path
         # Touch targets a desktop keeps small: the log's status chips, the rules' buttons, the account menu.
-        for control in page.locator(".filters a, .rule__actions .btn:visible, .usermenu summary").all():
+        for control in page.locator(".filters a, .rule__actions .btn:visible").all():
             assert_target(control, f"{control.text_content().strip()[:20]!r} on {path}")
+        # The account menu's 32 px avatar takes taps 6 px around it (a 44 px area), its dot unmoved.
+        avatar = box(page.locator(".usermenu summary"))
+        for x, y in ((avatar["x"] - 5, avatar["y"] + 16), (avatar["x"] + 16, avatar["y"] + avatar["height"] + 5)):
+            assert page.evaluate("([x, y]) => !!document.elementFromPoint(x, y).closest('.usermenu summary')", [x, y])
     # API tokens are cards on a phone: Revoke was off-screen at x 360-436 in a sideways-scrolling table.
     phone.go("/settings")
     revoke = assert_target(page.locator("#api-tokens button", has_text="Revoke"), "Revoke")
