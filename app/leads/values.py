@@ -14,7 +14,7 @@ from app.errors import ActionRefused
 MAX_CENTS = 10**14 - 1  # 999,999,999,999.99: more than any deal, well inside BIGINT
 _DECIMAL = re.compile(r"^\d{1,12}(?:\.\d{1,2})?$")
 _DECIMAL_COMMA = re.compile(r"^\d+,\d{1,2}$")  # "12,50"
-_COMMA_GROUPS = re.compile(r"^\d{1,3}(?:,\d{3})+$")  # "1,250,000"
+_COMMA_GROUPS = re.compile(r"^[1-9]\d{0,2}(?:,\d{3})+$")  # "1,250,000" (not "0,500": that is no thousand)
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 
 # Offered first in the pickers; any three-letter ISO 4217 code is accepted.
@@ -57,7 +57,7 @@ def _with_decimal_point(text: str) -> str | None:
         point = "," if text.rfind(",") > text.rfind(".") else "."
         group = "." if point == "," else ","
         whole, _, fraction = text.rpartition(point)
-        if not re.fullmatch(rf"\d{{1,3}}(?:{re.escape(group)}\d{{3}})*", whole):
+        if not re.fullmatch(rf"0|[1-9]\d{{0,2}}(?:{re.escape(group)}\d{{3}})*", whole):
             return None
         return f"{whole.replace(group, '')}.{fraction}"
     if "," in text:

@@ -17,13 +17,13 @@ from app.models import LeadStageChange
                                         (" 0.01 ", 1), (1250, 125000), ("", None), (None, None),
                                         # a decimal comma (a phone's keypad in Europe): not 100 times more
                                         ("12,50", 1250), ("1,5", 150), ("1.250,50", 125050), ("1.250.000,5", 125000050),
-                                        ("1,250", 125000), ("1,250,000", 125000000)])
+                                        ("1,250", 125000), ("1,250,000", 125000000), ("0,5", 50), ("0.5", 50)])
 def test_values_are_parsed_to_exact_hundredths(raw, cents):
     assert parse_value(raw) == cents
 
 
 @pytest.mark.parametrize("raw", ["-5", "1.234", "12e3", "abc", "NaN", "1" * 13, 12.5, True, ["1"],
-                                 "12,5000", "1,25,0", "1,2,3", "1.25,5.0", ",5", "12,", "1,250.5.0"])
+                                 "12,5000", "1,25,0", "1,2,3", "1.25,5.0", ",5", "12,", "1,250.5.0", "0,500", "0,500.5"])
 def test_bad_values_are_refused_naming_the_field(raw):
     with pytest.raises(ActionRefused) as refused:
         parse_value(raw)
