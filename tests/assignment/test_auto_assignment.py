@@ -110,7 +110,9 @@ def test_the_assignee_is_told_assigned_and_nobody_gets_new_conversation(client, 
     conversation = deliver_new_customer(client, account, text="do you ship?")
     notes = db.session.scalars(select(Notification).where(Notification.conversation_id == conversation.id)).all()
     assert [(n.user_id, n.type) for n in notes] == [(a.id, "assigned")]
-    assert "assigned you the conversation" in notes[0].text
+    # The customer is brand new: the profile lookup has not named them yet, and the line must not
+    # freeze its placeholder ("Instagram user") into the notification.
+    assert notes[0].text == "The inbox assigned you the conversation with a new customer."
 
 
 def test_least_open_picks_the_lightest_load_ties_in_turn(client, factory, account):
