@@ -18,6 +18,7 @@ from sqlalchemy import select
 from app.comments import actions, bp, rules
 from app.extensions import db
 from app.htmx_responses import is_fragment_request, render_fragment
+from app.inbox.queries import workspace_users
 from app.models import Message
 from app.outbound.replies import ReplyRefused
 from app.scoping import get_message_or_404
@@ -125,6 +126,7 @@ def _answer(comment: Message, *, notice: str | None = None, code: str | None = N
 def _region(comment: Message, *, notice: str | None = None, code: str | None = None, done: str | None = None,
             status: int = 200):
     if is_fragment_request():
+        # `users`: the private note's @mention picker lists the teammates, as on the full page.
         return render_fragment("comments/_comment_actions.html", status, current=comment.conversation, notice=notice,
-                               code=code, done=done)
+                               code=code, done=done, users=workspace_users())
     return _answer(comment, notice=notice, code=code, done=done, status=status)

@@ -2,7 +2,8 @@
 `mention` notifications (written with the note, in its transaction), a note's text split for
 display with each mention as its own part, and the list's Mentions filter.
 
-A mention is explicit. The composer's picker (static/js/mentions.js) inserts `@Display Name` into
+A mention is explicit. The picker (static/js/mentions.js; in the DM composer's note mode and in a
+comments thread's private note) inserts `@Display Name` into
 the text and sends the person's id beside it (a hidden `mentions` field); the page keeps only the
 ids whose `@Display Name` is still in the text when the note is added, so deleting a mention from
 the text before sending un-mentions that person. Typed text alone mentions nobody: a name is not

@@ -3,6 +3,10 @@
    them. This file is what they share; each says where its options come from, how they rank, what
    choosing one inserts, and what the status line says.
 
+   A box is a textarea marked [data-picker-box]: the DM composer's, and a comments thread's private
+   note. A picker serves a box whose form holds the picker's wrapper (rootId), so each box gets the
+   pickers its template includes and no other.
+
    The trigger counts at the start of the box or after whitespace, and the query runs from it to
    the caret (it may hold spaces: a title's or a name's words). Typing on filters; ↑/↓ move (and
    wrap), Enter or Tab inserts, Esc closes (that trigger stays closed until it changes; Enter when nothing
@@ -34,19 +38,23 @@
     var picker = null;       // the open picker's state, or null when closed
     var dismissed = null;    // {box, at}: the trigger that Esc closed stays closed until it changes
 
-    function parts() {
-      var box = byId("composer-text"), root = byId(config.rootId);
-      if (!box || !root) return null;
+    function isBox(el) { return !!(el && el.matches && el.matches("textarea[data-picker-box]")); }
+
+    function parts(box) {
+      var root = box && box.form ? box.form.querySelector("#" + config.rootId) : null;
+      if (!root) return null;
       return { box: box, root: root, listbox: byId(config.listboxId), status: byId(config.statusId),
                empty: root.querySelector("[data-picker-empty]"), form: box.form };
     }
 
     function prepare() {
-      var p = parts();
-      if (!p) return;
-      p.box.setAttribute("aria-autocomplete", "list");
-      // The first picker's list is the box's default; an open picker points the box at its own.
-      if (!p.box.hasAttribute("aria-controls")) p.box.setAttribute("aria-controls", p.listbox.id);
+      document.querySelectorAll("textarea[data-picker-box]").forEach(function (box) {
+        var p = parts(box);
+        if (!p) return;
+        p.box.setAttribute("aria-autocomplete", "list");
+        // The first picker's list is the box's default; an open picker points the box at its own.
+        if (!p.box.hasAttribute("aria-controls")) p.box.setAttribute("aria-controls", p.listbox.id);
+      });
     }
 
     /* ---- Where the trigger and its query are ---------------------------------------------- */
@@ -152,10 +160,10 @@
     var sayTimer = null;
     function say(text) {
       // One polite announcement after typing pauses, not one per key.
-      var p = parts();
-      if (!p || !p.status) return;
+      var status = byId(config.statusId);
+      if (!status) return;
       clearTimeout(sayTimer);
-      sayTimer = setTimeout(function () { p.status.textContent = text; }, 250);
+      sayTimer = setTimeout(function () { status.textContent = text; }, 250);
     }
 
     /* ---- Inserting ------------------------------------------------------------------------ */
@@ -178,8 +186,8 @@
     /* ---- Events ------------------------------------------------------------------------- */
 
     document.addEventListener("input", function (e) {
-      if (inserting || !e.target || e.target.id !== "composer-text") return;
-      var p = parts();
+      if (inserting || !isBox(e.target)) return;
+      var p = parts(e.target);
       if (!p) return;
       prepare();
       if (picker && picker.box !== p.box) close();

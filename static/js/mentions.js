@@ -1,6 +1,6 @@
 /* @mentions in a private note (app/inbox/mentions.py), a picker of static/js/composer_picker.js.
 
-   In note mode, typing "@" at the start of the box or after a space lists the workspace's active
+   In note mode (the DM composer's, or a comments thread's note form), typing "@" at the start of the box or after a space lists the workspace's active
    teammates (the <template id="mention-options"> the composer carries: no request, no inline
    script). Typing on filters by name: names that start with the query first, then a later word
    that does, then names holding it. Choosing one puts "@Display Name " in the text and the
@@ -61,11 +61,13 @@
     },
   });
 
-  // The note was added: its mentions were sent with it, the next note starts with none.
+  // The note was added: its mentions were sent with it, the next note starts with none. (The DM
+  // composer posts from its Add note button, a comments thread's note form from the form itself.)
   document.addEventListener("htmx:afterRequest", function (e) {
     var elt = e.detail.elt, xhr = e.detail.xhr;
-    if (!elt || !elt.hasAttribute || !elt.hasAttribute("data-note") || !xhr || xhr.status >= 300) return;
-    var ids = idsOf(elt.form);
+    if (!elt || !elt.hasAttribute || !xhr || xhr.status >= 300) return;
+    var form = elt.hasAttribute("data-note") ? elt.form : (elt.hasAttribute("data-comment-note") ? elt : null);
+    var ids = idsOf(form);
     if (ids) ids.replaceChildren();
   });
 })();

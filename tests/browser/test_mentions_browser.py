@@ -166,3 +166,45 @@ def test_mention_a_rep_who_finds_it_in_the_bell_and_under_mentions(browsing, bro
     finally:
         context.close()
     assert not browsing.unexpected_errors()
+
+
+@pytest.mark.parametrize("width", SIZES)
+def test_mention_from_a_comments_threads_private_note(browsing, shop, factory, width):
+    """A comments thread has no DM composer: its private note is a form of its own under the
+    comment actions, and it carries the same picker, so "@Rita Rep" there is a mention, not text."""
+    from tests.comments.helpers import comments_thread
+
+    thread = comments_thread(factory, account=shop.ann.account, igsid="5550077")
+    page = browsing.page
+    page.set_viewport_size(SIZES[width])
+    browsing.login(shop.admin)
+    browsing.go(f"/conversations/{thread.conversation.id}")
+    page.locator(".comment-note > summary").click()
+    box = page.locator("#comment-note-text")
+    expect(box).to_be_visible()
+    expect(page.locator("#composer-text")).to_have_count(0)
+    box.click()
+    box.press_sequentially("Ask @ri")
+    options = page.locator("#mention-listbox [role=option]")
+    expect(options).to_have_count(2)
+    expect(box).to_have_attribute("aria-controls", "mention-listbox")
+    for option in options.all():
+        assert option.bounding_box()["height"] >= 44
+    assert browsing.axe_violations() == []
+    shot(page, "comment-note-picker")
+    box.press("ArrowDown")
+    box.press("Enter")  # inserts: a note's Enter would otherwise be a new line
+    box.press_sequentially("to send the price list")
+    expect(box).to_have_value("Ask @Rita Rep to send the price list")
+    page.locator("[data-comment-note]").get_by_role("button", name="Add note").click()
+
+    note = page.locator("#thread-messages .bubble--note", has_text="price list")
+    expect(note.locator(".mention")).to_have_text("@Rita Rep")
+    expect(box).to_have_value("")
+    expect(page.locator("[data-comment-note] [data-mention-ids] input")).to_have_count(0)
+    shot(page, "comment-note-added")
+    db.session.expire_all()
+    assert list(db.session.scalars(select(NoteMention.user_id))) == [shop.rita.id]
+    assert [(n.user_id, n.type, n.conversation_id) for n in db.session.scalars(select(Notification))] == [
+        (shop.rita.id, "mention", thread.conversation.id)]
+    assert not browsing.unexpected_errors()

@@ -278,6 +278,11 @@ def test_the_comments_thread_offers_the_actions_and_its_reply_box_answers_the_ne
     body = response.get_data(as_text=True)
     assert response.status_code == 200 and 'id="comment-actions"' in body and "Reply queued" in body
     assert db.session.scalar(select(Message.parent_comment_id).where(Message.mid == "c-ours-9")) == "c2"
+    # The region comes back whole: its private note's @mention picker still lists the teammates.
+    teammate = factory.user(thread.workspace, name="Tom Teammate", role="agent")
+    body = auth.post(f"/comments/{newest.id}/reply", {"text": "Also in red", "from": "region"},
+                     htmx=True).get_data(as_text=True)
+    assert f'id="mention-option-{teammate.id}"' in body and 'data-name="Tom Teammate"' in body
 
 
 def test_the_team_leaves_a_private_note_in_a_comments_thread(auth, factory, meta):
