@@ -373,6 +373,42 @@ def test_wide_tables_and_lead_cards_fit_a_phone(phone, factory, shop):
     shot(page, "lead-card")
 
 
+def test_settings_pages_give_a_finger_44px(phone, factory, shop):
+    """On a touch screen every button (a desktop's are 40 and 32 px), field, select and the top bar's
+    links take 44 px; a notification channel's checkbox is a 44 px square (it was the 24 px box)."""
+    from app.models import WebhookEndpoint
+    from app.token_crypto import token_cipher
+
+    rep = shop[0]
+    admin = factory.user(rep.workspace, email="ada@thumb.test", name="Ada Admin", role="admin")
+    endpoint = WebhookEndpoint(workspace_id=rep.workspace_id, url="https://crm.example/hooks", events=["lead.created"],
+                               secret_encrypted=token_cipher().encrypt("whsec_test").encode())
+    db.session.add(endpoint)
+    db.session.commit()
+    page = phone.page
+    phone.login(admin)
+    for path in ("/settings/notifications", f"/settings/integrations/{endpoint.id}", "/settings/profile",
+                 "/settings/automation", "/notifications"):
+        phone.go(path)
+        controls = page.locator("main .btn:visible, main select:visible, .mainnav a:visible, "
+                                "main input:not([type=checkbox]):not([type=radio]):not([type=hidden]):visible").all()
+        assert controls, path
+        for control in controls:
+            b = box(control)
+            assert b["height"] >= TARGET, f"{control.text_content().strip()[:24]!r} on {path} is {b['height']:.0f} px tall"
+    phone.go("/settings/notifications")
+    cells = page.locator(".notif-prefs__table .check-cell").all()
+    assert len(cells) >= 6
+    for cell in cells:
+        assert_target(cell, "a channel's checkbox")
+    first = page.locator(".notif-prefs__table input[type=checkbox]").first
+    was = first.is_checked()
+    corner = box(cells[0])
+    page.mouse.click(corner["x"] + 3, corner["y"] + 3)  # the square's corner, outside the 24 px box
+    assert first.is_checked() is not was
+    shot(page, "notification-settings")
+
+
 def test_a_desktop_keeps_its_layout(browsing, shop):
     rep, long_one, closed = shop
     page = browsing.page
