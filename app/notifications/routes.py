@@ -6,7 +6,7 @@ Every row is looked up with the signed-in person's id and workspace: anyone else
 is a 404, exactly like one that does not exist."""
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -61,8 +61,14 @@ def index():
                                       cursor=request.args.get("before") or None, limit=PAGE_SIZE)
     except BadCursor:
         abort(400, description="That page link is not valid; start from the newest.")
-    return render_template("notifications/index.html", items=feed.shown(rows), next_cursor=next_cursor,
-                           unread_only=unread_only, first_page=not request.args.get("before"))
+    response = make_response(render_template("notifications/index.html", items=feed.shown(rows),
+                                             next_cursor=next_cursor, unread_only=unread_only,
+                                             first_page=not request.args.get("before")))
+    # Opening an item marks it read and leaves the page: Back must ask again, not show the list
+    # from the cache with that item still unread (the page also reloads when the browser restores
+    # it whole from its back/forward cache: data-fresh-on-back, static/js/app.js).
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.post("/notifications/<notification_id>/open")

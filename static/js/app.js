@@ -84,7 +84,12 @@
   // Leaving the page cuts off a poll in flight; that is not an error worth reporting.
   var leaving = false;
   window.addEventListener("beforeunload", function () { leaving = true; });
-  window.addEventListener("pageshow", function () { leaving = false; });
+  window.addEventListener("pageshow", function (e) {
+    leaving = false;
+    // A page that lists what the visit changed (the notifications, read once opened) is asked for
+    // again when the browser restores it from its back/forward cache as it was.
+    if (e.persisted && document.querySelector("[data-fresh-on-back]")) window.location.reload();
+  });
   document.addEventListener("htmx:beforeRequest", function (e) {
     var xhr = e.detail.xhr, onabort = xhr.onabort;
     xhr.onabort = function () { if (!leaving) return onabort.apply(this, arguments); };

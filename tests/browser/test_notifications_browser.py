@@ -167,3 +167,25 @@ def test_settings_notifications_page(browsing, shop):
     for width in (1280, 390):
         page.set_viewport_size({"width": width, "height": 844 if width < 768 else 800})
         shot(page, "settings")
+
+
+def test_back_from_an_opened_notification_shows_it_read(browsing, shop):
+    """Opening an item marks it read and goes to its conversation; Back showed the list from the
+    browser's cache, the item still unread, until a reload."""
+    from app.extensions import db
+    from app.notifications.create import notify
+
+    [row] = notify(shop.account.workspace_id, "assigned", [shop.rep.id], text_="Boss assigned you the conversation",
+                   conversation_id=shop.conversation.id)
+    db.session.commit()
+    browsing.login(shop.rep)
+    page = browsing.page
+    browsing.go("/notifications")
+    item = page.locator(f"li[data-notification='{row.id}']")
+    expect(item).to_have_class("notif notif--unread")
+    item.get_by_role("button").click()
+    expect(page).to_have_url(f"{browsing.url}/conversations/{shop.conversation.id}")
+    page.go_back()
+    expect(page).to_have_url(f"{browsing.url}/notifications")
+    expect(page.locator(f"li[data-notification='{row.id}']")).to_have_class("notif")
+    assert not browsing.unexpected_errors()
