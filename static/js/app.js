@@ -416,8 +416,13 @@
     setMode(form, form.querySelector("[name=mode]:checked").value);
     updateCount(form);
     text.addEventListener("input", function () { updateCount(form); });
+    // On a touch screen Return is the on-screen keyboard's only way to a new line, and a thumb
+    // taps it mid-message: there it adds a line and the Send button sends (its keyboard shows a
+    // return key, not a send key). With a real keyboard Enter sends, Shift and Enter adds a line.
+    var touch = window.matchMedia && window.matchMedia("(pointer: coarse)").matches;
+    text.setAttribute("enterkeyhint", touch ? "enter" : "send");
     text.addEventListener("keydown", function (e) {
-      if (e.key !== "Enter" || e.shiftKey || e.isComposing || e.altKey || e.ctrlKey || e.metaKey) return;
+      if (e.key !== "Enter" || e.shiftKey || e.isComposing || e.altKey || e.ctrlKey || e.metaKey || touch) return;
       e.preventDefault();
       var button = activeButton(form);
       if (button && !button.disabled && (text.value.trim() || form.dataset.mode === "reply" && hasFile(form))) button.click();

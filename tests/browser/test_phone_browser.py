@@ -7,6 +7,7 @@ nothing of it shows. Screenshots go to /tmp/shots/phone/."""
 from __future__ import annotations
 
 import re
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -201,6 +202,33 @@ def test_composer_and_newest_message_stay_in_view_with_the_keyboard_up(phone, sh
     composer = box(page.locator("#composer"))
     n = newest.bounding_box()
     assert composer["y"] + composer["height"] <= 470 and n["y"] + n["height"] <= composer["y"] + 1
+
+
+def test_return_adds_a_line_on_a_touch_screen_and_send_sends(phone, shop, fake_graph):
+    """The on-screen keyboard's Return is a thumb's way to a new line: it sent half-written
+    replies (and a draft with them) on a phone. There it adds a line; the Send button sends."""
+    rep, long_one, _ = shop
+    page = phone.page
+    phone.login(rep)
+    open_thread(page, long_one)
+    text = page.locator("#composer-text")
+    expect(text).to_have_attribute("enterkeyhint", "enter")
+    text.click()
+    text.press_sequentially("Hi Lena!")
+    text.press("Enter")
+    text.press_sequentially("The blue one is back in stock.")
+    expect(text).to_have_value("Hi Lena!\nThe blue one is back in stock.")
+    expect(page.locator("#thread-messages .bubble--out", has_text="back in stock")).to_have_count(0)
+    page.locator("[data-send]").tap()
+    expect(page.locator("#thread-messages .bubble--out", has_text="back in stock")).to_be_visible()
+    expect(text).to_have_value("")
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and not any(
+            (body.get("message") or {}).get("text") == "Hi Lena!\nThe blue one is back in stock."
+            for body in fake_graph.sent):
+        time.sleep(0.1)
+    assert any((body.get("message") or {}).get("text") == "Hi Lena!\nThe blue one is back in stock."
+               for body in fake_graph.sent)
 
 
 def test_back_stays_under_the_finger_when_the_reply_box_loses_focus(phone, shop):
