@@ -4,6 +4,7 @@ it; an admin creates a label from the menu's box and removes one with ×. Phone 
 least 44 px, axe finds nothing serious, no CSP violation. Screenshots go to /tmp/shots/labels/."""
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -152,3 +153,28 @@ def test_an_admin_creates_a_label_from_the_box_and_removes_one(browsing, shop):
     browsing.check_page("labels-settings")
     page.set_viewport_size(PHONE)
     _shot(page, "settings")
+
+
+def test_a_phone_deletes_a_label_far_down_the_page(browsing, shop, factory):
+    """On a phone a menu is a sheet at the bottom of the screen: the confirmation of a label far
+    down a scrolled page opened 1,400 px below the screen (a fixed panel placed as if unscrolled)."""
+    admin = shop[0]
+    for n in range(14):
+        db.session.add(Label(workspace_id=admin.workspace_id, name=f"campaign-{n:02d}", color="#1d4ed8"))
+    db.session.commit()
+    page = browsing.page
+    page.set_viewport_size(PHONE)
+    browsing.login(admin)
+    browsing.go("/settings/labels")
+    last = page.locator(".label-item", has_text="wholesale")
+    last.scroll_into_view_if_needed()
+    assert page.evaluate("window.scrollY") > 400
+    last.locator(".label-item__delete > summary").click()
+    panel = last.locator(".label-item__delete .menu__panel")
+    expect(panel).to_be_visible()
+    box = panel.bounding_box()
+    assert box["y"] >= 0 and box["y"] + box["height"] <= PHONE["height"], box
+    _shot(page, "delete-far-down")
+    panel.get_by_role("button", name=re.compile("Delete")).click()
+    expect(page.locator(".label-item", has_text="wholesale")).to_have_count(0)
+    assert not browsing.unexpected_errors()
