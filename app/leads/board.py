@@ -109,14 +109,22 @@ class ColumnTotal:
     cents: dict[str, int] = field(default_factory=dict)
 
     def main_value(self, currency: str) -> str:
-        """The total in the workspace's currency ("0 EUR" when none)."""
-        return display_value(self.cents.get(currency, 0), currency)
+        """The bold figure: the total in the workspace's currency, "0 EUR" when the column has no
+        value at all, and the largest other currency's when only others have one (a bold
+        "0 EUR + 1,400 GBP" read as a column worth nothing)."""
+        code, cents = self._ordered(currency)[0]
+        return display_value(cents, code)
 
     def other_values(self, currency: str) -> list[str]:
-        """Totals in other currencies, largest first: they are not added to the main one (no
-        exchange rates here), only noted beside it."""
-        others = sorted(((c, v) for c, v in self.cents.items() if c != currency), key=lambda cv: (-cv[1], cv[0]))
-        return [display_value(v, c) for c, v in others]
+        """The other currencies' totals, largest first, noted beside the main one: never added to
+        it (no exchange rates here)."""
+        return [display_value(cents, code) for code, cents in self._ordered(currency)[1:]]
+
+    def _ordered(self, currency: str) -> list[tuple[str, int]]:
+        others = sorted(((c, v) for c, v in self.cents.items() if c != currency and v), key=lambda cv: (-cv[1], cv[0]))
+        if self.cents.get(currency) or not others:
+            return [(currency, self.cents.get(currency, 0)), *others]
+        return others
 
 
 def totals_query(filters: BoardFilters, user):

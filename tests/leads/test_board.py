@@ -105,7 +105,7 @@ def test_filters_owner_mine_source_account_label(client, pipeline):
     assert shown("?label=nope") == set()
     assert shown(f"?owner=me&account={shop.id}&source=story") == {"Dora"}
     # The heads count what the filters show.
-    assert column_heads(text(client.get("/leads/board?owner=me")))["qualified"] == ("1", "0 EUR + 99 USD")
+    assert column_heads(text(client.get("/leads/board?owner=me")))["qualified"] == ("1", "99 USD")  # not a bold "0 EUR" first
     # Unknown values are dropped with a notice, not a failure.
     html = text(client.get("/leads/board?owner=x1&account=zz"))
     assert "Unknown owner “x1” was ignored." in html and "Unknown account “zz” was ignored." in html
@@ -243,3 +243,16 @@ def test_filters_round_trip():
     filters = BoardFilters.from_args({"owner": "me", "source": "ad", "account": "3", "label": "Hot Lead"})
     assert filters.params() == {"owner": "me", "source": "ad", "account": "3", "label": "hot-lead"}
     assert filters.list_params() == {"owner": "me", "source": "ad"}
+
+
+def test_a_column_head_leads_with_a_currency_it_holds():
+    """The workspace's currency first; when only other currencies have values the largest leads,
+    not a bold "0 EUR" that reads as a column worth nothing."""
+    from app.leads.board import ColumnTotal
+
+    empty = ColumnTotal(count=3)
+    assert (empty.main_value("EUR"), empty.other_values("EUR")) == ("0 EUR", [])
+    mixed = ColumnTotal(count=4, cents={"EUR": 50_000, "GBP": 140_000, "USD": 3_500})
+    assert (mixed.main_value("EUR"), mixed.other_values("EUR")) == ("500 EUR", ["1,400 GBP", "35 USD"])
+    foreign = ColumnTotal(count=2, cents={"GBP": 140_000, "USD": 3_500})
+    assert (foreign.main_value("EUR"), foreign.other_values("EUR")) == ("1,400 GBP", ["35 USD"])
