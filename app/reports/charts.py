@@ -32,7 +32,7 @@ class Chart:
     kind: str  # "bars" or "lines"
     series: list[Series]
     y_ticks: list[tuple[float, str]]  # y position, label
-    x_ticks: list[tuple[float, str]]  # x position, label
+    x_ticks: list[tuple[float, str, str]]  # x position, label, text-anchor
     width: int = WIDTH
     height: int = HEIGHT
     left: int = LEFT
@@ -55,10 +55,19 @@ def _y(value: int, top: int) -> float:
     return round(TOP + PLOT_H - PLOT_H * value / top, 1)
 
 
-def _x_ticks(days: list[date]) -> list[tuple[float, str]]:
+def _x_ticks(days: list[date]) -> list[tuple[float, str, str]]:
+    """The first, middle and last day, each centred under its slot; the last (of more than one)
+    ends at the plot's right edge instead: centred, "Dec 6" ran past the chart's edge and was cut."""
     slot = PLOT_W / max(len(days), 1)
     picks = sorted({0, len(days) // 2, len(days) - 1}) if days else []
-    return [(round(LEFT + slot * (i + 0.5), 1), f"{days[i]:%b} {days[i].day}") for i in picks]
+    ticks = []
+    for i in picks:
+        label = f"{days[i]:%b} {days[i].day}"
+        if i == len(days) - 1 and i > 0:
+            ticks.append((float(LEFT + PLOT_W), label, "end"))
+        else:
+            ticks.append((round(LEFT + slot * (i + 0.5), 1), label, "middle"))
+    return ticks
 
 
 def _describe(name: str, days: list[date], values: list[int]) -> str:

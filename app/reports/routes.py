@@ -15,7 +15,7 @@ from app.models import InstagramAccount
 from app.reports import bp
 from app.reports.charts import bar_chart, line_chart
 from app.reports.figures import Report, build_report, total_won_cents
-from app.reports.scope import MAX_DAYS, ReportNotFound, parse_scope
+from app.reports.scope import ReportNotFound, parse_scope
 from app.spreadsheet import csv_download
 
 
@@ -68,7 +68,7 @@ def index():
         report = _report()
     except ActionRefused as exc:
         return render_page("reports/index.html", status=422, report=None, error=exc, args=request.args,
-                           accounts=_accounts(), max_days=MAX_DAYS)
+                           accounts=_accounts())
     days = [d.day for d in report.days]
     charts = [
         bar_chart("conversations", "New conversations per day", "new conversations", days,
@@ -79,7 +79,7 @@ def index():
         ]),
     ]
     return render_page("reports/index.html", report=report, error=None, args=request.args, charts=charts,
-                       accounts=_accounts(), max_days=MAX_DAYS, duration=duration, percent=percent,
+                       accounts=_accounts(), duration=duration, percent=percent,
                        money=display_value, won_total=total_won_cents(report))
 
 

@@ -85,8 +85,12 @@ def _day(args: Mapping, field: str) -> date | None:
         _bad(field)
 
 
+# How a message names a date: for the page's reader, and the API's parameter beside it.
+_DATE_NAMES = {"from": "The start date (from)", "to": "The end date (to)"}
+
+
 def _bad(field: str):
-    raise ActionRefused(field, f"{field} must be a date written YYYY-MM-DD, e.g. 2030-01-31.")
+    raise ActionRefused(field, f"{_DATE_NAMES.get(field, field)} must be a date written YYYY-MM-DD, e.g. 2030-01-31.")
 
 
 def parse_scope(args: Mapping, viewer: User) -> ReportScope:
@@ -102,7 +106,7 @@ def parse_scope(args: Mapping, viewer: User) -> ReportScope:
     if start is None:
         start = end - timedelta(days=DEFAULT_DAYS - 1)
     if start > end:
-        raise ActionRefused("from", "from must be on or before to.")
+        raise ActionRefused("from", "The start date (from) must be on or before the end date (to).")
     if (end - start).days + 1 > MAX_DAYS:
         raise ActionRefused("to", f"A report covers at most {MAX_DAYS} days; choose a shorter range.")
 

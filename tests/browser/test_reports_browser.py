@@ -47,11 +47,20 @@ def test_reports_page_on_desktop_and_phone(browsing, factory):
     expect(page).to_have_url(browsing.url + "/reports?from=2026-01-05&to=2026-01-07&account_id=&label=vip")
     expect(page.locator('[data-figure="conversations"]')).to_have_text("1")
 
+    # Over 30 days every axis label stays inside its chart: the last day's, centred under its
+    # narrow slot, ran past the right edge ("Dec 6" cut).
+    browsing.go("/reports?from=2025-11-07&to=2025-12-06")
+    for svg in page.locator("svg.reports__svg").all():
+        frame = svg.bounding_box()
+        for label in svg.locator("text.reports__axis").all():
+            b = label.bounding_box()
+            assert frame["x"] <= b["x"] and b["x"] + b["width"] <= frame["x"] + frame["width"], label.text_content()
+
 
 def test_a_refused_range_says_why(browsing, factory):
     data = build(factory)
     browsing.login(data.sam)
     browsing.allowed_errors.append("status of 422")  # the page itself answers 422, on purpose
     page = browsing.go("/reports?from=2026-01-08&to=2026-01-07")
-    expect(page.get_by_role("alert")).to_contain_text("from must be on or before to")
+    expect(page.get_by_role("alert")).to_have_text("The start date (from) must be on or before the end date (to).")
     expect(page.locator("#report-from")).to_have_attribute("aria-invalid", "true")
