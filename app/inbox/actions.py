@@ -82,10 +82,13 @@ def set_status(conversation: Conversation, status: str, snoozed_until: datetime 
 def set_status_all(conversations: list[Conversation], status: str, snoozed_until: datetime | None = None) -> None:
     check_status(status, snoozed_until)
     for conversation in conversations:
+        was = conversation.status
         conversation.snoozed_until = snoozed_until if status == "snoozed" else None
         conversation.status = status
         if status == "resolved":
             waiting.note_resolved(conversation)  # resolving counts as handled (app.messages.waiting)
+        elif was == "resolved":
+            waiting.note_reopened(conversation)  # and reopening undoes it
     db.session.commit()
 
 

@@ -8,12 +8,13 @@ Instagram app (its echo, source `app`).
 `Conversation.waiting_since` is the time of the customer's oldest unanswered message (None: nobody
 is waiting) and `Conversation.last_speaker` who wrote the newest message (customer, team or
 automation). Both change only through `note_message` (every new message: ingestion in
-app.webhooks.apply, replies in app.outbound.replies), `recount` (the thread lost a message) and
-`note_resolved`, so the rule is written once.
+app.webhooks.apply, replies in app.outbound.replies), `recount` (the thread lost a message),
+`note_resolved` and `note_reopened`, so the rule is written once.
 
 Resolving counts as handled: it clears `waiting_since`. A resolved conversation is one the team
 decided needs nothing more (the customer's "thanks!" is the usual last word), and if the customer
-writes again ingestion reopens it and the wait starts from that message. Keeping resolved
+writes again ingestion reopens it and the wait starts from that message. A person reopening it
+undoes the resolve: the wait is worked out again from the thread (`note_reopened`). Keeping resolved
 conversations in the waiting set instead would fill ix_conversations_waiting (a partial index on
 `waiting_since IS NOT NULL`) with every conversation that ended on the customer's word, and the
 Longest waiting sort, which reads that index oldest first, would wade through them on every page.
@@ -67,6 +68,14 @@ def note_message(conversation: Conversation, *, direction: str, source: str, at:
 def note_resolved(conversation: Conversation) -> None:
     """Resolving counts as handled (see the module's docstring)."""
     conversation.waiting_since = None
+
+
+def note_reopened(conversation: Conversation) -> None:
+    """A person took the conversation out of resolved (its status is already the new one): the
+    wait that resolving cleared is worked out again from the thread, so a conversation resolved by
+    mistake and reopened is back under Needs reply, waiting since the customer's first unanswered
+    message, as before."""
+    recount(conversation)
 
 
 def needs_reply(conversation: Conversation) -> bool:

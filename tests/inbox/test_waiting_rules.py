@@ -139,12 +139,30 @@ def test_resolving_counts_as_handled_and_the_next_message_waits_again(client, sh
     actions.set_status(conversation(), "resolved")
     c = conversation()
     assert c.waiting_since is None and not waiting.needs_reply(c)
-    actions.set_status(conversation(), "open")  # reopening by hand: nobody wrote, nobody waits
-    assert conversation().waiting_since is None
     again = utcnow() - timedelta(minutes=1)
     customer_writes(client, account, "m2", again, "One more question")
     c = conversation()
     assert c.status == "open" and c.waiting_since == at(ms(again)) and waiting.needs_reply(c)
+
+
+def test_reopening_by_hand_puts_an_unanswered_customer_back_under_needs_reply(client, shop, factory):
+    """Resolved by mistake (only the bot had answered) and reopened: the customer is waiting again,
+    since their first unanswered message, not dropped from the queue."""
+    _, account = shop
+    asked = utcnow() - timedelta(minutes=50)
+    customer_writes(client, account, "m1", asked, "Do you sell gift cards?")
+    factory.message(conversation(), "Bot: thanks for your message!", direction="out", source="automation",
+                    created_at=asked + timedelta(seconds=5))
+    actions.set_status(conversation(), "resolved")
+    assert conversation().waiting_since is None
+    actions.set_status(conversation(), "open")
+    c = conversation()
+    assert c.waiting_since == at(ms(asked)) and waiting.needs_reply(c)
+    # Answered by a person before it was resolved: reopening finds nobody waiting.
+    factory.message(c, "Yes, from 20 EUR", direction="out", source="inbox", created_at=asked + timedelta(minutes=2))
+    actions.set_status(conversation(), "resolved")
+    actions.set_status(conversation(), "pending")
+    assert conversation().waiting_since is None and not waiting.needs_reply(conversation())
 
 
 def test_a_snoozed_conversation_keeps_its_wait_but_needs_no_reply_until_it_wakes(client, shop):
