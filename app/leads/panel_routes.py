@@ -19,7 +19,7 @@ from app.htmx_responses import is_fragment_request, render_fragment, render_page
 from app.inbox.queries import conversation_or_404
 from app.leads import bp, stages
 from app.leads.actions import update_lead
-from app.leads.follow_ups import QUICK_PICKS, follow_up_time
+from app.leads.follow_ups import QUICK_PICKS, follow_up_time, follower_id
 from app.leads.panel import load_panel
 from app.scoping import valid_id
 
@@ -38,7 +38,8 @@ def panel(conversation_id: int):
     return render_page("leads/panel_page.html", quick_picks=QUICK_PICKS, **context)
 
 
-def _answer(conversation_id: int, section: str, error: ActionRefused | None = None, done: str | None = None):
+def _answer(conversation_id: int, section: str, error: ActionRefused | None = None, done: str | None = None,
+            also: tuple[str, ...] = ()):
     if error is not None:
         db.session.rollback()  # nothing of a refused save stays in the session
     conversation = conversation_or_404(conversation_id)
@@ -47,7 +48,8 @@ def _answer(conversation_id: int, section: str, error: ActionRefused | None = No
         return redirect(url_for("inbox.conversation", conversation_id=conversation.id))
     context = load_panel(conversation).context()
     context.update(section=section, error=error, done=done, form=request.form if error else {})
-    return render_fragment("leads/panel/_saved.html", 422 if error else 200, also=() if error else ALSO.get(section, ()),
+    return render_fragment("leads/panel/_saved.html", 422 if error else 200,
+                           also=() if error else ALSO.get(section, ()) + also,
                            quick_picks=QUICK_PICKS, **context)
 
 
@@ -59,13 +61,13 @@ def _lead_or_refusal(conversation_id: int):
     return panel.lead
 
 
-def _save(conversation_id: int, section: str, done: str, **changes):
+def _save(conversation_id: int, section: str, done: str, also: tuple[str, ...] = (), **changes):
     try:
         lead = _lead_or_refusal(conversation_id)
         update_lead(lead, by=current_user._get_current_object(), **changes)
     except ActionRefused as exc:
         return _answer(conversation_id, section, exc)
-    return _answer(conversation_id, section, done=done)
+    return _answer(conversation_id, section, done=done, also=also)
 
 
 @bp.post("/conversations/<int:conversation_id>/lead/stage")
@@ -118,6 +120,16 @@ def save_follow_up(conversation_id: int):
     changes = {"next_follow_up_at": when}
     if note is not None:
         changes["follow_up_note"] = note
+    try:
+        lead = _lead_or_refusal(conversation_id)
+    except ActionRefused as exc:
+        return _answer(conversation_id, "follow_up", exc)
+    if follower_id(lead) is None:
+        # Nobody owns the lead and nobody has its conversation: the follow-up would be on no one's
+        # list and remind no one (app.leads.follow_ups). Whoever sets it takes the lead.
+        changes["owner_id"] = current_user.id
+        return _save(conversation_id, "follow_up", "Follow-up saved. Nobody owned this lead, so it is yours now: "
+                     "the follow-up is on your list.", also=("owner",), **changes)
     return _save(conversation_id, "follow_up", "Follow-up saved.", **changes)
 
 

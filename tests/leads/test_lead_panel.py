@@ -169,6 +169,27 @@ def test_follow_up_quick_pick_custom_time_and_clear(auth, client, thread):
     assert db.session.get(Lead, thread["lead"].id).next_follow_up_at is None
 
 
+def test_a_follow_up_nobody_would_see_makes_its_setter_the_owner(auth, client, thread):
+    """No owner and nobody assigned: the follow-up was on no one's list and reminded no one. Whoever
+    sets it takes the lead (the owner section comes along); an owned or assigned lead is left alone."""
+    response = auth.post(panel_url(thread, "/follow-up"), {"preset": "tomorrow", "note": "bulk quote"}, htmx=True)
+    body = text(response)
+    assert response.status_code == 200 and "Nobody owned this lead, so it is yours now" in body
+    assert 'id="lead-panel-owner"' in body and 'hx-swap-oob="true"' in body
+    db.session.expire_all()
+    lead = db.session.get(Lead, thread["lead"].id)
+    assert lead.owner_id == thread["sam"].id
+    assert "bulk quote" in text(client.get("/leads/follow-ups"))  # on Sam's own list
+
+    lead.owner_id = None
+    thread["conversation"].assignee_id = thread["maya"].id  # Maya's to follow up, as the rule says
+    db.session.commit()
+    body = text(auth.post(panel_url(thread, "/follow-up"), {"preset": "monday"}, htmx=True))
+    assert "Follow-up saved." in body and "yours now" not in body
+    db.session.expire_all()
+    assert db.session.get(Lead, thread["lead"].id).owner_id is None
+
+
 def test_offered_email_saves_in_one_click_and_is_no_longer_offered(auth, thread):
     response = auth.post(panel_url(thread, "/offer"), {"kind": "email", "value": "priya@example.com"}, htmx=True)
     assert response.status_code == 200
