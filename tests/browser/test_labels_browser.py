@@ -128,6 +128,8 @@ def test_an_admin_creates_a_label_from_the_box_and_removes_one(browsing, shop):
     page.locator("[data-label-filter]").press("Enter")
     expect(page.locator("#thread-labels .labelchip", has_text="hot-lead")).to_be_visible()
     expect(page.locator(f"#conv-{priya.id} .labelchip", has_text="hot-lead")).to_be_visible()
+    # The list's label filter offers the new label at once (it waited for a reload).
+    expect(page.locator("#filter-label option[value='hot-lead']")).to_have_count(1)
 
     # ↓ from the box reaches the choices; Enter on one adds it. The swap is over once its settle
     # has put the focus back on the "Label" button. Open the menu only if the swap left it closed
