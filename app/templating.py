@@ -75,7 +75,7 @@ def register(app: Flask) -> None:
     from app.inbox.mentions import note_parts
     from app.inbox.localtime import clock, day_label, full_datetime, local_day, short_datetime
     from app.inbox.queries import badge_count
-    from app.inbox.search import search_hit, search_mark
+    from app.inbox.search import search_hit, search_mark, search_term
     from app.inbox.speakers import speaker_label
     from app.inbox.unread import mine as my_unread
     from app.labels.catalog import current_workspace_labels
@@ -116,6 +116,7 @@ def register(app: Flask) -> None:
         "speaker_label": speaker_label,  # app.inbox.speakers ("You", "Bot", a teammate: who spoke last)
         "search_hit": search_hit,  # app.inbox.search (a row's matching message in a search, highlighted)
         "search_mark": search_mark,  # app.inbox.search (a name with the search's matches marked)
+        "search_term": search_term,  # app.inbox.search (what a `q` searches for: the found message's marks)
         "mail_enabled": mail_enabled,  # app.mail
         "accounts_needing_attention": accounts_needing_attention,  # app.accounts.attention (the reauth banner)
         # A function, so pages that never show the nav do not pay for the check.

@@ -195,9 +195,33 @@
   function scrollToFocus(view) {
     var found = view && view.dataset.focus && byId(view.dataset.focus);
     if (!found) return false;
+    markTerm(found.querySelector(".bubble__text"), view.dataset.focusTerm);
     found.scrollIntoView({ block: "center" });
     found.focus({ preventScroll: true });
     return true;
+  }
+
+  // The search's words in the found message, marked as the list marks them: text nodes only are
+  // split (the message is already escaped and linkified), and a second call finds them marked.
+  function markTerm(el, term) {
+    if (!el || !term || el.querySelector("mark")) return;
+    var lower = term.toLowerCase(), walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT), nodes = [];
+    while (walker.nextNode()) nodes.push(walker.currentNode);
+    nodes.forEach(function (node) {
+      var text = node.nodeValue, at = text.toLowerCase().indexOf(lower);
+      // (Lower-casing that changes a text's length, as "İ" does, would shift the marks: left as is.)
+      if (at < 0 || text.toLowerCase().length !== text.length) return;
+      var parts = document.createDocumentFragment(), from = 0;
+      for (; at >= 0; at = text.toLowerCase().indexOf(lower, from)) {
+        parts.appendChild(document.createTextNode(text.slice(from, at)));
+        var mark = document.createElement("mark");
+        mark.textContent = text.slice(at, at + term.length);
+        parts.appendChild(mark);
+        from = at + term.length;
+      }
+      parts.appendChild(document.createTextNode(text.slice(from)));
+      node.parentNode.replaceChild(parts, node);
+    });
   }
 
   function placeThreadItems(list, items) {

@@ -40,6 +40,9 @@ def test_a_result_opens_its_thread_at_the_message(browsing, inbox, factory):
     expect(found).to_have_class("bubble bubble--in bubble--received bubble--found")
     expect(found).to_be_in_viewport()
     expect(found).to_be_focused()
+    # The search's word is marked in the message too (only as text: the <b> in it stays text).
+    expect(found.locator(".bubble__text mark")).to_have_text("velvet")
+    expect(found.locator(".bubble__text")).to_have_text("Old message 20 about the <b>velvet</b> scarf")
     expect(page.get_by_text("Question number 1", exact=True).last).not_to_be_in_viewport()  # the newest
     for _ in range(10):
         if page.locator("#newer-loader").count() == 0:
