@@ -51,8 +51,8 @@ def lost_reason_for(username: str) -> str | None:
 
 
 def _shop_currency(workspace_id: int) -> None:
-    """The demo boutique counts in euros, as most of its deals are: the board's column totals are in
-    the workspace's currency (others only noted beside it). Set while no lead has a value yet, so a
+    """The demo boutique counts in euros, as most of its deals are: the board's column totals lead
+    with the workspace's currency (others only noted beside it). Set while no lead has a value yet, so a
     currency someone chose since is kept."""
     workspace = db.session.get(Workspace, workspace_id)
     if workspace.currency != SHOP_CURRENCY and db.session.scalar(
