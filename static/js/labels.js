@@ -111,4 +111,19 @@
     var button = document.querySelector("#label-menu > summary");
     if (button) button.focus();
   });
+
+  // The list's label filter comes back with the answer (a label may be new: labels/_label_filter.html),
+  // drawn from the filters the thread was opened with. What the person has chosen since stays chosen.
+  var chosen = null;
+  document.addEventListener("htmx:oobBeforeSwap", function (e) {
+    if (!e.detail.target || e.detail.target.id !== "label-filter-slot") return;
+    var select = document.getElementById("filter-label");
+    chosen = select ? select.value : null;
+  });
+  document.addEventListener("htmx:oobAfterSwap", function (e) {
+    if (chosen === null || !e.detail.target || e.detail.target.id !== "label-filter-slot") return;
+    var select = document.getElementById("filter-label"), value = chosen;
+    chosen = null;
+    if (select && Array.prototype.some.call(select.options, function (o) { return o.value === value; })) select.value = value;
+  });
 })();

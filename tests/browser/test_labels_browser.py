@@ -180,3 +180,21 @@ def test_a_phone_deletes_a_label_far_down_the_page(browsing, shop, factory):
     panel.get_by_role("button", name=re.compile("Delete")).click()
     expect(page.locator(".label-item", has_text="wholesale")).to_have_count(0)
     assert not browsing.unexpected_errors()
+
+
+def test_labelling_a_thread_keeps_the_lists_label_filter(browsing, shop):
+    """The filter comes back with every label change (a label may be new), drawn from the filters
+    the thread was opened with: a filter chosen since must stay chosen, not jump to Any label."""
+    admin, _, (priya, _) = shop
+    page = browsing.page
+    browsing.login(admin)
+    page.locator(f"#conv-{priya.id} a").click()
+    expect(page.locator("#label-menu > summary")).to_be_visible()
+    page.select_option("#filter-label", "wholesale")
+    expect(page).to_have_url(re.compile(r"label=wholesale"))
+    page.locator("#label-menu > summary").click()
+    expect(page.locator("[data-label-filter]")).to_be_focused()
+    page.locator("[data-label-option='vip']").click()
+    expect(page.locator("#thread-labels .labelchip", has_text="vip")).to_be_visible()
+    expect(page.locator("#filter-label")).to_have_value("wholesale")
+    assert not browsing.unexpected_errors()
