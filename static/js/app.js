@@ -446,7 +446,9 @@
     var touch = window.matchMedia && window.matchMedia("(pointer: coarse)").matches;
     text.setAttribute("enterkeyhint", touch ? "enter" : "send");
     text.addEventListener("keydown", function (e) {
-      if (e.key !== "Enter" || e.shiftKey || e.isComposing || e.altKey || e.ctrlKey || e.metaKey || touch) return;
+      if (e.key !== "Enter" || e.shiftKey || e.isComposing || e.altKey) return;
+      // Ctrl or Cmd and Enter sends everywhere (a tablet with a keyboard is a touch screen too).
+      if (touch && !(e.ctrlKey || e.metaKey)) return;
       e.preventDefault();
       var button = activeButton(form);
       if (button && !button.disabled && (text.value.trim() || form.dataset.mode === "reply" && hasFile(form))) button.click();

@@ -219,7 +219,7 @@ def test_return_adds_a_line_on_a_touch_screen_and_send_sends(phone, shop, fake_g
     text.press_sequentially("The blue one is back in stock.")
     expect(text).to_have_value("Hi Lena!\nThe blue one is back in stock.")
     expect(page.locator("#thread-messages .bubble--out", has_text="back in stock")).to_have_count(0)
-    page.locator("[data-send]").tap()
+    page.locator("[data-send]").tap()  # (a tablet's keyboard: Ctrl and Enter sends, below)
     expect(page.locator("#thread-messages .bubble--out", has_text="back in stock")).to_be_visible()
     expect(text).to_have_value("")
     deadline = time.monotonic() + 10
@@ -229,6 +229,9 @@ def test_return_adds_a_line_on_a_touch_screen_and_send_sends(phone, shop, fake_g
         time.sleep(0.1)
     assert any((body.get("message") or {}).get("text") == "Hi Lena!\nThe blue one is back in stock."
                for body in fake_graph.sent)
+    text.press_sequentially("Shall I keep one for you?")
+    text.press("Control+Enter")
+    expect(page.locator("#thread-messages .bubble--out", has_text="keep one for you")).to_be_visible()
 
 
 def test_back_stays_under_the_finger_when_the_reply_box_loses_focus(phone, shop):
