@@ -440,6 +440,28 @@ def test_settings_pages_give_a_finger_44px(phone, factory, shop):
     shot(page, "notification-settings")
 
 
+def test_a_tablet_gets_a_fingers_44px_too(browser, live_server, shop):
+    """A touch screen at a laptop's width (a tablet held sideways) keeps the desktop layout, and its
+    small controls (the assignee select, the filter chips, the bulk bar's selects) still take 44 px."""
+    rep, long_one, _ = shop
+    context = browser.new_context(viewport={"width": 1024, "height": 768}, is_mobile=True, has_touch=True,
+                                  timezone_id="Europe/Berlin", locale="en-GB")
+    context.set_default_timeout(10_000)
+    try:
+        tab = Browsing(context.new_page(), live_server.url)
+        page = tab.login(rep)
+        open_thread(page, long_one)
+        for control in [page.locator(".thread__actions .assign select"), *page.locator(".filter-toggle").all()]:
+            assert box(control)["height"] >= TARGET, control
+        page.locator(".list__titlebar [data-bulk-toggle]").click()
+        page.locator("#conversation-list input[data-bulk-id]").first.check()
+        for select in page.locator(".bulkbar select:visible").all():
+            assert box(select)["height"] >= TARGET, select
+        assert not tab.unexpected_errors()
+    finally:
+        context.close()
+
+
 def test_a_desktop_keeps_its_layout(browsing, shop):
     rep, long_one, closed = shop
     page = browsing.page
