@@ -21,15 +21,16 @@ _SHARED = ("workspace_id", "user_id", "type", "actor_id", "channels", "created_a
 
 
 def _customer_names(conversation_ids: list[int]) -> dict[int, str]:
-    """The customers' names as the line may quote them. A brand-new customer has neither a name nor
-    a username until the profile lookup (a follow-up job) fills them, while auto-assignment writes
-    its line in the delivery's own transaction: such a customer is left out, so the stored line
-    says "a new customer" instead of freezing the placeholder "Instagram user" into the text.
+    """The customers as the line may name them. A brand-new customer has neither a name nor a
+    username until the profile lookup (a follow-up job) fills them, while auto-assignment writes
+    its line in the delivery's own transaction: the line says "a new customer" rather than freeze
+    the placeholder "Instagram user" into the text, and "a customer" once a lookup found no name.
     (The bell's customer column reads the contact when shown, so it has the name by then.)"""
     rows = db.session.execute(
         select(Conversation.id, Contact).join(Contact, Contact.id == Conversation.contact_id)
         .where(Conversation.id.in_(conversation_ids)))
-    return {cid: contact.display_name for cid, contact in rows if contact.name or contact.username}
+    return {cid: contact.display_name if contact.name or contact.username
+            else ("a customer" if contact.profile_fetched_at else "a new customer") for cid, contact in rows}
 
 
 def conversations_assigned(conversations: list[Conversation], assignee_id: int | None,
@@ -43,7 +44,7 @@ def conversations_assigned(conversations: list[Conversation], assignee_id: int |
     by = actor.display_name if actor is not None else "The inbox"
 
     def line(conversation: Conversation) -> str:
-        return f"{by} assigned you the conversation with {names.get(conversation.id, 'a new customer')}."
+        return f"{by} assigned you the conversation with {names.get(conversation.id, 'a customer')}."
 
     first, *rest = conversations
     made = notify(first.workspace_id, "assigned", [assignee_id], text_=line(first), conversation_id=first.id,

@@ -48,6 +48,15 @@ def test_assigning_tells_the_assignee_in_the_same_commit_and_not_when_they_assig
     assert len(rows()) == 1
 
 
+def test_a_customer_instagram_gave_no_name_is_a_customer_not_a_placeholder(client, auth, shop, factory):
+    """Before the profile lookup a nameless customer is "a new customer"; after one that found no
+    name or username, "a customer": never the placeholder "Instagram user"."""
+    nameless = factory.conversation(shop.account, contact=factory.contact(shop.account, profile_fetched_at=utcnow()))
+    auth.login(shop.maya)
+    auth.post(f"/conversations/{nameless.id}/assign", {"assignee": str(shop.bob.id)})
+    assert [n.text for n in rows(conversation_id=nameless.id)] == ["Maya assigned you the conversation with a customer."]
+
+
 def test_a_refused_assignment_leaves_no_notification(client, auth, shop, factory):
     auth.login(shop.maya)
     stranger = factory.user(name="Stranger")
