@@ -10,12 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta, timezone
 
-from sqlalchemy import and_, or_
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import joinedload
 
 from app.extensions import db
 from app.inbox.localtime import UnusableMoment, typed_moment, user_zone
-from app.models import Contact, Conversation, Lead, utcnow
+from app.models import Contact, Conversation, Lead, User, utcnow
 from app.scoping import scoped
 
 QUICK_PICKS = {
@@ -64,6 +64,13 @@ def follower_id(lead: Lead) -> int | None:
     if lead.owner_id is not None:
         return lead.owner_id
     return lead.conversation.assignee_id if lead.conversation is not None else None
+
+
+def reminds_someone(lead: Lead) -> bool:
+    """Whether a follow-up on this lead would be on someone's list and remind them: its follower is
+    an active member (a former member's follow-ups remind no one: app.notifications.create)."""
+    follower = follower_id(lead)
+    return follower is not None and bool(db.session.scalar(select(User.active).where(User.id == follower)))
 
 
 def _mine(user_id: int):

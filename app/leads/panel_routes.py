@@ -19,7 +19,7 @@ from app.htmx_responses import is_fragment_request, render_fragment, render_page
 from app.inbox.queries import conversation_or_404
 from app.leads import bp, stages
 from app.leads.actions import update_lead
-from app.leads.follow_ups import QUICK_PICKS, follow_up_time, follower_id
+from app.leads.follow_ups import QUICK_PICKS, follow_up_time, reminds_someone
 from app.leads.panel import load_panel
 from app.scoping import valid_id
 
@@ -124,8 +124,8 @@ def save_follow_up(conversation_id: int):
         lead = _lead_or_refusal(conversation_id)
     except ActionRefused as exc:
         return _answer(conversation_id, "follow_up", exc)
-    if follower_id(lead) is None:
-        # Nobody owns the lead and nobody has its conversation: the follow-up would be on no one's
+    if not reminds_someone(lead):
+        # Nobody (active) owns the lead or has its conversation: the follow-up would be on no one's
         # list and remind no one (app.leads.follow_ups). Whoever sets it takes the lead.
         changes["owner_id"] = current_user.id
         return _save(conversation_id, "follow_up", "Follow-up saved. Nobody owned this lead, so it is yours now: "

@@ -14,7 +14,10 @@ app.webhooks.apply, replies in app.outbound.replies), `recount` (the thread lost
 Resolving counts as handled: it clears `waiting_since`. A resolved conversation is one the team
 decided needs nothing more (the customer's "thanks!" is the usual last word), and if the customer
 writes again ingestion reopens it and the wait starts from that message. A person reopening it
-undoes the resolve: the wait is worked out again from the thread (`note_reopened`). Keeping resolved
+undoes the resolve: the wait is worked out again from the thread (`note_reopened`). A conversation
+resolved by mistake (only the bot had answered) is then back in the queue with its real wait; one
+that ended on the customer's "thanks!" waits again too, from that message, until the person who
+reopened it answers or resolves it again: the cost of never losing an unanswered customer. Keeping resolved
 conversations in the waiting set instead would fill ix_conversations_waiting (a partial index on
 `waiting_since IS NOT NULL`) with every conversation that ended on the customer's word, and the
 Longest waiting sort, which reads that index oldest first, would wade through them on every page.

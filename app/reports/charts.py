@@ -55,18 +55,22 @@ def _y(value: int, top: int) -> float:
     return round(TOP + PLOT_H - PLOT_H * value / top, 1)
 
 
+AXIS_CHAR_WIDTH = 6.6  # user units per character of an axis label, about (11 px text: reports.css)
+
+
 def _x_ticks(days: list[date]) -> list[tuple[float, str, str]]:
-    """The first, middle and last day, each centred under its slot; the last (of more than one)
-    ends at the plot's right edge instead: centred, "Dec 6" ran past the chart's edge and was cut."""
+    """The first, middle and last day, each centred under its slot, except a last one that would
+    run past the chart's edge centred (a month's narrow slots: "Dec 6" was cut): it ends at the
+    plot's right edge instead."""
     slot = PLOT_W / max(len(days), 1)
     picks = sorted({0, len(days) // 2, len(days) - 1}) if days else []
     ticks = []
     for i in picks:
-        label = f"{days[i]:%b} {days[i].day}"
-        if i == len(days) - 1 and i > 0:
+        label, x = f"{days[i]:%b} {days[i].day}", round(LEFT + slot * (i + 0.5), 1)
+        if x + len(label) * AXIS_CHAR_WIDTH / 2 > WIDTH - 1:
             ticks.append((float(LEFT + PLOT_W), label, "end"))
         else:
-            ticks.append((round(LEFT + slot * (i + 0.5), 1), label, "middle"))
+            ticks.append((x, label, "middle"))
     return ticks
 
 

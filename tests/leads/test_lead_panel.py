@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from app.extensions import db
-from app.models import Lead, LeadStageChange
+from app.models import Lead, LeadStageChange, User
 from tests.meta_kit import HX
 
 
@@ -188,6 +188,14 @@ def test_a_follow_up_nobody_would_see_makes_its_setter_the_owner(auth, client, t
     assert "Follow-up saved." in body and "yours now" not in body
     db.session.expire_all()
     assert db.session.get(Lead, thread["lead"].id).owner_id is None
+
+    # Maya has left the team: her follow-ups remind no one, so the next one set is taken too.
+    db.session.get(User, thread["maya"].id).active = False
+    db.session.commit()
+    body = text(auth.post(panel_url(thread, "/follow-up"), {"preset": "tomorrow"}, htmx=True))
+    assert "yours now" in body
+    db.session.expire_all()
+    assert db.session.get(Lead, thread["lead"].id).owner_id == thread["sam"].id
 
 
 def test_offered_email_saves_in_one_click_and_is_no_longer_offered(auth, thread):
