@@ -61,9 +61,10 @@ def _lead_or_refusal(conversation_id: int):
     return panel.lead
 
 
-def _save(conversation_id: int, section: str, done: str, also: tuple[str, ...] = (), **changes):
+def _save(conversation_id: int, section: str, done: str, also: tuple[str, ...] = (), lead=None, **changes):
+    """`lead`: the conversation's lead when the caller has loaded it already."""
     try:
-        lead = _lead_or_refusal(conversation_id)
+        lead = lead or _lead_or_refusal(conversation_id)
         update_lead(lead, by=current_user._get_current_object(), **changes)
     except ActionRefused as exc:
         return _answer(conversation_id, section, exc)
@@ -129,8 +130,8 @@ def save_follow_up(conversation_id: int):
         # list and remind no one (app.leads.follow_ups). Whoever sets it takes the lead.
         changes["owner_id"] = current_user.id
         return _save(conversation_id, "follow_up", "Follow-up saved. Nobody owned this lead, so it is yours now: "
-                     "the follow-up is on your list.", also=("owner",), **changes)
-    return _save(conversation_id, "follow_up", "Follow-up saved.", **changes)
+                     "the follow-up is on your list.", also=("owner",), lead=lead, **changes)
+    return _save(conversation_id, "follow_up", "Follow-up saved.", lead=lead, **changes)
 
 
 @bp.post("/conversations/<int:conversation_id>/lead/email")
