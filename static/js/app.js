@@ -225,7 +225,9 @@
   }
 
   function placeThreadItems(list, items) {
+    // Returns whether a customer's message the thread did not show yet was put in.
     var existing = childrenById(list);
+    var arrived = false;
     items.forEach(function (item) {
       var old = existing[item.id];
       if (old) {
@@ -241,9 +243,11 @@
       first = list.querySelector("[data-key]");
       if (ref && ref === first && byId("older-loader")) return;  // older than what is loaded
       list.insertBefore(item, ref);
+      if (item.classList.contains("bubble--in")) arrived = true;
     });
     var none = document.querySelector(".thread__none");
     if (none && list.querySelector(".bubble")) none.remove();
+    return arrived;
   }
 
   function placeThread() {
@@ -263,12 +267,14 @@
       var scroller = byId("thread-scroll");
       var stick = scroller && nearBottom(scroller);
       var items = Array.prototype.slice.call(staged.querySelectorAll("ol > li"));
-      placeThreadItems(list, items);
+      var arrived = placeThreadItems(list, items);
       byId("thread-state").value = staged.dataset.state;
       var status = staged.querySelector("template[data-thread-status]");
       var slot = byId("thread-status");
       if (status && slot) slot.replaceWith(status.content.firstElementChild);
-      if (staged.hasAttribute("data-unread")) markReadWhenSeen();
+      // Read what arrived while I look; but an unread with nothing new is someone's "Mark as
+      // unread" (mine on another device, or this one's click still on its way back), not to undo.
+      if (arrived && staged.hasAttribute("data-unread")) markReadWhenSeen();
       if (stick) scrollToBottom();
     }
     staging.replaceChildren();

@@ -17,7 +17,7 @@ if _reason:
 from playwright.sync_api import expect  # noqa: E402
 
 from app.extensions import db  # noqa: E402
-from app.inbox import unread  # noqa: E402
+from app.inbox import actions, unread  # noqa: E402
 from app.models import Conversation, Lead, Message, Note, utcnow  # noqa: E402
 
 pytestmark = pytest.mark.browser
@@ -198,6 +198,34 @@ def test_conversation_actions(browsing, inbox):
     expect(page).to_have_url(browsing.url + "/")
     expect(page.locator("#unread-badge")).to_have_text(re.compile(r"^1"))
     expect(row(page, inbox.ann).locator(".convrow")).to_have_class(re.compile("convrow--unread"))
+
+
+def test_marked_unread_on_another_device_stays_unread_with_the_thread_open_here(browsing, inbox):
+    """"Mark as unread" on the phone while the thread is open on the laptop: the laptop's next poll
+    re-sends the conversation (the mark bumps it) and says it is unread for me, but no message
+    arrived, so the open thread must not read it again. (The same poll, landing between the click
+    and its own response on one device, undid the click: a CI flake of test_conversation_actions.)"""
+    page = browsing.login(inbox.user)
+    row(page, inbox.ann).locator("a").click()
+    expect(page.locator("#thread-title")).to_have_text("Ann O'Neil")
+    reads = []
+    page.on("request", lambda r: reads.append(r.url) if r.method == "POST" and r.url.endswith("/read") else None)
+    actions.mark_unread(db.session.get(Conversation, inbox.ann.id), inbox.user)  # the other device
+    expect(page.locator("#unread-badge")).to_have_text(re.compile(r"^1"), timeout=LIVE)
+    # A few more polls: nothing marks it read behind my back.
+    with page.expect_response(lambda r: "/changes" in r.url):
+        pass
+    with page.expect_response(lambda r: "/changes" in r.url):
+        pass
+    assert reads == []
+    expect(page.locator("#unread-badge")).to_have_text(re.compile(r"^1"))
+    db.session.expire_all()
+    assert unread.count_for(inbox.user.id, inbox.ann.id) == 1
+
+    # A message that does arrive while I look is read at once, as before.
+    receive(inbox.ann, "Still there?")
+    expect(page.locator("#thread-messages .bubble").last).to_contain_text("Still there?", timeout=LIVE)
+    expect(page.locator("#unread-badge")).to_be_hidden(timeout=LIVE)
 
 
 def test_private_note(browsing, inbox):
