@@ -194,7 +194,7 @@ def changes():
         rows = matching_conversations(listing.conversation_filters(), current_user, list_changes.changed_ids)
         matched = {c.id for c in rows}
         removed = [i for i in list_changes.changed_ids if i not in matched and i != _open_param()]
-    thread_update, thread_unread, thread_gone, current = None, False, None, None
+    thread_update, thread_unread, thread_gone, current, header = None, False, None, None, {}
     if thread_last is not None:
         current = find_conversation(thread_since.conversation_id)
         if current is None:
@@ -202,10 +202,14 @@ def changes():
         else:
             thread_update = live.thread_update(current, thread_since, thread_last)
             thread_unread = unread.count_for(current_user.id, current.id) > 0
+            # The header and the reply window come along: a teammate resolved or reassigned it, or
+            # the customer wrote again and reopened Instagram's window (static/js/app.js places them).
+            header = dict(users=workspace_users(), snooze_presets=localtime.SNOOZE_PRESETS,
+                          window=reply_window(current, human=True))
     return render_fragment(
         "inbox/_changes.html", list_token=state.token(), rows=rows, removed=removed, listing=listing,
         open_id=_open_param(), unread=_badge(), thread_update=thread_update,
-        thread_unread=thread_unread, thread_gone=thread_gone, thread_current=current,
+        thread_unread=thread_unread, thread_gone=thread_gone, thread_current=current, **header,
     )
 
 

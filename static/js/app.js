@@ -269,15 +269,120 @@
       var items = Array.prototype.slice.call(staged.querySelectorAll("ol > li"));
       var arrived = placeThreadItems(list, items);
       byId("thread-state").value = staged.dataset.state;
+      var header = staged.querySelector("template[data-thread-header]");
       var status = staged.querySelector("template[data-thread-status]");
       var slot = byId("thread-status");
-      if (status && slot) slot.replaceWith(status.content.firstElementChild);
+      if (header) pendingHeader = { conversation: staged.dataset.conversation, node: header.content.firstElementChild };
+      if (!placePendingHeader() && status && slot) slot.replaceWith(status.content.firstElementChild);
+      placeReplyWindow(staged.querySelector("template[data-reply-window]"));
       // Read what arrived while I look; but an unread with nothing new is someone's "Mark as
       // unread" (mine on another device, or this one's click still on its way back), not to undo.
       if (arrived && staged.hasAttribute("data-unread")) markReadWhenSeen();
       if (stick) scrollToBottom();
     }
     staging.replaceChildren();
+  }
+
+  // A teammate's change (resolved, snoozed, reassigned, labelled) reaches the open thread's header
+  // with the live poll. It replaces the header only while nobody is using it: not under the
+  // keyboard focus, no menu open, no action of its own on the way; else it waits until then.
+  var pendingHeader = null;
+
+  function headerBusy(header) {
+    return header.contains(document.activeElement) || header.querySelector("details[open]") ||
+      header.querySelector(".htmx-request") || header.classList.contains("htmx-request");
+  }
+
+  function placePendingHeader() {
+    var header = byId("thread-header");
+    var view = byId("thread-view");
+    if (!pendingHeader) return false;
+    if (!header || !view || view.dataset.conversation !== pendingHeader.conversation) { pendingHeader = null; return false; }
+    if (headerBusy(header)) return false;
+    var fresh = pendingHeader.node;
+    pendingHeader = null;
+    // What the person's own last action said ("Conversation resolved.") stays said.
+    var said = header.querySelector(".thread__status"), slot = fresh.querySelector(".thread__status");
+    if (said && slot) slot.replaceWith(said);
+    header.replaceWith(fresh);
+    htmx.process(fresh);
+    return true;
+  }
+
+  // An action's own answer replaces the header: it is newer than what a poll left waiting. And the
+  // keyboard stays where it was (Resolve becomes Reopen in the same form; a menu's item closes
+  // the menu, so its button), where the swap would have dropped it to the page.
+  var headerFocus = null;
+  document.addEventListener("htmx:beforeSwap", function (e) {
+    var header = byId("thread-header");
+    if (!header || e.detail.target !== header) return;
+    pendingHeader = null;
+    var active = document.activeElement;
+    headerFocus = null;
+    if (!active || !header.contains(active)) return;
+    var menu = active.closest("details[id]");
+    var form = active.closest("form[hx-post]");
+    if (menu) headerFocus = { menu: menu.id };
+    else if (form) headerFocus = { action: form.getAttribute("hx-post") };
+  });
+  document.addEventListener("htmx:afterSettle", function () {
+    var want = headerFocus, header = byId("thread-header");
+    headerFocus = null;
+    if (!want || !header || header.contains(document.activeElement)) return;
+    var target = null;
+    if (want.menu) {
+      target = header.querySelector("#" + want.menu + " > summary");
+    } else {
+      header.querySelectorAll("form[hx-post]").forEach(function (form) {
+        if (!target && form.getAttribute("hx-post") === want.action) target = form.querySelector("select, button:not([hidden])");
+      });
+    }
+    if (target) target.focus();
+  });
+  // Once the person is done with it (the header's controls are served by delegated listeners,
+  // so a header placed outside a swap needs no setting up).
+  function settleHeader() { if (pendingHeader) setTimeout(placePendingHeader, 0); }
+  document.addEventListener("focusout", settleHeader);
+  document.addEventListener("toggle", settleHeader, true);
+  document.addEventListener("htmx:afterRequest", settleHeader);
+
+  // The customer wrote again (Instagram's window opens) or the window ended: the composer follows.
+  // A note the window forced stays a note while it holds text (sending it to the customer instead
+  // would publish what was written for the team); an empty one turns back into a reply.
+  function placeReplyWindow(template) {
+    var form = byId("composer");
+    var slot = byId("reply-window");
+    if (!template || !form || !slot) return;
+    var fresh = template.content.firstElementChild;
+    var was = slot.dataset.canReply === "true";
+    var open = fresh.dataset.canReply === "true";
+    slot.replaceWith(fresh);
+    form.classList.toggle("composer--closed", !open);
+    var file = form.querySelector("input[type=file]");
+    if (file) file.disabled = !open;
+    var send = form.querySelector("[data-send]");
+    if (send) send.disabled = !open;
+    var text = form.querySelector("textarea");
+    var mode = form.dataset.mode;
+    if (was && !open && mode === "reply") {
+      mode = "note";
+      form.dataset.forcedNote = "1";
+    } else if (!was && open && mode === "note" && form.dataset.forcedNote) {
+      if (!text.value.trim()) {
+        mode = "reply";
+        delete form.dataset.forcedNote;
+      } else {
+        var hint = document.createElement("p");
+        hint.className = "notice notice--open";
+        hint.setAttribute("role", "status");
+        hint.setAttribute("data-note-only", "");
+        hint.textContent = "The customer wrote again: choose Reply to answer them.";
+        fresh.appendChild(hint);
+      }
+    }
+    byId("mode-" + mode).checked = true;
+    setMode(form, mode);
+    updateCount(form);
   }
 
   function markReadWhenSeen() {
@@ -442,6 +547,7 @@
     var text = form.querySelector("textarea");
     if (form.classList.contains("composer--closed")) {
       form.querySelector("#mode-note").checked = true;
+      form.dataset.forcedNote = "1";  // not the person's choice: undone when replies open (placeReplyWindow)
     }
     setMode(form, form.querySelector("[name=mode]:checked").value);
     updateCount(form);
@@ -460,7 +566,7 @@
       if (button && !button.disabled && (text.value.trim() || form.dataset.mode === "reply" && hasFile(form))) button.click();
     });
     form.addEventListener("change", function (e) {
-      if (e.target.name === "mode") { setMode(form, e.target.value); text.focus(); }
+      if (e.target.name === "mode") { delete form.dataset.forcedNote; setMode(form, e.target.value); text.focus(); }
       if (e.target.type === "file") showFileName(form);
     });
     form.addEventListener("submit", function (e) {

@@ -228,6 +228,103 @@ def test_marked_unread_on_another_device_stays_unread_with_the_thread_open_here(
     expect(page.locator("#unread-badge")).to_be_hidden(timeout=LIVE)
 
 
+def test_the_customer_writing_again_opens_the_closed_composer(browsing, inbox, factory):
+    """Replies were closed (the window ended): the composer is a note. The customer writes again
+    while the thread is open, and the composer opens for a reply with the live poll, the header
+    says the window is open: what the rep types next goes to the customer, not into a note."""
+    days_ago = utcnow() - timedelta(days=3)
+    account = inbox.ann.account
+    lena = factory.conversation(account, contact=factory.contact(account, name="Lena Voss", username="lena"),
+                                last_message_at=days_ago, last_inbound_at=days_ago)
+    factory.message(lena, "Is it still available?", created_at=days_ago)
+    lena_id = lena.id
+    page = browsing.login(inbox.user)
+    row(page, lena).locator("a").click()
+    expect(page.locator("#window-closed")).to_contain_text("Replies are closed.")
+    expect(page.locator("#window-status")).to_have_text("24-hour window closed")
+    expect(page.locator("#composer")).to_have_attribute("data-mode", "note")
+    expect(page.locator("#composer [data-send]")).to_be_disabled()
+
+    receive(lena, "Hello? Still there?")
+    expect(page.locator("#thread-messages .bubble").last).to_contain_text("Still there?", timeout=LIVE)
+    expect(page.locator("#window-closed")).to_have_count(0)
+    expect(page.locator("#window-open")).to_contain_text("Replies are open until")
+    expect(page.locator("#window-status")).to_contain_text("Window")
+    expect(page.locator("#window-status")).not_to_contain_text("closed")
+    expect(page.locator("#composer")).to_have_attribute("data-mode", "reply")
+    expect(page.locator("#mode-reply")).to_be_checked()
+    expect(page.locator("#composer [data-send]")).to_be_enabled()
+    expect(page.locator("#composer-file")).to_be_enabled()
+    page.fill("#composer-text", "Yes, reserved until Saturday!")
+    with page.expect_response(lambda r: r.url.endswith(f"/conversations/{lena_id}/messages")) as sent:
+        page.locator("#composer-text").press("Enter")
+    assert sent.value.status == 201  # queued for Instagram
+    db.session.expire_all()
+    assert db.session.query(Message).filter_by(conversation_id=lena_id, direction="out").count() == 1
+    assert db.session.query(Note).filter_by(conversation_id=lena_id).count() == 0
+
+
+def test_a_note_being_written_stays_a_note_when_replies_open(browsing, inbox, factory):
+    """Text written while the composer could only make notes was written for the team: replies
+    opening must not turn it into a message to the customer. It stays a note, and says why."""
+    days_ago = utcnow() - timedelta(days=3)
+    account = inbox.ann.account
+    otto = factory.conversation(account, contact=factory.contact(account, name="Otto Note", username="otto"),
+                                last_message_at=days_ago, last_inbound_at=days_ago)
+    page = browsing.login(inbox.user)
+    row(page, otto).locator("a").click()
+    page.fill("#composer-text", "He asked for a discount last time")
+    receive(otto, "Any news?")
+    expect(page.locator("#window-closed")).to_have_count(0, timeout=LIVE)
+    expect(page.locator("#composer")).to_have_attribute("data-mode", "note")
+    expect(page.locator("#reply-window [role=status]")).to_have_text("The customer wrote again: choose Reply to answer them.")
+    page.locator("label[for=mode-reply]").click()
+    expect(page.locator("#reply-window [role=status]")).to_be_hidden()
+    expect(page.locator("#composer [data-send]")).to_be_enabled()
+    expect(page.locator("#composer-text")).to_have_value("He asked for a discount last time")
+
+
+def test_a_teammates_change_reaches_the_open_header(browsing, inbox):
+    """Bob resolves and takes the conversation Maya has open: her header follows with the poll,
+    but not while she is using it (the keyboard in it): then once she leaves it."""
+    page = browsing.login(inbox.user)
+    row(page, inbox.ann).locator("a").click()
+    expect(page.locator("#thread-header").get_by_role("button", name="Resolve")).to_be_visible()
+    ann = db.session.get(Conversation, inbox.ann.id)
+    actions.set_status(ann, "resolved")
+    header = page.locator("#thread-header")
+    expect(header.get_by_role("button", name="Reopen")).to_be_visible(timeout=LIVE)
+    expect(header.locator(".tag--resolved")).to_have_text("Resolved")
+
+    page.locator("#thread-header select[name=assignee]").focus()
+    actions.assign(db.session.get(Conversation, inbox.ann.id), inbox.other.id, inbox.other)
+    with page.expect_response(lambda r: "/inbox/changes" in r.url and r.status == 200):
+        pass
+    expect(page.locator("#thread-assigned")).to_have_count(0)  # not under her keyboard
+    page.locator("#composer-text").focus()
+    expect(page.locator("#thread-assigned")).to_contain_text("Assigned to Bob Seller")
+    expect(page.locator("#thread-header select[name=assignee]")).to_have_value(str(inbox.other.id))
+    # The header placed by the poll works as the first one did.
+    page.get_by_role("button", name="Reopen").click()
+    expect(page.locator(".thread__status")).to_have_text("Conversation reopened.")
+
+
+def test_the_keyboard_stays_on_the_header_action(browsing, inbox):
+    page = browsing.login(inbox.user)
+    row(page, inbox.ann).locator("a").click()
+    page.locator("#thread-header").get_by_role("button", name="Resolve").focus()
+    page.keyboard.press("Enter")
+    expect(page.locator(".thread__status")).to_have_text("Conversation resolved.")
+    expect(page.locator("#thread-header").get_by_role("button", name="Reopen")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.locator(".thread__status")).to_have_text("Conversation reopened.")
+    expect(page.locator("#thread-header").get_by_role("button", name="Resolve")).to_be_focused()
+    page.locator("#thread-header select[name=assignee]").focus()  # as the keyboard leaves it
+    page.locator("#thread-header select[name=assignee]").select_option("me")
+    expect(page.locator(".thread__status")).to_have_text("Assigned to Maya Agent.")
+    expect(page.locator("#thread-header select[name=assignee]")).to_be_focused()
+
+
 def test_private_note(browsing, inbox):
     page = browsing.login(inbox.user)
     row(page, inbox.bruno).locator("a").click()
