@@ -524,7 +524,13 @@
   function showFileName(form) {
     var input = form.querySelector("input[type=file]");
     var label = byId("composer-file-name");
-    if (input && label) label.textContent = input.files && input.files.length ? input.files[0].name : "";
+    var remove = byId("composer-file-remove");
+    var name = input && input.files && input.files.length ? input.files[0].name : "";
+    if (label) label.textContent = name;
+    if (remove) {
+      remove.hidden = !name;
+      remove.querySelector(".visually-hidden").textContent = name ? "Remove the attachment " + name : "Remove the attachment";
+    }
   }
 
   function setMode(form, mode) {
@@ -568,6 +574,13 @@
     form.addEventListener("change", function (e) {
       if (e.target.name === "mode") { delete form.dataset.forcedNote; setMode(form, e.target.value); text.focus(); }
       if (e.target.type === "file") showFileName(form);
+    });
+    form.addEventListener("click", function (e) {
+      if (!e.target.closest("#composer-file-remove")) return;
+      var input = form.querySelector("input[type=file]");
+      input.value = "";
+      showFileName(form);
+      text.focus();
     });
     form.addEventListener("submit", function (e) {
       // htmx sends through the buttons; a bare submit (e.g. from the file picker) must not reload.

@@ -164,6 +164,15 @@ def test_a_file_comes_along_esc_closes_and_a_tap_inserts(browsing, shop, size):
     assert page.evaluate("document.getElementById('composer-file').files[0].size") == len(PNG)
     assert page.evaluate("document.getElementById('composer-file').files[0].type") == "image/png"
     _shot(page, f"attached-{size}")
+    # Changed my mind: the file can be taken off again (it went with the next reply whatever was typed).
+    remove = page.get_by_role("button", name="Remove the attachment catalogue.png")
+    expect(remove).to_be_visible()
+    assert remove.bounding_box()["height"] >= 32  # a .btn--sm: 44 px on a touch screen (test_touch_targets)
+    remove.click()
+    expect(page.locator("#composer-file-name")).to_have_text("")
+    expect(remove).to_be_hidden()
+    assert page.evaluate("document.getElementById('composer-file').files.length") == 0
+    expect(box).to_be_focused()
 
     box.fill("")
     box.press_sequentially("/hou")
