@@ -98,6 +98,11 @@ def change_role(user_id: int):
         db.session.rollback()
         return _refused(exc)
     audit.record("team.role", f"Made {member.email} {member.role}", user_id=member.id, role=member.role)
+    if member.id == current_user.id and member.role != "admin":
+        # An agent may not see the team page: back to the inbox, saying so, not to a 403.
+        db.session.commit()
+        flash("You are now an agent; another admin can make you an admin again.", "info")
+        return redirect(url_for("inbox.index"))
     return _done(f"{member.display_name} is now {'an admin' if member.role == 'admin' else 'an agent'}.")
 
 

@@ -390,7 +390,7 @@ def test_wide_tables_and_lead_cards_fit_a_phone(phone, factory, shop):
             assert page.evaluate("([x, y]) => !!document.elementFromPoint(x, y).closest('.usermenu summary')", [x, y])
     # API tokens are cards on a phone: Revoke was off-screen at x 360-436 in a sideways-scrolling table.
     phone.go("/settings")
-    revoke = assert_target(page.locator("#api-tokens button", has_text="Revoke"), "Revoke")
+    revoke = assert_target(page.locator("#api-tokens summary", has_text="Revoke"), "Revoke")
     assert revoke["x"] + revoke["width"] <= PHONE["width"]
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     # A lead is a card: its notes take the line (they were 18 px wide), every control a 44 px target.

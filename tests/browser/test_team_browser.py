@@ -76,7 +76,15 @@ def test_invite_accept_answer_then_deactivate(browsing, browser, live_server, fa
         browsing.go("/settings/team")
         member = page.locator(f"#member-{rita.id}")
         expect(member).to_contain_text("Rita Rep")
-        member.locator("text=Deactivate").click()
+        # Deactivating signs her out everywhere at once: it asks first, and Escape takes it back.
+        member.locator("summary", has_text="Deactivate").click()
+        confirm = member.get_by_role("button", name="Deactivate Rita Rep")
+        expect(member.locator("details[open] .menu__panel")).to_contain_text("signed out everywhere at once")
+        page.keyboard.press("Escape")
+        expect(confirm).to_be_hidden()
+        expect(member).not_to_contain_text("former member")
+        member.locator("summary", has_text="Deactivate").click()
+        confirm.click()
         expect(page.locator(f"#member-{rita.id}")).to_contain_text("former member")
         browsing.check_page("team-deactivated")
 
@@ -92,3 +100,17 @@ def test_invite_accept_answer_then_deactivate(browsing, browser, live_server, fa
         assert requests.get(api, headers={"Authorization": f"Bearer {token}"}, timeout=5).status_code == 401
     finally:
         rep_context.close()
+
+
+def test_making_yourself_an_agent_asks_first(browsing, shop, factory):
+    admin, _ = shop
+    factory.user(admin.workspace, email="second@teamshop.test", name="Second Admin")
+    page = browsing.login(admin)
+    browsing.go("/settings/team")
+    me = page.locator(f"#member-{admin.id}")
+    me.locator("summary", has_text="Make agent").click()
+    expect(me.locator("details[open] .menu__panel")).to_contain_text("Make yourself an agent? You lose access to Settings")
+    browsing.check_page("team-demote-self")
+    me.get_by_role("button", name="Make myself an agent").click()
+    expect(page).to_have_url(browsing.url + "/")
+    expect(page.locator(".flash, [role=status], .alert").first).to_contain_text("You are now an agent")
