@@ -672,17 +672,27 @@
   }
   setInterval(tickCountdowns, 30000);
 
-  /* ---- Copy a link shown once (team invites and password links) ------------------------------ */
+  /* ---- Copy what is shown once (team invites, password links, API tokens) -------------------- */
 
   document.addEventListener("click", function (e) {
     var button = e.target.closest && e.target.closest("[data-copy-target]");
     if (!button) return;
     var field = byId(button.dataset.copyTarget);
     if (!field) return;
-    field.select();
+    var value = field.value !== undefined ? field.value : field.textContent.trim();  // an input, or a <code>
+    if (field.select) field.select();
+    else window.getSelection().selectAllChildren(field);
     var done = function () { button.textContent = "Copied"; };
-    if (navigator.clipboard && window.isSecureContext) navigator.clipboard.writeText(field.value).then(done, function () {});
+    if (navigator.clipboard && window.isSecureContext) navigator.clipboard.writeText(value).then(done, function () {});
     else if (document.execCommand && document.execCommand("copy")) done();
+  });
+
+  // What a form's answer shows once, below the fold (a new API token): in view, and announced.
+  document.addEventListener("DOMContentLoaded", function () {
+    var shown = document.querySelector("[data-show-on-load]");
+    if (!shown) return;
+    shown.scrollIntoView({ block: "center" });
+    shown.focus({ preventScroll: true });
   });
 
   document.addEventListener("DOMContentLoaded", afterSwap);

@@ -442,6 +442,29 @@ def test_settings_pages_give_a_finger_44px(phone, factory, shop):
     shot(page, "notification-settings")
 
 
+def test_a_new_api_token_is_shown_in_view_with_a_copy_button(phone, factory, shop):
+    """The token is shown once, at the foot of a long page: the answer brought the page back at its
+    top, looking unchanged, with the token 2,000 px down."""
+    admin = factory.user(shop[0].workspace, email="tok@thumb.test", name="Toke Admin", role="admin")
+    page = phone.page
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=phone.url)
+    phone.login(admin)
+    phone.go("/settings")
+    page.fill("#token-name", "HubSpot sync")
+    page.get_by_role("button", name="Create token").click()
+    alert = page.locator("#new-token-alert")
+    expect(alert).to_be_focused()
+    expect(alert).to_be_in_viewport()
+    token = page.locator("#new-token").text_content().strip()
+    assert token
+    copy = alert.locator("[data-copy-target=new-token]")
+    expect(copy).to_have_text("Copy token")
+    assert_target(copy, "Copy token")
+    copy.click()
+    expect(copy).to_have_text("Copied")
+    assert page.evaluate("navigator.clipboard.readText()") == token
+
+
 def test_a_tablet_gets_a_fingers_44px_too(browser, live_server, shop):
     """A touch screen at a laptop's width (a tablet held sideways) keeps the desktop layout, and its
     small controls (the assignee select, the filter chips, the bulk bar's selects) still take 44 px."""
