@@ -52,18 +52,22 @@ class BellState:
     count: int                       # unread rows shown in the app
     newest_id: int                   # 0 with none
     newest_at: datetime | None
+    # The top bar's other count, the inbox badge (app.inbox.queries.unread_total): the bell's poll
+    # runs on every page, so a rep on the leads board or in Settings sees customers write too
+    # (only the inbox has a poll of its own).
+    inbox_unread: int = 0
 
     def token(self) -> str:
         return encode_token({"n": self.count, "m": self.newest_id,
-                             "t": self.newest_at.isoformat() if self.newest_at else None})
+                             "t": self.newest_at.isoformat() if self.newest_at else None, "u": self.inbox_unread})
 
     @classmethod
     def from_token(cls, token: str | None) -> BellState | None:
         """The state a client holds; None for a token this code did not make."""
         try:
             payload = decode_token(token or "", MAX_CURSOR_LENGTH)
-            count, newest_id, at = payload["n"], payload["m"], payload["t"]
-            if not isinstance(count, int) or isinstance(count, bool) or count < 0:
+            count, newest_id, at, inbox = payload["n"], payload["m"], payload["t"], payload.get("u", 0)
+            if any(not isinstance(n, int) or isinstance(n, bool) or n < 0 for n in (count, inbox)):
                 return None
             if newest_id != 0 and valid_json_id(newest_id) is None:
                 return None
@@ -72,7 +76,7 @@ class BellState:
                 return None
         except (ValueError, TypeError, KeyError):
             return None
-        return cls(count=count, newest_id=newest_id, newest_at=moment)
+        return cls(count=count, newest_id=newest_id, newest_at=moment, inbox_unread=inbox)
 
 
 def _bell_columns(user_id: int) -> tuple:
@@ -85,9 +89,13 @@ def _bell_columns(user_id: int) -> tuple:
 
 
 def bell_state(user_id: int) -> BellState:
-    """One statement (the bell's poll)."""
-    count, newest_id, newest_at = db.session.execute(select(*_bell_columns(user_id))).one()
-    return BellState(count=int(count), newest_id=int(newest_id), newest_at=newest_at)
+    """The top bar's counts of the person: the bell's state and the inbox badge, in one statement
+    (the bell's poll, and every full page through `page_counts`)."""
+    from app.inbox.queries import unread_total_select
+
+    unread = unread_total_select(user_id).scalar_subquery()
+    total, count, newest_id, newest_at = db.session.execute(select(unread, *_bell_columns(user_id))).one()
+    return BellState(count=int(count), newest_id=int(newest_id), newest_at=newest_at, inbox_unread=int(total or 0))
 
 
 @dataclass(frozen=True)
@@ -97,15 +105,11 @@ class PageCounts:
 
 
 def page_counts(user) -> PageCounts:
-    """The inbox badge's total and the bell's state of the signed-in person, read once per page in
-    one statement (every full page draws both in the top bar) and kept for the rest of the request."""
-    from app.inbox.queries import unread_total_select
-
+    """`bell_state` of the signed-in person, read once per page (every full page draws both counts
+    in the top bar) and kept for the rest of the request."""
     if "page_counts" not in g:
-        unread = unread_total_select(user.id).scalar_subquery()
-        total, count, newest_id, newest_at = db.session.execute(select(unread, *_bell_columns(user.id))).one()
-        g.page_counts = PageCounts(unread=int(total or 0), bell=BellState(
-            count=int(count), newest_id=int(newest_id), newest_at=newest_at))
+        state = bell_state(user.id)
+        g.page_counts = PageCounts(unread=state.inbox_unread, bell=state)
     return g.page_counts
 
 

@@ -37,8 +37,8 @@ def _own_or_404(notification_id) -> Notification:
 @login_required
 def bell():
     """The bell's poll (every few seconds on every page, templates/notifications/_bell.html):
-    204 with no body while the person's unread notifications are as the client's token says; else
-    the bell and the new token out of band, and in `HX-Trigger` the new ones that go to the desktop
+    204 with no body while the person's unread notifications and inbox badge are as the client's
+    token says; else the bell, the badge and the new token out of band, and in `HX-Trigger` the new ones that go to the desktop
     (ids, text, URL) for static/js/notify.js."""
     since = feed.BellState.from_token(request.args.get("since"))
     state = feed.bell_state(current_user.id)

@@ -189,3 +189,17 @@ def test_back_from_an_opened_notification_shows_it_read(browsing, shop):
     expect(page).to_have_url(f"{browsing.url}/notifications")
     expect(page.locator(f"li[data-notification='{row.id}']")).to_have_class("notif")
     assert not browsing.unexpected_errors()
+
+
+def test_the_inbox_badge_and_tab_title_follow_on_any_page(browsing, shop, fast_bell):
+    """A rep working the leads page sees customers write: the top bar's inbox badge and the tab's
+    title count up with the bell's poll (the inbox has its own poll; other pages only the bell's)."""
+    page = browsing.page
+    browsing.login(shop.rep)
+    browsing.go("/leads")
+    badge = page.locator("#unread-badge")
+    expect(badge).to_be_hidden()
+    dm(browsing.url, shop.account, shop.contact.igsid, "Still in stock?")
+    dm(browsing.url, shop.account, "igsid-new-customer-77", "Hi! Price?")
+    expect(badge).to_have_text("2 unread", timeout=5_000)
+    expect(page).to_have_title("(2) Leads · Instagram Inbox")

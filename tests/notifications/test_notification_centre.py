@@ -85,6 +85,25 @@ def test_the_poll_answers_204_until_something_changes_then_the_bell_and_the_desk
     assert bell_label(answer.get_data(as_text=True)) == "Notifications, 0 unread"
 
 
+def test_the_poll_brings_the_inbox_badge_to_every_page(client, auth, factory):
+    """A rep on the leads board sees customers write: the bell's poll (on every page) answers when
+    their inbox unread changes, with the badge, and no desktop alert of its own."""
+    from app.inbox import unread
+
+    me = auth.login()
+    conversation = factory.conversation(factory.account(me.workspace))
+    token = since_token(client.get("/leads").get_data(as_text=True))
+    assert client.get(f"/notifications/bell?since={token}", headers=HX).status_code == 204
+    unread.add_inbound({conversation.id: unread.NewUnread(3, utcnow())})
+    db.session.commit()
+    answer = client.get(f"/notifications/bell?since={token}", headers=HX)
+    body = answer.get_data(as_text=True)
+    assert answer.status_code == 200 and "HX-Trigger" not in answer.headers
+    assert re.search(r'<span id="unread-badge" class="badge" data-count="3" hx-swap-oob="true">3<', body)
+    token = since_token(body)
+    assert client.get(f"/notifications/bell?since={token}", headers=HX).status_code == 204
+
+
 def test_the_poll_alerts_only_for_the_desktop_channel_and_not_from_a_foreign_token(client, auth, factory):
     me = auth.login()
     conversation = factory.conversation(factory.account(me.workspace))
