@@ -349,6 +349,15 @@ def test_the_list_filters_sit_at_the_bottom(phone, shop):
     expect(page.locator(f"#conv-{closed.id}")).to_be_visible()
     expect(page.locator("[data-filters-count]")).to_have_text("1 on")  # " on" for screen readers only
     shot(page, "list-filters-open")
+    # With a count beside the funnel the four view tabs still show whole ("Unassigned" was cut to
+    # "Unassign" under the button), and the button keeps its name.
+    tabs = page.locator(".segmented:not(.segmented--kind)")
+    assert page.evaluate("(el) => el.scrollWidth <= el.clientWidth", tabs.element_handle())
+    t = box(toggle)
+    for tab in tabs.locator("label").all():
+        b = box(tab)
+        assert b["x"] + b["width"] <= t["x"], tab.text_content()
+    expect(toggle).to_have_accessible_name(re.compile(r"^Filters"))
 
 
 def test_the_top_bar_fits_a_phone(phone, factory, shop):
