@@ -6,6 +6,8 @@ that person has unread messages there.
   ON CONFLICT DO UPDATE (`add_inbound`), however many members and conversations it touches.
 - Opening a thread deletes the reader's own row (`clear`); "mark unread" puts it back (`restore`).
   Neither touches anyone else's row.
+- A snoozed conversation waking up is unread again for its assignee, or for everyone when nobody
+  is assigned (`woken`, from app.jobs.upkeep).
 - The badge (app.inbox.queries.unread_total), the Unread filter and each row's count read the
   rows under one user id: the primary key (user_id, conversation_id) serves all three.
 
@@ -75,6 +77,28 @@ def _fan_out(size: int):
         binds += [bindparam(f"c{n}", type_=Integer()), bindparam(f"n{n}", type_=Integer()),
                   bindparam(f"s{n}", type_=UTCDateTime())]
     return text(sql).bindparams(*binds)
+
+
+def woken(conversations: list[Conversation]) -> None:
+    """Snoozed conversations whose time came are back: unread for whoever follows them, as a snoozed
+    mail comes back to the top of an inbox unread (the wake only reopened them, and a rep saw nothing
+    change but a tag). Their assignee, or with nobody assigned every active member (as a customer's
+    message would). An existing count is kept; the caller commits."""
+    from app.models import User
+
+    unassigned = [c for c in conversations if c.assignee_id is None]
+    members: dict[int, list[int]] = {}
+    if unassigned:
+        for user_id, workspace_id in db.session.execute(
+                select(User.id, User.workspace_id).where(User.active, User.workspace_id.in_({c.workspace_id for c in unassigned}))):
+            members.setdefault(workspace_id, []).append(user_id)
+    by_user: dict[int, list[Conversation]] = {}
+    for conversation in conversations:
+        followers = [conversation.assignee_id] if conversation.assignee_id else members.get(conversation.workspace_id, [])
+        for user_id in followers:
+            by_user.setdefault(user_id, []).append(conversation)
+    for user_id, theirs in by_user.items():
+        restore(user_id, theirs)
 
 
 def clear(user_id: int, conversation_ids: list[int]) -> list[int]:

@@ -5,13 +5,15 @@ from sqlalchemy import delete, select, update
 
 from app.assignment.auto import assign_arrivals
 from app.extensions import db
+from app.inbox import unread
 from app.models import Conversation, InstagramAccount, Upload, utcnow
 
 WAKE_CHUNK = 500  # conversation ids per IN (...) when the woken ones are looked up
 
 
 def wake_snoozed_conversations() -> int:
-    """Reopen snoozed conversations whose time has come; returns how many.
+    """Reopen snoozed conversations whose time has come, unread again for whoever follows them
+    (app.inbox.unread.woken); returns how many.
 
     A woken conversation with nobody assigned, of an account with auto-assignment on, is given to
     the next person like an unassigned conversation a customer's message reopens (app.assignment.auto),
@@ -33,6 +35,12 @@ def wake_snoozed_conversations() -> int:
             .execution_options(populate_existing=True)).all()
     if unassigned:
         assign_arrivals(unassigned, now)
+        db.session.flush()
+    # Back, and it shows: bold and in the badge for whoever follows it (after auto-assignment chose).
+    for start in range(0, len(woken), WAKE_CHUNK):
+        unread.woken(list(db.session.scalars(
+            select(Conversation).where(Conversation.id.in_(woken[start:start + WAKE_CHUNK]))
+            .execution_options(populate_existing=True))))
     db.session.commit()
     return len(woken)
 
