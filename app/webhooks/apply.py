@@ -441,7 +441,10 @@ class _Delivery:
             if _creates_thread(event):
                 account = self.accounts[event.account_id]
                 needed.setdefault((account.id, event.customer_id), (account, event.timestamp))
-                threads.setdefault((account.id, event.customer_id, self._thread_media(event)), event.timestamp)
+                key = (account.id, event.customer_id, self._thread_media(event))
+                started = threads.setdefault(key, event.timestamp)
+                if self.history and event.timestamp < started:
+                    threads[key] = event.timestamp  # imported history starts at its oldest message
                 if isinstance(event, CommentEvent) and not event.is_echo:
                     commenters.append(event)
                     if event.username:
@@ -543,7 +546,10 @@ class _Delivery:
             row = {"workspace_id": account.workspace_id, "account_id": account_id,
                    "contact_id": self.contacts[(account_id, igsid)], "kind": "comments" if media_id else "dm",
                    "media_id": media_id, "status": "open", "unread_count": 0, "last_message_at": threads[key],
-                   "created_at": self.now, "updated_at": self.now}
+                   # Imported history began when its first message was written, not when it was
+                   # imported: reports count new conversations by this day (else the day an account
+                   # was connected counted a month of them).
+                   "created_at": min(threads[key], self.now) if self.history else self.now, "updated_at": self.now}
             (comment_rows if media_id else dm_rows).append(row)
         created = []
         if dm_rows:
@@ -715,9 +721,11 @@ class _Delivery:
             conversation = self.conversations_by_id[conversation_id]
             source, detail = lead_source(event, imported=self.history,
                                          permalink=self.permalinks.get(conversation.media_id or 0))
+            # An imported customer became a lead when their conversation began (see _create_conversations).
+            created = min(conversation.created_at, self.now) if self.history else self.now
             rows.append({"workspace_id": conversation.workspace_id, "contact_id": conversation.contact_id,
                          "conversation_id": conversation.id, "status": "new", "source": source,
-                         "source_detail": detail, "created_at": self.now, "updated_at": self.now,
+                         "source_detail": detail, "created_at": created, "updated_at": self.now,
                          "stage_changed_at": self.now})
         if rows:
             # One lead per contact, ever: a later referral never overwrites where they came from.

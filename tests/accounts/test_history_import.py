@@ -102,6 +102,12 @@ def test_a_full_import_walks_every_page_inside_the_window_and_stops_at_older_one
     assert sorted(db.session.scalars(select(Lead.source))) == ["import", "import", "import"]
     assert {c.target for c in history.calls if c.kind == "profile"} == {C1, C2, C3}
     assert db.session.scalar(select(Contact.username).where(Contact.igsid == C1)) == "u0001"
+    # They began when their first message inside the window was written, not at the import: the
+    # reports' new conversations and leads per day (and the leads list's order) go by these times.
+    for conversation, first in ((c1, ago(days=3)), (c2, ago(days=8)), (c3, ago(days=20))):
+        assert abs(conversation.created_at - first) < timedelta(minutes=1), conversation.id
+        lead = db.session.scalar(select(Lead).where(Lead.conversation_id == conversation.id))
+        assert abs(lead.created_at - first) < timedelta(minutes=1), conversation.id
 
 
 def test_imported_history_is_quiet_no_unread_automation_notification_or_assignment(account, history, monkeypatch):
