@@ -393,6 +393,8 @@ def test_wide_tables_and_lead_cards_fit_a_phone(phone, factory, shop):
         # Touch targets a desktop keeps small: the log's status chips, the rules' buttons, the account menu.
         for control in page.locator(".filters a, .rule__actions .btn:visible").all():
             assert_target(control, f"{control.text_content().strip()[:20]!r} on {path}")
+            # ...and in view: the rules' controls began at x 580 of a table scrolled sideways.
+            assert box(control)["x"] + box(control)["width"] <= PHONE["width"], path
         # The account menu's 32 px avatar takes taps 6 px around it (a 44 px area), its dot unmoved.
         avatar = box(page.locator(".usermenu summary"))
         for x, y in ((avatar["x"] - 5, avatar["y"] + 16), (avatar["x"] + 16, avatar["y"] + avatar["height"] + 5)):
