@@ -150,7 +150,7 @@ def new_rule():
         rule = create_rule(current_workspace_id(), request.form)
     except ActionRefused as exc:
         return _rule_form(None, _form_values(), exc, 400)
-    _audit("automation.rule_created", f"Added a {KIND_LABELS.get(rule.kind, rule.kind).lower()} rule", rule_id=rule.id)
+    _audit("automation.rule_created", f"Added {_named(rule)}", rule_id=rule.id)
     flash("Rule added.", "info")
     return redirect(url_for("automation.settings_page"))
 
@@ -166,7 +166,7 @@ def edit_rule(rule_id: int):
     except ActionRefused as exc:
         db.session.rollback()
         return _rule_form(rule, _form_values(), exc, 400)
-    _audit("automation.rule_changed", f"Changed a {KIND_LABELS.get(rule.kind, rule.kind).lower()} rule", rule_id=rule.id)
+    _audit("automation.rule_changed", f"Changed {_named(rule)}", rule_id=rule.id)
     flash("Rule saved.", "info")
     return redirect(url_for("automation.settings_page"))
 
@@ -198,9 +198,9 @@ def preview_comment(rule_id: int):
 @admin_required
 def remove_rule(rule_id: int):
     rule = get_or_404(AutomationRule, rule_id)
-    kind, gone_id = rule.kind, rule.id
+    named, gone_id = _named(rule), rule.id
     delete_rule(rule)
-    _audit("automation.rule_deleted", f"Deleted a {KIND_LABELS.get(kind, kind).lower()} rule", rule_id=gone_id)
+    _audit("automation.rule_deleted", f"Deleted {named}", rule_id=gone_id)
     flash("Rule deleted.", "info")
     return redirect(url_for("automation.settings_page"))
 
@@ -210,8 +210,7 @@ def remove_rule(rule_id: int):
 def switch_rule(rule_id: int):
     rule = get_or_404(AutomationRule, rule_id)
     set_enabled(rule, request.form.get("enabled") in ("on", "1", "true"))
-    _audit("automation.rule_changed", f"{'Turned on' if rule.enabled else 'Turned off'} a "
-                                      f"{KIND_LABELS.get(rule.kind, rule.kind).lower()} rule", rule_id=rule.id)
+    _audit("automation.rule_changed", f"{'Turned on' if rule.enabled else 'Turned off'} {_named(rule)}", rule_id=rule.id)
     return _after_rule_change()
 
 
@@ -224,6 +223,15 @@ def reorder_rule(rule_id: int):
     except ActionRefused as exc:
         abort(400, exc.message)
     return _after_rule_change()
+
+
+def _named(rule: AutomationRule) -> str:
+    """A rule as the audit log names it: which kind, when it answers and how, so that an entry still
+    says which rule it was after the rule is gone ("a keyword rule" told nobody which)."""
+    reply = " ".join((rule.reply_text or "").split())
+    reply = reply if len(reply) <= 80 else reply[:79] + "…"
+    return (f"a {KIND_LABELS.get(rule.kind, rule.kind).lower()} rule: {describe(rule)}"
+            + (f", replying “{reply}”" if reply else ""))
 
 
 def _audit(action: str, summary: str, **detail) -> None:

@@ -38,6 +38,8 @@ def test_team_settings_tokens_and_automation_changes_are_recorded(auth, factory,
     assert entries[0].actor_name == "ada@shop.test" and entries[0].summary == "Invited nia@shop.test as agent"
     assert entries[-1].actor_name == "command line"
     assert "time zone 'Europe/Paris'" in entries[6].summary
+    # A rule is named by what it does: an entry still says which one after it is gone.
+    assert entries[7].summary == "Added a greeting rule: The first message of a new conversation, replying “Hi!”"
     page = auth.client.get("/settings/audit").get_data(as_text=True)
     assert "Invited nia@shop.test as agent" in page and "Made rob@shop.test admin" in page
     # No entry holds a link or a token (the token's public prefix names it, as on the settings page).
