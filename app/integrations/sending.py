@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import requests
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, or_, select, update
 
 from app.extensions import db
 from app.integrations.endpoints import destination as checked_destination, secret_of
@@ -165,6 +165,13 @@ def _record(delivery_id: int, outcome: Outcome, started: datetime, redelivery: b
         delivery.status, delivery.next_attempt_at = "failed", None
     else:
         delivery.next_attempt_at = utcnow() + BACKOFF[delivery.attempts - 1]
+    # The endpoint's health, from its newest attempt (two sends may finish out of order).
+    endpoint = WebhookEndpoint.__table__.c
+    db.session.execute(
+        update(WebhookEndpoint)
+        .where(endpoint.id == delivery.endpoint_id, or_(endpoint.last_attempt_at.is_(None), endpoint.last_attempt_at <= started))
+        .values(last_attempt_at=started, last_error=None if outcome.ok else (outcome.error or "failed")[:300])
+        .execution_options(synchronize_session=False))
     db.session.commit()
     if not outcome.ok:
         log.info("webhook delivery %s attempt %s: %s", delivery_id, delivery.attempts, outcome.error)

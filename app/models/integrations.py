@@ -30,6 +30,10 @@ class WebhookEndpoint(db.Model):
     active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=sql_text("true"))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # How its newest delivery attempt went (app.integrations.sending._record): when, and its error,
+    # None when it succeeded. Settings → Integrations shows a failing endpoint from these.
+    last_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(String(300))
 
 
 class WebhookDelivery(db.Model):

@@ -62,6 +62,15 @@ def test_lead_updated_arrives_signed_after_two_failures_and_every_attempt_is_lis
     assert (delivery.status, delivery.attempts) == ("pending", 1)
     assert delivery.next_attempt_at > utcnow() + BACKOFF[0] - timedelta(seconds=30)
 
+    # The list of endpoints says this one fails (it showed a green "active" and nothing else).
+    auth.login(admin_api.user)
+
+    def listed():
+        page = " ".join(client.get("/settings/integrations").get_data(as_text=True).split())
+        return page[page.index(f'id="endpoint-{hook["id"]}"'):]
+
+    assert "failing" in listed() and ": HTTP 500. Failed events are retried" in listed()
+
     assert dispatch_webhooks() == 0  # not due yet: nothing is sent early
     assert len(receiver.received) == 1
     dispatch_webhooks(now=_later(minutes=2))  # the clock moves past the first backoff
@@ -70,6 +79,7 @@ def test_lead_updated_arrives_signed_after_two_failures_and_every_attempt_is_lis
     assert len(receiver.received) == 3
     db.session.expire_all()
     assert (delivery.status, delivery.attempts, delivery.next_attempt_at) == ("succeeded", 3, None)
+    assert "failing" not in listed() and "Last delivered" in listed()
     dispatch_webhooks(now=_later(days=2))
     assert len(receiver.received) == 3  # done is done
 
@@ -87,7 +97,6 @@ def test_lead_updated_arrives_signed_after_two_failures_and_every_attempt_is_lis
         (500, "HTTP 500", False), (500, "HTTP 500", False), (200, None, False)]
 
     # The admin sees each attempt on the endpoint's page; Redeliver sends the same id again.
-    auth.login(admin_api.user)
     page = client.get(f"/settings/integrations/{hook['id']}").get_data(as_text=True)
     assert page.count("HTTP 500") == 2 and body["id"] in page and "succeeded" in page
     response = auth.post(f"/settings/integrations/deliveries/{delivery.id}/redeliver")
