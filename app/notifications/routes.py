@@ -15,6 +15,8 @@ from app.htmx_responses import empty_fragment, hx_trigger, render_fragment
 from app.models import Notification
 from app.notifications import bp, feed, preferences, reading
 from app.notifications.kinds import CHANNEL_LABELS, CHANNELS
+from app.mail import mail_enabled
+from app.pwa import vapid
 from app.pagination import BadCursor
 from app.scoping import current_workspace_id, valid_id
 
@@ -98,8 +100,11 @@ def preferences_page():
         db.session.commit()
         flash("Notification settings saved.", "info")
         return redirect(url_for("notifications.preferences_page"))
+    # Channels this server cannot use yet: the choices are kept, and the page says they wait.
+    unavailable = {key: CHANNEL_LABELS[key] for key, on in (("push", vapid.enabled()), ("email", mail_enabled())) if not on}
     return render_template("notifications/preferences.html", choices=preferences.choices(current_user),
-                           channels=CHANNELS, channel_labels=CHANNEL_LABELS, field_name=preferences.field_name)
+                           channels=CHANNELS, channel_labels=CHANNEL_LABELS, field_name=preferences.field_name,
+                           unavailable=unavailable)
 
 
 def poll_seconds() -> int:

@@ -135,3 +135,15 @@ def test_a_preference_decides_the_next_rows_channels(client, auth, factory):
     [row] = tell(me)
     assert row.channels == DESKTOP
     assert db.session.scalar(select(Notification.channels)) == DESKTOP
+
+
+def test_channels_this_server_cannot_use_say_so(app, client, auth, monkeypatch):
+    """Push and email columns ticked on a server with neither set up told the person nothing."""
+    auth.login()
+    monkeypatch.setitem(app.config, "MAIL_URL", None)
+    page = " ".join(client.get("/settings/notifications").get_data(as_text=True).split())
+    assert page.count("not set up</span>") == 2
+    assert "Push and Email are not set up on this server yet, so nothing goes out that way" in page
+    monkeypatch.setitem(app.config, "MAIL_URL", "smtp://mail.test:587")
+    page = " ".join(client.get("/settings/notifications").get_data(as_text=True).split())
+    assert page.count("not set up</span>") == 1 and "Push is not set up on this server yet" in page
