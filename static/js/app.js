@@ -369,7 +369,7 @@
       form.dataset.forcedNote = "1";
     } else if (!was && open && mode === "note" && form.dataset.forcedNote) {
       if (!text.value.trim()) {
-        mode = "reply";
+        mode = "reply";  // with the reply's draft, put aside while the window was closed
         delete form.dataset.forcedNote;
       } else {
         var hint = document.createElement("p");
@@ -380,9 +380,7 @@
         fresh.appendChild(hint);
       }
     }
-    byId("mode-" + mode).checked = true;
-    setMode(form, mode);
-    updateCount(form);
+    switchMode(form, mode);
   }
 
   function markReadWhenSeen() {
@@ -533,6 +531,30 @@
     }
   }
 
+  // A reply and a private note are two texts in one box: switching shows the other one, and the
+  // one put aside waits in form.stash (a half-written reply to the customer must not become a
+  // note, nor a note for the team a reply). static/js/drafts.js keeps the reply as the draft.
+  function switchMode(form, mode) {
+    var text = form.querySelector("textarea");
+    var from = form.dataset.mode;
+    if (from && from !== mode) {
+      form.stash[from] = text.value;
+      text.value = form.stash[mode] || "";
+      form.stash[mode] = "";
+    }
+    byId("mode-" + mode).checked = true;
+    setMode(form, mode);
+    updateCount(form);
+  }
+  window.Composer = {
+    // The reply's text wherever it is (the box, or put aside while a note is written).
+    replyText: function (form) { return form.dataset.mode === "note" ? form.stash.reply || "" : form.querySelector("textarea").value; },
+    setReplyText: function (form, value) {
+      if (form.dataset.mode === "note") form.stash.reply = value;
+      else form.querySelector("textarea").value = value;
+    }
+  };
+
   function setMode(form, mode) {
     form.dataset.mode = mode;
     form.querySelectorAll("[data-reply-only]").forEach(function (el) { el.hidden = mode !== "reply"; });
@@ -551,8 +573,10 @@
     if (!form || form.dataset.ready) return;
     form.dataset.ready = "1";
     var text = form.querySelector("textarea");
+    form.stash = { reply: "", note: "" };
+    form.dataset.mode = "reply";  // the box holds the reply's draft, as the server rendered it
     if (form.classList.contains("composer--closed")) {
-      form.querySelector("#mode-note").checked = true;
+      switchMode(form, "note");
       form.dataset.forcedNote = "1";  // not the person's choice: undone when replies open (placeReplyWindow)
     }
     setMode(form, form.querySelector("[name=mode]:checked").value);
@@ -572,7 +596,7 @@
       if (button && !button.disabled && (text.value.trim() || form.dataset.mode === "reply" && hasFile(form))) button.click();
     });
     form.addEventListener("change", function (e) {
-      if (e.target.name === "mode") { delete form.dataset.forcedNote; setMode(form, e.target.value); text.focus(); }
+      if (e.target.name === "mode") { delete form.dataset.forcedNote; switchMode(form, e.target.value); text.focus(); }
       if (e.target.type === "file") showFileName(form);
     });
     form.addEventListener("click", function (e) {

@@ -7,7 +7,10 @@
    - The server renders the draft into the box when the thread opens; a text typed here but not
      yet confirmed by the server wins over it (switching back quickly must not undo typing).
    - Sending a reply clears it on the server in the same request; here the box empties and the
-     list row's "Draft:" line goes. A private note empties the box, which saves "" (deletes it).
+     list row's "Draft:" line goes.
+   - Only the reply is the draft: a private note being written is its own text in the same box
+     (static/js/app.js puts the other one aside, window.Composer), never saved, and adding it
+     leaves the reply's draft as it was.
    The textarea itself is never replaced by live updates (see static/js/app.js): only a
    conversation being opened brings a new one. */
 (function () {
@@ -116,15 +119,16 @@
     if (!box || !box.dataset.draftUrl || box.dataset.draftReady) return;
     box.dataset.draftReady = "1";
     var state = stateFor(box);
-    var fromServer = box.value;
+    var form = box.form;
+    var fromServer = window.Composer.replyText(form);  // put aside already if the window is closed
     // The form's reset (after a send, in app.js) must empty the box, not bring the draft back.
     box.defaultValue = "";
     var unconfirmed = state.value !== null && state.value !== state.saved;
     if (unconfirmed && state.value !== fromServer) {
-      box.value = state.value;
+      window.Composer.setReplyText(form, state.value);
       box.dispatchEvent(new Event("input", { bubbles: true }));  // the byte counter
     } else {
-      box.value = fromServer;
+      window.Composer.setReplyText(form, fromServer);  // setting defaultValue above emptied a pristine box
       state.value = state.saved = fromServer;
     }
   }
@@ -132,6 +136,7 @@
   document.addEventListener("input", function (e) {
     var box = e.target;
     if (box.id !== "composer-text" || !box.dataset.draftReady) return;
+    if (box.form.dataset.mode === "note") return;  // a note is not the draft
     var state = stateFor(box);
     state.value = box.value;
     if (state.value !== state.saved) schedule(state, DELAY);
@@ -144,7 +149,6 @@
   window.addEventListener("online", flushAll);
 
   function isSend(elt) { return elt && elt.hasAttribute && elt.hasAttribute("data-send") && elt.closest("#composer"); }
-  function isNote(elt) { return elt && elt.hasAttribute && elt.hasAttribute("data-note") && elt.closest("#composer"); }
 
   document.addEventListener("htmx:beforeRequest", function (e) {
     var elt = e.detail.elt, target = e.detail.target;
@@ -164,7 +168,7 @@
 
   document.addEventListener("htmx:afterRequest", function (e) {
     var elt = e.detail.elt;
-    if (!isSend(elt) && !isNote(elt)) return;
+    if (!isSend(elt)) return;  // a note added (or refused) leaves the reply's draft as it was
     var box = byId("composer-text");
     if (!box) return;
     var state = stateFor(box);

@@ -188,20 +188,37 @@ def test_a_live_update_while_typing_keeps_the_text(browsing, shop):
     expect(page.locator("#composer-text")).to_have_value("Yes, it is back in green and in blue and black")
 
 
-def test_a_note_or_an_emptied_box_deletes_the_draft(browsing, shop):
+def test_a_note_is_its_own_text_and_an_emptied_box_deletes_the_draft(browsing, shop):
+    """The reply and a private note share the box but not their text: switching to Note puts the
+    half-written reply aside (it was the note's text, to post or to delete), the note is never a
+    draft, and adding it leaves the reply's draft where it was."""
     rep, maria, _ = shop
     page = browsing.page
     browsing.login(rep)
     open_thread(page, maria)
-    page.locator("#composer-text").click()
-    typed_and_saved(page, "Remember: she wants size 38")
-    assert stored_drafts() == {maria.id: "Remember: she wants size 38"}
+    box = page.locator("#composer-text")
+    box.click()
+    typed_and_saved(page, "Yes, size 38 is back")
+    assert stored_drafts() == {maria.id: "Yes, size 38 is back"}
 
+    saved_after = []
+    page.on("request", lambda r: saved_after.append(r.post_data) if r.method == "PUT" and r.url.endswith("/draft") else None)
     page.locator("label[for=mode-note]").click()
-    with page.expect_response(saves("", whole=True)) as deleted:
-        page.locator("[data-note]").click()
-    assert deleted.value.status == 204
+    expect(box).to_have_value("")
+    box.press_sequentially("Remember: she wants size 38", delay=15)
+    page.locator("[data-note]").click()
     expect(page.locator("#thread-messages .bubble--note")).to_contain_text("Remember: she wants size 38")
+    expect(box).to_have_value("")
+    box.blur()  # leaving the box saves at once, were there anything to save
+    drafts_become(page, {maria.id: "Yes, size 38 is back"})
+    assert saved_after == []
+
+    page.locator("label[for=mode-reply]").click()
+    expect(box).to_have_value("Yes, size 38 is back")
+    with page.expect_response(saves("", whole=True)):
+        box.fill("")
+        box.press("Space")
+        box.press("Backspace")
     assert stored_drafts() == {}
 
     page.locator("#composer-text").click()

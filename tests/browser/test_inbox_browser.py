@@ -281,6 +281,8 @@ def test_a_note_being_written_stays_a_note_when_replies_open(browsing, inbox, fa
     page.locator("label[for=mode-reply]").click()
     expect(page.locator("#reply-window [role=status]")).to_be_hidden()
     expect(page.locator("#composer [data-send]")).to_be_enabled()
+    expect(page.locator("#composer-text")).to_have_value("")  # the reply's own text; the note waits
+    page.locator("label[for=mode-note]").click()
     expect(page.locator("#composer-text")).to_have_value("He asked for a discount last time")
 
 
