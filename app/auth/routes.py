@@ -14,7 +14,7 @@ from app.auth import bp
 from app.auth.forms import LoginForm
 from app.auth.sessions import end_all_sessions, sign_in
 from app.extensions import db
-from app.models import User, utcnow
+from app.models import User
 from app.models.workspaces import password_hash_method
 from app.throttle import limiter
 
@@ -72,8 +72,6 @@ def login():
     if form.validate_on_submit():
         user = authenticate(form.email.data.strip().lower(), form.password.data)
         if user is not None:
-            user.last_login_at = utcnow()
-            db.session.commit()
             sign_in(user, remember=bool(form.remember.data))
             return redirect(_safe_next(request.args.get("next")))
         form.form_errors.append("That email and password do not match an account.")

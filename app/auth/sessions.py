@@ -19,6 +19,7 @@ from sqlalchemy import bindparam, select
 
 from app.extensions import db
 from app.inbox.localtime import forget_zone
+from app.models import utcnow
 from app.scoping import valid_id
 
 _ISSUED = "_session_issued_at"  # set on a User loaded from a cookie, so get_id() repeats its issue time
@@ -59,7 +60,10 @@ def load_user(raw: str):
 
 
 def sign_in(user, remember: bool) -> None:
-    """A fresh session (and, when asked, a remember cookie) issued now."""
+    """A fresh session (and, when asked, a remember cookie) issued now, and the person seen now
+    (the team page's "last seen": joining from an invite or a password link signs in too)."""
+    user.last_login_at = utcnow()
+    db.session.commit()
     user.__dict__.pop(_ISSUED, None)
     login_user(user, remember=remember, duration=current_app.config["SESSION_MAX_AGE"])
     forget_zone()

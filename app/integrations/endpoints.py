@@ -53,7 +53,7 @@ def check_url(raw) -> str:
 
 def check_events(raw) -> list[str]:
     if not isinstance(raw, (list, tuple)) or not raw or not all(isinstance(e, str) for e in raw):
-        raise ActionRefused("events", f"events must name at least one of: {', '.join(EVENTS)}")
+        raise ActionRefused("events", f"Choose at least one event to send (events: one or more of {', '.join(EVENTS)}).")
     unknown = sorted({e for e in raw if e not in EVENTS})
     if unknown:
         raise ActionRefused("events", f"unknown events: {', '.join(unknown)} (known: {', '.join(EVENTS)})")

@@ -96,6 +96,7 @@ def test_an_invite_is_accepted_once_and_signs_the_person_in(app, auth, team):
     assert joined.status_code == 302 and joined.headers["Location"] == "/"
     user = db.session.query(User).filter_by(email="nia@shop.test").one()
     assert user.role == "agent" and user.workspace_id == admin.workspace_id and user.name == "Nia New"
+    assert user.last_login_at is not None  # the team page said "last seen never" until a password sign-in
     assert stranger.get("/").status_code == 200  # signed in
     assert _anonymous(app).get(link).status_code == 410  # single use
 
