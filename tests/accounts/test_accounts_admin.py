@@ -154,6 +154,9 @@ def test_disconnect_unsubscribes_erases_token_and_keeps_history(client, auth, ac
     assert db.session.query(Message).filter_by(conversation_id=conversation.id).count() == 1
     html = leaks.add(client.get("/accounts")).get_data(as_text=True)
     assert "is disconnected" in html and "Reconnect" in html
+    # Nothing arrives from it: comments are not "On", and there is no auto-assignment to edit.
+    card = " ".join(html[html.index(f'@{row.username}'):].split())
+    assert "<dt>Comments</dt> <dd>off (disconnected)</dd>" in card and "Save assignment" not in card
     assert "Do you ship to Lisbon?" in leaks.add(client.get(f"/conversations/{conversation.id}")).get_data(as_text=True)
     leaks.assert_clean(TOKEN)
 
