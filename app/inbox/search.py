@@ -27,7 +27,10 @@ from sqlalchemy import and_, exists, func, or_, select, union
 from app.extensions import db
 from app.models import Contact, Conversation, InstagramAccount, Message
 
-SNIPPET_BEFORE = 40   # characters of context kept before the first match in a row's snippet
+# Characters of context kept before the first match in a row's snippet: a couple of words. A
+# row shows one line (about 35 characters on a phone), and 40 before the match put it past the
+# ellipsis, the found word out of sight.
+SNIPPET_BEFORE = 16
 SNIPPET_LENGTH = 160  # the snippet's whole length at most
 
 

@@ -99,6 +99,8 @@ def test_highlight_and_snippet():
     long = "word " * 40 + "needle in the middle " + "word " * 40
     cut = snippet(long, "needle")
     assert cut.startswith("…") and cut.endswith("…") and "needle in the middle" in cut and len(cut) <= 162
+    # Close to the start, so the found word is on the row's one line (about 35 characters on a phone).
+    assert cut.index("needle") <= 20
 
 
 def test_a_result_opens_the_thread_at_its_message_deep_in_the_thread(client, auth, factory):
