@@ -5,7 +5,8 @@
    - One request at a time per conversation, so they land in the order typed; a failure (offline,
      a 5xx) is retried quietly with a growing pause. Nothing here ever blocks typing.
    - The server renders the draft into the box when the thread opens; a text typed here but not
-     yet confirmed by the server wins over it (switching back quickly must not undo typing).
+     yet confirmed by the server wins over it (switching back quickly must not undo typing), also
+     across a reload of the tab (kept in sessionStorage until the server confirms it).
    - Sending a reply clears it on the server in the same request; here the box empties and the
      list row's "Draft:" line goes.
    - Only the reply is the draft: a private note being written is its own text in the same box
@@ -34,8 +35,24 @@
     if (!state) {
       state = states[id] = { id: id, url: box.dataset.draftUrl, limit: parseInt(box.dataset.byteLimit, 10) || 1000,
                              value: null, saved: null, timer: null, inflight: false, again: false, delay: RETRY_FIRST };
+      // Typed in this tab before a reload, and not confirmed by the server then: the reload's page
+      // may have been rendered before that last save landed (it is sent as the page goes).
+      var kept = pending(id);
+      if (kept !== null) state.value = kept;
     }
     return state;
+  }
+
+  // The tab's unconfirmed text per conversation (sessionStorage: this tab only, gone with it),
+  // so a reload right after typing does not bring back the older draft the server still had.
+  function pending(id) {
+    try { return window.sessionStorage.getItem("draft:" + id); } catch (e) { return null; }
+  }
+  function keep(id, value) {
+    try {
+      if (value === null) window.sessionStorage.removeItem("draft:" + id);
+      else window.sessionStorage.setItem("draft:" + id, value);
+    } catch (e) { /* storage off or full: the in-page state still holds it */ }
   }
 
   /* ---- Saving ------------------------------------------------------------------------------ */
@@ -63,6 +80,7 @@
     }).then(function (response) {
       if (response.status === 204) {
         state.saved = value;
+        if (state.value === value) keep(state.id, null);
         state.delay = RETRY_FIRST;
         showOnRow(state.id, value);
       } else if (response.redirected || response.status < 500 && response.status !== 429) {
@@ -130,6 +148,7 @@
     } else {
       window.Composer.setReplyText(form, fromServer);  // setting defaultValue above emptied a pristine box
       state.value = state.saved = fromServer;
+      keep(state.id, null);
     }
   }
 
@@ -139,7 +158,10 @@
     if (box.form.dataset.mode === "note") return;  // a note is not the draft
     var state = stateFor(box);
     state.value = box.value;
-    if (state.value !== state.saved) schedule(state, DELAY);
+    if (state.value !== state.saved) {
+      keep(state.id, state.value);
+      schedule(state, DELAY);
+    }
   });
 
   // Leaving the box, the tab or the page: save now rather than in 800 ms.
@@ -186,6 +208,7 @@
     if (isSend(elt)) {
       // The send cleared the server's copy; an autosave in flight meanwhile may have put it back.
       state.saved = sending && sending.raced ? null : "";
+      keep(state.id, null);  // sent: a reload must not bring it back
       showOnRow(state.id, "");
     }
     if (state.value !== state.saved) save(state);

@@ -188,6 +188,33 @@ def test_a_live_update_while_typing_keeps_the_text(browsing, shop):
     expect(page.locator("#composer-text")).to_have_value("Yes, it is back in green and in blue and black")
 
 
+def test_a_reload_right_after_typing_keeps_what_was_typed(browsing, shop):
+    """The save of the last keystrokes goes as the page goes, and the reloaded page can be rendered
+    before it lands (or it is lost, offline): the box showed the older draft, which the next
+    keystroke then saved over the newer one. The tab keeps its unconfirmed text until confirmed."""
+    rep, maria, _ = shop
+    page = browsing.page
+    browsing.login(rep)
+    open_thread(page, maria)
+    box = page.locator("#composer-text")
+    box.click()
+    typed_and_saved(page, "Version A")
+    page.route("**/draft", lambda route: route.abort())  # the last save does not arrive in time
+    box.press_sequentially(" plus B", delay=15)
+    page.reload()
+    page.unroute("**/draft")
+    expect(page.locator("#composer-text")).to_have_value("Version A plus B")
+    drafts_become(page, {maria.id: "Version A plus B"})  # and the server gets it now
+
+    # Emptied, it is gone for good: a reload brings back nothing.
+    page.reload()
+    expect(box).to_have_value("Version A plus B")
+    box.fill("")
+    drafts_become(page, {})
+    page.reload()
+    expect(box).to_have_value("")
+
+
 def test_a_note_is_its_own_text_and_an_emptied_box_deletes_the_draft(browsing, shop):
     """The reply and a private note share the box but not their text: switching to Note puts the
     half-written reply aside (it was the note's text, to post or to delete), the note is never a
