@@ -1,6 +1,7 @@
 /* The lead panel beside a thread (templates/leads/_panel.html).
    - Below 1100 px it is a drawer: the header's Lead link opens it (without JavaScript the link
-     goes to the panel's own page), × or Escape closes it and gives the focus back.
+     goes to the panel's own page), ×, Escape or the browser's Back closes it and gives the focus
+     back (it is an entry in the history, as a page would be: on a phone Back left the conversation).
    - A stage select (the panel's, the leads table's) saves at once for a plain move; lost and, in
      the panel, won first show their questions (why, what value; shown by static/css/lead_panel.css)
      and wait for their button. */
@@ -15,6 +16,11 @@
   function open() {
     var panel = host();
     if (!panel) return false;
+    if (!panel.classList.contains("is-open")) {
+      // Same URL, htmx's own state kept (so a later Back past it restores as htmx expects).
+      history.pushState(Object.assign({}, history.state, { leadPanel: true }), "", location.href);
+      panel.dataset.inHistory = "1";
+    }
     panel.classList.add("is-open");
     panel.setAttribute("role", "dialog");
     panel.setAttribute("aria-modal", "false");
@@ -28,6 +34,25 @@
   function close() {
     var panel = host();
     if (!panel || !panel.classList.contains("is-open")) return;
+    if (panel.dataset.inHistory) {
+      history.back();  // takes its history entry out; the popstate below closes it
+      return;
+    }
+    shut(panel);
+  }
+
+  // Back while the drawer is open closes the drawer and nothing else: this listener runs before
+  // htmx's (a capturing one on window runs first), which would restore the previous page.
+  window.addEventListener("popstate", function (e) {
+    var panel = host();
+    if (!panel || !panel.dataset.inHistory) return;
+    delete panel.dataset.inHistory;
+    if (!panel.classList.contains("is-open")) return;
+    e.stopImmediatePropagation();
+    shut(panel);
+  }, true);
+
+  function shut(panel) {
     panel.classList.remove("is-open");
     panel.removeAttribute("role");
     panel.removeAttribute("aria-modal");

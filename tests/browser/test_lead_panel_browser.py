@@ -106,3 +106,15 @@ def test_value_won_history_and_an_offered_email(browsing, shop, width):
         page.locator("[data-lead-panel-close]").click()
         expect(panel).to_be_hidden()
         expect(opener).to_be_focused()
+        # The drawer is a step in the history: Back closes it and stays in the conversation (on a
+        # phone it left the conversation), and closing it by hand left no step behind.
+        url = page.url
+        opener.click()
+        expect(panel).to_be_visible()
+        page.go_back()
+        expect(panel).to_be_hidden()
+        expect(opener).to_be_focused()
+        assert page.url == url
+        expect(page.locator("#thread-view")).to_be_visible()
+        page.go_back()  # the step before the conversation, as if the drawer had never opened
+        expect(page).not_to_have_url(url)
