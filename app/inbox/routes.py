@@ -202,10 +202,12 @@ def changes():
         else:
             thread_update = live.thread_update(current, thread_since, thread_last)
             thread_unread = unread.count_for(current_user.id, current.id) > 0
-            # The header and the reply window come along: a teammate resolved or reassigned it, or
-            # the customer wrote again and reopened Instagram's window (static/js/app.js places them).
-            header = dict(users=workspace_users(), snooze_presets=localtime.SNOOZE_PRESETS,
-                          window=reply_window(current, human=True))
+            # The conversation's row changed (not only a message's ticks): the header and the reply
+            # window come along, since a teammate resolved or reassigned it, or the customer wrote
+            # again and reopened Instagram's window (static/js/app.js places them).
+            if list_changes and list_changes.bumped_since(current.id, thread_since.mark):
+                header = dict(thread_header=True, users=workspace_users(), snooze_presets=localtime.SNOOZE_PRESETS,
+                              window=reply_window(current, human=True))
     return render_fragment(
         "inbox/_changes.html", list_token=state.token(), rows=rows, removed=removed, listing=listing,
         open_id=_open_param(), unread=_badge(), thread_update=thread_update,

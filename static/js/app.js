@@ -301,11 +301,15 @@
     if (headerBusy(header)) return false;
     var fresh = pendingHeader.node;
     pendingHeader = null;
+    // Never an older state over a newer one (a poll answered before my own action committed, but
+    // arriving after its answer): each header carries its conversation's last change.
+    if (Number(fresh.dataset.changed) < Number(header.dataset.changed)) return false;
     // What the person's own last action said ("Conversation resolved.") stays said.
     var said = header.querySelector(".thread__status"), slot = fresh.querySelector(".thread__status");
     if (said && slot) slot.replaceWith(said);
     header.replaceWith(fresh);
     htmx.process(fresh);
+    document.dispatchEvent(new CustomEvent("thread:header-placed"));  // phone.js measures it again
     return true;
   }
 
@@ -315,8 +319,9 @@
   var headerFocus = null;
   document.addEventListener("htmx:beforeSwap", function (e) {
     var header = byId("thread-header");
-    if (!header || e.detail.target !== header) return;
-    pendingHeader = null;
+    if (!header || !header.contains(e.detail.target)) return;
+    pendingHeader = null;  // the answer to my own action in it (its labels too) is the newer state
+    if (e.detail.target !== header) return;
     var active = document.activeElement;
     headerFocus = null;
     if (!active || !header.contains(active)) return;
@@ -354,6 +359,7 @@
     var slot = byId("reply-window");
     if (!template || !form || !slot) return;
     var fresh = template.content.firstElementChild;
+    if (fresh.dataset.window === slot.dataset.window) return;  // unchanged: keep it (and how it is folded)
     var was = slot.dataset.canReply === "true";
     var open = fresh.dataset.canReply === "true";
     slot.replaceWith(fresh);
@@ -449,9 +455,11 @@
     syncTitle();
     var view = byId("thread-view");
     var current = view ? view.dataset.conversation : null;
+    // A new composer every time one is swapped in (the same conversation opened again brings a
+    // new one too); it sets itself up once (data-ready).
+    setUpComposer();
     if (current !== lastThread) {
       lastThread = current;
-      setUpComposer();
       var focused = scrollToFocus(view);
       if (!focused) scrollToBottom();
       var list = document.querySelector(".inbox__list");

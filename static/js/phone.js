@@ -224,6 +224,7 @@
 
   document.addEventListener("htmx:afterSettle", refresh);
   document.addEventListener("DOMContentLoaded", refresh);
+  document.addEventListener("thread:header-placed", refresh);  // a teammate's change, placed by app.js
   document.addEventListener("change", function (e) {
     if (e.target.form && e.target.form.id === "inbox-filters") setUpFilters();
   });

@@ -300,15 +300,28 @@ def test_a_teammates_change_reaches_the_open_header(browsing, inbox):
 
     page.locator("#thread-header select[name=assignee]").focus()
     actions.assign(db.session.get(Conversation, inbox.ann.id), inbox.other.id, inbox.other)
-    with page.expect_response(lambda r: "/inbox/changes" in r.url and r.status == 200):
-        pass
-    expect(page.locator("#thread-assigned")).to_have_count(0)  # not under her keyboard
+    # The poll that brings the change has been placed (its row and the header are placed together)...
+    expect(row(page, inbox.ann)).to_contain_text("Bob Seller", timeout=LIVE)
+    expect(page.locator("#thread-assigned")).to_have_count(0)  # ...but not under her keyboard
     page.locator("#composer-text").focus()
     expect(page.locator("#thread-assigned")).to_contain_text("Assigned to Bob Seller")
     expect(page.locator("#thread-header select[name=assignee]")).to_have_value(str(inbox.other.id))
     # The header placed by the poll works as the first one did.
     page.get_by_role("button", name="Reopen").click()
     expect(page.locator(".thread__status")).to_have_text("Conversation reopened.")
+
+
+def test_the_open_conversation_opened_again_has_a_working_composer(browsing, inbox):
+    """Its row clicked again brings a new composer for the same conversation: it was left without
+    its setup (no Enter to send, and "Private note" kept the Send button: a note went out as a reply)."""
+    page = browsing.login(inbox.user)
+    row(page, inbox.ann).locator("a").click()
+    expect(page.locator("#thread-title")).to_have_text("Ann O'Neil")
+    with page.expect_response(lambda r: f"/conversations/{inbox.ann.id}" in r.url and r.request.method == "GET"):
+        row(page, inbox.ann).locator("a").click()
+    page.locator("label[for=mode-note]").click()
+    expect(page.locator("#composer [data-note]")).to_be_visible()
+    expect(page.locator("#composer [data-send]")).to_be_hidden()
 
 
 def test_the_keyboard_stays_on_the_header_action(browsing, inbox):

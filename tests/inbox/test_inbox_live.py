@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 from flask import template_rendered
-from sqlalchemy import event
+from sqlalchemy import event, select
 
 from app.extensions import db
 from app.inbox import unread
@@ -301,3 +301,23 @@ def test_the_open_threads_waiting_line_follows_its_messages(client, inbox):
     db.session.commit()
     html = client.get(f"/inbox/changes?since={since}&thread={thread}&open={ann.id}", headers=HX).get_data(as_text=True)
     assert '<template data-thread-status><div id="thread-status"></div></template>' in html
+
+
+def test_the_header_comes_along_only_when_the_conversation_changed(client, inbox):
+    """A change to the conversation (its row bumped: a customer's message, a teammate's action)
+    brings the open thread's header and reply window; an edit or a delivery tick changes only the
+    message, and the poll leaves the header out (it lists every teammate and label: most of a
+    changed poll's bytes)."""
+    _, ann, _ = inbox
+    since, thread = page_tokens(client.get(f"/conversations/{ann.id}").get_data(as_text=True))
+    receive(ann.id, "Still there?")
+    html = client.get(f"/inbox/changes?since={since}&thread={thread}&open={ann.id}", headers=HX).get_data(as_text=True)
+    assert "<template data-thread-header>" in html and "<template data-reply-window>" in html
+
+    since, thread = page_tokens(client.get(f"/conversations/{ann.id}").get_data(as_text=True))
+    last = db.session.scalars(select(Message).where(Message.conversation_id == ann.id)
+                              .order_by(Message.id.desc())).first()
+    last.text = "Still there??"  # edited: the message changes, its conversation does not
+    db.session.commit()
+    html = client.get(f"/inbox/changes?since={since}&thread={thread}&open={ann.id}", headers=HX).get_data(as_text=True)
+    assert 'id="live-thread"' in html and "<template data-thread-header>" not in html
