@@ -93,9 +93,19 @@ def bell_state(user_id: int) -> BellState:
     (the bell's poll, and every full page through `page_counts`)."""
     from app.inbox.queries import unread_total_select
 
+    from app.inbox.queries import UNREAD_BADGE_MAX
+
     unread = unread_total_select(user_id).scalar_subquery()
     total, count, newest_id, newest_at = db.session.execute(select(unread, *_bell_columns(user_id))).one()
-    return BellState(count=int(count), newest_id=int(newest_id), newest_at=newest_at, inbox_unread=int(total or 0))
+    # Past the badge's "99+" the exact total changes nothing on screen: capped, so a busy inbox
+    # does not turn every tab's bell poll into an answer.
+    return BellState(count=int(count), newest_id=int(newest_id), newest_at=newest_at,
+                     inbox_unread=min(int(total or 0), UNREAD_BADGE_MAX + 1))
+
+
+def bell_changed(since: BellState | None, state: BellState) -> bool:
+    """Whether the bell itself must be drawn again (not only the inbox badge beside it)."""
+    return since is None or (since.count, since.newest_id, since.newest_at) != (state.count, state.newest_id, state.newest_at)
 
 
 @dataclass(frozen=True)

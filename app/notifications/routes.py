@@ -46,7 +46,7 @@ def bell():
     state = feed.bell_state(current_user.id)
     if since == state:
         return empty_fragment(204)
-    response = render_fragment("notifications/_bell_update.html", bell=state)
+    response = render_fragment("notifications/_bell_update.html", bell=state, bell_changed=feed.bell_changed(since, state))
     news = feed.news_since(current_user.id, since) if since is not None else []
     if news:
         hx_trigger(response, {"notifications:new": {"items": [feed.alert(item) for item in feed.shown(news)]}})

@@ -100,7 +100,15 @@ def test_the_poll_brings_the_inbox_badge_to_every_page(client, auth, factory):
     body = answer.get_data(as_text=True)
     assert answer.status_code == 200 and "HX-Trigger" not in answer.headers
     assert re.search(r'<span id="unread-badge" class="badge" data-count="3" hx-swap-oob="true">3<', body)
+    assert 'id="bell"' not in body  # unchanged, so not drawn again (that would take the keyboard's focus)
     token = since_token(body)
+    assert client.get(f"/notifications/bell?since={token}", headers=HX).status_code == 204
+    # Past "99+" more messages change nothing on screen, and the poll stays quiet.
+    unread.add_inbound({conversation.id: unread.NewUnread(200, utcnow())})
+    db.session.commit()
+    token = since_token(client.get(f"/notifications/bell?since={token}", headers=HX).get_data(as_text=True))
+    unread.add_inbound({conversation.id: unread.NewUnread(5, utcnow())})
+    db.session.commit()
     assert client.get(f"/notifications/bell?since={token}", headers=HX).status_code == 204
 
 
