@@ -456,13 +456,29 @@ class _Delivery:
         missing = sorted(key for key in needed if key not in self.contacts)  # sorted: lock order
         if missing:
             self._create_contacts(missing, needed, usernames)
-        if not self._missing_threads(threads):
-            return  # the usual delivery: customers we know in threads they have, one query
-        # A contact we did not create may have a conversation made a moment ago by another process.
-        older = sorted({self.contacts[(a, i)] for a, i, _ in self._missing_threads(threads)} - self.created_contacts)
-        if older:
-            self._lock_conversations(select(Conversation).where(Conversation.contact_id.in_(older)))
-        self._create_conversations(threads, needed)
+        # The usual delivery has none missing: customers we know in threads they have, one query.
+        if self._missing_threads(threads):
+            # A contact we did not create may have a conversation made a moment ago by another process.
+            older = sorted({self.contacts[(a, i)] for a, i, _ in self._missing_threads(threads)} - self.created_contacts)
+            if older:
+                self._lock_conversations(select(Conversation).where(Conversation.contact_id.in_(older)))
+            self._create_conversations(threads, needed)
+        if self.history:
+            self._backdate(threads)
+
+    def _backdate(self, threads: dict[tuple[int, str, int | None], datetime]) -> None:
+        """Imported history that is older than its conversation: the conversation (and its lead)
+        began then. A customer who wrote after the account was connected and before the import
+        reached them had both made at that moment; reports count them by when they began."""
+        moved = {}
+        for (account_id, igsid, media_id), started in threads.items():
+            conversation = self.conversations.get((self.contacts[(account_id, igsid)], media_id))
+            if conversation is not None and started < conversation.created_at:
+                conversation.created_at = started  # locked above (FOR UPDATE), flushed with the rest
+                moved[conversation.id] = started
+        for conversation_id, started in moved.items():
+            db.session.execute(update(Lead).where(Lead.conversation_id == conversation_id, Lead.created_at > started)
+                               .values(created_at=started).execution_options(synchronize_session=False))
 
     def _missing_threads(self, threads: dict[tuple[int, str, int | None], datetime]) -> list[tuple[int, str, int | None]]:
         return [key for key in threads if (self.contacts[(key[0], key[1])], key[2]) not in self.conversations]

@@ -171,6 +171,11 @@ def test_a_webhook_that_came_first_is_the_one_row_and_keeps_the_unread_it_earned
     conversation = _conversation(C1)
     assert conversation.unread_count == 1  # the webhook's, not doubled by the import
     assert db.session.scalar(select(Lead.source).where(Lead.contact_id == conversation.contact_id)) == "dm"
+    # The webhook made the conversation and lead when it came; the import shows they began 3 days
+    # ago (m1b), and that is when reports count them.
+    lead = db.session.scalar(select(Lead).where(Lead.contact_id == conversation.contact_id))
+    assert abs(conversation.created_at - ago(days=3)) < timedelta(minutes=1)
+    assert abs(lead.created_at - ago(days=3)) < timedelta(minutes=1)
 
 
 def test_a_failure_mid_way_is_resumed_from_the_stored_cursor_not_from_zero(account, history):
