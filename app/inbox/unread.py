@@ -82,19 +82,20 @@ def _fan_out(size: int):
 def woken(conversations: list[Conversation]) -> None:
     """Snoozed conversations whose time came are back: unread for whoever follows them, as a snoozed
     mail comes back to the top of an inbox unread (the wake only reopened them, and a rep saw nothing
-    change but a tag). Their assignee, or with nobody assigned every active member (as a customer's
-    message would). An existing count is kept; the caller commits."""
+    change but a tag). Their assignee, or with nobody (or a former member) assigned every active
+    member (as a customer's message would). An existing count is kept; the caller commits."""
     from app.models import User
 
-    unassigned = [c for c in conversations if c.assignee_id is None]
     members: dict[int, list[int]] = {}
-    if unassigned:
+    if conversations:
         for user_id, workspace_id in db.session.execute(
-                select(User.id, User.workspace_id).where(User.active, User.workspace_id.in_({c.workspace_id for c in unassigned}))):
+                select(User.id, User.workspace_id).where(User.active, User.workspace_id.in_({c.workspace_id for c in conversations}))):
             members.setdefault(workspace_id, []).append(user_id)
     by_user: dict[int, list[Conversation]] = {}
     for conversation in conversations:
-        followers = [conversation.assignee_id] if conversation.assignee_id else members.get(conversation.workspace_id, [])
+        team = members.get(conversation.workspace_id, [])
+        # A former member's conversation is nobody's now: the whole team sees it come back.
+        followers = [conversation.assignee_id] if conversation.assignee_id in team else team
         for user_id in followers:
             by_user.setdefault(user_id, []).append(conversation)
     for user_id, theirs in by_user.items():

@@ -24,10 +24,12 @@ def test_the_woken_conversation_is_unread_for_whoever_follows_it(app, factory):
     sleeping = factory.conversation(account, status="snoozed", snoozed_until=later, assignee_id=maya.id)
     read_before = factory.conversation(account, status="snoozed", snoozed_until=past, assignee_id=bob.id,
                                        unread_count=2)  # Bob has 2 unread there already: kept
+    formers = factory.conversation(account, status="snoozed", snoozed_until=past, assignee_id=gone.id)
     db.session.commit()
     ids = mine.id, nobodys.id, sleeping.id, read_before.id
+    formers_id = formers.id
 
-    assert wake_snoozed_conversations() == 3
+    assert wake_snoozed_conversations() == 4
     db.session.expire_all()
     mine_id, nobodys_id, sleeping_id, read_before_id = ids
     assert db.session.get(Conversation, mine_id).status == "open"
@@ -36,5 +38,7 @@ def test_the_woken_conversation_is_unread_for_whoever_follows_it(app, factory):
     assert count_for(gone.id, nobodys_id) == 0 and count_for(stranger.id, nobodys_id) == 0
     assert count_for(maya.id, sleeping_id) == 0
     assert count_for(bob.id, read_before_id) == 2
+    # A former member's conversation is the team's: everyone sees it back, not only them.
+    assert (count_for(maya.id, formers_id), count_for(bob.id, formers_id), count_for(gone.id, formers_id)) == (1, 1, 0)
 
     assert wake_snoozed_conversations() == 0  # nothing twice
