@@ -29,7 +29,7 @@ from app.models import AutomationRule, Conversation, Message  # noqa: E402
 from app.standin import business_account  # noqa: E402
 from app.standin.comments import comment_delivery  # noqa: E402
 from app.standin.signing import Signer  # noqa: E402
-from tests.browser.conftest import Browsing  # noqa: E402
+from tests.browser.conftest import Browsing, next_frame  # noqa: E402
 from tests.conftest import base_config  # noqa: E402
 
 pytestmark = pytest.mark.browser
@@ -94,7 +94,7 @@ def _check(tab: Browsing, name: str) -> None:
     try:
         for width in WIDTHS:
             page.set_viewport_size({"width": width, "height": 800 if width > 500 else 844})
-            page.evaluate("() => new Promise(requestAnimationFrame)")
+            next_frame(page)
             tab.screenshot(name)
             violations = tab.axe_violations()
             assert not violations, f"{name} at {width} px:\n" + "\n".join(violations)

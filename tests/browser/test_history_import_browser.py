@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 
-from tests.browser.conftest import browser_available
+from tests.browser.conftest import browser_available, next_frame
 
 _reason = browser_available()
 if _reason:
@@ -40,7 +40,7 @@ def _check(browsing, name):
     for size in SIZES:
         page.set_viewport_size(size)
         page.locator("#import-%s" % browsing.account_id).scroll_into_view_if_needed()
-        page.evaluate("() => new Promise(requestAnimationFrame)")
+        next_frame(page)
         browsing.screenshot(name)
         violations = browsing.axe_violations()
         assert not violations, f"{name} at {size['width']} px:\n" + "\n".join(violations)

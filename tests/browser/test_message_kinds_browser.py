@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.conftest import browser_available
+from tests.browser.conftest import browser_available, next_frame
 
 _reason = browser_available()
 if _reason:
@@ -68,7 +68,7 @@ def test_every_kind_in_one_thread(browsing, live_server, client, factory):
         browsing.screenshot("message-kinds")
         # A viewport as tall as the thread, so one picture shows every kind.
         page.set_viewport_size({"width": width, "height": 3600})
-        page.evaluate("() => new Promise(requestAnimationFrame)")
+        next_frame(page)
         page.screenshot(path=f"/tmp/kinds_{width}.png", full_page=False)
         page.set_viewport_size({"width": width, "height": height})
         violations = browsing.axe_violations()

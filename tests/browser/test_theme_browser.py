@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser.conftest import browser_available
+from tests.browser.conftest import browser_available, next_frame
 
 _reason = browser_available()
 if _reason:
@@ -74,7 +74,7 @@ def check_everywhere(browsing, name: str, theme: str):
     problems = []
     for size in WIDTHS:
         page.set_viewport_size(size)
-        page.evaluate("() => new Promise(requestAnimationFrame)")
+        next_frame(page)
         page.screenshot(path=str(SHOTS / f"{name}-{theme}-{size['width']}.png"))
         problems += [f"{size['width']} px: {v}" for v in browsing.axe_violations()]
     assert not problems, f"{name} in {theme}:\n" + "\n".join(problems)
