@@ -578,7 +578,9 @@
 
   function setUpComposer() {
     var form = byId("composer");
-    if (!form || form.dataset.ready) return;
+    // Only the inbox's composer, with its Reply / Private note switch (a page may show a reply box
+    // of its own under the same id).
+    if (!form || form.dataset.ready || !form.querySelector("[name=mode]")) return;
     form.dataset.ready = "1";
     var text = form.querySelector("textarea");
     form.stash = { reply: "", note: "" };
