@@ -12,7 +12,8 @@ replies and seen receipts go there). Then:
 - meanwhile `--reps` (10) people, each a logged-in session (the login form's CSRF token, then
   the page's X-CSRFToken header on every POST, as htmx sends it), poll `/inbox/changes` every 2 s
   with the tokens their page gave them, open the newest conversation every 6 s (the thread, its
-  lead panel, "mark read" when it was unread), answer every second one they open (a reply the
+  lead panel, "mark read" when it was unread, the thread's "who else is here" heartbeat, again every
+  5 s while it is open), answer every second one they open (a reply the
   worker sends to the stand-in) and reload the inbox page once.
 
 Each delivery's text starts with a marker (BX<i>X); a rep has it "on screen" when one of their
@@ -57,6 +58,7 @@ WORKSPACE = "Burst"
 CUSTOMER_BASE = 6_200_000_000_000_000
 POLL_EVERY = 2.0      # the inbox's hx-trigger="every 2s"
 OPEN_EVERY = 6.0      # a rep opens the newest conversation this often
+VIEWING_EVERY = 5.0   # an open thread's heartbeat (app.inbox.viewers.HEARTBEAT)
 REPLY_EVERY = 2       # ...and answers every second one opened
 TAIL = 6.0            # the reps keep polling this long after the last delivery was answered
 MARKER = re.compile(r"BX(\d+)X")
@@ -254,6 +256,7 @@ class Rep:
         self.opened: set[int] = set()
         self.newest: list[int] = []  # conversation ids, newest first, from the last response with rows
         self.opens = 0
+        self.viewed_at = 0.0
 
     def request(self, method: str, path: str, body: str | None = None, headers: dict | None = None) -> tuple[int, str, float]:
         all_headers = {"Cookie": self.cookie, **(headers or {})}
@@ -349,6 +352,7 @@ class Rep:
             self.log.actions.append((started, ms, status, "mark read"))
             if status != 200:
                 self.log.errors.append(f"read {choice}: {status}")
+        self.viewing()
         if self.opens % REPLY_EVERY == 0:
             body = urlencode({"mode": "reply", "text": f"Hi! Yes, M is in stock (rep {self.number})"})
             started = time.monotonic()
@@ -356,6 +360,20 @@ class Rep:
             self.log.actions.append((started, ms, status, "reply"))
             if status != 201:
                 self.log.errors.append(f"reply {choice}: {status}")
+
+
+    def viewing(self) -> None:
+        """The open thread's heartbeat (static/js/viewers.js: at once when a thread opens, then
+        every VIEWING_EVERY), which answers who else has it open."""
+        if self.open_id is None:
+            return
+        post = {"HX-Request": "true", "X-CSRFToken": self.csrf, "Content-Type": "application/x-www-form-urlencoded"}
+        started = time.monotonic()
+        status, _, ms = self.request("POST", f"/conversations/{self.open_id}/viewing", body="", headers=post)
+        self.viewed_at = started
+        self.log.actions.append((started, ms, status, "viewing"))
+        if status != 200:
+            self.log.errors.append(f"viewing {self.open_id}: {status}")
 
 
 def _rep_thread(rep: Rep, start: float, reload_at: float, stop: mp.Event, stop_grace: list) -> None:
@@ -377,6 +395,8 @@ def _rep_thread(rep: Rep, start: float, reload_at: float, stop: mp.Event, stop_g
         if time.monotonic() >= next_open:
             rep.open_newest()
             next_open += OPEN_EVERY
+        elif time.monotonic() - rep.viewed_at >= VIEWING_EVERY:
+            rep.viewing()
         if not reloaded and time.monotonic() >= reload_at:
             rep.load_page()
             reloaded = True

@@ -3,4 +3,4 @@ from flask import Blueprint
 
 bp = Blueprint("inbox", __name__)
 
-from app.inbox import drafts, routes  # noqa: E402,F401
+from app.inbox import drafts, routes, viewers  # noqa: E402,F401

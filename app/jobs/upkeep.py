@@ -5,7 +5,7 @@ from sqlalchemy import delete, select, update
 
 from app.assignment.auto import assign_arrivals
 from app.extensions import db
-from app.inbox import unread
+from app.inbox import unread, viewers
 from app.models import Conversation, InstagramAccount, Upload, utcnow
 
 WAKE_CHUNK = 500  # conversation ids per IN (...) when the woken ones are looked up
@@ -50,3 +50,8 @@ def purge_expired_uploads() -> int:
     result = db.session.execute(delete(Upload).where(Upload.expires_at <= utcnow()))
     db.session.commit()
     return result.rowcount or 0
+
+
+def prune_conversation_viewers() -> int:
+    """Rows of threads whose tab stopped saying anything an hour ago (app.inbox.viewers)."""
+    return viewers.prune()

@@ -9,7 +9,8 @@
 - `automation`: AutomationSettings, AutomationRule, AutomationLog, AiDraft, CommentAutomationClaim
 - `team`: Invite, PasswordReset
 - `audit`: AuditEntry
-- `agents_day`: ConversationUnread (one person's unread), Label, ConversationLabel, SavedReply, Draft
+- `agents_day`: ConversationUnread (one person's unread), Label, ConversationLabel, SavedReply, Draft,
+  ConversationViewer (who has a conversation open, and typing)
 - `integrations`: WebhookEndpoint, WebhookDelivery, WebhookAttempt (outbound webhooks for a CRM)
 - `notifications`: Notification, NotificationPreference, PushSubscription, NoteMention
 
@@ -57,7 +58,14 @@ from app.models.automation import (
 )
 from app.models.team import Invite, PasswordReset
 from app.models.audit import AuditEntry
-from app.models.agents_day import ConversationLabel, ConversationUnread, Draft, Label, SavedReply
+from app.models.agents_day import (
+    ConversationLabel,
+    ConversationUnread,
+    ConversationViewer,
+    Draft,
+    Label,
+    SavedReply,
+)
 from app.models.integrations import DELIVERY_STATUSES, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from app.models.notifications import (
     NOTIFICATION_TYPES,
@@ -79,7 +87,7 @@ __all__ = [
     "AiDraft", "AutomationLog", "AutomationRule", "AutomationSettings", "CommentAutomationClaim",
     "Invite", "PasswordReset",
     "AuditEntry",
-    "ConversationLabel", "ConversationUnread", "Draft", "Label", "SavedReply",
+    "ConversationLabel", "ConversationUnread", "ConversationViewer", "Draft", "Label", "SavedReply",
     "DELIVERY_STATUSES", "WebhookAttempt", "WebhookDelivery", "WebhookEndpoint",
     "NOTIFICATION_TYPES", "NoteMention", "Notification", "NotificationPreference", "PushSubscription",
 ]

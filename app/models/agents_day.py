@@ -1,4 +1,5 @@
-"""The agent's day: what one person has not read yet, labels, saved replies and drafts.
+"""The agent's day: what one person has not read yet, labels, saved replies, drafts, and who has a
+conversation open right now.
 
 Per-person state is keyed by (user, conversation) so that one rep opening a thread never
 changes what another rep sees as unread, and a draft follows its author from laptop to phone."""
@@ -102,3 +103,22 @@ class Draft(db.Model):
     conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"), primary_key=True)
     text: Mapped[str] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class ConversationViewer(db.Model):
+    """One person with one conversation open right now (app.inbox.viewers): when their tab last
+    said so, and when they last typed in its box (a reply or a private note), so that a teammate
+    about to answer the same customer sees it first. Short-lived: deleted when the person leaves
+    the thread, ignored once its heartbeat is stale, pruned by the clock."""
+
+    __tablename__ = "conversation_viewers"
+    __table_args__ = (
+        CheckConstraint("typing IS NULL OR typing IN ('reply', 'note')", name="typing_kind"),
+    )
+
+    # Read by conversation (who else is here); the primary key's first column serves it.
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    typing_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    typing: Mapped[str | None] = mapped_column(String(8))

@@ -1,0 +1,140 @@
+"""Who else has this conversation open, and who is typing in it: so that two reps do not answer
+the same customer at once without knowing it (a customer getting two different prices from two
+people is worse than a slow answer).
+
+An open thread says "still here" every HEARTBEAT through POST /conversations/<id>/viewing
+(static/js/viewers.js), with `typing=reply` or `typing=note` when its box was typed in since the
+last time (sent at once when typing starts), `typing=stopped` once the text was sent, and
+`leaving=1` when the thread closes, the tab is hidden or goes. The answer is the line above the
+box naming the others (templates/inbox/_viewers.html), so one request both tells and asks.
+
+One row per person and conversation (app.models.ConversationViewer). It is not deleted on every
+silence: a row counts only while its heartbeat is fresh (VIEWING_FOR, typing TYPING_FOR), so a
+tab that died without saying goodbye (a phone put away, a lost network) drops out by itself, and
+the clock prunes rows left behind (`prune`).
+
+Why the database and not Redis: the app runs without Redis too (inline jobs, the README's first
+command), and the rows are few and small (one per open thread), written once per heartbeat by a
+one-row UPDATE on the primary key. Only active members of the conversation's workspace are named."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask import abort, request
+from flask_login import current_user, login_required
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
+
+from app.extensions import db
+from app.htmx_responses import empty_fragment, render_fragment
+from app.inbox import bp
+from app.models import Conversation, ConversationViewer, User, utcnow
+from app.scoping import get_or_404
+
+HEARTBEAT = timedelta(seconds=5)      # how often an open thread says it is still open
+VIEWING_FOR = timedelta(seconds=16)   # three heartbeats missed: the tab is gone
+TYPING_FOR = timedelta(seconds=8)     # typing is sent at most every 3 s while keys are pressed
+KEPT = timedelta(hours=1)             # rows older than this are pruned by the clock
+TYPING_KINDS = ("reply", "note")
+NAMED_AT_MOST = 3                     # "Ana, Sam, Lee and 2 others"
+
+
+@dataclass(frozen=True)
+class Viewer:
+    user: User
+    typing: str | None  # "reply", "note", or None: only viewing
+
+
+def here(conversation: Conversation, user: User, typing: str | None = None, now: datetime | None = None) -> None:
+    """`user` has the conversation open; `typing` is "reply" or "note" when they typed in its box
+    since the last heartbeat, "stopped" once they sent it (or emptied the box), else None."""
+    now = now or utcnow()
+    values: dict = {"seen_at": now}
+    if typing in TYPING_KINDS:
+        values.update(typing_at=now, typing=typing)
+    elif typing == "stopped":
+        values.update(typing_at=None, typing=None)
+    mine = (ConversationViewer.conversation_id == conversation.id) & (ConversationViewer.user_id == user.id)
+    if db.session.execute(update(ConversationViewer).where(mine).values(**values)).rowcount == 0:
+        # Opened just now. Two tabs of the same person opening it at once race to insert: the
+        # loser's heartbeat is the same fact, so it is simply not written.
+        db.session.add(ConversationViewer(conversation_id=conversation.id, user_id=user.id, seen_at=now,
+                                          typing_at=values.get("typing_at"), typing=values.get("typing")))
+        try:
+            db.session.commit()
+        except IntegrityError:
+            db.session.rollback()
+        return
+    db.session.commit()
+
+
+def leave(conversation: Conversation, user: User) -> None:
+    db.session.execute(delete(ConversationViewer).where(ConversationViewer.conversation_id == conversation.id,
+                                                        ConversationViewer.user_id == user.id))
+    db.session.commit()
+
+
+def others(conversation: Conversation, user: User, now: datetime | None = None) -> list[Viewer]:
+    """The other active members of the workspace with the conversation open, typists first."""
+    now = now or utcnow()
+    rows = db.session.execute(
+        select(User, ConversationViewer.typing, ConversationViewer.typing_at)
+        .join(ConversationViewer, ConversationViewer.user_id == User.id)
+        .where(ConversationViewer.conversation_id == conversation.id, ConversationViewer.user_id != user.id,
+               ConversationViewer.seen_at > now - VIEWING_FOR,
+               User.workspace_id == conversation.workspace_id, User.active.is_(True))
+        .order_by(User.name, User.email)).all()
+    viewers = [Viewer(row.User, row.typing if row.typing_at and row.typing_at > now - TYPING_FOR else None)
+               for row in rows]
+    return sorted(viewers, key=lambda viewer: viewer.typing is None)  # stable: names stay in order
+
+
+def summary(viewers: list[Viewer]) -> list[str]:
+    """The sentences above the box: who is typing what, then who else is only looking."""
+    lines = [f"{viewer.user.display_name} is "
+             + ("writing a private note…" if viewer.typing == "note" else "typing a reply…")
+             for viewer in viewers if viewer.typing]
+    looking = [viewer.user.display_name for viewer in viewers if not viewer.typing]
+    if looking:
+        lines.append(f"{_names(looking)} {'is' if len(looking) == 1 else 'are'} also viewing this conversation.")
+    return lines
+
+
+def _names(names: list[str]) -> str:
+    if len(names) > NAMED_AT_MOST:
+        rest = len(names) - (NAMED_AT_MOST - 1)
+        names = [*names[:NAMED_AT_MOST - 1], f"{rest} others"]
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+
+
+def prune(now: datetime | None = None) -> int:
+    """Delete rows whose tab stopped saying anything long ago (the clock, app.jobs.upkeep)."""
+    now = now or utcnow()
+    gone = db.session.execute(delete(ConversationViewer).where(ConversationViewer.seen_at < now - KEPT)).rowcount
+    db.session.commit()
+    return gone
+
+
+@bp.app_template_global("viewers_heartbeat_ms")
+def viewers_heartbeat_ms() -> int:
+    return int(HEARTBEAT.total_seconds() * 1000)
+
+
+@bp.post("/conversations/<int:conversation_id>/viewing")
+@login_required
+def viewing(conversation_id: int):
+    """The open thread's heartbeat (form fields `typing`, `leaving`; CSRF as a header or a field,
+    since a page going away sends it with navigator.sendBeacon). Answers the line naming the others
+    (empty when nobody else is here), 204 for `leaving`, 400 for a `typing` it does not know, 404
+    for a conversation outside the workspace."""
+    conversation = get_or_404(Conversation, conversation_id)
+    if request.form.get("leaving"):
+        leave(conversation, current_user)
+        return empty_fragment(204)
+    typing = request.form.get("typing") or None
+    if typing not in (None, "stopped", *TYPING_KINDS):
+        abort(400, description="typing must be reply, note or stopped.")
+    here(conversation, current_user, typing)
+    viewers = others(conversation, current_user)
+    return render_fragment("inbox/_viewers.html", viewers=viewers, lines=summary(viewers))
