@@ -32,6 +32,12 @@ def relative_time(value: datetime | None, now: datetime | None = None) -> str:
     return value.strftime("%-d %b %Y")
 
 
+def epoch_ms(value: datetime | None) -> int:
+    """A moment as milliseconds since 1970 (0 for none): how data-* attributes carry an order or
+    a version that static/js compares as numbers."""
+    return int(value.timestamp() * 1000) if value else 0
+
+
 def initials(name: str | None) -> str:
     words = [w for w in (name or "").replace("@", " ").replace("_", " ").replace(".", " ").split() if w]
     if not words:
@@ -72,6 +78,8 @@ def register(app: Flask) -> None:
     from app.demo.access import user_may_simulate
     from app.inbox.display import countdown, day_key, is_note, item_key, list_key
     from app.inbox.drafts import draft_text, my_draft_previews
+    from app.inbox.viewers import HEARTBEAT as VIEWERS_HEARTBEAT
+    from app.leads.board_live import POLL_EVERY as BOARD_POLL_EVERY
     from app.inbox.mentions import note_parts
     from app.inbox.localtime import clock, day_label, full_datetime, local_day, short_datetime
     from app.inbox.queries import badge_count
@@ -93,6 +101,7 @@ def register(app: Flask) -> None:
         "reltime": relative_time,  # app.templating
         "initials": initials,  # app.templating
         "iso": iso,  # app.templating
+        "epoch_ms": epoch_ms,  # app.templating
         "hue": avatar_hue,  # app.templating
         "safe_url": safe_url,  # app.templating
         "badge_count": badge_count,  # app.inbox.queries
@@ -138,4 +147,6 @@ def register(app: Flask) -> None:
         "workspace_labels": current_workspace_labels,  # app.labels.catalog (the header's menu, the list filter)
         "draft_text": draft_text,  # app.inbox.drafts (the composer's box, restored)
         "my_draft_previews": my_draft_previews,  # app.inbox.drafts (the list rows' "Draft:")
+        "viewers_heartbeat_ms": int(VIEWERS_HEARTBEAT.total_seconds() * 1000),  # app.inbox.viewers
+        "board_poll_ms": int(BOARD_POLL_EVERY.total_seconds() * 1000),  # app.leads.board_live
     })

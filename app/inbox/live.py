@@ -128,7 +128,8 @@ def _fingerprint(rows) -> str:
     return hashlib.sha256(packed.tobytes()).hexdigest()[:24]
 
 
-def _state_from(rows, floor: datetime) -> ListState:
+def state_from(rows, floor: datetime) -> ListState:
+    """The state after these (id, updated_at) rows, never before `floor` (also the board's, app.leads.board_live)."""
     mark = max([floor, *(updated for _, updated in rows)])
     window = [(i, u) for i, u in rows if u > mark - OVERLAP]
     return ListState(mark=mark, fingerprint=_fingerprint(window))
@@ -145,7 +146,7 @@ def current_list_state(workspace_id: int, now: datetime | None = None) -> ListSt
     now = now or utcnow()
     newest = db.session.scalar(_newest_update_statement(), {"workspace_id": workspace_id})
     mark = newest or now
-    return _state_from(_recent_updates(workspace_id, mark - OVERLAP), mark)
+    return state_from(_recent_updates(workspace_id, mark - OVERLAP), mark)
 
 
 @dataclass(frozen=True)
@@ -162,11 +163,11 @@ class ListChanges:
         return updated is not None and updated > moment - OVERLAP
 
 
-def _list_changes(rows: list[tuple[int, datetime]], since: ListState) -> ListChanges | None:
+def changes_from(rows: list[tuple[int, datetime]], since: ListState) -> ListChanges | None:
     """None when nothing changed since the token; else which rows to re-send and the new state."""
     if _fingerprint(rows) == since.fingerprint:
         return None
-    state = _state_from(rows, since.mark)
+    state = state_from(rows, since.mark)
     return ListChanges(updated=dict(rows[:MAX_LIVE_ROWS]), state=state)
 
 
@@ -228,7 +229,7 @@ def poll(workspace_id: int, since: ListState | None,
     arriving anywhere in time order, a new note)."""
     rows, last = _poll_rows(workspace_id, since.mark - OVERLAP if since else None,
                             thread.conversation_id if thread else None)
-    changes = _list_changes(rows, since) if since else None
+    changes = changes_from(rows, since) if since else None
     if thread is None:
         return changes, None
     bumped = bool(changes and changes.bumped_since(thread.conversation_id, thread.mark))

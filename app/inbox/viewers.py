@@ -116,11 +116,6 @@ def prune(now: datetime | None = None) -> int:
     return gone
 
 
-@bp.app_template_global("viewers_heartbeat_ms")
-def viewers_heartbeat_ms() -> int:
-    return int(HEARTBEAT.total_seconds() * 1000)
-
-
 @bp.post("/conversations/<int:conversation_id>/viewing")
 @login_required
 def viewing(conversation_id: int):

@@ -87,6 +87,16 @@ def column_query(filters: BoardFilters, user, status: str, cursor: str | None = 
     return query.order_by(Lead.stage_changed_at.desc(), Lead.id.desc()).limit(limit)
 
 
+def cards_by_id(filters: BoardFilters, user, ids: list[int]) -> list[Lead]:
+    """Those of these leads that the filters keep, with what a card shows (the live poll's changed
+    cards, app.leads.board_live)."""
+    if not ids:
+        return []
+    return list(db.session.scalars(_filtered(filters, user).where(Lead.id.in_(ids)).options(
+        joinedload(Lead.contact).joinedload(Contact.account), joinedload(Lead.owner),
+        joinedload(Lead.conversation))).unique())
+
+
 def column_page(filters: BoardFilters, user, status: str, cursor: str | None = None,
                 limit: int | None = None) -> tuple[list[Lead], str | None]:
     """One page of a column (COLUMN_SIZE cards unless `limit`) and the cursor of the next (None:

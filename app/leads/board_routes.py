@@ -1,5 +1,6 @@
 """The pipeline board's pages: `GET /leads/board` (the columns, a column's "Show more", the
-filters) and `POST /leads/board/<id>/move` (the Move to… menu and drag and drop both post it).
+filters), `POST /leads/board/<id>/move` (the Move to… menu and drag and drop both post it) and
+`GET /leads/board/changes` (the board's live poll, app.leads.board_live).
 
 A move answers with out-of-band swaps: the card leaves its column and enters the top of the new
 one (it is the newest there), both columns' heads get their new count and total, and the main
@@ -12,12 +13,13 @@ from flask import abort, flash, redirect, request, url_for
 from flask_login import current_user, login_required
 
 from app.errors import ActionRefused
-from app.htmx_responses import hx_push_url, hx_reswap, is_fragment_request, render_fragment, render_page
+from app.htmx_responses import empty_fragment, hx_push_url, hx_reswap, is_fragment_request, render_fragment, render_page
+from app.inbox.live import BadToken, ListState
 from app.inbox.queries import workspace_users
 from app.labels.catalog import current_workspace_labels
-from app.leads import bp, stages
+from app.leads import board_live, bp, stages
 from app.leads.actions import update_lead
-from app.leads.board import (BoardFilters, column_page, column_totals, stage_age,
+from app.leads.board import (BoardFilters, cards_by_id, column_page, column_totals, stage_age,
                              workspace_accounts)
 from app.leads.queries import lead_sources
 from app.leads.values import COMMON_CURRENCIES, LOST_REASONS, display_value, format_value
@@ -67,7 +69,31 @@ def board():
     if is_fragment_request():
         response = render_page("leads/board.html", block="board_results", fragment=True, **context)
         return hx_push_url(response, url_for("leads.board", **filters.params()))
-    return render_page("leads/board.html", **context)
+    return render_page("leads/board.html", board_token=board_live.current_state(current_user.workspace_id).token(),
+                       **context)
+
+
+@bp.get("/leads/board/changes")
+@login_required
+def board_changes():
+    """The board's live poll (`since` = the token, and the board's filters): 204 when no lead
+    changed; else the changed cards the filters keep, the others as gone, every column's head and
+    the new token (templates/leads/_board_changes.html). A token it cannot read starts over from now."""
+    filters = BoardFilters.from_args(request.args)
+    workspace_id = current_user.workspace_id
+    try:
+        since = ListState.from_token(request.args.get("since") or "")
+    except BadToken:
+        return render_fragment("leads/_board_changes.html", token=board_live.current_state(workspace_id).token())
+    found = board_live.changes(workspace_id, since)
+    if found is None:
+        return empty_fragment(204)
+    cards = cards_by_id(filters, current_user, found.changed_ids)
+    kept = {lead.id for lead in cards}
+    return render_fragment("leads/_board_changes.html", token=found.state.token(), cards=cards,
+                           gone=[i for i in found.changed_ids if i not in kept], filters=filters,
+                           totals=column_totals(filters, current_user, current_user.workspace.currency),
+                           **_card_context())
 
 
 @bp.post("/leads/board/<int:lead_id>/move")

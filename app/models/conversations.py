@@ -283,6 +283,8 @@ class Lead(db.Model):
     __table_args__ = (
         enum_check("status", LEAD_STATUSES),
         Index("ix_leads_list", "workspace_id", "created_at", "id"),
+        # The board's live poll: leads changed since a moment (app.leads.board_live).
+        Index("ix_leads_changes", "workspace_id", "updated_at"),
         # The board: one column per status, newest move first (app.leads.board).
         Index("ix_leads_board", "workspace_id", "status", "stage_changed_at", "id"),
         # The board's column heads (count and value per status and currency) read this index alone

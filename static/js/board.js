@@ -7,6 +7,11 @@
    - after a move, the card comes back (out of band) at the top of its new column: the focus goes
      to its Move to… button, so a keyboard user goes on from the card they moved.
    - opening a menu step (Won…, Lost…) puts the focus in its first field.
+   - live (app/leads/board_live.py): what teammates change lands in #board-live as templates; a
+     card is replaced in place, or moved to its spot in its column (newest move first, as the
+     server orders a column), or left out when its spot is below the column's "Show more"; one
+     the filters no longer keep goes. A card someone is using here (dragged, a menu open, the
+     focus in it) waits until they are done.
    Without this file every move still works through the menus (plain forms). */
 (function () {
   "use strict";
@@ -79,6 +84,96 @@
     var inField = active && active !== step.querySelector("summary") && step.contains(active);
     if (field && !inField) field.focus();
   }, true);
+
+  /* ---- Live: what teammates changed ------------------------------------------------------------ */
+
+  var waiting = {};  // card id -> its template (or null: gone), held while the card is in use here
+
+  // Dragged, or a menu open: moving it now would pull it from under the pointer or the keys.
+  // (The focus alone does not hold a card: it would wait for as long as the page sat there; the
+  // focus goes along with the card instead.)
+  function inUse(card) {
+    return card === dragged || !!card.querySelector("details[open]");
+  }
+
+  function keepFocus(hadFocus, card) {
+    if (!hadFocus) return;
+    var summary = card.querySelector(".board-move > summary");
+    if (summary) summary.focus({ preventScroll: true });
+  }
+
+  // Newer move first, then the higher id: the order of app/leads/board.py's columns.
+  function comesBefore(a, b) {
+    var am = Number(a.dataset.moved) || 0, bm = Number(b.dataset.moved) || 0;
+    return am !== bm ? am > bm : (Number(a.dataset.leadId) || 0) > (Number(b.dataset.leadId) || 0);
+  }
+
+  function tidy(list) {
+    if (!list) return;
+    var hasCards = !!list.querySelector(":scope > .board-card");
+    var empty = list.querySelector(":scope > [data-board-empty]");
+    if (hasCards && empty) empty.remove();
+    if (!hasCards && !empty && !list.querySelector(":scope > .board-more")) {
+      var li = document.createElement("li");
+      li.className = "board-empty muted small";
+      li.setAttribute("data-board-empty", "");
+      li.textContent = "No leads here";
+      list.appendChild(li);
+    }
+  }
+
+  function placeCard(id, template) {
+    var old = document.getElementById(id);
+    if (old && inUse(old)) { waiting[id] = template; return; }
+    delete waiting[id];
+    var from = old ? old.parentNode : null;
+    if (!template) {
+      if (old) { old.remove(); tidy(from); }
+      return;
+    }
+    var card = document.importNode(template.content, true).firstElementChild;
+    if (old && old.dataset.changed === card.dataset.changed && old.dataset.status === card.dataset.status) return;  // as it is (my own move)
+    var hadFocus = !!old && old.contains(document.activeElement);
+    if (old && old.dataset.status === card.dataset.status && old.dataset.moved === card.dataset.moved) {
+      old.replaceWith(card);
+      htmx.process(card);
+      keepFocus(hadFocus, card);
+      return;
+    }
+    if (old) { old.remove(); tidy(from); }
+    var list = document.getElementById("board-cards-" + card.dataset.status);
+    if (!list) return;
+    var next = null;
+    var cards = list.querySelectorAll(":scope > .board-card");
+    for (var i = 0; i < cards.length; i++) {
+      if (comesBefore(card, cards[i])) { next = cards[i]; break; }
+    }
+    var more = list.querySelector(":scope > .board-more");
+    if (!next && more) return;  // its spot is below what the column shows: "Show more" brings it
+    var empty = list.querySelector(":scope > [data-board-empty]");
+    if (empty) empty.remove();
+    list.insertBefore(card, next);
+    htmx.process(card);
+    keepFocus(hadFocus, card);
+  }
+
+  function placeLive() {
+    var staging = document.getElementById("board-live");
+    if (staging && staging.firstElementChild) {
+      staging.querySelectorAll("template").forEach(function (t) {
+        if (t.dataset.boardCard) placeCard(t.dataset.boardCard, t);
+        else if (t.dataset.boardGone) placeCard(t.dataset.boardGone, null);
+      });
+      staging.innerHTML = "";
+    }
+    Object.keys(waiting).forEach(function (id) {
+      var card = document.getElementById(id);
+      if (!card || !inUse(card)) placeCard(id, waiting[id]);
+    });
+  }
+  document.addEventListener("htmx:afterSettle", placeLive);
+  document.addEventListener("toggle", function (e) { if (!e.target.open) setTimeout(placeLive, 0); }, true);
+  document.addEventListener("dragend", function () { setTimeout(placeLive, 0); });
 
   document.addEventListener("htmx:afterSettle", function (e) {
     var target = e.detail.target;

@@ -189,3 +189,52 @@ def test_filters_stay_in_the_address_and_the_card_opens_the_conversation(browsin
     expect(_head(page, "qualified").locator("[data-count]")).to_have_attribute("data-count", "0")
     page.locator(f"#board-card-{leads['priya.m'].id} .board-card__name").click()
     expect(page).to_have_url(f"{browsing.url}/conversations/{leads['priya.m'].conversation_id}")
+
+
+def test_the_board_follows_what_teammates_do(browsing, factory, pipeline):
+    """A teammate's move, a new lead and a value change reach an open board without a reload; a
+    card whose menu is open here waits until it is closed (nothing moves under the pointer)."""
+    from app.leads.actions import update_lead
+
+    admin, agent, leads = pipeline
+    priya, marco, lena = leads["priya.m"], leads["marco_fit"], leads["lena.p"]
+    page = browsing.page
+    browsing.login(agent)
+    browsing.go("/leads/board")
+    within_a_poll = 9_000  # the board polls every 5 s (app.leads.board_live.POLL_EVERY)
+
+    # Bea (the admin) moves Lena to Won, elsewhere.
+    update_lead(db.session.get(Lead, lena.id), by=admin, status="won", value="450")
+    expect(_card_in(page, "won", lena)).to_be_visible(timeout=within_a_poll)
+    expect(page.locator(f"#board-cards-contacted #board-card-{lena.id}")).to_have_count(0)
+    expect(_head(page, "won").locator("[data-count]")).to_have_attribute("data-count", "1")
+    expect(_head(page, "contacted").locator("[data-count]")).to_have_attribute("data-count", "0")
+    expect(page.locator("#board-cards-contacted [data-board-empty]")).to_have_text("No leads here")
+
+    # A card in use here (its Move to… menu open) is not yanked away; it moves once closed.
+    menu = page.locator(f"#board-card-{marco.id} details.board-move")
+    menu.locator("> summary").click()
+    expect(menu).to_have_attribute("open", "")
+    update_lead(db.session.get(Lead, marco.id), by=admin, status="qualified")
+    expect(_head(page, "qualified").locator("[data-count]")).to_have_attribute("data-count", "2", timeout=within_a_poll)
+    expect(_card_in(page, "new", marco)).to_be_visible()
+    menu.locator("> summary").click()  # closed
+    expect(_card_in(page, "qualified", marco)).to_be_visible()
+    # Newest move first, as the server orders a column: Marco above Omar.
+    ids = page.locator("#board-cards-qualified > .board-card").evaluate_all("cards => cards.map(c => c.dataset.leadId)")
+    assert ids[0] == str(marco.id)
+
+    # A new customer's lead, and a value changed in place.
+    account = db.session.get(type(priya.contact.account), priya.contact.account_id)
+    newcomer = factory.lead(factory.conversation(account, contact=factory.contact(account, name="Nadia Novak",
+                                                                                  username="nadia.n")),
+                            status="new", stage_changed_at=utcnow())
+    update_lead(db.session.get(Lead, priya.id), by=admin, value="1500")
+    expect(_card_in(page, "new", newcomer)).to_contain_text("Nadia Novak", timeout=within_a_poll)
+    expect(page.locator(f"#board-card-{priya.id}")).to_contain_text("1,500 EUR")
+    ids = page.locator("#board-cards-new > .board-card").evaluate_all("cards => cards.map(c => c.dataset.leadId)")
+    assert ids == [str(newcomer.id), str(priya.id)]
+    # The moved cards work: Nadia's menu opens.
+    page.locator(f"#board-card-{newcomer.id} details.board-move > summary").click()
+    expect(page.locator(f"#board-card-{newcomer.id} details.board-move")).to_have_attribute("open", "")
+    _shot(page, "board-live")
