@@ -68,10 +68,11 @@ def reply(message_id: int):
     region = request.form.get("from") == "region"  # the thread's reply box, not a comment's own form
     answer = _region if region else _answer
     try:
-        actions.reply_publicly(comment, request.form.get("text"), user=current_user, source="inbox")
+        queued = actions.reply_publicly(comment, request.form.get("text"), user=current_user, source="inbox")
     except ReplyRefused as refused:
         return answer(comment, notice=refused.message, code=refused.code, status=422)
-    return answer(comment, done="Reply queued; it appears in the thread once Instagram has it.")
+    # Said until the reply's own bubble says it went (static/js/app.js takes the line away then).
+    return answer(comment, done="Reply queued: it shows in the thread as it goes out.", done_until=queued.id)
 
 
 @bp.post("/comments/<int:message_id>/private-reply")
@@ -115,18 +116,19 @@ def delete(message_id: int):
 
 
 def _answer(comment: Message, *, notice: str | None = None, code: str | None = None, done: str | None = None,
-            status: int = 200):
+            done_until: int | None = None, status: int = 200):
+    """`done_until`: a queued reply's id; the confirmation goes once that reply is sent or failed."""
     if is_fragment_request():
         return render_fragment("comments/_actions.html", status, comment=comment, notice=notice, code=code,
-                               done=done)
+                               done=done, done_until=done_until)
     flash(notice or done, "error" if notice else "success")
     return redirect(url_for("inbox.conversation", conversation_id=comment.conversation_id))
 
 
 def _region(comment: Message, *, notice: str | None = None, code: str | None = None, done: str | None = None,
-            status: int = 200):
+            done_until: int | None = None, status: int = 200):
     if is_fragment_request():
         # `users`: the private note's @mention picker lists the teammates, as on the full page.
         return render_fragment("comments/_comment_actions.html", status, current=comment.conversation, notice=notice,
-                               code=code, done=done, users=workspace_users())
+                               code=code, done=done, done_until=done_until, users=workspace_users())
     return _answer(comment, notice=notice, code=code, done=done, status=status)

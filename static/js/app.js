@@ -283,6 +283,15 @@
     staging.replaceChildren();
   }
 
+  // "Reply queued" under a comment (templates/comments/): said until the reply's own bubble shows
+  // it went, or that it failed (the bubble says so then); left there it read as still on its way.
+  function dropSentConfirmations() {
+    document.querySelectorAll("[data-until-sent]").forEach(function (line) {
+      var bubble = byId(line.getAttribute("data-until-sent"));
+      if (bubble && !bubble.classList.contains("bubble--pending")) line.remove();
+    });
+  }
+
   // A teammate's change (resolved, snoozed, reassigned, labelled) reaches the open thread's header
   // with the live poll. It replaces the header only while nobody is using it: not under the
   // keyboard focus, no menu open, no action of its own on the way; else it waits until then.
@@ -450,6 +459,7 @@
   function afterSwap() {
     placeRows();
     placeThread();
+    dropSentConfirmations();
     dedupeThread();
     syncActiveRow();
     syncTitle();

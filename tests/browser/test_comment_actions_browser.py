@@ -133,8 +133,11 @@ def test_a_keyword_comment_gets_its_private_reply_and_a_rep_answers_and_hides(ta
     page.fill("#comment-composer-text", "Thank you! Check your DMs 💌")
     page.click("#comment-actions button[type=submit]")
     expect(page.locator("#comment-actions")).to_contain_text("Reply queued")
-    _wait_for(lambda: db.session.scalar(select(Message).where(
+    sent = _wait_for(lambda: db.session.scalar(select(Message).where(
         Message.kind == "comment", Message.direction == "out", Message.status == "sent")))
+    # Its bubble shows it went (the live poll), and the "queued" line above the box goes with that.
+    expect(page.locator(f"#message-{sent.id}")).to_have_class(re.compile(r"bubble--sent"))
+    expect(page.locator("#comment-actions")).not_to_contain_text("Reply queued")
 
     hidden = db.session.scalar(select(Message).where(Message.mid == other))
     block = page.locator(f"#comment-actions-{hidden.id}")

@@ -41,6 +41,8 @@ def test_a_public_reply_is_posted_under_the_comment_once_and_its_webhook_adds_no
     [call] = _requests(meta, "POST", "/replies")
     assert "message=Sent+you+the+prices+in+DM%21" in call.body
     reply = db.session.scalar(select(Message).where(Message.direction == "out"))
+    # The confirmation names the reply whose bubble takes it away once sent (static/js/app.js).
+    assert f'data-until-sent="message-{reply.id}"' in response.get_data(as_text=True)
     assert (reply.kind, reply.mid, reply.status, reply.parent_comment_id, reply.source) == (
         "comment", "c-ours-1", "sent", "c1", "inbox")
     assert reply.conversation_id == thread.conversation.id
@@ -278,6 +280,8 @@ def test_the_comments_thread_offers_the_actions_and_its_reply_box_answers_the_ne
     body = response.get_data(as_text=True)
     assert response.status_code == 200 and 'id="comment-actions"' in body and "Reply queued" in body
     assert db.session.scalar(select(Message.parent_comment_id).where(Message.mid == "c-ours-9")) == "c2"
+    queued = db.session.scalar(select(Message.id).where(Message.mid == "c-ours-9"))
+    assert f'class="comment-actions__done" data-until-sent="message-{queued}"' in body
     # The region comes back whole: its private note's @mention picker still lists the teammates.
     teammate = factory.user(thread.workspace, name="Tom Teammate", role="agent")
     body = auth.post(f"/comments/{newest.id}/reply", {"text": "Also in red", "from": "region"},
