@@ -96,6 +96,7 @@ def register(app: Flask) -> None:
     from app.outbound.media_store import attachment_expired
     from app.outbound.replies import REACTIONS
     from app.outbound.windows import closing_soon, window_closes_at
+    from app.urls import links_elsewhere
 
     app.jinja_env.filters.update({
         "reltime": relative_time,  # app.templating
@@ -149,4 +150,5 @@ def register(app: Flask) -> None:
         "my_draft_previews": my_draft_previews,  # app.inbox.drafts (the list rows' "Draft:")
         "viewers_heartbeat_ms": int(VIEWERS_HEARTBEAT.total_seconds() * 1000),  # app.inbox.viewers
         "board_poll_ms": int(BOARD_POLL_EVERY.total_seconds() * 1000),  # app.leads.board_live
+        "demo_links_elsewhere": links_elsewhere,  # app.urls (demo served on another port than its links)
     })

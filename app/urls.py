@@ -2,7 +2,7 @@
 or for Meta (the OAuth redirect, a data-deletion status page): the one home of that rule."""
 from __future__ import annotations
 
-from flask import Flask, current_app, has_request_context, url_for
+from flask import Flask, current_app, has_request_context, request, url_for
 
 
 def public_url_for(endpoint: str, **values) -> str:
@@ -25,3 +25,22 @@ def own_base_url(app: Flask | None = None) -> str:
     PUBLIC_URL, else the port `flask run` serves."""
     app = app or current_app
     return app.config.get("PUBLIC_URL") or f"http://127.0.0.1:{app.config['PORT']}"
+
+
+def links_elsewhere() -> str | None:
+    """The address the app builds its own links from, when this request reached it on another
+    port (else None). Only in demo mode without PUBLIC_URL: there the stand-in's avatars and
+    sample media, Connect's authorize page and the demo's webhooks all point at own_base_url, so
+    `flask run --port 8001` (the option wins over PORT, which .flaskenv passes on) leaves them
+    pointing at a port nobody listens on. Pages say so (templates/demo/_links_banner.html)."""
+    app = current_app
+    if not app.config.get("DEMO_MODE") or app.config.get("PUBLIC_URL") or not has_request_context():
+        return None
+    host = request.host
+    if host.startswith("["):  # an IPv6 address: [::1]:5000
+        port = host.rpartition("]")[2].lstrip(":")
+    else:
+        port = host.partition(":")[2]
+    if not port.isdigit():
+        return None  # no port in the address (behind a proxy, on 80/443): nothing to compare
+    return None if int(port) == app.config["PORT"] else own_base_url(app)
