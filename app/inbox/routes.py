@@ -49,10 +49,16 @@ def _list_context(listing: InboxListQuery, cursor: str | None = None, open_id: i
                 accounts=workspace_accounts(), views=VIEWS, kinds=KINDS, sorts=SORT_LABELS)
 
 
+def _header_choices() -> dict:
+    """What the thread header's menus offer (assignees, snooze times), wherever it is rendered:
+    the thread, an action's answer, the live poll's header."""
+    return dict(users=workspace_users(), snooze_presets=localtime.SNOOZE_PRESETS)
+
+
 def _header_context(conversation: Conversation, listing: InboxListQuery) -> dict:
     # The open conversation's row comes along (oob_row): in a search it keeps its marked match.
     search.prime([conversation], search.search_term(listing.q))
-    return dict(current=conversation, listing=listing, users=workspace_users(), snooze_presets=localtime.SNOOZE_PRESETS)
+    return dict(current=conversation, listing=listing, **_header_choices())
 
 
 def _thread_context(conversation: Conversation, listing: InboxListQuery) -> dict:
@@ -206,8 +212,7 @@ def changes():
             # window come along, since a teammate resolved or reassigned it, or the customer wrote
             # again and reopened Instagram's window (static/js/app.js places them).
             if list_changes and list_changes.bumped_since(current.id, thread_since.mark):
-                header = dict(thread_header=True, users=workspace_users(), snooze_presets=localtime.SNOOZE_PRESETS,
-                              window=reply_window(current, human=True))
+                header = dict(thread_header=True, window=reply_window(current, human=True), **_header_choices())
     return render_fragment(
         "inbox/_changes.html", list_token=state.token(), rows=rows, removed=removed, listing=listing,
         open_id=_open_param(), unread=_badge(), thread_update=thread_update,
