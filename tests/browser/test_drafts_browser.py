@@ -102,6 +102,17 @@ def typed_and_saved(page, text):
     assert saved.value.status == 204
 
 
+def typing_to_maria(browsing, shop):
+    """Signed in as the rep, Maria's thread open, the focus in its reply box: (page, box, maria)."""
+    rep, maria, _ = shop
+    page = browsing.page
+    browsing.login(rep)
+    open_thread(page, maria)
+    box = page.locator("#composer-text")
+    box.click()
+    return page, box, maria
+
+
 def test_a_draft_follows_the_rep_from_laptop_to_phone_and_goes_once_sent(browsing, browser, live_server, shop,
                                                                          fake_graph):
     rep, maria, omar = shop
@@ -163,13 +174,8 @@ def test_a_draft_follows_the_rep_from_laptop_to_phone_and_goes_once_sent(browsin
 
 
 def test_a_live_update_while_typing_keeps_the_text(browsing, shop):
-    rep, maria, _ = shop
-    page = browsing.page
-    page.set_viewport_size(PHONE)
-    browsing.login(rep)
-    open_thread(page, maria)
-    box = page.locator("#composer-text")
-    box.click()
+    browsing.page.set_viewport_size(PHONE)
+    page, box, maria = typing_to_maria(browsing, shop)
     box.press_sequentially("Yes, it is back", delay=20)
 
     # The customer writes while the rep is typing: the poll brings the message in.
@@ -192,12 +198,7 @@ def test_a_reload_right_after_typing_keeps_what_was_typed(browsing, shop):
     """The save of the last keystrokes goes as the page goes, and the reloaded page can be rendered
     before it lands (or it is lost, offline): the box showed the older draft, which the next
     keystroke then saved over the newer one. The tab keeps its unconfirmed text until confirmed."""
-    rep, maria, _ = shop
-    page = browsing.page
-    browsing.login(rep)
-    open_thread(page, maria)
-    box = page.locator("#composer-text")
-    box.click()
+    page, box, maria = typing_to_maria(browsing, shop)
     typed_and_saved(page, "Version A")
     page.route("**/draft", lambda route: route.abort())  # the last save does not arrive in time
     box.press_sequentially(" plus B", delay=15)
@@ -219,12 +220,7 @@ def test_a_note_is_its_own_text_and_an_emptied_box_deletes_the_draft(browsing, s
     """The reply and a private note share the box but not their text: switching to Note puts the
     half-written reply aside (it was the note's text, to post or to delete), the note is never a
     draft, and adding it leaves the reply's draft where it was."""
-    rep, maria, _ = shop
-    page = browsing.page
-    browsing.login(rep)
-    open_thread(page, maria)
-    box = page.locator("#composer-text")
-    box.click()
+    page, box, maria = typing_to_maria(browsing, shop)
     typed_and_saved(page, "Yes, size 38 is back")
     assert stored_drafts() == {maria.id: "Yes, size 38 is back"}
 
