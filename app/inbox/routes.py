@@ -75,8 +75,11 @@ def _thread_context(conversation: Conversation, listing: InboxListQuery) -> dict
 
 
 def _page_context(listing: InboxListQuery, conversation: Conversation | None = None) -> dict:
+    # The live token before the rows: a conversation changing in between is then sent again by
+    # the first poll (static/js/app.js replaces a row it has), never missed.
+    list_token = live.current_list_state(current_workspace_id()).token()
     context = _list_context(listing, open_id=conversation.id if conversation else None)
-    context["list_token"] = live.current_list_state(current_workspace_id()).token()
+    context["list_token"] = list_token
     if conversation is not None:
         context.update(_thread_context(conversation, listing))
     else:

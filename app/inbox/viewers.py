@@ -6,7 +6,8 @@ An open thread says "still here" every HEARTBEAT through POST /conversations/<id
 (static/js/viewers.js), with `typing=reply` or `typing=note` when its box was typed in since the
 last time (sent at once when typing starts), `typing=stopped` once the text was sent, and
 `leaving=1` when the thread closes, the tab is hidden or goes. The answer is the line above the
-box naming the others (templates/inbox/_viewers.html), so one request both tells and asks.
+box naming the others (templates/inbox/_viewers.html), so one request both tells and asks; a
+screen reader is told when the people change (`present`), not each time typing starts or stops.
 
 One row per person and conversation (app.models.ConversationViewer). It is not deleted on every
 silence: a row counts only while its heartbeat is fresh (VIEWING_FOR, typing TYPING_FOR), so a
@@ -46,27 +47,36 @@ class Viewer:
     typing: str | None  # "reply", "note", or None: only viewing
 
 
-def here(conversation: Conversation, user: User, typing: str | None = None, now: datetime | None = None) -> None:
+def here(conversation: Conversation, user: User, typing: str | None = None, now: datetime | None = None) -> bool:
     """`user` has the conversation open; `typing` is "reply" or "note" when they typed in its box
-    since the last heartbeat, "stopped" once they sent it (or emptied the box), else None."""
+    since the last heartbeat, "stopped" once they sent it (or emptied the box), else None.
+    False when the conversation is gone (deleted meanwhile)."""
     now = now or utcnow()
     values: dict = {"seen_at": now}
     if typing in TYPING_KINDS:
         values.update(typing_at=now, typing=typing)
     elif typing == "stopped":
         values.update(typing_at=None, typing=None)
-    mine = (ConversationViewer.conversation_id == conversation.id) & (ConversationViewer.user_id == user.id)
-    if db.session.execute(update(ConversationViewer).where(mine).values(**values)).rowcount == 0:
-        # Opened just now. Two tabs of the same person opening it at once race to insert: the
-        # loser's heartbeat is the same fact, so it is simply not written.
-        db.session.add(ConversationViewer(conversation_id=conversation.id, user_id=user.id, seen_at=now,
-                                          typing_at=values.get("typing_at"), typing=values.get("typing")))
-        try:
-            db.session.commit()
-        except IntegrityError:
-            db.session.rollback()
-        return
-    db.session.commit()
+    # The ids, not the objects: after a rollback below, reading an attribute would reload the row.
+    conversation_id, user_id = conversation.id, user.id
+    mine = update(ConversationViewer).where(ConversationViewer.conversation_id == conversation_id,
+                                            ConversationViewer.user_id == user_id).values(**values)
+    if db.session.execute(mine).rowcount:
+        db.session.commit()
+        return True
+    # Opened just now.
+    db.session.add(ConversationViewer(conversation_id=conversation_id, user_id=user_id, seen_at=now,
+                                      typing_at=values.get("typing_at"), typing=values.get("typing")))
+    try:
+        db.session.commit()
+        return True
+    except IntegrityError:
+        # Another tab of theirs inserted the row a moment ago (this heartbeat updates it), or the
+        # conversation was deleted meanwhile (there is no row to update).
+        db.session.rollback()
+        updated = db.session.execute(mine).rowcount
+        db.session.commit()
+        return bool(updated)
 
 
 def leave(conversation: Conversation, user: User) -> None:
@@ -101,6 +111,12 @@ def summary(viewers: list[Viewer]) -> list[str]:
     return lines
 
 
+def present(viewers: list[Viewer]) -> str:
+    """Who is here, typing or not, for screen readers: said when it changes (not at each keystroke
+    of a teammate, which would talk over someone writing their own reply)."""
+    return f"Also in this conversation: {_names([viewer.user.display_name for viewer in viewers])}." if viewers else ""
+
+
 def _names(names: list[str]) -> str:
     if len(names) > NAMED_AT_MOST:
         rest = len(names) - (NAMED_AT_MOST - 1)
@@ -124,12 +140,13 @@ def viewing(conversation_id: int):
     (empty when nobody else is here), 204 for `leaving`, 400 for a `typing` it does not know, 404
     for a conversation outside the workspace."""
     conversation = get_or_404(Conversation, conversation_id)
-    if request.form.get("leaving"):
+    if request.form.get("leaving") == "1":
         leave(conversation, current_user)
         return empty_fragment(204)
     typing = request.form.get("typing") or None
     if typing not in (None, "stopped", *TYPING_KINDS):
         abort(400, description="typing must be reply, note or stopped.")
-    here(conversation, current_user, typing)
+    if not here(conversation, current_user, typing):
+        abort(404)
     viewers = others(conversation, current_user)
-    return render_fragment("inbox/_viewers.html", viewers=viewers, lines=summary(viewers))
+    return render_fragment("inbox/_viewers.html", viewers=viewers, lines=summary(viewers), present=present(viewers))

@@ -11,8 +11,9 @@ static/js/board.js places (templates/leads/_board_changes.html), the others as g
 column's head.
 
 What the poll does not see: a card's conversation changing (its preview, the "needs a reply"
-dot), which is the inbox's to show; a lead deleted with its contact (a data deletion request)
-stays on an open board until the next load."""
+dot, its labels: a board filtered by label does not follow a label put on or taken off), which is
+the inbox's to show; a lead deleted with its contact (a data deletion request) stays on an open
+board until the next load."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -52,10 +53,9 @@ def current_state(workspace_id: int, now: datetime | None = None) -> ListState:
     return state_from(_recent(workspace_id, mark - OVERLAP), mark)
 
 
-def changes(workspace_id: int, since: ListState) -> ListChanges | None:
-    """None when no lead changed since the token; else the changed ones (at most MAX_LIVE_ROWS,
-    newest first: a bulk change of more reaches the board on its next load) and the new state."""
-    return changes_from(_recent(workspace_id, since.mark - OVERLAP), since)
-
-
-__all__ = ["MAX_LIVE_ROWS", "POLL_EVERY", "changes", "current_state"]
+def changes(workspace_id: int, since: ListState) -> tuple[ListChanges | None, bool]:
+    """None when no lead changed since the token; else the changed ones (newest first) and the
+    new state. True beside them when they are more than MAX_LIVE_ROWS (a bulk change, an import):
+    the board then loads its columns again instead of placing cards one by one."""
+    rows = _recent(workspace_id, since.mark - OVERLAP)
+    return changes_from(rows, since), len(rows) > MAX_LIVE_ROWS

@@ -62,6 +62,9 @@ def board():
         cards, next_cursor = _column(filters, status, cursor)
         return render_fragment("leads/_board_cards.html", cards=cards, next_cursor=next_cursor, column=status,
                                filters=filters, **_card_context())
+    # The live token first: a lead changing while the columns are read is then sent again by the
+    # first poll (the board leaves a card it already has), never missed.
+    token = None if is_fragment_request() else board_live.current_state(current_user.workspace_id).token()
     columns = {s: _column(filters, s, None) for s in LEAD_STATUSES}
     context = dict(filters=filters, columns=columns, users=workspace_users(), sources=lead_sources(),
                    accounts=workspace_accounts(current_user), labels=current_workspace_labels(),
@@ -69,8 +72,7 @@ def board():
     if is_fragment_request():
         response = render_page("leads/board.html", block="board_results", fragment=True, **context)
         return hx_push_url(response, url_for("leads.board", **filters.params()))
-    return render_page("leads/board.html", board_token=board_live.current_state(current_user.workspace_id).token(),
-                       **context)
+    return render_page("leads/board.html", board_token=token, **context)
 
 
 @bp.get("/leads/board/changes")
@@ -85,13 +87,13 @@ def board_changes():
         since = ListState.from_token(request.args.get("since") or "")
     except BadToken:
         return render_fragment("leads/_board_changes.html", token=board_live.current_state(workspace_id).token())
-    found = board_live.changes(workspace_id, since)
+    found, too_many = board_live.changes(workspace_id, since)
     if found is None:
         return empty_fragment(204)
-    cards = cards_by_id(filters, current_user, found.changed_ids)
+    cards = [] if too_many else cards_by_id(filters, current_user, found.changed_ids)
     kept = {lead.id for lead in cards}
-    return render_fragment("leads/_board_changes.html", token=found.state.token(), cards=cards,
-                           gone=[i for i in found.changed_ids if i not in kept], filters=filters,
+    return render_fragment("leads/_board_changes.html", token=found.state.token(), cards=cards, reload=too_many,
+                           gone=[] if too_many else [i for i in found.changed_ids if i not in kept], filters=filters,
                            totals=column_totals(filters, current_user, current_user.workspace.currency),
                            **_card_context())
 

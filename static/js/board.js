@@ -9,9 +9,11 @@
    - opening a menu step (Won…, Lost…) puts the focus in its first field.
    - live (app/leads/board_live.py): what teammates change lands in #board-live as templates; a
      card is replaced in place, or moved to its spot in its column (newest move first, as the
-     server orders a column), or left out when its spot is below the column's "Show more"; one
-     the filters no longer keep goes. A card someone is using here (dragged, a menu open, the
-     focus in it) waits until they are done.
+     server orders a column, and said in the live region), or left out when its spot is below the
+     column's "Show more"; one the filters no longer keep goes; never an older version over a
+     newer one. A card being dragged or with its menu open waits until that is done; the focus
+     goes along with a card that moves (to its neighbour when it leaves the board). An answer made
+     for other filters than the board shows now is dropped.
    Without this file every move still works through the menus (plain forms). */
 (function () {
   "use strict";
@@ -96,10 +98,11 @@
     return card === dragged || !!card.querySelector("details[open]");
   }
 
-  function keepFocus(hadFocus, card) {
-    if (!hadFocus) return;
-    var summary = card.querySelector(".board-move > summary");
-    if (summary) summary.focus({ preventScroll: true });
+  function focusOn(card) {
+    var summary = card && card.querySelector(".board-move > summary");
+    if (!summary) return;
+    summary.focus({ preventScroll: true });
+    card.scrollIntoView({ block: "nearest", inline: "nearest" });
   }
 
   // Newer move first, then the higher id: the order of app/leads/board.py's columns.
@@ -122,49 +125,87 @@
     }
   }
 
+  // Takes a card off the board; the focus, if it was in it, goes to its neighbour in the column.
+  function takeAway(old) {
+    var list = old.parentNode;
+    var hadFocus = old.contains(document.activeElement);
+    var neighbour = old.nextElementSibling;
+    while (neighbour && !neighbour.classList.contains("board-card")) neighbour = neighbour.nextElementSibling;
+    if (!neighbour) neighbour = old.previousElementSibling;
+    old.remove();
+    tidy(list);
+    if (hadFocus) focusOn(neighbour);
+    return hadFocus;
+  }
+
+  // Returns the sentence for the board's live region when the card moved to another column.
   function placeCard(id, template) {
     var old = document.getElementById(id);
-    if (old && inUse(old)) { waiting[id] = template; return; }
+    if (old && inUse(old)) { waiting[id] = template; return null; }
     delete waiting[id];
-    var from = old ? old.parentNode : null;
     if (!template) {
-      if (old) { old.remove(); tidy(from); }
-      return;
+      if (old) takeAway(old);
+      return null;
     }
     var card = document.importNode(template.content, true).firstElementChild;
-    if (old && old.dataset.changed === card.dataset.changed && old.dataset.status === card.dataset.status) return;  // as it is (my own move)
-    var hadFocus = !!old && old.contains(document.activeElement);
+    // What the board has is as new or newer (my own move answered first, or a poll that read the
+    // database before it arrives after it): leave it.
+    if (old && Number(card.dataset.changed) <= Number(old.dataset.changed)) return null;
     if (old && old.dataset.status === card.dataset.status && old.dataset.moved === card.dataset.moved) {
+      var focused = old.contains(document.activeElement);
       old.replaceWith(card);
       htmx.process(card);
-      keepFocus(hadFocus, card);
-      return;
+      if (focused) focusOn(card);
+      return null;
     }
-    if (old) { old.remove(); tidy(from); }
+    var moved = !!old;
+    var hadFocus = old ? takeAway(old) : false;
     var list = document.getElementById("board-cards-" + card.dataset.status);
-    if (!list) return;
+    if (!list) return null;
     var next = null;
     var cards = list.querySelectorAll(":scope > .board-card");
     for (var i = 0; i < cards.length; i++) {
       if (comesBefore(card, cards[i])) { next = cards[i]; break; }
     }
     var more = list.querySelector(":scope > .board-more");
-    if (!next && more) return;  // its spot is below what the column shows: "Show more" brings it
+    if (!next && more) return null;  // its spot is below what the column shows: "Show more" brings it
     var empty = list.querySelector(":scope > [data-board-empty]");
     if (empty) empty.remove();
     list.insertBefore(card, next);
     htmx.process(card);
-    keepFocus(hadFocus, card);
+    if (hadFocus) focusOn(card);
+    if (!moved) return null;
+    var name = card.querySelector(".board-card__name");
+    var column = document.getElementById("board-head-" + card.dataset.status + "-title");
+    return (name ? name.textContent.trim() : "A lead") + " moved to " +
+      (column ? column.firstChild.textContent.trim() : card.dataset.status) + ".";
   }
 
   function placeLive() {
     var staging = document.getElementById("board-live");
-    if (staging && staging.firstElementChild) {
-      staging.querySelectorAll("template").forEach(function (t) {
-        if (t.dataset.boardCard) placeCard(t.dataset.boardCard, t);
-        else if (t.dataset.boardGone) placeCard(t.dataset.boardGone, null);
-      });
-      staging.innerHTML = "";
+    var answer = staging && staging.firstElementChild;
+    var board = document.querySelector("[data-board]");
+    if (answer) {
+      staging.replaceChildren();
+      // Made for other filters than the board now shows (they changed while it was on its way).
+      if (board && answer.getAttribute("data-board-filters") === board.getAttribute("data-board-filters")) {
+        if (answer.hasAttribute("data-board-reload")) {
+          var form = document.getElementById("board-filters");
+          if (form) htmx.trigger(form, "submit");  // a bulk change: the columns again, as a filter does
+          return;
+        }
+        var said = [];
+        answer.querySelectorAll("template[data-board-card], template[data-board-gone]").forEach(function (t) {
+          var sentence = t.dataset.boardCard ? placeCard(t.dataset.boardCard, t) : placeCard(t.dataset.boardGone, null);
+          if (sentence) said.push(sentence);
+        });
+        answer.querySelectorAll("template[data-board-head]").forEach(function (t) {
+          var head = document.getElementById(t.dataset.boardHead);
+          if (head) head.replaceWith(document.importNode(t.content, true).firstElementChild);
+        });
+        var announce = document.getElementById("board-announce");
+        if (announce && said.length) announce.textContent = said.length > 3 ? said.length + " leads moved." : said.join(" ");
+      }
     }
     Object.keys(waiting).forEach(function (id) {
       var card = document.getElementById(id);

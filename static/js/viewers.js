@@ -1,13 +1,15 @@
 /* Who else has this conversation open, and who is typing (app/inbox/viewers.py).
    - The open thread's #thread-viewers says "still here" every few seconds (its data-every) and
-     shows the answer: the teammates with the thread open, what they are typing. The line is put
-     in only when it changed, so a screen reader (role="status") hears each change once.
+     shows the answer: the teammates with the thread open, what they are typing. A screen reader
+     is told (#thread-viewers-said, role="status") when the people change, not when typing starts
+     or stops: that would talk over someone writing their own reply every few seconds.
    - Typing in the thread's boxes (the reply or note composer, a comment's reply) is told at once,
      then at most every TYPING_EVERY while keys are pressed; sending it (or emptying the box) says
      "stopped", so the line under a teammate's eyes does not go on saying "typing" after it came.
    - Leaving says so (another conversation, back to the list, the tab hidden or closed), with
-     navigator.sendBeacon when the page is going away; a tab that could not say it drops out on
-     the server after a few missed heartbeats.
+     navigator.sendBeacon when the page is going away, and again when a heartbeat that was on its
+     way then has landed (it could land after the goodbye and put the row back); a tab that could
+     not say it drops out on the server after a few missed heartbeats.
    - A hidden tab says nothing: "viewing" means someone is looking. */
 (function () {
   "use strict";
@@ -30,6 +32,7 @@
     clearTimeout(state.timer);
     state.timer = null;
     if (document.visibilityState !== "visible") return;  // told again when the tab is back
+    state.left = false;  // here (again): a goodbye still to repeat is not
     if (state.inflight) { state.again = true; return; }
     var body = new URLSearchParams();
     if (state.typed) {
@@ -38,7 +41,6 @@
     }
     state.typed = null;
     state.inflight = true;
-    state.left = false;
     fetch(state.url, {
       method: "POST", body: body, credentials: "same-origin",
       headers: { "X-CSRFToken": csrfToken(), "Content-Type": "application/x-www-form-urlencoded; charset=UTF-8" }
@@ -50,6 +52,7 @@
     }).catch(function () { /* offline for a moment: the next heartbeat tries again */ })
       .then(function () {
         state.inflight = false;
+        if (state.left) { sendLeave(state); return; }  // left while this was on its way
         if (state !== current) return;
         if (state.again) { state.again = false; beat(state); } else schedule(state);
       });
@@ -59,6 +62,13 @@
     if (html === state.html) return;
     state.html = html;
     state.el.innerHTML = html;  // our own fragment (templates/inbox/_viewers.html), names escaped there
+    var present = state.el.querySelector("[data-present]");
+    var people = present ? present.getAttribute("data-present") : "";
+    var said = document.getElementById("thread-viewers-said");
+    if (people !== state.people && said) {
+      said.textContent = people || (state.people ? "Nobody else has this conversation open now." : "");
+    }
+    state.people = people;
   }
 
   function leave(state) {
@@ -66,6 +76,10 @@
     state.timer = null;
     if (state.left) return;
     state.left = true;
+    sendLeave(state);
+  }
+
+  function sendLeave(state) {
     var body = new FormData();
     body.set("leaving", "1");
     body.set("csrf_token", csrfToken());  // a beacon carries no headers
@@ -85,7 +99,7 @@
     }
     if (!el) return;
     current = { el: el, id: el.dataset.conversation, url: el.dataset.viewingUrl, every: parseInt(el.dataset.every, 10) || 5000,
-                timer: null, typed: null, typingSentAt: 0, html: "", inflight: false, again: false, left: false };
+                timer: null, typed: null, typingSentAt: 0, html: "", people: "", inflight: false, again: false, left: false };
     beat(current);
   }
 

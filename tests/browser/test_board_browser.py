@@ -210,6 +210,7 @@ def test_the_board_follows_what_teammates_do(browsing, factory, pipeline):
     expect(_head(page, "won").locator("[data-count]")).to_have_attribute("data-count", "1")
     expect(_head(page, "contacted").locator("[data-count]")).to_have_attribute("data-count", "0")
     expect(page.locator("#board-cards-contacted [data-board-empty]")).to_have_text("No leads here")
+    expect(page.locator("#board-announce")).to_have_text("Lena Park moved to Won.")  # said to screen readers
 
     # A card in use here (its Move to… menu open) is not yanked away; it moves once closed.
     menu = page.locator(f"#board-card-{marco.id} details.board-move")
@@ -234,7 +235,10 @@ def test_the_board_follows_what_teammates_do(browsing, factory, pipeline):
     expect(page.locator(f"#board-card-{priya.id}")).to_contain_text("1,500 EUR")
     ids = page.locator("#board-cards-new > .board-card").evaluate_all("cards => cards.map(c => c.dataset.leadId)")
     assert ids == [str(newcomer.id), str(priya.id)]
-    # The moved cards work: Nadia's menu opens.
-    page.locator(f"#board-card-{newcomer.id} details.board-move > summary").click()
-    expect(page.locator(f"#board-card-{newcomer.id} details.board-move")).to_have_attribute("open", "")
     _shot(page, "board-live")
+    # A card put in by the poll works like any other (htmx set it up): Nadia moved from her menu.
+    page.locator(f"#board-card-{newcomer.id} details.board-move > summary").click()
+    page.locator(f"#board-card-{newcomer.id} form[data-move=contacted] button").click()
+    expect(_card_in(page, "contacted", newcomer)).to_be_visible()
+    db.session.expire_all()
+    assert db.session.get(Lead, newcomer.id).status == "contacted"

@@ -69,6 +69,8 @@ def test_two_reps_on_one_customer_see_each_other_and_who_is_typing(browsing, bro
         # Sam's thread asked at once, and Rita was already there.
         expect(phone.locator("#thread-viewers")).to_have_text("RR Rita Rep is also viewing this conversation.")
         expect(line).to_contain_text("Sam Seller is also viewing this conversation.", timeout=WITHIN_A_HEARTBEAT)
+        # Said to a screen reader once, as a sentence of its own.
+        expect(laptop.locator("#thread-viewers-said")).to_have_text("Also in this conversation: Sam Seller.")
 
         phone.locator("#composer-text").tap()
         phone.locator("#composer-text").press_sequentially("Yes! Size 38 is", delay=20)
@@ -76,11 +78,13 @@ def test_two_reps_on_one_customer_see_each_other_and_who_is_typing(browsing, bro
         shot(laptop, "laptop-sees-sam-typing")
         shot(phone, "phone-sees-rita")
 
-        # Sent: the line says so at once, not after the typing's time runs out.
-        with phone.expect_response(lambda r: r.url.endswith("/messages") and r.request.method == "POST"):
+        # Sent: Sam's page says so at once, and Rita's line shows it at her next heartbeat, well
+        # before the typing's own time (8 s) would have run out.
+        with phone.expect_request(lambda r: r.url.endswith("/viewing") and "typing=stopped" in (r.post_data or "")):
             phone.locator("[data-send]").tap()
-        expect(line).to_contain_text("Sam Seller is also viewing this conversation.", timeout=WITHIN_A_HEARTBEAT)
-        expect(line.locator(".viewers__typing")).to_have_count(0)
+        laptop.evaluate("() => document.dispatchEvent(new Event('visibilitychange'))")  # a heartbeat now
+        expect(line.locator(".viewers__typing")).to_have_count(0, timeout=2_000)
+        expect(line).to_contain_text("Sam Seller is also viewing this conversation.")
 
         # A private note is named as one.
         phone.locator("label[for=mode-note]").tap()

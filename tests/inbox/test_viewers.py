@@ -6,15 +6,16 @@ and the clock prunes what tabs left behind."""
 from __future__ import annotations
 
 from datetime import timedelta
+from types import SimpleNamespace
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 
 from app.extensions import db
 from app.inbox import viewers
 from app.jobs.schedule import PERIODIC_JOBS
 from app.jobs.upkeep import prune_conversation_viewers
-from app.models import ConversationViewer, User, utcnow
+from app.models import Conversation, ConversationViewer, User, utcnow
 from tests.conftest import AuthActions
 from tests.meta_kit import HX
 
@@ -139,11 +140,40 @@ def test_the_page_beacon_carries_its_token_as_a_field(as_ana, shop):
     beat(as_ana, conversation.id)
     url = f"/conversations/{conversation.id}/viewing"
 
-    # navigator.sendBeacon cannot set headers: the token comes as a form field.
-    assert as_ana.client.post(url, data={"leaving": "1"}).status_code == 400  # no token at all: refused
-    assert rows() == [(ana.id, None)]
-    response = as_ana.client.post(url, data={"leaving": "1", "csrf_token": as_ana.csrf_token("/settings")})
+    # navigator.sendBeacon cannot set headers: the token comes as a field of its multipart body.
+    assert as_ana.client.post(url, data={"leaving": "1"}, content_type="multipart/form-data").status_code == 400
+    assert rows() == [(ana.id, None)]  # no token at all: refused
+    response = as_ana.client.post(url, data={"leaving": "1", "csrf_token": as_ana.csrf_token("/settings")},
+                                  content_type="multipart/form-data")
     assert response.status_code == 204
+    assert rows() == []
+
+
+def test_only_leaving_1_leaves(as_ana, shop):
+    _, ana, _, conversation = shop
+    assert beat(as_ana, conversation.id, leaving="0").status_code == 200  # a heartbeat like any other
+    assert rows() == [(ana.id, None)]
+
+
+def test_screen_readers_get_who_is_here_not_each_keystroke(as_ana, as_ben, shop):
+    _, _, _, conversation = shop
+    beat(as_ben, conversation.id)
+    looking = line(beat(as_ana, conversation.id))
+    beat(as_ben, conversation.id, typing="reply")
+    typing = line(beat(as_ana, conversation.id))
+
+    said = '<span hidden data-present="Also in this conversation: Ben."></span>'
+    assert said in looking and said in typing  # the same sentence: nothing new to say
+    assert line(beat(as_ben, conversation.id)).count("data-present") == 1
+
+
+def test_a_conversation_deleted_meanwhile_is_not_a_row(app, shop):
+    _, ana, _, conversation = shop
+    gone = SimpleNamespace(id=conversation.id)
+    db.session.execute(delete(Conversation).where(Conversation.id == conversation.id))
+    db.session.commit()
+
+    assert viewers.here(gone, SimpleNamespace(id=ana.id), "reply") is False
     assert rows() == []
 
 
@@ -196,10 +226,12 @@ def test_bad_input_and_other_workspaces(as_ana, factory, shop):
     assert rows() == []
 
 
-def test_signed_out_is_not_counted(client, shop):
+def test_signed_out_is_not_counted(app, factory, shop):
     conversation = shop[3]
-    response = client.post(f"/conversations/{conversation.id}/viewing", headers=HX)
-    assert response.status_code in (302, 400, 401)
+    stranger = AuthActions(app.test_client(), factory)  # a valid CSRF token, and nobody signed in
+    response = stranger.client.post(f"/conversations/{conversation.id}/viewing",
+                                    headers={**HX, "X-CSRFToken": stranger.csrf_token("/login")})
+    assert response.status_code in (302, 401)
     assert rows() == []
 
 

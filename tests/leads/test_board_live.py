@@ -64,7 +64,7 @@ def gone(html: str) -> list[int]:
 
 
 def heads(html: str) -> dict[str, str]:
-    return dict(re.findall(r'<header id="board-head-(\w+)"[^>]*hx-swap-oob="true">.*?data-count="(\d+)"', html, re.S))
+    return dict(re.findall(r'<template data-board-head="board-head-(\w+)">.*?data-count="(\d+)"', html, re.S))
 
 
 def test_nothing_changed_is_a_204(client, pipeline):
@@ -94,10 +94,9 @@ def test_a_teammates_move_comes_with_the_heads_and_a_new_token(client, pipeline)
 
 
 def test_a_new_lead_from_a_dm_shows_up(client, factory, pipeline):
-    ws, _, _, _ = pipeline
+    ws, _, _, leads = pipeline
     token = board_token(client)
-    account = ws.accounts[0] if hasattr(ws, "accounts") else None
-    conversation = factory.conversation(account or factory.account(ws), contact=None)
+    conversation = factory.conversation(leads["Ann"].contact.account, contact=None)
     lead = factory.lead(conversation, status="new", stage_changed_at=utcnow())
 
     html = poll(client, token).get_data(as_text=True)
@@ -115,6 +114,8 @@ def test_what_the_filters_no_longer_keep_goes(client, pipeline):
 
     assert placed(html) == [] and gone(html) == [leads["Ann"].id]  # the only one in the window
     assert heads(html)["new"] == "0"  # the heads count what the filters keep
+    # Marked with the filters it was made for (the board drops an answer made for others).
+    assert '<div data-board-filters="owner=me">' in html
 
 
 def test_another_workspaces_leads_never_show(client, factory, pipeline):
@@ -156,3 +157,21 @@ def test_signed_out_gets_no_board(client, pipeline):
     fresh = client.application.test_client()
     response = fresh.get("/leads/board/changes", query_string={"since": token}, headers=HX)
     assert response.status_code in (302, 401)
+
+
+def test_a_bulk_change_asks_for_the_columns_again(client, monkeypatch, pipeline):
+    _, _, bob, leads = pipeline
+    token = board_token(client)
+    monkeypatch.setattr("app.leads.board_live.MAX_LIVE_ROWS", 1)
+    for name in ("Ann", "Ben"):
+        update_lead(db.session.get(Lead, leads[name].id), by=bob, status="lost", lost_reason="Too expensive")
+
+    html = poll(client, token).get_data(as_text=True)
+
+    assert "data-board-reload" in html and placed(html) == [] and gone(html) == []
+    assert poll(client, new_token(html)).status_code == 204
+
+
+def test_the_board_carries_its_filters_for_the_poll_to_match(client, pipeline):
+    html = client.get("/leads/board?owner=me&source=dm").get_data(as_text=True)
+    assert 'data-board data-board-filters="owner=me&amp;source=dm"' in html
