@@ -8,6 +8,8 @@ last time (sent at once when typing starts), `typing=stopped` once the text was 
 `leaving=1` when the thread closes, the tab is hidden or goes. The answer is the line above the
 box naming the others (templates/inbox/_viewers.html), so one request both tells and asks; a
 screen reader is told when the people change (`present`), not each time typing starts or stops.
+While a reply is typed, the customer is shown "typing…" on Instagram as well (at most every 15 s;
+app.outbound.jobs.typing_due says when it may be), never for a private note.
 
 One row per person and conversation (app.models.ConversationViewer). It is not deleted on every
 silence: a row counts only while its heartbeat is fresh (VIEWING_FOR, typing TYPING_FOR), so a
@@ -24,18 +26,21 @@ from datetime import datetime, timedelta
 
 from flask import abort, request
 from flask_login import current_user, login_required
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
 from app.htmx_responses import empty_fragment, render_fragment
 from app.inbox import bp
 from app.models import Conversation, ConversationViewer, User, utcnow
+from app.outbound.jobs import typing_due
+from app.outbound.replies import queue_typing
 from app.scoping import get_or_404
 
 HEARTBEAT = timedelta(seconds=5)      # how often an open thread says it is still open
 VIEWING_FOR = timedelta(seconds=16)   # three heartbeats missed: the tab is gone
 TYPING_FOR = timedelta(seconds=8)     # typing is sent at most every 3 s while keys are pressed
+TYPING_NOTICE_EVERY = timedelta(seconds=15)  # the customer's "typing…" lasts about 20 s on Instagram
 KEPT = timedelta(hours=1)             # rows older than this are pruned by the clock
 TYPING_KINDS = ("reply", "note")
 NAMED_AT_MOST = 3                     # "Ana, Sam, Lee and 2 others"
@@ -77,6 +82,21 @@ def here(conversation: Conversation, user: User, typing: str | None = None, now:
         updated = db.session.execute(mine).rowcount
         db.session.commit()
         return bool(updated)
+
+
+def claim_typing_notice(conversation: Conversation, user: User, now: datetime | None = None) -> bool:
+    """Whether to show the customer "typing…" for this person's reply now: True at most once per
+    TYPING_NOTICE_EVERY per person and conversation (one conditional UPDATE of their row, so two
+    tabs, or two web processes, do not both send it)."""
+    now = now or utcnow()
+    claimed = db.session.execute(
+        update(ConversationViewer)
+        .where(ConversationViewer.conversation_id == conversation.id, ConversationViewer.user_id == user.id,
+               or_(ConversationViewer.typing_told_at.is_(None),
+                   ConversationViewer.typing_told_at <= now - TYPING_NOTICE_EVERY))
+        .values(typing_told_at=now)).rowcount
+    db.session.commit()
+    return bool(claimed)
 
 
 def leave(conversation: Conversation, user: User) -> None:
@@ -148,5 +168,8 @@ def viewing(conversation_id: int):
         abort(400, description="typing must be reply, note or stopped.")
     if not here(conversation, current_user, typing):
         abort(404)
+    # The customer sees "typing…" too while a reply (never a private note) is written.
+    if typing == "reply" and typing_due(conversation) and claim_typing_notice(conversation, current_user):
+        queue_typing(conversation)
     viewers = others(conversation, current_user)
     return render_fragment("inbox/_viewers.html", viewers=viewers, lines=summary(viewers), present=present(viewers))

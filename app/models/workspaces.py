@@ -36,7 +36,11 @@ class Workspace(db.Model):
     name: Mapped[str] = mapped_column(String(120), unique=True)
     # Meta grants the HUMAN_AGENT tag by app review; the workspace states it has it.
     human_agent_enabled: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sql_text("false"))
+    # What customers see of the team (Settings → Workspace): "Seen" once someone opens their
+    # conversation (app.outbound.jobs.mark_seen_job), "typing…" while someone writes them a reply
+    # (app.outbound.jobs.typing_job; never for a private note).
     mark_seen_enabled: Mapped[bool] = mapped_column(Boolean, default=True, server_default=sql_text("true"))
+    typing_indicator_enabled: Mapped[bool] = mapped_column(Boolean, default=True, server_default=sql_text("true"))
     # IANA name: the team's clock, for times shown where no browser zone is known yet (Settings → Workspace).
     timezone: Mapped[str] = mapped_column(String(64), default="UTC", server_default="UTC")
     # Assignment and mention alerts are mailed to people who have not been active for this long

@@ -331,6 +331,37 @@ def mark_seen_job(conversation_id: int) -> None:
         log.warning("mark_seen for conversation %s failed: %r", conversation_id, error)
 
 
+# -- Typing indicator -------------------------------------------------------------------------
+
+def typing_due(conversation: Conversation, now=None) -> bool:
+    """Whether the customer may be shown "typing…" for a reply being written: the workspace wants
+    it, it is a DM whose 24-hour window is open (Instagram takes sender actions only inside it; a
+    HUMAN_AGENT reply cannot carry one), and the account can call Meta. Checked when the job is
+    queued and again when it runs."""
+    if conversation.kind != "dm":
+        return False
+    workspace = db.session.get(Workspace, conversation.workspace_id)
+    return (workspace.typing_indicator_enabled and can_call_meta(conversation.account)
+            and reply_window(conversation, now, human=False).can_reply)
+
+
+def typing_job(conversation_id: int) -> None:
+    """Send `typing_on` for a conversation. Best effort and never retried: a "typing…" that comes
+    late is worse than none (the reply may be there first). Failures are logged."""
+    conversation = db.session.get(Conversation, conversation_id)
+    if conversation is None or not typing_due(conversation):
+        return
+    account = conversation.account
+    try:
+        graph_client().typing(account_token(account), account.ig_user_id, conversation.contact.igsid, True)
+    except TokenInvalidError:
+        mark_reauth_required(account.id, TOKEN_REJECTED)
+        db.session.commit()
+        log.warning("typing_on for conversation %s: the account's token is no longer valid", conversation_id)
+    except (GraphError, AccountNotConnected) as error:
+        log.warning("typing_on for conversation %s failed: %r", conversation_id, error)
+
+
 # -- Periodic sweep ---------------------------------------------------------------------------
 
 def sweep_outbound() -> dict[str, int]:

@@ -25,7 +25,7 @@ from app.messages.content import PREVIEW_MAX, REACTION_EMOJI, content_of, previe
 from app.models import Conversation, InstagramAccount, Message, User, utcnow
 from app.outbound import lifecycle
 from app.outbound.attachments import LARGEST, AttachmentRejected, CheckedAttachment, check_attachment
-from app.outbound.jobs import deliver_message_job, mark_seen_due, mark_seen_job, sync_reaction_job
+from app.outbound.jobs import deliver_message_job, mark_seen_due, mark_seen_job, sync_reaction_job, typing_job
 from app.outbound.media_store import NoPublicUrl, media_store, public_media_url, require_public_url
 from app.outbound.rules import (
     ATTACHMENT_GONE,
@@ -252,6 +252,16 @@ def _queue_reaction_sync(message: Message) -> None:
 
 
 # -- Seen receipts ----------------------------------------------------------------------------
+
+def queue_typing(conversation: Conversation) -> None:
+    """Show the customer "typing…" (app.outbound.jobs.typing_due says when), in the background;
+    called by the viewers' heartbeat (app.inbox.viewers) while someone types a reply. Best effort:
+    it never raises into that request."""
+    try:
+        enqueue(typing_job, conversation.id, queue=QUEUE_HIGH)
+    except Exception:
+        log.exception("could not queue typing_on for conversation %s", conversation.id)
+
 
 def queue_mark_seen(conversation: Conversation) -> None:
     """Tell Instagram the customer's messages were seen, in the background. Best effort: it never

@@ -85,7 +85,8 @@ def workspace():
     errors: dict[str, str] = {}
     form = {"name": row.name, "timezone": row.timezone, "human_agent": row.human_agent_enabled,
             "alert_email_after_minutes": str(row.alert_email_after_minutes),
-            "auto_away_minutes": str(row.auto_away_minutes)}
+            "auto_away_minutes": str(row.auto_away_minutes),
+            "mark_seen": row.mark_seen_enabled, "typing_indicator": row.typing_indicator_enabled}
     status = 200
     if request.method == "POST":
         form = {"name": (request.form.get("name") or "").strip(), "timezone": (request.form.get("timezone") or "").strip(),
@@ -93,7 +94,13 @@ def workspace():
                 # Absent (a form from before the field existed): unchanged.
                 "alert_email_after_minutes": request.form.get("alert_email_after_minutes",
                                                               str(row.alert_email_after_minutes)).strip(),
-                "auto_away_minutes": request.form.get("auto_away_minutes", str(row.auto_away_minutes)).strip()}
+                "auto_away_minutes": request.form.get("auto_away_minutes", str(row.auto_away_minutes)).strip(),
+                # Checkboxes: absent when unticked, so a form from before they existed sends a
+                # `customers_see` marker with them; without it they stay as they were.
+                "mark_seen": (request.form.get("mark_seen") == "on") if "customers_see" in request.form
+                else row.mark_seen_enabled,
+                "typing_indicator": (request.form.get("typing_indicator") == "on") if "customers_see" in request.form
+                else row.typing_indicator_enabled}
         errors = _workspace_errors(row, form)
         if not errors:
             minutes = int(form["alert_email_after_minutes"])
@@ -101,9 +108,12 @@ def workspace():
             changed = [f"{label} {value!r}" for label, key, value in (("name", "name", form["name"]),
                        ("time zone", "timezone", form["timezone"]), ("Human Agent", "human_agent_enabled", form["human_agent"]),
                        ("email alerts after (minutes)", "alert_email_after_minutes", minutes),
-                       ("away after (minutes)", "auto_away_minutes", away_after))
+                       ("away after (minutes)", "auto_away_minutes", away_after),
+                       ("read receipts", "mark_seen_enabled", form["mark_seen"]),
+                       ("typing indicator", "typing_indicator_enabled", form["typing_indicator"]))
                        if getattr(row, key) != value]
             row.name, row.timezone, row.human_agent_enabled = form["name"], form["timezone"], form["human_agent"]
+            row.mark_seen_enabled, row.typing_indicator_enabled = form["mark_seen"], form["typing_indicator"]
             row.alert_email_after_minutes = minutes
             row.auto_away_minutes = away_after
             if changed:
