@@ -11,6 +11,9 @@ import time
 
 from flask import g, request
 from flask_login import current_user
+from sqlalchemy import inspect as sa_inspect
+
+from app.models import User
 
 log = logging.getLogger("app.request")
 
@@ -57,7 +60,18 @@ def init_app(app) -> None:
     def _log_request(response):
         started = g.get("request_started")
         duration_ms = (time.perf_counter() - started) * 1000 if started else 0.0
-        user_id = current_user.id if current_user and current_user.is_authenticated else "-"
         log.info("%s %s %s %.1fms user=%s", printable(request.method), printable(_loggable_path()),
-                 response.status_code, duration_ms, user_id)
+                 response.status_code, duration_ms, _user_id())
         return response
+
+
+def _user_id() -> str:
+    """The signed-in person's id as the session loaded it, read from the row's identity and not
+    its attributes: after the view committed, `current_user.id` would load the row again (a query
+    per request, for a log line), and a person deleted meanwhile made that load, and the request,
+    fail with a 500 after its answer was ready."""
+    user = current_user._get_current_object() if current_user else None
+    if not isinstance(user, User):
+        return "-"  # nobody signed in (AnonymousUserMixin), or outside a request
+    identity = sa_inspect(user).identity
+    return str(identity[0]) if identity else "-"

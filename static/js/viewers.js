@@ -31,7 +31,7 @@
     if (state !== current) return;
     clearTimeout(state.timer);
     state.timer = null;
-    if (document.visibilityState !== "visible") return;  // told again when the tab is back
+    if (document.visibilityState !== "visible" || state.gone) return;  // told again when the tab is back
     state.left = false;  // here (again): a goodbye still to repeat is not
     if (state.inflight) { state.again = true; return; }
     var body = new URLSearchParams();
@@ -45,6 +45,8 @@
       method: "POST", body: body, credentials: "same-origin",
       headers: { "X-CSRFToken": csrfToken(), "Content-Type": "application/x-www-form-urlencoded; charset=UTF-8" }
     }).then(function (response) {
+      // The conversation is gone (deleted meanwhile): nothing more to say about it, not even goodbye.
+      if (response.status === 404) state.gone = state.left = true;
       // Signed out meanwhile, the fetch followed a redirect to the sign-in page: nothing to show.
       return response.ok && !response.redirected ? response.text() : null;
     }).then(function (html) {
@@ -52,6 +54,7 @@
     }).catch(function () { /* offline for a moment: the next heartbeat tries again */ })
       .then(function () {
         state.inflight = false;
+        if (state.gone) return;
         if (state.left) { sendLeave(state); return; }  // left while this was on its way
         if (state !== current) return;
         if (state.again) { state.again = false; beat(state); } else schedule(state);

@@ -77,3 +77,35 @@ def test_the_procfile_web_process_prints_no_secret(tmp_path):
     assert re.search(r"GET /accounts/instagram/callback 302", printed), printed  # the request was logged
     for secret in SECRETS:
         assert secret not in printed
+
+
+
+def test_the_log_names_the_person_without_loading_them_again(app, factory):
+    """After a view that committed (its rows expired), the line still names who it was, read from
+    the session's row identity with no query of its own; and a person deleted while their request
+    ran is still a logged line, not a 500 after the answer was ready."""
+    from flask_login import login_user
+    from sqlalchemy import event
+
+    from app.extensions import db
+    from app.models import User
+    from app.ops.request_log import _user_id
+
+    user = factory.user(name="Logan")
+    user_id = user.id
+    statements: list[str] = []
+
+    def track(conn, cursor, statement, *rest):
+        statements.append(statement)
+
+    with app.test_request_context("/settings"):
+        assert _user_id() == "-"  # nobody signed in
+        login_user(user)
+        db.session.execute(User.__table__.delete().where(User.id == user_id))
+        db.session.commit()  # expires the signed-in row, which is gone
+        event.listen(db.engine, "before_cursor_execute", track)
+        try:
+            assert _user_id() == str(user_id)
+        finally:
+            event.remove(db.engine, "before_cursor_execute", track)
+    assert statements == []
