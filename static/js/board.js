@@ -90,6 +90,7 @@
   /* ---- Live: what teammates changed ------------------------------------------------------------ */
 
   var waiting = {};  // card id -> its template (or null: gone), held while the card is in use here
+  var waitingHeads = null;  // the newest heads, held while a card waits
 
   // Dragged, or a menu open: moving it now would pull it from under the pointer or the keys.
   // (The focus alone does not hold a card: it would wait for as long as the page sat there; the
@@ -139,9 +140,10 @@
   }
 
   // Returns the sentence for the board's live region when the card moved to another column.
-  function placeCard(id, template) {
+  // `mine`: the answer to this board's own move, placed even though its menu is still open.
+  function placeCard(id, template, mine) {
     var old = document.getElementById(id);
-    if (old && inUse(old)) { waiting[id] = template; return null; }
+    if (old && inUse(old) && !mine) { waiting[id] = template; return null; }
     delete waiting[id];
     if (!template) {
       if (old) takeAway(old);
@@ -194,15 +196,14 @@
           if (form) htmx.trigger(form, "submit");  // a bulk change: the columns again, as a filter does
           return;
         }
+        var mine = answer.hasAttribute("data-board-move");
         var said = [];
         answer.querySelectorAll("template[data-board-card], template[data-board-gone]").forEach(function (t) {
-          var sentence = t.dataset.boardCard ? placeCard(t.dataset.boardCard, t) : placeCard(t.dataset.boardGone, null);
-          if (sentence) said.push(sentence);
+          var sentence = t.dataset.boardCard ? placeCard(t.dataset.boardCard, t, mine) : placeCard(t.dataset.boardGone, null);
+          if (sentence && !mine) said.push(sentence);
         });
-        answer.querySelectorAll("template[data-board-head]").forEach(function (t) {
-          var head = document.getElementById(t.dataset.boardHead);
-          if (head) head.replaceWith(document.importNode(t.content, true).firstElementChild);
-        });
+        var heads = answer.querySelectorAll("template[data-board-head]");
+        if (heads.length) waitingHeads = heads;
         var announce = document.getElementById("board-announce");
         if (announce && said.length) announce.textContent = said.length > 3 ? said.length + " leads moved." : said.join(" ");
       }
@@ -211,6 +212,15 @@
       var card = document.getElementById(id);
       if (!card || !inUse(card)) placeCard(id, waiting[id]);
     });
+    // The heads count what the columns will show once every held card is placed: they wait too,
+    // or a column would say 10 above 11 cards.
+    if (waitingHeads && !Object.keys(waiting).length) {
+      waitingHeads.forEach(function (t) {
+        var head = document.getElementById(t.dataset.boardHead);
+        if (head) head.replaceWith(document.importNode(t.content, true).firstElementChild);
+      });
+      waitingHeads = null;
+    }
   }
   document.addEventListener("htmx:afterSettle", placeLive);
   document.addEventListener("toggle", function (e) { if (!e.target.open) setTimeout(placeLive, 0); }, true);

@@ -134,6 +134,10 @@
     if (document.visibilityState === "visible") beat(current);
     else leave(current);
   });
+  // A page about to be left for another (a link, a reload) says goodbye before the navigation
+  // starts: said only at pagehide, the goodbye was often lost (the service worker, woken for it
+  // while the page went away, dropped most of them), and the name stayed on a teammate's screen.
+  window.addEventListener("beforeunload", function () { if (current) leave(current); });
   window.addEventListener("pagehide", function () { if (current) leave(current); });
   window.addEventListener("pageshow", function (event) { if (event.persisted && current) beat(current); });
 

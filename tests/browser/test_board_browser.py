@@ -212,18 +212,43 @@ def test_the_board_follows_what_teammates_do(browsing, factory, pipeline):
     expect(page.locator("#board-cards-contacted [data-board-empty]")).to_have_text("No leads here")
     expect(page.locator("#board-announce")).to_have_text("Lena Park moved to Won.")  # said to screen readers
 
-    # A card in use here (its Move to… menu open) is not yanked away; it moves once closed.
+    def counts():
+        return {status: _head(page, status).locator("[data-count]").get_attribute("data-count")
+                for status in ("new", "contacted", "qualified")}
+
+    def a_poll_with_changes():
+        return page.expect_response(lambda r: "/leads/board/changes" in r.url and r.status == 200,
+                                    timeout=within_a_poll)
+
+    # A card in use here (its Move to… menu open) is not yanked away, and the heads wait with it
+    # (they would count a card the column does not show yet); both follow once the menu closes.
     menu = page.locator(f"#board-card-{marco.id} details.board-move")
     menu.locator("> summary").click()
     expect(menu).to_have_attribute("open", "")
-    update_lead(db.session.get(Lead, marco.id), by=admin, status="qualified")
-    expect(_head(page, "qualified").locator("[data-count]")).to_have_attribute("data-count", "2", timeout=within_a_poll)
+    with a_poll_with_changes():
+        update_lead(db.session.get(Lead, marco.id), by=admin, status="qualified")
     expect(_card_in(page, "new", marco)).to_be_visible()
+    assert counts() == {"new": "2", "contacted": "0", "qualified": "1"}
     menu.locator("> summary").click()  # closed
     expect(_card_in(page, "qualified", marco)).to_be_visible()
+    assert counts() == {"new": "1", "contacted": "0", "qualified": "2"}
     # Newest move first, as the server orders a column: Marco above Omar.
     ids = page.locator("#board-cards-qualified > .board-card").evaluate_all("cards => cards.map(c => c.dataset.leadId)")
     assert ids[0] == str(marco.id)
+
+    # The same, and this rep picks the column the teammate already chose from the menu still open:
+    # the card goes there (it stayed in its old column, believing itself moved).
+    omar = leads["omar.h"]
+    menu = page.locator(f"#board-card-{omar.id} details.board-move")
+    menu.locator("> summary").click()
+    with a_poll_with_changes():
+        update_lead(db.session.get(Lead, omar.id), by=admin, status="contacted")
+    expect(_card_in(page, "qualified", omar)).to_be_visible()
+    menu.locator("form[data-move=contacted] button").click()
+    expect(_card_in(page, "contacted", omar)).to_be_visible()
+    expect(page.locator(f"#board-cards-qualified #board-card-{omar.id}")).to_have_count(0)
+    expect(_head(page, "contacted").locator("[data-count]")).to_have_attribute("data-count", "1")
+    assert counts() == {"new": "1", "contacted": "1", "qualified": "1"}
 
     # A new customer's lead, and a value changed in place.
     account = db.session.get(type(priya.contact.account), priya.contact.account_id)
@@ -238,7 +263,7 @@ def test_the_board_follows_what_teammates_do(browsing, factory, pipeline):
     _shot(page, "board-live")
     # A card put in by the poll works like any other (htmx set it up): Nadia moved from her menu.
     page.locator(f"#board-card-{newcomer.id} details.board-move > summary").click()
-    page.locator(f"#board-card-{newcomer.id} form[data-move=contacted] button").click()
-    expect(_card_in(page, "contacted", newcomer)).to_be_visible()
+    page.locator(f"#board-card-{newcomer.id} form[data-move=qualified] button").click()
+    expect(_card_in(page, "qualified", newcomer)).to_be_visible()
     db.session.expire_all()
-    assert db.session.get(Lead, newcomer.id).status == "contacted"
+    assert db.session.get(Lead, newcomer.id).status == "qualified"

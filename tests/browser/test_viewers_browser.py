@@ -99,6 +99,15 @@ def test_two_reps_on_one_customer_see_each_other_and_who_is_typing(browsing, bro
         with phone.expect_request(lambda r: r.url.endswith("/viewing") and "leaving" in (r.post_data or "")):
             phone.locator("#thread-view .back").tap()
         expect(line).to_be_hidden(timeout=WITHIN_A_HEARTBEAT)
+        expect(laptop.locator("#thread-viewers-said")).to_have_text("Nobody else has this conversation open now.")
+
+        # Sam comes back, then leaves for another page altogether (a full page load, with the
+        # app's service worker in charge of the tab): the goodbye arrives, his name goes from
+        # Rita's screen at her next heartbeat, not after his own had been missed for 16 s.
+        open_thread(phone, maria)
+        expect(line).to_contain_text("Sam Seller is also viewing", timeout=WITHIN_A_HEARTBEAT)
+        phone.goto(live_server.url + "/leads")
+        expect(line).to_be_hidden(timeout=WITHIN_A_HEARTBEAT)
         assert not phone_tab.unexpected_errors(), phone_tab.console_errors
     finally:
         context.close()
