@@ -183,7 +183,9 @@
       (column ? column.firstChild.textContent.trim() : card.dataset.status) + ".";
   }
 
-  function placeLive() {
+  function placeLive(e) {
+    // This board's own move answered: its heads are newer than any the poll left waiting.
+    if (e && e.detail && e.detail.target && e.detail.target.id === "board-announce") waitingHeads = null;
     var staging = document.getElementById("board-live");
     var answer = staging && staging.firstElementChild;
     var board = document.querySelector("[data-board]");
@@ -223,8 +225,8 @@
     }
   }
   document.addEventListener("htmx:afterSettle", placeLive);
-  document.addEventListener("toggle", function (e) { if (!e.target.open) setTimeout(placeLive, 0); }, true);
-  document.addEventListener("dragend", function () { setTimeout(placeLive, 0); });
+  document.addEventListener("toggle", function (e) { if (!e.target.open) setTimeout(function () { placeLive(); }, 0); }, true);
+  document.addEventListener("dragend", function () { setTimeout(function () { placeLive(); }, 0); });
 
   document.addEventListener("htmx:afterSettle", function (e) {
     var target = e.detail.target;
