@@ -92,7 +92,8 @@ def test_invite_accept_answer_then_deactivate(browsing, browser, live_server, fa
         # inbox's own poll (every 2 s) could send that tab to the sign-in form while our navigation is
         # under way, and Playwright then aborts ours (seen both as "interrupted by another navigation"
         # and as net::ERR_ABORTED); a tab with no poll running makes the refusal ours alone to observe.
-        rep.close()
+        # The old tab is left open (the context closes it below): closing it while that poll was
+        # taking it to the sign-in form hung Playwright's page.close() for 300 s in a CI run.
         rep = rep_context.new_page()
         rep.goto(live_server.url + "/leads")
         rep.wait_for_url(re.compile(r"/login"))
