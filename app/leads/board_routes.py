@@ -3,7 +3,7 @@ filters), `POST /leads/board/<id>/move` (the Move to… menu and drag and drop b
 `GET /leads/board/changes` (the board's live poll, app.leads.board_live).
 
 A move answers with out-of-band swaps: the card leaves its column and enters the top of the new
-one (it is the newest there), both columns' heads get their new count and total, and the main
+one (it is the newest there), every column's head gets its new count and total, and the main
 answer is a sentence for the board's live region. A refusal (lost without a reason, a bad value)
 is a 422 whose sentence shows on the card; nothing moved. Anyone in the workspace may move a lead,
 as on the leads page."""
