@@ -95,20 +95,24 @@ class ListState:
 # UNION of a thread's poll took about 0.4 ms of Python per poll in process, the query itself a
 # tenth of that on SQLite; bench/bench_poll.py measures the poll).
 
-def _recent_updates_query():
-    # One range scan of ix_conversations_changes (workspace_id, updated_at).
-    return (select(Conversation.id, Conversation.updated_at)
-            .where(Conversation.workspace_id == bindparam("workspace_id"),
-                   Conversation.updated_at > bindparam("after")))
+# Conversations are watched here; the leads board watches leads the same way (app.leads.board_live):
+# every function below takes the model, a table with id, workspace_id and updated_at and an index
+# on (workspace_id, updated_at).
+
+def _recent_updates_query(model=Conversation):
+    # One range scan of the model's (workspace_id, updated_at) index (ix_conversations_changes).
+    return (select(model.id, model.updated_at)
+            .where(model.workspace_id == bindparam("workspace_id"), model.updated_at > bindparam("after")))
 
 
 @cache
-def _recent_updates_statement():
-    return _recent_updates_query().order_by(Conversation.updated_at.desc())
+def _recent_updates_statement(model=Conversation):
+    return _recent_updates_query(model).order_by(model.updated_at.desc())
 
 
-def _recent_updates(workspace_id: int, after: datetime) -> list[tuple[int, datetime]]:
-    rows = db.session.execute(_recent_updates_statement(), {"workspace_id": workspace_id, "after": after}).all()
+def recent_updates(workspace_id: int, after: datetime, model=Conversation) -> list[tuple[int, datetime]]:
+    """(id, updated_at) of the model's rows updated after `after`, newest first."""
+    rows = db.session.execute(_recent_updates_statement(model), {"workspace_id": workspace_id, "after": after}).all()
     return [(row_id, updated) for row_id, updated in rows]
 
 
@@ -129,24 +133,22 @@ def _fingerprint(rows) -> str:
 
 
 def state_from(rows, floor: datetime) -> ListState:
-    """The state after these (id, updated_at) rows, never before `floor` (also the board's, app.leads.board_live)."""
+    """The state after these (id, updated_at) rows, never before `floor`."""
     mark = max([floor, *(updated for _, updated in rows)])
     window = [(i, u) for i, u in rows if u > mark - OVERLAP]
     return ListState(mark=mark, fingerprint=_fingerprint(window))
 
 
 @cache
-def _newest_update_statement():
-    return (select(Conversation.updated_at).where(Conversation.workspace_id == bindparam("workspace_id"))
-            .order_by(Conversation.updated_at.desc()).limit(1))
+def _newest_update_statement(model=Conversation):
+    return (select(model.updated_at).where(model.workspace_id == bindparam("workspace_id"))
+            .order_by(model.updated_at.desc()).limit(1))
 
 
-def current_list_state(workspace_id: int, now: datetime | None = None) -> ListState:
+def current_list_state(workspace_id: int, now: datetime | None = None, model=Conversation) -> ListState:
     """The state a freshly rendered page starts from."""
-    now = now or utcnow()
-    newest = db.session.scalar(_newest_update_statement(), {"workspace_id": workspace_id})
-    mark = newest or now
-    return state_from(_recent_updates(workspace_id, mark - OVERLAP), mark)
+    mark = db.session.scalar(_newest_update_statement(model), {"workspace_id": workspace_id}) or now or utcnow()
+    return state_from(recent_updates(workspace_id, mark - OVERLAP, model), mark)
 
 
 @dataclass(frozen=True)
@@ -240,16 +242,16 @@ def poll(workspace_id: int, since: ListState | None,
 
 def _poll_rows(workspace_id: int, after: datetime | None,
                conversation_id: int | None) -> tuple[list[tuple[int, datetime]], LastMessage]:
-    """`_recent_updates` and `_last_message` in one round trip (UNION ALL) when a poll needs
+    """`recent_updates` and `_last_message` in one round trip (UNION ALL) when a poll needs
     both: every open tab polls every 2 s, so a second round trip would cost every poll of an
     agent's tab (bench/bench_poll.py measures the poll with a thread open)."""
     if conversation_id is None:
-        return (_recent_updates(workspace_id, after) if after else []), (None, None)
+        return (recent_updates(workspace_id, after) if after else []), (None, None)
     if after is None:
         return [], _last_message(workspace_id, conversation_id)
     rows = db.session.execute(_poll_rows_statement(), {
         "workspace_id": workspace_id, "after": after, "conversation_id": conversation_id}).all()
-    # Newest first, as _recent_updates orders them (a UNION has no order of its own).
+    # Newest first, as recent_updates orders them (a UNION has no order of its own).
     updated = sorted(((row.row_id, row.at) for row in rows if row.part == "c"), key=lambda pair: pair[1], reverse=True)
     found = [(row.row_id, row.at) for row in rows if row.part == "m"]
     return updated, (found[0] if found else (None, None))

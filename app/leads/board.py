@@ -71,13 +71,17 @@ def _filtered(filters: BoardFilters, user):
     return query
 
 
+def _card_loads():
+    """What a card shows, loaded with the leads (templates/leads/_board_card.html)."""
+    return (joinedload(Lead.contact).joinedload(Contact.account), joinedload(Lead.owner), joinedload(Lead.conversation))
+
+
 def column_query(filters: BoardFilters, user, status: str, cursor: str | None = None, limit: int = COLUMN_SIZE + 1):
     """The SELECT of one column's page (bench/bench_board.py checks its plan): newest move first,
     keyset (stage_changed_at, id) below the cursor, with what a card shows joined in."""
     if status not in LEAD_STATUSES:
         raise ValueError(f"status must be one of {', '.join(LEAD_STATUSES)}")
-    query = _filtered(filters, user).where(Lead.status == status).options(
-        joinedload(Lead.contact).joinedload(Contact.account), joinedload(Lead.owner), joinedload(Lead.conversation))
+    query = _filtered(filters, user).where(Lead.status == status).options(*_card_loads())
     if cursor:
         stamp, last_id = decode_cursor(cursor)  # BadCursor for anything we did not make
         # A row-value comparison: PostgreSQL seeks ix_leads_board to it, however deep the page.
@@ -92,9 +96,7 @@ def cards_by_id(filters: BoardFilters, user, ids: list[int]) -> list[Lead]:
     cards, app.leads.board_live)."""
     if not ids:
         return []
-    return list(db.session.scalars(_filtered(filters, user).where(Lead.id.in_(ids)).options(
-        joinedload(Lead.contact).joinedload(Contact.account), joinedload(Lead.owner),
-        joinedload(Lead.conversation))).unique())
+    return list(db.session.scalars(_filtered(filters, user).where(Lead.id.in_(ids)).options(*_card_loads())).unique())
 
 
 def column_page(filters: BoardFilters, user, status: str, cursor: str | None = None,

@@ -16,46 +16,23 @@ the inbox's to show; a lead deleted with its contact (a data deletion request) s
 board until the next load."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-from functools import cache
+from datetime import timedelta
 
-from sqlalchemy import bindparam, select
-
-from app.extensions import db
-from app.inbox.live import MAX_LIVE_ROWS, OVERLAP, ListChanges, ListState, changes_from, state_from
-from app.models import Lead, utcnow
+from app.inbox.live import (MAX_LIVE_ROWS, OVERLAP, ListChanges, ListState, changes_from, current_list_state,
+                            recent_updates)
+from app.models import Lead
 
 POLL_EVERY = timedelta(seconds=5)  # a move on the board is a team's slower rhythm than a chat
 
 
-@cache
-def _recent_statement():
-    # One range scan of ix_leads_changes, newest first (as app.inbox.live orders its rows).
-    return (select(Lead.id, Lead.updated_at)
-            .where(Lead.workspace_id == bindparam("workspace_id"), Lead.updated_at > bindparam("after"))
-            .order_by(Lead.updated_at.desc()))
-
-
-@cache
-def _newest_statement():
-    return (select(Lead.updated_at).where(Lead.workspace_id == bindparam("workspace_id"))
-            .order_by(Lead.updated_at.desc()).limit(1))
-
-
-def _recent(workspace_id: int, after: datetime) -> list[tuple[int, datetime]]:
-    rows = db.session.execute(_recent_statement(), {"workspace_id": workspace_id, "after": after}).all()
-    return [(lead_id, updated) for lead_id, updated in rows]
-
-
-def current_state(workspace_id: int, now: datetime | None = None) -> ListState:
+def current_state(workspace_id: int) -> ListState:
     """The state a freshly rendered board starts from."""
-    mark = db.session.scalar(_newest_statement(), {"workspace_id": workspace_id}) or now or utcnow()
-    return state_from(_recent(workspace_id, mark - OVERLAP), mark)
+    return current_list_state(workspace_id, model=Lead)
 
 
 def changes(workspace_id: int, since: ListState) -> tuple[ListChanges | None, bool]:
     """None when no lead changed since the token; else the changed ones (newest first) and the
     new state. True beside them when they are more than MAX_LIVE_ROWS (a bulk change, an import):
     the board then loads its columns again instead of placing cards one by one."""
-    rows = _recent(workspace_id, since.mark - OVERLAP)
+    rows = recent_updates(workspace_id, since.mark - OVERLAP, model=Lead)
     return changes_from(rows, since), len(rows) > MAX_LIVE_ROWS
