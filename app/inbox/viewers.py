@@ -105,15 +105,16 @@ def leave(conversation: Conversation, user: User) -> None:
     db.session.commit()
 
 
-def others(conversation: Conversation, user: User, now: datetime | None = None) -> list[Viewer]:
-    """The other active members of the workspace with the conversation open, typists first."""
+def others(conversation_id: int, workspace_id: int, user_id: int, now: datetime | None = None) -> list[Viewer]:
+    """The other active members of the workspace with the conversation open, typists first. Ids,
+    not rows: after the heartbeat's commit, reading a row's attribute would load it again."""
     now = now or utcnow()
     rows = db.session.execute(
         select(User, ConversationViewer.typing, ConversationViewer.typing_at)
         .join(ConversationViewer, ConversationViewer.user_id == User.id)
-        .where(ConversationViewer.conversation_id == conversation.id, ConversationViewer.user_id != user.id,
+        .where(ConversationViewer.conversation_id == conversation_id, ConversationViewer.user_id != user_id,
                ConversationViewer.seen_at > now - VIEWING_FOR,
-               User.workspace_id == conversation.workspace_id, User.active.is_(True))
+               User.workspace_id == workspace_id, User.active.is_(True))
         .order_by(User.name, User.email)).all()
     viewers = [Viewer(row.User, row.typing if row.typing_at and row.typing_at > now - TYPING_FOR else None)
                for row in rows]
@@ -166,10 +167,11 @@ def viewing(conversation_id: int):
     typing = request.form.get("typing") or None
     if typing not in (None, "stopped", *TYPING_KINDS):
         abort(400, description="typing must be reply, note or stopped.")
+    asking = (conversation.id, conversation.workspace_id, current_user.id)  # before here()'s commit
     if not here(conversation, current_user, typing):
         abort(404)
     # The customer sees "typing…" too while a reply (never a private note) is written.
     if typing == "reply" and typing_due(conversation) and claim_typing_notice(conversation, current_user):
         queue_typing(conversation)
-    viewers = others(conversation, current_user)
+    viewers = others(*asking)
     return render_fragment("inbox/_viewers.html", viewers=viewers, lines=summary(viewers), present=present(viewers))

@@ -18,6 +18,7 @@ from app.jobs.upkeep import prune_conversation_viewers
 from app.models import Conversation, ConversationViewer, User, utcnow
 from tests.conftest import AuthActions
 from tests.meta_kit import HX
+from tests.sql_log import sql_sent
 
 PASSWORD = "correct-horse-battery"
 
@@ -261,3 +262,19 @@ def test_a_deleted_conversation_takes_its_rows(as_ana, shop):
     db.session.delete(db.session.merge(conversation))
     db.session.commit()
     assert rows() == []
+
+
+def test_a_heartbeat_costs_four_statements(as_ana, as_ben, shop):
+    """Every open thread sends one every 5 s: the person, the conversation, the UPDATE of the row
+    and the others, and nothing loaded again after its commit (it once read both rows twice)."""
+    url = f"/conversations/{shop[3].id}/viewing"
+    beat(as_ben, shop[3].id)
+    beat(as_ana, shop[3].id)
+    headers = {**HX, "X-CSRFToken": as_ana.csrf_token("/settings")}
+
+    with sql_sent() as seen:
+        response = as_ana.client.post(url, headers=headers)
+
+    assert "Ben is also viewing" in line(response)
+    assert [sent.statement.split()[0] for sent in seen] == ["SELECT", "SELECT", "UPDATE", "SELECT"], \
+        [sent.statement[:80] for sent in seen]
