@@ -37,7 +37,9 @@
     var body = new URLSearchParams();
     if (state.typed) {
       body.set("typing", state.typed);
-      if (state.typed !== "stopped") state.typingSentAt = Date.now();
+      // After a "stopped" the next key starts a new spell of typing, told at once: the note
+      // begun a second after a reply was sent waited for a heartbeat otherwise.
+      state.typingSentAt = state.typed === "stopped" ? 0 : Date.now();
     }
     state.typed = null;
     state.inflight = true;

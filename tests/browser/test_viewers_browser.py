@@ -86,9 +86,13 @@ def test_two_reps_on_one_customer_see_each_other_and_who_is_typing(browsing, bro
         expect(line.locator(".viewers__typing")).to_have_count(0, timeout=2_000)
         expect(line).to_contain_text("Sam Seller is also viewing this conversation.")
 
-        # A private note is named as one.
+        # A private note is named as one, and begun right after a send it is told at once (a new
+        # spell of typing), not at the next heartbeat: the 3 s between "typing" notices counted
+        # from the reply's, so the laptop could wait two heartbeats.
         phone.locator("label[for=mode-note]").tap()
-        phone.locator("#composer-text").press_sequentially("Check stock first", delay=20)
+        with phone.expect_request(lambda r: r.url.endswith("/viewing") and "typing=note" in (r.post_data or ""),
+                                  timeout=2_000):
+            phone.locator("#composer-text").press_sequentially("Check stock first", delay=20)
         expect(line.locator(".viewers__typing")).to_have_text("Sam Seller is writing a private note…",
                                                               timeout=WITHIN_A_HEARTBEAT)
 
