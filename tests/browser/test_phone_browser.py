@@ -56,7 +56,9 @@ def phone(app, browser, live_server):
 def shop(factory):
     ws = factory.workspace("Thumb Shop")
     rep = factory.user(ws, email="tara@thumb.test", name="Tara Thumb", role="agent")
-    factory.user(ws, email="vic@thumb.test", name="Vic Teammate", role="agent")
+    vic = factory.user(ws, email="vic@thumb.test", name="Vic Teammate", role="agent")
+    vic.last_seen_at = utcnow()  # available: the select names an away teammate "… · away"
+    db.session.commit()
     account = factory.account(ws, username="thumb.boutique")
     now = utcnow()
     long_one = factory.conversation(account, contact=factory.contact(account, name="Lena Long", username="lena"),
@@ -153,6 +155,17 @@ def test_thread_actions_are_a_thumb_bar_of_44px_targets(phone, shop):
     assert page.evaluate("document.querySelector('.thread-scroll').getBoundingClientRect().height") > 300
     bar_controls(page)["resolve"].click()
     expect(page.locator("#thread-header")).not_to_contain_text("Snoozed until")
+
+    # A teammate's name shows whole in the bar's select: the native arrow once cut "Sam Rivera".
+    bar_controls(page)["assign"].select_option(label="Vic Teammate")
+    expect(page.locator("#thread-header .thread__status")).to_contain_text("Assigned to Vic Teammate")
+    text_width, room = bar_controls(page)["assign"].evaluate("""select => {
+        const style = getComputedStyle(select), ruler = document.createElement("canvas").getContext("2d");
+        ruler.font = style.font;
+        return [ruler.measureText(select.selectedOptions[0].text).width,
+                select.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight)];
+    }""")
+    assert text_width <= room, f"'Vic Teammate' needs {text_width:.0f} px, the select leaves {room:.0f}"
 
 
 def test_reactions_hide_behind_a_react_button_on_touch(phone, shop):
