@@ -23,10 +23,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from flask import abort, request
 from flask_login import current_user, login_required
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import case, delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
@@ -52,51 +53,52 @@ class Viewer:
     typing: str | None  # "reply", "note", or None: only viewing
 
 
-def here(conversation: Conversation, user: User, typing: str | None = None, now: datetime | None = None) -> bool:
+class Beat(NamedTuple):
+    found: bool   # False: the conversation is gone (deleted meanwhile)
+    notice: bool  # the customer is to be shown "typing…" now (claimed for this person)
+
+
+def here(conversation: Conversation, user: User, typing: str | None = None, now: datetime | None = None,
+         notice_due: bool = False) -> Beat:
     """`user` has the conversation open; `typing` is "reply" or "note" when they typed in its box
     since the last heartbeat, "stopped" once they sent it (or emptied the box), else None.
-    False when the conversation is gone (deleted meanwhile)."""
+
+    With `notice_due` (a reply is typed and the customer may see "typing…": typing_due), the same
+    statement claims the customer's notice: at most once per TYPING_NOTICE_EVERY per person and
+    conversation, so two tabs, or two web processes, do not both send it. One UPDATE and one commit
+    where there were two of each, every 3 s while someone types."""
     now = now or utcnow()
     values: dict = {"seen_at": now}
     if typing in TYPING_KINDS:
         values.update(typing_at=now, typing=typing)
     elif typing == "stopped":
         values.update(typing_at=None, typing=None)
+    if notice_due:
+        told = ConversationViewer.typing_told_at
+        values["typing_told_at"] = case((or_(told.is_(None), told <= now - TYPING_NOTICE_EVERY), now), else_=told)
     # The ids, not the objects: after a rollback below, reading an attribute would reload the row.
     conversation_id, user_id = conversation.id, user.id
-    mine = update(ConversationViewer).where(ConversationViewer.conversation_id == conversation_id,
-                                            ConversationViewer.user_id == user_id).values(**values)
-    if db.session.execute(mine).rowcount:
+    mine = (update(ConversationViewer).where(ConversationViewer.conversation_id == conversation_id,
+                                             ConversationViewer.user_id == user_id)
+            .values(**values).returning(ConversationViewer.typing_told_at))
+    row = db.session.execute(mine).first()
+    if row is not None:
         db.session.commit()
-        return True
+        return Beat(True, notice_due and row.typing_told_at == now)
     # Opened just now.
     db.session.add(ConversationViewer(conversation_id=conversation_id, user_id=user_id, seen_at=now,
-                                      typing_at=values.get("typing_at"), typing=values.get("typing")))
+                                      typing_at=values.get("typing_at"), typing=values.get("typing"),
+                                      typing_told_at=now if notice_due else None))
     try:
         db.session.commit()
-        return True
+        return Beat(True, notice_due)
     except IntegrityError:
         # Another tab of theirs inserted the row a moment ago (this heartbeat updates it), or the
         # conversation was deleted meanwhile (there is no row to update).
         db.session.rollback()
-        updated = db.session.execute(mine).rowcount
+        row = db.session.execute(mine).first()
         db.session.commit()
-        return bool(updated)
-
-
-def claim_typing_notice(conversation: Conversation, user: User, now: datetime | None = None) -> bool:
-    """Whether to show the customer "typing…" for this person's reply now: True at most once per
-    TYPING_NOTICE_EVERY per person and conversation (one conditional UPDATE of their row, so two
-    tabs, or two web processes, do not both send it)."""
-    now = now or utcnow()
-    claimed = db.session.execute(
-        update(ConversationViewer)
-        .where(ConversationViewer.conversation_id == conversation.id, ConversationViewer.user_id == user.id,
-               or_(ConversationViewer.typing_told_at.is_(None),
-                   ConversationViewer.typing_told_at <= now - TYPING_NOTICE_EVERY))
-        .values(typing_told_at=now)).rowcount
-    db.session.commit()
-    return bool(claimed)
+        return Beat(row is not None, row is not None and notice_due and row.typing_told_at == now)
 
 
 def leave(conversation: Conversation, user: User) -> None:
@@ -168,10 +170,11 @@ def viewing(conversation_id: int):
     if typing not in (None, "stopped", *TYPING_KINDS):
         abort(400, description="typing must be reply, note or stopped.")
     asking = (conversation.id, conversation.workspace_id, current_user.id)  # before here()'s commit
-    if not here(conversation, current_user, typing):
-        abort(404)
     # The customer sees "typing…" too while a reply (never a private note) is written.
-    if typing == "reply" and typing_due(conversation) and claim_typing_notice(conversation, current_user):
-        queue_typing(conversation)
+    beat = here(conversation, current_user, typing, notice_due=typing == "reply" and typing_due(conversation))
+    if not beat.found:
+        abort(404)
+    if beat.notice:
+        queue_typing(asking[0])
     viewers = others(*asking)
     return render_fragment("inbox/_viewers.html", viewers=viewers, lines=summary(viewers), present=present(viewers))

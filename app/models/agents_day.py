@@ -122,6 +122,6 @@ class ConversationViewer(db.Model):
     seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     typing_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     typing: Mapped[str | None] = mapped_column(String(8))
-    # When the customer was last shown "typing…" for this person's reply (app.inbox.viewers.
-    # claim_typing_notice): Instagram shows it for about 20 s, so it is sent again at most every 15.
+    # When the customer was last shown "typing…" for this person's reply (claimed by the
+    # heartbeat's UPDATE, app.inbox.viewers.here): Instagram shows it for about 20 s, so it is sent again at most every 15.
     typing_told_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -253,14 +253,15 @@ def _queue_reaction_sync(message: Message) -> None:
 
 # -- Seen receipts ----------------------------------------------------------------------------
 
-def queue_typing(conversation: Conversation) -> None:
+def queue_typing(conversation_id: int) -> None:
     """Show the customer "typing…" (app.outbound.jobs.typing_due says when), in the background;
-    called by the viewers' heartbeat (app.inbox.viewers) while someone types a reply. Best effort:
-    it never raises into that request."""
+    called by the viewers' heartbeat (app.inbox.viewers) while someone types a reply, after its
+    commit (hence the id: the row would be loaded again). Best effort: it never raises into that
+    request."""
     try:
-        enqueue(typing_job, conversation.id, queue=QUEUE_HIGH)
+        enqueue(typing_job, conversation_id, queue=QUEUE_HIGH)
     except Exception:
-        log.exception("could not queue typing_on for conversation %s", conversation.id)
+        log.exception("could not queue typing_on for conversation %s", conversation_id)
 
 
 def queue_mark_seen(conversation: Conversation) -> None:

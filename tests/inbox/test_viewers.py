@@ -174,7 +174,7 @@ def test_a_conversation_deleted_meanwhile_is_not_a_row(app, shop):
     db.session.execute(delete(Conversation).where(Conversation.id == conversation.id))
     db.session.commit()
 
-    assert viewers.here(gone, SimpleNamespace(id=ana.id), "reply") is False
+    assert viewers.here(gone, SimpleNamespace(id=ana.id), "reply", notice_due=True) == (False, False)
     assert rows() == []
 
 
@@ -278,3 +278,29 @@ def test_a_heartbeat_costs_four_statements(as_ana, as_ben, shop):
     assert "Ben is also viewing" in line(response)
     assert [sent.statement.split()[0] for sent in seen] == ["SELECT", "SELECT", "UPDATE", "SELECT"], \
         [sent.statement[:80] for sent in seen]
+
+
+def test_typing_a_reply_is_one_update_with_the_customers_notice(as_ana, as_ben, shop, monkeypatch):
+    """While a reply is typed (every 3 s), the heartbeat and the claim of the customer's "typing…"
+    are one UPDATE and one commit (they were two of each), and nothing is loaded after it. The
+    job itself is tests/outbound/test_typing_indicator.py's."""
+    queued = []
+    monkeypatch.setattr(viewers, "queue_typing", queued.append)
+    url = f"/conversations/{shop[3].id}/viewing"
+    beat(as_ben, shop[3].id)
+    beat(as_ana, shop[3].id)
+    headers = {**HX, "X-CSRFToken": as_ana.csrf_token("/settings")}
+
+    with sql_sent() as seen:
+        response = as_ana.client.post(url, data={"typing": "reply"}, headers=headers)
+
+    assert "Ben is also viewing" in line(response)
+    kinds = [sent.statement.split()[0] for sent in seen]
+    assert kinds.count("UPDATE") == 1 and kinds[-2:] == ["UPDATE", "SELECT"], [sent.statement[:80] for sent in seen]
+    assert queued == [shop[3].id]
+    as_ana.client.post(url, data={"typing": "reply"}, headers=headers)
+    assert queued == [shop[3].id]  # told once per TYPING_NOTICE_EVERY
+    told = db.session.scalar(select(ConversationViewer.typing_told_at)
+                             .where(ConversationViewer.conversation_id == shop[3].id,
+                                    ConversationViewer.user_id == shop[1].id))
+    assert told is not None  # claimed by that UPDATE
