@@ -103,18 +103,10 @@ def board_changes():
 def move(lead_id: int):
     lead = get_or_404(Lead, lead_id)
     filters = BoardFilters.from_args(request.args)
-    status = (request.form.get("status") or "").strip()
     from_status = lead.status
-    changes = {}
-    if status == "lost":
-        changes["lost_reason"] = stages.lost_reason_from_form(request.form.get("lost_reason"),
-                                                      request.form.get("lost_detail"))
-    if status == "won" and "value" in request.form:
-        # The won form confirms (or corrects) the deal's value; its currency comes along.
-        changes["value"] = request.form.get("value", "")
-        changes["currency"] = request.form.get("currency") or None
     try:
-        update_lead(lead, by=current_user._get_current_object(), status=status, **changes)
+        # The won form confirms (or corrects) the deal's value; its currency comes along.
+        update_lead(lead, by=current_user._get_current_object(), **stages.move_from_form(request.form))
     except ActionRefused as refusal:
         message = _CARD_WORDING.get(refusal.field, refusal.message)
         if not is_fragment_request():

@@ -76,15 +76,7 @@ def _save(conversation_id: int, section: str, done: str, also: tuple[str, ...] =
 def save_stage(conversation_id: int):
     """`status`; for lost also `lost_reason` (the pick) and `lost_detail` (free text); for won the
     confirmed `value` and `currency`, saved with the move."""
-    status = (request.form.get("status") or "").strip()
-    changes: dict = {"status": status}
-    if status == "lost":
-        changes["lost_reason"] = stages.lost_reason_from_form(request.form.get("lost_reason"),
-                                                              request.form.get("lost_detail"))
-    if status == "won" and "value" in request.form:
-        changes["value"] = request.form.get("value") or None
-        changes["currency"] = request.form.get("currency") or None
-    return _save(conversation_id, "stage", "Stage saved.", **changes)
+    return _save(conversation_id, "stage", "Stage saved.", **stages.move_from_form(request.form))
 
 
 @bp.post("/conversations/<int:conversation_id>/lead/owner")

@@ -15,7 +15,7 @@ from app.htmx_responses import hx_push_url, is_fragment_request, render_fragment
 from app.inbox.queries import workspace_users
 from app.leads import bp, stages
 from app.leads.actions import update_lead
-from app.leads.values import LOST_REASONS, display_value, format_value
+from app.leads.values import COMMON_CURRENCIES, LOST_REASONS, display_value, format_value
 from app.leads.queries import LeadFilters, iter_leads, last_activity, lead_page, lead_sources, status_counts
 from app.messages.content import Referral
 from app.models import LEAD_STATUSES, Lead
@@ -44,7 +44,8 @@ def index():
     leads, next_cursor = _page(filters, cursor)
     context = dict(filters=filters, leads=leads, next_cursor=next_cursor, users=workspace_users(),
                    statuses=LEAD_STATUSES, last_activity=last_activity, display_value=display_value,
-                   lost_reasons=LOST_REASONS)
+                   lost_reasons=LOST_REASONS, currencies=COMMON_CURRENCIES, format_value=format_value,
+                   workspace_currency=current_user.workspace.currency)
     if is_fragment_request() and cursor:
         return render_page("leads/index.html", block="lead_rows", **context)
     context.update(counts=status_counts(filters, current_user), sources=lead_sources())
@@ -60,9 +61,10 @@ def _cell(lead: Lead, field: str, error: ActionRefused | None = None):
     filters = LeadFilters.from_args(request.args)
     status = 422 if error else 200
     if is_fragment_request():
+        # A move to won may have set the value: its cell comes along with the funnel.
         return render_fragment("leads/_cell_saved.html", status, lead=lead, field=field, error=error, filters=filters,
                                counts=status_counts(filters, current_user) if field == "status" and not error else None,
-                               statuses=LEAD_STATUSES)
+                               statuses=LEAD_STATUSES, display_value=display_value)
     if error:
         flash(error.message, "error")
     else:
@@ -74,13 +76,11 @@ def _cell(lead: Lead, field: str, error: ActionRefused | None = None):
 @login_required
 def set_status(lead_id: int):
     """The status select; moving to lost sends the reason picked beside it (`lost_reason`, and the
-    optional words `lost_detail`), as the lead panel does (app.leads.stages needs one)."""
+    optional words `lost_detail`), moving to won the deal's confirmed `value` and `currency`, as
+    the lead panel and the board do (app.leads.stages.move_from_form)."""
     lead = get_or_404(Lead, lead_id)
-    status = (request.form.get("status") or "").strip()
-    reason = stages.lost_reason_from_form(request.form.get("lost_reason"), request.form.get("lost_detail"))
     try:
-        update_lead(lead, by=current_user._get_current_object(), status=status,
-                    **({"lost_reason": reason} if status == "lost" else {}))
+        update_lead(lead, by=current_user._get_current_object(), **stages.move_from_form(request.form))
     except ActionRefused as exc:
         return _cell(lead, "status", exc)
     return _cell(lead, "status")

@@ -63,6 +63,20 @@ def history(lead: Lead) -> list[LeadStageChange]:
         .options(joinedload(LeadStageChange.user)).order_by(LeadStageChange.id)))
 
 
+def move_from_form(form) -> dict:
+    """What a stage form asks for (the leads table's row, the board's Move menu, the lead panel),
+    as update_lead's keywords: `status`; for lost the reason (`lost_reason` picked, `lost_detail`
+    typed); for won the confirmed `value` and its `currency`, when the form had them."""
+    status = (form.get("status") or "").strip()
+    changes: dict = {"status": status}
+    if status == "lost":
+        changes["lost_reason"] = lost_reason_from_form(form.get("lost_reason"), form.get("lost_detail"))
+    if status == "won" and "value" in form:
+        changes["value"] = form.get("value") or None
+        changes["currency"] = form.get("currency") or None
+    return changes
+
+
 def lost_reason_from_form(pick: str | None, text: str | None) -> str | None:
     """The reason a lost form gives (the board's Move menu, the lead panel, /leads): a pick from the list, free text, or both
     ("Price: went with a cheaper shop"). None when neither: app.leads.stages refuses that."""

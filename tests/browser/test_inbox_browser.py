@@ -397,8 +397,35 @@ def test_leads_page(browsing, inbox):
     page.select_option("#lead-filter-status", "qualified")
     expect(page).to_have_url(re.compile(r"/leads\?status=qualified$"))
     expect(page.locator("tbody tr")).to_have_count(1)
+    # The counts stay, with the filters' answer (they were gone until a reload).
+    expect(page.locator("#funnel [data-funnel=qualified] .funnel__count")).to_have_text("1")
     tr.get_by_role("link", name="Ann O'Neil").click()
     expect(page.locator("#thread-title")).to_have_text("Ann O'Neil")
+
+
+def test_won_from_the_leads_table_asks_the_deals_value(browsing, inbox):
+    """As the board and the lead panel do: choosing Won shows the value, focused, and Mark as won
+    saves both; the row's value cell says it (it once stayed "—" and the deal counted 0)."""
+    page = browsing.login(inbox.user)
+    browsing.go("/leads")
+    page.wait_for_load_state()
+    lead = db.session.query(Lead).filter_by(conversation_id=inbox.bruno.id).one()
+    tr = page.locator(f"#lead-{lead.id}")
+    tr.locator("select[name=status]").select_option("won")
+    value = tr.locator("input[name=value]")
+    expect(value).to_be_focused()
+    expect(tr.locator(".cell-status").first).to_have_text("")  # nothing saved yet
+    value.fill("320")
+    tr.locator("select[name=currency]").select_option("EUR")
+    browsing.check_page("leads-won-step")
+    tr.get_by_role("button", name="Mark as won").click()
+    expect(tr.locator(".cell-status").first).to_have_text("Saved")
+    expect(page.locator(f"#lead-{lead.id}-value")).to_contain_text("320")
+    expect(tr.locator(".stageform__won")).to_be_hidden()
+    expect(page.locator("#funnel [data-funnel=won] .funnel__count")).to_have_text("1")
+    db.session.expire_all()
+    saved = db.session.get(Lead, lead.id)
+    assert (saved.status, saved.value_cents, saved.currency) == ("won", 32000, "EUR")
 
 
 def test_every_page_looks_right_and_is_accessible(browsing, inbox, factory):

@@ -84,6 +84,34 @@ def test_inline_status_owner_and_notes(auth, leads):
     assert auth.post(f"/leads/{lead.id}/status", {"status": "won"}).status_code == 302
 
 
+def test_won_from_the_table_confirms_the_deals_value(auth, leads):
+    """As on the board and in the lead panel: the row's won step sends the value and its
+    currency; the answer carries the value's cell (and the funnel) out of band."""
+    carla = leads[2][2]
+    page = text(auth.client.get("/leads"))
+    assert f'id="lead-won-value-{carla.id}" name="value"' in page and f'id="lead-won-currency-{carla.id}"' in page
+
+    response = auth.post(f"/leads/{carla.id}/status", {"status": "won", "value": "1,250.50", "currency": "EUR"}, htmx=True)
+    assert response.status_code == 200 and text(response).startswith("Saved")
+    cell = re.search(rf'<td data-label="Value" id="lead-{carla.id}-value" hx-swap-oob="true">(.*?)</td>', text(response))
+    assert cell and "1,250.50" in cell.group(1) and "EUR" in cell.group(1).replace("€", "EUR"), text(response)
+    db.session.expire_all()
+    saved = db.session.get(Lead, carla.id)
+    assert (saved.status, saved.value_cents, saved.currency) == ("won", 125050, "EUR")
+
+    bad = auth.post(f"/leads/{leads[2][3].id}/status", {"status": "won", "value": "lots"}, htmx=True)
+    assert bad.status_code == 422 and db.session.get(Lead, leads[2][3].id).status == "new"
+
+
+def test_a_filter_change_brings_the_funnel_in_place(auth, leads):
+    """The filters' answer replaces the funnel's parent: an out-of-band funnel in it was swapped
+    in, then replaced with the rest, and the counts were gone until a reload."""
+    fragment = text(auth.client.get("/leads?source=dm", headers=HX))
+    assert '<ol id="funnel" class="funnel" aria-label="Leads per status">' in fragment
+    counts = dict(re.findall(r'data-funnel="(\w+)">.*?funnel__count">(\d+)<', fragment, re.S))
+    assert counts == {"new": "0", "contacted": "0", "qualified": "1", "won": "1", "lost": "0"}
+
+
 def test_other_workspaces_leads_are_404(auth, leads, factory):
     other = factory.lead(factory.conversation(factory.account(factory.workspace("Other"))))
     for path, data in (("status", {"status": "won"}), ("owner", {"owner_id": ""}), ("notes", {"notes": "x"})):
