@@ -13,7 +13,8 @@ from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-_TIME = re.compile(r"^([01]?\d|2[0-4]):([0-5]\d)$")
+# "09:00", "9:30", "9" (an hour alone), "17.30", "18h", "9h30", "5pm", "9:30 a.m.": as shop owners write them.
+_TIME = re.compile(r"^(\d{1,2})(?:[:.h]([0-5]\d)|h)?(?:\s*([ap])\.?\s*m\.?)?$", re.IGNORECASE)
 
 
 class HoursInvalid(ValueError):
@@ -37,9 +38,13 @@ def timezone_names() -> list[str]:
 
 def _minutes(value: str) -> int:
     match = _TIME.match(value.strip())
-    if not match:
+    hours = int(match.group(1)) if match else -1
+    half = match.group(3).lower() if match and match.group(3) else None
+    if not match or (half and not 1 <= hours <= 12) or hours > 24:
         raise HoursInvalid(f"“{value.strip()}” is not a time; write it as HH:MM, e.g. 09:00.")
-    hours, minutes = int(match.group(1)), int(match.group(2))
+    minutes = int(match.group(2) or 0)
+    if half:
+        hours = hours % 12 + (12 if half == "p" else 0)  # 12am is midnight, 12pm noon
     if hours == 24 and minutes:
         raise HoursInvalid("24:00 is the latest time of a day.")
     return hours * 60 + minutes
@@ -65,6 +70,9 @@ def parse_day(text: str | None, day_name: str = "This day") -> list[list[str]]:
         except HoursInvalid as exc:
             raise HoursInvalid(f"{day_name}: {exc}") from None
         if start >= end:
+            if 0 < end < start < 12 * 60:  # "9-5", a morning to an afternoon: nine to five, most likely
+                raise HoursInvalid(f"{day_name}: {part} ends before it starts; for the afternoon write "
+                                   f"{_clock(start)}-{_clock(end + 12 * 60)} (or with am and pm).")
             raise HoursInvalid(f"{day_name}: {part} ends before it starts; an interval must end later the same "
                                "day (use 24:00 for midnight, and start the next day at 00:00).")
         intervals.append((start, end))

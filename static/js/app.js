@@ -739,6 +739,21 @@
     shown.focus({ preventScroll: true });
   });
 
+  // A form sent without htmx comes back as a whole page with the field to fix marked (aria-invalid)
+  // and the reason beside it: that field in view and focused. Loaded at its top, the page showed
+  // nothing wrong (the business hours' error sat 1,200 px down on a laptop, 2,800 on a phone).
+  document.addEventListener("DOMContentLoaded", function () {
+    if (document.querySelector("[data-show-on-load], [autofocus]")) return;
+    var field = document.querySelector("main form [aria-invalid=true]");
+    if (!field) return;
+    // The reason too, when it fits on screen with the field (it may sit above the form).
+    var reason = byId((field.getAttribute("aria-describedby") || "").split(" ")[0]);
+    (reason || field).scrollIntoView({ block: "center" });
+    var box = field.getBoundingClientRect();
+    if (box.top < 0 || box.bottom > window.innerHeight) field.scrollIntoView({ block: "center" });
+    field.focus({ preventScroll: true });
+  });
+
   document.addEventListener("DOMContentLoaded", afterSwap);
   document.addEventListener("DOMContentLoaded", markAlreadyBroken);
 })();

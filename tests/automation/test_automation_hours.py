@@ -14,6 +14,12 @@ WEEKDAYS_9_TO_5 = {str(day): [["09:00", "17:00"]] for day in range(5)}
     ("9:00 - 12:00, 13:00–17:30", [["09:00", "12:00"], ["13:00", "17:30"]]),
     ("13:00-17:00; 08:00-12:00", [["08:00", "12:00"], ["13:00", "17:00"]]),
     ("18:00 to 24:00", [["18:00", "24:00"]]),
+    # As shop owners write them: an hour alone, a dot or an h, am and pm.
+    ("9-17", [["09:00", "17:00"]]),
+    ("8.30-12, 14h-18h30", [["08:30", "12:00"], ["14:00", "18:30"]]),
+    ("9am-5pm", [["09:00", "17:00"]]),
+    ("9:30 a.m. - 12 PM, 1pm-5:30pm", [["09:30", "12:00"], ["13:00", "17:30"]]),
+    ("12am-6am", [["00:00", "06:00"]]),
     ("", []),
     ("  ", []),
 ])
@@ -22,7 +28,11 @@ def test_parse_day(text, expected):
 
 
 @pytest.mark.parametrize("text, message", [
-    ("9-5", "not a time"),
+    ("9-5", "for the afternoon write 09:00-17:00"),
+    ("9x-5", "not a time"),
+    ("13pm-14:00", "not a time"),
+    ("0am-5am", "not a time"),
+    ("9m-10", "not a time"),
     ("09:00", "write opening hours like"),
     ("17:00-09:00", "ends before it starts"),
     ("09:00-09:00", "ends before it starts"),

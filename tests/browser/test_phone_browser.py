@@ -531,3 +531,26 @@ def test_a_desktop_keeps_its_layout(browsing, shop):
     expect(page.locator("#window-closed-text")).to_contain_text("private note")
     shot(page, "closed")
     browsing.check_page("phone-thread-closed")
+
+
+def test_a_refused_form_shows_and_focuses_the_field_to_fix(phone, factory):
+    """A settings form sent without htmx comes back as a whole page: it once opened at its top,
+    the error 2,800 px down on a phone and the focus nowhere. Now the field is focused, in view,
+    with its reason; and "9-5" is answered with what to write."""
+    admin = factory.user(factory.workspace("Hours Shop"), email="owner@hours.test", name="Olga Owner")
+    phone.allowed_errors.append("status of 400 (BAD REQUEST) at " + phone.url + "/settings/automation/settings")
+    page = phone.login(admin)
+    phone.go("/settings/automation")
+    page.fill("#hours_0", "9-5")
+    page.get_by_role("button", name="Save settings").click()
+    monday = page.locator("#hours_0")
+    expect(monday).to_be_focused()
+    expect(monday).to_be_in_viewport()
+    reason = page.locator("#settings-error")
+    expect(reason).to_contain_text("Monday: 9-5 ends before it starts; for the afternoon write 09:00-17:00")
+    expect(reason).to_be_in_viewport()
+    shot(page, "hours-refused")
+
+    monday.fill("9am-5pm")
+    page.get_by_role("button", name="Save settings").click()
+    expect(page.locator("#hours_0")).to_have_value("09:00-17:00")
