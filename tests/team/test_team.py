@@ -258,6 +258,13 @@ def test_former_members_are_shown_as_such_and_get_no_new_work(auth, team, factor
     assert db.session.get(Lead, other_lead.id).owner_id is None
     assert db.session.get(Lead, lead.id).owner_id == rep.id
 
+    # Each former member's buttons say whose they are: two "Reactivate" in a row told a keyboard
+    # or screen reader user nothing.
+    team_page = _html(auth.client.get("/settings/team"))
+    assert 'Reactivate<span class="visually-hidden"> Rob Rep</span>' in team_page
+    assert 'Reassign their work<span class="visually-hidden"> (Rob Rep)</span>' in team_page
+    assert "Give Rob Rep's open conversations and leads to" in team_page
+
 
 def test_profile_name_zone_colour_and_sign_out_everywhere(app, auth, team):
     admin, _ = team
