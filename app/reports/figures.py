@@ -106,6 +106,9 @@ class Report:
     conversations: int = 0
     inbound: int = 0
     outbound: int = 0
+    # ... of which sent from the Instagram app itself (no person of ours named): beside the agents'
+    # rows, so that theirs and these add up to `outbound`.
+    outbound_from_app: int = 0
     with_customer_message: int = 0  # conversations of the period the customer wrote in
     answered: int = 0  # ... that a person answered
     first_response_median_s: float | None = None
@@ -364,6 +367,8 @@ def _volumes(report: Report) -> dict[int, int]:
         outbound[(number,)] = outbound.get((number,), 0) + count
         if sender is not None:
             replies[sender] = replies.get(sender, 0) + count
+        else:
+            report.outbound_from_app += count
     report.days = [Day(d, created.get((i,), 0), inbound.get((i,), 0), outbound.get((i,), 0))
                    for i, d in enumerate(scope.days)]
     report.conversations = sum(d.conversations for d in report.days)

@@ -12,7 +12,7 @@ from datetime import date, datetime, timezone
 from app.reports.figures import build_report, open_intervals
 from app.reports.scope import parse_scope
 from tests.api.conftest import make_api
-from tests.reports.conftest import PERIOD
+from tests.reports.conftest import PERIOD, at
 
 HAND = {
     "conversations": 5, "inbound": 8, "outbound": 5,
@@ -125,10 +125,32 @@ def test_the_page_shows_the_same_figures(dataset, client, auth):
     assert _figure(html, "resolution_median") == "15 h 30 min"
     assert _figure(html, "won_value") == "100 USD"
     assert "<title id=\"chart-conversations-title\">New conversations per day</title>" in html
-    assert re.search(r'<tr data-user="%d"><th scope="row">Sam Rivera</th>\s*<td>3</td><td>3</td><td>7 h 50 min</td>'
-                     % dataset.sam.id, html)
+    assert re.search(r'<tr data-user="%d"><th scope="row">Sam Rivera</th>\s*<td data-label="Conversations">3</td>'
+                     r'<td data-label="Replies">3</td>\s*<td data-label="First response">7 h 50 min</td>' % dataset.sam.id, html)
     assert "+ 1 in other currencies" in html
     assert "America/New_York" in html
+
+
+def test_replies_from_the_instagram_app_are_a_row_of_their_own(dataset, client, auth, factory):
+    """A reply typed in the Instagram app has nobody of ours to name: the team's figure counts it,
+    and the per-agent table shows it on its own row, so that its rows add up to that figure (a
+    manager saw 152 replies above and 128 in the agents' rows)."""
+    factory.message(dataset.conversations["C5"], direction="out", source="app", created_at=at(7, 21), text="From the phone")
+    report = _report(dataset.ada)
+    assert (report.outbound, report.outbound_from_app) == (6, 1)
+    assert sum(a.replies for a in report.agents) + report.outbound_from_app == report.outbound
+
+    auth.login(dataset.ada)
+    html = client.get("/reports?from=2026-01-05&to=2026-01-07").get_data(as_text=True)
+    assert re.search(r'<tr data-user="instagram-app"><th scope="row">From the Instagram app .*?</th>.*?'
+                     r'<td data-label="Replies">1</td>', html, re.S)
+    assert "with those sent from the Instagram app itself, they add up to the team's 6" in html
+    # An agent's own report is theirs alone: no such row.
+    assert _report(dataset.sam).scope.agent_id == dataset.sam.id
+    with client.session_transaction() as session:
+        session.clear()
+    auth.login(dataset.sam)
+    assert 'data-user="instagram-app"' not in client.get("/reports?from=2026-01-05&to=2026-01-07").get_data(as_text=True)
 
 
 def _csv(client, path):
