@@ -218,10 +218,14 @@ def switch_rule(rule_id: int):
 @admin_required
 def reorder_rule(rule_id: int):
     rule = get_or_404(AutomationRule, rule_id)
+    direction = request.form.get("direction", "")
     try:
-        move_rule(rule, request.form.get("direction", ""))
+        moved = move_rule(rule, direction)
     except ActionRefused as exc:
         abort(400, exc.message)
+    if moved:
+        # The order decides which rule answers: worth a line as much as turning one off.
+        _audit("automation.rule_changed", f"Moved {_named(rule)} {direction}, to place {rule.position}", rule_id=rule.id)
     return _after_rule_change()
 
 

@@ -27,7 +27,10 @@ def _page(form: ReplyForm | None = None, errors: dict | None = None, status: int
     return render_template(
         "saved_replies/index.html", workspace_replies=workspace_replies, own_replies=own_replies,
         shadowed={r.shortcut for r in workspace_replies if r.shortcut in mine},
-        form=form or ReplyForm(), errors=errors or {}, **_form_context(),
+        # An admin's new reply is the team's unless they say otherwise: a shop owner who missed the
+        # radio made a reply nobody else ever saw. An agent's are their own (they cannot choose).
+        form=form or ReplyForm(scope="workspace" if current_user.is_admin else "personal"), errors=errors or {},
+        **_form_context(),
     ), status
 
 

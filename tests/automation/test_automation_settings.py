@@ -5,7 +5,7 @@ from sqlalchemy import select
 
 from app.automation.rulebook import ordered_rules
 from app.extensions import db
-from app.models import AutomationRule, AutomationSettings
+from app.models import AuditEntry, AutomationRule, AutomationSettings
 from tests.meta_kit import HX
 
 PASSWORD = "correct-horse-battery"
@@ -251,6 +251,14 @@ def test_moving_rules_up_and_down(auth, admin):
     auth.post(f"/settings/automation/rules/{second.id}/move", {"direction": "down"})  # already at the bottom
     assert order() == ["third", "first", "second"]
     assert auth.post(f"/settings/automation/rules/{second.id}/move", {"direction": "sideways"}).status_code == 400
+
+    # The order decides which rule answers: each real move is in the audit log, a move past an end is not.
+    moves = db.session.scalars(select(AuditEntry.summary).where(AuditEntry.workspace_id == admin.workspace_id,
+                                                                AuditEntry.summary.like("Moved %"))
+                               .order_by(AuditEntry.id)).all()
+    assert len(moves) == 2, moves
+    assert moves[0].startswith("Moved a ") and "replying “third”" in moves[0] and moves[0].endswith(" up, to place 2")
+    assert "replying “first”" in moves[1] and moves[1].endswith(" down, to place 2")
 
 
 def test_deleting_a_rule(auth, admin):

@@ -42,6 +42,10 @@ def team(factory):
 def test_an_admin_creates_a_workspace_reply_and_it_is_audited(auth, team):
     ws, admin, _ = team
     auth.login(admin)
+    # The team's by default: a shop owner who missed the choice made a reply nobody else saw.
+    form = auth.client.get(PAGE).get_data(as_text=True)
+    assert 'id="sr-scope-workspace" name="scope" value="workspace" checked' in form
+    assert 'id="sr-scope-personal" name="scope" value="personal">' in form
     response = auth.post(PAGE, {"title": "Shipping times", "shortcut": "/Shipping",
                                 "text": "Hi {first_name}, we ship within 2 days.", "scope": "workspace"})
     assert response.status_code == 302 and response.headers["Location"] == PAGE
