@@ -554,3 +554,23 @@ def test_a_refused_form_shows_and_focuses_the_field_to_fix(phone, factory):
     monday.fill("9am-5pm")
     page.get_by_role("button", name="Save settings").click()
     expect(page.locator("#hours_0")).to_have_value("09:00-17:00")
+
+
+def test_the_team_page_keeps_its_cards_in_the_column(phone, factory):
+    """A former member's reassign row (a select and its button) pushed their card 12 px past the
+    others, and "Members" touched the card above it."""
+    ws = factory.workspace("Team Shop")
+    admin = factory.user(ws, email="owner@team.test", name="Olga Owner")
+    factory.user(ws, email="rep@team.test", name="Rafael Representative")
+    gone = factory.user(ws, email="gone@team.test", name="Gina Gone", role="agent")
+    gone.active = False
+    db.session.commit()
+    page = phone.login(admin)
+    phone.go("/settings/team")
+    rights = page.evaluate("() => [...document.querySelectorAll('.page .card, .team-members > li')]"
+                           ".map(e => Math.round(e.getBoundingClientRect().right))")
+    assert len(set(rights)) == 1, rights
+    gap = page.evaluate("() => { const h = document.getElementById('members-title');"
+                        " return h.getBoundingClientRect().top - h.parentElement.previousElementSibling.getBoundingClientRect().bottom; }")
+    assert gap >= 16, gap
+    shot(page, "team")

@@ -32,3 +32,21 @@ def test_a_confirmation_in_a_table_opens_whole(browsing, factory):
     assert wrap["y"] <= button["y"] and button["y"] + button["height"] <= wrap["y"] + wrap["height"], (wrap, button)
     confirm.click()
     expect(page.locator("table.rules details.confirm")).to_have_count(1)
+
+
+def test_the_audit_log_keeps_who_on_one_line(browsing, factory):
+    """Beside a long entry the table's layout squeezed the Who column to its narrowest and cut the
+    email in two ("demo@examp / le.com"); it stays whole on a laptop now."""
+    from app import audit
+    from app.extensions import db
+
+    admin = factory.user(factory.workspace("Audit Shop"), email="olga.owner@audit-shop.test", name=None)
+    summary = ("Gave 12 conversation(s) and 3 lead(s) of alexandra.papadopoulos@audit-shop.test to "
+               "samuel.rivera.benitez@audit-shop.test, ") * 3
+    audit.record("team.reassign", summary.strip(), workspace_id=admin.workspace_id, actor=admin)
+    db.session.commit()
+    page = browsing.login(admin)
+    browsing.go("/settings/audit")
+    who = page.locator("td[data-label=Who] bdi").first
+    expect(who).to_have_text("olga.owner@audit-shop.test")
+    assert who.evaluate("e => e.getClientRects().length") == 1
