@@ -13,13 +13,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import exists, false, func, literal, select, tuple_
+from sqlalchemy import exists, func, literal, tuple_
 from sqlalchemy.orm import joinedload
 
 from app.extensions import db
-from app.leads.queries import owned_from
+from app.leads.queries import labelled, owned_from
 from app.leads.values import display_value
-from app.models import LEAD_STATUSES, Contact, ConversationLabel, InstagramAccount, Label, Lead, utcnow
+from app.models import LEAD_STATUSES, Contact, InstagramAccount, Lead, utcnow
 from app.pagination import decode_cursor, encode_cursor
 from app.scoping import scoped
 from app.url_filters import id_arg, label_arg, owner_arg
@@ -54,20 +54,14 @@ class BoardFilters:
 
     def list_params(self) -> dict[str, str]:
         """What the leads page (the List side of the toggle) understands of these."""
-        return {k: v for k, v in (("owner", self.owner), ("source", self.source)) if v}
+        return {k: v for k, v in (("owner", self.owner), ("source", self.source), ("label", self.label)) if v}
 
 
 def _filtered(filters: BoardFilters, user):
-    query = owned_from(scoped(Lead), filters.owner, filters.source, user)
+    query = labelled(owned_from(scoped(Lead), filters.owner, filters.source, user), filters.label, user.workspace_id)
     if filters.account_id:
         # A lead's account is its contact's (IGSIDs, hence contacts, are per account).
         query = query.where(exists().where(Contact.id == Lead.contact_id, Contact.account_id == filters.account_id))
-    if filters.label:
-        # The label's id first (as the inbox does), so an unknown label is an empty board, not a join.
-        label_id = db.session.scalar(select(Label.id).where(Label.workspace_id == user.workspace_id,
-                                                            Label.name == filters.label))
-        query = query.where(exists().where(ConversationLabel.conversation_id == Lead.conversation_id,
-                                           ConversationLabel.label_id == label_id) if label_id else false())
     return query
 
 

@@ -13,6 +13,7 @@ from flask_login import current_user, login_required
 from app.errors import ActionRefused
 from app.htmx_responses import hx_push_url, is_fragment_request, render_fragment, render_page
 from app.inbox.queries import workspace_users
+from app.labels.catalog import current_workspace_labels
 from app.leads import bp, stages
 from app.leads.actions import update_lead
 from app.leads.values import COMMON_CURRENCIES, LOST_REASONS, display_value, format_value
@@ -48,7 +49,7 @@ def index():
                    workspace_currency=current_user.workspace.currency)
     if is_fragment_request() and cursor:
         return render_page("leads/index.html", block="lead_rows", **context)
-    context.update(counts=status_counts(filters, current_user), sources=lead_sources())
+    context.update(counts=status_counts(filters, current_user), sources=lead_sources(), labels=current_workspace_labels())
     if is_fragment_request():
         response = render_page("leads/index.html", block="lead_results", oob=True, **context)
         return hx_push_url(response, url_for("leads.index", **filters.params()))

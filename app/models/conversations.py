@@ -293,6 +293,10 @@ class Lead(db.Model):
         # The same for one owner (the board's "Mine" and owner filter); it also serves the owner
         # foreign key (a deleted user's leads lose their owner).
         Index("ix_leads_owner_totals", "owner_id", "workspace_id", "status", "currency", "value_cents"),
+        # Leads by their conversation: a label filter on the list or board when the label is rare
+        # (its few conversations first, not every lead checked), the conversation foreign key (a
+        # deleted conversation's lead loses it) and history import's start-date fix.
+        Index("ix_leads_conversation", "conversation_id"),
         # The follow-ups due list and the clock's `follow_up_due` sweep.
         Index("ix_leads_follow_up", "workspace_id", "next_follow_up_at",
               postgresql_where=sql_text("next_follow_up_at IS NOT NULL"),

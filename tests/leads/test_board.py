@@ -232,7 +232,8 @@ def test_the_board_is_linked_from_the_leads_page(client, pipeline):
     html = text(client.get("/leads?owner=me&status=new"))
     assert 'href="/leads/board?owner=me" aria-current' not in html and 'href="/leads/board?owner=me"' in html
     board_html = text(client.get("/leads/board?owner=me&label=vip"))
-    assert 'href="/leads?owner=me"' in board_html and 'aria-current="page">' in board_html
+    # The list filters by label too now: the toggle keeps it (account is the board's alone).
+    assert 'href="/leads?owner=me&amp;label=vip"' in board_html and 'aria-current="page">' in board_html
 
 
 def test_lost_reason_from_the_form():
@@ -245,7 +246,7 @@ def test_lost_reason_from_the_form():
 def test_filters_round_trip():
     filters = BoardFilters.from_args({"owner": "me", "source": "ad", "account": "3", "label": "Hot Lead"})
     assert filters.params() == {"owner": "me", "source": "ad", "account": "3", "label": "hot-lead"}
-    assert filters.list_params() == {"owner": "me", "source": "ad"}
+    assert filters.list_params() == {"owner": "me", "source": "ad", "label": "hot-lead"}
 
 
 def test_a_column_head_leads_with_a_currency_it_holds():

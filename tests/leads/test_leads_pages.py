@@ -10,7 +10,7 @@ import pytest
 
 from app.extensions import db
 from app.spreadsheet import csv_safe
-from app.models import Lead, utcnow
+from app.models import ConversationLabel, Label, Lead, utcnow
 from tests.meta_kit import HX
 
 
@@ -110,6 +110,32 @@ def test_a_filter_change_brings_the_funnel_in_place(auth, leads):
     assert '<ol id="funnel" class="funnel" aria-label="Leads per status">' in fragment
     counts = dict(re.findall(r'data-funnel="(\w+)">.*?funnel__count">(\d+)<', fragment, re.S))
     assert counts == {"new": "0", "contacted": "0", "qualified": "1", "won": "1", "lost": "0"}
+
+
+def test_the_label_filter_as_on_the_board(auth, leads, factory):
+    """Leads whose conversation carries the label: the list, its funnel, its CSV and the toggle
+    to the board keep it; a label that does not exist is an empty list, with a notice for a
+    name no label could have."""
+    me, _, made = leads
+    vip = Label(workspace_id=me.workspace_id, name="vip", color="purple")
+    other_shop = factory.workspace("Other shop")
+    theirs = Label(workspace_id=other_shop.id, name="vip", color="red")
+    db.session.add_all([vip, theirs])
+    db.session.flush()
+    db.session.add(ConversationLabel(conversation_id=made[2].conversation_id, label_id=vip.id))
+    db.session.commit()
+
+    page = text(auth.client.get("/leads?label=VIP"))
+    assert f'id="lead-{made[2].id}"' in page and f'id="lead-{made[0].id}"' not in page
+    assert '<option value="vip" selected>vip</option>' in page
+    counts = dict(re.findall(r'data-funnel="(\w+)">.*?funnel__count">(\d+)<', page, re.S))
+    assert counts == {"new": "0", "contacted": "0", "qualified": "1", "won": "0", "lost": "0"}
+    assert 'href="/leads.csv?label=vip"' in page and "/leads/board?label=vip" in page
+    rows = list(csv.reader(io.StringIO(text(auth.client.get("/leads.csv?label=vip")))))
+    assert len(rows) == 2 and "Carla" in rows[1]
+
+    assert "No leads match these filters" in text(auth.client.get("/leads?label=nothing-like-it"))
+    assert "Unknown label" in text(auth.client.get("/leads?label=" + "x" * 200))
 
 
 def test_other_workspaces_leads_are_404(auth, leads, factory):
