@@ -156,10 +156,11 @@ def test_moving_leads_by_drag_and_by_keyboard(browsing, pipeline, size):
     assert (omar_now.status, omar_now.value_cents) == ("won", 95000)
 
     if size == PHONE:
-        # One column at a time, scrolled sideways; the page itself does not scroll sideways.
+        # One column at a time, scrolled sideways (and the row of column links above it); the page
+        # itself does not scroll sideways.
         board = page.locator("[data-board]")
         assert board.evaluate("el => el.scrollWidth > el.clientWidth")
-        wide = page.evaluate("""() => [...document.querySelectorAll('body *')].filter(el => !el.closest('[data-board]')
+        wide = page.evaluate("""() => [...document.querySelectorAll('body *')].filter(el => !el.closest('[data-board], .board-quick')
             && el.getBoundingClientRect().right > window.innerWidth + 1).map(el => el.tagName + '.' + el.className)""")
         assert wide == [] and page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth"), wide
         assert board.evaluate("el => getComputedStyle(el).scrollSnapType").startswith("x")
@@ -189,6 +190,29 @@ def test_filters_stay_in_the_address_and_the_card_opens_the_conversation(browsin
     expect(_head(page, "qualified").locator("[data-count]")).to_have_attribute("data-count", "0")
     page.locator(f"#board-card-{leads['priya.m'].id} .board-card__name").click()
     expect(page).to_have_url(f"{browsing.url}/conversations/{leads['priya.m'].conversation_id}")
+
+
+@pytest.mark.parametrize("size", [DESKTOP, PHONE], ids=["1280", "390"])
+def test_a_column_is_one_step_away(browsing, pipeline, size):
+    """Tab went through two stops a card (about 60 before Won on a full board); a phone swiped a
+    column at a time. The column links take the keyboard, or the screen, to a column's title, and
+    the next Tab goes on into its cards."""
+    admin, agent, leads = pipeline
+    page = browsing.page
+    page.set_viewport_size(size)
+    browsing.login(admin)
+    browsing.go("/leads/board")
+    jump = page.get_by_role("navigation", name="Go to a column")
+    jump.get_by_role("link", name="Qualified").focus()
+    page.keyboard.press("Enter")
+    title = page.locator("#board-head-qualified-title")
+    expect(title).to_be_focused()
+    expect(title).to_be_in_viewport()
+    page.keyboard.press("Tab")
+    omar = page.locator(f"#board-card-{leads['omar.h'].id}")
+    assert omar.evaluate("(card, active) => card.contains(document.activeElement)", None)
+    if size == PHONE:
+        _at_least_44(page, ".board-jump__link")
 
 
 def test_the_board_follows_what_teammates_do(browsing, factory, pipeline):
