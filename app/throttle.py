@@ -48,8 +48,16 @@ def init_app(app: Flask) -> None:
     limiter.init_app(app)
     app.register_error_handler(RateLimitExceeded, _answer_breach)
     if not redis_url and not app.testing:
-        log.warning("rate limits are kept per process (no REDIS_URL): each web process counts on its own, "
-                    "so a client gets up to that many times each limit; set REDIS_URL to share them")
+        # Said by a process that serves requests, at its first one: said at start-up it was printed
+        # by every command too, and `flask --app app push keys >> .env` wrote it into .env.
+        said = []
+
+        @app.before_request
+        def _say_limits_are_per_process():
+            if not said:
+                said.append(True)
+                log.warning("rate limits are kept per process (no REDIS_URL): each web process counts on its own, "
+                            "so a client gets up to that many times each limit; set REDIS_URL to share them")
 
 
 def _answer_breach(exc: RateLimitExceeded):

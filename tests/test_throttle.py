@@ -51,11 +51,38 @@ def test_behind_one_router_the_address_it_appended_counts(database_url, cleanup)
     assert _fail_logins(app, ["203.0.113.6"]) == [401]
 
 
-def test_without_redis_the_start_says_limits_are_per_process(database_url, caplog):
+def test_without_redis_the_first_request_says_limits_are_per_process(database_url, caplog):
+    """Said once by a process that serves requests; not at start-up, where every command printed
+    it (and `flask --app app push keys >> .env` wrote it into .env)."""
     with caplog.at_level(logging.WARNING, logger="app.throttle"):
-        create_app(dict(base_config(database_url), TESTING=False))
-    assert any("rate limits are kept per process" in r.getMessage() for r in caplog.records)
+        app = create_app(dict(base_config(database_url), TESTING=False))
+        assert not any("per process" in r.getMessage() for r in caplog.records)
+        client = app.test_client()
+        client.get("/login")
+        client.get("/login")
+    assert [r.getMessage() for r in caplog.records].count(
+        "rate limits are kept per process (no REDIS_URL): each web process counts on its own, so a client gets up "
+        "to that many times each limit; set REDIS_URL to share them") == 1
     caplog.clear()
     with caplog.at_level(logging.WARNING, logger="app.throttle"):
-        create_app(dict(base_config(database_url), TESTING=False, REDIS_URL="redis://127.0.0.1:1/0"))
+        app = create_app(dict(base_config(database_url), TESTING=False, REDIS_URL="redis://127.0.0.1:1/0"))
+        app.test_client().get("/login")
     assert not any("per process" in r.getMessage() for r in caplog.records)
+
+
+def test_push_keys_prints_only_what_goes_into_env(tmp_path):
+    """The README appends its output to .env: a log line in it made every later command warn that
+    .env could not be parsed. Run as a newcomer runs it: a real process, no Redis, not testing."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "DATABASE_URL", "APP_ENV")}
+    env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'app.db'}"
+    root = Path(__file__).resolve().parent.parent
+    out = subprocess.run([sys.executable, "-m", "flask", "--app", "app", "push", "keys"], cwd=root, env=env,
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert [line.split("=")[0] for line in lines if not line.startswith("#")] == ["VAPID_PUBLIC_KEY", "VAPID_PRIVATE_KEY"], lines

@@ -42,13 +42,22 @@ def _safe_next(target: str | None) -> str:
     return target
 
 
-def _throttled(request_limit):
+def _throttled(request_limit, what: str):
     """Too many failures from this client (for this account, or at all): the form again, saying
-    how long to wait; a correct password from the same place waits too."""
+    how long to wait and for what; a correct password from the same place waits too."""
     form = LoginForm()
     wait = throttle.retry_after_seconds(request_limit)
-    form.form_errors.append(f"Too many failed sign-ins from this device. Try again in {throttle.wait_in_words(wait)}.")
+    form.form_errors.append(f"Too many failed sign-ins {what}. Try again in {throttle.wait_in_words(wait)}.")
     return make_response(render_template("auth/login.html", form=form), 429, {"Retry-After": str(wait)})
+
+
+def _throttled_client(request_limit):
+    return _throttled(request_limit, "from this device")
+
+
+def _throttled_pair(request_limit):
+    # Said as it is: another account signs in from here at once ("from this device" misled).
+    return _throttled(request_limit, "to this account from this device")
 
 
 def authenticate(email: str, password: str) -> User | None:
@@ -61,9 +70,9 @@ def authenticate(email: str, password: str) -> User | None:
 
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(throttle.login_client_limits, key_func=throttle.client_address, methods=["POST"],
-               deduct_when=throttle.login_failed, scope="login-client", on_breach=_throttled)
+               deduct_when=throttle.login_failed, scope="login-client", on_breach=_throttled_client)
 @limiter.limit(throttle.login_pair_limits, key_func=throttle.login_pair_key, methods=["POST"],
-               deduct_when=throttle.login_failed, scope="login-pair", on_breach=_throttled)
+               deduct_when=throttle.login_failed, scope="login-pair", on_breach=_throttled_pair)
 def login():
     if current_user.is_authenticated:
         return redirect(_safe_next(request.args.get("next")))

@@ -104,7 +104,7 @@ def preferences_page():
     unavailable = {key: CHANNEL_LABELS[key] for key, on in (("push", vapid.enabled()), ("email", mail_enabled())) if not on}
     return render_template("notifications/preferences.html", choices=preferences.choices(current_user),
                            channels=CHANNELS, channel_labels=CHANNEL_LABELS, field_name=preferences.field_name,
-                           unavailable=unavailable)
+                           unavailable=unavailable, push_keys_command=vapid.KEYS_COMMAND)
 
 
 def poll_seconds() -> int:

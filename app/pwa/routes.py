@@ -125,5 +125,5 @@ def send_test():
 @bp.app_template_global()
 def push_devices_panel() -> dict:
     """What templates/pwa/_devices.html shows: the signed-in person's devices and the key."""
-    return {"enabled": vapid.enabled(), "public_key": vapid.public_key(), "how_to_enable": vapid.HOW_TO_ENABLE,
+    return {"enabled": vapid.enabled(), "public_key": vapid.public_key(), "keys_command": vapid.KEYS_COMMAND,
             "devices": devices.devices(current_user.id)}

@@ -19,7 +19,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from flask import current_app
 
 VARIABLES = ("VAPID_PRIVATE_KEY", "VAPID_PUBLIC_KEY", "VAPID_SUBJECT")
-HOW_TO_ENABLE = ("run `flask --app app push keys` and set the VAPID_PUBLIC_KEY and VAPID_PRIVATE_KEY it prints, "
+KEYS_COMMAND = "flask --app app push keys"
+HOW_TO_ENABLE = (f"run `{KEYS_COMMAND}` and set the VAPID_PUBLIC_KEY and VAPID_PRIVATE_KEY it prints, "
                  "and VAPID_SUBJECT (mailto:you@example.com or an https: address)")
 
 

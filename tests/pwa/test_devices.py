@@ -187,8 +187,10 @@ def test_without_keys_the_profile_says_how_to_turn_push_on(auth):
     auth.login()
     html = auth.client.get("/settings/profile").get_data(as_text=True)
     assert "Push notifications are off on this server" in html
-    assert "flask --app app push keys" in html
+    # The command as code, not between literal backticks; the notification settings say it alike.
+    assert "run <code>flask --app app push keys</code> and set" in html and "`" not in html
     assert "Turn on push on this device" not in html
+    assert "(push: <code>flask --app app push keys</code>)" in auth.client.get("/settings/notifications").get_data(as_text=True)
 
 
 @pytest.mark.parametrize("user_agent, label", [
