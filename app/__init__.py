@@ -118,7 +118,10 @@ def _unauthorized():
 
     if request.path.startswith("/api/"):
         return json_error(401, "unauthorized", "A valid API token is required.")
-    login_url = url_for("auth.login", next=request.full_path if request.method == "GET" else None)
+    # Back to the page asked for after signing in (not for the inbox itself, where signing in goes
+    # anyway; and without werkzeug's full_path's "?" when there is no query: /login?next=/?).
+    target = request.path + (f"?{request.query_string.decode('latin-1')}" if request.query_string else "")
+    login_url = url_for("auth.login", next=target if request.method == "GET" and target != "/" else None)
     if htmx:
         # A login form swapped into a fragment would be nonsense: send the whole page there.
         return hx_redirect(make_response("", 401), url_for("auth.login"))

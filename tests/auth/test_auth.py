@@ -141,6 +141,18 @@ def test_unknown_email_costs_the_same_password_check(app, client, auth, factory,
     assert len(calls) == 1
 
 
+def test_signing_in_goes_back_to_the_page_asked_for(client, auth, factory):
+    """The address kept whole (with its query), none for the inbox itself, and no stray "?"
+    (werkzeug's full_path gave /login?next=/?)."""
+    assert client.get("/").headers["Location"] == "/login"
+    assert client.get("/leads").headers["Location"] == "/login?next=/leads"
+    assert client.get("/leads?status=new&owner=me").headers["Location"] == "/login?next=/leads?status%3Dnew%26owner%3Dme"
+    user = factory.user(password="pw-123456")
+    response = client.post("/login?next=/leads?status%3Dnew%26owner%3Dme",
+                           data={"email": user.email, "password": "pw-123456", "csrf_token": auth.csrf_token()})
+    assert response.headers["Location"] == "/leads?status=new&owner=me"
+
+
 def test_login_redirect_stays_on_site(client, auth, factory):
     user = factory.user(password="pw-123456")
     token = auth.csrf_token()
