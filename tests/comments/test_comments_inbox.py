@@ -34,6 +34,12 @@ def test_from_signed_delivery_to_thread_api_and_lead(client, auth, factory, acco
     assert f"/conversations/{conversation.id}" in comments_only and "hello there" not in comments_only
     assert f"/conversations/{conversation.id}" not in dms_only and "hello there" in dms_only
     assert "Unknown kind" in client.get("/?kind=posts").get_data(as_text=True)
+    # A comments row says so (a customer who also wrote a DM had two rows alike but for the preview).
+    rows = re.findall(r'<li id="conv-(\d+)".*?</li>', page, re.S)
+    tagged = {int(row_id) for row_id in rows
+              if '<span class="tag tag--comments">Comments</span>' in page[page.index(f'<li id="conv-{row_id}"'):]
+              .split("</li>", 1)[0]}
+    assert tagged == {conversation.id}, tagged
 
     # The thread: the post on top (reserved picture box, caption, link), the comment and our reply
     # indented under it, the comment-actions region instead of the DM composer.
