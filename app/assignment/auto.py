@@ -33,6 +33,7 @@ from sqlalchemy import Integer, cast, func, literal, select
 from app.assignment.availability import available_clause
 from app.extensions import db
 from app.integrations import events as webhook_events
+from app.leads import ownership
 from app.models import AccountAssignee, Conversation, InstagramAccount, User, Workspace, utcnow
 from app.notifications import events as notification_events
 
@@ -118,6 +119,7 @@ def assign_arrivals(conversations: Iterable[Conversation], now: datetime | None 
             assigned.append(conversation)
     if assigned:
         db.session.flush()
+        ownership.follow_assignees(assigned, now)  # their leads without an owner become the assignee's
         _announce(assigned)
     return assigned
 

@@ -15,6 +15,7 @@ from app.extensions import db
 from app.inbox import unread
 from app.inbox.mentions import mentioned_members, named_in, record as record_mentions
 from app.integrations import events as webhook_events
+from app.leads import ownership
 from app.messages import waiting
 from app.notifications import events as notification_events, reading as notification_reading
 from app.models import CONVERSATION_STATUSES, Conversation, Note, User, utcnow
@@ -117,6 +118,7 @@ def assign_all(conversations: list[Conversation], assignee_id: int | None,
         # A person's choice (or clearing it): auto-assignment never overrides an assignee (app.assignment.auto).
         conversation.assignment_reason = "manual" if assignee_id is not None else None
         conversation.assigned_at = now if assignee_id is not None else None
+    ownership.follow_assignees(changed, now)  # their leads without an owner become the assignee's
     notification_events.conversations_assigned(changed, assignee_id, by)
     webhook_events.conversations_assigned(changed)  # conversation.assigned, same commit (app.integrations)
     db.session.commit()

@@ -135,6 +135,11 @@ def lead_updated(lead: Lead) -> int:
     return _emit(LEAD_UPDATED, lead.workspace_id, [lead], _lead)
 
 
+def leads_updated(workspace_id: int, leads: Sequence[Lead], subscriptions: Subscriptions | None = None) -> int:
+    """app.leads.ownership: leads given their conversation's assignee as owner."""
+    return _emit(LEAD_UPDATED, workspace_id, list(leads), _lead, subscriptions)
+
+
 def conversations_assigned(conversations: Sequence[Conversation]) -> int:
     """app.inbox.actions.assign_all: the conversations whose assignee changed (one workspace)."""
     if not conversations:

@@ -739,8 +739,10 @@ class _Delivery:
                                          permalink=self.permalinks.get(conversation.media_id or 0))
             # An imported customer became a lead when their conversation began (see _create_conversations).
             created = min(conversation.created_at, self.now) if self.history else self.now
+            # Owned by the conversation's assignee when it already has one (app.leads.ownership).
             rows.append({"workspace_id": conversation.workspace_id, "contact_id": conversation.contact_id,
-                         "conversation_id": conversation.id, "status": "new", "source": source,
+                         "conversation_id": conversation.id, "owner_id": conversation.assignee_id,
+                         "status": "new", "source": source,
                          "source_detail": detail, "created_at": created, "updated_at": self.now,
                          "stage_changed_at": self.now})
         if rows:

@@ -192,14 +192,16 @@ def test_ingestion_assignment_and_replies_send_their_events_in_the_apis_shapes(
     conversation_id = message.conversation_id
     response = admin_api.patch(f"/conversations/{conversation_id}", json={"assignee_id": admin_api.user.id})
     assert response.status_code == 200
-    assigned = _verify(receiver.received[-1], hook["secret"])
+    # The lead, which had no owner, became the assignee's (app.leads.ownership): said as well.
+    owned, assigned = (_verify(r, hook["secret"]) for r in receiver.received[2:4])
+    assert (owned["event"], owned["data"]["id"], owned["data"]["owner_id"]) == ("lead.updated", lead.id, admin_api.user.id)
     assert assigned["event"] == "conversation.assigned"
     assert (assigned["data"]["id"], assigned["data"]["assignee_id"]) == (conversation_id, admin_api.user.id)
     assert set(assigned["data"]) == set(response.get_json()["data"])
 
     response = admin_api.post(f"/conversations/{conversation_id}/messages", json={"text": "Yes, size M too"})
     assert response.status_code == 202
-    replies = [_verify(r, hook["secret"]) for r in receiver.received[3:]]
+    replies = [_verify(r, hook["secret"]) for r in receiver.received[4:]]
     assert [(e["event"], e["data"]["text"], e["data"]["direction"]) for e in replies] == [
         ("message.created", "Yes, size M too", "out")]
 
