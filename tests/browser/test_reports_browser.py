@@ -15,6 +15,7 @@ from playwright.sync_api import expect  # noqa: E402
 
 from tests.reports.conftest import build  # noqa: E402
 
+pytestmark = pytest.mark.browser
 PERIOD = "/reports?from=2026-01-05&to=2026-01-07"
 
 
