@@ -36,6 +36,7 @@ _PAGE = _env.from_string("""<!doctype html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{{ title }} • Instagram (stand-in)</title>
+<link rel="icon" href="data:,">{# no icon, and no request for /favicon.ico (a 404 in the console) #}
 <style>
   body { font-family: -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; background: #fafafa;
          color: #262626; margin: 0; display: flex; justify-content: center; }
