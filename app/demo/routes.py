@@ -22,7 +22,14 @@ from app.htmx_responses import render_page
 admin_required = roles.admin_required(why="Only workspace admins can use the simulator.")
 
 
+FRESH_FORM = {"kind": "text", "reaction": "love", "reaction_target": "ours"}
+
+
 def _page(status: int = 200, **context):
+    # Each form keeps only its own values: the history form once came back with the customer the
+    # live form had just simulated, and the other way round.
+    context.setdefault("form", FRESH_FORM)
+    context.setdefault("history_form", {})
     return render_page(
         "demo/simulator.html",
         block="simulator",
@@ -40,7 +47,7 @@ def _page(status: int = 200, **context):
 @bp.get("/demo/simulator")
 @admin_required
 def simulator():
-    return _page(form={"kind": "text", "reaction": "love", "reaction_target": "ours"})
+    return _page()
 
 
 @bp.post("/demo/simulator")
@@ -64,6 +71,6 @@ def simulator_history():
     try:
         seeded = seed_history(form)
     except SimulationRefused as exc:
-        return _page(status=422, form={**form, "kind": "text"}, history_error=exc)
+        return _page(status=422, history_form=form, history_error=exc)
     form.pop("history_text", None)
-    return _page(form={**form, "kind": "text"}, history_seed=seeded)
+    return _page(history_form=form, history_seed=seeded)

@@ -92,7 +92,11 @@ def test_the_simulator_adds_a_past_conversation_the_import_then_finds(app, clien
             "history_text": "Do you have this in blue?\n> We do! Which size?\nM please"}
     response = auth.post("/demo/simulator/history", form, htmx=True)
     assert response.status_code == 200
-    assert "Added 3 messages with @maria.lopes, 4 days ago" in response.get_data(as_text=True)
+    page = response.get_data(as_text=True)
+    assert "Added 3 messages with @maria.lopes, 4 days ago" in page
+    # Each form keeps its own values: the live form's customer box is not Maria's.
+    assert 'id="sim-history-username" name="username" maxlength="31" autocomplete="off" placeholder="e.g. maria.lopes" value="maria.lopes"' in page
+    assert 'id="sim-username" name="username" value=""' in page
     added = app.extensions["standin"].added_history(demo.account.ig_user_id)
     thread = added[customer_igsid("maria.lopes")]
     assert [(m["from_customer"], m["text"]) for m in thread] == [

@@ -33,6 +33,9 @@ def test_a_simulated_message_is_a_signed_delivery_applied_by_ingestion(auth, adm
     response = simulate(auth, username="nina.tries", text="Hello from the simulator 👋")
     assert response.status_code == 200, response.text
     assert 'id="simulator-status">200<' in response.text
+    # The live form keeps its customer for the next event; the history form does not take them.
+    assert 'id="sim-username" name="username" value="nina.tries"' in response.text
+    assert 'placeholder="e.g. maria.lopes" value=""' in response.text
 
     [event] = db.session.scalars(select(WebhookEvent)).all()
     assert event.status == "applied"
