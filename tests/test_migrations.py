@@ -70,3 +70,35 @@ def test_sqlite_upgrades_keep_rows_that_point_at_a_rebuilt_table(tmp_path):
             assert sorted(conn.execute(text("SELECT user_id, count FROM conversation_unreads"))) == [(1, 2), (2, 2)]
             assert conn.execute(text("SELECT last_speaker FROM conversations")).scalar() == "automation"
         db.engine.dispose()
+
+
+def test_0028_gives_ownerless_leads_of_assigned_conversations_their_assignee(tmp_path):
+    """Leads made before owners followed assignees (app.leads.ownership) take their conversation's
+    assignee once; an owner someone set, and a lead of an unassigned conversation, stay."""
+    from flask_migrate import downgrade, upgrade
+    from sqlalchemy import select
+
+    from app import create_app
+    from app.models import Lead
+    from tests.conftest import base_config
+    from tests.factories import Factory
+
+    app = create_app(base_config(f"sqlite:///{tmp_path / 'owners.db'}"))
+    with app.app_context():
+        upgrade()
+        make = Factory()
+        ws = make.workspace("Owners")
+        sam, ada = make.user(ws, role="agent"), make.user(ws)
+        account = make.account(ws)
+        nobodys = make.lead(make.conversation(account, assignee_id=sam.id))
+        chosen = make.lead(make.conversation(account, assignee_id=sam.id), owner_id=ada.id)
+        unassigned = make.lead(make.conversation(account))
+        db.session.commit()
+        ids = {"nobodys": nobodys.id, "chosen": chosen.id, "unassigned": unassigned.id, "sam": sam.id, "ada": ada.id}
+        db.session.remove()
+        downgrade(revision="0027")
+        upgrade()
+        owners = dict(db.session.execute(select(Lead.id, Lead.owner_id)).all())
+        assert owners == {ids["nobodys"]: ids["sam"], ids["chosen"]: ids["ada"], ids["unassigned"]: None}
+        db.session.remove()
+        db.engine.dispose()

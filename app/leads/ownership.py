@@ -8,8 +8,9 @@ replaced, and taking the conversation away from someone leaves the lead where it
 deal is a sales decision, the conversation's assignee only the first guess.
 
 Called, in the caller's transaction, wherever a conversation's assignee is set: by hand, in bulk
-and through the API (app.inbox.actions.assign_all) and by auto-assignment (app.assignment.auto,
-for ingestion and the snooze clock). A lead made after its conversation was assigned is given the
+and through the API (app.inbox.actions.assign_all), by the team page's "Reassign their work"
+(app.team.lifecycle.reassign) and by auto-assignment (app.assignment.auto, for ingestion and the
+snooze clock). A lead made after its conversation was assigned is given the
 assignee as it is created (app.webhooks.apply.create_leads)."""
 from __future__ import annotations
 
@@ -28,7 +29,12 @@ def follow_assignees(conversations: Iterable[Conversation], now: datetime | None
     """Give these conversations' leads that have no owner their conversation's assignee; returns
     the ids of the leads given one. One UPDATE for all of them (auto-assignment hands a delivery's
     new customers to different people)."""
-    owners = {c.id: c.assignee_id for c in conversations if c.assignee_id is not None}
+    return follow({c.id: c.assignee_id for c in conversations if c.assignee_id is not None}, now)
+
+
+def follow(owners: dict[int, int], now: datetime | None = None) -> list[int]:
+    """`follow_assignees` for conversation ids and their new assignee's id (a bulk UPDATE that
+    returned only ids: the team page's "Reassign their work")."""
     if not owners:
         return []
     now = now or utcnow()

@@ -99,7 +99,10 @@ def days_csv():
 @login_required
 def agents_csv():
     report = _table_report()
-    rows = ([a.user_id, a.name, a.conversations, a.replies, a.first_response_median_s] for a in report.agents)
+    rows = [[a.user_id, a.name, a.conversations, a.replies, a.first_response_median_s] for a in report.agents]
+    if report.outbound_from_app and not report.scope.agent_id:
+        # As on the page: with this row the replies add up to the team's (no user id: nobody of ours).
+        rows.append(["", "From the Instagram app", "", report.outbound_from_app, ""])
     return csv_download(_filename(report, "agents"),
                         ("user_id", "name", "conversations", "replies", "first_response_median_s"), rows)
 

@@ -21,6 +21,7 @@ from datetime import timedelta
 from sqlalchemy import func, select, update
 
 from app.extensions import db
+from app.leads import ownership
 from app.models import ROLES, Conversation, Invite, Lead, PasswordReset, User, Workspace, utcnow
 from app.team.passwords import WeakPassword, check_password
 
@@ -145,15 +146,20 @@ def reassign(former: User, to: User) -> tuple[int, int]:
     """Hand a member's open conversations and leads to another active member, in one step."""
     if to.workspace_id != former.workspace_id or not to.active or to.id == former.id:
         raise TeamRefused("to", "Choose an active member of this workspace.")
-    conversations = db.session.execute(
+    now = utcnow()
+    # updated_at too: open inboxes and boards see the new person at their next poll.
+    moved = db.session.scalars(
         update(Conversation).where(Conversation.workspace_id == former.workspace_id,
                                    Conversation.assignee_id == former.id, Conversation.status != "resolved")
-        .values(assignee_id=to.id, assignment_reason="manual", assigned_at=utcnow())).rowcount
+        .values(assignee_id=to.id, assignment_reason="manual", assigned_at=now, updated_at=now)
+        .returning(Conversation.id)).all()
     leads = db.session.execute(
         update(Lead).where(Lead.workspace_id == former.workspace_id, Lead.owner_id == former.id,
                            Lead.status.notin_(("won", "lost")))
-        .values(owner_id=to.id)).rowcount
-    return conversations, leads
+        .values(owner_id=to.id, updated_at=now)).rowcount
+    # Their conversations' leads that had no owner follow the conversation, as on any assignment.
+    leads += len(ownership.follow({conversation_id: to.id for conversation_id in moved}, now))
+    return len(moved), leads
 
 
 # -- passwords -----------------------------------------------------------------------------------

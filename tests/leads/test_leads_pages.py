@@ -110,6 +110,10 @@ def test_a_filter_change_brings_the_funnel_in_place(auth, leads):
     assert '<ol id="funnel" class="funnel" aria-label="Leads per status">' in fragment
     counts = dict(re.findall(r'data-funnel="(\w+)">.*?funnel__count">(\d+)<', fragment, re.S))
     assert counts == {"new": "0", "contacted": "0", "qualified": "1", "won": "1", "lost": "0"}
+    # Nor is anything in the rows out of band: every row's Value cell was once taken out of the
+    # table (the block renders with `oob` set), and the columns after it moved left.
+    rows = fragment[fragment.index('<tbody id="lead-rows">'):fragment.index("</tbody>")]
+    assert "hx-swap-oob" not in rows and rows.count('<td data-label="Value"') == 2
 
 
 def test_the_label_filter_as_on_the_board(auth, leads, factory):
@@ -117,12 +121,16 @@ def test_the_label_filter_as_on_the_board(auth, leads, factory):
     to the board keep it; a label that does not exist is an empty list, with a notice for a
     name no label could have."""
     me, _, made = leads
-    vip = Label(workspace_id=me.workspace_id, name="vip", color="purple")
     other_shop = factory.workspace("Other shop")
-    theirs = Label(workspace_id=other_shop.id, name="vip", color="red")
-    db.session.add_all([vip, theirs])
+    theirs = Label(workspace_id=other_shop.id, name="vip", color="red")  # first: the lower id
+    db.session.add(theirs)
+    db.session.flush()
+    vip = Label(workspace_id=me.workspace_id, name="vip", color="purple")
+    db.session.add(vip)
     db.session.flush()
     db.session.add(ConversationLabel(conversation_id=made[2].conversation_id, label_id=vip.id))
+    # Their "vip" on one of our conversations (no page could do it): our filter must not find it.
+    db.session.add(ConversationLabel(conversation_id=made[0].conversation_id, label_id=theirs.id))
     db.session.commit()
 
     page = text(auth.client.get("/leads?label=VIP"))

@@ -71,3 +71,39 @@ def test_a_lead_made_after_its_conversation_was_assigned_starts_with_that_owner(
     assign_all([conversation], sam.id)
     assert post(client, p.delivery(p.entry(A, [p.text_message(A, customer, "m.first", "Hi!", T0 + 1000)]))).status_code == 200
     assert _lead_of(conversation).owner_id == sam.id
+
+
+def test_a_reopened_conversation_auto_assigned_gives_its_ownerless_lead_an_owner(client, factory):
+    """The path where the lead already exists when auto-assignment runs (ingestion's reopen, and
+    the snooze clock's wake): app.assignment.auto calls follow_assignees."""
+    account = factory.account()
+    account.assignment = "round_robin"
+    db.session.commit()
+    sam, tia = team(factory, account, 2)
+    conversation = deliver_new_customer(client, account)
+    assert conversation.assignee_id == sam.id
+    assign_all([conversation], None)  # a person unassigned it...
+    lead = _lead_of(conversation)
+    lead.owner_id = None  # ...and cleared its owner
+    conversation = db.session.get(Conversation, conversation.id)
+    conversation.status = "resolved"
+    db.session.commit()
+    A, igsid = account.ig_user_id, conversation.contact.igsid
+    assert post(client, p.delivery(p.entry(A, [p.text_message(A, igsid, "m.back", "back again", T0 + 99)]))).status_code == 200
+    db.session.expire_all()
+    assert db.session.get(Conversation, conversation.id).assignee_id == tia.id
+    assert _lead_of(conversation).owner_id == tia.id
+
+
+def test_reassigning_a_former_members_work_gives_ownerless_leads_the_new_person(auth, factory):
+    ws = factory.workspace("Handover Shop")
+    admin = auth.login(factory.user(ws, name="Ada Admin"))
+    gone = factory.user(ws, name="Gina Gone", role="agent")
+    account = factory.account(ws)
+    theirs = factory.conversation(account, assignee_id=gone.id)
+    factory.lead(theirs)  # nobody's lead, Gina's conversation
+    auth.post(f"/settings/team/{gone.id}/deactivate")
+    assert auth.post(f"/settings/team/{gone.id}/reassign", {"to": str(admin.id)}).status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Conversation, theirs.id).assignee_id == admin.id
+    assert _lead_of(theirs).owner_id == admin.id

@@ -145,6 +145,10 @@ def test_replies_from_the_instagram_app_are_a_row_of_their_own(dataset, client, 
     assert re.search(r'<tr data-user="instagram-app"><th scope="row">From the Instagram app .*?</th>.*?'
                      r'<td data-label="Replies">1</td>', html, re.S)
     assert "with those sent from the Instagram app itself, they add up to the team's 6" in html
+    rows = list(csv.reader(io.StringIO(client.get("/reports/agents.csv?from=2026-01-05&to=2026-01-07")
+                                       .get_data(as_text=True))))
+    assert rows[-1] == ["", "From the Instagram app", "", "1", ""]
+    assert sum(int(row[3]) for row in rows[1:]) == 6
     # An agent's own report is theirs alone: no such row.
     assert _report(dataset.sam).scope.agent_id == dataset.sam.id
     with client.session_transaction() as session:
