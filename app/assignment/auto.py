@@ -82,11 +82,13 @@ def _pick(mode: str, ids: list[int], last: int | None, counts: dict[int, int] | 
     return order[0]
 
 
-def assign_arrivals(conversations: Iterable[Conversation], now: datetime | None = None) -> list[Conversation]:
+def assign_arrivals(conversations: Iterable[Conversation], now: datetime | None = None, *,
+                    lead_owners: bool = True) -> list[Conversation]:
     """Give each unassigned conversation of an account with auto-assignment on to the next person,
     in the caller's transaction (the caller commits; rows are flushed). Conversations in id order;
     returns those assigned. The assignee gets an `assigned` notification and a
-    `conversation.assigned` webhook event in the same transaction."""
+    `conversation.assigned` webhook event in the same transaction. `lead_owners=False`: the caller
+    gives their leads the assignee itself (ingestion: a new conversation's lead does not exist yet)."""
     now = now or utcnow()
     by_account: dict[int, list[Conversation]] = defaultdict(list)
     for conversation in conversations:
@@ -119,7 +121,8 @@ def assign_arrivals(conversations: Iterable[Conversation], now: datetime | None 
             assigned.append(conversation)
     if assigned:
         db.session.flush()
-        ownership.follow_assignees(assigned, now)  # their leads without an owner become the assignee's
+        if lead_owners:
+            ownership.follow_assignees(assigned, now)  # their leads without an owner become the assignee's
         _announce(assigned)
     return assigned
 

@@ -52,6 +52,7 @@ from app.instagram.events import (
     ReferralEvent,
     UnknownEvent,
 )
+from app.leads import ownership
 from app.leads.source import lead_source
 from app.messages import first_times, waiting
 from app.messages.content import PREVIEW_MAX, MessageContent, content_from_event, preview_line
@@ -674,7 +675,12 @@ class _Delivery:
                   and self.conversations_by_id[cid].assignee_id is None]
         if not wanted:
             return set()
-        return {conversation.id for conversation in assign_arrivals(wanted, self.now)}
+        assigned = assign_arrivals(wanted, self.now, lead_owners=False)
+        # A new conversation's lead is made after this with its assignee as owner (create_leads):
+        # only reopened ones have a lead to give one, so a delivery of new customers (the hot path)
+        # sends no UPDATE that could match nothing.
+        ownership.follow_assignees([c for c in assigned if c.id not in self.created_conversations], self.now)
+        return {conversation.id for conversation in assigned}
 
     def _conversation_effects(self, conversation: Conversation, new: _NewMessage, is_new: bool) -> None:
         at = new.event.timestamp

@@ -12,6 +12,7 @@ from app.leads import board_live
 from app.instagram import payloads as p
 from app.models import Conversation, Lead
 from tests.assignment.helpers import deliver_new_customer, team
+from tests.sql_log import sql_sent
 from tests.webhooks.helpers import T0, post
 
 
@@ -25,7 +26,10 @@ def test_auto_assignment_makes_the_assignee_the_owner(client, factory):
     account.assignment = "round_robin"
     db.session.commit()
     sam, tia = team(factory, account, 2)
-    first, second = deliver_new_customer(client, account), deliver_new_customer(client, account)
+    first = deliver_new_customer(client, account)
+    with sql_sent() as seen:  # the hot path: the new lead is made with its owner, no UPDATE after
+        second = deliver_new_customer(client, account)
+    assert not [sent for sent in seen if sent.statement.lstrip().upper().startswith("UPDATE LEADS")]
     assert (first.assignee_id, second.assignee_id) == (sam.id, tia.id)
     assert (_lead_of(first).owner_id, _lead_of(second).owner_id) == (sam.id, tia.id)
 
