@@ -7,10 +7,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask import Flask
+from sqlalchemy import select
 
 from app.demo.delivery import already_delivered, deliver_webhook
+from app.demo.timeline import as_it_happened
+from app.extensions import db
 from app.instagram import payloads
-from app.models import InstagramAccount
+from app.models import Conversation, InstagramAccount, Message
 from app.standin import customer_igsid
 
 TOTE_POST = "17841000000000101"
@@ -69,4 +72,8 @@ def seed_comments(app: Flask, account: InstagramAccount) -> tuple[int, list[str]
             problems.append(f"comment {item.key}: webhook answered {delivery.status}, event "
                             f"{delivery.webhook_event_status or 'not stored'} {delivery.webhook_event_error or ''}".strip())
         delivered += 1
+        conversation = db.session.scalar(select(Conversation).join(Message, Message.conversation_id == Conversation.id)
+                                         .where(Message.account_id == account.id, Message.mid == comment_id(item.key)))
+        if conversation is not None:
+            as_it_happened(conversation)
     return delivered, problems

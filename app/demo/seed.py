@@ -34,6 +34,7 @@ from app.demo.drafts import seed_drafts
 from app.demo.labels import seed_labels
 from app.demo.mentions import seed_mentions
 from app.demo.pipeline import seed_lead
+from app.demo.timeline import as_it_happened
 from app.demo.needs_reply import queue_automated_reply, readers
 from app.demo.reports import seed_month
 from app.demo.saved_replies import seed_saved_replies
@@ -341,6 +342,7 @@ def _set_up_staff_state(story: Story, result: DemoSeedResult) -> bool:
     )
     if conversation is None:
         return False
+    as_it_happened(conversation)  # before anything below is stamped now, as it should be
     owner = {"admin": result.admin, "agent": result.agent}.get(story.assignee or "")
     if owner is not None:
         assign(conversation, owner.id, result.admin)  # the agent is told; the admin assigning themselves is not
