@@ -45,6 +45,44 @@ def test_the_app_log_holds_no_query_string_and_no_capability(client, caplog):
         assert secret not in lines
 
 
+def test_links_that_open_an_account_are_logged_as_their_route(app, client, factory, caplog):
+    """An invite or password-reset link in the log let anyone who reads the logs join the
+    workspace or take over the account; an unsubscribe link, turn someone's alerts off. Found by
+    a security review: the capability routes were a list, and these were missing from it."""
+    from app.extensions import db
+    from app.notifications.unsubscribe import unsubscribe_token
+    from app.team import lifecycle
+
+    admin = factory.user(role="admin")
+    agent = factory.user(admin.workspace, role="agent")
+    _, invite = lifecycle.invite(admin.workspace_id, "new@example.com", "admin", admin)
+    _, reset = lifecycle.issue_reset(agent, admin)
+    db.session.commit()
+    unsubscribe = unsubscribe_token(agent.id, ["assigned"])
+    caplog.set_level(logging.INFO, logger="app.request")
+    for path in (f"/invite/{invite}", f"/reset/{reset}", f"/notifications/unsubscribe/{unsubscribe}"):
+        assert client.get(path).status_code == 200, path
+    lines = "\n".join(r.getMessage() for r in caplog.records if r.name == "app.request")
+    assert "/invite/<token>" in lines and "/reset/<token>" in lines and "/notifications/unsubscribe/<token>" in lines
+    for secret in (invite, reset, unsubscribe):
+        assert secret not in lines
+
+
+def test_a_failing_capability_link_logs_its_route_not_its_token(app, client, caplog, monkeypatch):
+    from app.team import routes
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(routes.lifecycle, "find_invite", broken)
+    monkeypatch.setitem(app.config, "PROPAGATE_EXCEPTIONS", False)
+    caplog.set_level(logging.ERROR)
+    assert client.get("/invite/" + "T" * 40).status_code == 500
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert "Exception on /invite/<token> [GET]" in logged
+    assert "T" * 40 not in logged
+
+
 def test_the_procfile_web_process_prints_no_secret(tmp_path):
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("INSTAGRAM_", "DATABASE_URL", "REDIS_URL"))}
