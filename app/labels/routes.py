@@ -144,6 +144,8 @@ def add_to_conversation(conversation_id: int):
 def remove_from_conversation(conversation_id: int, label_id: int):
     conversation = conversation_or_404(conversation_id)
     label = label_by_id(conversation.workspace_id, label_id)
-    if label is not None and remove_label(conversation, label.id):
+    if label is None:
+        abort(404)  # another workspace's label, as any id of theirs (or one deleted meanwhile)
+    if remove_label(conversation, label.id):
         return _after_change(conversation, done=f"Label “{label.name}” removed.")
     return _after_change(conversation, done="The conversation did not have that label.")

@@ -131,7 +131,9 @@ def test_another_workspaces_conversation_or_label_is_not_found(auth, shop, facto
     assert refused.status_code == 422
     db.session.add(ConversationLabel(conversation_id=theirs.id, label_id=their_label.id))
     db.session.commit()
-    assert auth.post(f"/conversations/{shop.first.id}/labels/{their_label.id}/remove", htmx=True).status_code == 200
+    # Their label's id is not found here either (it answered 200, "did not have that label").
+    assert auth.post(f"/conversations/{shop.first.id}/labels/{their_label.id}/remove", htmx=True).status_code == 404
+    assert auth.post(f"/conversations/{shop.first.id}/labels/{their_label.id}/remove").status_code == 404
     assert label_names(theirs) == ["theirs"]
 
 
