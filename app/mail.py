@@ -1,14 +1,17 @@
 """Outgoing mail (invites, password links, email alerts), over SMTP with the standard library's
 smtplib and email packages: maintained with Python itself, and all this needs.
 
-MAIL_URL says where: `smtp://user:pass@host:587` (STARTTLS when the server offers it, which a
-server on the internet always does), `smtps://user:pass@host:465` (TLS from the first byte).
+MAIL_URL says where: `smtp://user:pass@host:587` (STARTTLS, which every mail provider offers; a
+server that does not is refused, since someone on the path who strips the offer would read the
+password and the links that open accounts, except a relay on this machine, where nothing crosses a
+network), `smtps://user:pass@host:465` (TLS from the first byte).
 Unset: no mail is sent, and the pages show the links for an admin to pass on instead.
 Mail is always sent by a job (the team's, app.team.jobs; email alerts, app.notifications.email),
 never inside a request: an SMTP server that is slow or down must not hold a page, and a failed
 send is retried by the job's policy."""
 from __future__ import annotations
 
+import ipaddress
 import logging
 import smtplib
 import ssl
@@ -41,6 +44,15 @@ def parse_mail_url(url: str) -> dict:
         "username": unquote(parts.username) if parts.username else None,
         "password": unquote(parts.password) if parts.password else None,
     }
+
+
+def _on_this_machine(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 # Set here for every message; `headers` may add others but never replace these.
@@ -85,6 +97,10 @@ def send_mail(to: str, subject: str, body: str, headers: dict[str, str] | None =
             if smtp.has_extn("starttls"):
                 smtp.starttls(context=context)
                 smtp.ehlo()
+            elif not _on_this_machine(server["host"]):
+                raise MailConfigError(f"The mail server {server['host']} did not offer STARTTLS, so the message "
+                                      "(and the SMTP password) would cross the network unencrypted; nothing was "
+                                      "sent. Use its STARTTLS port (587) or smtps:// (465).")
         if server["username"]:
             smtp.login(server["username"], server["password"] or "")
         smtp.send_message(message)

@@ -68,3 +68,28 @@ def test_mail_settings_are_checked_in_production(tmp_path):
     with pytest.raises(ConfigError, match="MAIL_URL must look like"):
         load_config(tmp_path, prod_env(MAIL_URL="http://mail.example.com"))
     assert load_config(tmp_path, prod_env(MAIL_URL="smtps://u:p@mail.example.com"))["MAIL_URL"]
+
+
+def test_a_server_across_the_network_without_starttls_gets_nothing(app, smtp, monkeypatch):
+    """smtp:// used STARTTLS only when the server offered it: someone on the path who strips the
+    offer read the SMTP password and every mailed password link (a security review's finding).
+    The stand-in offers no STARTTLS; reached under a name that is not this machine, it is refused
+    before the password or the message is sent. On loopback (the other tests) it is a local relay."""
+    import smtplib
+
+    from app.mail import MailConfigError, send_mail
+
+    class AcrossTheNetwork(smtplib.SMTP):
+        def connect(self, host="localhost", port=0, source_address=None):
+            # mail.example is this test's stand-in; the app only knows the name.
+            return super().connect("127.0.0.1" if host == "mail.example" else host, port, source_address)
+
+    monkeypatch.setattr(smtplib, "SMTP", AcrossTheNetwork)
+    monkeypatch.setitem(app.config, "MAIL_URL", f"smtp://ada:hunter2@mail.example:{smtp.port}")
+    with pytest.raises(MailConfigError, match="did not offer STARTTLS"):
+        send_mail("nia@shop.test", "Reset your password", "https://inbox.test/reset/SECRET")
+    assert smtp.messages == []
+    # The same server on this machine is a local relay: mailed.
+    monkeypatch.setitem(app.config, "MAIL_URL", f"smtp://127.0.0.1:{smtp.port}")
+    send_mail("nia@shop.test", "Reset your password", "https://inbox.test/reset/SECRET")
+    assert len(smtp.messages) == 1
