@@ -12,7 +12,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from app import throttle
 from app.auth import bp
 from app.auth.forms import LoginForm
-from app.auth.sessions import end_all_sessions, sign_in
+from app.auth.sessions import end_this_session, sign_in
 from app.extensions import db
 from app.models import User
 from app.models.workspaces import password_hash_method
@@ -94,9 +94,10 @@ def login():
 @login_required
 def logout():
     # Server-side: the session and remember cookies just cleared from this browser stop working
-    # wherever else they were copied (F-02). Every device of this user signs in again.
-    end_all_sessions(current_user)
+    # wherever else they were copied (F-02). The person's other devices stay signed in; Settings →
+    # Profile has "Sign out everywhere".
+    end_this_session(current_user._get_current_object())
     db.session.commit()
     logout_user()
-    flash("You are signed out on every device.", "info")
+    flash("You are signed out.", "info")
     return redirect(url_for("auth.login"))

@@ -36,6 +36,7 @@ PERIODIC_JOBS: list[PeriodicJob] = [
     PeriodicJob("app.jobs.upkeep:purge_expired_uploads", 3600),
     # "Who else has this conversation open" rows left by tabs that went without saying so.
     PeriodicJob("app.jobs.upkeep:prune_conversation_viewers", 3600),
+    PeriodicJob("app.jobs.upkeep:prune_signed_out_sessions", 24 * 3600),
     PeriodicJob("app.accounts.jobs:refresh_expiring_tokens", 24 * 3600),
     PeriodicJob("app.accounts.jobs:resume_pending_deletions", 3600),
     # History imports whose page job was lost (a killed worker, a redeploy) go on from their cursor.

@@ -52,6 +52,13 @@ def purge_expired_uploads() -> int:
     return result.rowcount or 0
 
 
+def prune_signed_out_sessions() -> int:
+    """Signed-out sessions whose cookies have expired anyway (app.auth.sessions)."""
+    from app.auth.sessions import prune_signed_out
+
+    return prune_signed_out()
+
+
 def prune_conversation_viewers() -> int:
     """Rows of threads whose tab stopped saying anything an hour ago (app.inbox.viewers)."""
     return viewers.prune()

@@ -7,7 +7,7 @@
 - `conversations`: Contact, Conversation, Message, Note, Lead (and its LeadStageChange history), Upload
 - `webhooks`: WebhookEvent (the raw delivery log), DeferredEvent
 - `automation`: AutomationSettings, AutomationRule, AutomationLog, AiDraft, CommentAutomationClaim
-- `team`: Invite, PasswordReset
+- `team`: Invite, PasswordReset, SignedOutSession
 - `audit`: AuditEntry
 - `agents_day`: ConversationUnread (one person's unread), Label, ConversationLabel, SavedReply, Draft,
   ConversationViewer (who has a conversation open, and typing)
@@ -56,7 +56,7 @@ from app.models.automation import (
     AutomationSettings,
     CommentAutomationClaim,
 )
-from app.models.team import Invite, PasswordReset
+from app.models.team import Invite, PasswordReset, SignedOutSession
 from app.models.audit import AuditEntry
 from app.models.agents_day import (
     ConversationLabel,
@@ -85,7 +85,7 @@ __all__ = [
     "Contact", "Conversation", "InstagramMedia", "Lead", "LeadStageChange", "Message", "Note", "Upload",
     "WEBHOOK_STATUSES", "DeferredEvent", "WebhookEvent",
     "AiDraft", "AutomationLog", "AutomationRule", "AutomationSettings", "CommentAutomationClaim",
-    "Invite", "PasswordReset",
+    "Invite", "PasswordReset", "SignedOutSession",
     "AuditEntry",
     "ConversationLabel", "ConversationUnread", "ConversationViewer", "Draft", "Label", "SavedReply",
     "DELIVERY_STATUSES", "WebhookAttempt", "WebhookDelivery", "WebhookEndpoint",

@@ -1,5 +1,6 @@
-"""The team's tables: invites and password-reset links. Each link is a random token shown once;
-only its SHA-256 is stored, so a database dump opens no account."""
+"""The team's tables: invites and password-reset links (each link is a random token shown once;
+only its SHA-256 is stored, so a database dump opens no account), and the sessions signed out one
+at a time."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -51,3 +52,16 @@ class PasswordReset(db.Model):
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user: Mapped[User] = relationship(foreign_keys=[user_id])
+
+
+class SignedOutSession(db.Model):
+    """One sign-in ended by "Sign out" on its device (app.auth.sessions): that cookie stops working,
+    the person's other devices stay signed in. Kept until the cookie would have expired anyway
+    (app.jobs.upkeep prunes it); "Sign out everywhere" needs no rows (users.session_generation)."""
+
+    __tablename__ = "signed_out_sessions"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    # "<issued at>:<nonce>" of the session's id: not a secret (the cookie is signed by the app's key).
+    session_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    signed_out_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

@@ -1,5 +1,6 @@
-"""Sessions the server can end (SECURITY_REVIEW F-02): sign-out, a password change and deactivation
-stop every copy of the session and remember cookies; "Keep me signed in" is opt-in and expires on
+"""Sessions the server can end (SECURITY_REVIEW F-02): sign-out stops every copy of this device's
+session and remember cookies and leaves the person's other devices signed in; "Sign out
+everywhere", a password change and deactivation stop them all; "Keep me signed in" is opt-in and expires on
 the server's clock, whatever the browser kept."""
 from __future__ import annotations
 
@@ -39,6 +40,56 @@ def test_a_copied_session_cookie_stops_working_after_sign_out(app, client, auth,
     assert _fresh_client_with(app, session=stolen).get("/settings").status_code == 200
     client.post("/logout", data={"csrf_token": auth.csrf_token("/settings")})
     assert _fresh_client_with(app, session=stolen).get("/settings").status_code == 302
+
+
+def test_signing_out_on_one_device_leaves_the_others_signed_in(app, client, auth, factory):
+    """Sign out ended every session of the person (a rep leaving the shop's tablet lost her
+    laptop's reply in progress, found by a walk-through); "Sign out everywhere" is the button for that."""
+    from tests.conftest import csrf_token_from
+
+    user = factory.user()
+    laptop = app.test_client()
+    token = csrf_token_from(laptop.get("/login").get_data(as_text=True))
+    assert laptop.post("/login", data={"email": user.email, "password": "correct-horse-battery", "remember": "y",
+                                       "csrf_token": token}).status_code == 302
+    _sign_in(client, auth, user, remember=True)  # the tablet, in the same second as the laptop
+    tablet_session, tablet_remember = _cookie(client, "session"), _cookie(client, "remember_token")
+    page = client.post("/logout", data={"csrf_token": auth.csrf_token("/settings")}, follow_redirects=True)
+    assert "You are signed out." in page.get_data(as_text=True)
+    assert laptop.get("/settings").status_code == 200
+    assert _fresh_client_with(app, session=tablet_session).get("/settings").status_code == 302
+    assert _fresh_client_with(app, remember_token=tablet_remember).get("/settings").status_code == 302
+    # Signing in again on the tablet is a new session, not the one signed out.
+    _sign_in(client, auth, user)
+    assert client.get("/settings").status_code == 200
+    # Everywhere means everywhere.
+    laptop_token = csrf_token_from(laptop.get("/settings").get_data(as_text=True))
+    assert laptop.post("/settings/sign-out-everywhere", data={"csrf_token": laptop_token}).status_code == 302
+    assert client.get("/settings").status_code == 302
+
+
+def test_signed_out_sessions_are_forgotten_once_their_cookies_expire(app, client, auth, factory):
+    from app.jobs.upkeep import prune_signed_out_sessions
+    from app.models import SignedOutSession
+
+    user = factory.user()
+    _sign_in(client, auth, user)
+    client.post("/logout", data={"csrf_token": auth.csrf_token("/settings")})
+    (row,) = db.session.query(SignedOutSession).all()
+    assert prune_signed_out_sessions() == 0
+    row.signed_out_at = utcnow() - app.config["SESSION_MAX_AGE"] - timedelta(hours=1)
+    db.session.commit()
+    assert prune_signed_out_sessions() == 1
+
+
+def test_a_session_id_with_a_forged_nonce_is_refused(app, factory):
+    from app.auth.sessions import load_user
+
+    user = factory.user()
+    issued = int(utcnow().timestamp())
+    assert load_user(f"{user.id}:0:{issued}:abc123") is not None
+    for nonce in ("", "x" * 33, "a b", "é1", "a;b"):
+        assert load_user(f"{user.id}:0:{issued}:{nonce}") is None, nonce
 
 
 def test_remember_cookie_only_when_asked(client, auth, factory):
