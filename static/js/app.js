@@ -292,14 +292,44 @@
     });
   }
 
-  // A teammate's change (resolved, snoozed, reassigned, labelled) reaches the open thread's header
-  // with the live poll. It replaces the header only while nobody is using it: not under the
-  // keyboard focus, no menu open, no action of its own on the way; else it waits until then.
+  // A teammate's change (resolved, snoozed, reassigned, labelled), or the customer writing again
+  // (reopened), reaches the open thread's header with the live poll. It replaces the header only
+  // while nobody is using it: no menu open, no field being typed in or chosen from, no action of its
+  // own on the way; else it waits until then. Focus merely left on a button (Reopen, after clicking
+  // Resolve) is not using it: the header was kept stale for as long as focus stayed there, and the
+  // button's counterpart in the new header takes the focus.
   var pendingHeader = null;
 
   function headerBusy(header) {
-    return header.contains(document.activeElement) || header.querySelector("details[open]") ||
-      header.querySelector(".htmx-request") || header.classList.contains("htmx-request");
+    var active = document.activeElement;
+    return (header.contains(active) && active.matches("input, select, textarea")) ||
+      header.querySelector("details[open]") || header.querySelector(".htmx-request") ||
+      header.classList.contains("htmx-request");
+  }
+
+  // Where the keyboard is in the header, said so that it can be found again in a new one: a menu's
+  // button, or an action form's control (Resolve becomes Reopen in the same form).
+  function focusInHeader(header) {
+    var active = document.activeElement;
+    if (!active || !header.contains(active)) return null;
+    var menu = active.closest("details[id]");
+    var form = active.closest("form[hx-post]");
+    if (menu) return { menu: menu.id };
+    if (form) return { action: form.getAttribute("hx-post") };
+    return { header: true };
+  }
+
+  function restoreFocus(header, want) {
+    if (!want || !header || header.contains(document.activeElement)) return;
+    var target = null;
+    if (want.menu) {
+      target = header.querySelector("#" + want.menu + " > summary");
+    } else if (want.action) {
+      header.querySelectorAll("form[hx-post]").forEach(function (form) {
+        if (!target && form.getAttribute("hx-post") === want.action) target = form.querySelector("select, button:not([hidden])");
+      });
+    }
+    (target || byId("thread-title")).focus();
   }
 
   function placePendingHeader() {
@@ -313,11 +343,14 @@
     // Never an older state over a newer one (a poll answered before my own action committed, but
     // arriving after its answer): each header carries its conversation's last change.
     if (Number(fresh.dataset.changed) < Number(header.dataset.changed)) return false;
-    // What the person's own last action said ("Conversation resolved.") stays said.
+    // What the person's own last action said ("Conversation resolved.") stays said, unless the
+    // conversation has left that state since (the customer wrote again and reopened it).
     var said = header.querySelector(".thread__status"), slot = fresh.querySelector(".thread__status");
-    if (said && slot) slot.replaceWith(said);
+    if (said && slot && fresh.dataset.status === header.dataset.status) slot.replaceWith(said);
+    var focus = focusInHeader(header);
     header.replaceWith(fresh);
     htmx.process(fresh);
+    restoreFocus(fresh, focus);
     document.dispatchEvent(new CustomEvent("thread:header-placed"));  // phone.js measures it again
     return true;
   }
@@ -331,27 +364,13 @@
     if (!header || !header.contains(e.detail.target)) return;
     pendingHeader = null;  // the answer to my own action in it (its labels too) is the newer state
     if (e.detail.target !== header) return;
-    var active = document.activeElement;
-    headerFocus = null;
-    if (!active || !header.contains(active)) return;
-    var menu = active.closest("details[id]");
-    var form = active.closest("form[hx-post]");
-    if (menu) headerFocus = { menu: menu.id };
-    else if (form) headerFocus = { action: form.getAttribute("hx-post") };
+    headerFocus = focusInHeader(header);
+    if (headerFocus && headerFocus.header) headerFocus = null;  // elsewhere in it: as the swap leaves it
   });
   document.addEventListener("htmx:afterSettle", function () {
-    var want = headerFocus, header = byId("thread-header");
+    var want = headerFocus;
     headerFocus = null;
-    if (!want || !header || header.contains(document.activeElement)) return;
-    var target = null;
-    if (want.menu) {
-      target = header.querySelector("#" + want.menu + " > summary");
-    } else {
-      header.querySelectorAll("form[hx-post]").forEach(function (form) {
-        if (!target && form.getAttribute("hx-post") === want.action) target = form.querySelector("select, button:not([hidden])");
-      });
-    }
-    if (target) target.focus();
+    if (want) restoreFocus(byId("thread-header"), want);
   });
   // Once the person is done with it (the header's controls are served by delegated listeners,
   // so a header placed outside a swap needs no setting up).

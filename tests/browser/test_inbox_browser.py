@@ -342,6 +342,28 @@ def test_the_keyboard_stays_on_the_header_action(browsing, inbox):
     expect(page.locator("#thread-header select[name=assignee]")).to_be_focused()
 
 
+def test_the_customer_writing_again_reopens_the_header_under_the_focus(browsing, inbox):
+    from tests.browser.test_notifications_browser import dm
+
+    """Resolved with the keyboard, the focus stays on Reopen; the customer writing again reopens the
+    conversation. The header waited for the focus to leave (a walk-through saw "Resolved", a Reopen
+    button and "Conversation resolved." beside the new message): a focused button is not someone
+    using the header. It follows, the focus on the new header's counterpart, the old line gone."""
+    page = browsing.login(inbox.user)
+    row(page, inbox.ann).locator("a").click()
+    page.locator("#thread-header").get_by_role("button", name="Resolve").focus()
+    page.keyboard.press("Enter")
+    expect(page.locator(".thread__status")).to_have_text("Conversation resolved.")
+    expect(page.locator("#thread-header").get_by_role("button", name="Reopen")).to_be_focused()
+    ann = db.session.get(Conversation, inbox.ann.id)
+    dm(browsing.url, ann.account, ann.contact.igsid, "One more question about the tote")  # as Meta sends it
+    header = page.locator("#thread-header")
+    expect(header.get_by_role("button", name="Resolve")).to_be_visible(timeout=LIVE)
+    expect(header.locator(".tag--resolved")).to_have_count(0)
+    expect(page.locator(".thread__status")).not_to_have_text("Conversation resolved.")
+    expect(header.get_by_role("button", name="Resolve")).to_be_focused()
+
+
 def test_private_note(browsing, inbox):
     page = browsing.login(inbox.user)
     row(page, inbox.bruno).locator("a").click()
