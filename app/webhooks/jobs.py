@@ -16,7 +16,7 @@ from app.autocommit import run_alone
 from app.extensions import db
 from app.instagram.client import AccountCredentials, account_token, graph_client
 from app.instagram.errors import GraphError, RateLimitedError, TokenInvalidError, TransientError
-from app.models import Contact, DeferredEvent, InstagramAccount, utcnow
+from app.models import Contact, Conversation, DeferredEvent, InstagramAccount, utcnow
 from app.webhooks import followups
 from app.webhooks.apply import PROFILE_STALE_AFTER, apply_waiting
 from app.webhooks.ingest import note_expired, replay, replayable_ids
@@ -51,7 +51,7 @@ def fetch_contact_profile(contact_id: int) -> None:
     One read and one write of plain columns, built once: the lookup runs for every new customer,
     where loading and flushing ORM objects cost more than the statements (bench/bench_worker.py)."""
     # Each statement its own transaction (app.autocommit): nothing stays open during the Graph call.
-    rows = run_alone(_profile_statements().read, {"contact_id": contact_id}).rows
+    rows = run_alone(_profile_statements().read, {"profile_of": contact_id}).rows
     if not rows:
         return
     row = rows[0]
@@ -77,8 +77,10 @@ def fetch_contact_profile(contact_id: int) -> None:
         _note_profile_error(contact_id, f"{type(exc).__name__}: {exc.user_message}"[:500])
         log.info("profile of contact %s not available: %s", contact_id, type(exc).__name__)
         return
-    run_alone(_profile_statements().write, {
-        "contact_id": contact_id,
+    statements = _profile_statements()
+    params = {
+        "profile_of": contact_id,
+        "profile_account": row.account_id,  # with the contact, the conversations' unique index
         "new_name": _text(profile.get("name"), 255),
         "new_username": _text(profile.get("username"), 120),
         "new_pic": _text(profile.get("profile_pic"), 4000),
@@ -87,7 +89,15 @@ def fetch_contact_profile(contact_id: int) -> None:
         "new_follows_us": _flag(profile.get("is_user_follow_business")),
         "new_we_follow": _flag(profile.get("is_business_follow_user")),
         "now": utcnow(),
-    })
+    }
+    # Open inboxes redraw a row when its conversation's updated_at moves (app.inbox.live): without
+    # the bump a new customer stayed "Instagram user" there until something else changed. One
+    # statement on PostgreSQL (the contact's UPDATE in a CTE); two transactions on SQLite.
+    if db.engine.dialect.name == "postgresql":
+        run_alone(statements.write_and_touch, params)
+    else:
+        run_alone(statements.write, params)
+        run_alone(statements.touch, params)
 
 
 def _note_profile_error(contact_id: int, reason: str) -> None:
@@ -102,14 +112,22 @@ def _profile_statements() -> SimpleNamespace:
     read = (select(contacts.c.igsid, contacts.c.profile_fetched_at, accounts.c.id.label("account_id"),
                    accounts.c.username, accounts.c.status, accounts.c.token_encrypted, accounts.c.ig_user_id)
             .select_from(contacts.join(accounts, accounts.c.id == contacts.c.account_id))
-            .where(contacts.c.id == bindparam("contact_id")))
-    write = (update(contacts).where(contacts.c.id == bindparam("contact_id"))
+            .where(contacts.c.id == bindparam("profile_of")))
+    write = (update(contacts).where(contacts.c.id == bindparam("profile_of"))
              .values(name=bindparam("new_name"), username=bindparam("new_username"),
                      profile_pic_url=bindparam("new_pic"), follower_count=bindparam("new_followers"),
                      is_verified_user=bindparam("new_verified"), is_user_follow_business=bindparam("new_follows_us"),
                      is_business_follow_user=bindparam("new_we_follow"), profile_fetched_at=bindparam("now"),
                      profile_error=None))
-    return SimpleNamespace(read=read, write=write)
+    conversations = Conversation.__table__
+    written = write.returning(contacts.c.id).cte("written")
+    write_and_touch = (update(conversations).where(conversations.c.account_id == bindparam("profile_account"),
+                                                   conversations.c.contact_id.in_(select(written.c.id)))
+                       .values(updated_at=bindparam("now")).add_cte(written))
+    touch = (update(conversations).where(conversations.c.account_id == bindparam("profile_account"),
+                                         conversations.c.contact_id == bindparam("profile_of"))
+             .values(updated_at=bindparam("now")))
+    return SimpleNamespace(read=read, write=write, write_and_touch=write_and_touch, touch=touch)
 
 
 def sweep_ingest(now: datetime | None = None) -> dict[str, int]:

@@ -165,10 +165,31 @@ def test_a_profile_lookup_around_its_graph_call_is_one_read_and_one_write(app, f
     with sql_sent() as sent:
         fetch_contact_profile(contact_id)
 
-    autocommit = "AUTOCOMMIT" if db.engine.dialect.name == "postgresql" else None
-    assert [(s.statement.split()[0], s.isolation_level) for s in sent] \
-        == [("SELECT", autocommit), ("UPDATE", autocommit)]
+    if db.engine.dialect.name == "postgresql":  # the conversations' bump rides on the write (a CTE)
+        assert [(s.statement.split()[0], s.isolation_level) for s in sent] \
+            == [("SELECT", "AUTOCOMMIT"), ("WITH", "AUTOCOMMIT")]
+    else:
+        assert [s.statement.split()[0] for s in sent] == ["SELECT", "UPDATE", "UPDATE"]
     assert db.session.get(Contact, contact_id).name == "Customer 4321"
+
+
+def test_a_fetched_profile_redraws_the_customers_rows_in_open_inboxes(app, factory, graph):
+    """Open inboxes redraw a row when its conversation's updated_at moves (app.inbox.live); the
+    lookup changed only the contact, so a new customer stayed "Instagram user" there (a walk-through
+    saw it; with a worker, every new customer would)."""
+    from datetime import timedelta
+
+    account = factory.account()
+    contact = factory.contact(account, igsid=C)
+    earlier = utcnow() - timedelta(minutes=5)
+    dm = factory.conversation(account, contact=contact, updated_at=earlier)
+    other = factory.conversation(account, updated_at=earlier)
+    db.session.commit()
+    fetch_contact_profile(contact.id)
+    db.session.expire_all()
+    assert db.session.get(Conversation, dm.id).updated_at > earlier
+    assert db.session.get(Conversation, other.id).updated_at == earlier
+    assert db.session.get(Contact, contact.id).name == "Customer 4321"
 
 
 def test_no_profile_lookup_without_a_token(app, factory, graph):
