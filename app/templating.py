@@ -86,6 +86,7 @@ def register(app: Flask) -> None:
     from app.inbox.search import search_hit, search_mark, search_term
     from app.inbox.speakers import speaker_label
     from app.inbox.unread import mine as my_unread
+    from app.notifications.reading import notified_about
     from app.labels.catalog import current_workspace_labels
     from app.labels.palette import label_class
     from app.leads.routes import SOURCE_LABELS
@@ -122,6 +123,7 @@ def register(app: Flask) -> None:
     app.jinja_env.globals.update({
         "unread_total": my_unread_total,  # app.templating (the signed-in user's; the count is app.inbox.queries')
         "my_unread": my_unread,  # app.inbox.unread (a row's count for the signed-in user)
+        "notified_about": notified_about,  # app.notifications.reading (an unread notification about it)
         "needs_reply": needs_reply,  # app.messages.waiting
         "speaker_label": speaker_label,  # app.inbox.speakers ("You", "Bot", a teammate: who spoke last)
         "search_hit": search_hit,  # app.inbox.search (a row's matching message in a search, highlighted)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from app.extensions import db
 from app.models import Notification, utcnow
@@ -38,3 +38,17 @@ def read_conversations(user_id: int, conversation_ids: Iterable[int]) -> int:
     too (through ix_notifications_conversation)."""
     ids = sorted(set(conversation_ids))
     return _mark(user_id, Notification.conversation_id.in_(ids)) if ids else 0
+
+
+def notified_about(conversation) -> bool:
+    """Whether the signed-in person has an unread notification about `conversation` (the template
+    global `notified_about`): opening it then marks them read, as it does unread messages (a
+    mention in a note stayed unread in the bell after the person had read it in the thread)."""
+    from flask_login import current_user
+
+    if not current_user or not current_user.is_authenticated:
+        return False
+    return db.session.scalar(
+        select(Notification.id).where(Notification.conversation_id == conversation.id,
+                                      Notification.user_id == current_user.id, Notification.read_at.is_(None))
+        .limit(1)) is not None

@@ -106,6 +106,25 @@ def test_opening_marks_read_and_updates_the_badge(client, setup, auth):
     assert 'hx-trigger="mark-read"' in html  # nothing unread: no request on load
 
 
+def test_opening_a_conversation_reads_its_notifications_with_nothing_unread(client, setup, auth):
+    """A mention in a note (or an assignment) with no unread message: the bell kept it unread
+    after the person had read it in the thread (found by a walk-through); opening it reads it."""
+    from app.models import Notification
+    from app.notifications.create import notify
+
+    auth.post(f"/conversations/{setup.ann.id}/read", htmx=True)
+    [row] = notify(setup.ann.workspace_id, "mention", [setup.user.id], text_="Bob mentioned you",
+                   conversation_id=setup.ann.id)
+    db.session.commit()
+    html = body(client.get(f"/conversations/{setup.ann.id}", headers=HX))
+    assert re.search(r'id="thread-read"[^>]*\s+hx-trigger="load, mark-read"', html)
+    auth.post(f"/conversations/{setup.ann.id}/read", htmx=True)
+    db.session.expire_all()
+    assert db.session.get(Notification, row.id).read_at is not None
+    html = body(client.get(f"/conversations/{setup.ann.id}", headers=HX))
+    assert 'hx-trigger="mark-read"' in html
+
+
 def test_bad_filter_values_are_ignored_with_a_notice(client, setup):
     html = body(client.get("/?status=bogus&view=weird&account=x"))
     assert "Unknown status “bogus” was ignored." in html
