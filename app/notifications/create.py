@@ -22,7 +22,7 @@ from functools import lru_cache
 from typing import Iterable
 
 from flask import current_app
-from sqlalchemy import Boolean, Integer, String, bindparam, select, text
+from sqlalchemy import Boolean, Integer, String, bindparam, select, text, update
 
 from app.extensions import db
 from app.jobs.after_commit import enqueue_after_commit
@@ -115,6 +115,16 @@ def on_inbound(arrivals: list[Arrival], now: datetime) -> None:
         # Whether any row wants a push is not returned (that would cost RETURNING on every
         # delivery); the push job finds nothing to do when none does.
         _push_after_commit()
+
+
+def retell(conversation_id: int, before: str, after: str) -> None:
+    """A customer edited or unsent a message: the notifications that quote it (their text is the
+    conversation's preview when it arrived) say what it says now ("Message deleted" once unsent).
+    A push or mail already sent cannot be taken back; what the bell shows can. The caller commits."""
+    if before and before != after:
+        db.session.execute(update(Notification).where(
+            Notification.conversation_id == conversation_id, Notification.text == before[:TEXT_MAX])
+            .values(text=after[:TEXT_MAX]).execution_options(synchronize_session=False))
 
 
 def _push_after_commit() -> None:

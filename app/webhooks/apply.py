@@ -55,7 +55,7 @@ from app.instagram.events import (
 from app.leads import ownership
 from app.leads.source import lead_source
 from app.messages import first_times, waiting
-from app.messages.content import PREVIEW_MAX, MessageContent, content_from_event, preview_line
+from app.messages.content import PREVIEW_MAX, MessageContent, content_from_event, preview_line, preview_of
 from app.notifications import create as notifications
 from app.models import Contact, Conversation, DeferredEvent, InstagramAccount, InstagramMedia, Lead, Message, utcnow
 from app.outbound import lifecycle
@@ -824,10 +824,14 @@ class _Delivery:
                         reads[message.conversation_id] = message.created_at
                 elif change.kind == "reaction":
                     self._touch(conversation, _apply_reaction(message, change.payload))
-                elif change.kind == "edit":
-                    self._touch(conversation, _apply_edit(message, change.payload, conversation))
-                elif change.kind == "unsend":
-                    self._touch(conversation, _apply_unsend(message, change.payload, conversation))
+                elif change.kind in ("edit", "unsend"):
+                    before = preview_of(message)[:PREVIEW_MAX]
+                    apply = _apply_edit if change.kind == "edit" else _apply_unsend
+                    if apply(message, change.payload, conversation):
+                        self._touch(conversation)
+                        # The bell's line is the message's words too: what the customer took back or
+                        # corrected must not stay there (usually no row matches).
+                        notifications.retell(conversation.id, before, preview_of(message)[:PREVIEW_MAX])
             if done_waiting:
                 db.session.execute(delete(DeferredEvent).where(DeferredEvent.id.in_(done_waiting)))
                 self.waiting_applied += len(done_waiting)

@@ -84,3 +84,17 @@ def test_a_delivery_that_fails_to_apply_leaves_no_notification(client, team, mon
     ig = team.account.ig_user_id
     deliver(client, team.account, p.text_message(ig, C1, "m1", "Hi", now_ms()))
     assert rows() == [] and db.session.scalar(select(Conversation)) is None
+
+
+def test_the_bell_follows_an_edit_and_forgets_an_unsent_message(client, team):
+    """The notification quotes the customer's words; an unsent message's stayed in the bell after
+    the thread had hidden them, and an edited one kept its typo (found by a walk-through)."""
+    ig = team.account.ig_user_id
+    deliver(client, team.account, p.text_message(ig, C1, "m1", "send me the invoice pls", now_ms(-60)))
+    deliver(client, team.account, p.text_message(ig, C2, "m2", "How much is the blue dres?", now_ms(-50)))
+    other = rows(text="How much is the blue dres?")
+    deliver(client, team.account, p.unsend(ig, C1, "m1", now_ms(-40)))
+    deliver(client, team.account, p.edit(ig, C2, "m2", "How much is the blue dress?", 1, now_ms(-30)))
+    db.session.expire_all()
+    assert {n.text for n in rows()} == {"Message deleted", "How much is the blue dress?"}
+    assert len(rows(text="How much is the blue dress?")) == len(other) == 2  # each member's row
