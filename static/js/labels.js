@@ -72,7 +72,9 @@
     if (!form) return;
     parts(form).box.value = "";
     filter(form);
-    parts(form).box.focus();
+    // On a touch screen the search box's focus would raise the on-screen keyboard over the labels
+    // the menu was opened to pick from; there the search is a tap away.
+    if (!window.matchMedia("(pointer: coarse)").matches) parts(form).box.focus();
   }, true);
 
   document.addEventListener("input", function (e) {

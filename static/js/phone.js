@@ -12,6 +12,7 @@
   "use strict";
 
   var phone = window.matchMedia("(max-width: 767px)");
+  function touchScreen() { return window.matchMedia("(pointer: coarse)").matches; }
   var touch = window.matchMedia("(hover: none)");
   var root = document.documentElement;
   var NEAR = 48;  // px from the newest message that still count as "at the newest message"
@@ -156,12 +157,16 @@
     if (toggle.dataset.ready) return;
     toggle.dataset.ready = "1";
     toggle.hidden = false;
-    // Folded on a phone unless a filter is on (then it shows what narrows the list).
-    setFiltersOpen(form, toggle, !phone.matches || n > 0);
+    // Folded on a phone, filters on or not: open, it took almost half the screen whenever one was
+    // on (Needs reply, a label), leaving three conversations; the toggle's count says what narrows
+    // the list.
+    setFiltersOpen(form, toggle, !phone.matches);
     toggle.addEventListener("click", function () {
       var open = toggle.getAttribute("aria-expanded") !== "true";
       setFiltersOpen(form, toggle, open);
-      if (open) { var search = byId("filter-q"); if (search) search.focus({ preventScroll: true }); }
+      // The search takes the focus for a keyboard; on a touch screen that would raise the on-screen
+      // keyboard over the filters the person opened the fold to pick.
+      if (open && !touchScreen()) { var search = byId("filter-q"); if (search) search.focus({ preventScroll: true }); }
     });
   }
 
