@@ -193,6 +193,17 @@ def test_without_keys_the_profile_says_how_to_turn_push_on(auth):
     assert "(push: <code>flask --app app push keys</code>)" in auth.client.get("/settings/notifications").get_data(as_text=True)
 
 
+def test_an_agent_is_told_who_can_turn_push_on_not_the_servers_commands(auth, factory):
+    """An agent can do nothing with `flask push keys` or VAPID variables (a walk-through found them
+    on a rep's profile): they are told an admin can have it turned on."""
+    auth.login(factory.user(role="agent"))
+    html = auth.client.get("/settings/profile").get_data(as_text=True)
+    assert "Push notifications are not set up on this server yet" in html
+    assert "push keys" not in html and "VAPID" not in html
+    html = auth.client.get("/settings/notifications").get_data(as_text=True)
+    assert "once an admin sets" in html and "push keys" not in html and "MAIL_URL" not in html
+
+
 @pytest.mark.parametrize("user_agent, label", [
     ("Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 Chrome/131.0 Mobile Safari/537.36", "Chrome on Android"),
     ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 Version/17.5 Mobile/15E148 Safari/604.1", "Safari on iPhone"),
