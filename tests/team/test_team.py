@@ -125,6 +125,10 @@ def test_members_of_any_workspace_cannot_be_invited(auth, team, factory):
 
 def test_the_last_active_admin_can_be_neither_demoted_nor_deactivated(auth, team):
     admin, rep = team
+    # The page does not offer it (it asked "You lose access…" and was then refused): it says why.
+    page = _html(auth.client.get("/settings/team"))
+    assert "The only admin: make someone else an admin before changing this role." in page
+    assert f'/settings/team/{admin.id}/role' not in page and f'/settings/team/{rep.id}/role' in page
     response = auth.post(f"/settings/team/{admin.id}/role", {"role": "agent"})
     assert response.status_code == 409 and "last active admin" in _html(response)
     assert auth.post(f"/settings/team/{admin.id}/deactivate").status_code == 409
