@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from flask import Flask
 from sqlalchemy import select
 
-from app.demo.delivery import already_delivered, deliver_webhook
+from app.demo.delivery import deliver_webhook
 from app.demo.timeline import as_it_happened
 from app.extensions import db
 from app.instagram import payloads
@@ -46,9 +46,10 @@ def comment_id(key: str) -> str:
     return "1790000000000" + str(sum(ord(ch) * 31 ** n for n, ch in enumerate(key)) % 10**5).zfill(5)
 
 
-def comment_payloads(account: InstagramAccount) -> list[dict]:
+def comment_deliveries(account: InstagramAccount) -> list[tuple[int, DemoComment, dict]]:
+    """(when in ms, the comment, its webhook body) for each demo comment, as Meta delivers them."""
     anchor_s = int(account.created_at.timestamp() // 60 * 60)  # whole minutes: stable across runs
-    bodies = []
+    found = []
     for item in COMMENTS:
         commenter = account.ig_user_id if item.username is None else customer_igsid(item.username)
         ad_id, ad_title = DEMO_COMMENT_AD if item.on_ad else (None, None)
@@ -56,24 +57,21 @@ def comment_payloads(account: InstagramAccount) -> list[dict]:
                                   username=item.username or account.username,
                                   parent_id=comment_id(item.parent) if item.parent else None,
                                   ad_id=ad_id, ad_title=ad_title)
-        bodies.append(payloads.delivery(payloads.change_entry(account.ig_user_id, [change],
-                                                              time_s=anchor_s - item.hours_ago * 3600)))
-    return bodies
+        at_s = anchor_s - item.hours_ago * 3600
+        found.append((at_s * 1000, item, payloads.delivery(payloads.change_entry(account.ig_user_id, [change],
+                                                                                 time_s=at_s))))
+    return found
 
 
-def seed_comments(app: Flask, account: InstagramAccount) -> tuple[int, list[str]]:
-    """Deliver the demo's comments not delivered before; returns (delivered, problems)."""
-    delivered, problems = 0, []
-    for item, body in zip(COMMENTS, comment_payloads(account)):
-        if already_delivered(body):
-            continue
-        delivery = deliver_webhook(body, app)
-        if not delivery.accepted or delivery.webhook_event_status != "applied":
-            problems.append(f"comment {item.key}: webhook answered {delivery.status}, event "
-                            f"{delivery.webhook_event_status or 'not stored'} {delivery.webhook_event_error or ''}".strip())
-        delivered += 1
-        conversation = db.session.scalar(select(Conversation).join(Message, Message.conversation_id == Conversation.id)
-                                         .where(Message.account_id == account.id, Message.mid == comment_id(item.key)))
-        if conversation is not None:
-            as_it_happened(conversation)
-    return delivered, problems
+def deliver_comment(app: Flask, account: InstagramAccount, item: DemoComment, body: dict) -> str | None:
+    """Deliver one demo comment not delivered before (app.demo.seed plays them in time order with
+    the stories); returns a problem, if any. Its conversation takes the comment's times."""
+    delivery = deliver_webhook(body, app)
+    if not delivery.accepted or delivery.webhook_event_status != "applied":
+        return (f"comment {item.key}: webhook answered {delivery.status}, event "
+                f"{delivery.webhook_event_status or 'not stored'} {delivery.webhook_event_error or ''}".strip())
+    conversation = db.session.scalar(select(Conversation).join(Message, Message.conversation_id == Conversation.id)
+                                     .where(Message.account_id == account.id, Message.mid == comment_id(item.key)))
+    if conversation is not None:
+        as_it_happened(conversation)
+    return None

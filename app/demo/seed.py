@@ -28,7 +28,7 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 
 from app.accounts.history_import import start_import
 from app.cli import create_user, get_or_create_workspace
-from app.demo.comments import seed_comments
+from app.demo.comments import comment_deliveries, deliver_comment
 from app.demo.delivery import already_delivered, deliver_webhook
 from app.demo.drafts import seed_drafts
 from app.demo.labels import seed_labels
@@ -198,11 +198,9 @@ def seed_demo(app: Flask) -> DemoSeedResult:
     request_log.setLevel(logging.WARNING)  # a line per delivery would bury the login the command prints
     try:
         with _standin_reachable(app):
-            for story in STORIES:
-                _play(app, story, result)
-            delivered, problems = seed_comments(app, result.account)  # after the DMs: lena.bakes is one contact
-            result.delivered += delivered
-            result.failed.extend(problems)
+            for story in _play(app, result):
+                if _set_up_staff_state(story, result):
+                    result.conversations_set_up += 1
             _import_history(result.account)
     finally:
         request_log.setLevel(level)
@@ -271,8 +269,9 @@ def demo_mid(ig_user_id: str, key: str) -> str:
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
 
 
-def story_payloads(app: Flask, account: InstagramAccount, story: Story) -> list[dict]:
-    """The webhook bodies of one story, one delivery per step, as Meta sends them."""
+def story_deliveries(app: Flask, account: InstagramAccount, story: Story) -> list[tuple[int, Step, dict]]:
+    """(when in ms, the step, its webhook body) for each step of one story, one delivery per step,
+    as Meta sends them."""
     ig, igsid = account.ig_user_id, customer_igsid(story.username)
     anchor_ms = int(account.created_at.timestamp() // 60 * 60_000)  # whole minutes: stable across runs
     media = own_base_url(app) + "/static/demo/"
@@ -308,29 +307,43 @@ def story_payloads(app: Flask, account: InstagramAccount, story: Story) -> list[
             item = payloads.unsend(ig, igsid, target, at)
         else:
             raise ValueError(f"unknown demo step {step.action!r}")
-        bodies.append(payloads.delivery(payloads.entry(ig, [item], time_ms=at)))
+        bodies.append((at, step, payloads.delivery(payloads.entry(ig, [item], time_ms=at))))
     return bodies
 
 
-def _play(app: Flask, story: Story, result: DemoSeedResult) -> None:
-    delivered_now = 0
-    for step, body in zip(story.steps, story_payloads(app, result.account, story)):
+def _play(app: Flask, result: DemoSeedResult) -> list[Story]:
+    """Deliver every story's steps and the comments not delivered before, in the order they
+    happened across customers (a week of DMs and comments as Meta would have sent them), so what
+    ingestion makes of them (notifications above all) comes in that order too, the bell listing
+    the newest first. Returns the stories that got a delivery now: their staff-side state is set
+    once, when the conversation was made, so that a later run never undoes what someone has since
+    done in the inbox."""
+    account = result.account
+    items = [(at, "story", (story, step), body) for story in STORIES
+             for at, step, body in story_deliveries(app, account, story)]
+    items += [(at, "comment", comment, body) for at, comment, body in comment_deliveries(account)]
+    items.sort(key=lambda item: item[0])  # stable: a story's steps at the same moment keep their order
+    played: list[Story] = []
+    for _, kind, what, body in items:
         if already_delivered(body):
             result.skipped += 1
             continue
+        result.delivered += 1
+        if kind == "comment":
+            problem = deliver_comment(app, account, what, body)
+            if problem:
+                result.failed.append(problem)
+            continue
+        story, step = what
         if step.action == "bot":
-            queue_automated_reply(result.account, story.username, step.text, body)
+            queue_automated_reply(account, story.username, step.text, body)
         delivery = deliver_webhook(body, app)
         if not delivery.accepted or delivery.webhook_event_status != "applied":
             result.failed.append(f"@{story.username}: webhook answered {delivery.status}, event "
                                  f"{delivery.webhook_event_status or 'not stored'} {delivery.webhook_event_error or ''}".strip())
-        result.delivered += 1
-        delivered_now += 1
-    # Staff-side state is set once, when the conversation was made: a later run must not undo
-    # what someone has since done in the inbox.
-    if delivered_now:
-        if _set_up_staff_state(story, result):
-            result.conversations_set_up += 1
+        if story not in played:
+            played.append(story)
+    return [story for story in STORIES if story in played]
 
 
 def _set_up_staff_state(story: Story, result: DemoSeedResult) -> bool:

@@ -44,3 +44,9 @@ def test_the_bell_says_when_the_customer_wrote(runner):
     for type_, created_at, last_message_at in rows:
         assert created_at <= last_message_at, type_
     assert any(created_at < utcnow() - timedelta(days=2) for _, created_at, _ in rows)
+    # Delivered in the order they happened, across customers and comments: the bell, newest first
+    # by id, reads newest first by time too (story by story, it jumped between days).
+    for user_id in db.session.scalars(select(Notification.user_id).distinct()):
+        times = list(db.session.scalars(select(Notification.created_at).where(
+            Notification.user_id == user_id, Notification.type == "new_conversation").order_by(Notification.id)))
+        assert len(times) >= 5 and times == sorted(times), user_id
