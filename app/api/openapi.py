@@ -26,6 +26,7 @@ from app.inbox.mentions import MAX_MENTIONS
 from app.inbox.queries import SORTS
 from app.labels.catalog import NAME_MAX
 from app.labels.tagging import MAX_LABELS_PER_CONVERSATION
+from app.leads.values import LOST_REASONS
 from app.messages.content import KINDS as MESSAGE_KINDS
 from app.pagination import DEFAULT_LIMIT, MAX_LIMIT, encode_cursor
 
@@ -688,6 +689,13 @@ SCHEMAS.update({
             "qualified": {"type": "integer", "minimum": 0},
             "won": {"type": "integer", "minimum": 0},
             "won_value": {**DECIMAL, "description": "Sum of the won leads' values in `currency` (others left out)."},
+        })},
+        "lost_by_reason": {"type": "array", "description": "Leads moved to lost in the period and lost still, by "
+                           "the reason picked (words alone count as Other), in the forms' order; reasons nobody "
+                           "gave are left out.", "items": _object({
+            "reason": {"type": "string", "enum": list(LOST_REASONS)},
+            "leads": {"type": "integer", "minimum": 0},
+            "value": {**DECIMAL, "description": "Sum of their values in `currency` (others left out)."},
         })},
     }),
 })

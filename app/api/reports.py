@@ -36,6 +36,8 @@ def summary_json(report: Report) -> dict:
                       "first_response_median_s": a.first_response_median_s} for a in report.agents],
         "leads_by_source": [{"source": s.source, "leads": s.leads, "contacted": s.contacted, "qualified": s.qualified,
                              "won": s.won, "won_value": format_value(s.won_value_cents)} for s in report.sources],
+        "lost_by_reason": [{"reason": r.reason, "leads": r.leads, "value": format_value(r.value_cents)}
+                           for r in report.lost],
     }
 
 

@@ -120,6 +120,12 @@ def _conversation(rng, workspace, account, people, username: str, asked: datetim
     _lead(rng, workspace, contact, conversation, owner, asked, answered, serial, now)
 
 
+# Why the month's lost deals were lost, as the forms store it (a reason picked, sometimes with words):
+# the reports' "Why deals were lost" has several rows to show.
+LOST_WHY = ("Price: too expensive for them", "Chose a competitor", "No reply", "Price", "Timing: after the holidays",
+            "Not a fit: wanted wholesale sizes")
+
+
 def _lead(rng, workspace, contact, conversation, owner, asked, answered, serial: int, now: datetime) -> None:
     source = SOURCES[serial % len(SOURCES)]
     path = ["new", "contacted"]
@@ -137,7 +143,8 @@ def _lead(rng, workspace, contact, conversation, owner, asked, answered, serial:
                 owner_id=owner.id, source=source,
                 source_detail={"ad_id": f"demo-ad-{serial % 3}", "ad_title": "Autumn linen"} if source == "ad" else {},
                 value_cents=value, currency=SHOP_CURRENCY if value else None,
-                lost_reason="Too expensive" if path[-1] == "lost" else None, created_at=asked, updated_at=asked)
+                lost_reason=LOST_WHY[serial % len(LOST_WHY)] if path[-1] == "lost" else None, created_at=asked,
+                updated_at=asked)
     db.session.add(lead)
     db.session.flush()
     at, before, reached_at = asked, None, asked

@@ -20,7 +20,9 @@ in docs/architecture.md#reports; in short:
   period, the median first response of their conversations;
 - *leads by source*: leads created in the period, how many reached contacted, qualified and won
   (at any time, from lead_stage_changes or their status now), and the won leads' value in the
-  workspace's currency.
+  workspace's currency;
+- *why deals were lost*: leads moved to lost in the period and still lost, by the reason picked
+  (app.leads.values.LOST_REASONS; a reason only typed counts as "Other"), with their value.
 """
 from __future__ import annotations
 
@@ -45,6 +47,7 @@ from app.models import (
     User,
     Workspace,
 )
+from app.leads.values import LOST_REASONS
 from app.reports.scope import ReportScope
 from app.reports.sql import (
     day_number,
@@ -96,6 +99,14 @@ class SourceRow:
 
 
 @dataclass
+class LostRow:
+    reason: str  # one of app.leads.values.LOST_REASONS
+    leads: int = 0
+    value_cents: int = 0  # in the workspace's currency
+    other_currencies: int = 0  # lost leads valued in another currency (not in the sum)
+
+
+@dataclass
 class Report:
     scope: ReportScope
     currency: str
@@ -120,6 +131,7 @@ class Report:
     resolution_median_s: float | None = None
     agents: list[AgentRow] = field(default_factory=list)
     sources: list[SourceRow] = field(default_factory=list)
+    lost: list[LostRow] = field(default_factory=list)
 
     @property
     def replied_within_window_rate(self) -> float | None:
@@ -352,6 +364,7 @@ def build_report(scope: ReportScope) -> Report:
     report.resolution_median_s = whole.resolution_median_s
     report.agents = _agents(scope, cohort, replies)
     report.sources = _sources(scope, workspace.currency)
+    report.lost = _lost(scope, workspace.currency)
     return report
 
 
@@ -440,13 +453,19 @@ def _agents(scope: ReportScope, cohort: dict, replies: dict[int, int]) -> list[A
     return rows
 
 
-def _sources(scope: ReportScope, currency: str) -> list[SourceRow]:
-    lead = Lead
-    clauses = [lead.workspace_id == scope.workspace_id, _in_period(lead.created_at, scope)]
+def _lead_scope(scope: ReportScope, lead=Lead) -> list[ColumnElement]:
+    """The report's account, label or agent, for leads (through their contact and conversation)."""
+    clauses = [lead.workspace_id == scope.workspace_id]
     if scope.account_id:
         clauses.append(lead.contact_id.in_(select(Contact.id).where(Contact.account_id == scope.account_id)))
     if scope.label_id is not None or scope.agent_id:
         clauses.append(lead.conversation_id.in_(select(Conversation.id).where(conversation_filter(scope))))
+    return clauses
+
+
+def _sources(scope: ReportScope, currency: str) -> list[SourceRow]:
+    lead = Lead
+    clauses = [*_lead_scope(scope, lead), _in_period(lead.created_at, scope)]
 
     # How far along the funnel each lead got (0 none, 1 contacted, 2 qualified, 3 won): the furthest
     # step in its history or its status now (leads made before lead_stage_changes existed have no
@@ -473,6 +492,27 @@ def _sources(scope: ReportScope, currency: str) -> list[SourceRow]:
         func.sum(case((and_(won, ~in_currency, furthest.c.cents.is_not(None)), 1), else_=0)),
     ).group_by(furthest.c.source).order_by(func.count().desc(), furthest.c.source)
     return [SourceRow(row[0], *(int(v or 0) for v in row[1:])) for row in db.session.execute(query)]
+
+
+def _lost(scope: ReportScope, currency: str) -> list[LostRow]:
+    """Leads moved to lost in the period (ix_lead_stage_changes_reports: one range) and lost still,
+    each once, by the reason picked: the reason is stored as the pick, the typed words, or
+    "pick: words" (app.leads.stages.lost_reason_from_form)."""
+    moved = select(LeadStageChange.lead_id).where(
+        LeadStageChange.workspace_id == scope.workspace_id, LeadStageChange.to_status == sql_constant("lost"),
+        _in_period(LeadStageChange.created_at, scope)).distinct().cte("report_lost")
+    reason = case(*[(or_(Lead.lost_reason == sql_constant(pick), Lead.lost_reason.like(sql_constant(pick + ":%"))),
+                     sql_constant(pick)) for pick in LOST_REASONS if pick != "Other"], else_=sql_constant("Other"))
+    in_currency = or_(Lead.currency.is_(None), Lead.currency == currency)
+    query = (select(reason.label("reason"), func.count(),
+                    func.sum(case((in_currency, func.coalesce(Lead.value_cents, 0)), else_=0)),
+                    func.sum(case((and_(~in_currency, Lead.value_cents.is_not(None)), 1), else_=0)))
+             .select_from(moved).join(Lead, Lead.id == moved.c.lead_id)
+             .where(Lead.status == sql_constant("lost"), *_lead_scope(scope))
+             .group_by(reason))
+    found = {row[0]: LostRow(row[0], *(int(v or 0) for v in row[1:])) for row in db.session.execute(query)}
+    # The list's order, as the forms offer the reasons; reasons nobody gave are left out.
+    return [found[pick] for pick in LOST_REASONS if pick in found]
 
 
 def total_won_cents(report: Report) -> int:

@@ -27,6 +27,8 @@ def test_the_demo_reports_mean_something(runner, client, auth):
     assert {"dm", "ad", "story", "link"} <= set(sources)
     assert sum(s.won for s in report.sources) >= 5 and sum(s.won_value_cents for s in report.sources) > 0
     assert all(s.leads >= s.contacted >= s.qualified >= s.won for s in report.sources)
+    # Why deals were lost: several reasons, with what they were worth.
+    assert len(report.lost) >= 3 and sum(r.value_cents for r in report.lost) > 0
     figures = (report.conversations, report.inbound, report.outbound, report.first_response_median_s)
 
     run_demo(runner)

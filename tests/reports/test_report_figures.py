@@ -222,6 +222,43 @@ def test_the_api_gives_the_same_numbers(dataset, app, client):
     assert by_source["story"]["won_value"] == "0.00"
 
 
+def test_why_deals_were_lost(dataset, app, client, auth, factory):
+    """Lost reasons were on each lead's timeline only, so a manager could not see where deals go
+    (found by a walk-through). Leads moved to lost in the period and lost still, each once, by the
+    reason picked; words alone, or no reason (the dataset's C2), count as Other."""
+    from app.extensions import db
+    from app.models import LeadStageChange
+
+    ws = dataset.workspace
+
+    def lost(reason, moved_day, status="lost", value=None, currency=None, workspace=ws, account=None):
+        conversation = factory.conversation(account or dataset.shop, created_at=at(4, 9))
+        lead = factory.lead(conversation, status=status, lost_reason=reason, value_cents=value, currency=currency,
+                            created_at=at(4, 9))
+        db.session.add(LeadStageChange(workspace_id=workspace.id, lead_id=lead.id, from_status="new",
+                                       to_status="lost", lost_reason=reason, created_at=at(moved_day, 12)))
+        db.session.commit()
+        return lead
+
+    lost("Price: found it cheaper elsewhere", 5, value=2000)
+    lost("Price", 6)
+    lost("Chose a competitor", 7, value=3000, currency="EUR")
+    lost("went quiet after the quote", 6)
+    lost("Price", 6, status="contacted")  # reopened since: not lost now
+    lost("Timing", 2)  # lost before the period
+    elsewhere = factory.workspace("Elsewhere")
+    lost("Price", 6, workspace=elsewhere, account=factory.account(elsewhere))
+    report = _report(dataset.ada)
+    assert [(r.reason, r.leads, r.value_cents, r.other_currencies) for r in report.lost] == [
+        ("Price", 2, 2000, 0), ("Chose a competitor", 1, 0, 1), ("Other", 2, 0, 0)]
+    assert [r.reason for r in _report(dataset.ada, account_id=str(dataset.outlet.id)).lost] == []
+    api = make_api(app, client, dataset.ada)
+    data = api.get("/reports/summary?from=2026-01-05&to=2026-01-07").get_json()["data"]
+    assert data["lost_by_reason"][0] == {"reason": "Price", "leads": 2, "value": "20.00"}
+    page = _page(client, auth, dataset.ada)
+    assert 'data-table="lost"' in page and 'data-reason="Chose a competitor"' in page
+
+
 def test_the_api_for_an_agent_and_its_refusals(dataset, app, client, factory):
     api = make_api(app, client, dataset.tia)
     data = api.get("/reports/summary?from=2026-01-05&to=2026-01-07").get_json()["data"]
