@@ -92,7 +92,7 @@ def create_bulk_data(conversations: int, messages: int, accounts: int = 1,
         "FROM contacts c WHERE c.igsid LIKE 'seed' || :run || '-%'"), params)
     db.session.execute(text(
         "INSERT INTO leads (workspace_id, contact_id, conversation_id, status, source, source_detail, value_cents, "
-        "currency, stage_changed_at, created_at, updated_at) "
+        "currency, lost_reason, stage_changed_at, created_at, updated_at) "
         "SELECT v.workspace_id, v.contact_id, v.id, "
         "CASE v.id % 5 WHEN 0 THEN 'new' WHEN 1 THEN 'contacted' WHEN 2 THEN 'qualified' WHEN 3 THEN 'won' ELSE 'lost' END, "
         f"CASE WHEN v.id % 4 = 0 THEN 'ad' ELSE 'dm' END, {json_obj}, "
@@ -100,8 +100,17 @@ def create_bulk_data(conversations: int, messages: int, accounts: int = 1,
         # board and the reports sum them.
         "CASE WHEN v.id % 3 <> 0 THEN 5000 + (v.id % 97) * 2500 END, "
         "CASE WHEN v.id % 3 = 0 THEN NULL WHEN v.id % 10 = 1 THEN 'EUR' ELSE 'USD' END, "
+        # The lost ones say why, as the forms store it: a pick, "pick: words", or words alone.
+        "CASE WHEN v.id % 5 = 4 THEN CASE v.id % 6 WHEN 0 THEN 'Price' WHEN 1 THEN 'Price: found it cheaper' "
+        "WHEN 2 THEN 'Chose a competitor' WHEN 3 THEN 'No reply' WHEN 4 THEN 'Timing' ELSE 'went quiet' END END, "
         "v.created_at, v.created_at, v.created_at "
         "FROM conversations v JOIN contacts c ON c.id = v.contact_id WHERE c.igsid LIKE 'seed' || :run || '-%'"), params)
+    # Each lead's move to where it is (the timeline, the reports' funnel and lost reasons read them).
+    db.session.execute(text(
+        "INSERT INTO lead_stage_changes (workspace_id, lead_id, from_status, to_status, value_cents, lost_reason, "
+        "created_at) "
+        "SELECT l.workspace_id, l.id, 'new', l.status, l.value_cents, l.lost_reason, l.created_at FROM leads l "
+        "JOIN contacts c ON c.id = l.contact_id WHERE l.status <> 'new' AND c.igsid LIKE 'seed' || :run || '-%'"), params)
     if per:
         texts = " ".join(f"WHEN {i} THEN {_sql_string(t)}" for i, t in enumerate(SAMPLE_TEXTS))
         db.session.execute(_message_insert(per, texts, json_list, json_obj, false), {**params, "per": per})
@@ -111,7 +120,8 @@ def create_bulk_data(conversations: int, messages: int, accounts: int = 1,
     # A bulk load leaves the planner's statistics describing the empty tables: until autovacuum
     # catches up it would read a whole 10k-message thread to sort out its newest page. Refresh
     # them now, as any restore or bulk import should.
-    db.session.execute(text("ANALYZE contacts, conversations, leads, messages" if is_pg else "ANALYZE"))
+    db.session.execute(text("ANALYZE contacts, conversations, leads, lead_stage_changes, messages" if is_pg
+                            else "ANALYZE"))
     db.session.commit()
     total_messages = per * conversations
     return BulkDataResult(run, workspace.id, accounts, conversations, total_messages, time.perf_counter() - started)
