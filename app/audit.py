@@ -28,6 +28,7 @@ ACTIONS = {
     "integrations": ("integration.created", "integration.paused", "integration.resumed", "integration.deleted"),
 }
 ALL_ACTIONS = tuple(action for group in ACTIONS.values() for action in group)
+GROUP_OF = {action: group for group, actions in ACTIONS.items() for action in actions}  # the page's "What" tag
 
 
 def record(action: str, summary: str, *, workspace_id: int | None = None, actor: User | None = None,

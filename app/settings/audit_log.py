@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import abort, render_template, request
 from sqlalchemy import select, tuple_
 
-from app.audit import ACTIONS
+from app.audit import ACTIONS, GROUP_OF
 from app.auth.roles import admin_required
 from app.extensions import db
 from app.models import AuditEntry, User
@@ -54,7 +54,7 @@ def audit_log():
         abort(400, description="This page link is out of date. Open the audit log again.")
     actors = db.session.scalars(scoped(User).order_by(User.email)).all()
     return render_template("settings/audit.html", entries=entries, next_cursor=next_cursor, filters=filters,
-                           groups=list(ACTIONS), actors=actors)
+                           groups=list(ACTIONS), group_of=GROUP_OF, actors=actors)
 
 
 CSV_COLUMNS = ("time", "actor", "action", "summary")

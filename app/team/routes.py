@@ -141,10 +141,14 @@ def reassign(user_id: int):
     except TeamRefused as exc:
         db.session.rollback()
         return _refused(exc)
-    audit.record("team.reassign", f"Gave {conversations} conversation(s) and {leads} lead(s) of {member.email} "
-                                  f"to {target.email}", user_id=member.id, to_user_id=target.id)
-    return _done(f"Gave {conversations} open conversation(s) and {leads} open lead(s) of {member.display_name} "
-                 f"to {target.display_name}.")
+    audit.record("team.reassign", f"Gave {_count(conversations, 'conversation')} and {_count(leads, 'lead')} of "
+                                  f"{member.email} to {target.email}", user_id=member.id, to_user_id=target.id)
+    return _done(f"Gave {_count(conversations, 'open conversation')} and {_count(leads, 'open lead')} of "
+                 f"{member.display_name} to {target.display_name}.")
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
 
 
 @bp.post("/settings/team/<int:user_id>/reset")

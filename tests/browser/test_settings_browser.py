@@ -41,7 +41,7 @@ def test_the_audit_log_keeps_who_on_one_line(browsing, factory):
     from app.extensions import db
 
     admin = factory.user(factory.workspace("Audit Shop"), email="olga.owner@audit-shop.test", name=None)
-    summary = ("Gave 12 conversation(s) and 3 lead(s) of alexandra.papadopoulos@audit-shop.test to "
+    summary = ("Gave 12 conversations and 3 leads of alexandra.papadopoulos@audit-shop.test to "
                "samuel.rivera.benitez@audit-shop.test, ") * 3
     audit.record("team.reassign", summary.strip(), workspace_id=admin.workspace_id, actor=admin)
     db.session.commit()

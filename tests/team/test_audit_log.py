@@ -42,6 +42,10 @@ def test_team_settings_tokens_and_automation_changes_are_recorded(auth, factory,
     assert entries[7].summary == "Added a greeting rule: The first message of a new conversation, replying “Hi!”"
     page = auth.client.get("/settings/audit").get_data(as_text=True)
     assert "Invited nia@shop.test as agent" in page and "Made rob@shop.test admin" in page
+    # What kind of change, in words (the raw key only as its tooltip), and when in the workspace's
+    # time, not a UTC ISO string (found by a walk-through).
+    assert '<span class="muted small" title="team.invite">Team</span>' in page
+    assert not re.search(r'title="\d{4}-\d\d-\d\dT', page)
     # No entry holds a link or a token (the token's public prefix names it, as on the settings page).
     assert not any("/invite/" in e.summary or "/reset/" in e.summary or token in e.summary for e in entries)
 

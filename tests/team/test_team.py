@@ -163,6 +163,8 @@ def test_deactivation_stops_sessions_and_tokens_and_work_can_be_reassigned(app, 
     assert db.session.get(Conversation, conversation.id).assignee_id == rep.id  # work stays until reassigned
 
     assert auth.post(f"/settings/team/{rep.id}/reassign", {"to": admin.id}).status_code == 302
+    # Counted in words ("conversation(s)" read as a form's, found by a walk-through).
+    assert "Gave 1 open conversation and 1 open lead of" in _html(auth.client.get("/settings/team"))
     db.session.expire_all()
     assert db.session.get(Conversation, conversation.id).assignee_id == admin.id
     assert db.session.get(Conversation, resolved.id).assignee_id == rep.id  # history keeps who handled it
