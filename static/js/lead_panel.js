@@ -8,6 +8,10 @@
 (function () {
   "use strict";
 
+  // A plain move saves itself: the panel's "Save stage" is only for the moves that wait for it
+  // (static/css/lead_panel.css shows it then; without this script it is always there).
+  document.documentElement.classList.add("stage-autosave");
+
   var wide = window.matchMedia("(min-width: 1100px)");
 
   function host() { return document.getElementById("lead-panel-host"); }

@@ -70,8 +70,13 @@ def test_value_won_history_and_an_offered_email(browsing, shop, width):
     page.locator("#lead-panel-value button[type=submit]").click()
     expect(page.locator("#lead-panel-value [role=status]")).to_have_text("Value saved.")
 
+    # A plain move saves itself, so there is no "Save stage" beside it (a walk-through found one
+    # beside "Stage saved."); won asks first, and shows the button.
+    save = page.locator("#lead-panel-stage .stageform__save")
+    expect(save).to_be_hidden()
     # Won: the value is asked again, prefilled, and goes with the move.
     page.select_option("#lp-status", "won")
+    expect(save).to_be_visible()
     confirm = page.locator("#lp-won-value")
     expect(confirm).to_be_visible()
     expect(confirm).to_have_value("1250.50")
@@ -82,6 +87,7 @@ def test_value_won_history_and_an_offered_email(browsing, shop, width):
     expect(timeline).to_contain_text("Won at 1,250.50 EUR")
     expect(timeline).to_contain_text("Sam Seller")
     expect(page.locator("#lead-panel-stage [role=status]")).to_have_text("Stage saved.")
+    expect(page.locator("#lead-panel-stage .stageform__save")).to_be_hidden()  # saved: nothing waits
     shot(page, "won")
 
     # The address the customer typed, offered and saved in one click (never before).
