@@ -13,6 +13,7 @@ from app import throttle
 from app.auth import bp
 from app.auth.forms import LoginForm
 from app.auth.sessions import end_this_session, sign_in
+from app.pwa import devices
 from app.extensions import db
 from app.models import User
 from app.models.workspaces import password_hash_method
@@ -96,7 +97,16 @@ def logout():
     # Server-side: the session and remember cookies just cleared from this browser stop working
     # wherever else they were copied (F-02). The person's other devices stay signed in; Settings →
     # Profile has "Sign out everywhere".
-    end_this_session(current_user._get_current_object())
+    user = current_user._get_current_object()
+    endpoint = request.form.get("push_endpoint")
+    if endpoint:
+        # This browser's push subscription (static/js/push.js): a shared tablet stops getting the
+        # person's alerts. Someone else's endpoint, or a malformed one, changes nothing.
+        try:
+            devices.unsubscribe(user, endpoint)
+        except devices.SubscriptionRefused:
+            pass
+    end_this_session(user)
     db.session.commit()
     logout_user()
     flash("You are signed out.", "info")

@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 
 from cryptography.hazmat.primitives.asymmetric import ec
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from app.extensions import db
 from app.models import PushSubscription, User
@@ -123,6 +123,12 @@ def unsubscribe(user: User, endpoint) -> bool:
         return False
     db.session.delete(row)
     return True
+
+
+def forget_all(user_id: int) -> int:
+    """Every device of the person stops getting push ("Sign out everywhere": a lost phone must not
+    keep showing customers' messages). The caller commits; returns how many there were."""
+    return db.session.execute(delete(PushSubscription).where(PushSubscription.user_id == user_id)).rowcount or 0
 
 
 def remove(user: User, device_id: int | None) -> PushSubscription | None:

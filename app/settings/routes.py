@@ -201,8 +201,12 @@ def sign_out_everywhere():
 
     from app.auth.sessions import end_all_sessions
 
+    from app.pwa import devices
+
     end_all_sessions(current_user)
+    devices.forget_all(current_user.id)  # a lost phone must not keep showing customers' messages
     db.session.commit()
     logout_user()
-    flash("You are signed out on every device, this one included.", "info")
+    flash("You are signed out on every device, this one included, and push notifications stop on all of them.",
+          "info")
     return redirect(url_for("auth.login"))

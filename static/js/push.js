@@ -124,6 +124,17 @@
     }).then(function () { button.disabled = false; });
   }
 
+  // Sign out tells the server which subscription is this browser's (a hidden field of the form),
+  // so a shared tablet stops getting the person's alerts once they sign out of it.
+  function markSignOut() {
+    var fields = document.querySelectorAll("[data-push-endpoint]");
+    if (!fields.length || !supported()) return;
+    currentSubscription().then(function (subscription) {
+      if (!subscription) return;
+      fields.forEach(function (field) { field.value = subscription.endpoint; });
+    }).catch(function () {});
+  }
+
   function setUp(el) {
     var on = el.querySelector("[data-push-on]"), off = el.querySelector("[data-push-off]");
     if (!on || !off) return;  // push is off on the server: the section says how to enable it
@@ -158,6 +169,6 @@
     }
   }
 
-  document.addEventListener("DOMContentLoaded", function () { init(document); });
+  document.addEventListener("DOMContentLoaded", function () { init(document); markSignOut(); });
   document.addEventListener("htmx:load", function (event) { init(event.target); });
 })();

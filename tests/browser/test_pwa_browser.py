@@ -125,3 +125,18 @@ def test_devices_section_with_push_on(browsing, factory, live_server, monkeypatc
     expect(section.get_by_text("will get no more push notifications")).to_be_visible()
     expect(page.locator("#push-devices .device-list")).to_have_count(0)
     assert db.session.query(PushSubscription).count() == 0
+
+
+def test_the_sign_out_form_names_this_browsers_push_subscription(browsing, factory):
+    """Signing out forgets this browser's push device on the server (app.auth.routes.logout), so a
+    shared tablet stops getting the person's alerts: push.js puts the subscription's endpoint in
+    the sign-out form. Headless Chromium has no push service, so the browser's subscription is
+    stood in for by its registration's answer."""
+    endpoint = "https://push.example.com/send/this-tablet"
+    browsing.page.add_init_script("""(() => {
+        const subscription = { endpoint: %r };
+        const registration = { pushManager: { getSubscription: () => Promise.resolve(subscription) } };
+        navigator.serviceWorker.getRegistration = () => Promise.resolve(registration);
+    })()""" % endpoint)
+    page = browsing.login(factory.user(name="Tia Tablet"))
+    expect(page.locator("form[action='/logout'] [name=push_endpoint]")).to_have_value(endpoint)

@@ -159,6 +159,38 @@ def test_delete_removes_only_the_persons_own_device(app, auth, factory, push_ser
     assert missing.status_code == 422 and missing.get_json()["error"]["field"] == "endpoint"
 
 
+def test_signing_out_stops_this_browsers_push_and_everywhere_stops_all(app, auth, factory, push_service):
+    """A rep who signed out of the shop's tablet kept getting her alerts there, customers' words in
+    them (a review's finding): the sign-out form carries this browser's endpoint (static/js/push.js)
+    and that device is forgotten. "Sign out everywhere" (a lost phone) forgets them all."""
+    user = auth.login()
+    tablet, laptop = BrowserKeys(), BrowserKeys()
+    tablet_sub, laptop_sub = (k.subscription(push_service.endpoint(k)) for k in (tablet, laptop))
+    assert post_subscription(auth, tablet_sub).status_code == 201
+    assert post_subscription(auth, laptop_sub).status_code == 201
+    someone = AuthActions(app.test_client(), factory)
+    someone.login(factory.user(workspace=user.workspace, role="agent"))
+    theirs = BrowserKeys()
+    assert post_subscription(someone, theirs.subscription(push_service.endpoint(theirs))).status_code == 201
+
+    # Another person's endpoint in the field changes nothing of theirs.
+    assert auth.client.post("/logout", data={"csrf_token": auth.csrf_token("/settings"),
+                                            "push_endpoint": "not a url"}).status_code == 302
+    assert count_devices() == 3
+    auth.login(user)
+    assert auth.client.post("/logout", data={"csrf_token": auth.csrf_token("/settings"),
+                                            "push_endpoint": tablet_sub["endpoint"]}).status_code == 302
+    left = db.session.scalars(select(PushSubscription.endpoint_hash).where(PushSubscription.user_id == user.id)).all()
+    assert left == [endpoint_hash(laptop_sub["endpoint"])] and count_devices() == 2
+
+    auth.login(user)
+    assert auth.client.post("/settings/sign-out-everywhere",
+                            data={"csrf_token": auth.csrf_token("/settings/profile")}).status_code == 302
+    assert db.session.scalar(select(func.count()).select_from(PushSubscription)
+                             .where(PushSubscription.user_id == user.id)) == 0
+    assert count_devices() == 1  # the teammate's device stays
+
+
 def test_the_profile_lists_devices_and_removes_them(app, auth, factory, push_service):
     user = auth.login()
     keys = BrowserKeys()
