@@ -109,11 +109,17 @@ def end_this_session(user) -> None:
                                     "signed_out_at": utcnow()}], unique=("user_id", "session_key"))
 
 
+# Rows are kept for at least this long, whatever SESSION_MAX_AGE is today: an operator raising it
+# later must not bring back copies of cookies signed out (and pruned) under the shorter setting.
+KEEP_SIGNED_OUT_AT_LEAST = timedelta(days=366)
+
+
 def prune_signed_out() -> int:
-    """Rows of sessions whose cookies have expired anyway (SESSION_MAX_AGE): refused by age."""
+    """Rows of sessions whose cookies have expired anyway (refused by age)."""
     from sqlalchemy import delete
 
-    cutoff = utcnow() - current_app.config["SESSION_MAX_AGE"] - timedelta(minutes=10)
+    keep = max(current_app.config["SESSION_MAX_AGE"], KEEP_SIGNED_OUT_AT_LEAST)
+    cutoff = utcnow() - keep - timedelta(minutes=10)
     deleted = db.session.execute(delete(SignedOutSession).where(SignedOutSession.signed_out_at < cutoff)).rowcount
     db.session.commit()
     return deleted or 0

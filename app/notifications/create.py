@@ -120,7 +120,9 @@ def on_inbound(arrivals: list[Arrival], now: datetime) -> None:
 def retell(conversation_id: int, before: str, after: str) -> None:
     """A customer edited or unsent a message: the notifications that quote it (their text is the
     conversation's preview when it arrived) say what it says now ("Message deleted" once unsent).
-    A push or mail already sent cannot be taken back; what the bell shows can. The caller commits."""
+    A push or mail already sent cannot be taken back; what the bell shows can. Matched by the words
+    (a notification does not name its message): another notification of the same conversation
+    quoting the very same words ("ok") is rewritten too. The caller commits."""
     if before and before != after:
         db.session.execute(update(Notification).where(
             Notification.conversation_id == conversation_id, Notification.text == before[:TEXT_MAX])

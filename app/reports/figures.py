@@ -501,7 +501,10 @@ def _lost(scope: ReportScope, currency: str) -> list[LostRow]:
     moved = select(LeadStageChange.lead_id).where(
         LeadStageChange.workspace_id == scope.workspace_id, LeadStageChange.to_status == sql_constant("lost"),
         _in_period(LeadStageChange.created_at, scope)).distinct().cte("report_lost")
-    reason = case(*[(or_(Lead.lost_reason == sql_constant(pick), Lead.lost_reason.like(sql_constant(pick + ":%"))),
+    # An exact prefix, not LIKE: SQLite's LIKE ignores case, PostgreSQL's does not, and typed words
+    # starting "price: …" must count the same on both (as Other: the pick is stored as listed).
+    reason = case(*[(or_(Lead.lost_reason == sql_constant(pick),
+                         func.substr(Lead.lost_reason, 1, len(pick) + 1) == sql_constant(pick + ":")),
                      sql_constant(pick)) for pick in LOST_REASONS if pick != "Other"], else_=sql_constant("Other"))
     in_currency = or_(Lead.currency.is_(None), Lead.currency == currency)
     query = (select(reason.label("reason"), func.count(),

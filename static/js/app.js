@@ -300,9 +300,13 @@
   // button's counterpart in the new header takes the focus.
   var pendingHeader = null;
 
+  // A press on one of its controls (a pointer down, Space held) is using it too: a header replaced
+  // between the press and its release would swallow the click.
+  var pressing = false;
+
   function headerBusy(header) {
     var active = document.activeElement;
-    return (header.contains(active) && active.matches("input, select, textarea")) ||
+    return pressing || (header.contains(active) && active.matches("input, select, textarea")) ||
       header.querySelector("details[open]") || header.querySelector(".htmx-request") ||
       header.classList.contains("htmx-request");
   }
@@ -375,6 +379,20 @@
   // Once the person is done with it (the header's controls are served by delegated listeners,
   // so a header placed outside a swap needs no setting up).
   function settleHeader() { if (pendingHeader) setTimeout(placePendingHeader, 0); }
+  function pressStarts(e) {
+    var header = byId("thread-header");
+    if (header && header.contains(e.target) && (e.type === "pointerdown" || e.key === " ")) pressing = true;
+  }
+  function pressEnds(e) {
+    if (!pressing || (e.type === "keyup" && e.key !== " ")) return;
+    pressing = false;
+  }
+  // Nothing is placed on the release itself: the click it makes, and the request that click starts
+  // (which marks the header busy), may come in later tasks; a header placed before them took the
+  // click's answer with it. The next poll (or focus change) places what still waits.
+  document.addEventListener("pointerdown", pressStarts, true);
+  document.addEventListener("keydown", pressStarts, true);
+  ["pointerup", "pointercancel", "keyup"].forEach(function (type) { document.addEventListener(type, pressEnds, true); });
   document.addEventListener("focusout", settleHeader);
   document.addEventListener("toggle", settleHeader, true);
   document.addEventListener("htmx:afterRequest", settleHeader);

@@ -77,19 +77,42 @@ def test_signed_out_sessions_are_forgotten_once_their_cookies_expire(app, client
     client.post("/logout", data={"csrf_token": auth.csrf_token("/settings")})
     (row,) = db.session.query(SignedOutSession).all()
     assert prune_signed_out_sessions() == 0
+    # Kept past SESSION_MAX_AGE (30 days here): raising the setting later must not revive it.
     row.signed_out_at = utcnow() - app.config["SESSION_MAX_AGE"] - timedelta(hours=1)
+    db.session.commit()
+    assert prune_signed_out_sessions() == 0
+    row.signed_out_at = utcnow() - timedelta(days=367)
     db.session.commit()
     assert prune_signed_out_sessions() == 1
 
 
-def test_a_session_id_with_a_forged_nonce_is_refused(app, factory):
+def test_a_session_id_with_a_malformed_nonce_is_refused(app, factory):
     from app.auth.sessions import load_user
 
     user = factory.user()
     issued = int(utcnow().timestamp())
-    assert load_user(f"{user.id}:0:{issued}:abc123") is not None
+    assert load_user(f"{user.id}:0:{issued}:abc123") is not None  # well formed (the cookie is signed)
     for nonce in ("", "x" * 33, "a b", "é1", "a;b"):
         assert load_user(f"{user.id}:0:{issued}:{nonce}") is None, nonce
+    assert load_user(f"{user.id}:0:{issued}:abc:def") is None
+
+
+def test_a_session_of_the_three_part_form_works_until_signed_out(app, client, factory):
+    """Cookies issued before the nonce (`<user>:<generation>:<issued>`) stay honoured until they
+    expire, and signing out ends them."""
+    from app.auth.sessions import load_user
+    from tests.conftest import csrf_token_from
+
+    user = factory.user()
+    legacy = f"{user.id}:0:{int(utcnow().timestamp())}"
+    assert load_user(legacy) is not None
+    with client.session_transaction() as session:  # a browser that kept such a cookie
+        session["_user_id"] = legacy
+        session["_fresh"] = True
+    assert client.get("/settings").status_code == 200
+    token = csrf_token_from(client.get("/settings").get_data(as_text=True))
+    assert client.post("/logout", data={"csrf_token": token}).status_code == 302
+    assert load_user(legacy) is None
 
 
 def test_remember_cookie_only_when_asked(client, auth, factory):

@@ -342,13 +342,27 @@ def test_the_keyboard_stays_on_the_header_action(browsing, inbox):
     expect(page.locator("#thread-header select[name=assignee]")).to_be_focused()
 
 
-def test_the_customer_writing_again_reopens_the_header_under_the_focus(browsing, inbox):
-    from tests.browser.test_notifications_browser import dm
+def test_a_press_on_a_header_button_is_not_swallowed_by_a_poll(browsing, inbox):
+    """A header placed by the poll between a button's press and its release would take the click
+    with it (a review's finding, once a focused button no longer held the header back)."""
+    page = browsing.login(inbox.user)
+    row(page, inbox.ann).locator("a").click()
+    page.locator("#thread-header").get_by_role("button", name="Resolve").hover()
+    page.mouse.down()
+    actions.assign(db.session.get(Conversation, inbox.ann.id), inbox.other.id, inbox.other)
+    expect(row(page, inbox.ann)).to_contain_text("Bob Seller", timeout=LIVE)  # the poll has come
+    expect(page.locator("#thread-assigned")).to_have_count(0)  # the header waits for the release
+    page.mouse.up()
+    expect(page.locator(".thread__status")).to_have_text("Conversation resolved.")
 
+
+def test_the_customer_writing_again_reopens_the_header_under_the_focus(browsing, inbox):
     """Resolved with the keyboard, the focus stays on Reopen; the customer writing again reopens the
     conversation. The header waited for the focus to leave (a walk-through saw "Resolved", a Reopen
     button and "Conversation resolved." beside the new message): a focused button is not someone
     using the header. It follows, the focus on the new header's counterpart, the old line gone."""
+    from tests.browser.test_notifications_browser import dm
+
     page = browsing.login(inbox.user)
     row(page, inbox.ann).locator("a").click()
     page.locator("#thread-header").get_by_role("button", name="Resolve").focus()

@@ -227,7 +227,7 @@ def test_without_keys_the_profile_says_how_to_turn_push_on(auth):
 
 def test_an_agent_is_told_who_can_turn_push_on_not_the_servers_commands(auth, factory):
     """An agent can do nothing with `flask push keys` or VAPID variables (a walk-through found them
-    on a rep's profile): they are told an admin can have it turned on."""
+    on a rep's profile): they are told to ask an admin."""
     auth.login(factory.user(role="agent"))
     html = auth.client.get("/settings/profile").get_data(as_text=True)
     assert "Push notifications are not set up on this server yet" in html

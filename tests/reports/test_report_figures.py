@@ -244,13 +244,14 @@ def test_why_deals_were_lost(dataset, app, client, auth, factory):
     lost("Price", 6)
     lost("Chose a competitor", 7, value=3000, currency="EUR")
     lost("went quiet after the quote", 6)
+    lost("price: typed, not picked", 6)  # Other on both databases (SQLite's LIKE would say Price)
     lost("Price", 6, status="contacted")  # reopened since: not lost now
     lost("Timing", 2)  # lost before the period
     elsewhere = factory.workspace("Elsewhere")
     lost("Price", 6, workspace=elsewhere, account=factory.account(elsewhere))
     report = _report(dataset.ada)
     assert [(r.reason, r.leads, r.value_cents, r.other_currencies) for r in report.lost] == [
-        ("Price", 2, 2000, 0), ("Chose a competitor", 1, 0, 1), ("Other", 2, 0, 0)]
+        ("Price", 2, 2000, 0), ("Chose a competitor", 1, 0, 1), ("Other", 3, 0, 0)]
     assert [r.reason for r in _report(dataset.ada, account_id=str(dataset.outlet.id)).lost] == []
     api = make_api(app, client, dataset.ada)
     data = api.get("/reports/summary?from=2026-01-05&to=2026-01-07").get_json()["data"]

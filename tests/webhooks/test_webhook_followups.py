@@ -156,8 +156,9 @@ def test_the_profile_job_is_idempotent(app, factory, graph):
 
 
 def test_a_profile_lookup_around_its_graph_call_is_one_read_and_one_write(app, factory, graph):
-    """What a lookup costs besides Meta (bench/bench_worker.py): on PostgreSQL each statement is its
-    own transaction (app.autocommit), with no BEGIN and COMMIT round trips."""
+    """What a lookup costs besides Meta (bench/bench_worker.py): on PostgreSQL one read and one
+    write (the contact, its conversations' bump riding on it in a CTE), each statement its own
+    transaction (app.autocommit), with no BEGIN and COMMIT round trips; SQLite writes in two."""
     account = factory.account()
     contact_id = factory.contact(account, igsid=C).id
     db.session.commit()  # as a job starts: the session holds no transaction
