@@ -57,6 +57,18 @@ class ReportScope:
     def days(self) -> list[date]:
         return [self.start + timedelta(days=n) for n in range((self.end - self.start).days + 1)]
 
+    def quick_ranges(self) -> list[tuple[str, dict[str, str], bool]]:
+        """The page's one-tap periods, in the workspace's days: (label, the URL's parameters with
+        the other filters kept, whether it is the period shown)."""
+        today = utcnow().astimezone(self.zone).date()
+        month = today.replace(day=1)
+        last_month_end = month - timedelta(days=1)
+        ranges = (("Today", today, today), ("Last 7 days", today - timedelta(days=6), today),
+                  ("Last 30 days", today - timedelta(days=DEFAULT_DAYS - 1), today), ("This month", month, today),
+                  ("Last month", last_month_end.replace(day=1), last_month_end))
+        return [(label, {**self.params(), "from": start.isoformat(), "to": end.isoformat()},
+                 (start, end) == (self.start, self.end)) for label, start, end in ranges]
+
     def params(self) -> dict[str, str]:
         """The filters as query parameters (the page's URL, the CSV links)."""
         params = {"from": self.start.isoformat(), "to": self.end.isoformat()}

@@ -287,3 +287,24 @@ def test_the_partial_indexes_hold_what_the_figures_ask_for(app):
 
     assert sql(customer_message(Message)) == FIRST_CUSTOMER
     assert sql(person_reply(Message)) == FIRST_ANSWER
+
+
+def test_quick_periods_keep_the_filters_and_mark_the_one_shown(dataset, client, auth, monkeypatch):
+    """A manager picks today, the last week or last month in one tap (a walk-through found only two
+    date boxes), in the workspace's days (New York here), the account and label kept."""
+    import app.reports.scope as scope_module
+
+    # 02:30 UTC on 1 Feb is still 31 January in New York.
+    monkeypatch.setattr(scope_module, "utcnow", lambda: datetime(2026, 2, 1, 2, 30, tzinfo=timezone.utc))
+    scope = parse_scope({"from": "2026-01-01", "to": "2026-01-31", "label": "vip"}, dataset.ada)
+    ranges = {label: (params["from"], params["to"], params.get("label"), shown)
+              for label, params, shown in scope.quick_ranges()}
+    assert ranges == {
+        "Today": ("2026-01-31", "2026-01-31", "vip", False),
+        "Last 7 days": ("2026-01-25", "2026-01-31", "vip", False),
+        "Last 30 days": ("2026-01-02", "2026-01-31", "vip", False),
+        "This month": ("2026-01-01", "2026-01-31", "vip", True),
+        "Last month": ("2025-12-01", "2025-12-31", "vip", False),
+    }
+    page = _page(client, auth, dataset.ada)
+    assert 'aria-label="Periods"' in page and ">Last 7 days</a>" in page
