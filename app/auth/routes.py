@@ -13,10 +13,10 @@ from app import throttle
 from app.auth import bp
 from app.auth.forms import LoginForm
 from app.auth.sessions import end_this_session, sign_in
-from app.pwa import devices
 from app.extensions import db
 from app.models import User
 from app.models.workspaces import password_hash_method
+from app.pwa import devices
 from app.throttle import limiter
 
 

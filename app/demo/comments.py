@@ -66,10 +66,9 @@ def comment_deliveries(account: InstagramAccount) -> list[tuple[int, DemoComment
 def deliver_comment(app: Flask, account: InstagramAccount, item: DemoComment, body: dict) -> str | None:
     """Deliver one demo comment not delivered before (app.demo.seed plays them in time order with
     the stories); returns a problem, if any. Its conversation takes the comment's times."""
-    delivery = deliver_webhook(body, app)
-    if not delivery.accepted or delivery.webhook_event_status != "applied":
-        return (f"comment {item.key}: webhook answered {delivery.status}, event "
-                f"{delivery.webhook_event_status or 'not stored'} {delivery.webhook_event_error or ''}".strip())
+    problem = deliver_webhook(body, app).problem(f"comment {item.key}")
+    if problem:
+        return problem
     conversation = db.session.scalar(select(Conversation).join(Message, Message.conversation_id == Conversation.id)
                                      .where(Message.account_id == account.id, Message.mid == comment_id(item.key)))
     if conversation is not None:

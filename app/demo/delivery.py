@@ -40,6 +40,13 @@ class WebhookDelivery:
     def accepted(self) -> bool:
         return self.status == 200
 
+    def problem(self, what: str) -> str | None:
+        """What went wrong delivering `what` (a story's step, a comment), or None when it was applied."""
+        if self.accepted and self.webhook_event_status == "applied":
+            return None
+        return (f"{what}: webhook answered {self.status}, event {self.webhook_event_status or 'not stored'} "
+                f"{self.webhook_event_error or ''}").strip()
+
     @property
     def pretty_body(self) -> str:
         return json.dumps(json.loads(self.body), indent=2, ensure_ascii=False)

@@ -337,10 +337,9 @@ def _play(app: Flask, result: DemoSeedResult) -> list[Story]:
         story, step = what
         if step.action == "bot":
             queue_automated_reply(account, story.username, step.text, body)
-        delivery = deliver_webhook(body, app)
-        if not delivery.accepted or delivery.webhook_event_status != "applied":
-            result.failed.append(f"@{story.username}: webhook answered {delivery.status}, event "
-                                 f"{delivery.webhook_event_status or 'not stored'} {delivery.webhook_event_error or ''}".strip())
+        problem = deliver_webhook(body, app).problem(f"@{story.username}")
+        if problem:
+            result.failed.append(problem)
         if story not in played:
             played.append(story)
     return [story for story in STORIES if story in played]

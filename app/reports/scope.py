@@ -60,7 +60,7 @@ class ReportScope:
     def quick_ranges(self) -> list[tuple[str, dict[str, str], bool]]:
         """The page's one-tap periods, in the workspace's days: (label, the URL's parameters with
         the other filters kept, whether it is the period shown)."""
-        today = utcnow().astimezone(self.zone).date()
+        today = _today(self.timezone)
         month = today.replace(day=1)
         last_month_end = month - timedelta(days=1)
         ranges = (("Today", today, today), ("Last 7 days", today - timedelta(days=6), today),
@@ -105,6 +105,11 @@ def _bad(field: str):
     raise ActionRefused(field, f"{_DATE_NAMES.get(field, field)} must be a date written YYYY-MM-DD, e.g. 2030-01-31.")
 
 
+def _today(zone: str) -> date:
+    """Today in the workspace's zone: a report's days start at its midnight."""
+    return utcnow().astimezone(ZoneInfo(zone)).date()
+
+
 def parse_scope(args: Mapping, viewer: User) -> ReportScope:
     """The report `viewer` asked for. ActionRefused (a 422 naming the field) for a malformed
     date, from after to, or more than MAX_DAYS days; ReportNotFound for another workspace's
@@ -112,7 +117,7 @@ def parse_scope(args: Mapping, viewer: User) -> ReportScope:
     workspace = db.session.get(Workspace, viewer.workspace_id)
     zone = workspace_zone(workspace)
     start, end = _day(args, "from"), _day(args, "to")
-    today = utcnow().astimezone(ZoneInfo(zone)).date()
+    today = _today(zone)
     if end is None:
         end = today if start is None else min(start + timedelta(days=DEFAULT_DAYS - 1), max(start, today))
     if start is None:

@@ -326,13 +326,19 @@ def test_the_open_conversation_opened_again_has_a_working_composer(browsing, inb
     expect(page.locator("#composer [data-send]")).to_be_hidden()
 
 
-def test_the_keyboard_stays_on_the_header_action(browsing, inbox):
+def resolve_with_the_keyboard(browsing, inbox):
+    """Ann's thread opened and resolved from the keyboard: the focus stays on Reopen."""
     page = browsing.login(inbox.user)
     row(page, inbox.ann).locator("a").click()
     page.locator("#thread-header").get_by_role("button", name="Resolve").focus()
     page.keyboard.press("Enter")
     expect(page.locator(".thread__status")).to_have_text("Conversation resolved.")
     expect(page.locator("#thread-header").get_by_role("button", name="Reopen")).to_be_focused()
+    return page
+
+
+def test_the_keyboard_stays_on_the_header_action(browsing, inbox):
+    page = resolve_with_the_keyboard(browsing, inbox)
     page.keyboard.press("Enter")
     expect(page.locator(".thread__status")).to_have_text("Conversation reopened.")
     expect(page.locator("#thread-header").get_by_role("button", name="Resolve")).to_be_focused()
@@ -363,12 +369,7 @@ def test_the_customer_writing_again_reopens_the_header_under_the_focus(browsing,
     using the header. It follows, the focus on the new header's counterpart, the old line gone."""
     from tests.browser.test_notifications_browser import dm
 
-    page = browsing.login(inbox.user)
-    row(page, inbox.ann).locator("a").click()
-    page.locator("#thread-header").get_by_role("button", name="Resolve").focus()
-    page.keyboard.press("Enter")
-    expect(page.locator(".thread__status")).to_have_text("Conversation resolved.")
-    expect(page.locator("#thread-header").get_by_role("button", name="Reopen")).to_be_focused()
+    page = resolve_with_the_keyboard(browsing, inbox)
     ann = db.session.get(Conversation, inbox.ann.id)
     dm(browsing.url, ann.account, ann.contact.igsid, "One more question about the tote")  # as Meta sends it
     header = page.locator("#thread-header")
