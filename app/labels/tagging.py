@@ -5,7 +5,8 @@ actions).
 Everyone may put the workspace's labels on conversations and take them off; a name that is not a
 label yet is created only for an admin (`app.labels.catalog`). Every change bumps the
 conversation's `updated_at`, which is how open inboxes learn of it (app/inbox/live.py re-renders
-the rows whose `updated_at` moved)."""
+the rows whose `updated_at` moved), and its lead's, which is how an open board filtered by label
+learns that a card joins or leaves it (app/leads/board_live.py)."""
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -16,7 +17,7 @@ from app.errors import ActionRefused
 from app.extensions import db
 from app.inserts import insert_rows
 from app.labels.catalog import create_label, find_label, valid_name
-from app.models import Conversation, ConversationLabel, Label, User, utcnow
+from app.models import Conversation, ConversationLabel, Label, Lead, User, utcnow
 from app.scoping import valid_id
 
 MAX_LABELS_PER_CONVERSATION = 20
@@ -39,9 +40,13 @@ def labels_for(workspace_id: int, names: Iterable[str], *, by: User, field: str 
 
 
 def _changed(conversation_ids: Iterable[int]) -> None:
+    """Bump the `updated_at` of these conversations and of their leads (the live polls' mark)."""
     ids = list(conversation_ids)
     if ids:
-        db.session.execute(update(Conversation).where(Conversation.id.in_(ids)).values(updated_at=utcnow()))
+        now = utcnow()
+        db.session.execute(update(Conversation).where(Conversation.id.in_(ids)).values(updated_at=now))
+        # ix_leads_conversation finds them; a conversation without a lead (a comment thread) has none.
+        db.session.execute(update(Lead).where(Lead.conversation_id.in_(ids)).values(updated_at=now))
 
 
 def _current_ids(conversation: Conversation) -> set[int]:
@@ -61,7 +66,7 @@ def add_label(conversation: Conversation, label: Label, *, by: User | None) -> b
                                              "added_by_id": by.id if by else None, "created_at": utcnow()}],
                         unique=("conversation_id", "label_id"), returning=("label_id",)).all()
     if added:
-        conversation.updated_at = utcnow()
+        _changed([conversation.id])
     db.session.commit()
     db.session.expire(conversation, ["labels"])
     return bool(added)
@@ -72,7 +77,7 @@ def remove_label(conversation: Conversation, label_id: int) -> bool:
     removed = db.session.execute(delete(ConversationLabel).where(
         ConversationLabel.conversation_id == conversation.id, ConversationLabel.label_id == label_id)).rowcount
     if removed:
-        conversation.updated_at = utcnow()
+        _changed([conversation.id])
     db.session.commit()
     db.session.expire(conversation, ["labels"])
     return bool(removed)
@@ -94,7 +99,7 @@ def set_labels(conversation: Conversation, names: list[str], *, by: User) -> lis
                                         for label_id in sorted(wanted - current)],
                     unique=("conversation_id", "label_id"))
     if wanted != current:
-        conversation.updated_at = utcnow()
+        _changed([conversation.id])
     db.session.commit()
     db.session.expire(conversation, ["labels"])
     return labels

@@ -10,10 +10,10 @@ scan and a 204. Something changed: the changed leads that the board's filters ke
 static/js/board.js places (templates/leads/_board_changes.html), the others as gone, and every
 column's head.
 
-What the poll does not see: a card's conversation changing (its preview, the "needs a reply"
-dot, its labels: a board filtered by label does not follow a label put on or taken off), which is
-the inbox's to show; a lead deleted with its contact (a data deletion request) stays on an open
-board until the next load."""
+A label put on or taken off a conversation bumps its lead too (app.labels.tagging), so a board
+filtered by that label gains or loses the card. What the poll does not see: the rest of a card's
+conversation changing (its preview, the "needs a reply" dot), which is the inbox's to show; a lead
+deleted with its contact (a data deletion request) stays on an open board until the next load."""
 from __future__ import annotations
 
 from datetime import timedelta

@@ -10,6 +10,8 @@ from datetime import timedelta
 import pytest
 
 from app.extensions import db
+from app.labels.catalog import create_label
+from app.labels.tagging import add_label, label_conversations, remove_label
 from app.leads.actions import update_lead
 from app.models import Lead, utcnow
 from tests.meta_kit import HX
@@ -116,6 +118,28 @@ def test_what_the_filters_no_longer_keep_goes(client, pipeline):
     assert heads(html)["new"] == "0"  # the heads count what the filters keep
     # Marked with the filters it was made for (the board drops an answer made for others).
     assert '<div data-board-filters="owner=me">' in html
+
+
+def test_a_board_filtered_by_label_follows_the_label(client, pipeline):
+    """A teammate labelling a customer's conversation (the thread's menu, the list's bulk action)
+    puts the card on a board filtered by that label; taking the label off takes it away."""
+    ws, maya, bob, leads = pipeline
+    vip = create_label(ws.id, "VIP", by=maya)
+    token = board_token(client, "?label=vip")
+
+    add_label(leads["Ben"].conversation, vip, by=bob)
+    html = poll(client, token, label="vip").get_data(as_text=True)
+    assert placed(html) == [(leads["Ben"].id, "new")] and heads(html)["new"] == "1"
+    token = new_token(html)
+
+    label_conversations([leads["Cleo"].conversation_id], add=["VIP"], by=bob)
+    html = poll(client, token, label="vip").get_data(as_text=True)
+    assert (leads["Cleo"].id, "qualified") in placed(html)
+    token = new_token(html)
+
+    remove_label(leads["Ben"].conversation, vip.id)
+    html = poll(client, token, label="vip").get_data(as_text=True)
+    assert gone(html) == [leads["Ben"].id] and heads(html)["new"] == "0"
 
 
 def test_another_workspaces_leads_never_show(client, factory, pipeline):
