@@ -11,7 +11,9 @@
    the caret (it may hold spaces: a title's or a name's words). Typing on filters; ↑/↓ move (and
    wrap), Enter or Tab inserts, Esc closes (that trigger stays closed until it changes; Enter when nothing
    matches closes it until the next keystroke), a click or
-   tap inserts. Inserting replaces the trigger and the query with the option's text.
+   tap inserts. Inserting replaces the trigger and the query with the option's text. A button
+   marked data-picker-open="<trigger>" in the box's form types the trigger for whoever cannot
+   (the composer's "Saved" button: a phone's keyboard hides "/").
 
    Accessibility: the listbox/option pattern, driven from the reply box with aria-controls,
    aria-autocomplete="list" and aria-activedescendant (all allowed on the textarea's own textbox
@@ -77,6 +79,14 @@
 
     /* ---- Opening, filtering, closing -------------------------------------------------------- */
 
+    function expanded(form, value) {
+      // The button that opens this picker (if the form has one) says whether the list is open.
+      if (!form) return;
+      form.querySelectorAll("button[data-picker-open]").forEach(function (button) {
+        if (button.dataset.pickerOpen === config.trigger) button.setAttribute("aria-expanded", value ? "true" : "false");
+      });
+    }
+
     function open(p, start) {
       picker = { box: p.box, root: p.root, listbox: p.listbox, status: p.status, empty: p.empty, form: p.form,
                  start: start, all: null, shown: [], active: -1, chooseWhenLoaded: false,
@@ -85,6 +95,7 @@
       p.listbox.replaceChildren();
       p.empty.hidden = true;
       p.root.hidden = false;
+      expanded(p.form, true);
       say(config.words.loading);
       var state = picker;
       config.load(p.root).then(function (options) {
@@ -151,6 +162,7 @@
     function close() {
       if (!picker) return;
       picker.root.hidden = true;
+      expanded(picker.form, false);
       picker.box.removeAttribute("aria-activedescendant");
       if (picker.controls) picker.box.setAttribute("aria-controls", picker.controls);
       picker.listbox.replaceChildren();
@@ -230,12 +242,44 @@
     });
 
     document.addEventListener("mousedown", function (e) {
-      // Keep the focus (and the caret) in the reply box while an option is clicked or tapped.
-      if (picker && e.target.closest && e.target.closest("#" + config.rootId)) e.preventDefault();
+      // Keep the focus (and the caret, and a phone's keyboard) in the reply box while an option,
+      // or the button that opens the list, is clicked or tapped.
+      if (!e.target.closest) return;
+      var button = e.target.closest("button[data-picker-open]");
+      if ((button && button.dataset.pickerOpen === config.trigger) ||
+          (picker && e.target.closest("#" + config.rootId))) e.preventDefault();
     });
 
+    function openFromButton(button) {
+      // A button marked data-picker-open="<trigger>" in the box's form does what typing the
+      // trigger does (a phone's keyboard hides "/"): the trigger goes in at the caret, after a
+      // space when a word ends there, and the list opens; pressed again, it closes the list.
+      var box = button.form && button.form.querySelector("textarea[data-picker-box]");
+      if (!box || box.disabled) return;
+      if (picker && picker.box === box) {
+        var start = picker.start;
+        close();
+        if (box.value.charAt(start) === config.trigger && box.value.length === start + 1) {
+          box.value = box.value.slice(0, start);  // only the trigger it put there: take it back
+          box.dispatchEvent(new Event("input", { bubbles: true }));
+        }
+        say(config.words.closed);
+        box.focus();
+        return;
+      }
+      box.focus();
+      var at = box.selectionStart, before = box.value.slice(0, at);
+      var text = (before && !/\s$/.test(before) ? " " : "") + config.trigger;
+      box.setRangeText(text, at, box.selectionEnd, "end");
+      dismissed = null;
+      box.dispatchEvent(new Event("input", { bubbles: true }));
+    }
+
     document.addEventListener("click", function (e) {
-      if (!picker || !e.target.closest) return;
+      if (!e.target.closest) return;
+      var button = e.target.closest("button[data-picker-open]");
+      if (button && button.dataset.pickerOpen === config.trigger) { openFromButton(button); return; }
+      if (!picker) return;
       var option = e.target.closest("#" + config.listboxId + " [role=option]");
       if (option) { choose(option); return; }
       if (e.target === picker.box) { refresh(); return; }

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser.conftest import browser_available
+from tests.browser.conftest import Browsing, browser_available
 
 _reason = browser_available()
 if _reason:
@@ -191,6 +191,62 @@ def test_a_file_comes_along_esc_closes_and_a_tap_inserts(browsing, shop, size):
     option.click()
     expect(box).to_have_value("We are open 10-19.")
     expect(box).to_be_focused()
+
+
+def test_the_saved_button_opens_the_list_on_a_phone_and_from_the_keyboard(browser, live_server, browsing, shop):
+    """A phone's keyboard hides "/", so the composer's Saved button types it: tapped, the list opens
+    with the keyboard's focus kept in the box, after a space when a word ends at the caret; tapped
+    again, it closes and takes back the "/" it put there. On a laptop it is reached with Tab."""
+    rep, conversation, *_ = shop
+    context = browser.new_context(viewport=SIZES["phone"], is_mobile=True, has_touch=True,
+                                  timezone_id="Europe/Berlin", locale="en-GB")
+    context.set_default_timeout(10_000)
+    phone = Browsing(context.new_page(), live_server.url)
+    try:
+        page = phone.login(rep)
+        page.locator(f"#conversation-list #conv-{conversation.id} a").click()
+        box = page.locator("#composer-text")
+        button = page.get_by_role("button", name="Saved replies")
+        expect(button).to_be_visible()
+        assert button.bounding_box()["height"] >= 44 and button.bounding_box()["width"] >= 44
+        box.fill("Hello")
+        button.tap()
+        options = page.locator("#saved-reply-listbox [role=option]")
+        expect(options).to_have_count(4)
+        expect(box).to_have_value("Hello /")
+        expect(box).to_be_focused()
+        expect(button).to_have_attribute("aria-expanded", "true")
+        _shot(page, "saved-button-open")
+        button.tap()  # changed my mind
+        expect(page.locator("#saved-reply-listbox")).to_be_hidden()
+        expect(box).to_have_value("Hello ")
+        expect(button).to_have_attribute("aria-expanded", "false")
+        button.tap()
+        page.locator("#saved-reply-listbox [role=option]", has_text="Opening hours").tap()
+        expect(box).to_have_value("Hello We are open 10-19.")
+        assert phone.unexpected_errors() == []
+    finally:
+        context.close()
+
+    page = browsing.login(rep)
+    page.locator(f"#conversation-list #conv-{conversation.id} a").click()
+    box = page.locator("#composer-text")
+    box.fill("")  # the phone's words come back as the draft
+    box.focus()
+    page.keyboard.press("Tab")
+    saved = page.get_by_role("button", name="Saved replies")
+    for _ in range(3):  # past the Attach file input
+        if page.evaluate("() => document.activeElement.matches('button[data-picker-open]')"):
+            break
+        page.keyboard.press("Tab")
+    expect(saved).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.locator("#saved-reply-listbox [role=option]")).to_have_count(4)
+    expect(box).to_be_focused()
+    page.keyboard.type("free")
+    page.keyboard.press("Enter")
+    expect(box).to_have_value("Shipping is free from €80, Maria!")
+    expect(saved).to_be_visible()
 
 
 def test_the_settings_page(browsing, shop, factory):
