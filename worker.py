@@ -3,6 +3,7 @@
 `python worker.py` builds the app once, preloads the job modules and listens to the queues in
 priority order: high (sends), default (ingestion follow-ups), low (upkeep), running each job in
 this process (see app/jobs/worker.py for why; `--fork` forks a work horse per job instead).
+Both start again by themselves after a Redis or database outage (app/jobs/keep_running.py).
 """
 from __future__ import annotations
 
@@ -18,7 +19,8 @@ import app as app_package
 from app import create_app
 from app.extensions import db
 from app.jobs import redis_connection
-from app.jobs.schedule import PERIODIC_JOBS, run_clock
+from app.jobs.keep_running import keep_running
+from app.jobs.schedule import PERIODIC_JOBS, make_clock, run_clock
 from app.jobs.worker import ForkingWorker, InboxWorker, make_worker
 
 
@@ -54,16 +56,26 @@ def main(argv: list[str] | None = None) -> int:
 
     conn = redis_connection(app)
     if args.clock:
-        run_clock(app, conn)
-        return 0
+        scheduler = make_clock(conn)
+        return keep_running(lambda: run_clock(scheduler), what="The clock")
 
     with app.app_context():
         engine = db.engine
     # A forked process (a work horse with --fork, RQ's scheduler) must not reuse our database sockets.
     os.register_at_fork(after_in_child=lambda: engine.dispose(close=False))
-    worker = make_worker(app, ForkingWorker if args.fork else InboxWorker)
-    worker.work(burst=args.burst, with_scheduler=True, logging_level="INFO")
-    return 0
+
+    def work() -> bool:
+        # A new worker each time: one whose loop ended has registered its death (or failed to).
+        worker = make_worker(app, ForkingWorker if args.fork else InboxWorker)
+        try:
+            worker.work(burst=args.burst, with_scheduler=True, logging_level="INFO")
+        except Exception:
+            if worker.stop_was_asked():
+                return True  # asked to stop, and Redis was gone when it said goodbye
+            raise
+        return args.burst or worker.stop_was_asked()
+
+    return keep_running(work, what="The worker")
 
 
 if __name__ == "__main__":

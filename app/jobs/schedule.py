@@ -58,15 +58,23 @@ PERIODIC_JOBS: list[PeriodicJob] = [
 ]
 
 
-def run_clock(app, connection) -> None:
-    """Queued mode: RQ's cron scheduler enqueues each periodic job on its interval."""
+def make_clock(connection):
+    """Queued mode: RQ's cron scheduler, with each periodic job registered on its interval."""
     from rq.cron import CronScheduler
 
     scheduler = CronScheduler(connection=connection, name="igdm-clock")
     for job in PERIODIC_JOBS:
         scheduler.register(job.resolve(), queue_name=job.queue, interval=job.every_seconds,
                            job_timeout=job.timeout, failure_ttl=7 * 24 * 3600)
+    return scheduler
+
+
+def run_clock(scheduler) -> bool:
+    """Run the scheduler until it is asked to stop (True). A Redis error ends its loop with the
+    error: app.jobs.keep_running starts it again, the same scheduler, so each job keeps its
+    place in its interval."""
     scheduler.start()
+    return True
 
 
 _inline_clock_started = False

@@ -13,10 +13,14 @@ is settled by the sweeps (a claimed send ends visibly `failed`, never sent twice
 process."""
 from __future__ import annotations
 
+import logging
+
 from rq import SimpleWorker
 from rq.worker import HerokuWorker
 
 from app.extensions import db
+
+log = logging.getLogger(__name__)
 
 
 class AppContextMixin:
@@ -30,7 +34,25 @@ class AppContextMixin:
             try:
                 return super().perform_job(job, queue)
             finally:
-                db.session.remove()
+                end_session()
+
+    def stop_was_asked(self) -> bool:
+        """Whether the loop ended on SIGTERM or Ctrl-C (RQ notes when it was asked), rather than on
+        an error (app.jobs.keep_running starts it again then)."""
+        return self._shutdown_requested_date is not None
+
+
+def end_session() -> None:
+    """Remove the job's session. When the database connection died under the job (a failover, a
+    terminated backend), rolling back on it raises: that must not end the worker's loop (RQ
+    quits on any error outside a job), and the session is dropped anyway; the pool has marked
+    the dead connection invalid, and the next job checks out a live one."""
+    try:
+        db.session.remove()
+    except Exception as exc:  # noqa: BLE001 - the job is over; only its clean-up failed
+        log.warning("a job's database session could not be closed (%s); dropped",
+                    type(exc).__name__)
+        db.session.registry.clear()
 
 
 class InboxWorker(AppContextMixin, SimpleWorker):

@@ -311,6 +311,13 @@ def mark_seen_due(conversation: Conversation) -> bool:
             and conversation.last_inbound_at is not None)
 
 
+def _end_read() -> None:
+    """End the job's read transaction before a Graph call (up to 13 s): its connection goes back
+    to the pool rather than sitting idle in a transaction, where a failover or PostgreSQL's
+    idle-in-transaction timeout would cut it under the job."""
+    db.session.rollback()
+
+
 def mark_seen_job(conversation_id: int) -> None:
     """Send `mark_seen` for a conversation. Best effort: only transient errors are raised (for
     RQ's retry); the rest are logged."""
@@ -318,11 +325,12 @@ def mark_seen_job(conversation_id: int) -> None:
     if conversation is None or not mark_seen_due(conversation):
         return
     account = conversation.account
-    token = account_token(account)
+    account_id, ig_user_id, igsid, token = account.id, account.ig_user_id, conversation.contact.igsid, account_token(account)
+    _end_read()
     try:
-        graph_client().mark_seen(token, account.ig_user_id, conversation.contact.igsid)
+        graph_client().mark_seen(token, ig_user_id, igsid)
     except TokenInvalidError:
-        mark_reauth_required(account.id, TOKEN_REJECTED)
+        mark_reauth_required(account_id, TOKEN_REJECTED)
         db.session.commit()
         log.warning("mark_seen for conversation %s: the account's token is no longer valid", conversation_id)
     except GraphError as error:
@@ -352,10 +360,13 @@ def typing_job(conversation_id: int) -> None:
     if conversation is None or not typing_due(conversation):
         return
     account = conversation.account
+    account_id, ig_user_id, igsid = account.id, account.ig_user_id, conversation.contact.igsid
     try:
-        graph_client().typing(account_token(account), account.ig_user_id, conversation.contact.igsid, True)
+        token = account_token(account)
+        _end_read()
+        graph_client().typing(token, ig_user_id, igsid, True)
     except TokenInvalidError:
-        mark_reauth_required(account.id, TOKEN_REJECTED)
+        mark_reauth_required(account_id, TOKEN_REJECTED)
         db.session.commit()
         log.warning("typing_on for conversation %s: the account's token is no longer valid", conversation_id)
     except (GraphError, AccountNotConnected) as error:
