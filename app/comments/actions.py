@@ -28,7 +28,7 @@ from app.jobs import QUEUE_HIGH, enqueue
 from app.messages import first_times, waiting
 from app.messages.content import PrivateReply
 from app.models import Conversation, Message, User, utcnow
-from app.outbound import lifecycle
+from app.outbound import lifecycle, state_sync
 from app.outbound.jobs import delete_comment_job, deliver_message_job, sync_comment_hidden_job
 from app.outbound.replies import ReplyRefused, delete_failed_message, preview, require_connected
 from app.outbound.rules import OUR_SOURCES, normalize_text
@@ -158,6 +158,7 @@ def set_hidden(comment: Message, hidden: bool, *, user: User | None = None) -> M
     comment.hidden = hidden
     comment.meta = {k: v for k, v in (comment.meta or {}).items() if k != "comment_error"}
     comment.conversation.updated_at = utcnow()
+    state_sync.mark(comment)  # the sweep tells Instagram if this enqueue is lost
     db.session.commit()
     enqueue(sync_comment_hidden_job, comment.id, queue=QUEUE_HIGH, retry=JOB_RETRY)
     log.info("comment %s %s by user %s", comment.id, "hidden" if hidden else "shown", _user_id(user))
@@ -183,6 +184,7 @@ def delete_reply(reply: Message, *, user: User | None = None) -> Message | None:
     reply.is_deleted = True
     reply.meta = {k: v for k, v in (reply.meta or {}).items() if k != "comment_error"}
     reply.conversation.updated_at = utcnow()
+    state_sync.mark(reply)
     db.session.commit()
     enqueue(delete_comment_job, reply.id, queue=QUEUE_HIGH, retry=JOB_RETRY)
     log.info("comment %s deleted by user %s", reply.id, _user_id(user))

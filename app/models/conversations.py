@@ -209,6 +209,11 @@ class Message(db.Model):
               postgresql_where=sql_text(FIRST_CUSTOMER), sqlite_where=sql_text(FIRST_CUSTOMER)),
         Index("ix_messages_first_answer", "conversation_id", "created_at",
               postgresql_where=sql_text(FIRST_ANSWER), sqlite_where=sql_text(FIRST_ANSWER)),
+        # The outbound sweep: reactions and comment actions Instagram has not been told of
+        # (app.outbound.state_sync). Partial: nearly every row has none.
+        Index("ix_messages_state_sync", "state_sync_due_at",
+              postgresql_where=sql_text("state_sync_due_at IS NOT NULL"),
+              sqlite_where=sql_text("state_sync_due_at IS NOT NULL")),
         # Search (app.inbox.search): trigram GIN on the text, led by the account (messages carry the
         # account, not the workspace), so a search reads only its workspace's accounts' entries.
         # PostgreSQL only (pg_trgm + btree_gin, migration 0019); SQLite scans with LIKE.
@@ -242,6 +247,11 @@ class Message(db.Model):
     # A pending send is due from this time (later after a failed try); the sweep re-queues it
     # if nothing has picked it up some minutes after.
     send_after: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A state staff changed that Instagram has not been told of yet (the business's reaction, a
+    # comment hidden or shown, our comment deleted): set with the change, moved on by its job's
+    # lease and cleared when the job is done; the sweep queues the job again for a row still
+    # marked minutes after (app.outbound.state_sync).
+    state_sync_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)  # Meta's timestamp
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)  # when we stored it
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

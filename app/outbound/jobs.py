@@ -22,7 +22,7 @@ from app.instagram.errors import (
 from app.messages.content import content_of
 from app.jobs import QUEUE_HIGH, enqueue
 from app.models import Conversation, Message, Workspace, utcnow
-from app.outbound import lifecycle, sending
+from app.outbound import lifecycle, sending, state_sync
 from app.outbound.rules import DISCONNECTED, MAY_NOT_HAVE_BEEN_DELIVERED, RENEW_CONNECTION, is_human
 from app.outbound.windows import STANDARD_WINDOW, reply_window
 
@@ -159,7 +159,13 @@ send_message_job = deliver_message_job
 
 def sync_reaction_job(message_id: int, attempt: int = 1) -> None:
     """Make Instagram show the business reaction the message has now (react, or unreact when
-    there is none). Runs for every change, so whichever run comes last sends the latest state."""
+    there is none). Runs for every change, so whichever run comes last sends the latest state;
+    the sweep runs it again if it was lost (app.outbound.state_sync)."""
+    with state_sync.lease(message_id) as held:
+        _sync_reaction(message_id, attempt, held)
+
+
+def _sync_reaction(message_id: int, attempt: int, held: state_sync.Lease) -> None:
     message = db.session.get(Message, message_id)
     if message is None or not message.mid:
         return
@@ -184,8 +190,9 @@ def sync_reaction_job(message_id: int, attempt: int = 1) -> None:
     except GraphError as error:
         log.warning("reaction on message %s failed on attempt %d: %r", message_id, attempt, error)
         if error.retryable and attempt < sending.MAX_SEND_ATTEMPTS:
-            enqueue(sync_reaction_job, message_id, attempt=attempt + 1, queue=QUEUE_HIGH,
-                    delay=sending.retry_delay(attempt, error))
+            delay = sending.retry_delay(attempt, error)
+            held.retry_at(enqueue(sync_reaction_job, message_id, attempt=attempt + 1, queue=QUEUE_HIGH, delay=delay),
+                          delay)
             return
         _reaction_failed(message, wanted, error.user_message)
         return
@@ -217,6 +224,11 @@ def _reaction_failed(message: Message, wanted: dict | None, reason: str) -> None
 
 def sync_comment_hidden_job(message_id: int, attempt: int = 1) -> None:
     """Make Instagram hide (or show) a customer's comment as the row says now."""
+    with state_sync.lease(message_id) as held:
+        _sync_comment_hidden(message_id, attempt, held)
+
+
+def _sync_comment_hidden(message_id: int, attempt: int, held: state_sync.Lease) -> None:
     comment = db.session.get(Message, message_id)
     if comment is None or comment.kind != "comment" or not comment.mid:
         return
@@ -229,7 +241,7 @@ def sync_comment_hidden_job(message_id: int, attempt: int = 1) -> None:
         _comment_action_failed(comment, "hidden", not wanted, DISCONNECTED)
         return
     except GraphError as error:
-        if _retrying(sync_comment_hidden_job, comment, attempt, error):
+        if _retrying(sync_comment_hidden_job, comment, attempt, error, held):
             return
         _comment_action_failed(comment, "hidden", not wanted, _comment_error_reason(account.id, error))
         return
@@ -243,6 +255,11 @@ def sync_comment_hidden_job(message_id: int, attempt: int = 1) -> None:
 
 def delete_comment_job(message_id: int, attempt: int = 1) -> None:
     """Delete one of the account's own comments on Instagram (the row is already marked deleted)."""
+    with state_sync.lease(message_id) as held:
+        _delete_comment(message_id, attempt, held)
+
+
+def _delete_comment(message_id: int, attempt: int, held: state_sync.Lease) -> None:
     comment = db.session.get(Message, message_id)
     if comment is None or comment.kind != "comment" or not comment.mid or not comment.is_deleted:
         return
@@ -258,18 +275,19 @@ def delete_comment_job(message_id: int, attempt: int = 1) -> None:
             log.info("comment %s was already gone on Instagram", message_id)  # "does not exist": done
             _clear_comment_error(comment)
             return
-        if _retrying(delete_comment_job, comment, attempt, error):
+        if _retrying(delete_comment_job, comment, attempt, error, held):
             return
         _comment_action_failed(comment, "is_deleted", False, _comment_error_reason(account.id, error))
         return
     _clear_comment_error(comment)
 
 
-def _retrying(job, comment: Message, attempt: int, error: GraphError) -> bool:
+def _retrying(job, comment: Message, attempt: int, error: GraphError, held: state_sync.Lease) -> bool:
     log.warning("%s of message %s failed on attempt %d: %r", job.__name__, comment.id, attempt, error)
     # Hiding and deleting are idempotent: asking again after an unknown outcome cannot do it twice.
     if (error.retryable or error.delivery_uncertain) and attempt < sending.MAX_SEND_ATTEMPTS:
-        enqueue(job, comment.id, attempt=attempt + 1, queue=QUEUE_HIGH, delay=sending.retry_delay(attempt, error))
+        delay = sending.retry_delay(attempt, error)
+        held.retry_at(enqueue(job, comment.id, attempt=attempt + 1, queue=QUEUE_HIGH, delay=delay), delay)
         return True
     return False
 
@@ -376,11 +394,14 @@ def typing_job(conversation_id: int) -> None:
 # -- Periodic sweep ---------------------------------------------------------------------------
 
 def sweep_outbound() -> dict[str, int]:
-    """Settle sends whose job died mid-way, and queue sends whose enqueue was lost."""
+    """Settle sends whose job died mid-way, and queue sends whose enqueue was lost, and the
+    reactions and comment actions whose job was lost (app.outbound.state_sync)."""
     failed = sending.fail_stale_claims()
     lost = sending.take_lost_sends()
     for message_id in lost:
         enqueue(deliver_message_job, message_id, queue=QUEUE_HIGH, retry=sending.JOB_RETRY)
-    if failed or lost:
-        log.warning("outbound sweep: %d stale sends failed, %d lost sends queued again", failed, len(lost))
-    return {"failed_stale": failed, "requeued": len(lost)}
+    states = state_sync.sweep()
+    if failed or lost or states:
+        log.warning("outbound sweep: %d stale sends failed, %d lost sends queued again, %d lost reactions or "
+                    "comment actions queued again", failed, len(lost), states)
+    return {"failed_stale": failed, "requeued": len(lost), "states_requeued": states}

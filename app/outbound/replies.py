@@ -23,7 +23,7 @@ from app.jobs import QUEUE_DEFAULT, QUEUE_HIGH, RetryPolicy, enqueue
 from app.messages import first_times, waiting
 from app.messages.content import PREVIEW_MAX, REACTION_EMOJI, content_of, preview_of
 from app.models import Conversation, InstagramAccount, Message, User, utcnow
-from app.outbound import lifecycle
+from app.outbound import lifecycle, state_sync
 from app.outbound.attachments import LARGEST, AttachmentRejected, CheckedAttachment, check_attachment
 from app.outbound.jobs import deliver_message_job, mark_seen_due, mark_seen_job, sync_reaction_job, typing_job
 from app.outbound.media_store import NoPublicUrl, media_store, public_media_url, require_public_url
@@ -247,6 +247,7 @@ def _queue_reaction_sync(message: Message) -> None:
     meta = dict(message.meta or {})
     meta.pop("reaction_error", None)
     message.meta = meta
+    state_sync.mark(message)  # the sweep sends it if this enqueue is lost
     db.session.commit()
     enqueue(sync_reaction_job, message.id, queue=QUEUE_HIGH, retry=JOB_RETRY)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from app.extensions import db
 from app.jobs import QUEUES
@@ -91,3 +91,35 @@ def test_redis_back_mid_stream_loses_nothing(queued_app, private_redis, shop, cl
     contacts = db.session.scalars(select(Contact).order_by(Contact.igsid)).all()
     assert [c.igsid for c in contacts] == customers
     assert all(c.username == customer_profile(c.igsid).username for c in contacts)
+
+
+def test_a_comment_hidden_while_redis_is_down_is_hidden_on_instagram_once_it_is_back(queued_app, private_redis,
+                                                                                     auth, factory, meta):
+    """The inbox shows the comment hidden at once; its job's enqueue is lost with Redis; the
+    outbound sweep queues it again once Redis is back (app/outbound/state_sync.py). Before, an
+    abusive comment stayed public while the inbox said it was hidden, with no error."""
+    import responses
+
+    from app.outbound.jobs import sweep_outbound
+    from tests.comments.helpers import comments_thread
+    from tests.meta_kit import graph_url, success_ok
+
+    thread = comments_thread(factory)
+    comment_id = thread.comment.id
+    meta.add(responses.POST, graph_url("c1"), **success_ok())
+    auth.login(thread.user)
+    private_redis.kill()
+
+    response = auth.post(f"/comments/{comment_id}/hide", {"hidden": "1"}, htmx=True)
+    assert response.status_code == 200 and "Unhide" in response.get_data(as_text=True)
+    assert sweep_outbound()["states_requeued"] == 0  # not yet lost, and Redis is away anyway
+
+    private_redis.start()
+    db.session.execute(text("UPDATE messages SET state_sync_due_at = state_sync_due_at - interval '3 minutes'"))
+    db.session.commit()
+    assert sweep_outbound()["states_requeued"] == 1
+    work(queued_app)
+
+    assert [c.request.url.split("/")[-1] for c in meta.calls] == ["c1?hide=true"]
+    db.session.expire_all()
+    assert db.session.get(Message, comment_id).state_sync_due_at is None

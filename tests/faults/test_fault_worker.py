@@ -61,7 +61,7 @@ def test_worker_killed_during_the_graph_call(queued_app, private_redis, standin_
     assert len(sends_to(standin_meta, igsid)) == 1
 
     # Nothing re-sends it by itself afterwards either.
-    assert sweep_outbound() == {"failed_stale": 0, "requeued": 0}
+    assert sweep_outbound() == {"failed_stale": 0, "requeued": 0, "states_requeued": 0}
     assert len(sends_to(standin_meta, igsid)) == 1
 
 
