@@ -209,11 +209,15 @@ class Message(db.Model):
               postgresql_where=sql_text(FIRST_CUSTOMER), sqlite_where=sql_text(FIRST_CUSTOMER)),
         Index("ix_messages_first_answer", "conversation_id", "created_at",
               postgresql_where=sql_text(FIRST_ANSWER), sqlite_where=sql_text(FIRST_ANSWER)),
-        # The outbound sweep: reactions and comment actions Instagram has not been told of
-        # (app.outbound.state_sync). Partial: nearly every row has none.
+        # The sweeps of jobs a row is owed (app.jobs.owed): reactions and comment actions Instagram
+        # has not been told of (app.outbound.state_sync), automation not yet run on a new customer
+        # message (app.automation.jobs). Partial: nearly every row has none.
         Index("ix_messages_state_sync", "state_sync_due_at",
               postgresql_where=sql_text("state_sync_due_at IS NOT NULL"),
               sqlite_where=sql_text("state_sync_due_at IS NOT NULL")),
+        Index("ix_messages_automation_due", "automation_due_at",
+              postgresql_where=sql_text("automation_due_at IS NOT NULL"),
+              sqlite_where=sql_text("automation_due_at IS NOT NULL")),
         # Search (app.inbox.search): trigram GIN on the text, led by the account (messages carry the
         # account, not the workspace), so a search reads only its workspace's accounts' entries.
         # PostgreSQL only (pg_trgm + btree_gin, migration 0019); SQLite scans with LIKE.
@@ -252,6 +256,9 @@ class Message(db.Model):
     # lease and cleared when the job is done; the sweep queues the job again for a row still
     # marked minutes after (app.outbound.state_sync).
     state_sync_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Automation owed to a new customer message or comment: set in ingestion's INSERT, cleared
+    # when the automation job has run (app.automation.jobs; the same mark, lease and sweep).
+    automation_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)  # Meta's timestamp
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)  # when we stored it
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -21,6 +21,7 @@ from app.instagram.errors import (
 )
 from app.messages.content import content_of
 from app.jobs import QUEUE_HIGH, enqueue
+from app.jobs.owed import Lease
 from app.models import Conversation, Message, Workspace, utcnow
 from app.outbound import lifecycle, sending, state_sync
 from app.outbound.rules import DISCONNECTED, MAY_NOT_HAVE_BEEN_DELIVERED, RENEW_CONNECTION, is_human
@@ -165,7 +166,7 @@ def sync_reaction_job(message_id: int, attempt: int = 1) -> None:
         _sync_reaction(message_id, attempt, held)
 
 
-def _sync_reaction(message_id: int, attempt: int, held: state_sync.Lease) -> None:
+def _sync_reaction(message_id: int, attempt: int, held: Lease) -> None:
     message = db.session.get(Message, message_id)
     if message is None or not message.mid:
         return
@@ -228,7 +229,7 @@ def sync_comment_hidden_job(message_id: int, attempt: int = 1) -> None:
         _sync_comment_hidden(message_id, attempt, held)
 
 
-def _sync_comment_hidden(message_id: int, attempt: int, held: state_sync.Lease) -> None:
+def _sync_comment_hidden(message_id: int, attempt: int, held: Lease) -> None:
     comment = db.session.get(Message, message_id)
     if comment is None or comment.kind != "comment" or not comment.mid:
         return
@@ -259,7 +260,7 @@ def delete_comment_job(message_id: int, attempt: int = 1) -> None:
         _delete_comment(message_id, attempt, held)
 
 
-def _delete_comment(message_id: int, attempt: int, held: state_sync.Lease) -> None:
+def _delete_comment(message_id: int, attempt: int, held: Lease) -> None:
     comment = db.session.get(Message, message_id)
     if comment is None or comment.kind != "comment" or not comment.mid or not comment.is_deleted:
         return
@@ -282,7 +283,7 @@ def _delete_comment(message_id: int, attempt: int, held: state_sync.Lease) -> No
     _clear_comment_error(comment)
 
 
-def _retrying(job, comment: Message, attempt: int, error: GraphError, held: state_sync.Lease) -> bool:
+def _retrying(job, comment: Message, attempt: int, error: GraphError, held: Lease) -> bool:
     log.warning("%s of message %s failed on attempt %d: %r", job.__name__, comment.id, attempt, error)
     # Hiding and deleting are idempotent: asking again after an unknown outcome cannot do it twice.
     if (error.retryable or error.delivery_uncertain) and attempt < sending.MAX_SEND_ATTEMPTS:

@@ -623,6 +623,8 @@ class _Delivery:
             new.row["conversation_id"] = conversation.id
             new.row["received_at"] = self.now
             new.row["updated_at"] = self.now
+            # Marked in its own INSERT, so a lost enqueue of its automation is found again (app.jobs.owed).
+            new.row["automation_due_at"] = self.now if self._automation_for(new) else None
             pending.append(new)
         inserted: dict[tuple[int, str], int] = {}
         if pending:
@@ -642,10 +644,10 @@ class _Delivery:
                 arrived[key] = inserted[key]
                 if not self.history:  # the past: no message.created, no automation
                     self.new_message_ids[new.account.workspace_id].append(inserted[key])
-                if new.kind == "comment":
-                    if new.direction == "in" and not self.history:  # comment automation's, not the DM rules'
-                        self.result.comment_message_ids.append(inserted[key])
-                elif new.counts_as_inbound and not new.event.standby and not self.history and new.account.automates:
+                automation = self._automation_for(new)
+                if automation == "comment":
+                    self.result.comment_message_ids.append(inserted[key])
+                elif automation == "message":
                     self.result.automation_message_ids.append(inserted[key])
             self._conversation_effects(self.conversation_for(new.event), new, is_new=is_new)
         first_times.refresh(self.first_times_stale)  # usually none: a first customer message that moved
@@ -661,6 +663,18 @@ class _Delivery:
             # A reopened conversation just auto-assigned: its `assigned` notification says it.
             if cid in self.created_conversations or cid not in auto_assigned], self.now)
         return arrived
+
+    def _automation_for(self, new: _NewMessage) -> str | None:
+        """Which automation a new row is owed: "comment" (a customer's comment: comment automation's,
+        not the DM rules'), "message" (a customer's DM, not standby, on an account automation could
+        answer), or None (ours, the past of a history import, ...)."""
+        if self.history or new.direction != "in":
+            return None
+        if new.kind == "comment":
+            return "comment"
+        if new.counts_as_inbound and not new.event.standby and new.account.automates:
+            return "message"
+        return None
 
     def auto_assign(self) -> set[int]:
         """New conversations a customer started, and unassigned ones their message reopened, of

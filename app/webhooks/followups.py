@@ -2,7 +2,8 @@
 (docs/architecture.md#jobs-queues-and-the-sweeps).
 
 Nothing here is needed for a message to exist. If an enqueue is lost (Redis down), the periodic
-sweep in app.webhooks.jobs finds the undone work again.
+sweep in app.webhooks.jobs finds the undone work again (automation by the mark its message row
+carries: app.automation.jobs).
 """
 from __future__ import annotations
 
@@ -44,13 +45,19 @@ def media_call(media_id: int) -> Call:
     return Call(fetch_media, (media_id,), queue=QUEUE_DEFAULT, retry=PROFILE_RETRY)
 
 
-def _comment_automation_calls(message_ids: list[int]) -> list[Call]:
+def comment_automation_call(message_id: int) -> Call:
     from app.automation.jobs import run_comment_automation
 
-    return [Call(run_comment_automation, (message_id,), queue=QUEUE_DEFAULT, retry=AUTOMATION_RETRY)
-            for message_id in message_ids]
+    return Call(run_comment_automation, (message_id,), queue=QUEUE_DEFAULT, retry=AUTOMATION_RETRY)
+
+
+def automation_call(message_id: int) -> Call:
+    return Call(run_automation_for_message, (message_id,), queue=QUEUE_DEFAULT, retry=AUTOMATION_RETRY)
+
+
+def _comment_automation_calls(message_ids: list[int]) -> list[Call]:
+    return [comment_automation_call(message_id) for message_id in message_ids]
 
 
 def _automation_calls(message_ids: list[int]) -> list[Call]:
-    return [Call(run_automation_for_message, (message_id,), queue=QUEUE_DEFAULT, retry=AUTOMATION_RETRY)
-            for message_id in message_ids]
+    return [automation_call(message_id) for message_id in message_ids]

@@ -16,8 +16,8 @@ the bytes to `ingest_delivery`, which:
    stored `failed` with the error;
 5. queues the follow-ups after that commit, so the jobs find the rows (`app.webhooks.followups.after_apply`:
    profile lookups, automation). A Redis outage is logged and never fails the delivery; the sweep
-   (`app.webhooks.jobs.sweep_ingest`) queues the lost profile lookups again (automation runs that
-   were not queued are not redone).
+   (`app.webhooks.jobs.sweep_ingest`) queues the lost profile lookups and automation runs again
+   (the latter by the mark each message row carries from its INSERT: app.jobs.owed).
 
 `replay` runs steps 1 to 5 again on a stored row and records the outcome on it: the log page's
 button, `flask webhooks replay`, and the sweep for rows still `received`. What was applied

@@ -13,6 +13,7 @@ from sqlalchemy import bindparam, delete, select, update
 
 from app.accounts.lifecycle import can_call_meta, mark_reauth_required
 from app.autocommit import run_alone
+from app.automation.jobs import sweep_lost_automation
 from app.extensions import db
 from app.instagram.client import AccountCredentials, account_token, graph_client
 from app.instagram.errors import GraphError, RateLimitedError, TokenInvalidError, TransientError
@@ -135,13 +136,14 @@ def sweep_ingest(now: datetime | None = None) -> dict[str, int]:
 
     - deliveries still `received` after the grace period are applied (and their follow-ups queued);
     - contacts whose profile was never fetched (nor refused) get the lookup queued again;
+    - new customer messages and comments whose automation job was lost get it queued again;
     - events that waited for a message that has since arrived by another path are applied;
     - events still waiting for a message after a week are dropped, each noted on the warnings of
       the delivery that brought it (its log row), so none expires silently.
     Safe to run twice at once: every step is idempotent."""
     now = now or utcnow()
     cutoff = now - SWEEP_GRACE
-    done = {"deliveries": 0, "profiles": 0, "waiting_applied": 0, "waiting_dropped": 0}
+    done = {"deliveries": 0, "profiles": 0, "automation": 0, "waiting_applied": 0, "waiting_dropped": 0}
 
     for event_id in replayable_ids(("received",), older_than=cutoff, limit=SWEEP_BATCH):
         if replay(event_id) is not None:  # which queues the delivery's follow-ups too
@@ -158,6 +160,7 @@ def sweep_ingest(now: datetime | None = None) -> dict[str, int]:
     for contact_id in contact_ids:
         followups.enqueue_profile_fetch(contact_id)
     done["profiles"] = len(contact_ids)
+    done["automation"] = sweep_lost_automation(now)
 
     done["waiting_applied"] = apply_waiting(now=now, limit=SWEEP_BATCH)
     db.session.commit()

@@ -131,3 +131,32 @@ def test_queued_mode_answers_from_the_worker_exactly_once(client, account, meta_
     assert [s["message"]["text"] for s in sends(meta_ok)] == ["Our prices: ..."]
     (reply,) = replies()
     assert reply.status == "sent"
+
+
+def test_a_message_whose_automation_enqueue_was_lost_is_answered_by_the_sweep(client, account, meta_ok, monkeypatch):
+    """Redis away while the delivery's follow-ups are queued (found by a resilience review: the
+    customer never got the greeting). The message row carries the automation it is owed
+    (`automation_due_at`, set in its INSERT); the ingest sweep queues it again 2 minutes on, and
+    the job clears the mark. A message owed nothing (ours, a reaction's target) carries none."""
+    from datetime import timedelta
+
+    from app.models import utcnow
+    from app.webhooks import followups
+    from app.webhooks.jobs import sweep_ingest
+
+    rule(account, "keyword", "Our prices: ...", match_type="contains", pattern="price")
+    monkeypatch.setattr(followups, "enqueue_all", lambda calls: False)  # what app.jobs does without Redis
+    now_ms = int(utcnow().timestamp() * 1000)
+    deliver(client, account, p.text_message(account.ig_user_id, CUSTOMER, "m.lost", "price please", now_ms),
+            p.echo(account.ig_user_id, "9000000000000002", "m.ours", "typed in the app", now_ms))
+    assert sends(meta_ok) == []
+    owed = {m.mid: m.automation_due_at is not None for m in db.session.scalars(select(Message))}
+    assert owed == {"m.lost": True, "m.ours": False}
+    monkeypatch.undo()
+
+    assert sweep_ingest()["automation"] == 0  # its job may still be on its way
+    assert sweep_ingest(now=utcnow() + timedelta(minutes=3))["automation"] == 1
+    assert [s["message"]["text"] for s in sends(meta_ok)] == ["Our prices: ..."]
+    db.session.expire_all()
+    assert db.session.scalars(select(Message).where(Message.mid == "m.lost")).one().automation_due_at is None
+    assert sweep_ingest(now=utcnow() + timedelta(minutes=6))["automation"] == 0
