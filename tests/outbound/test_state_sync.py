@@ -141,3 +141,21 @@ def test_a_change_during_the_job_keeps_its_own_mark(app, world, meta, factory):
     assert due(message.id) is None
     sync_reaction_job(message.id)
     assert due(message.id) is not None
+
+
+def test_a_job_that_fails_for_good_clears_its_mark(app, world, factory, monkeypatch):
+    """An unexpected error on the job's last try (inline: its only one) is in the log and RQ's
+    failed registry; the sweep does not queue it again every two minutes forever."""
+    from app.outbound import jobs
+
+    message = factory.message(world.conversation, text="Hi", mid="mid.customer.4")
+    state_sync.mark(message)
+    db.session.commit()
+
+    def broken():
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(jobs, "graph_client", broken)
+    with pytest.raises(RuntimeError):
+        sync_reaction_job(message.id)
+    assert due(message.id) is None
