@@ -37,6 +37,19 @@ class TeamRefused(Exception):
     status: int = 422
 
 
+@dataclass
+class InviteRepeated(TeamRefused):
+    """The same address was invited minutes ago: most likely the page was reloaded, which sends
+    the form again (a phone's pull-to-refresh) and would silently kill the link just copied. The
+    admin confirms a new link with `replace`."""
+
+    offer_replace: bool = True
+
+
+# Within this of an invite, inviting the same address again asks first (InviteRepeated).
+REPEAT_GUARD = timedelta(minutes=10)
+
+
 def token_digest(plaintext: str) -> str:
     return hashlib.sha256(plaintext.encode()).hexdigest()
 
@@ -71,8 +84,10 @@ def _check_role(role: str) -> str:
 
 # -- invites -------------------------------------------------------------------------------------
 
-def invite(workspace_id: int, email: str, role: str, invited_by: User | None) -> tuple[Invite, str]:
-    """A new single-use link for `email`; an earlier pending invite of that address is replaced."""
+def invite(workspace_id: int, email: str, role: str, invited_by: User | None, *,
+           replace: bool = True) -> tuple[Invite, str]:
+    """A new single-use link for `email`; an earlier pending invite of that address is replaced,
+    except (with `replace` False) one made within REPEAT_GUARD: InviteRepeated."""
     email, role = _normal_email(email), _check_role(role)
     member = db.session.scalar(select(User).where(User.email == email))
     if member is not None:
@@ -81,6 +96,16 @@ def invite(workspace_id: int, email: str, role: str, invited_by: User | None) ->
         raise TeamRefused("email", f"{email} already has an account in another workspace; one person can belong "
                                    "to one workspace. Ask them to use another address.", 409)
     now = utcnow()
+    if not replace:
+        recent = db.session.scalar(
+            select(Invite.created_at).where(Invite.workspace_id == workspace_id, Invite.email == email,
+                                            Invite.accepted_at.is_(None), Invite.revoked_at.is_(None),
+                                            Invite.created_at > now - REPEAT_GUARD))
+        if recent is not None:
+            minutes = max(1, round((now - recent).total_seconds() / 60))
+            raise InviteRepeated("email", f"{email} was invited {minutes} minute{'s' if minutes != 1 else ''} ago, "
+                                          "and that link still works (a reload of this page sends the form again). "
+                                          "A new link replaces it: the one already sent stops working.", 409)
     db.session.execute(update(Invite).where(Invite.workspace_id == workspace_id, Invite.email == email,
                                             Invite.accepted_at.is_(None), Invite.revoked_at.is_(None))
                        .values(revoked_at=now))

@@ -55,7 +55,9 @@ def index():
 def create_invite():
     form = {"email": request.form.get("email", ""), "role": request.form.get("role", "agent")}
     try:
-        row, plaintext = lifecycle.invite(current_user.workspace_id, form["email"], form["role"], current_user)
+        # Only the "Make a new link" button of InviteRepeated replaces an invite made minutes ago.
+        row, plaintext = lifecycle.invite(current_user.workspace_id, form["email"], form["role"], current_user,
+                                          replace=request.form.get("replace") == "1")
     except TeamRefused as exc:
         db.session.rollback()
         return _refused(exc, form)

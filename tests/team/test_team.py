@@ -103,7 +103,8 @@ def test_an_invite_is_accepted_once_and_signs_the_person_in(app, auth, team):
 
 def test_reinviting_replaces_the_old_link_and_links_expire(app, auth, team):
     first = _link(auth.post("/settings/team/invites", {"email": "nia@shop.test", "role": "agent"}), "invite")
-    second = _link(auth.post("/settings/team/invites", {"email": "nia@shop.test", "role": "admin"}), "invite")
+    second = _link(auth.post("/settings/team/invites", {"email": "nia@shop.test", "role": "admin", "replace": "1"}),
+                   "invite")
     assert _anonymous(app).get(first).status_code == 410
     invite = db.session.query(Invite).filter(Invite.accepted_at.is_(None), Invite.revoked_at.is_(None)).one()
     assert invite.role == "admin"
@@ -111,6 +112,30 @@ def test_reinviting_replaces_the_old_link_and_links_expire(app, auth, team):
     db.session.commit()
     assert _anonymous(app).get(second).status_code == 410
     assert _anonymous(app).get("/invite/not-a-real-token").status_code == 404
+
+
+def test_a_reload_after_inviting_does_not_replace_the_link_just_copied(app, auth, team):
+    """Reloading the page the invite form answered sends the form again (a phone's pull-to-refresh;
+    found by a walk-through): within minutes of an invite that asks first, with a button that
+    makes the new link; the link already copied keeps working until then."""
+    form = {"email": "nia@shop.test", "role": "agent"}
+    first = _link(auth.post("/settings/team/invites", form), "invite")
+    again = auth.post("/settings/team/invites", form)
+    assert again.status_code == 409
+    page = _html(again)
+    assert "nia@shop.test was invited 1 minute ago, and that link still works" in page
+    assert 'name="replace" value="1"' in page and "Make a new link" in page
+    assert _anonymous(app).get(first).status_code == 200  # still works
+    assert db.session.query(Invite).filter(Invite.revoked_at.is_(None)).count() == 1
+
+    second = _link(auth.post("/settings/team/invites", {**form, "replace": "1"}), "invite")
+    assert _anonymous(app).get(first).status_code == 410 and _anonymous(app).get(second).status_code == 200
+    # Past the guard, inviting the same address again simply makes a new link (it was lost, say).
+    for invite in db.session.query(Invite):
+        invite.created_at -= timedelta(minutes=11)
+    db.session.commit()
+    third = _link(auth.post("/settings/team/invites", form), "invite")
+    assert _anonymous(app).get(second).status_code == 410 and _anonymous(app).get(third).status_code == 200
 
 
 def test_members_of_any_workspace_cannot_be_invited(auth, team, factory):
