@@ -708,16 +708,19 @@
 
   /* ---- Menus --------------------------------------------------------------------------------- */
 
+  // Menus, and disclosures marked [data-closable] that are not menus (a confirmation that opens
+  // in place, as the Accounts page's Disconnect…), close on Escape and on a click elsewhere.
+  var CLOSABLE = "details.menu[open], details.usermenu[open], details[data-closable][open]";
   document.addEventListener("keydown", function (e) {
     if (e.key !== "Escape") return;
-    document.querySelectorAll("details.menu[open], details.usermenu[open]").forEach(function (d) {
+    document.querySelectorAll(CLOSABLE).forEach(function (d) {
       d.open = false;
       var summary = d.querySelector("summary");
       if (summary && d.contains(document.activeElement)) summary.focus();
     });
   });
   document.addEventListener("click", function (e) {
-    document.querySelectorAll("details.menu[open], details.usermenu[open]").forEach(function (d) {
+    document.querySelectorAll(CLOSABLE).forEach(function (d) {
       if (!d.contains(e.target)) d.open = false;
     });
   });

@@ -198,3 +198,36 @@ def test_labelling_a_thread_keeps_the_lists_label_filter(browsing, shop):
     expect(page.locator("#thread-labels .labelchip", has_text="vip")).to_be_visible()
     expect(page.locator("#filter-label")).to_have_value("wholesale")
     assert not browsing.unexpected_errors()
+
+
+def test_a_label_of_forty_letters_fits_a_phone(browsing, shop):
+    """The longest name a label may have (40 letters) widened every card of the labels page and the
+    list's bulk bar past a phone's screen (found by a walk-through: Save and Done off the edge)."""
+    admin, _, conversations = shop
+    long_name = "wholesale-enquiries-from-boutique-partne"
+    assert len(long_name) == 40
+    db.session.add(Label(workspace_id=admin.workspace_id, name=long_name, color="#4b5563"))
+    db.session.commit()
+    page = browsing.page
+    page.set_viewport_size(PHONE)
+    browsing.login(admin)
+
+    browsing.go("/settings/labels")
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    card = page.locator(".label-item", has_text="boutique-partne")
+    chip = card.locator(".labelchip")
+    assert page.evaluate("el => el.scrollWidth > el.clientWidth", chip.element_handle())  # cut with "…"
+    for control in (card.get_by_role("button", name=re.compile("Save")), card.locator("summary")):
+        box = control.bounding_box()
+        assert box["x"] + box["width"] <= PHONE["width"], box
+    _shot(page, "forty-letters")
+
+    browsing.go("/")
+    page.get_by_role("button", name="Select", exact=True).click()
+    page.locator(f"#conv-{conversations[0].id} input[type=checkbox]").check(force=True)
+    expect(page.locator(".bulkbar")).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    for button in page.locator(".bulkbar button:visible").all():
+        box = button.bounding_box()
+        assert box["x"] + box["width"] <= PHONE["width"], (button.inner_text(), box)
+    _shot(page, "forty-letters-bulk")

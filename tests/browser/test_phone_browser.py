@@ -490,6 +490,21 @@ def test_settings_pages_give_a_finger_44px(phone, factory, shop):
     shot(page, "notification-settings")
 
 
+def test_a_rows_way_in_is_a_44px_link(phone, factory, shop):
+    """A lead's name in the leads list and a label's "N conversations" were one line of text (15
+    and 19 px tall; found by a walk-through)."""
+    from app.models import Label
+
+    rep, long_one, _ = shop
+    factory.lead(long_one)
+    db.session.add(Label(workspace_id=rep.workspace_id, name="vip", color="#7e22ce"))
+    db.session.commit()
+    phone.login(rep)
+    for path, selector in (("/leads", ".lead-contact a[href]"), ("/settings/labels", ".label-item__about a[href]")):
+        phone.go(path)
+        assert_target(phone.page.locator(selector).first, f"{selector} on {path}")
+
+
 def test_a_new_api_token_is_shown_in_view_with_a_copy_button(phone, factory, shop):
     """The token is shown once, at the foot of a long page: the answer brought the page back at its
     top, looking unchanged, with the token 2,000 px down."""

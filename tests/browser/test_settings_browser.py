@@ -50,3 +50,22 @@ def test_the_audit_log_keeps_who_on_one_line(browsing, factory):
     who = page.locator("td[data-label=Who] bdi").first
     expect(who).to_have_text("olga.owner@audit-shop.test")
     assert who.evaluate("e => e.getClientRects().length") == 1
+
+
+def test_escape_closes_the_disconnect_confirmation(browsing, factory):
+    """Escape closed every confirmation but the Accounts page's Disconnect… (found by a keyboard
+    walk-through): it is a disclosure in place, not a menu, and now says it is closable."""
+    admin = factory.user(factory.workspace("Keys Shop"), email="owner@keys.test", name="Kim Keys")
+    factory.account(admin.workspace, username="keys.shop")
+    page = browsing.login(admin)
+    browsing.go("/accounts")
+    summary = page.locator("details.account__disconnect > summary")
+    summary.focus()
+    page.keyboard.press("Enter")
+    confirm = page.get_by_role("button", name="Disconnect @keys.shop")
+    expect(confirm).to_be_visible()
+    page.keyboard.press("Tab")
+    expect(confirm).to_be_focused()
+    page.keyboard.press("Escape")
+    expect(confirm).to_be_hidden()
+    expect(summary).to_be_focused()
