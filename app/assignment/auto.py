@@ -28,7 +28,7 @@ from collections import defaultdict
 from datetime import datetime
 from typing import Iterable
 
-from sqlalchemy import Integer, cast, func, literal, select
+from sqlalchemy import Integer, cast, func, literal, select, update
 
 from app.assignment.availability import available_clause
 from app.extensions import db
@@ -80,6 +80,21 @@ def _pick(mode: str, ids: list[int], last: int | None, counts: dict[int, int] | 
         # min() keeps the first of equals: ties go to whoever is next in turn.
         return min(order, key=lambda user_id: counts[user_id])
     return order[0]
+
+
+def release_from_former_members(conversation_ids: list[int]) -> int:
+    """Conversations coming back (a customer's message reopens them, a snooze runs out) whose
+    assignee has left the team (deactivated) are nobody's now: unassigned, in the caller's
+    transaction, so auto-assignment or the Unassigned view gives them to someone present rather
+    than to a name nobody answers for ("Reassign their work" hands over only what is open; a
+    customer may come back months later). Returns how many; the session's rows follow."""
+    if not conversation_ids:
+        return 0
+    former = select(User.id).where(User.active.is_(False))
+    return db.session.execute(
+        update(Conversation).where(Conversation.id.in_(conversation_ids), Conversation.assignee_id.in_(former))
+        .values(assignee_id=None, assignment_reason=None, assigned_at=None)
+        .execution_options(synchronize_session="fetch")).rowcount or 0
 
 
 def assign_arrivals(conversations: Iterable[Conversation], now: datetime | None = None, *,

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from sqlalchemy import delete, select, update
 
-from app.assignment.auto import assign_arrivals
+from app.assignment.auto import assign_arrivals, release_from_former_members
 from app.extensions import db
 from app.inbox import unread, viewers
 from app.models import Conversation, InstagramAccount, Upload, utcnow
@@ -28,6 +28,7 @@ def wake_snoozed_conversations() -> int:
     ).all()
     unassigned: list[Conversation] = []
     for start in range(0, len(woken), WAKE_CHUNK):
+        release_from_former_members(woken[start:start + WAKE_CHUNK])
         unassigned += db.session.scalars(
             select(Conversation).join(InstagramAccount, InstagramAccount.id == Conversation.account_id)
             .where(Conversation.id.in_(woken[start:start + WAKE_CHUNK]), Conversation.assignee_id.is_(None),

@@ -33,7 +33,7 @@ from typing import Any, Iterable, Protocol
 from sqlalchemy import bindparam, delete, or_, select, tuple_, update
 
 from app.extensions import db
-from app.assignment.auto import assign_arrivals
+from app.assignment.auto import assign_arrivals, release_from_former_members
 from app.automation.rulebook import may_answer_sql
 from app.inbox import unread
 from app.inserts import Returned, insert_entities, insert_rows
@@ -680,6 +680,9 @@ class _Delivery:
         """New conversations a customer started, and unassigned ones their message reopened, of
         accounts with auto-assignment on (app.assignment.auto), before the notifications: an
         assigned new thread is the assignee's, not everyone's. Returns the ids assigned."""
+        # Back to a member who has left: nobody's (only when a reopened one has an assignee).
+        release_from_former_members(sorted(cid for cid in self.reopened
+                                           if self.conversations_by_id[cid].assignee_id is not None))
         modes = {account.id: account.assignment for account in self.accounts.values()}
         if all(mode == "off" for mode in modes.values()):
             return set()  # the usual case: no query at all

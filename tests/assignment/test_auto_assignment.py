@@ -240,3 +240,40 @@ def test_a_snooze_that_runs_out_is_assigned_like_a_reopened_conversation(factory
     told = db.session.execute(select(Notification.conversation_id, Notification.user_id, Notification.type)
                               .where(Notification.conversation_id.in_(ids))).all()
     assert told == [(unassigned.id, a.id, "assigned")]
+
+
+def test_a_customer_back_to_a_member_who_left_goes_to_someone_present(client, factory, account):
+    """A resolved conversation keeps its assignee, and "Reassign their work" hands over only what is
+    open: a customer coming back months after their rep left reached a name nobody answers for
+    (found by a walk-through). It is unassigned now, so auto-assignment (or the Unassigned view,
+    with everyone told) gives it to someone present; a snooze running out the same."""
+    from datetime import timedelta
+
+    from app.jobs.upkeep import wake_snoozed_conversations
+    from app.models import utcnow
+
+    a, b = team(factory, account, 2)
+    left = factory.user(account.workspace, role="agent", name="Lee Left")
+    resolved = factory.conversation(account, status="resolved", assignee_id=left.id)
+    snoozed = factory.conversation(account, status="snoozed", snoozed_until=utcnow() - timedelta(minutes=1),
+                                   assignee_id=left.id)
+    off = factory.account(account.workspace)  # assignment off
+    elsewhere = factory.conversation(off, status="resolved", assignee_id=left.id)
+    kept = factory.conversation(account, status="resolved", assignee_id=b.id)
+    left.active = False
+    db.session.commit()
+    ids = resolved.id, snoozed.id, elsewhere.id, kept.id
+    A, O = account.ig_user_id, off.ig_user_id
+    for n, (ig, conversation) in enumerate(((A, resolved), (O, elsewhere), (A, kept))):
+        items = [p.text_message(ig, conversation.contact.igsid, f"back.{n}", "I'm back", T0 + 99)]
+        assert post(client, p.delivery(p.entry(ig, items))).status_code == 200
+    assert wake_snoozed_conversations() == 1
+
+    db.session.expire_all()
+    resolved, snoozed, elsewhere, kept = (db.session.get(Conversation, i) for i in ids)
+    assert resolved.status == "open" and resolved.assignee_id == a.id and resolved.assignment_reason == "round_robin"
+    assert snoozed.status == "open" and snoozed.assignee_id == b.id
+    assert elsewhere.status == "open" and elsewhere.assignee_id is None  # in Unassigned, unread for everyone
+    told = set(db.session.scalars(select(Notification.user_id).where(Notification.conversation_id == elsewhere.id)))
+    assert left.id not in told  # no "new message" for someone who cannot sign in
+    assert kept.assignee_id == b.id  # a present member keeps theirs

@@ -294,7 +294,7 @@ def test_former_members_are_shown_as_such_and_get_no_new_work(auth, team, factor
     team_page = _html(auth.client.get("/settings/team"))
     assert 'Reactivate<span class="visually-hidden"> Rob Rep</span>' in team_page
     assert 'Reassign their work<span class="visually-hidden"> (Rob Rep)</span>' in team_page
-    assert "Give Rob Rep's open conversations and leads to" in team_page
+    assert 'Give<span class="visually-hidden"> Rob Rep\'s</span> open conversations and leads to' in team_page
 
 
 def test_profile_name_zone_colour_and_sign_out_everywhere(app, auth, team):
