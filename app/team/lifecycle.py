@@ -102,8 +102,9 @@ def invite(workspace_id: int, email: str, role: str, invited_by: User | None, *,
                                             Invite.accepted_at.is_(None), Invite.revoked_at.is_(None),
                                             Invite.created_at > now - REPEAT_GUARD))
         if recent is not None:
-            minutes = max(1, round((now - recent).total_seconds() / 60))
-            raise InviteRepeated("email", f"{email} was invited {minutes} minute{'s' if minutes != 1 else ''} ago, "
+            minutes = int((now - recent).total_seconds() // 60)
+            ago = "moments ago" if minutes < 1 else f"{minutes} minute{'s' if minutes != 1 else ''} ago"
+            raise InviteRepeated("email", f"{email} was invited {ago}, "
                                           "and that link still works (a reload of this page sends the form again). "
                                           "A new link replaces it: the one already sent stops working.", 409)
     db.session.execute(update(Invite).where(Invite.workspace_id == workspace_id, Invite.email == email,
