@@ -169,8 +169,11 @@ def disconnect(account_id: int):
 @bp.get("/accounts/<int:account_id>/import")
 @login_required
 def history_import_status(account_id: int):
-    """The import's section of the account's card: what the page polls every 2 s while it runs."""
+    """The import's section of the account's card: what the page polls every 2 s while it runs
+    (opened as a page, its URL leads to the card)."""
     account = get_or_404(InstagramAccount, account_id)
+    if not is_fragment_request():
+        return redirect(url_for("accounts.index") + f"#account-{account.id}")
     return render_fragment("accounts/_history_import.html", a=account, progress=progress_of(account.id))
 
 

@@ -10,11 +10,11 @@
 """
 from __future__ import annotations
 
-from flask import Response, current_app, render_template, request
+from flask import Response, current_app, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from app.extensions import db
-from app.htmx_responses import render_fragment
+from app.htmx_responses import is_fragment_request, render_fragment
 from app.json_errors import json_error
 from app.pwa import bp, devices, manifest, vapid
 from app.pwa.devices import SubscriptionRefused
@@ -93,6 +93,9 @@ def _section(status: int = 200, notice: str | None = None):
 @bp.get("/push/devices")
 @login_required
 def device_list():
+    if not is_fragment_request():
+        # The section's own URL, opened as a page (typed, a bookmark): the page it belongs to.
+        return redirect(url_for("settings.profile") + "#push-devices")
     return _section()
 
 

@@ -278,3 +278,19 @@ def test_half_configured_push_refuses_to_start(tmp_path):
     good = load_config(tmp_path, {**base, "VAPID_PUBLIC_KEY": pair.public_key, "VAPID_PRIVATE_KEY": pair.private_key,
                                   "VAPID_SUBJECT": "https://inbox.example.com/contact"})
     assert good["VAPID_PUBLIC_KEY"] == pair.public_key
+
+
+def test_the_sections_urls_opened_as_pages_lead_to_their_page(auth, factory):
+    """The devices section's and a history import's own URLs are htmx fragments: opened as a page
+    (typed, a bookmark) they showed raw markup (found by a walk-through); they lead to the page."""
+    from tests.meta_kit import HX
+
+    admin = factory.user(role="admin")
+    account = factory.account(admin.workspace)
+    auth.login(admin)
+    page = auth.client.get("/push/devices")
+    assert page.status_code == 302 and page.headers["Location"].endswith("/settings/profile#push-devices")
+    assert 'id="push-devices"' in auth.client.get("/push/devices", headers=HX).get_data(as_text=True)
+    page = auth.client.get(f"/accounts/{account.id}/import")
+    assert page.status_code == 302 and page.headers["Location"].endswith(f"/accounts#account-{account.id}")
+    assert auth.client.get(f"/accounts/{account.id}/import", headers=HX).status_code == 200
