@@ -39,7 +39,9 @@ limiter = Limiter(key_func=client_address)
 def init_app(app: Flask) -> None:
     redis_url = app.config.get("REDIS_URL")
     app.config.setdefault("RATELIMIT_STORAGE_URI", redis_url or "memory://")
-    app.config.setdefault("RATELIMIT_STORAGE_OPTIONS", {"socket_connect_timeout": 2, "socket_timeout": 2})
+    # A hung Redis must not hold every sign-in (two calls) for long: past this the limits fall
+    # back to this process's memory (RATELIMIT_IN_MEMORY_FALLBACK_ENABLED).
+    app.config.setdefault("RATELIMIT_STORAGE_OPTIONS", {"socket_connect_timeout": 0.5, "socket_timeout": 0.5})
     app.config.setdefault("RATELIMIT_STRATEGY", "fixed-window")
     app.config.setdefault("RATELIMIT_KEY_PREFIX", "igdm:rl")
     app.config.setdefault("RATELIMIT_SWALLOW_ERRORS", True)

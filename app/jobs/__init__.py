@@ -43,6 +43,7 @@ class RetryPolicy:
 
 
 NO_RETRY = RetryPolicy()
+REDIS_TIMEOUT = 1.0  # seconds to connect, and to wait for an answer (redis_connection)
 
 
 @dataclass
@@ -62,7 +63,12 @@ def redis_connection(app=None) -> Redis | None:
         return None
     conn = app.extensions.get("redis")
     if conn is None:
-        conn = Redis.from_url(url, socket_connect_timeout=2, socket_timeout=5, health_check_interval=30)
+        # Short: Redis answers in milliseconds, and a hung one (a stopped host accepts connections
+        # and never answers) held a reply or a sign-in for seconds per call, each request a
+        # web thread. RQ's worker raises the read timeout of its own connection for its blocking
+        # dequeue (rq.Worker), so these suit the web processes.
+        conn = Redis.from_url(url, socket_connect_timeout=REDIS_TIMEOUT, socket_timeout=REDIS_TIMEOUT,
+                              health_check_interval=30)
         app.extensions["redis"] = conn
     return conn
 
