@@ -8,6 +8,10 @@ failed-job registry.
 from __future__ import annotations
 
 import logging
+from datetime import datetime
+
+from redis.exceptions import RedisError
+from rq import get_current_job
 
 from app.accounts.lifecycle import can_call_meta, mark_reauth_required
 from app.extensions import db
@@ -38,7 +42,15 @@ def deliver_message_job(message_id: int, then: tuple[int, ...] = ()) -> None:
     """Send one pending message to Instagram once; `then` are messages of the same reply to
     deliver after it, in order. Its state changes are drawn in app.outbound.lifecycle."""
     claim = sending.claim_outgoing(message_id)
+    if claim is None and _release_own_claim(message_id):
+        claim = sending.claim_outgoing(message_id)
     if claim is None:
+        if then and sending.in_flight(message_id):
+            # Another try holds it (or one that died: the stale-claim sweep settles it). The rest
+            # of the reply waits behind it, to keep its order; the lost-send sweep sends it after.
+            sending.hold_rest(then, sending.STALE_CLAIM_AFTER.total_seconds())
+            log.info("message %s is being sent by another try; the rest of its reply waits", message_id)
+            return
         log.info("message %s is not waiting to be sent (already claimed, sent or gone)", message_id)
         _send_next(then)
         return
@@ -53,8 +65,13 @@ def deliver_message_job(message_id: int, then: tuple[int, ...] = ()) -> None:
     except Exception:
         # Nothing went to Meta yet: hand the claim back so the RQ retry or the sweep sends it.
         db.session.rollback()
-        lifecycle.release_for_retry(message_id, claimed_at, "Sending was delayed by an internal error; it will be "
-                                    "tried again.", delay=60)
+        try:
+            lifecycle.release_for_retry(message_id, claimed_at, DELAYED_BY_AN_ERROR, delay=60)
+        except Exception:
+            # The database went away with the claim still held: the RQ retry hands it back itself.
+            db.session.rollback()
+            _remember_own_claim(message_id, claimed_at)
+            raise
         raise
 
     try:
@@ -72,6 +89,42 @@ def deliver_message_job(message_id: int, then: tuple[int, ...] = ()) -> None:
         enqueue(deliver_message_job, other_id, queue=QUEUE_HIGH, retry=sending.JOB_RETRY)
     log.info("message %s sent", message_id)
     _send_next(then)
+
+
+DELAYED_BY_AN_ERROR = "Sending was delayed by an internal error; it will be tried again."
+OWN_CLAIMS = "unreleased_claims"  # RQ job meta: message id -> the claim a try of this job left held
+
+
+def _remember_own_claim(message_id: int, claimed_at) -> None:
+    """A try claimed the message, failed before calling Meta, and could not hand the claim back
+    (the database went away). Kept in the job's meta in Redis, so that its RQ retry knows that
+    claim is its own and that nothing was sent under it: without this the retry found the message
+    "not waiting", sent the rest of the reply (a caption without its photo) and the sweep later
+    marked the photo "may not have been delivered"."""
+    job = get_current_job()
+    if job is None:
+        return
+    job.meta.setdefault(OWN_CLAIMS, {})[str(message_id)] = claimed_at.isoformat()
+    try:
+        job.save_meta()
+    except RedisError:
+        log.warning("message %s: its claim could not be remembered for the retry; the sweep settles it", message_id)
+
+
+def _release_own_claim(message_id: int) -> bool:
+    """Hand back a claim an earlier try of this job left held (see _remember_own_claim); True when
+    it was still that claim, so the message can be claimed again."""
+    job = get_current_job()
+    claimed = (job.meta.get(OWN_CLAIMS) or {}).get(str(message_id)) if job is not None else None
+    if claimed is None:
+        return False
+    released = lifecycle.release_for_retry(message_id, datetime.fromisoformat(claimed), DELAYED_BY_AN_ERROR, delay=0)
+    job.meta[OWN_CLAIMS].pop(str(message_id), None)
+    try:
+        job.save_meta()
+    except RedisError:
+        pass  # the claim is released either way; a stale note is harmless (it no longer matches)
+    return released
 
 
 def _call_meta(plan: sending.SendPlan) -> str:
@@ -99,7 +152,9 @@ def _handle_send_error(message_id: int, claimed_at, error: GraphError, then: tup
     elif error.retryable and attempt < sending.MAX_SEND_ATTEMPTS:
         delay = sending.retry_delay(attempt, error)
         if lifecycle.release_for_retry(message_id, claimed_at, sending.retrying_note(attempt, error), delay):
-            # The rest of the reply waits for this one, to keep its order.
+            # The rest of the reply waits for this one, to keep its order: in the job's `then`, and
+            # in the rows, or the lost-send sweep would send it first (a rate limit waits minutes).
+            sending.hold_rest(then, delay)
             enqueue(deliver_message_job, message_id, then=then, queue=QUEUE_HIGH, retry=sending.JOB_RETRY, delay=delay)
             return
     elif error.retryable:

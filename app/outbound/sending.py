@@ -256,6 +256,26 @@ def fail_stale_claims(now: datetime | None = None) -> int:
     return lifecycle.fail_abandoned_claims(now - STALE_CLAIM_AFTER, now)
 
 
+def in_flight(message_id: int) -> bool:
+    """Whether a try holds the message's claim (pending and claimed: its outcome not known yet)."""
+    return db.session.scalar(select(Message.id).where(Message.id == message_id, Message.status == lifecycle.PENDING,
+                                                      Message.send_claimed_at.is_not(None))) is not None
+
+
+def hold_rest(message_ids, seconds: float, now: datetime | None = None) -> None:
+    """The rest of a reply waits behind its first part for `seconds`: their due time moves so far
+    on, and the lost-send sweep (take_lost_sends) leaves them alone until then (a caption went
+    out before its rate-limited photo). Commits."""
+    if message_ids:
+        until = (now or utcnow()) + timedelta(seconds=seconds)
+        db.session.execute(
+            update(Message).where(Message.id.in_(list(message_ids)), Message.status == lifecycle.PENDING,
+                                  Message.send_claimed_at.is_(None),
+                                  or_(Message.send_after.is_(None), Message.send_after < until))
+            .values(send_after=until).execution_options(synchronize_session=False))
+    db.session.commit()
+
+
 def take_lost_sends(now: datetime | None = None, limit: int = 200) -> list[int]:
     """Pending, unclaimed sends overdue by LOST_AFTER (their enqueue was lost, e.g. Redis down).
     Their due time moves to now, so the next sweep waits for this re-enqueue to work."""

@@ -94,3 +94,111 @@ def test_worker_killed_after_meta_took_the_message_is_settled_by_the_echo(queued
     # Shown once: the echo did not add a second outbound row for the same text.
     assert db.session.scalar(select(func.count()).select_from(Message).where(
         Message.conversation_id == conversation.id, Message.direction == "out")) == 1
+
+
+def _photo_and_caption(factory, text: str):
+    import io
+
+    from werkzeug.datastructures import FileStorage
+
+    from tests.outbound.helpers import PNG
+
+    account = factory.account()
+    conversation = factory.conversation(account, last_inbound_at=utcnow() - timedelta(hours=1))
+    photo, caption = queue_reply(conversation, text=text, upload=FileStorage(io.BytesIO(PNG), filename="red.png"))
+    return photo.id, caption.id
+
+
+def _meta_in_order(meta, limited: int = 0):
+    """Meta's send endpoint answering each send with its kind; the first `limited` photo sends are
+    rate limited (Retry-After 300 s). Returns the kinds Meta took, in order."""
+    import json
+    import re
+
+    import responses
+
+    taken, refused = [], []
+
+    def answer(request):
+        kind = "photo" if "attachment" in json.loads(request.body).get("message", {}) else "caption"
+        if kind == "photo" and len(refused) < limited:
+            refused.append(kind)
+            return 400, {"Retry-After": "300"}, json.dumps(
+                {"error": {"message": "Application request limit reached", "type": "OAuthException", "code": 4}})
+        taken.append(kind)
+        return 200, {}, json.dumps({"recipient_id": "r", "message_id": f"mid.{kind}.{len(taken)}"})
+
+    meta.add_callback(responses.POST, re.compile(r"http://graph\.test/.*/messages"), callback=answer)
+    return taken
+
+
+def test_a_caption_waits_for_its_rate_limited_photo(queued_app, private_redis, factory, meta):
+    """The photo is rate limited (its retry due in 5 minutes): the caption waited in the job's
+    `then` only, and the lost-send sweep took it for lost after 2 minutes and sent it first (found
+    by a resilience review). The rows now hold it too."""
+    from sqlalchemy import text
+
+    from tests.faults.scenario import make_due, work
+
+    taken = _meta_in_order(meta, limited=1)
+    photo_id, caption_id = _photo_and_caption(factory, "The blue one, as promised")
+    work(queued_app)
+    assert taken == []
+
+    db.session.execute(text("UPDATE messages SET send_after = send_after - interval '3 minutes', "
+                            "created_at = created_at - interval '3 minutes' WHERE status = 'pending'"))
+    db.session.commit()
+    assert sweep_outbound()["requeued"] == 0  # three minutes on, both still wait for the photo's retry
+    db.session.execute(text("UPDATE messages SET send_after = send_after - interval '5 minutes' WHERE status = 'pending'"))
+    db.session.commit()
+    make_due(queued_app)
+    work(queued_app)
+    assert taken == ["photo", "caption"]
+
+
+def test_a_database_blip_after_the_claim_sends_the_photo_before_its_caption(queued_app, private_redis, factory, meta,
+                                                                            pg_proxy):
+    """The worker's database goes away just after a photo's claim: nothing reached Meta, but the
+    hand-back needed the database too, so the claim stayed. The RQ retry found the photo "not
+    waiting", sent its caption alone, and the sweep marked the photo "may not have been delivered"
+    (found by a resilience review). The try remembers its claim in the job's meta; the retry
+    hands it back and sends both, in order."""
+    from sqlalchemy import event
+    from sqlalchemy.engine import make_url
+
+    from app import create_app
+    from app.jobs.worker import make_worker
+    from tests.conftest import base_config
+    from tests.faults.conftest import use_queue
+    from tests.faults.scenario import make_due
+
+    taken = _meta_in_order(meta)
+    photo_id, caption_id = _photo_and_caption(factory, "Here is the red one")
+    url = make_url(queued_app.config["SQLALCHEMY_DATABASE_URI"]).set(host="127.0.0.1", port=pg_proxy.port)
+    worker_app = create_app(base_config(url.render_as_string(hide_password=False)))
+    use_queue(worker_app, private_redis.url)
+    with worker_app.app_context():
+        engine = db.engine
+    cut = []
+
+    def cut_after_the_claim(conn, cursor, statement, parameters, context, executemany):
+        if not cut and statement.startswith("UPDATE messages SET send_attempts") and "send_claimed_at" in statement:
+            cut.append(statement)
+            pg_proxy.down()  # just after the claim's statement (its own transaction) committed
+
+    event.listen(engine, "after_cursor_execute", cut_after_the_claim)
+    try:
+        make_worker(worker_app).work(burst=True, with_scheduler=False)
+    finally:
+        event.remove(engine, "after_cursor_execute", cut_after_the_claim)
+    assert cut and taken == []
+    pg_proxy.up()
+    assert make_due(worker_app) == 1  # RQ's retry of the photo's job
+    make_worker(worker_app).work(burst=True, with_scheduler=False)
+    with worker_app.app_context():
+        db.session.remove()
+        engine.dispose()
+
+    assert taken == ["photo", "caption"]
+    db.session.expire_all()
+    assert [db.session.get(Message, i).status for i in (photo_id, caption_id)] == ["sent", "sent"]
