@@ -31,11 +31,14 @@ def _stop_now(signum, frame):
     raise SystemExit(0)
 
 
-def _wait(seconds: float, sleep: Callable[[float], None]) -> None:
-    # The handlers of the run that ended (RQ's) belong to an object that is gone: a stop asked for
-    # now ends the process; there is no job to finish.
+def _stop_on_signals() -> None:
+    # Between runs a stop asked for ends the process: there is no job to finish.
     signal.signal(signal.SIGTERM, _stop_now)
     signal.signal(signal.SIGINT, _stop_now)
+
+
+def _wait(seconds: float, sleep: Callable[[float], None]) -> None:
+    _stop_on_signals()
     sleep(seconds)
 
 
@@ -55,6 +58,10 @@ def keep_running(run: Callable[[], bool], *, what: str, sleep: Callable[[float],
             reason = "it stopped after an error (logged above)"
         except Exception as exc:  # noqa: BLE001 - any unasked end is retried; SystemExit is not an Exception
             reason = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}".rstrip(": ")
+        finally:
+            # At once, not only for the wait: a SIGTERM from here on reached the ended run's
+            # handlers (RQ's), whose object is gone.
+            _stop_on_signals()
         if clock() - started >= STEADY_AFTER:
             wait = FIRST_WAIT
         log.warning("%s ended unasked (%s); starting again in %.0f s", what, reason, wait)

@@ -43,7 +43,10 @@ class Owed:
 
     def move(self, message_id: int, to: datetime | None, *, only_if: datetime | None = None) -> bool:
         """Set the mark (None: clear it) and commit; with `only_if`, only while it still holds that."""
-        statement = update(Message).where(Message.id == message_id).values({self.name: to})
+        # updated_at kept as it is: the live polls re-send a message whose updated_at moved, and
+        # nothing a person sees changed (the column's onupdate would bump it).
+        statement = update(Message).where(Message.id == message_id).values({self.name: to,
+                                                                            "updated_at": Message.updated_at})
         if only_if is not None:
             statement = statement.where(self.column == only_if)
         moved = db.session.execute(statement.execution_options(synchronize_session=False)).rowcount
@@ -89,9 +92,10 @@ class Lease:
     def __exit__(self, kind, value, traceback) -> None:
         if self.handed_on:
             return
-        if kind is None or _last_try():
+        if kind is None or (issubclass(kind, Exception) and _last_try()):
             # Done; or failed for good (in RQ's failed registry and the log): the sweep is for
-            # lost enqueues and dead workers, not for a job that raises every time.
+            # lost enqueues and dead workers, not for a job that raises every time. A shutdown
+            # (SystemExit, RQ's ShutDownImminentException) is not a failure: the mark stays.
             if kind is not None:
                 db.session.rollback()
             self.owed.move(self.message_id, None, only_if=self.until)

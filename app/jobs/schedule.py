@@ -62,7 +62,18 @@ def make_clock(connection):
     """Queued mode: RQ's cron scheduler, with each periodic job registered on its interval."""
     from rq.cron import CronScheduler
 
-    scheduler = CronScheduler(connection=connection, name="igdm-clock")
+    class Clock(CronScheduler):
+        """Notes a stop that was asked for (SIGTERM, Ctrl-C): RQ raises StopRequested, and when
+        Redis is away its goodbye in `finally` raises a Redis error over it, which must not read
+        as an outage to restart from (app.jobs.keep_running)."""
+
+        stop_asked = False
+
+        def _request_stop(self, signum, frame):
+            self.stop_asked = True
+            super()._request_stop(signum, frame)
+
+    scheduler = Clock(connection=connection, name="igdm-clock")
     for job in PERIODIC_JOBS:
         scheduler.register(job.resolve(), queue_name=job.queue, interval=job.every_seconds,
                            job_timeout=job.timeout, failure_ttl=7 * 24 * 3600)
@@ -73,7 +84,12 @@ def run_clock(scheduler) -> bool:
     """Run the scheduler until it is asked to stop (True). A Redis error ends its loop with the
     error: app.jobs.keep_running starts it again, the same scheduler, so each job keeps its
     place in its interval."""
-    scheduler.start()
+    try:
+        scheduler.start()
+    except Exception:
+        if scheduler.stop_asked:
+            return True
+        raise
     return True
 
 

@@ -21,6 +21,7 @@ from rq.worker import HerokuWorker
 from app.extensions import db
 
 log = logging.getLogger(__name__)
+MAINTENANCE_EVERY = 60  # seconds (RQ's default is 600)
 
 
 class AppContextMixin:
@@ -52,6 +53,10 @@ def end_session() -> None:
     except Exception as exc:  # noqa: BLE001 - the job is over; only its clean-up failed
         log.warning("a job's database session could not be closed (%s); dropped",
                     type(exc).__name__)
+        try:
+            db.session.invalidate()  # its connections are discarded, not kept checked out
+        except Exception:  # noqa: BLE001
+            pass
         db.session.registry.clear()
 
 
@@ -71,4 +76,8 @@ def make_worker(app, worker_class=InboxWorker, **kwargs):
 
     conn = redis_connection(app)
     worker_class = type(worker_class.__name__, (worker_class,), {"flask_app": app})
+    # RQ's maintenance (which also takes over the scheduler of delayed jobs and retries) every
+    # minute rather than every ten: a worker started again after an outage may find the scheduler
+    # lock of the one before still held for a minute, and until it runs no retry comes due.
+    kwargs.setdefault("maintenance_interval", MAINTENANCE_EVERY)
     return worker_class([Queue(name, connection=conn) for name in QUEUES], connection=conn, **kwargs)

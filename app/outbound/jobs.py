@@ -247,15 +247,15 @@ def _sync_reaction(message_id: int, attempt: int, held: Lease) -> None:
         log.warning("reaction on message %s failed on attempt %d: %r", message_id, attempt, error)
         if error.retryable and attempt < sending.MAX_SEND_ATTEMPTS:
             delay = sending.retry_delay(attempt, error)
-            held.retry_at(enqueue(sync_reaction_job, message_id, attempt=attempt + 1, queue=QUEUE_HIGH, delay=delay),
-                          delay)
+            held.retry_at(enqueue(sync_reaction_job, message_id, attempt=attempt + 1, queue=QUEUE_HIGH, delay=delay,
+                                  retry=sending.JOB_RETRY), delay)
             return
         _reaction_failed(message, wanted, error.user_message)
         return
     db.session.refresh(message)
     if _business_reaction(message) != wanted:
         # Staff changed it while this call was under way: send the newer state too.
-        enqueue(sync_reaction_job, message_id, queue=QUEUE_HIGH)
+        enqueue(sync_reaction_job, message_id, queue=QUEUE_HIGH, retry=sending.JOB_RETRY)
 
 
 def _business_reaction(message: Message) -> dict | None:
@@ -304,7 +304,7 @@ def _sync_comment_hidden(message_id: int, attempt: int, held: Lease) -> None:
     db.session.refresh(comment)
     if comment.hidden != wanted:
         # Staff changed it again while this call was under way: send the newer state too.
-        enqueue(sync_comment_hidden_job, message_id, queue=QUEUE_HIGH)
+        enqueue(sync_comment_hidden_job, message_id, queue=QUEUE_HIGH, retry=sending.JOB_RETRY)
         return
     _clear_comment_error(comment)
 
@@ -343,7 +343,8 @@ def _retrying(job, comment: Message, attempt: int, error: GraphError, held: Leas
     # Hiding and deleting are idempotent: asking again after an unknown outcome cannot do it twice.
     if (error.retryable or error.delivery_uncertain) and attempt < sending.MAX_SEND_ATTEMPTS:
         delay = sending.retry_delay(attempt, error)
-        held.retry_at(enqueue(job, comment.id, attempt=attempt + 1, queue=QUEUE_HIGH, delay=delay), delay)
+        held.retry_at(enqueue(job, comment.id, attempt=attempt + 1, queue=QUEUE_HIGH, delay=delay,
+                              retry=sending.JOB_RETRY), delay)
         return True
     return False
 

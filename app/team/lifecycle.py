@@ -41,9 +41,11 @@ class TeamRefused(Exception):
 class InviteRepeated(TeamRefused):
     """The same address was invited minutes ago: most likely the page was reloaded, which sends
     the form again (a phone's pull-to-refresh) and would silently kill the link just copied. The
-    admin confirms a new link with `replace`."""
+    admin confirms a new link by naming the invite it replaces (`replace`): a reload of that
+    confirmation names one that is no longer the newest, and is asked again."""
 
     offer_replace: bool = True
+    invite_id: int | None = None
 
 
 # Within this of an invite, inviting the same address again asks first (InviteRepeated).
@@ -85,9 +87,10 @@ def _check_role(role: str) -> str:
 # -- invites -------------------------------------------------------------------------------------
 
 def invite(workspace_id: int, email: str, role: str, invited_by: User | None, *,
-           replace: bool = True) -> tuple[Invite, str]:
+           replace: int | bool = True) -> tuple[Invite, str]:
     """A new single-use link for `email`; an earlier pending invite of that address is replaced,
-    except (with `replace` False) one made within REPEAT_GUARD: InviteRepeated."""
+    except one made within REPEAT_GUARD unless `replace` is True or that invite's id:
+    InviteRepeated."""
     email, role = _normal_email(email), _check_role(role)
     member = db.session.scalar(select(User).where(User.email == email))
     if member is not None:
@@ -96,17 +99,19 @@ def invite(workspace_id: int, email: str, role: str, invited_by: User | None, *,
         raise TeamRefused("email", f"{email} already has an account in another workspace; one person can belong "
                                    "to one workspace. Ask them to use another address.", 409)
     now = utcnow()
-    if not replace:
-        recent = db.session.scalar(
-            select(Invite.created_at).where(Invite.workspace_id == workspace_id, Invite.email == email,
-                                            Invite.accepted_at.is_(None), Invite.revoked_at.is_(None),
-                                            Invite.created_at > now - REPEAT_GUARD))
-        if recent is not None:
-            minutes = int((now - recent).total_seconds() // 60)
+    if replace is not True:
+        recent = db.session.execute(
+            select(Invite.id, Invite.created_at).where(Invite.workspace_id == workspace_id, Invite.email == email,
+                                                       Invite.accepted_at.is_(None), Invite.revoked_at.is_(None),
+                                                       Invite.created_at > now - REPEAT_GUARD)
+            .order_by(Invite.created_at.desc())).first()
+        if recent is not None and (replace is False or recent.id != replace):
+            minutes = int((now - recent.created_at).total_seconds() // 60)
             ago = "moments ago" if minutes < 1 else f"{minutes} minute{'s' if minutes != 1 else ''} ago"
             raise InviteRepeated("email", f"{email} was invited {ago}, "
                                           "and that link still works (a reload of this page sends the form again). "
-                                          "A new link replaces it: the one already sent stops working.", 409)
+                                          "A new link replaces it: the one already sent stops working.", 409,
+                                 invite_id=recent.id)
     db.session.execute(update(Invite).where(Invite.workspace_id == workspace_id, Invite.email == email,
                                             Invite.accepted_at.is_(None), Invite.revoked_at.is_(None))
                        .values(revoked_at=now))

@@ -55,9 +55,10 @@ def index():
 def create_invite():
     form = {"email": request.form.get("email", ""), "role": request.form.get("role", "agent")}
     try:
-        # Only the "Make a new link" button of InviteRepeated replaces an invite made minutes ago.
+        # Only the "Make a new link" button of InviteRepeated replaces an invite made minutes ago,
+        # and only the one it names (a reload of that confirmation names an older one).
         row, plaintext = lifecycle.invite(current_user.workspace_id, form["email"], form["role"], current_user,
-                                          replace=request.form.get("replace") == "1")
+                                          replace=valid_id(request.form.get("replace")) or False)
     except TeamRefused as exc:
         db.session.rollback()
         return _refused(exc, form)

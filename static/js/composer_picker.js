@@ -250,27 +250,39 @@
           (picker && e.target.closest("#" + config.rootId))) e.preventDefault();
     });
 
+    var typedByButton = null;  // {box, at, text}: what the button put in, to take back if it closes the list
+
     function openFromButton(button) {
       // A button marked data-picker-open="<trigger>" in the box's form does what typing the
-      // trigger does (a phone's keyboard hides "/"): the trigger goes in at the caret, after a
-      // space when a word ends there, and the list opens; pressed again, it closes the list.
+      // trigger does (a phone's keyboard hides "/"): the trigger goes in at the caret (at the end
+      // when the box was not being written in), after a space when a word ends there, and the
+      // list opens; pressed again, it closes the list and takes back what it put in, if nothing
+      // was typed after it.
       var box = button.form && button.form.querySelector("textarea[data-picker-box]");
       if (!box || box.disabled) return;
       if (picker && picker.box === box) {
-        var start = picker.start;
+        var start = picker.start, mine = typedByButton;
         close();
-        if (box.value.charAt(start) === config.trigger && box.value.length === start + 1) {
-          box.value = box.value.slice(0, start);  // only the trigger it put there: take it back
+        if (mine && mine.box === box && mine.at + mine.text.length === box.value.length &&
+            box.value.slice(mine.at) === mine.text && start === box.value.length - 1) {
+          box.value = box.value.slice(0, mine.at);
           box.dispatchEvent(new Event("input", { bubbles: true }));
+        } else {
+          dismissed = { box: box, at: start };  // the trigger stays, closed until it changes (as Esc)
         }
+        typedByButton = null;
         say(config.words.closed);
         box.focus();
         return;
       }
-      box.focus();
+      if (document.activeElement !== box) {
+        box.focus();
+        box.setSelectionRange(box.value.length, box.value.length);  // a restored draft: after it
+      }
       var at = box.selectionStart, before = box.value.slice(0, at);
       var text = (before && !/\s$/.test(before) ? " " : "") + config.trigger;
       box.setRangeText(text, at, box.selectionEnd, "end");
+      typedByButton = { box: box, at: at, text: text };
       dismissed = null;
       box.dispatchEvent(new Event("input", { bubbles: true }));
     }

@@ -72,3 +72,29 @@ def test_a_stop_during_the_wait_ends_the_process():
         signal.signal(signal.SIGTERM, previous[0])
         signal.signal(signal.SIGINT, previous[1])
     assert stopped.value.code == 0
+
+
+def test_a_clock_asked_to_stop_is_not_restarted_when_redis_is_gone_at_its_goodbye(monkeypatch):
+    """SIGTERM raises StopRequested in RQ's cron scheduler; with Redis away its goodbye in
+    `finally` raises a ConnectionError over it, which read as an outage to restart from."""
+    from redis import Redis
+    from rq.cron import CronScheduler
+    from rq.exceptions import StopRequested
+
+    from app.jobs.schedule import make_clock, run_clock
+
+    clock = make_clock(Redis(port=1))  # nothing is sent to it here
+
+    def start(self):
+        try:
+            self._request_stop(15, None)  # what RQ's SIGTERM handler runs
+        except StopRequested:
+            raise RedisConnectionError("Error 111 connecting to 127.0.0.1:1.") from None  # its goodbye
+
+    monkeypatch.setattr(CronScheduler, "start", start)
+    assert run_clock(clock) is True
+
+    unasked = make_clock(Redis(port=1))
+    monkeypatch.setattr(CronScheduler, "start", lambda self: (_ for _ in ()).throw(RedisConnectionError("down")))
+    with pytest.raises(RedisConnectionError):
+        run_clock(unasked)

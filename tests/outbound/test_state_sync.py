@@ -159,3 +159,16 @@ def test_a_job_that_fails_for_good_clears_its_mark(app, world, factory, monkeypa
     with pytest.raises(RuntimeError):
         sync_reaction_job(message.id)
     assert due(message.id) is None
+
+
+def test_the_mark_moves_without_touching_updated_at(app, world, factory):
+    """The live polls re-send a message whose updated_at moved: the job's lease and clear (two
+    writes per sync, one per automated message) must not make every open thread redraw it."""
+    message = factory.message(world.conversation, text="Hi", mid="mid.customer.5")
+    state_sync.mark(message)
+    db.session.commit()
+    before = refetch(Message, message.id).updated_at
+    with state_sync.lease(message.id):
+        pass
+    after = refetch(Message, message.id)
+    assert after.state_sync_due_at is None and after.updated_at == before

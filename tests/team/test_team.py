@@ -103,8 +103,9 @@ def test_an_invite_is_accepted_once_and_signs_the_person_in(app, auth, team):
 
 def test_reinviting_replaces_the_old_link_and_links_expire(app, auth, team):
     first = _link(auth.post("/settings/team/invites", {"email": "nia@shop.test", "role": "agent"}), "invite")
-    second = _link(auth.post("/settings/team/invites", {"email": "nia@shop.test", "role": "admin", "replace": "1"}),
-                   "invite")
+    first_id = db.session.query(Invite).one().id
+    second = _link(auth.post("/settings/team/invites", {"email": "nia@shop.test", "role": "admin",
+                                                        "replace": str(first_id)}), "invite")
     assert _anonymous(app).get(first).status_code == 410
     invite = db.session.query(Invite).filter(Invite.accepted_at.is_(None), Invite.revoked_at.is_(None)).one()
     assert invite.role == "admin"
@@ -124,12 +125,16 @@ def test_a_reload_after_inviting_does_not_replace_the_link_just_copied(app, auth
     assert again.status_code == 409
     page = _html(again)
     assert "nia@shop.test was invited moments ago, and that link still works" in page
-    assert 'name="replace" value="1"' in page and "Make a new link" in page
+    first_id = db.session.query(Invite).one().id
+    assert f'name="replace" value="{first_id}"' in page and "Make a new link" in page
     assert _anonymous(app).get(first).status_code == 200  # still works
     assert db.session.query(Invite).filter(Invite.revoked_at.is_(None)).count() == 1
 
-    second = _link(auth.post("/settings/team/invites", {**form, "replace": "1"}), "invite")
+    second = _link(auth.post("/settings/team/invites", {**form, "replace": str(first_id)}), "invite")
     assert _anonymous(app).get(first).status_code == 410 and _anonymous(app).get(second).status_code == 200
+    # A reload of that confirmation names the first invite, no longer the newest: asked again.
+    assert auth.post("/settings/team/invites", {**form, "replace": str(first_id)}).status_code == 409
+    assert _anonymous(app).get(second).status_code == 200
     # Past the guard, inviting the same address again simply makes a new link (it was lost, say).
     for invite in db.session.query(Invite):
         invite.created_at -= timedelta(minutes=11)
