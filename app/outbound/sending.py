@@ -23,7 +23,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
 
-from sqlalchemy import Row, and_, bindparam, or_, select, update
+from sqlalchemy import Row, and_, bindparam, exists, or_, select, update
+from sqlalchemy.orm import aliased
 
 from app.accounts.lifecycle import can_call_meta
 from app.autocommit import run_alone
@@ -278,13 +279,20 @@ def hold_rest(message_ids, seconds: float, now: datetime | None = None) -> None:
 
 def take_lost_sends(now: datetime | None = None, limit: int = 200) -> list[int]:
     """Pending, unclaimed sends overdue by LOST_AFTER (their enqueue was lost, e.g. Redis down).
-    Their due time moves to now, so the next sweep waits for this re-enqueue to work."""
+    Their due time moves to now, so the next sweep waits for this re-enqueue to work.
+
+    Only the first pending send of each conversation: the sweep queues each as a job of its own,
+    so a photo's caption taken with it could go first (a second rate limit on the photo); the
+    next is taken by a later sweep, once the one before it is sent or failed."""
     now = now or utcnow()
     cutoff = now - LOST_AFTER
+    earlier = aliased(Message)
     ids = list(db.session.scalars(
         select(Message.id)
         .where(Message.status == lifecycle.PENDING, Message.direction == "out", Message.send_claimed_at.is_(None),
-               or_(Message.send_after < cutoff, and_(Message.send_after.is_(None), Message.created_at < cutoff)))
+               or_(Message.send_after < cutoff, and_(Message.send_after.is_(None), Message.created_at < cutoff)),
+               ~exists().where(earlier.conversation_id == Message.conversation_id, earlier.id < Message.id,
+                               earlier.status == lifecycle.PENDING, earlier.direction == "out"))
         .order_by(Message.id).limit(limit)
     ))
     if ids:

@@ -354,6 +354,23 @@ def test_sweep_sends_what_was_never_enqueued(app, world, meta):
     assert len(meta.calls) == 1
 
 
+def test_the_sweep_sends_a_conversations_lost_sends_one_after_another(app, world, meta):
+    """Queued as jobs of their own, a photo and its caption taken by one sweep could go in either
+    order (a second rate limit on the photo let the caption first; found by a review): a sweep
+    takes only a conversation's first pending send, the next sweep the one after it."""
+    from app.outbound.sending import take_lost_sends
+
+    meta.post(world.messages_url, **sent_ok("mid.first"))
+    meta.post(world.messages_url, **sent_ok("mid.second"))
+    first, second = pending_message(world, text="first"), pending_message(world, text="second")
+    later = utcnow() + timedelta(minutes=3)
+    assert take_lost_sends(now=later) == [first.id]
+    db.session.execute(Message.__table__.update().where(Message.id == first.id)
+                       .values(status="sent", mid="mid.first"))
+    db.session.commit()
+    assert take_lost_sends(now=later + timedelta(minutes=3)) == [second.id]
+
+
 def test_the_window_is_checked_again_when_the_job_runs(app, world, meta):
     message = pending_message(world, source="automation", sent_by_id=None)
     world.conversation.last_inbound_at = utcnow() - timedelta(days=2)
