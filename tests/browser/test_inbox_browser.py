@@ -612,7 +612,11 @@ def test_composer_counts_bytes_and_says_when_replies_are_closed(browsing, inbox,
     workspace.human_agent_enabled = True
     db.session.commit()
     row(page, inbox.ann).locator("a").click()
+    # Ann's thread in place before Bruno's is asked for: a click on the row while Ann's answer was
+    # still coming was overtaken by it on a loaded machine (CI), and Bruno's thread never showed.
+    expect(page.locator(f"#thread-view[data-conversation='{inbox.ann.id}']")).to_be_visible()
     row(page, inbox.bruno).locator("a").click()
+    expect(page.locator(f"#thread-view[data-conversation='{inbox.bruno.id}']")).to_be_visible()
     expect(page.locator(".notice--human")).to_contain_text("Human agent reply.")
     expect(page.locator("[data-send]")).to_be_enabled()
 

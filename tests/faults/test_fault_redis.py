@@ -137,6 +137,7 @@ def test_a_reply_while_redis_hangs_answers_at_once_and_is_sent_later(queued_app,
     conversation = factory.conversation(shop, last_inbound_at=utcnow() - timedelta(hours=1))
     auth.login(rep)
     assert auth.post(f"/conversations/{conversation.id}/messages", {"text": "warm"}, htmx=True).status_code == 201
+    work(queued_app)  # sent: the app's Redis connection is open before the hang
     private_redis.pause()
     try:
         started = time.monotonic()
