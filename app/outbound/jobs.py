@@ -47,8 +47,8 @@ def deliver_message_job(message_id: int, then: tuple[int, ...] = ()) -> None:
     if claim is None:
         if then and sending.in_flight(message_id):
             # Another try holds it (or one that died: the stale-claim sweep settles it). The rest
-            # of the reply waits behind it, to keep its order; the lost-send sweep sends it after.
-            sending.hold_rest(then, sending.STALE_CLAIM_AFTER.total_seconds())
+            # of the reply waits behind it, to keep its order: the lost-send sweep sends a
+            # conversation's pending sends one at a time, once this one is sent or failed.
             log.info("message %s is being sent by another try; the rest of its reply waits", message_id)
             return
         log.info("message %s is not waiting to be sent (already claimed, sent or gone)", message_id)
@@ -152,9 +152,8 @@ def _handle_send_error(message_id: int, claimed_at, error: GraphError, then: tup
     elif error.retryable and attempt < sending.MAX_SEND_ATTEMPTS:
         delay = sending.retry_delay(attempt, error)
         if lifecycle.release_for_retry(message_id, claimed_at, sending.retrying_note(attempt, error), delay):
-            # The rest of the reply waits for this one, to keep its order: in the job's `then`, and
-            # in the rows, or the lost-send sweep would send it first (a rate limit waits minutes).
-            sending.hold_rest(then, delay)
+            # The rest of the reply waits for this one, to keep its order (in the job's `then`; the
+            # lost-send sweep leaves a conversation's later sends alone while this one is pending).
             enqueue(deliver_message_job, message_id, then=then, queue=QUEUE_HIGH, retry=sending.JOB_RETRY, delay=delay)
             return
     elif error.retryable:

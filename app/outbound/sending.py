@@ -263,27 +263,14 @@ def in_flight(message_id: int) -> bool:
                                                       Message.send_claimed_at.is_not(None))) is not None
 
 
-def hold_rest(message_ids, seconds: float, now: datetime | None = None) -> None:
-    """The rest of a reply waits behind its first part for `seconds`: their due time moves so far
-    on, and the lost-send sweep (take_lost_sends) leaves them alone until then (a caption went
-    out before its rate-limited photo). Commits."""
-    if message_ids:
-        until = (now or utcnow()) + timedelta(seconds=seconds)
-        db.session.execute(
-            update(Message).where(Message.id.in_(list(message_ids)), Message.status == lifecycle.PENDING,
-                                  Message.send_claimed_at.is_(None),
-                                  or_(Message.send_after.is_(None), Message.send_after < until))
-            .values(send_after=until).execution_options(synchronize_session=False))
-    db.session.commit()
-
-
 def take_lost_sends(now: datetime | None = None, limit: int = 200) -> list[int]:
     """Pending, unclaimed sends overdue by LOST_AFTER (their enqueue was lost, e.g. Redis down).
     Their due time moves to now, so the next sweep waits for this re-enqueue to work.
 
-    Only the first pending send of each conversation: the sweep queues each as a job of its own,
-    so a photo's caption taken with it could go first (a second rate limit on the photo); the
-    next is taken by a later sweep, once the one before it is sent or failed."""
+    Only the first pending send of each conversation: the rest of a reply waits behind a part
+    that is retrying (a rate limit waits minutes) or held by another try, and parts queued as
+    jobs of their own could go in either order; the next is taken by a later sweep, once the one
+    before it is sent or failed."""
     now = now or utcnow()
     cutoff = now - LOST_AFTER
     earlier = aliased(Message)
