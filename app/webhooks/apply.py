@@ -201,6 +201,7 @@ class _NewMessage:
     row: dict[str, Any] = field(default_factory=dict)
     content: MessageContent = field(default_factory=MessageContent)  # row["meta"], typed
     matched: bool = False  # an echo of our own send, found by match_echo
+    automation: str | None = None  # what automation the row is owed (_Delivery._automation_for)
 
     @property
     def counts_as_inbound(self) -> bool:
@@ -624,7 +625,8 @@ class _Delivery:
             new.row["received_at"] = self.now
             new.row["updated_at"] = self.now
             # Marked in its own INSERT, so a lost enqueue of its automation is found again (app.jobs.owed).
-            new.row["automation_due_at"] = self.now if self._automation_for(new) else None
+            new.automation = self._automation_for(new)
+            new.row["automation_due_at"] = self.now if new.automation else None
             pending.append(new)
         inserted: dict[tuple[int, str], int] = {}
         if pending:
@@ -644,10 +646,9 @@ class _Delivery:
                 arrived[key] = inserted[key]
                 if not self.history:  # the past: no message.created, no automation
                     self.new_message_ids[new.account.workspace_id].append(inserted[key])
-                automation = self._automation_for(new)
-                if automation == "comment":
+                if new.automation == "comment":
                     self.result.comment_message_ids.append(inserted[key])
-                elif automation == "message":
+                elif new.automation == "message":
                     self.result.automation_message_ids.append(inserted[key])
             self._conversation_effects(self.conversation_for(new.event), new, is_new=is_new)
         first_times.refresh(self.first_times_stale)  # usually none: a first customer message that moved
